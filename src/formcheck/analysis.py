@@ -1,0 +1,111 @@
+"""The pure pipeline: PoseSequence (+ thresholds) -> Analysis. No model, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .clean import CleanSettings, clean
+from .errors import NoPersonError
+from .feedback import Cue, RepAssessment, assess_rep, bottom_consistency, cues
+from .landmarks import PoseSequence
+from .metrics import RepMetrics, Series, compute_series, rep_metrics
+from .reps import Rep, RepSettings, find_reps
+from .thresholds import Thresholds
+from .view import ViewInfo, classify_yaw, detect_view
+
+MIN_DETECTED_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class Analysis:
+    source: str
+    profile: str
+    thresholds: Thresholds
+    view: ViewInfo
+    reps: list[Rep]
+    metrics: list[RepMetrics]
+    assessments: list[RepAssessment]
+    cues: list[Cue]
+    series: Series
+    clean_seq: PoseSequence
+    warnings: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+    detected_fraction: float = 0.0
+
+    @property
+    def rep_count(self) -> int:
+        return len(self.reps)
+
+
+def check_person(seq: PoseSequence) -> float:
+    """Fraction of frames with a person; raises NoPersonError when there is (almost) nobody."""
+    if len(seq) == 0:
+        raise NoPersonError("The video has no frames to analyse.")
+    frac = float(seq.detected.mean())
+    if frac == 0.0:
+        raise NoPersonError("No person was found in the video. Film the whole body, well lit, "
+                            "with the camera still, 2-3 m away.")
+    return frac
+
+
+def coverage_warnings(seq: PoseSequence, frac: float) -> list[str]:
+    out = []
+    if frac < 0.8:
+        out.append(f"The person was found in only {frac:.0%} of the frames (they left the picture "
+                   "or were hidden); reps in those parts are not counted.")
+    return out
+
+
+def analyze_sequence(seq: PoseSequence, thresholds: Thresholds, profile: str = "custom",
+                     view: str = "auto", rep_settings: RepSettings = RepSettings(),
+                     clean_settings: CleanSettings = CleanSettings(),
+                     warnings: list[str] | None = None) -> Analysis:
+    """Score a landmark sequence. `view` forces "side" or "front" instead of detecting it."""
+    frac = check_person(seq)
+    if frac < MIN_DETECTED_FRACTION:
+        raise NoPersonError(f"A person was found in only {frac:.0%} of the frames, too few to "
+                            "analyse. Film the whole body, well lit, 2-3 m away.")
+    cs = clean(seq, clean_settings)
+    series = compute_series(cs)
+    reps = find_reps(cs.t_s, series.depth, rep_settings)
+    vinfo = detect_view(cs)
+    if view != "auto":
+        vinfo = ViewInfo(view, {"side": 90.0, "front": 0.0, "oblique": 45.0}.get(view, vinfo.yaw_deg),
+                         vinfo.facing, vinfo.near_leg)
+    ms = []
+    for i, r in enumerate(reps):
+        m = rep_metrics(cs, series, r, i + 1, force_view=None if view == "auto" else view)
+        ms.append(m)
+    if reps and view == "auto":
+        # The clip's view is the view of most reps (a clip may change view part-way).
+        views = [m.view for m in ms]
+        vinfo = ViewInfo(max(set(views), key=views.count),
+                         float(np.median([m.yaw_deg for m in ms if np.isfinite(m.yaw_deg)] or [np.nan])),
+                         vinfo.facing, vinfo.near_leg)
+    assessments = [assess_rep(m, thresholds) for m in ms]
+    notes = list(warnings or []) + coverage_warnings(seq, frac)
+    if not reps:
+        notes.append("No complete squat repetition was found. Stand up fully between reps and "
+                     "keep the whole body in the picture.")
+    feet_missing = [m.index for m in ms if "feet" in m.reasons.get("knee_over_toe", "")]
+    if feet_missing:
+        notes.append(f"Feet not clearly visible in reps {', '.join(map(str, feet_missing))}: "
+                     "knee-over-toe is not measured there. Keep both feet in the picture.")
+    return Analysis(seq.source, profile, thresholds, vinfo, reps, ms, assessments,
+                    cues(ms, assessments, thresholds, vinfo.view), series, cs, notes,
+                    float(seq.t_s[-1] - seq.t_s[0]) if len(seq) else 0.0, frac)
+
+
+def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom") -> Analysis:
+    """New thresholds on the same reps and metrics: no model, no re-measuring."""
+    assessments = [assess_rep(m, thresholds) for m in analysis.metrics]
+    return Analysis(analysis.source, profile, thresholds, analysis.view, analysis.reps,
+                    analysis.metrics, assessments,
+                    cues(analysis.metrics, assessments, thresholds, analysis.view.view),
+                    analysis.series, analysis.clean_seq, analysis.warnings, analysis.duration_s,
+                    analysis.detected_fraction)
+
+
+__all__ = ["Analysis", "analyze_sequence", "rescore", "bottom_consistency", "classify_yaw"]

@@ -1,0 +1,122 @@
+"""Cleaning landmark tracks: visibility gating, short-gap filling, zero-phase low-pass.
+
+Offline clips use a Butterworth filter run forwards and backwards (no lag). Live frames use
+the One-Euro filter (Casiez et al. 2012), which is causal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .landmarks import PoseSequence
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    min_visibility: float = 0.3      # below this a landmark is treated as not seen
+    max_gap_s: float = 0.3           # gaps up to this long are interpolated
+    cutoff_hz: float = 6.0           # Butterworth low-pass cut-off (Sports2D default)
+    order: int = 4
+
+
+def fill_gaps(t_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Linearly interpolate NaN runs no longer than `max_gap_s` in a 1-D track."""
+    out = values.astype(np.float64).copy()
+    bad = np.isnan(out)
+    if not bad.any() or bad.all():
+        return out
+    good_idx = np.flatnonzero(~bad)
+    interp = np.interp(t_s, t_s[good_idx], out[good_idx])
+    # length of each NaN run, measured between the good samples around it
+    i = 0
+    n = len(out)
+    while i < n:
+        if not bad[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and bad[j]:
+            j += 1
+        if i > 0 and j < n and (t_s[j] - t_s[i - 1]) <= max_gap_s + 1e-9:
+            out[i:j] = interp[i:j]
+        i = j
+    return out
+
+
+def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
+    """Zero-phase Butterworth low-pass on each finite run of a 1-D track (NaNs stay NaN)."""
+    from scipy.signal import butter, filtfilt
+
+    out = values.astype(np.float64).copy()
+    if len(t_s) < 4:
+        return out
+    dt = float(np.median(np.diff(t_s)))
+    fs = 1.0 / dt if dt > 0 else 30.0
+    wn = cutoff_hz / (fs / 2.0)
+    if wn >= 0.95:  # too few frames per second to filter at this cut-off
+        return out
+    b, a = butter(order, wn)
+    padlen = 3 * max(len(a), len(b))
+    finite = np.isfinite(out)
+    i, n = 0, len(out)
+    while i < n:
+        if not finite[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and finite[j]:
+            j += 1
+        if j - i > padlen:
+            out[i:j] = filtfilt(b, a, out[i:j])
+        i = j
+    return out
+
+
+def clean(seq: PoseSequence, settings: CleanSettings = CleanSettings()) -> PoseSequence:
+    """Gate by visibility, fill short gaps, low-pass every coordinate. Returns a new sequence."""
+    if len(seq) == 0:
+        return seq
+    xy = seq.xy_px.copy()
+    xy[seq.visibility < settings.min_visibility] = np.nan
+    t = seq.t_s
+    for k in range(xy.shape[1]):
+        for c in range(2):
+            track = fill_gaps(t, xy[:, k, c], settings.max_gap_s)
+            xy[:, k, c] = lowpass(t, track, settings.cutoff_hz, settings.order)
+    return seq.replace(xy_px=xy)
+
+
+class OneEuro:
+    """One-Euro filter for live landmarks (array-valued; NaN resets that element)."""
+
+    def __init__(self, min_cutoff_hz: float = 1.5, beta: float = 0.05, d_cutoff_hz: float = 1.0):
+        self.min_cutoff = min_cutoff_hz
+        self.beta = beta
+        self.d_cutoff = d_cutoff_hz
+        self._x = None
+        self._dx = None
+        self._t = None
+
+    @staticmethod
+    def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray:
+        tau = 1.0 / (2 * np.pi * np.asarray(cutoff))
+        return 1.0 / (1.0 + tau / dt)
+
+    def __call__(self, t_s: float, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if self._x is None or self._t is None or t_s <= self._t:
+            self._x, self._dx, self._t = x.copy(), np.zeros_like(x), t_s
+            return x.copy()
+        dt = t_s - self._t
+        self._t = t_s
+        reset = ~np.isfinite(self._x)
+        dx = np.where(reset, 0.0, (x - self._x) / dt)
+        a_d = self._alpha(self.d_cutoff, dt)
+        self._dx = np.where(np.isfinite(dx), a_d * dx + (1 - a_d) * np.nan_to_num(self._dx), 0.0)
+        cutoff = self.min_cutoff + self.beta * np.abs(self._dx)
+        a = self._alpha(cutoff, dt)
+        new = a * x + (1 - a) * self._x
+        self._x = np.where(reset | ~np.isfinite(new), x, new)
+        return self._x.copy()

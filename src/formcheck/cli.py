@@ -1,0 +1,204 @@
+"""`formcheck` command line. Library code logs; this shell prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import FormcheckError
+from .thresholds import PROFILES, get_profile
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
+
+    def __init__(self, label: str, enabled: bool | None = None, width: int = 30):
+        self.label = label
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.width = width
+        self._last = 0.0
+
+    def __call__(self, done: float, total: float) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < total:
+            return
+        self._last = now
+        frac = min(1.0, done / total) if total > 0 else 0.0
+        n = int(frac * self.width)
+        sys.stderr.write(f"\r{self.label} [{'#' * n}{'.' * (self.width - n)}] {frac:4.0%} "
+                         f"{done:6.1f}/{total:.1f} s")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _parse_overrides(items: list[str]) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise FormcheckError(f"--set takes NAME=VALUE, got '{item}'.")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = None if v.strip().lower() in ("", "none") else float(v)
+        except ValueError:
+            raise FormcheckError(f"--set {k}: '{v}' is not a number.") from None
+    return out
+
+
+def _write_outputs(args, analysis, raw_seq) -> None:
+    from . import report
+
+    if args.report:
+        report.write_json(analysis, args.report)
+    if args.csv:
+        report.write_csv(analysis, args.csv)
+    if args.landmarks and raw_seq is not None:
+        from .landmarks import save_npz
+
+        save_npz(raw_seq, args.landmarks)
+    if args.annotated:
+        if raw_seq is None or args.clip is None:
+            raise FormcheckError("--annotated needs the video: give CLIP as well as --from-landmarks.")
+        from .render import write_annotated
+
+        bar = ProgressBar("annotating", args.progress)
+        write_annotated(args.clip, analysis, args.annotated, progress=bar)
+        bar.close()
+
+
+def cmd_analyze(args) -> int:
+    from .analysis import analyze_sequence
+    from .landmarks import load_npz
+    from .report import summary_text
+
+    th = get_profile(args.profile, **_parse_overrides(args.set))
+    if args.from_landmarks:
+        raw = load_npz(args.from_landmarks)
+        analysis = analyze_sequence(raw, th, args.profile, args.view)
+    else:
+        if not args.clip:
+            raise FormcheckError("Give a video file to analyse (or --from-landmarks FILE.npz).")
+        from .pipeline import analyze_video
+
+        bar = ProgressBar("tracking", args.progress)
+        try:
+            analysis, raw = analyze_video(args.clip, th, args.profile, args.view, progress=bar,
+                                          max_duration_s=args.max_minutes * 60)
+        finally:
+            bar.close()
+    _write_outputs(args, analysis, raw)
+    if args.json:
+        from .report import to_dict
+
+        print(json.dumps(to_dict(analysis), indent=2))
+    else:
+        print(summary_text(analysis))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate_clip, format_table, new_tallies, read_labels, summarize, ClipResult
+    from .analysis import analyze_sequence
+    from .landmarks import load_npz, save_npz
+    from .report import to_dict
+
+    labels = read_labels(args.labels)
+    videos = Path(args.videos)
+    if not videos.is_dir():
+        raise FormcheckError(f"Videos folder not found: {videos}.")
+    cache = Path(args.cache) if args.cache else None
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+    th = get_profile(args.profile)
+    tallies = new_tallies()
+    results = []
+    for lab in labels:
+        clip = videos / lab["file"]
+        try:
+            npz = cache / (clip.stem + ".npz") if cache else None
+            if npz is not None and npz.is_file() and npz.stat().st_mtime >= clip.stat().st_mtime:
+                raw = load_npz(npz)
+            else:
+                from .pose import track_video
+
+                raw = track_video(clip)
+                if npz is not None:
+                    save_npz(raw, npz)
+            rep = to_dict(analyze_sequence(raw, th, args.profile))
+            results.append(evaluate_clip(lab, rep, tallies))
+        except FormcheckError as exc:
+            results.append(ClipResult(lab["file"], lab["view"], "error", int(lab["rep_count"]),
+                                      0, 0, str(exc)))
+        print(f"{lab['file']}: label {lab['rep_count']} reps, ours "
+              f"{results[-1].reps}", file=sys.stderr)
+    summary = summarize(results, tallies)
+    print(format_table(results, summary))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summary": summary, "clips": [r.__dict__ for r in results]},
+                                              indent=2) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="formcheck", description="Squat form checker: reps, depth "
+                                "and knee-over-toe from a video. Education, not diagnosis.")
+    p.add_argument("--version", action="version", version=f"formcheck {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("analyze", help="analyse a squat clip")
+    a.add_argument("clip", nargs="?", help="video file (mp4, mov, avi, webm, m4v)")
+    a.add_argument("--report", metavar="R.json", help="write the JSON report")
+    a.add_argument("--csv", metavar="REPS.csv", help="write one row per rep")
+    a.add_argument("--annotated", metavar="OUT.mp4", help="write an annotated H.264 video")
+    a.add_argument("--landmarks", metavar="L.npz", help="save the pose landmarks for re-scoring")
+    a.add_argument("--from-landmarks", metavar="L.npz", help="re-score saved landmarks (no model)")
+    a.add_argument("--profile", default="general", choices=sorted(PROFILES),
+                   help="threshold profile (default: general)")
+    a.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="override one threshold, e.g. --set knee_over_toe_max_ratio=0.1")
+    a.add_argument("--view", default="auto", choices=["auto", "side", "front"])
+    a.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
+    a.add_argument("--max-minutes", type=float, default=30.0, help="longest clip to accept")
+    a.add_argument("--progress", action="store_true", default=None,
+                   help="show the progress bar even when stderr is not a terminal")
+    a.set_defaults(func=cmd_analyze)
+    e = sub.add_parser("eval", help="measure accuracy against hand labels")
+    e.add_argument("--videos", required=True, help="folder with the clips")
+    e.add_argument("--labels", required=True, help="LABELS.tsv")
+    e.add_argument("--profile", default="general", choices=sorted(PROFILES))
+    e.add_argument("--cache", metavar="DIR", help="keep landmarks here to re-score quickly")
+    e.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
+    e.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except FormcheckError as exc:
+        print(f"formcheck: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("formcheck: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"formcheck: {exc.strerror or exc}: {exc.filename or ''}. Check the path and that "
+              "you may write there.", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""RepMetrics + Thresholds -> decisions, flags and plain-language cues tied to their cause.
+
+The advice comes from a physiotherapist's guidance on runner's knee (patellofemoral pain):
+sit back onto a box behind you so the knee does not travel far past the toes; if that is hard,
+reduce the depth (a higher box); knees caving in points at weak outer-hip muscles; sudden load
+spikes feed the problem. Education, not diagnosis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .metrics import RepMetrics
+from .thresholds import Thresholds
+
+DISCLAIMER = ("formcheck is for education, not diagnosis. If your knee hurts during or after "
+              "squats, or the pain lasts, see a physiotherapist.")
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    severity: str   # "info" | "warn"
+    message: str
+
+
+@dataclass(frozen=True)
+class RepAssessment:
+    depth: str                   # above_parallel | parallel | below_parallel | unclear
+    knee_past_toes: bool | None
+    knees_cave_in: bool | None
+    flags: tuple = ()
+    checks: dict = field(default_factory=dict)  # metric name -> "ok" | "flag" | "n/a"
+
+
+@dataclass(frozen=True)
+class Cue:
+    code: str
+    title: str
+    seen: str
+    why: str
+    try_this: str
+    reps: tuple = ()
+
+
+def classify_depth(m: RepMetrics, th: Thresholds) -> str:
+    if m.thigh_angle_deg is None:
+        return "unclear"
+    a = m.thigh_angle_deg
+    if m.view == "front":
+        # From the front the thigh points at the camera; decide only clear-cut cases.
+        if a >= th.below_parallel_min_deg + 12:
+            return "below_parallel"
+        if a <= th.parallel_min_deg - 20:
+            return "above_parallel"
+        return "unclear"
+    if a >= th.below_parallel_min_deg:
+        return "below_parallel"
+    if a >= th.parallel_min_deg:
+        return "parallel"
+    return "above_parallel"
+
+
+def assess_rep(m: RepMetrics, th: Thresholds) -> RepAssessment:
+    flags: list[Flag] = []
+    checks: dict[str, str] = {}
+    depth = classify_depth(m, th)
+    kpt = None
+    if m.knee_over_toe_ratio is not None:
+        kpt = m.knee_over_toe_ratio > th.knee_past_toes_min_ratio
+        over = m.knee_over_toe_ratio > th.knee_over_toe_max_ratio
+        checks["knee_over_toe_ratio"] = "flag" if over else "ok"
+        if over:
+            flags.append(Flag("knee_travel", "warn",
+                              f"knee {m.knee_over_toe_ratio:+.2f} foot lengths past the toes "
+                              f"(limit {th.knee_over_toe_max_ratio:+.2f})"))
+    else:
+        checks["knee_over_toe_ratio"] = "n/a"
+    if m.shin_angle_deg is not None:
+        steep = m.shin_angle_deg > th.shin_angle_max_deg
+        checks["shin_angle_deg"] = "flag" if steep else "ok"
+        if steep:
+            flags.append(Flag("shin_angle", "warn", f"shin {m.shin_angle_deg:.0f} deg from vertical "
+                                                   f"(limit {th.shin_angle_max_deg:.0f})"))
+    else:
+        checks["shin_angle_deg"] = "n/a"
+    cave = None
+    if m.fppa_deg is not None and m.view != "side":
+        cave = m.fppa_deg > th.fppa_max_deg
+        checks["fppa_deg"] = "flag" if cave else "ok"
+        if cave:
+            flags.append(Flag("knees_cave_in", "warn", f"knees cave in: frontal knee angle "
+                                                       f"{m.fppa_deg:.0f} deg (limit {th.fppa_max_deg:.0f})"))
+    else:
+        checks["fppa_deg"] = "n/a"
+    if th.depth_target_deg is not None and m.thigh_angle_deg is not None and m.view != "front":
+        shallow = m.thigh_angle_deg < th.depth_target_deg
+        checks["thigh_angle_deg"] = "flag" if shallow else "ok"
+        if shallow:
+            flags.append(Flag("shallow", "info", f"thigh {m.thigh_angle_deg:+.0f} deg, target "
+                                                 f"{th.depth_target_deg:+.0f}"))
+    else:
+        checks["thigh_angle_deg"] = "ok" if m.thigh_angle_deg is not None else "n/a"
+    if m.trunk_lean_deg is not None and m.view != "front":
+        lean = m.trunk_lean_deg > th.trunk_lean_max_deg
+        checks["trunk_lean_deg"] = "flag" if lean else "ok"
+        if lean:
+            flags.append(Flag("trunk_lean", "info", f"trunk {m.trunk_lean_deg:.0f} deg from vertical"))
+    else:
+        checks["trunk_lean_deg"] = "n/a"
+    return RepAssessment(depth, kpt, cave, tuple(flags), checks)
+
+
+def _reps_with(assessments: list[RepAssessment], code: str) -> tuple:
+    return tuple(i + 1 for i, a in enumerate(assessments) if any(f.code == code for f in a.flags))
+
+
+def bottom_consistency(metrics: list[RepMetrics]) -> float | None:
+    """Spread (standard deviation, deg) of the thigh angle at the bottom across reps."""
+    vals = [m.thigh_angle_deg for m in metrics if m.thigh_angle_deg is not None and m.view != "front"]
+    return float(np.std(vals)) if len(vals) >= 2 else None
+
+
+def cues(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thresholds,
+         view: str) -> list[Cue]:
+    """Clip-level cues, most important first."""
+    out: list[Cue] = []
+    travel = tuple(sorted(set(_reps_with(assessments, "knee_travel"))
+                          | set(_reps_with(assessments, "shin_angle"))))
+    if travel:
+        deep = [i for i in travel if assessments[i - 1].depth in ("parallel", "below_parallel")]
+        out.append(Cue(
+            "knee_travel", "Knee travels far past the toes",
+            f"Reps {', '.join(map(str, travel))}: the knee moved further forward than the "
+            f"{'knee-rehab' if th.knee_over_toe_max_ratio <= 0 else 'set'} limit.",
+            "The further the knee travels past the toes, the more the kneecap is pressed "
+            "against the thigh bone (patellofemoral stress), which is what aggravates runner's knee.",
+            "Sit back onto a box placed behind you: reach back with the hips and keep the shins "
+            "more upright." + (" If that is hard at this depth, use a higher box or squat less "
+                               "deep for now." if deep else ""),
+            travel))
+    cave = _reps_with(assessments, "knees_cave_in")
+    if cave:
+        out.append(Cue(
+            "knees_cave_in", "Knees cave in",
+            f"Reps {', '.join(map(str, cave))}: the knees moved inward, inside the line of the feet.",
+            "Knees caving in usually points to weak outer-hip muscles (gluteus medius), and "
+            "loads the kneecap unevenly.",
+            "Push the knees out over the little toes. Strengthen the outer hip: crab walks with "
+            "a band, banded glute bridges, side-lying leg raises.", cave))
+    shallow = _reps_with(assessments, "shallow")
+    if shallow:
+        out.append(Cue("shallow", "Shallower than the target depth",
+                       f"Reps {', '.join(map(str, shallow))} stopped above the target depth.",
+                       "Depth is set by the box: reaching it each rep makes the load repeatable.",
+                       "Lower the box only when the current one is pain-free.", shallow))
+    lean = _reps_with(assessments, "trunk_lean")
+    if lean:
+        out.append(Cue("trunk_lean", "Large forward lean", f"Reps {', '.join(map(str, lean))}.",
+                       "Some lean takes load off the knee, but a lot moves it to the lower back.",
+                       "Keep the chest up while sitting back; a slightly higher box helps.", lean))
+    spread = bottom_consistency(metrics)
+    if spread is not None and spread > 8:
+        out.append(Cue("inconsistent_depth", "Bottom height varies from rep to rep",
+                       f"The thigh angle at the bottom varied by {spread:.0f} deg (standard "
+                       "deviation) across reps.",
+                       "Box squats work because every rep meets the same height.",
+                       "Touch the box with the same control every rep.", ()))
+    if view == "front" and not any(m.knee_over_toe_ratio is not None for m in metrics):
+        out.append(Cue("view", "Knee-over-toe needs a side view",
+                       "This clip is filmed from the front.",
+                       "From the front the knee's forward travel cannot be seen.",
+                       "Film from the side at hip height, 2-3 m away, with the whole body and "
+                       "both feet in the picture.", ()))
+    if not out and metrics:
+        out.append(Cue("good", "No form issues flagged",
+                       "Every rep stayed within the limits in use.", "",
+                       "Keep the same form as you add load.", ()))
+    out.append(Cue("load", "Build load gradually",
+                   "", "A sudden jump in training load is the most common trigger of runner's knee.",
+                   "Add depth, weight or volume a little at a time, and only while it stays pain-free.",
+                   ()))
+    return out

@@ -1,0 +1,64 @@
+"""Small vectorised geometry on pixel coordinates (x right, y down). Pure functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def angle_at(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle ABC in degrees (0..180) for (..., 2) points; NaN where undefined."""
+    v1 = a - b
+    v2 = c - b
+    n = np.linalg.norm(v1, axis=-1) * np.linalg.norm(v2, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(v1 * v2, axis=-1) / n
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def incline_deg(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Angle of the segment upper->lower below horizontal: +ve when `upper` is lower in the
+    picture than `lower` (e.g. hip below knee), 0 when level. Range -90..90."""
+    dx = np.abs(lower[..., 0] - upper[..., 0])
+    dy = upper[..., 1] - lower[..., 1]  # image y grows downward
+    return np.degrees(np.arctan2(dy, dx))
+
+
+def tilt_from_vertical_deg(top: np.ndarray, bottom: np.ndarray, sign: np.ndarray | float = 1.0
+                           ) -> np.ndarray:
+    """Signed angle of the segment bottom->top from vertical; +ve leaning toward +x*sign."""
+    dx = (top[..., 0] - bottom[..., 0]) * sign
+    dy = bottom[..., 1] - top[..., 1]
+    return np.degrees(np.arctan2(dx, dy))
+
+
+def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a + b) / 2.0
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(a - b, axis=-1)
+
+
+def nanmedian_or_nan(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
+
+
+def rolling_nanmedian(t_s: np.ndarray, x: np.ndarray, half_window_s: float) -> np.ndarray:
+    """Median of finite values within +-half_window_s of each sample."""
+    return rolling_nanpercentile(t_s, x, half_window_s, 50.0)
+
+
+def rolling_nanpercentile(t_s: np.ndarray, x: np.ndarray, half_window_s: float, q: float
+                          ) -> np.ndarray:
+    """q-th percentile of finite values within +-half_window_s of each sample."""
+    out = np.full(len(x), np.nan)
+    lo = np.searchsorted(t_s, t_s - half_window_s, side="left")
+    hi = np.searchsorted(t_s, t_s + half_window_s, side="right")
+    for i in range(len(x)):
+        w = x[lo[i]:hi[i]]
+        w = w[np.isfinite(w)]
+        if w.size:
+            out[i] = np.percentile(w, q)
+    return out

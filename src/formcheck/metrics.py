@@ -1,0 +1,187 @@
+"""Per-frame series and per-rep metrics. Pure functions: PoseSequence in, arrays and dataclasses out.
+
+Definitions and sources: see ../shared/DESIGN.md §4 and the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .geometry import (angle_at, distance, incline_deg, midpoint, nanmedian_or_nan,
+                       rolling_nanmedian, rolling_nanpercentile, tilt_from_vertical_deg)
+from .landmarks import LEG, PoseSequence
+from .landmarks import Landmark as L
+from .reps import Rep
+from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
+
+STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
+MIN_FOOT_VISIBILITY = 0.5
+STANDING_WINDOW_S = 4.0     # half-width of the window that finds the local standing level   # heel and toe must be seen this well to judge knee-over-toe
+
+
+@dataclass(frozen=True)
+class Series:
+    """Per-frame values (N,) or per-leg values {"left": (N,), "right": (N,)}."""
+
+    t_s: np.ndarray
+    depth: np.ndarray                 # 0 standing, 1 thigh level, >1 deeper
+    yaw_deg: np.ndarray
+    hip_height_ratio: np.ndarray      # hip height above the ankles / standing hip height
+    thigh_deg: dict                   # thigh to horizontal, +ve hip below knee
+    knee_flexion_deg: dict            # 180 - hip-knee-ankle
+    shin_deg: dict                    # shank from vertical, +ve knee forward (needs facing)
+    knee_over_toe_px: dict            # +ve knee ahead of the toes
+    trunk_lean_deg: np.ndarray        # +ve leaning forward
+    fppa_deg: dict                    # frontal-plane projection angle, +ve valgus (knee inward)
+    foot_len_px: dict                 # standing heel->toe horizontal length (scalar per leg)
+    facing: int
+
+
+def depth_signal(seq: PoseSequence) -> np.ndarray:
+    """How far the thighs have turned from hanging to level, scale-free, per frame.
+
+    Per leg: depth = 1 - (knee y - hip y) / thigh length, where thigh length is the longest the
+    thigh looks nearby in time (standing, it hangs straight). 0 standing, 1 with the hip level
+    with the knee, above 1 deeper. From the front the thigh shortens toward the camera and the
+    hip drops toward the knee in the same way, so the signal works in every view; it does not
+    move when the camera pans or zooms, nor with a wide stance.
+    """
+    xy = seq.xy_px
+    legs = []
+    for hip, knee in ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE)):
+        thigh = distance(xy[:, hip], xy[:, knee])
+        thigh_ref = rolling_nanpercentile(seq.t_s, thigh, STANDING_WINDOW_S, 95)
+        with np.errstate(all="ignore"):
+            legs.append(1.0 - (xy[:, knee, 1] - xy[:, hip, 1]) / thigh_ref)
+    with np.errstate(all="ignore"):
+        return np.nanmean(np.stack(legs), axis=0) if len(seq) else np.zeros(0)
+
+
+def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: float) -> np.ndarray:
+    """Frontal-plane projection angle: 180 - hip-knee-ankle, signed +ve when the knee lies on
+    the medial side (toward `medial_sign` in x) of the hip-ankle line."""
+    ang = 180.0 - angle_at(hip, knee, ankle)
+    # x of the hip-ankle line at the knee's height
+    with np.errstate(all="ignore"):
+        frac = (knee[:, 1] - hip[:, 1]) / (ankle[:, 1] - hip[:, 1])
+        line_x = hip[:, 0] + frac * (ankle[:, 0] - hip[:, 0])
+    side = np.sign((knee[:, 0] - line_x) * medial_sign)
+    return ang * np.where(side == 0, 1.0, side)
+
+
+def compute_series(seq: PoseSequence) -> Series:
+    xy = seq.xy_px
+    t = seq.t_s
+    depth = depth_signal(seq)
+    standing = np.isfinite(depth) & (depth < STANDING_DEPTH)
+    facing = facing_sign(seq) or 1
+    thigh, flex, shin, kot, fp, foot = {}, {}, {}, {}, {}, {}
+    mid_hip_x = midpoint(xy[:, L.LEFT_HIP, 0], xy[:, L.RIGHT_HIP, 0])
+    for side, (hip, knee, ankle, heel, toe) in LEG.items():
+        H, K, A, He, T = xy[:, hip], xy[:, knee], xy[:, ankle], xy[:, heel], xy[:, toe]
+        thigh[side] = incline_deg(H, K)
+        flex[side] = 180.0 - angle_at(H, K, A)
+        shin[side] = tilt_from_vertical_deg(K, A, facing)
+        kot[side] = facing * (K[:, 0] - T[:, 0])
+        flen = np.abs(T[:, 0] - He[:, 0])
+        foot[side] = nanmedian_or_nan(flen[standing]) if standing.any() else nanmedian_or_nan(flen)
+        medial = np.sign(mid_hip_x - H[:, 0])  # toward the body's midline
+        fp[side] = fppa(H, K, A, medial)
+    ms = midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER])
+    mh = midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP])
+    trunk = tilt_from_vertical_deg(ms, mh, facing)
+    ank_y = np.nanmean(np.stack([xy[:, L.LEFT_ANKLE, 1], xy[:, L.RIGHT_ANKLE, 1]]), axis=0) \
+        if len(seq) else np.zeros(0)
+    hip_h = ank_y - mh[:, 1]
+    hip_stand = nanmedian_or_nan(hip_h[standing]) if standing.any() else nanmedian_or_nan(hip_h)
+    return Series(t, depth, yaw_per_frame(seq), hip_h / hip_stand, thigh, flex, shin, kot,
+                  trunk, fp, foot, facing)
+
+
+@dataclass(frozen=True)
+class RepMetrics:
+    """What one rep measured. None where the view cannot tell; `reasons` says why."""
+
+    index: int
+    start_s: float
+    bottom_s: float
+    end_s: float
+    view: str
+    yaw_deg: float
+    leg: str
+    thigh_angle_deg: float | None
+    knee_flexion_deg: float | None
+    hip_height_ratio: float | None
+    knee_over_toe_px: float | None
+    knee_over_toe_ratio: float | None
+    shin_angle_deg: float | None
+    trunk_lean_deg: float | None
+    fppa_deg: float | None
+    descent_s: float
+    pause_s: float
+    ascent_s: float
+    reasons: dict = field(default_factory=dict)
+
+
+def _f(x) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
+                force_view: str | None = None) -> RepMetrics:
+    """Measure one rep: values at the bottom (median over the bottom band), peaks over the rep."""
+    rng = np.arange(rep.start_i, rep.end_i + 1)
+    band = np.arange(rep.band_start_i, rep.band_end_i + 1)
+    deep = rng[np.nan_to_num(series.depth[rng]) >= 0.6 * rep.peak_depth]
+    if deep.size == 0:
+        deep = band
+    yaw = nanmedian_or_nan(series.yaw_deg[rng])
+    view = force_view or classify_yaw(yaw)
+    leg = near_leg(seq, band if view != "front" else rng)
+    reasons: dict[str, str] = {}
+
+    thigh = nanmedian_or_nan(series.thigh_deg[leg][band])
+    flex = nanmedian_or_nan(series.knee_flexion_deg[leg][band])
+    hip_h = nanmedian_or_nan(series.hip_height_ratio[band])
+    trunk = nanmedian_or_nan(series.trunk_lean_deg[band])
+
+    kot_px = kot_ratio = shin = None
+    if view == "front":
+        reasons["knee_over_toe"] = ("front view: knee travel past the toes can only be measured "
+                                    "from the side; film from the side at hip height")
+    else:
+        vis = seq.visibility[deep]
+        he, to = LEG[leg][3], LEG[leg][4]
+        foot_seen = np.nanmedian(np.minimum(vis[:, int(he)], vis[:, int(to)]))
+        foot_len = series.foot_len_px[leg]
+        if not (foot_seen >= MIN_FOOT_VISIBILITY and np.isfinite(foot_len) and foot_len > 1):
+            reasons["knee_over_toe"] = ("feet not clearly visible at the bottom: keep the whole "
+                                        "foot in the picture")
+        else:
+            vals = series.knee_over_toe_px[leg][deep]
+            vals = vals[np.isfinite(vals)]
+            if vals.size:
+                kot_px = float(np.percentile(vals, 90))
+                kot_ratio = kot_px / foot_len
+                shin = _f(np.nanpercentile(series.shin_deg[leg][deep], 90))
+    fp = None
+    if view == "side":
+        reasons["fppa"] = ("side view: knees caving in can only be judged from the front; film "
+                           "from the front at knee height")
+    else:
+        both = np.stack([series.fppa_deg["left"][rng], series.fppa_deg["right"][rng]])
+        with np.errstate(all="ignore"):
+            per_frame = np.nanmean(both, axis=0)
+        per_frame = per_frame[np.isfinite(per_frame)]
+        if per_frame.size:
+            fp = float(np.percentile(per_frame, 90))
+    if view == "front":
+        reasons.setdefault("depth", "front view: thigh angle is estimated, less exact than "
+                                    "from the side")
+    return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
+                      _f(thigh), _f(flex), _f(hip_h), _f(kot_px) if kot_px is not None else None,
+                      _f(kot_ratio) if kot_ratio is not None else None, shin, _f(trunk), fp,
+                      rep.descent_s, rep.pause_s, rep.ascent_s, reasons)

@@ -1,0 +1,126 @@
+"""Repetition segmentation on a depth signal, with hysteresis, debounce and minimum excursion.
+
+The signal is `depth` (0 = standing, 1 = thigh level with the hip, >1 deeper), computed in
+metrics.depth_signal. A rep starts when depth rises above `enter` and ends when it falls back below
+`exit` and stays there for `debounce_s`; it counts when its deepest point reaches `min_depth` and
+it returned to standing (a clip that ends mid-rise does not count its last descent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RepSettings:
+    enter: float = 0.25       # depth where a descent starts to count
+    exit: float = 0.2         # depth below which the person is back up
+    min_depth: float = 0.38   # shallowest bottom that counts as a squat
+    debounce_s: float = 0.15  # a crossing must hold this long to count
+    min_rep_s: float = 0.5
+    max_rep_s: float = 20.0
+    bottom_band: float = 0.1  # frames within this fraction of the peak depth are "at the bottom"
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One repetition, by frame index into the sequence and by time."""
+
+    start_i: int
+    bottom_i: int
+    end_i: int
+    band_start_i: int
+    band_end_i: int
+    start_s: float
+    bottom_s: float
+    end_s: float
+    peak_depth: float
+
+    @property
+    def descent_s(self) -> float:
+        return self.t_band_start - self.start_s
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    t_band_start: float = 0.0
+    t_band_end: float = 0.0
+
+    @property
+    def pause_s(self) -> float:
+        return self.t_band_end - self.t_band_start
+
+    @property
+    def ascent_s(self) -> float:
+        return self.end_s - self.t_band_end
+
+
+def _held(t_s: np.ndarray, cond: np.ndarray, i: int, hold_s: float) -> bool:
+    """cond stays true from sample i for at least hold_s (or to the end of the data)."""
+    j = i
+    n = len(cond)
+    while j < n and cond[j]:
+        if t_s[j] - t_s[i] >= hold_s:
+            return True
+        j += 1
+    return False
+
+
+def _make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSettings) -> Rep:
+    seg = d[s:e + 1]
+    k = int(np.nanargmax(seg))
+    peak = float(seg[k])
+    thr = peak - settings.bottom_band * peak
+    b0 = k
+    while b0 > 0 and seg[b0 - 1] >= thr:
+        b0 -= 1
+    b1 = k
+    while b1 < len(seg) - 1 and seg[b1 + 1] >= thr:
+        b1 += 1
+    band_s, band_e = s + b0, s + b1
+    bottom_t = (t_s[band_s] + t_s[band_e]) / 2.0
+    bottom_i = int(np.argmin(np.abs(t_s - bottom_t)))
+    return Rep(s, bottom_i, e, band_s, band_e, float(t_s[s]), float(bottom_t), float(t_s[e]),
+               peak, float(t_s[band_s]), float(t_s[band_e]))
+
+
+def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()) -> list[Rep]:
+    """Reps in a depth signal. NaN samples end a rep in progress (it is not counted)."""
+    reps: list[Rep] = []
+    n = len(depth)
+    down = False
+    start = 0
+    i = 0
+    finite = np.isfinite(depth)
+    is_down = finite & (depth > settings.enter)
+    is_up = finite & (depth < settings.exit)
+    while i < n:
+        if not down:
+            if is_down[i] and _held(t_s, is_down, i, settings.debounce_s):
+                down = True
+                # walk back to where the descent left standing
+                start = i
+                while start > 0 and finite[start - 1] and depth[start - 1] >= settings.exit:
+                    start -= 1
+                    if depth[start] < settings.exit:
+                        break
+            i += 1
+            continue
+        if not finite[i]:
+            # tracking lost mid-rep: drop it unless we already returned near standing
+            down = False
+            i += 1
+            continue
+        if is_up[i] and _held(t_s, is_up, i, settings.debounce_s):
+            end = i
+            seg = depth[start:end + 1]
+            dur = t_s[end] - t_s[start]
+            if (np.nanmax(seg) >= settings.min_depth
+                    and settings.min_rep_s <= dur <= settings.max_rep_s):
+                reps.append(_make_rep(t_s, depth, start, end, settings))
+            down = False
+        i += 1
+    return reps

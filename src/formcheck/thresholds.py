@@ -1,0 +1,72 @@
+"""Threshold profiles: every limit with its unit and a line of help. Frozen; override with replace()."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from .errors import UnknownProfileError
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits that turn measurements into flags. Units are in the names."""
+
+    # Depth classes from the thigh angle at the bottom (0 = level, +ve = hip below knee).
+    parallel_min_deg: float = -12.0
+    below_parallel_min_deg: float = 8.0
+    # Knee travel past the toes, in foot lengths (0 = knee over the toes).
+    knee_past_toes_min_ratio: float = -0.05
+    knee_over_toe_max_ratio: float = 0.35
+    shin_angle_max_deg: float = 45.0
+    # Target depth: flag reps shallower than this thigh angle (None = no depth target).
+    depth_target_deg: float | None = None
+    # Knees caving in (front view): frontal-plane projection angle at its peak.
+    fppa_max_deg: float = 12.0
+    trunk_lean_max_deg: float = 60.0
+    # A pause at the bottom longer than this counts as sitting on the box.
+    box_pause_min_s: float = 0.4
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+HELP = {
+    "parallel_min_deg": "Thigh angle (deg, + = hip below knee) from which a rep counts as parallel.",
+    "below_parallel_min_deg": "Thigh angle (deg) from which a rep counts as below parallel.",
+    "knee_past_toes_min_ratio": "Knee ahead of the toes by more than this many foot lengths "
+                                "counts as 'knee past toes' (the knee landmark is the joint "
+                                "centre, a little behind the kneecap).",
+    "knee_over_toe_max_ratio": "Flag knee travel past the toes above this many foot lengths.",
+    "shin_angle_max_deg": "Flag a shin leaning forward more than this (deg from vertical).",
+    "depth_target_deg": "Flag reps whose thigh angle stays below this target (deg); empty = none.",
+    "fppa_max_deg": "Flag knees caving in when the frontal-plane knee angle exceeds this (deg).",
+    "trunk_lean_max_deg": "Flag a trunk leaning forward more than this (deg from vertical).",
+    "box_pause_min_s": "A pause at the bottom at least this long (s) counts as sitting on the box.",
+}
+
+PROFILES: dict[str, Thresholds] = {
+    # Healthy lifters: knees past the toes are normal; flag only large travel.
+    "general": Thresholds(),
+    # Runner's knee / patellofemoral pain: keep the knee behind the toes, sit back onto a box,
+    # depth no lower than parallel.
+    "knee-rehab": Thresholds(knee_over_toe_max_ratio=0.0, shin_angle_max_deg=30.0,
+                             fppa_max_deg=10.0),
+}
+
+PROFILE_HELP = {
+    "general": "Healthy lifters: flags only large knee travel (more than a third of a foot past "
+               "the toes or a shin past 45 deg) and knees caving in.",
+    "knee-rehab": "Runner's knee rehab (box squats): the knee should stay behind the toes and "
+                  "the shin within 30 deg of vertical.",
+}
+
+
+def get_profile(name: str, **overrides) -> Thresholds:
+    if name not in PROFILES:
+        raise UnknownProfileError(f"Unknown profile '{name}'. Choose one of: {', '.join(PROFILES)}.")
+    known = {f.name for f in fields(Thresholds)}
+    bad = set(overrides) - known
+    if bad:
+        raise UnknownProfileError(f"Unknown threshold(s): {', '.join(sorted(bad))}. "
+                                  f"Known: {', '.join(sorted(known))}.")
+    return replace(PROFILES[name], **overrides)

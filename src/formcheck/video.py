@@ -1,0 +1,246 @@
+"""Decoding: real per-frame timestamps, rotation metadata applied, frames streamed (never all held).
+
+Decoding runs in a background thread so that it overlaps with pose inference.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .errors import EmptyVideoError, VideoOpenError, VideoTooLargeError
+
+log = logging.getLogger(__name__)
+
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".webm", ".m4v", ".mkv")
+MAX_DURATION_S = 30 * 60.0
+MAX_PIXELS = 8192 * 4320
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a clip is, as displayed (rotation applied)."""
+
+    path: str
+    width_px: int
+    height_px: int
+    fps: float
+    duration_s: float
+    rotation_deg: int
+    codec: str
+
+    @property
+    def frames_estimate(self) -> int:
+        return max(1, int(round(self.duration_s * self.fps)))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: `rgb` is (H, W, 3) uint8 as displayed, maybe scaled down by `scale`."""
+
+    index: int
+    t_s: float
+    rgb: np.ndarray
+    scale: float = 1.0
+
+
+def _open(path: str | Path):
+    import av  # imported here so that pure modules never need it
+
+    path = Path(path)
+    if not path.exists():
+        raise VideoOpenError(f"File not found: {path}. Check the path and try again.")
+    if path.is_dir():
+        raise VideoOpenError(f"{path} is a folder, not a video file.")
+    if path.stat().st_size == 0:
+        raise EmptyVideoError(f"{path} is empty (0 bytes). Export or copy the clip again.")
+    try:
+        container = av.open(str(path))
+    except Exception as exc:  # PyAV raises many error types for unreadable input
+        raise VideoOpenError(
+            f"Cannot read {path.name} as a video ({exc.__class__.__name__}). "
+            f"Use an mp4, mov, avi, webm or m4v file; if it is one, it may be damaged: "
+            f"export it again from your phone or camera.") from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoOpenError(f"{path.name} has no video track. Choose a video file.")
+    return container
+
+
+def _rotation_of(container, stream) -> int:
+    """Rotation (degrees counter-clockwise) from the first frame's display matrix or stream tags."""
+    tag = (stream.metadata or {}).get("rotate")
+    if tag is not None:
+        try:
+            return -int(float(tag)) % 360
+        except ValueError:
+            pass
+    return 0
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Read a clip's size, frame rate, duration and rotation without decoding it all."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        cc = stream.codec_context
+        width, height = int(cc.width or 0), int(cc.height or 0)
+        fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / 1_000_000
+        else:
+            duration = (stream.frames or 0) / fps
+        rotation = 0
+        try:
+            for frame in container.decode(stream):
+                rotation = int(getattr(frame, "rotation", 0) or 0)
+                width, height = frame.width, frame.height
+                break
+            else:
+                raise EmptyVideoError(f"{Path(path).name} has no video frames. Record or export it again.")
+        except EmptyVideoError:
+            raise
+        except Exception as exc:
+            raise VideoOpenError(
+                f"{Path(path).name} could not be decoded ({exc.__class__.__name__}); the file is "
+                "damaged or uses a codec formcheck cannot read. Export it again as H.264 mp4.") from exc
+        if rotation % 180:
+            width, height = height, width
+        if width <= 0 or height <= 0:
+            raise VideoOpenError(f"{Path(path).name} has no picture size; export it again.")
+        return VideoInfo(str(path), width, height, fps, max(duration, 0.0), rotation % 360,
+                         cc.name or "unknown")
+    finally:
+        container.close()
+
+
+def check_limits(info: VideoInfo, max_duration_s: float = MAX_DURATION_S) -> None:
+    if info.duration_s > max_duration_s:
+        raise VideoTooLargeError(
+            f"The clip is {info.duration_s / 60:.1f} min long; formcheck analyses up to "
+            f"{max_duration_s / 60:.0f} min. Trim it to the sets you want checked "
+            f"(or raise the limit with --max-minutes).")
+    if info.width_px * info.height_px > MAX_PIXELS:
+        raise VideoTooLargeError(
+            f"The clip is {info.width_px}x{info.height_px}; formcheck reads up to 8K. "
+            "Export it at 1080p or 4K.")
+
+
+def _rotate(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
+    k = (rotation_deg // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k=k)) if k else rgb
+
+
+def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int | None = 1280,
+                warnings: list[str] | None = None) -> Iterator[Frame]:
+    """Yield frames in display orientation, at most `max_fps` per second of video time.
+
+    Frames are converted (and scaled so the longer side is at most `max_side_px`) by the
+    decoder. A file that breaks off part-way yields what it has; a note goes into `warnings`.
+    """
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        t0 = None
+        next_t = -1.0
+        step = 1.0 / max_fps if max_fps else 0.0
+        index = 0
+        last_t = None
+        try:
+            for frame in container.decode(stream):
+                t = frame.time
+                if t is None:
+                    rate = float(stream.average_rate or 30)
+                    t = index / rate if last_t is None else last_t + 1.0 / rate
+                if t0 is None:
+                    st = stream.start_time
+                    t0 = float(st * stream.time_base) if st is not None and stream.time_base else t
+                    t0 = min(t0, t)
+                t_rel = t - t0
+                if last_t is not None and t_rel <= last_t:  # duplicate or out-of-order timestamp
+                    index += 1
+                    continue
+                if t_rel + 1e-6 < next_t:
+                    index += 1
+                    continue
+                next_t = max(next_t + step, t_rel + step * 0.5) if step else t_rel
+                rotation = int(getattr(frame, "rotation", 0) or 0)
+                w, h = frame.width, frame.height
+                scale = 1.0
+                if max_side_px and max(w, h) > max_side_px:
+                    scale = max_side_px / max(w, h)
+                    w2, h2 = int(round(w * scale / 2) * 2), int(round(h * scale / 2) * 2)
+                    rgb = frame.to_ndarray(format="rgb24", width=w2, height=h2)
+                else:
+                    rgb = frame.to_ndarray(format="rgb24")
+                yield Frame(index, t_rel, _rotate(rgb, rotation), scale)
+                last_t = t_rel
+                index += 1
+        except Exception as exc:  # a damaged file: keep what decoded
+            if index == 0:
+                raise VideoOpenError(
+                    f"{Path(path).name} could not be decoded ({exc.__class__.__name__}); "
+                    "export it again as H.264 mp4.") from exc
+            msg = (f"The file is damaged or cut off after {last_t or 0:.1f} s; "
+                   f"analysed the part before that.")
+            log.warning(msg)
+            if warnings is not None:
+                warnings.append(msg)
+        if index == 0:
+            raise EmptyVideoError(f"{Path(path).name} has no video frames. Record or export it again.")
+    finally:
+        container.close()
+
+
+class _End:
+    pass
+
+
+def prefetch(frames: Iterator[Frame], depth: int = 6) -> Iterator[Frame]:
+    """Run `frames` in a background thread, `depth` frames ahead, so decoding overlaps inference."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    error: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for f in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(f, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer
+            error.append(exc)
+        finally:
+            q.put(_End())
+
+    th = threading.Thread(target=work, name="formcheck-decode", daemon=True)
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if isinstance(item, _End):
+                break
+            yield item
+        if error:
+            raise error[0]
+    finally:
+        stop.set()
+        while th.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                th.join(0.05)
