@@ -16,6 +16,7 @@ from .landmarks import PoseSequence
 @dataclass(frozen=True)
 class CleanSettings:
     min_visibility: float = 0.3      # below this a landmark is treated as not seen
+    frame_margin: float = 0.02       # landmarks further outside the picture than this are guesses
     max_gap_s: float = 0.3           # gaps up to this long are interpolated
     cutoff_hz: float = 6.0           # Butterworth low-pass cut-off (Sports2D default)
     order: int = 4
@@ -80,6 +81,11 @@ def clean(seq: PoseSequence, settings: CleanSettings = CleanSettings()) -> PoseS
         return seq
     xy = seq.xy_px.copy()
     xy[seq.visibility < settings.min_visibility] = np.nan
+    mx, my = settings.frame_margin * seq.width_px, settings.frame_margin * seq.height_px
+    with np.errstate(invalid="ignore"):
+        outside = ((xy[..., 0] < -mx) | (xy[..., 0] > seq.width_px + mx)
+                   | (xy[..., 1] < -my) | (xy[..., 1] > seq.height_px + my))
+    xy[outside] = np.nan
     t = seq.t_s
     for k in range(xy.shape[1]):
         for c in range(2):

@@ -18,7 +18,9 @@ from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
 
 STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
 MIN_FOOT_VISIBILITY = 0.5
-STANDING_WINDOW_S = 4.0     # half-width of the window that finds the local standing level   # heel and toe must be seen this well to judge knee-over-toe
+STANDING_WINDOW_S = 2.5     # half-width of the window that finds the local standing level
+SCALE_WINDOW_S = 1.0        # half-width of the window that smooths the body scale
+HOLD_FLOOR = 0.7            # the local standing level never drops below this share of the clip's   # heel and toe must be seen this well to judge knee-over-toe
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,24 @@ class Series:
     facing: int
 
 
+def body_scale(seq: PoseSequence) -> np.ndarray:
+    """(N,) a body length in pixels that squatting does not change much: the torso
+    (mid-shoulder to mid-hip), or the shins where the shoulders are out of the picture; smoothed
+    over a second so that it follows the camera zooming and the person walking nearer or away."""
+    xy = seq.xy_px
+    torso = distance(midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER]),
+                     midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP]))
+    with np.errstate(all="ignore"):
+        shin = np.nanmean(np.stack([distance(xy[:, L.LEFT_KNEE], xy[:, L.LEFT_ANKLE]),
+                                    distance(xy[:, L.RIGHT_KNEE], xy[:, L.RIGHT_ANKLE])]), axis=0)
+    torso = rolling_nanmedian(seq.t_s, torso, SCALE_WINDOW_S)
+    shin = rolling_nanmedian(seq.t_s, shin, SCALE_WINDOW_S)
+    both = np.isfinite(torso) & np.isfinite(shin)
+    ratio = float(np.median(torso[both] / shin[both])) if both.any() else 1.0
+    scale = np.where(np.isfinite(torso), torso, shin * ratio)
+    return np.where(np.isfinite(scale), scale, 1.0) if not np.isfinite(scale).any() else scale
+
+
 def depth_signal(seq: PoseSequence) -> np.ndarray:
     """How far the thighs have turned from hanging to level, scale-free, per frame.
 
@@ -49,14 +69,28 @@ def depth_signal(seq: PoseSequence) -> np.ndarray:
     move when the camera pans or zooms, nor with a wide stance.
     """
     xy = seq.xy_px
-    legs = []
+    scale = body_scale(seq)
+    legs, weights = [], []
     for hip, knee in ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE)):
-        thigh = distance(xy[:, hip], xy[:, knee])
-        thigh_ref = rolling_nanpercentile(seq.t_s, thigh, STANDING_WINDOW_S, 95)
+        # vertical thigh extent in body-size units: largest when standing
         with np.errstate(all="ignore"):
-            legs.append(1.0 - (xy[:, knee, 1] - xy[:, hip, 1]) / thigh_ref)
+            drop = (xy[:, knee, 1] - xy[:, hip, 1]) / scale
+        finite = drop[np.isfinite(drop)]
+        ref = rolling_nanpercentile(seq.t_s, drop, STANDING_WINDOW_S, 95)
+        if finite.size:
+            ref = np.fmax(ref, HOLD_FLOOR * np.percentile(finite, 95))
+        with np.errstate(all="ignore"):
+            d = 1.0 - drop / ref
+        w = np.minimum(seq.visibility[:, hip], seq.visibility[:, knee]) ** 2
+        w = np.where(np.isfinite(d), w, 0.0)
+        legs.append(np.nan_to_num(d))
+        weights.append(w)
+    if not len(seq):
+        return np.zeros(0)
+    wsum = weights[0] + weights[1]
     with np.errstate(all="ignore"):
-        return np.nanmean(np.stack(legs), axis=0) if len(seq) else np.zeros(0)
+        out = (legs[0] * weights[0] + legs[1] * weights[1]) / wsum
+    return np.where(wsum > 1e-6, out, np.nan)
 
 
 def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: float) -> np.ndarray:

@@ -16,12 +16,14 @@ import numpy as np
 @dataclass(frozen=True)
 class RepSettings:
     enter: float = 0.25       # depth where a descent starts to count
-    exit: float = 0.2         # depth below which the person is back up
-    min_depth: float = 0.38   # shallowest bottom that counts as a squat
+    exit: float = 0.2         # depth below which the person is back up ...
+    exit_frac: float = 0.25   # ... or below this fraction of the rep's deepest point
+    min_depth: float = 0.34   # shallowest bottom that counts as a squat
     debounce_s: float = 0.15  # a crossing must hold this long to count
     min_rep_s: float = 0.5
     max_rep_s: float = 20.0
     bottom_band: float = 0.1  # frames within this fraction of the peak depth are "at the bottom"
+    max_lost_s: float = 1.5   # tracking may drop out this long mid-rep (a rack hides the body)
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,11 @@ class Rep:
         return self.end_s - self.t_band_end
 
 
-def _held(t_s: np.ndarray, cond: np.ndarray, i: int, hold_s: float) -> bool:
-    """cond stays true from sample i for at least hold_s (or to the end of the data)."""
+def _held(t_s: np.ndarray, cond, i: int, hold_s: float) -> bool:
+    """cond(j) stays true from sample i for at least hold_s."""
     j = i
-    n = len(cond)
-    while j < n and cond[j]:
+    n = len(t_s)
+    while j < n and cond(j):
         if t_s[j] - t_s[i] >= hold_s:
             return True
         j += 1
@@ -91,36 +93,43 @@ def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSet
     """Reps in a depth signal. NaN samples end a rep in progress (it is not counted)."""
     reps: list[Rep] = []
     n = len(depth)
-    down = False
-    start = 0
-    i = 0
     finite = np.isfinite(depth)
     is_down = finite & (depth > settings.enter)
-    is_up = finite & (depth < settings.exit)
+    down = False
+    start = 0
+    peak = 0.0
+    i = 0
     while i < n:
         if not down:
-            if is_down[i] and _held(t_s, is_down, i, settings.debounce_s):
+            if is_down[i] and _held(t_s, is_down.__getitem__, i, settings.debounce_s):
                 down = True
-                # walk back to where the descent left standing
+                peak = float(depth[i])
+                # the descent began where the person last stood (or where tracking began)
                 start = i
                 while start > 0 and finite[start - 1] and depth[start - 1] >= settings.exit:
                     start -= 1
-                    if depth[start] < settings.exit:
-                        break
+                if start > 0 and finite[start - 1]:
+                    start -= 1
             i += 1
             continue
         if not finite[i]:
-            # tracking lost mid-rep: drop it unless we already returned near standing
-            down = False
-            i += 1
+            j = i
+            while j < n and not finite[j]:
+                j += 1
+            if j == n or t_s[j] - t_s[i - 1] > settings.max_lost_s:
+                down = False  # tracking lost for long mid-rep: the rep is not counted
+            i = j
             continue
-        if is_up[i] and _held(t_s, is_up, i, settings.debounce_s):
-            end = i
-            seg = depth[start:end + 1]
-            dur = t_s[end] - t_s[start]
-            if (np.nanmax(seg) >= settings.min_depth
-                    and settings.min_rep_s <= dur <= settings.max_rep_s):
-                reps.append(_make_rep(t_s, depth, start, end, settings))
+        peak = max(peak, float(depth[i]))
+        up_level = max(settings.exit, settings.exit_frac * peak)
+        def is_up(j: int) -> bool:
+            return bool(finite[j] and depth[j] < up_level)
+
+        if is_up(i) and _held(t_s, is_up, i, settings.debounce_s):
+            seg = depth[start:i + 1]
+            dur = t_s[i] - t_s[start]
+            if np.nanmax(seg) >= settings.min_depth and settings.min_rep_s <= dur <= settings.max_rep_s:
+                reps.append(_make_rep(t_s, depth, start, i, settings))
             down = False
         i += 1
     return reps
