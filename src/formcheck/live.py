@@ -30,12 +30,13 @@ from .errors import NoPersonError
 from .geometry import incline_deg
 from .landmarks import LEG, N_LANDMARKS, SKELETON, PoseSequence
 from .landmarks import Landmark as L
-from .metrics import MIN_FOOT_VISIBILITY, STANDING_DEPTH
+from .feedback import classify_depth
+from .metrics import HOLD_FLOOR, MIN_FOOT_VISIBILITY, SCALE_WINDOW_S, STANDING_DEPTH
 from .reps import RepSettings
 from .thresholds import Thresholds, get_profile
 from .view import classify_yaw, yaw_per_frame
 
-LIVE_WINDOW_S = 8.0       # past window for the thigh-length reference
+LIVE_WINDOW_S = 5.0       # past window for the standing level (offline: +-STANDING_WINDOW_S)
 VIEW_WINDOW_S = 2.0       # past window for view, facing and near leg
 FOOT_WINDOW_S = 20.0      # past window for the standing foot length
 MAX_RECORD_S = 20 * 60.0  # landmarks kept for the end-of-set summary (~2 MB per minute)
@@ -54,9 +55,9 @@ class LiveRepCounter:
     """Causal twin of reps.find_reps: hysteresis with debounce on a streaming depth signal.
 
     A descent starts when depth stays above `enter` for `debounce_s`; the rep ends when depth
-    stays below `exit` for `debounce_s` and counts if its peak reached `min_depth` and its
-    duration (start -> first frame back below `exit`) lies within [min_rep_s, max_rep_s].
-    A lost frame (NaN) mid-rep drops the rep, as offline.
+    stays below max(`exit`, `exit_frac` x the rep's peak) for `debounce_s`, and counts if its
+    peak reached `min_depth` and its duration (start -> first frame back up) lies within
+    [min_rep_s, max_rep_s]. Tracking lost mid-rep for longer than `max_lost_s` drops the rep.
     """
 
     def __init__(self, settings: RepSettings = RepSettings()):
@@ -69,14 +70,19 @@ class LiveRepCounter:
         self._down_since: float | None = None
         self._down_peak = float("nan")
         self._up_since: float | None = None
+        self._lost_since: float | None = None
 
     def update(self, t_s: float, depth: float) -> bool:
-        """Feed one sample; True when it completes a counted rep."""
+        """Feed one sample (NaN = not measured); True when it completes a counted rep."""
         s = self.settings
         if not np.isfinite(depth):
-            self.down = False
             self._down_since = self._up_since = None
+            if self._lost_since is None:
+                self._lost_since = t_s
+            if self.down and t_s - self._lost_since > getattr(s, "max_lost_s", 0.0):
+                self.down = False
             return False
+        self._lost_since = None
         if not self.down:
             if depth > s.enter:
                 if self._down_since is None:
@@ -95,7 +101,7 @@ class LiveRepCounter:
                     self._last_standing_t = t_s
             return False
         self.peak = max(self.peak, depth)
-        if depth < s.exit:
+        if depth < max(s.exit, getattr(s, "exit_frac", 0.0) * self.peak):
             if self._up_since is None:
                 self._up_since = t_s
             if t_s - self._up_since >= s.debounce_s:
@@ -118,6 +124,7 @@ class LiveRep:
     index: int
     peak_depth: float
     bottom_thigh_deg: float | None
+    bottom_hip_height_ratio: float | None
     max_knee_over_toe_ratio: float | None
     depth_label: str
     knee_flag: bool
@@ -133,6 +140,7 @@ class LiveReadout:
     phase: str = "waiting"            # waiting | no_person | standing | down
     depth: float | None = None        # 0 standing, 1 thigh level (metrics.depth_signal)
     thigh_deg: float | None = None    # near leg, to horizontal, + = hip below knee
+    hip_height_ratio: float | None = None  # hip height / recent standing hip height
     depth_label: str = "unclear"      # above_parallel | parallel | below_parallel | unclear
     knee_over_toe_ratio: float | None = None  # near leg, foot lengths, + = knee ahead of toes
     knee_flag: bool = False
@@ -149,15 +157,13 @@ class LiveReadout:
     height_px: int = 0
 
 
-def depth_label(thigh_deg: float | None, view: str, th: Thresholds) -> str:
-    """Depth class from the thigh angle, as feedback.classify_depth does for a side view."""
-    if thigh_deg is None or view == "front":
-        return "unclear"
-    if thigh_deg >= th.below_parallel_min_deg:
-        return "below_parallel"
-    if thigh_deg >= th.parallel_min_deg:
-        return "parallel"
-    return "above_parallel"
+def depth_label(thigh_deg: float | None, hip_height_ratio: float | None, view: str,
+                th: Thresholds) -> str:
+    """Depth class of the current frame, by the library's own rule (feedback.classify_depth)."""
+    from types import SimpleNamespace
+
+    m = SimpleNamespace(view=view, thigh_angle_deg=thigh_deg, hip_height_ratio=hip_height_ratio)
+    return classify_depth(m, th)
 
 
 def _finite(x) -> float | None:
@@ -177,20 +183,22 @@ class LiveSession:
         self.rep_settings = rep_settings
         self.mirrored_input = mirrored_input
         self.min_visibility = clean_settings.min_visibility
-        self.max_gap_s = clean_settings.max_gap_s
-        self._lost_since: float | None = None
         self._estimator = estimator
         self._own_estimator = estimator is None
         self._filter = OneEuro()
         self._counter = LiveRepCounter(rep_settings)
         self._lock = threading.Lock()
-        self._hist: deque = deque()        # (t, thigh_left, thigh_right)
+        self._hist: deque = deque()        # (t, drop_left, drop_right) in body-size units
+        self._scale: deque = deque()       # (t, torso_px, shin_px)
+        self._stand_hip: deque = deque()   # (t, hip height px) while standing
+        self._session_ref = [0.0, 0.0]
+        self._torso_per_shin = 1.0
         self._recent: deque = deque()      # (t, facing_dx, nose_dx, yaw, vis_left, vis_right, z_l, z_r)
         self._foot: deque = deque()        # (t, foot_left, foot_right) while standing
         self._near: str | None = None
         self._rep_thigh = float("nan")
         self._rep_kot = float("nan")
-        self._rep_peak = float("nan")
+        self._rep_hip = float("nan")
         self._reps: list[LiveRep] = []
         self._rec_t: list[float] = []
         self._rec: list[tuple] = []
@@ -266,31 +274,14 @@ class LiveSession:
         xy = self._filter(t, gated)
         th = self.thresholds
         if not person:
-            # short dropouts are bridged, as clean.fill_gaps does offline
-            if self._lost_since is None:
-                self._lost_since = t
-            if t - self._lost_since > self.max_gap_s:
-                self._counter.update(t, float("nan"))
+            self._counter.update(t, float("nan"))  # the counter bridges short dropouts
             return LiveReadout(t, False, self._counter.count, "no_person", cue=(
                 "Step into the picture: whole body and feet in view, side-on, 2-3 m away."),
                 cue_level="warn", last_rep=self._reps[-1] if self._reps else None,
                 process_ms=process_ms, frames=frames, width_px=self._width,
                 height_px=self._height)
 
-        # streaming depth (metrics.depth_signal with a past-only window)
-        thighs = [float(np.linalg.norm(xy[hip] - xy[knee])) for hip, knee, *_ in LEG.values()]
-        self._hist.append((t, *thighs))
-        _trim(self._hist, t - LIVE_WINDOW_S)
-        hist = np.array([h[1:] for h in self._hist], dtype=np.float64)
-        legs = []
-        for k, (hip, knee, *_rest) in enumerate(LEG.values()):
-            col = hist[:, k]
-            col = col[np.isfinite(col)]
-            if col.size:
-                ref = np.percentile(col, 95)
-                legs.append(1.0 - (xy[knee, 1] - xy[hip, 1]) / ref)
-        legs = [d for d in legs if np.isfinite(d)]
-        depth = float(np.mean(legs)) if legs else float("nan")
+        depth, hip_ratio = self._depth(t, xy, vis)
 
         # view, facing and the near leg over the last couple of seconds
         one = PoseSequence(np.array([t]), xy[None], z[None], vis[None], world[None],
@@ -336,16 +327,18 @@ class LiveSession:
         kot = None
         if view != "front" and facing and feet_seen and np.isfinite(foot_len) and foot_len > 1:
             kot = _finite(facing * (xy[knee, 0] - xy[toe, 0]) / foot_len)
-        label = depth_label(thigh_deg, view, th)
+        hr = _finite(hip_ratio)
+        label = depth_label(thigh_deg, hr, view, th)
         knee_flag = kot is not None and kot > th.knee_over_toe_max_ratio
 
         # rep counting and the per-rep summary
-        self._lost_since = None
         was_down = self._counter.down
-        done = self._counter.update(t, depth) if np.isfinite(depth) else False
+        done = self._counter.update(t, depth)
         if self._counter.down and not was_down:
-            self._rep_thigh = self._rep_kot = float("nan")
+            self._rep_thigh = self._rep_kot = self._rep_hip = float("nan")
         if self._counter.down:
+            if hr is not None:
+                self._rep_hip = np.nanmin([self._rep_hip, hr])
             if thigh_deg is not None:
                 self._rep_thigh = np.nanmax([self._rep_thigh, thigh_deg])
             if kot is not None:
@@ -353,16 +346,70 @@ class LiveSession:
         if done:
             bt = _finite(self._rep_thigh)
             bk = _finite(self._rep_kot)
-            self._reps.append(LiveRep(self._counter.count, self._counter.peak, bt, bk,
-                                      depth_label(bt, view, th),
+            self._reps.append(LiveRep(self._counter.count, self._counter.peak, bt,
+                                      _finite(self._rep_hip), bk,
+                                      depth_label(bt, _finite(self._rep_hip), view, th),
                                       bk is not None and bk > th.knee_over_toe_max_ratio))
         phase = "down" if self._counter.down or (np.isfinite(depth) and depth > self.rep_settings.enter) \
             else "standing"
         cue, level = self._cue(phase, view, feet_seen, knee_flag, label)
-        return LiveReadout(t, True, self._counter.count, phase, _finite(depth), thigh_deg, label,
+        return LiveReadout(t, True, self._counter.count, phase, _finite(depth), thigh_deg, hr, label,
                            kot, knee_flag, leg, view, cue, level,
                            self._reps[-1] if self._reps else None, process_ms, frames,
                            xy, vis, self._width, self._height)
+
+    def _depth(self, t: float, xy: np.ndarray, vis: np.ndarray) -> tuple[float, float]:
+        """metrics.depth_signal made causal: per leg, the hip-to-knee vertical drop in body-size
+        units against its standing level (95th percentile over the past window, floored at
+        HOLD_FLOOR x the session's), legs weighted by visibility squared. Also the hip height
+        as a share of the recent standing hip height (for the depth class)."""
+        torso = float(np.linalg.norm((xy[L.LEFT_SHOULDER] + xy[L.RIGHT_SHOULDER]) / 2
+                                     - (xy[L.LEFT_HIP] + xy[L.RIGHT_HIP]) / 2))
+        with np.errstate(all="ignore"):
+            shin = float(np.nanmean([np.linalg.norm(xy[L.LEFT_KNEE] - xy[L.LEFT_ANKLE]),
+                                     np.linalg.norm(xy[L.RIGHT_KNEE] - xy[L.RIGHT_ANKLE])]))
+        self._scale.append((t, torso, shin))
+        _trim(self._scale, t - SCALE_WINDOW_S)
+        sc = np.array([x[1:] for x in self._scale], dtype=np.float64)
+        with np.errstate(all="ignore"):
+            torso_m, shin_m = np.nanmedian(sc[:, 0]), np.nanmedian(sc[:, 1])
+        if np.isfinite(torso_m) and np.isfinite(shin_m) and shin_m > 0:
+            self._torso_per_shin = torso_m / shin_m
+        scale = torso_m if np.isfinite(torso_m) else shin_m * self._torso_per_shin
+        drops = []
+        for hip, knee, *_rest in LEG.values():
+            drops.append((xy[knee, 1] - xy[hip, 1]) / scale if np.isfinite(scale) and scale > 0
+                         else float("nan"))
+        self._hist.append((t, *drops))
+        _trim(self._hist, t - LIVE_WINDOW_S)
+        hist = np.array([h[1:] for h in self._hist], dtype=np.float64)
+        num = den = 0.0
+        for k, (hip, knee, *_rest) in enumerate(LEG.values()):
+            col = hist[:, k]
+            col = col[np.isfinite(col)]
+            if not col.size or not np.isfinite(drops[k]):
+                continue
+            ref = float(np.percentile(col, 95))
+            self._session_ref[k] = max(self._session_ref[k], ref)
+            ref = max(ref, HOLD_FLOOR * self._session_ref[k])
+            if ref <= 0:
+                continue
+            w = min(vis[hip], vis[knee]) ** 2
+            num += w * (1.0 - drops[k] / ref)
+            den += w
+        depth = num / den if den > 1e-6 else float("nan")
+        ank_y = np.nanmean([xy[L.LEFT_ANKLE, 1], xy[L.RIGHT_ANKLE, 1]]) \
+            if np.isfinite([xy[L.LEFT_ANKLE, 1], xy[L.RIGHT_ANKLE, 1]]).any() else np.nan
+        hip_h = ank_y - (xy[L.LEFT_HIP, 1] + xy[L.RIGHT_HIP, 1]) / 2.0
+        if np.isfinite(depth) and depth < STANDING_DEPTH and np.isfinite(hip_h):
+            self._stand_hip.append((t, hip_h))
+        _trim(self._stand_hip, t - FOOT_WINDOW_S)
+        ratio = float("nan")
+        if self._stand_hip:
+            ref_h = float(np.median([x[1] for x in self._stand_hip]))
+            if ref_h > 0:
+                ratio = hip_h / ref_h
+        return depth, ratio
 
     def _cue(self, phase: str, view: str, feet_seen: bool, knee_flag: bool, label: str
              ) -> tuple[str, str]:
@@ -484,7 +531,7 @@ def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
     over = img.copy()
     cv2.rectangle(over, (0, cy0), (w, h), _COLORS.get(r.cue_level, (40, 110, 200)), -1)
     cv2.addWeighted(over, 0.8, img, 0.2, 0, dst=img)
-    fs = scale * 0.6
+    fs = scale * 0.75
     (tw, _), _ = cv2.getTextSize(cue, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
     if tw > w - 2 * pad:
         fs *= (w - 2 * pad) / tw

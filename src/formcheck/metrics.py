@@ -18,6 +18,7 @@ from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
 
 STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
 MIN_FOOT_VISIBILITY = 0.5
+MIN_FOOT_TO_SHIN = 0.3      # a foot shorter than this (in the picture) points at the camera
 STANDING_WINDOW_S = 2.5     # half-width of the window that finds the local standing level
 SCALE_WINDOW_S = 1.0        # half-width of the window that smooths the body scale
 HOLD_FLOOR = 0.7            # the local standing level never drops below this share of the clip's   # heel and toe must be seen this well to judge knee-over-toe
@@ -30,11 +31,13 @@ class Series:
     t_s: np.ndarray
     depth: np.ndarray                 # 0 standing, 1 thigh level, >1 deeper
     yaw_deg: np.ndarray
-    hip_height_ratio: np.ndarray      # hip height above the ankles / standing hip height
+    hip_height_px: np.ndarray         # mid-hip height above the mid-ankle, in pixels
+    hip_height_ratio: np.ndarray      # the same / the clip's standing hip height (for plots)
     thigh_deg: dict                   # thigh to horizontal, +ve hip below knee
     knee_flexion_deg: dict            # 180 - hip-knee-ankle
     shin_deg: dict                    # shank from vertical, +ve knee forward (needs facing)
-    knee_over_toe_px: dict            # +ve knee ahead of the toes
+    knee_over_toe_px: dict            # +ve knee ahead of the toes; "front_most": the knee
+                                      # furthest forward vs the toe furthest forward
     trunk_lean_deg: np.ndarray        # +ve leaning forward
     fppa_deg: dict                    # frontal-plane projection angle, +ve valgus (knee inward)
     foot_len_px: dict                 # standing heel->toe horizontal length (scalar per leg)
@@ -123,6 +126,17 @@ def compute_series(seq: PoseSequence) -> Series:
         foot[side] = nanmedian_or_nan(flen[standing]) if standing.any() else nanmedian_or_nan(flen)
         medial = np.sign(mid_hip_x - H[:, 0])  # toward the body's midline
         fp[side] = fppa(H, K, A, medial)
+    # Side on, MediaPipe often mixes up which knee and foot are left or right; the front-most
+    # knee against the front-most toe needs no pairing.
+    with np.errstate(all="ignore"):
+        kot["front_most"] = (np.fmax(facing * xy[:, L.LEFT_KNEE, 0], facing * xy[:, L.RIGHT_KNEE, 0])
+                             - np.fmax(facing * xy[:, L.LEFT_FOOT_INDEX, 0],
+                                       facing * xy[:, L.RIGHT_FOOT_INDEX, 0]))
+        shin_len = nanmedian_or_nan(np.concatenate([
+            distance(xy[:, L.LEFT_KNEE], xy[:, L.LEFT_ANKLE])[standing],
+            distance(xy[:, L.RIGHT_KNEE], xy[:, L.RIGHT_ANKLE])[standing]]))
+    foot["front_most"] = float(np.nanmean([foot["left"], foot["right"]]))
+    foot["shin_len"] = shin_len
     ms = midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER])
     mh = midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP])
     trunk = tilt_from_vertical_deg(ms, mh, facing)
@@ -130,7 +144,7 @@ def compute_series(seq: PoseSequence) -> Series:
         if len(seq) else np.zeros(0)
     hip_h = ank_y - mh[:, 1]
     hip_stand = nanmedian_or_nan(hip_h[standing]) if standing.any() else nanmedian_or_nan(hip_h)
-    return Series(t, depth, yaw_per_frame(seq), hip_h / hip_stand, thigh, flex, shin, kot,
+    return Series(t, depth, yaw_per_frame(seq), hip_h, hip_h / hip_stand, thigh, flex, shin, kot,
                   trunk, fp, foot, facing)
 
 
@@ -159,6 +173,59 @@ class RepMetrics:
     reasons: dict = field(default_factory=dict)
 
 
+def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
+    vis = seq.visibility[idx]
+    he, to = int(LEG[leg][3]), int(LEG[leg][4])
+    return float(np.nanmedian(np.minimum(vis[:, he], vis[:, to]))) if len(idx) else 0.0
+
+
+def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str, leg: str
+                  ) -> tuple[float | None, float | None, float | None, str]:
+    """(px, foot lengths, shin angle, reason if unmeasured) over the frames idx of one rep.
+
+    Side view: the front-most knee against the front-most toe. Oblique: the leg whose knee
+    travels furthest past its own toes. The 90th percentile over the deep part of the rep."""
+    seen = {k: _foot_seen(seq, idx, k) for k in ("left", "right")}
+    if max(seen.values()) < MIN_FOOT_VISIBILITY:
+        return None, None, None, ("feet not clearly visible at the bottom: keep the whole foot "
+                                  "in the picture")
+    shin_len = series.foot_len_px.get("shin_len", float("nan"))
+    candidates = ["front_most"] if view == "side" else \
+        [k for k in ("left", "right") if seen[k] >= MIN_FOOT_VISIBILITY]
+    best = None
+    for key in candidates:
+        foot_len = series.foot_len_px[key]
+        if not (np.isfinite(foot_len) and foot_len > 1):
+            continue
+        if np.isfinite(shin_len) and foot_len < MIN_FOOT_TO_SHIN * shin_len:
+            continue  # the foot points at the camera: its length is not seen
+        vals = series.knee_over_toe_px[key][idx]
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            px = float(np.percentile(vals, 90))
+            if best is None or px / foot_len > best[1]:
+                shin_key = leg if key == "front_most" else key
+                best = (px, px / foot_len, _f(np.nanpercentile(series.shin_deg[shin_key][idx], 90)))
+    if best is None:
+        return None, None, None, ("the feet point toward the camera, so knee travel past the toes "
+                                  "cannot be seen: film from the side")
+    return best[0], best[1], best[2], ""
+
+
+def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> float:
+    """Hip height when standing just before and after this rep (the camera may zoom between
+    reps), falling back to the whole clip's standing frames."""
+    t = series.t_s
+    near = ((t >= rep.start_s - around_s) & (t <= rep.start_s)) | \
+           ((t >= rep.end_s) & (t <= rep.end_s + around_s))
+    standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
+    for mask in (near & standing, standing):
+        val = nanmedian_or_nan(series.hip_height_px[mask]) if mask.any() else float("nan")
+        if np.isfinite(val) and val > 0:
+            return val
+    return float("nan")
+
+
 def _f(x) -> float | None:
     x = float(x)
     return x if np.isfinite(x) else None
@@ -179,7 +246,7 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
 
     thigh = nanmedian_or_nan(series.thigh_deg[leg][band])
     flex = nanmedian_or_nan(series.knee_flexion_deg[leg][band])
-    hip_h = nanmedian_or_nan(series.hip_height_ratio[band])
+    hip_h = nanmedian_or_nan(series.hip_height_px[band]) / standing_hip_height(series, rep)
     trunk = nanmedian_or_nan(series.trunk_lean_deg[band])
 
     kot_px = kot_ratio = shin = None
@@ -187,20 +254,9 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
         reasons["knee_over_toe"] = ("front view: knee travel past the toes can only be measured "
                                     "from the side; film from the side at hip height")
     else:
-        vis = seq.visibility[deep]
-        he, to = LEG[leg][3], LEG[leg][4]
-        foot_seen = np.nanmedian(np.minimum(vis[:, int(he)], vis[:, int(to)]))
-        foot_len = series.foot_len_px[leg]
-        if not (foot_seen >= MIN_FOOT_VISIBILITY and np.isfinite(foot_len) and foot_len > 1):
-            reasons["knee_over_toe"] = ("feet not clearly visible at the bottom: keep the whole "
-                                        "foot in the picture")
-        else:
-            vals = series.knee_over_toe_px[leg][deep]
-            vals = vals[np.isfinite(vals)]
-            if vals.size:
-                kot_px = float(np.percentile(vals, 90))
-                kot_ratio = kot_px / foot_len
-                shin = _f(np.nanpercentile(series.shin_deg[leg][deep], 90))
+        kot_px, kot_ratio, shin, why = knee_over_toe(seq, series, deep, view, leg)
+        if why:
+            reasons["knee_over_toe"] = why
     fp = None
     if view == "side":
         reasons["fppa"] = ("side view: knees caving in can only be judged from the front; film "
@@ -213,8 +269,7 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
         if per_frame.size:
             fp = float(np.percentile(per_frame, 90))
     if view == "front":
-        reasons.setdefault("depth", "front view: thigh angle is estimated, less exact than "
-                                    "from the side")
+        reasons["thigh_angle"] = "front view: the thigh points at the camera, so its angle is rough"
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
                       _f(thigh), _f(flex), _f(hip_h), _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, _f(trunk), fp,

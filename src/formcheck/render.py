@@ -23,8 +23,8 @@ from .landmarks import LEG, SKELETON
 
 log = logging.getLogger(__name__)
 
-GREEN, ORANGE, RED = (60, 200, 90), (255, 160, 20), (235, 50, 50)
-WHITE, GREY, DARK = (245, 245, 245), (170, 170, 170), (20, 20, 20)
+GREEN, ORANGE, RED = (90, 225, 110), (255, 170, 40), (255, 85, 75)   # RGB, light enough on dark
+WHITE, DARK = (245, 245, 245), (12, 12, 12)
 NEAR_LEG, FAR_LEG = (80, 200, 255), (150, 150, 150)   # RGB
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 WARN_BAND_RATIO = 0.1   # orange when the knee is within this many foot lengths below the limit
@@ -58,7 +58,7 @@ def _pt(xy: np.ndarray) -> tuple[int, int] | None:
     return (int(round(xy[0])), int(round(xy[1]))) if np.all(np.isfinite(xy)) else None
 
 
-def _blend_box(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.62) -> None:
+def _blend_box(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.72) -> None:
     h, w = img.shape[:2]
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 > x0 and y1 > y0:
@@ -126,7 +126,8 @@ def _dashed_vline(img: np.ndarray, x: int, y0: int, y1: int, color, st: Style) -
         cv2.line(img, (x, y), (x, min(y + dash, max(y0, y1))), color, st.line, cv2.LINE_AA)
 
 
-def draw_knee_over_toe(img, knee, toe, gap_px: float, ratio: float, limit: float, st: Style) -> None:
+def draw_knee_over_toe(img, knee, toe, gap_px: float, ratio: float, limit: float, side: int,
+                       st: Style) -> None:
     """Vertical line at the toes and the knee's horizontal gap to it, in px and foot lengths."""
     k, t = _pt(knee), _pt(toe)
     if k is None or t is None or not np.isfinite(gap_px):
@@ -135,9 +136,10 @@ def draw_knee_over_toe(img, knee, toe, gap_px: float, ratio: float, limit: float
     _dashed_vline(img, t[0], t[1], k[1] - 4 * st.pad, color, st)
     cv2.line(img, (t[0], k[1]), k, DARK, st.line + 2, cv2.LINE_AA)
     cv2.line(img, (t[0], k[1]), k, color, st.line, cv2.LINE_AA)
-    text = f"{gap_px:+.0f} px" + (f" = {ratio:+.2f} foot" if np.isfinite(ratio) else "")
-    tw = _text_size(text, st)[0]
-    _label(img, text, ((k[0] + t[0] - tw) // 2, k[1] + 2 * st.pad), st, color)
+    text = f"past toes {gap_px:+.0f} px" + (f" = {ratio:+.2f} foot len" if np.isfinite(ratio) else "")
+    x = max(k[0], t[0]) if side > 0 else min(k[0], t[0])
+    bh = _text_size("k", st)[1] + 2 * st.pad
+    _beside(img, text, (x, k[1]), side, st, color, dy=bh // 2 + st.pad)
 
 
 def draw_depth_bar(img: np.ndarray, depth: float, st: Style) -> None:
@@ -206,20 +208,44 @@ def leg_and_view(analysis, rep: int | None) -> tuple[str, str]:
     return analysis.view.near_leg, analysis.view.view
 
 
-def _angle_labels(img, xy, s, leg: str, i: int, st: Style) -> None:
-    hip, knee = LEG[leg][0], LEG[leg][1]
+def _side_out(xy: np.ndarray, leg: str, facing: int, view: str) -> int:
+    """+1/-1: the picture direction in which labels stay off the body."""
+    if view == "front":
+        hips = xy[[int(LEG["left"][0]), int(LEG["right"][0])], 0]
+        d = xy[int(LEG[leg][0]), 0] - np.nanmean(hips)
+        return 1 if not np.isfinite(d) or d >= 0 else -1
+    return 1 if facing >= 0 else -1
+
+
+def _beside(img, text: str, p, side: int, st: Style, color=WHITE, dy: int = 0) -> None:
+    """A label left or right of point p (side -1 / +1), vertically centred on it."""
+    tw, th, base = _text_size(text, st)
+    bw, bh = tw + 2 * st.pad, th + base + 2 * st.pad
+    x = p[0] + 2 * st.pad if side > 0 else p[0] - 2 * st.pad - bw
+    _label(img, text, (x, p[1] - bh // 2 + dy), st, color)
+
+
+def draw_angles(img, xy, s, leg: str, i: int, view: str, st: Style) -> None:
+    """Knee flexion ahead of the knee (beyond the toe line), thigh angle behind the hip.
+
+    From the front both go outward of the knee, one above the other.
+    """
+    hip, knee, toe = (int(LEG[leg][k]) for k in (0, 1, 4))
     flex, thigh = s.knee_flexion_deg[leg][i], s.thigh_deg[leg][i]
-    kp, hp = _pt(xy[int(knee)]), _pt(xy[int(hip)])
-    off = 3 * st.pad
-    side = -1 if s.facing > 0 else 1   # labels go behind the person, away from the toe line
+    side = _side_out(xy, leg, s.facing, view)
+    kp, hp = _pt(xy[knee]), _pt(xy[hip])
+    bh = _text_size("k", st)[1] + 2 * st.pad
     if kp is not None and np.isfinite(flex):
-        text = f"knee {flex:.0f} deg"
-        tw = _text_size(text, st)[0] if side < 0 else 0
-        _label(img, text, (kp[0] + side * off - tw, kp[1] - 3 * off), st, WHITE)
+        x = kp[0]
+        if view != "front" and np.isfinite(xy[toe, 0]):
+            x = int(max(x, xy[toe, 0])) if side > 0 else int(min(x, xy[toe, 0]))
+        _beside(img, f"knee {flex:.0f} deg", (x, kp[1]), side, st, dy=-bh // 2 - st.pad)
+    if view == "front":
+        hp, dy = kp, -bh * 3 // 2 - 2 * st.pad
+    else:
+        side, dy = -side, 0
     if hp is not None and np.isfinite(thigh):
-        text = f"thigh {thigh:+.0f} deg"
-        tw = _text_size(text, st)[0] if side < 0 else 0
-        _label(img, text, (hp[0] + side * off - tw, hp[1] - 3 * off), st, WHITE)
+        _beside(img, f"thigh {thigh:+.0f} deg", hp, side, st, dy=dy)
 
 
 def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1.0) -> np.ndarray:
@@ -240,11 +266,13 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
             gap = s.knee_over_toe_px[leg][i]
             draw_knee_over_toe(img, xy[int(LEG[leg][1])], xy[int(LEG[leg][4])], gap,
                                gap / s.foot_len_px[leg] if s.foot_len_px[leg] > 1 else np.nan,
-                               analysis.thresholds.knee_over_toe_max_ratio, st)
-        _angle_labels(img, xy, s, leg, i, st)
+                               analysis.thresholds.knee_over_toe_max_ratio,
+                               _side_out(xy, leg, s.facing, view), st)
+        draw_angles(img, xy, s, leg, i, view, st)
         draw_depth_bar(img, float(s.depth[i]), st)
     total = len(analysis.reps)
-    draw_panel(img, [(f"Reps {reps_done(analysis, i)}/{total}", WHITE), cue_line(analysis, rep)], st)
+    draw_panel(img, [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE),
+                     cue_line(analysis, rep)], st)
     return img
 
 

@@ -11,9 +11,10 @@ from .errors import UnknownProfileError
 class Thresholds:
     """Limits that turn measurements into flags. Units are in the names."""
 
-    # Depth classes from the thigh angle at the bottom (0 = level, +ve = hip below knee).
-    parallel_min_deg: float = -12.0
-    below_parallel_min_deg: float = 8.0
+    # Depth classes from the hip height at the bottom as a share of the standing hip height
+    # (hip level with the knee is about 0.42 for adult proportions). Works in every view.
+    below_parallel_max_hip_ratio: float = 0.40
+    above_parallel_min_hip_ratio: float = 0.60
     # Knee travel past the toes, in foot lengths (0 = knee over the toes).
     knee_past_toes_min_ratio: float = -0.05
     knee_over_toe_max_ratio: float = 0.35
@@ -31,8 +32,10 @@ class Thresholds:
 
 
 HELP = {
-    "parallel_min_deg": "Thigh angle (deg, + = hip below knee) from which a rep counts as parallel.",
-    "below_parallel_min_deg": "Thigh angle (deg) from which a rep counts as below parallel.",
+    "below_parallel_max_hip_ratio": "Bottom hip height (share of standing hip height) under "
+                                    "which a rep counts as below parallel.",
+    "above_parallel_min_hip_ratio": "Bottom hip height (share of standing hip height) over "
+                                    "which a rep counts as above parallel.",
     "knee_past_toes_min_ratio": "Knee ahead of the toes by more than this many foot lengths "
                                 "counts as 'knee past toes' (the knee landmark is the joint "
                                 "centre, a little behind the kneecap).",

@@ -1,0 +1,574 @@
+"""What the clinic does with the database: clients, saving a session in one transaction, history
+and trends, re-scoring, forgetting a client, and export/import of everything.
+
+Callers get plain dataclasses back, never ORM objects, so nothing lazy-loads after a transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
+
+from .. import __version__
+from ..landmarks import PoseSequence, load_npz, save_npz
+from ..thresholds import PROFILES, Thresholds, get_profile
+from .db import Database, open_database
+from .errors import (ClientExistsError, ExportFileError, ImportConflictError, StoreError,
+                     UnknownClientError, UnknownSessionError)
+from .models import REP_FIELDS, Client, Rep, Session, SessionFile, utcnow
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = "formcheck-export"
+EXPORT_VERSION = 1
+MAX_VIDEO_BYTES = 500 * 1024 * 1024
+MAX_LABEL_LEN = 120
+VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
+               ".webm": "video/webm", ".avi": "video/x-msvideo"}
+
+
+# --- landmarks <-> bytes ------------------------------------------------------------------------
+def to_npz_bytes(seq: PoseSequence) -> bytes:
+    """The landmarks as the bytes of a `formcheck.landmarks.save_npz` file."""
+    buf = io.BytesIO()
+    save_npz(seq, buf)
+    return buf.getvalue()
+
+
+def from_npz_bytes(data: bytes) -> PoseSequence:
+    """Inverse of `to_npz_bytes` (validated by `formcheck.landmarks.load_npz`)."""
+    fd, name = tempfile.mkstemp(suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return load_npz(name)
+    finally:
+        os.unlink(name)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- what callers get ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientInfo:
+    id: int
+    uid: str
+    label: str
+    notes: str
+    profile: str
+    threshold_overrides: dict
+    created_at: dt.datetime
+    session_count: int = 0
+    last_session_at: dt.datetime | None = None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return client_thresholds(self.profile, self.threshold_overrides)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    uid: str
+    client_label: str
+    recorded_at: dt.datetime
+    clip_name: str
+    clip_sha256: str | None
+    profile: str
+    thresholds: dict
+    view_requested: str
+    view: str
+    rep_count: int
+    physio_note: str
+    has_video: bool
+    cues: list = field(default_factory=list)
+    report: dict = field(default_factory=dict)
+    reps: list = field(default_factory=list)      # dicts with REP_FIELDS
+
+    @property
+    def thresholds_obj(self) -> Thresholds:
+        return Thresholds(**self.thresholds)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One session's summary for the trend plots (None where nothing was measured)."""
+
+    session_id: int
+    recorded_at: dt.datetime
+    rep_count: int
+    worst_knee_over_toe_ratio: float | None    # the rep whose knee went furthest forward
+    worst_shin_angle_deg: float | None
+    mean_thigh_angle_deg: float | None         # depth: + = hip below knee
+    shallowest_thigh_angle_deg: float | None
+    worst_fppa_deg: float | None               # knees caving in (front view)
+    view: str
+
+
+def client_thresholds(profile: str, overrides: dict | None) -> Thresholds:
+    return get_profile(profile, **(overrides or {}))
+
+
+def _check_label(label: str) -> str:
+    label = (label or "").strip()
+    if not label:
+        raise StoreError("A client needs a label (a pseudonym such as 'knee-07', not a real name).")
+    if len(label) > MAX_LABEL_LEN:
+        raise StoreError(f"Client labels are at most {MAX_LABEL_LEN} characters.")
+    return label
+
+
+def _check_profile(profile: str, overrides: dict | None) -> None:
+    get_profile(profile, **(overrides or {}))   # raises UnknownProfileError with the choices
+
+
+def _clean_float(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+def _from_iso(s: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(s) if s else None
+
+
+class Store:
+    """The clinic's clients and sessions in one database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- clients --------------------------------------------------------------------------------
+    def _client(self, s, label: str) -> Client:
+        c = s.scalar(select(Client).where(Client.label == label))
+        if c is None:
+            labels = list(s.scalars(select(Client.label)))
+            close = difflib.get_close_matches(label, labels, n=3, cutoff=0.6)
+            hint = (f" Did you mean {', '.join(repr(x) for x in close)}?" if close else
+                    " List clients with `formcheck clients`; add one with "
+                    f"`formcheck clients add {label!r}`.")
+            raise UnknownClientError(f"No client called {label!r}.{hint}")
+        return c
+
+    def _client_info(self, s, c: Client) -> ClientInfo:
+        n, last = s.execute(select(func.count(Session.id), func.max(Session.recorded_at))
+                            .where(Session.client_id == c.id)).one()
+        return ClientInfo(c.id, c.uid, c.label, c.notes, c.profile, dict(c.threshold_overrides or {}),
+                          c.created_at, int(n), last)
+
+    def add_client(self, label: str, notes: str = "", profile: str = "knee-rehab",
+                   threshold_overrides: dict | None = None) -> ClientInfo:
+        label = _check_label(label)
+        _check_profile(profile, threshold_overrides)
+        try:
+            with self.db.session() as s:
+                if s.scalar(select(Client.id).where(Client.label == label)) is not None:
+                    raise ClientExistsError(f"A client called {label!r} exists already.")
+                c = Client(label=label, notes=notes or "", profile=profile,
+                           threshold_overrides=dict(threshold_overrides or {}))
+                s.add(c)
+                s.flush()
+                return self._client_info(s, c)
+        except IntegrityError:   # another app session added the same label at the same moment
+            raise ClientExistsError(f"A client called {label!r} exists already.") from None
+
+    def get_client(self, label: str) -> ClientInfo:
+        with self.db.session(write=False) as s:
+            return self._client_info(s, self._client(s, label))
+
+    def list_clients(self) -> list[ClientInfo]:
+        with self.db.session(write=False) as s:
+            rows = s.execute(
+                select(Client, func.count(Session.id), func.max(Session.recorded_at))
+                .outerjoin(Session, Session.client_id == Client.id)
+                .group_by(Client.id).order_by(Client.label)).all()
+            return [ClientInfo(c.id, c.uid, c.label, c.notes, c.profile,
+                               dict(c.threshold_overrides or {}), c.created_at, int(n), last)
+                    for c, n, last in rows]
+
+    def update_client(self, label: str, *, new_label: str | None = None, notes: str | None = None,
+                      profile: str | None = None, threshold_overrides: dict | None = None,
+                      replace_overrides: bool = False) -> ClientInfo:
+        """Change a client's label, notes, profile or thresholds. Overrides are merged into the
+        existing ones (a value of None removes one) unless replace_overrides."""
+        try:
+            with self.db.session() as s:
+                c = self._client(s, label)
+                if new_label is not None and new_label.strip() != c.label:
+                    c.label = _check_label(new_label)
+                if notes is not None:
+                    c.notes = notes
+                prof = profile or c.profile
+                ov = {} if replace_overrides else dict(c.threshold_overrides or {})
+                for k, v in (threshold_overrides or {}).items():
+                    if v is None and not replace_overrides and k != "depth_target_deg":
+                        ov.pop(k, None)
+                    else:
+                        ov[k] = v
+                _check_profile(prof, ov)
+                c.profile, c.threshold_overrides = prof, ov
+                s.flush()
+                return self._client_info(s, c)
+        except IntegrityError:
+            raise ClientExistsError(f"A client called {new_label!r} exists already.") from None
+
+    # --- sessions -------------------------------------------------------------------------------
+    def save_session(self, client_label: str, analysis, raw_seq: PoseSequence, *,
+                     clip_path: str | Path | None = None, keep_video: bool = False,
+                     physio_note: str = "", recorded_at: dt.datetime | None = None,
+                     view_requested: str = "auto", clip_name: str | None = None) -> SessionInfo:
+        """Save one analysed clip in ONE transaction: the session, its reps, its landmarks and,
+        only if keep_video, the video file. Nothing is written if any part fails."""
+        from ..report import rep_rows, to_dict
+
+        if raw_seq is None or len(raw_seq) == 0:
+            raise StoreError("There are no landmarks to save; analyse a clip first.")
+        if keep_video and not clip_path:
+            raise StoreError("--keep-video needs the video file itself (not only landmarks).")
+        clip_hash = video = None
+        if clip_path:
+            clip_path = Path(clip_path)
+            if not clip_path.is_file():
+                raise StoreError(f"Video file not found: {clip_path}.")
+            clip_hash = sha256_file(clip_path)
+            if keep_video:
+                size = clip_path.stat().st_size
+                if size > MAX_VIDEO_BYTES:
+                    raise StoreError(f"The video is {size / 2**20:.0f} MB; at most "
+                                     f"{MAX_VIDEO_BYTES / 2**20:.0f} MB are stored. Save without "
+                                     "the video (the landmarks are always kept) or trim the clip.")
+                video = clip_path.read_bytes()
+        landmarks = to_npz_bytes(raw_seq)
+        report = to_dict(analysis)
+        name = clip_name or (clip_path.name if clip_path else Path(analysis.source or "").name)
+        with self.db.session() as s:
+            c = self._client(s, client_label)
+            sess = Session(client_id=c.id, recorded_at=recorded_at or utcnow(),
+                           clip_name=name[:255], clip_sha256=clip_hash, profile=analysis.profile,
+                           thresholds=analysis.thresholds.as_dict(), view_requested=view_requested,
+                           view=analysis.view.view, rep_count=analysis.rep_count,
+                           cues=report["cues"], report=report, physio_note=physio_note or "",
+                           formcheck_version=__version__)
+            for row in rep_rows(analysis):
+                sess.reps.append(Rep(**{k: (_clean_float(row[k]) if isinstance(row[k], float)
+                                            else row[k]) for k in REP_FIELDS}))
+            sess.files.append(SessionFile(kind="landmarks", filename="landmarks.npz",
+                                          media_type="application/x-npz", sha256=_sha(landmarks),
+                                          size_bytes=len(landmarks), data=landmarks))
+            if video is not None:
+                sess.files.append(SessionFile(
+                    kind="video", filename=name[:255],
+                    media_type=VIDEO_TYPES.get(clip_path.suffix.lower(), "application/octet-stream"),
+                    sha256=clip_hash, size_bytes=len(video), data=video))
+            s.add(sess)
+            s.flush()
+            return self._session_info(s, sess, full=True)
+
+    def _session_info(self, s, sess: Session, full: bool = False) -> SessionInfo:
+        kinds = set(s.scalars(select(SessionFile.kind).where(SessionFile.session_id == sess.id)))
+        reps = []
+        if full:
+            reps = [{k: getattr(r, k) for k in REP_FIELDS} for r in sess.reps]
+        return SessionInfo(sess.id, sess.uid, sess.client.label, sess.recorded_at, sess.clip_name,
+                           sess.clip_sha256, sess.profile, dict(sess.thresholds), sess.view_requested,
+                           sess.view, sess.rep_count, sess.physio_note, "video" in kinds,
+                           list(sess.cues) if full else [], dict(sess.report) if full else {}, reps)
+
+    def _session(self, s, session_id: int) -> Session:
+        sess = s.get(Session, int(session_id))
+        if sess is None:
+            raise UnknownSessionError(f"No session with id {session_id}. See the ids with "
+                                      "`formcheck history CLIENT`.")
+        return sess
+
+    def list_sessions(self, client_label: str) -> list[SessionInfo]:
+        with self.db.session(write=False) as s:
+            c = self._client(s, client_label)
+            sessions = s.scalars(select(Session).where(Session.client_id == c.id)
+                                 .order_by(Session.recorded_at, Session.id)).all()
+            return [self._session_info(s, x) for x in sessions]
+
+    def get_session(self, session_id: int) -> SessionInfo:
+        with self.db.session(write=False) as s:
+            return self._session_info(s, self._session(s, session_id), full=True)
+
+    def set_note(self, session_id: int, note: str) -> None:
+        with self.db.session() as s:
+            self._session(s, session_id).physio_note = note or ""
+
+    def delete_session(self, session_id: int) -> None:
+        with self.db.session() as s:
+            s.delete(self._session(s, session_id))
+
+    def _file(self, session_id: int, kind: str) -> bytes | None:
+        with self.db.session(write=False) as s:
+            self._session(s, session_id)
+            return s.scalar(select(SessionFile.data).where(SessionFile.session_id == session_id,
+                                                           SessionFile.kind == kind))
+
+    def load_landmarks(self, session_id: int) -> PoseSequence:
+        data = self._file(session_id, "landmarks")
+        if data is None:
+            raise StoreError(f"Session {session_id} has no landmarks stored.")
+        return from_npz_bytes(data)
+
+    def load_video(self, session_id: int) -> bytes | None:
+        """The stored video, or None when the physio did not keep it."""
+        return self._file(session_id, "video")
+
+    def load_analysis(self, session_id: int, thresholds: Thresholds | None = None,
+                      profile: str | None = None):
+        """Re-run the analysis on the stored landmarks, with the thresholds used at the time or
+        with new ones (re-scoring): no model, no video needed."""
+        from ..analysis import analyze_sequence
+
+        info = self.get_session(session_id)
+        raw = self.load_landmarks(session_id)
+        th = thresholds or info.thresholds_obj
+        return analyze_sequence(raw, th, profile or (info.profile if thresholds is None else "custom"),
+                                info.view_requested)
+
+    # --- history --------------------------------------------------------------------------------
+    def history(self, client_label: str) -> list[TrendPoint]:
+        """Per-session summaries, oldest first, computed by the database from the rep rows."""
+        with self.db.session(write=False) as s:
+            c = self._client(s, client_label)
+            q = (select(Session.id, Session.recorded_at, Session.rep_count, Session.view,
+                        func.max(Rep.knee_over_toe_ratio), func.max(Rep.shin_angle_deg),
+                        func.avg(Rep.thigh_angle_deg), func.min(Rep.thigh_angle_deg),
+                        func.max(Rep.fppa_deg))
+                 .outerjoin(Rep, Rep.session_id == Session.id)
+                 .where(Session.client_id == c.id)
+                 .group_by(Session.id).order_by(Session.recorded_at, Session.id))
+            return [TrendPoint(sid, at, n, _clean_float(kot), _clean_float(shin),
+                               _clean_float(th_mean), _clean_float(th_min), _clean_float(fppa), v)
+                    for sid, at, n, v, kot, shin, th_mean, th_min, fppa in s.execute(q)]
+
+    # --- forget ---------------------------------------------------------------------------------
+    def forget_client(self, client_label: str) -> dict:
+        """Delete a client with every session, rep, landmark file and video, then scrub the
+        freed space (SQLite: secure_delete + VACUUM + WAL truncation; PostgreSQL: VACUUM FULL)."""
+        with self.db.session() as s:
+            c = self._client(s, client_label)
+            n_sessions = s.scalar(select(func.count(Session.id)).where(Session.client_id == c.id))
+            sids = select(Session.id).where(Session.client_id == c.id)
+            n_videos = s.scalar(select(func.count(SessionFile.id)).where(
+                SessionFile.session_id.in_(sids), SessionFile.kind == "video"))
+            # Explicit deletes (children first) rather than relying on cascades alone.
+            s.execute(delete(SessionFile).where(SessionFile.session_id.in_(sids)))
+            s.execute(delete(Rep).where(Rep.session_id.in_(sids)))
+            s.execute(delete(Session).where(Session.client_id == c.id))
+            s.execute(delete(Client).where(Client.id == c.id))
+        scrubbed = self.scrub()
+        return {"client": client_label, "sessions": int(n_sessions), "videos": int(n_videos),
+                "scrubbed": scrubbed}
+
+    def scrub(self) -> bool:
+        """Overwrite or release the space deleted rows used. True when nothing could hold it."""
+        if self.db.backend == "sqlite":
+            self.db.engine.pool.dispose()   # no idle connection keeps an old snapshot open
+            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+                ok = True
+                for _ in range(20):
+                    busy, _log, _done = conn.exec_driver_sql(
+                        "PRAGMA wal_checkpoint(TRUNCATE)").one()
+                    ok = busy == 0
+                    if ok:
+                        break
+                    import time
+                    time.sleep(0.1)
+            return ok
+        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in ("session_files", "reps", "sessions", "clients"):
+                conn.exec_driver_sql(f"VACUUM FULL {table}")
+        return True
+
+    # --- everything, for tests and export -----------------------------------------------------
+    def dump(self, include_data: bool = False) -> dict:
+        """Every client and session as plain JSON-able data (no database ids)."""
+        with self.db.session(write=False) as s:
+            return {"clients": [self._dump_client(s, c, include_data)
+                                for c in s.scalars(select(Client).order_by(Client.uid))]}
+
+    def _dump_client(self, s, c: Client, include_data: bool) -> dict:
+        sessions = []
+        for x in s.scalars(select(Session).where(Session.client_id == c.id).order_by(Session.uid)):
+            files = []
+            q = select(SessionFile).where(SessionFile.session_id == x.id).order_by(SessionFile.kind)
+            if include_data:
+                q = q.options(undefer(SessionFile.data))
+            for f in s.scalars(q):
+                d = {"kind": f.kind, "filename": f.filename, "media_type": f.media_type,
+                     "sha256": f.sha256, "size_bytes": f.size_bytes}
+                if include_data:
+                    d["data"] = f.data
+                files.append(d)
+            sessions.append({
+                "uid": x.uid, "recorded_at": _iso(x.recorded_at), "created_at": _iso(x.created_at),
+                "clip_name": x.clip_name, "clip_sha256": x.clip_sha256, "profile": x.profile,
+                "thresholds": x.thresholds, "view_requested": x.view_requested, "view": x.view,
+                "rep_count": x.rep_count, "cues": x.cues, "report": x.report,
+                "physio_note": x.physio_note, "formcheck_version": x.formcheck_version,
+                "reps": [{k: getattr(r, k) for k in REP_FIELDS} for r in x.reps],
+                "files": files})
+        return {"uid": c.uid, "label": c.label, "notes": c.notes, "profile": c.profile,
+                "threshold_overrides": c.threshold_overrides, "created_at": _iso(c.created_at),
+                "updated_at": _iso(c.updated_at), "sessions": sessions}
+
+    # --- export / import ------------------------------------------------------------------------
+    def export(self, path: str | Path) -> dict:
+        """Write everything (clients, sessions, landmarks, kept videos) to one zip file:
+        manifest.json, data.json and files/<sha256>. Written to a temporary name, then renamed,
+        so a crash never leaves a half-written export under the real name."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".partial")
+        counts = {"clients": 0, "sessions": 0, "files": 0}
+        with self.db.session(write=False) as s:
+            if self.db.backend == "postgresql":
+                s.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            clients = [self._dump_client(s, c, False)
+                       for c in s.scalars(select(Client).order_by(Client.uid))]
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                seen = set()
+                for c in clients:
+                    counts["clients"] += 1
+                    for x in c["sessions"]:
+                        counts["sessions"] += 1
+                        for f in x["files"]:
+                            counts["files"] += 1
+                            f["path"] = f"files/{f['sha256']}"
+                            if f["sha256"] in seen:
+                                continue
+                            seen.add(f["sha256"])
+                            data = s.scalar(select(SessionFile.data).join(Session).where(
+                                Session.uid == x["uid"], SessionFile.kind == f["kind"]))
+                            if _sha(data) != f["sha256"]:
+                                raise StoreError(f"Session {x['uid']}: stored {f['kind']} does not "
+                                                 "match its checksum; the database is damaged.")
+                            # landmarks and video are compressed already
+                            z.writestr(f["path"], data, compress_type=zipfile.ZIP_STORED)
+                manifest = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
+                            "formcheck_version": __version__,
+                            "schema_revision": self.db.schema_revision(),
+                            "exported_at": _iso(utcnow()), **counts}
+                z.writestr("data.json", json.dumps({"clients": clients}, indent=1, sort_keys=True))
+                z.writestr("manifest.json", json.dumps(manifest, indent=2))
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return counts
+
+    def import_(self, path: str | Path) -> dict:
+        """Load an export into this database in one transaction (all or nothing). A client
+        already here (same identity) gets the sessions it lacks; sessions already here are skipped."""
+        path = Path(path)
+        not_export = (f"{path} is not a formcheck export. Make one with "
+                      "`formcheck export FILE.zip`.")
+        if not path.is_file():
+            raise ExportFileError(f"Export file not found: {path}.")
+        try:
+            z = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError):
+            raise ExportFileError(not_export) from None
+        with z:
+            try:
+                manifest = json.loads(z.read("manifest.json"))
+                data = json.loads(z.read("data.json"))
+            except (KeyError, ValueError, zipfile.BadZipFile):
+                raise ExportFileError(not_export) from None
+            if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
+                raise ExportFileError(not_export)
+            if int(manifest.get("version", 0)) > EXPORT_VERSION:
+                raise ExportFileError(f"{path} was written by a newer formcheck "
+                                      f"({manifest.get('formcheck_version')}); upgrade formcheck.")
+            counts = {"clients_added": 0, "clients_merged": 0, "sessions_added": 0,
+                      "sessions_skipped": 0}
+            try:
+                with self.db.session() as s:
+                    for cd in data["clients"]:
+                        self._import_client(s, z, cd, counts)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExportFileError(f"{path} is damaged or incomplete ({type(exc).__name__}: "
+                                      f"{exc}); nothing was imported.") from None
+        return counts
+
+    def _import_client(self, s, z: zipfile.ZipFile, cd: dict, counts: dict) -> None:
+        c = s.scalar(select(Client).where(Client.uid == cd["uid"]))
+        if c is None:
+            other = s.scalar(select(Client).where(Client.label == cd["label"]))
+            if other is not None:
+                raise ImportConflictError(
+                    f"This database already has a different client called {cd['label']!r}. "
+                    f"Rename it first (`formcheck clients rename {cd['label']!r} NEW`); "
+                    "nothing was imported.")
+            c = Client(uid=cd["uid"], label=cd["label"], notes=cd["notes"], profile=cd["profile"],
+                       threshold_overrides=cd["threshold_overrides"],
+                       created_at=_from_iso(cd["created_at"]), updated_at=_from_iso(cd["updated_at"]))
+            s.add(c)
+            s.flush()
+            counts["clients_added"] += 1
+        else:
+            counts["clients_merged"] += 1
+        for sd in cd["sessions"]:
+            if s.scalar(select(Session.id).where(Session.uid == sd["uid"])) is not None:
+                counts["sessions_skipped"] += 1
+                continue
+            sess = Session(uid=sd["uid"], client_id=c.id, recorded_at=_from_iso(sd["recorded_at"]),
+                           created_at=_from_iso(sd["created_at"]), clip_name=sd["clip_name"],
+                           clip_sha256=sd["clip_sha256"], profile=sd["profile"],
+                           thresholds=sd["thresholds"], view_requested=sd["view_requested"],
+                           view=sd["view"], rep_count=sd["rep_count"], cues=sd["cues"],
+                           report=sd["report"], physio_note=sd["physio_note"],
+                           formcheck_version=sd["formcheck_version"])
+            for r in sd["reps"]:
+                sess.reps.append(Rep(**{k: r[k] for k in REP_FIELDS}))
+            for f in sd["files"]:
+                blob = z.read(f["path"])
+                if _sha(blob) != f["sha256"] or len(blob) != f["size_bytes"]:
+                    raise ExportFileError(f"The export's {f['kind']} file for session {sd['uid']} "
+                                          "is damaged (checksum mismatch); nothing was imported.")
+                sess.files.append(SessionFile(kind=f["kind"], filename=f["filename"],
+                                              media_type=f["media_type"], sha256=f["sha256"],
+                                              size_bytes=f["size_bytes"], data=blob))
+            s.add(sess)
+            s.flush()
+            counts["sessions_added"] += 1
+
+
+def open_store(url: str | None = None) -> Store:
+    """The Store for `url` or $FORMCHECK_DATABASE_URL (or the default SQLite file)."""
+    return Store(open_database(url))
+
+
+__all__ = ["Store", "open_store", "ClientInfo", "SessionInfo", "TrendPoint", "to_npz_bytes",
+           "from_npz_bytes", "client_thresholds", "PROFILES"]
