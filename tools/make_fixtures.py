@@ -54,6 +54,7 @@ MASS = dict(head=0.081, trunk=0.497, upper_arm=0.028, forearm=0.016, hand=0.006,
 TOE_LABEL_FRAC = 0.93    # fraction of ankle->toe-tip distance for foot_index
 TOE_LABEL_H = 0.030      # height of the labelled foot_index point (m)
 HEEL_LABEL_H = 0.035     # height of the labelled heel point (m)
+HEEL_LABEL_IN = 0.035    # labelled heel point sits this far in front of the shoe's back
 
 COLORS = {
     "skin": (0.87, 0.68, 0.55),
@@ -85,13 +86,13 @@ class SquatSpec:
     between_s: float = 0.35
     stand_s: float = 0.9
     toe_out_deg: float = 8.0
-    stance_half_w: float = 0.15  # ankle half-distance
+    stance_half_w: float = 0.12  # ankle half-distance
     valgus_m: float = 0.0        # inward knee shift at the bottom (each knee)
     box: bool = False
     fps: int = 24
     width: int = 360
     height: int = 480
-    cam_dist: float = 4.0
+    cam_dist: float = 5.5
     notes: str = ""
 
 
@@ -239,7 +240,8 @@ def pose3d(s: float, spec: SquatSpec) -> dict:
         P[f"{side}_knee"] = p3(knee, zk)
         P[f"{side}_hip"] = p3(hip, zh)
         P[f"{side}_foot_dir"] = fdir
-        P[f"{side}_heel"] = np.array([a3[0], HEEL_LABEL_H, a3[2]]) - HEEL_BACK * fdir
+        P[f"{side}_heel"] = (np.array([a3[0], HEEL_LABEL_H, a3[2]])
+                             - (HEEL_BACK - HEEL_LABEL_IN) * fdir)
         P[f"{side}_foot_index"] = (np.array([a3[0], TOE_LABEL_H, a3[2]])
                                    + TOE_LABEL_FRAC * TOE_FWD * fdir)
         P[f"{side}_shoulder"] = p3(ub["shoulder"], sg * SHOULDER_HALF_W)
@@ -408,11 +410,17 @@ def body_primitives(P: dict) -> list:
         # shoe: main ellipsoid from heel to toe tip, plus a sole and an ankle collar
         heel = np.array([a[0], 0.0, a[2]]) - HEEL_BACK * f
         toe = np.array([a[0], 0.0, a[2]]) + TOE_FWD * f
-        c = 0.5 * (heel + toe) + np.array([0, 0.042, 0])
-        prims.append(ellipsoid(c, f, [FOOT_LEN / 2, 0.045, 0.052], "shoe", up=[0, 1, 0]))
-        prims.append(ellipsoid(c + np.array([0, -0.022, 0]), f,
-                               [FOOT_LEN / 2 + 0.004, 0.022, 0.054], "sole", up=[0, 1, 0]))
-        prims.append(sphere(a + np.array([0, -0.005, 0]) - 0.01 * f, 0.048, "shoe"))
+        yv = np.array([0.0, 1.0, 0.0])
+        front = heel + 0.035 * f    # toe box: from behind the ankle to the toe tip
+        c = 0.5 * (front + toe) + 0.040 * yv
+        prims.append(ellipsoid(c, f, [0.5 * np.linalg.norm(toe - front), 0.040, 0.050], "shoe",
+                               up=yv))
+        # blunt heel counter, its back at the heel point
+        prims.append(ellipsoid(heel + 0.045 * f + 0.050 * yv, f, [0.045, 0.050, 0.044], "shoe",
+                               up=yv))
+        prims.append(ellipsoid(0.5 * (heel + toe) + 0.016 * yv, f,
+                               [FOOT_LEN / 2 + 0.002, 0.016, 0.053], "sole", up=yv))
+        prims.append(sphere(a + np.array([0, -0.005, 0]) - 0.012 * f, 0.046, "shoe"))
         # legs
         prims.append(RoundCone(a, k, 0.043, 0.056, "pants"))
         prims.append(RoundCone(k, h, 0.060, 0.082, "pants"))
@@ -674,7 +682,7 @@ def sagittal_metrics(P: dict, near: str) -> dict:
     return {
         "thigh_angle_3d_deg": round(math.degrees(math.atan2(knee[1] - hip[1],
                                                             knee[0] - hip[0])), 2),
-        "knee_over_toe_ratio_3d": round(float((knee[0] - toe[0]) / (HEEL_BACK + TOE_LABEL_FRAC * TOE_FWD)), 3),
+        "knee_over_toe_ratio_3d": round(float((knee[0] - toe[0]) / (HEEL_BACK - HEEL_LABEL_IN + TOE_LABEL_FRAC * TOE_FWD)), 3),
         "knee_flexion_3d_deg": round(180 - angle_deg(hip, knee, ankle), 2),
         "trunk_lean_deg": round(P["lean_deg"], 2),
     }
@@ -708,8 +716,9 @@ def encode_mp4(path: Path, frames, fps: int, crf: int = 26):
 NOTES = (
     "Synthetic mannequin, rendered by tools/make_fixtures.py. joints_px are exact pinhole "
     "projections (pixel units, origin at the top-left image corner, pixel centres at +0.5) of "
-    "the model's joint centres: hip/knee/ankle = joint centres; heel = back of the shoe "
-    f"{HEEL_LABEL_H * 100:.1f} cm above the floor; foot_index = point on the shoe's axis at "
+    "the model's joint centres: hip/knee/ankle = joint centres; heel = "
+    f"{HEEL_LABEL_IN * 100:.1f} cm in front of the back of the shoe, {HEEL_LABEL_H * 100:.1f} cm above "
+    "the floor (BlazePose's heel sits that far inside the heel outline on this model); foot_index = point on the shoe's axis at "
     f"{TOE_LABEL_FRAC:.2f} of the ankle->toe-tip distance, {TOE_LABEL_H * 100:.1f} cm above the "
     "floor (BlazePose puts foot_index slightly inside the toe tip, not on its outline); "
     "nose = tip of the nose. thigh_angle_deg/knee_over_toe_ratio/knee_flexion_deg are "
