@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer,
                         LargeBinary, MetaData, String, Text, UniqueConstraint)
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so migrations can refer to them on every backend.
 NAMING = {
@@ -135,7 +135,7 @@ class SessionFile(Base):
     media_type: Mapped[str] = mapped_column(String(80), default="application/octet-stream")
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     session: Mapped[Session] = relationship(back_populates="files")
 

@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -396,18 +397,18 @@ class Store:
         """Overwrite or release the space deleted rows used. True when nothing could hold it."""
         if self.db.backend == "sqlite":
             self.db.engine.pool.dispose()   # no idle connection keeps an old snapshot open
-            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM")
-                ok = True
-                for _ in range(20):
-                    busy, _log, _done = conn.exec_driver_sql(
-                        "PRAGMA wal_checkpoint(TRUNCATE)").one()
-                    ok = busy == 0
-                    if ok:
-                        break
-                    import time
+            raw = self.db.engine.raw_connection()   # isolation_level None: no implicit BEGIN
+            try:
+                cur = raw.cursor()
+                cur.execute("VACUUM")
+                for _ in range(50):
+                    busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                    if busy == 0:
+                        return True
                     time.sleep(0.1)
-            return ok
+                return False
+            finally:
+                raw.close()
         with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in ("session_files", "reps", "sessions", "clients"):
                 conn.exec_driver_sql(f"VACUUM FULL {table}")
