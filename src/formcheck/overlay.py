@@ -1,0 +1,258 @@
+"""Drawing the analysis on one frame: skeleton, knee-over-toe line, angles, rep counter, cue,
+depth bar. Pure: an RGB frame and an Analysis in, a new frame out (numpy + cv2, no I/O).
+
+Used by render.py for the annotated video and by the app for each rep's bottom frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .landmarks import LEG, SKELETON
+
+GREEN, ORANGE, RED = (90, 225, 110), (255, 170, 40), (255, 85, 75)   # RGB, light enough on dark
+WHITE, DARK = (245, 245, 245), (12, 12, 12)
+NEAR_LEG, FAR_LEG = (80, 200, 255), (150, 150, 150)
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+WARN_BAND_RATIO = 0.1   # orange when the knee is within this many foot lengths below the limit
+
+
+@dataclass(frozen=True)
+class Style:
+    """Sizes for one picture size: text about 1/35 of the picture's mean side."""
+
+    font: float
+    thick: int
+    line: int
+    pad: int
+
+    @classmethod
+    def for_size(cls, h: int, w: int) -> "Style":
+        base = float(np.sqrt(h * w))
+        font = max(0.42, base / 1000.0)
+        return cls(font, max(1, round(font * 1.7)), max(2, round(base / 260)), max(3, round(base / 120)))
+
+
+def _pt(xy: np.ndarray) -> tuple[int, int] | None:
+    return (int(round(xy[0])), int(round(xy[1]))) if np.all(np.isfinite(xy)) else None
+
+
+def _blend_box(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.72) -> None:
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 > x0 and y1 > y0:
+        roi = img[y0:y1, x0:x1]
+        roi[:] = (roi.astype(np.float32) * (1.0 - alpha) + np.float32(DARK[0]) * alpha).astype(np.uint8)
+
+
+def _text_size(text: str, st: Style, k: float = 1.0) -> tuple[int, int, int]:
+    (tw, th), base = cv2.getTextSize(text, FONT, st.font * k, st.thick)
+    return tw, th, base
+
+
+def _label(img: np.ndarray, text: str, org: tuple[int, int], st: Style, color=WHITE,
+           k: float = 1.0) -> tuple[int, int]:
+    """Text on a dark translucent box; `org` is the box's top-left, kept inside the picture."""
+    tw, th, base = _text_size(text, st, k)
+    bw, bh = tw + 2 * st.pad, th + base + 2 * st.pad
+    x = int(np.clip(org[0], 0, max(0, img.shape[1] - bw)))
+    y = int(np.clip(org[1], 0, max(0, img.shape[0] - bh)))
+    _blend_box(img, x, y, x + bw, y + bh)
+    cv2.putText(img, text, (x + st.pad, y + st.pad + th), FONT, st.font * k, color, st.thick, cv2.LINE_AA)
+    return bw, bh
+
+
+def _wrap(text: str, max_w: int, st: Style) -> list[str]:
+    lines, cur = [], ""
+    for word in text.split():
+        cand = f"{cur} {word}".strip()
+        if cur and _text_size(cand, st)[0] > max_w:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = cand
+    return lines + ([cur] if cur else [])
+
+
+def draw_skeleton(img: np.ndarray, xy: np.ndarray, near_leg: str | None, st: Style) -> None:
+    """Bones (dark outline under a coloured line) and joints; the near leg stands out."""
+    near = {int(j) for j in LEG[near_leg]} if near_leg in LEG else set()
+    far = {int(j) for side, js in LEG.items() if side != near_leg for j in js} if near else set()
+    for a, b in SKELETON:
+        pa, pb = _pt(xy[int(a)]), _pt(xy[int(b)])
+        if pa is None or pb is None:
+            continue
+        color = NEAR_LEG if {int(a), int(b)} <= near else FAR_LEG if {int(a), int(b)} & far else WHITE
+        cv2.line(img, pa, pb, DARK, st.line + 2, cv2.LINE_AA)
+        cv2.line(img, pa, pb, color, st.line, cv2.LINE_AA)
+    for j in {int(i) for e in SKELETON for i in e}:
+        p = _pt(xy[j])
+        if p is not None:
+            cv2.circle(img, p, st.line + 2, DARK, -1, cv2.LINE_AA)
+            cv2.circle(img, p, st.line + 1, NEAR_LEG if j in near else WHITE, -1, cv2.LINE_AA)
+
+
+def knee_color(ratio: float, limit_ratio: float) -> tuple[int, int, int]:
+    """Green well behind the limit, orange close to it, red past it."""
+    if ratio > limit_ratio:
+        return RED
+    return ORANGE if ratio > limit_ratio - WARN_BAND_RATIO else GREEN
+
+
+def _dashed_vline(img: np.ndarray, x: int, y0: int, y1: int, color, st: Style) -> None:
+    dash = max(4, 3 * st.line)
+    for y in range(min(y0, y1), max(y0, y1), 2 * dash):
+        cv2.line(img, (x, y), (x, min(y + dash, max(y0, y1))), color, st.line, cv2.LINE_AA)
+
+
+def draw_knee_over_toe(img, knee, toe, gap_px: float, ratio: float, limit: float, side: int,
+                       st: Style) -> None:
+    """Vertical line at the toes and the knee's horizontal gap to it, in px and foot lengths."""
+    k, t = _pt(knee), _pt(toe)
+    if k is None or t is None or not np.isfinite(gap_px):
+        return
+    color = knee_color(ratio, limit) if np.isfinite(ratio) else WHITE
+    _dashed_vline(img, t[0], t[1], k[1] - 4 * st.pad, color, st)
+    cv2.line(img, (t[0], k[1]), k, DARK, st.line + 2, cv2.LINE_AA)
+    cv2.line(img, (t[0], k[1]), k, color, st.line, cv2.LINE_AA)
+    text = f"past toes {gap_px:+.0f} px" + (f" = {ratio:+.2f} foot len" if np.isfinite(ratio) else "")
+    x = max(k[0], t[0]) if side > 0 else min(k[0], t[0])
+    bh = _text_size("k", st)[1] + 2 * st.pad
+    _beside(img, text, (x, k[1]), side, st, color, dy=bh // 2 + st.pad)
+
+
+def draw_depth_bar(img: np.ndarray, depth: float, st: Style) -> None:
+    """Vertical bar at the right edge: 0 standing, tick at 1 (thigh level), full at 1.3."""
+    h, w = img.shape[:2]
+    bw, bh = max(8, 3 * st.pad), int(h * 0.32)
+    x0, y0 = w - bw - 2 * st.pad, int(h * 0.3)
+    _blend_box(img, x0 - st.pad, y0 - st.pad, x0 + bw + st.pad, y0 + bh + st.pad)
+    frac = float(np.clip(depth / 1.3, 0, 1)) if np.isfinite(depth) else 0.0
+    color = GREEN if np.isfinite(depth) and depth >= 1.0 else WHITE
+    cv2.rectangle(img, (x0, y0 + int(bh * (1 - frac))), (x0 + bw, y0 + bh), color, -1)
+    ty = y0 + int(bh * (1 - 1 / 1.3))
+    cv2.line(img, (x0 - st.pad, ty), (x0 + bw + st.pad, ty), ORANGE, max(1, st.line // 2), cv2.LINE_AA)
+    tw = _text_size("depth", st, 0.8)[0]
+    _label(img, "depth", (x0 + bw - tw - 2 * st.pad, y0 + bh + 2 * st.pad), st, WHITE, 0.8)
+
+
+def draw_panel(img: np.ndarray, lines: list[tuple[str, tuple]], st: Style) -> None:
+    """Lines of text, top-left, on one translucent box (first line larger)."""
+    max_w = int(img.shape[1] * 0.62)
+    rows = [(t, c, 1.25 if i == 0 else 1.0) for i, (text, c) in enumerate(lines)
+            for t in (_wrap(text, max_w, st) if i else [text])]
+    sizes = [_text_size(t, st, k) for t, _, k in rows]
+    gap = st.pad
+    bw = max(s[0] for s in sizes) + 2 * st.pad
+    bh = sum(s[1] + s[2] + gap for s in sizes) + st.pad
+    _blend_box(img, st.pad, st.pad, st.pad + bw, st.pad + bh)
+    y = 2 * st.pad
+    for (t, c, k), (tw, th, base) in zip(rows, sizes):
+        cv2.putText(img, t, (2 * st.pad, y + th), FONT, st.font * k, c, st.thick, cv2.LINE_AA)
+        y += th + base + gap
+
+
+# ------------------------------------------------------------------- what to show when
+
+
+def current_rep(analysis, i: int) -> int | None:
+    """Index of the rep that frame i lies in, or None."""
+    for k, r in enumerate(analysis.reps):
+        if r.start_i <= i <= r.end_i:
+            return k
+    return None
+
+
+def reps_done(analysis, i: int) -> int:
+    return sum(1 for r in analysis.reps if r.end_i <= i)
+
+
+def cue_line(analysis, rep: int | None) -> tuple[str, tuple]:
+    """The current rep's flag (worst first), 'within limits', or the clip's top cue."""
+    if rep is not None and rep < len(analysis.assessments):
+        flags = sorted(analysis.assessments[rep].flags, key=lambda f: f.severity != "warn")
+        if flags:
+            return f"Rep {rep + 1}: {flags[0].message}", RED if flags[0].severity == "warn" else ORANGE
+        return f"Rep {rep + 1}: within limits", GREEN
+    if analysis.cues:
+        top = analysis.cues[0]
+        return top.title, GREEN if top.code == "good" else ORANGE if top.code != "load" else WHITE
+    return "", WHITE
+
+
+def leg_and_view(analysis, rep: int | None) -> tuple[str, str]:
+    if rep is not None and rep < len(analysis.metrics):
+        m = analysis.metrics[rep]
+        return m.leg, m.view
+    return analysis.view.near_leg, analysis.view.view
+
+
+def _side_out(xy: np.ndarray, leg: str, facing: int, view: str) -> int:
+    """+1/-1: the picture direction in which labels stay off the body."""
+    if view == "front":
+        hips = xy[[int(LEG["left"][0]), int(LEG["right"][0])], 0]
+        d = xy[int(LEG[leg][0]), 0] - np.nanmean(hips)
+        return 1 if not np.isfinite(d) or d >= 0 else -1
+    return 1 if facing >= 0 else -1
+
+
+def _beside(img, text: str, p, side: int, st: Style, color=WHITE, dy: int = 0) -> None:
+    """A label left or right of point p (side -1 / +1), vertically centred on it."""
+    tw, th, base = _text_size(text, st)
+    bw, bh = tw + 2 * st.pad, th + base + 2 * st.pad
+    x = p[0] + 2 * st.pad if side > 0 else p[0] - 2 * st.pad - bw
+    _label(img, text, (x, p[1] - bh // 2 + dy), st, color)
+
+
+def draw_angles(img, xy, s, leg: str, i: int, view: str, st: Style) -> None:
+    """Knee flexion ahead of the knee (beyond the toe line), thigh angle behind the hip.
+
+    From the front both go outward of the knee, one above the other.
+    """
+    hip, knee, toe = (int(LEG[leg][k]) for k in (0, 1, 4))
+    flex, thigh = s.knee_flexion_deg[leg][i], s.thigh_deg[leg][i]
+    side = _side_out(xy, leg, s.facing, view)
+    kp, hp = _pt(xy[knee]), _pt(xy[hip])
+    bh = _text_size("k", st)[1] + 2 * st.pad
+    if kp is not None and np.isfinite(flex):
+        x = kp[0]
+        if view != "front" and np.isfinite(xy[toe, 0]):
+            x = int(max(x, xy[toe, 0])) if side > 0 else int(min(x, xy[toe, 0]))
+        _beside(img, f"knee {flex:.0f} deg", (x, kp[1]), side, st, dy=-bh // 2 - st.pad)
+    if view == "front":
+        hp, dy = kp, -bh * 3 // 2 - 2 * st.pad
+    else:
+        side, dy = -side, 0
+    if hp is not None and np.isfinite(thigh):
+        _beside(img, f"thigh {thigh:+.0f} deg", hp, side, st, dy=dy)
+
+
+def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1.0) -> np.ndarray:
+    """A new frame with the measurements of analysis.clean_seq[frame_index] drawn on it.
+
+    `scale` = picture size / display size (landmarks are in display pixels).
+    """
+    img = np.ascontiguousarray(rgb).copy()
+    st = Style.for_size(*img.shape[:2])
+    i = int(np.clip(frame_index, 0, max(0, len(analysis.clean_seq) - 1)))
+    s = analysis.series
+    rep = current_rep(analysis, i)
+    leg, view = leg_and_view(analysis, rep)
+    if len(analysis.clean_seq):
+        xy = analysis.clean_seq.xy_px[i] * scale
+        draw_skeleton(img, xy, leg if view != "front" else None, st)
+        if view in ("side", "oblique"):
+            gap = s.knee_over_toe_px[leg][i]
+            draw_knee_over_toe(img, xy[int(LEG[leg][1])], xy[int(LEG[leg][4])], gap,
+                               gap / s.foot_len_px[leg] if s.foot_len_px[leg] > 1 else np.nan,
+                               analysis.thresholds.knee_over_toe_max_ratio,
+                               _side_out(xy, leg, s.facing, view), st)
+        draw_angles(img, xy, s, leg, i, view, st)
+        draw_depth_bar(img, float(s.depth[i]), st)
+    total = len(analysis.reps)
+    draw_panel(img, [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE),
+                     cue_line(analysis, rep)], st)
+    return img

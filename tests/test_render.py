@@ -1,0 +1,268 @@
+"""render.py: annotated frames and the H.264 annotated video.
+
+Most tests use a synthetic side-view squatter (landmarks made from planar kinematics) and a
+synthetic clip whose frame brightness encodes its time, so no model runs. The one test that
+runs MediaPipe is marked slow and uses the project's fixture clip when it exists.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+av = pytest.importorskip("av")
+
+from formcheck.analysis import analyze_sequence, rescore  # noqa: E402
+from formcheck.errors import FormcheckError  # noqa: E402
+from formcheck.landmarks import N_LANDMARKS, PoseSequence  # noqa: E402
+from formcheck.landmarks import Landmark as L  # noqa: E402
+from formcheck.overlay import GREEN, RED, Style, knee_color  # noqa: E402
+from formcheck.render import annotate_frame, bottom_frame, write_annotated  # noqa: E402
+from formcheck.thresholds import get_profile  # noqa: E402
+
+W, H = 240, 320          # display size of the synthetic clip (portrait, like a phone)
+FPS = 15.0
+DURATION_S = 8.0
+FIXTURE = Path(__file__).resolve().parents[1] / "videos" / "fixtures" / "side_knees_past_toes.mp4"
+
+
+def _pose_at(p: float) -> np.ndarray:
+    """(33, 2) pixels of a person facing +x, squat phase p in 0..1 (1 = bottom)."""
+    ankle = np.array([120.0, 290.0])
+    shin, thigh, trunk, foot = 75.0, 75.0, 85.0, 40.0
+    a_s, a_t, a_tr = math.radians(40 * p), math.radians(95 * p), math.radians(35 * p)
+    knee = ankle + shin * np.array([math.sin(a_s), -math.cos(a_s)])
+    hip = knee + thigh * np.array([-math.sin(a_t), -math.cos(a_t)])
+    sh = hip + trunk * np.array([math.sin(a_tr), -math.cos(a_tr)])
+    pts = {L.LEFT_ANKLE: ankle, L.LEFT_KNEE: knee, L.LEFT_HIP: hip, L.LEFT_SHOULDER: sh,
+           L.LEFT_HEEL: ankle + [-0.25 * foot, 6], L.LEFT_FOOT_INDEX: ankle + [0.75 * foot, 8],
+           L.LEFT_ELBOW: sh + [25, 20], L.LEFT_WRIST: sh + [50, 20], L.NOSE: sh + [12, -30],
+           L.LEFT_EAR: sh + [0, -30], L.LEFT_EYE: sh + [8, -34]}
+    xy = np.full((N_LANDMARKS, 2), np.nan)
+    for lm in L:
+        left = L[lm.name.replace("RIGHT_", "LEFT_")] if lm.name.startswith("RIGHT_") else lm
+        if left in pts:
+            base = pts[left]
+        else:   # other face points sit by the nose, other hand points at the wrist
+            base = pts[L.NOSE] if lm < L.LEFT_SHOULDER else pts[L.LEFT_WRIST]
+        xy[lm] = np.asarray(base) + ([2.0, 0.0] if lm.name.startswith("RIGHT_") else 0.0)
+    return xy
+
+
+def _phase(t: float) -> float:
+    """Standing 1 s, then three 2-s reps, then standing."""
+    if t < 1.0 or t > 7.0:
+        return 0.0
+    return 0.5 - 0.5 * math.cos(2 * math.pi * (t - 1.0) / 2.0)
+
+
+def make_sequence(fps: float = FPS) -> PoseSequence:
+    t = np.arange(0, DURATION_S, 1 / fps)
+    xy = np.stack([_pose_at(_phase(x)) for x in t])
+    vis = np.full((len(t), N_LANDMARKS), 0.99)
+    z = np.zeros((len(t), N_LANDMARKS))
+    right = [lm for lm in L if lm.name.startswith("RIGHT_")]
+    vis[:, right] = 0.8
+    z[:, right] = 0.2                    # the right side is further from the camera
+    world = np.zeros((len(t), N_LANDMARKS, 3))
+    world[:, :, 0] = 0.001 * np.arange(N_LANDMARKS)
+    world[:, right, 2] = 0.3            # shoulder and hip lines point at the camera: side view
+    return PoseSequence(t, xy, z, vis, world, W, H, fps, "synthetic")
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    a = analyze_sequence(make_sequence(), get_profile("general"), "general")
+    assert a.rep_count == 3 and a.view.view == "side", "the synthetic squatter should be scored"
+    return a
+
+
+def make_clip(path: Path, fps: float = FPS, size=(W, H), codec: str = "libx264") -> Path:
+    """A clip whose grey level encodes the frame number (frame k has value 40 + 2k)."""
+    out = av.open(str(path), "w")
+    s = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+    s.width, s.height = size
+    s.pix_fmt = "yuv420p" if codec == "libx264" else "yuv444p"
+    if codec == "libx264":
+        s.options = {"preset": "ultrafast", "qp": "0"}
+    for k in range(int(round(DURATION_S * fps))):
+        img = np.full((size[1], size[0], 3), 40 + 2 * (k % 100), np.uint8)
+        for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(p)
+    out.mux(s.encode(None))
+    out.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clip") / "squat.mp4")
+
+
+def _frame():
+    return np.full((H, W, 3), 128, np.uint8)
+
+
+# ------------------------------------------------------------------------- drawing
+
+
+def test_annotate_frame_draws_skeleton_and_leaves_input_alone(analysis):
+    i = analysis.reps[0].bottom_i
+    rgb = _frame()
+    out = annotate_frame(rgb, analysis, i)
+    assert out.shape == rgb.shape and out.dtype == np.uint8
+    assert (rgb == 128).all(), "the input frame must not be drawn on"
+    xy = analysis.clean_seq.xy_px[i]
+    shin_mid = ((xy[L.LEFT_KNEE] + xy[L.LEFT_ANKLE]) / 2).round().astype(int)
+    assert np.abs(out[shin_mid[1], shin_mid[0]].astype(int) - 128).sum() > 60
+    assert (out[H - 3, 3] == 128).all(), "a corner away from every overlay stays as it was"
+
+
+def test_annotate_frame_scale_maps_display_pixels_to_picture(analysis):
+    i = analysis.reps[0].bottom_i
+    small = np.full((H // 2, W // 2, 3), 128, np.uint8)
+    out = annotate_frame(small, analysis, i, scale=0.5)
+    knee = (analysis.clean_seq.xy_px[i, L.LEFT_KNEE] * 0.5).round().astype(int)
+    assert out.shape == small.shape
+    assert np.abs(out[knee[1], knee[0]].astype(int) - 128).sum() > 60
+
+
+def test_knee_line_colour_follows_the_threshold(analysis):
+    i = analysis.reps[0].bottom_i
+    xy = analysis.clean_seq.xy_px[i]
+    knee, toe = xy[L.LEFT_KNEE], xy[L.LEFT_FOOT_INDEX]
+    ratio = analysis.series.knee_over_toe_px["left"][i] / analysis.series.foot_len_px["left"]
+    assert ratio > 0.2, "the synthetic knee travels past the toes at the bottom"
+    x = int(round((knee[0] + toe[0]) / 2)), int(round(knee[1]))
+    lenient = rescore(analysis, get_profile("general", knee_over_toe_max_ratio=ratio + 0.5))
+    strict = rescore(analysis, get_profile("knee-rehab"))
+    px_ok = annotate_frame(_frame(), lenient, i)[x[1], x[0]]
+    px_bad = annotate_frame(_frame(), strict, i)[x[1], x[0]]
+    assert tuple(px_ok) == GREEN and tuple(px_bad) == RED
+    assert knee_color(0.5, 0.35) == RED and knee_color(0.0, 0.35) == GREEN
+
+
+def test_rep_counter_and_cue_change_over_time(analysis):
+    first, last = 0, len(analysis.clean_seq) - 1
+    a, b = annotate_frame(_frame(), analysis, first), annotate_frame(_frame(), analysis, last)
+    st = Style.for_size(H, W)
+    panel = (slice(0, 6 * st.pad + 20), slice(0, W // 2))
+    assert not np.array_equal(a[panel], b[panel]), "'Reps done: 0 of 3' -> '3 of 3'"
+
+
+def test_style_scales_with_picture_size():
+    small, big = Style.for_size(480, 360), Style.for_size(1080, 1920)
+    assert 0.4 <= small.font < 0.6 and small.thick >= 1
+    assert big.font > 2 * small.font and big.line > small.line
+
+
+# ----------------------------------------------------------------------------- video
+
+
+def _decode(path: Path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        times = [f.time for f in c.decode(s)]
+        return s.codec_context.name, s.codec_context.pix_fmt, s.width, s.height, times
+
+
+def test_write_annotated_is_h264_with_one_frame_per_analysed_frame(analysis, clip, tmp_path):
+    seen = []
+    out = write_annotated(clip, analysis, tmp_path / "ann.mp4", progress=lambda d, t: seen.append((d, t)))
+    codec, pix, w, h, times = _decode(out)
+    t_s = analysis.clean_seq.t_s
+    assert (codec, pix, w % 2, h % 2) == ("h264", "yuv420p", 0, 0)
+    assert len(times) == len(t_s)
+    assert times[-1] == pytest.approx(t_s[-1] - t_s[0], abs=1e-3)
+    assert np.allclose(np.diff(times), 1 / FPS, atol=2e-3)
+    assert seen and seen[-1][0] == pytest.approx(seen[-1][1])
+    assert open(out, "rb").read(64).find(b"moov") > 0, "+faststart puts the index first"
+    assert not [p for p in tmp_path.iterdir() if p.name != "ann.mp4"], "no temp file left"
+
+
+def test_write_annotated_matches_frames_by_time_not_index(tmp_path):
+    """A 30 fps clip, landmarks at 15 fps: only the analysed times are written."""
+    a = analyze_sequence(make_sequence(15.0), get_profile("general"))
+    clip30 = make_clip(tmp_path / "c30.mp4", fps=30.0)
+    out = write_annotated(clip30, a, tmp_path / "ann.mp4", max_fps=None)
+    _, _, _, _, times = _decode(out)
+    assert len(times) == len(a.clean_seq)
+    assert np.allclose(times, a.clean_seq.t_s - a.clean_seq.t_s[0], atol=2e-3)
+
+
+def test_odd_sized_clip_gives_even_output(analysis, tmp_path):
+    odd = make_clip(tmp_path / "odd.mkv", size=(W + 1, H + 1), codec="ffv1")
+    _, _, w, h, times = _decode(write_annotated(odd, analysis, tmp_path / "ann.mp4"))
+    assert (w, h) == (W, H) and len(times) == len(analysis.clean_seq)
+
+
+@pytest.mark.parametrize("where, words", [
+    ("missing_dir/ann.mp4", "does not exist"),
+    ("afile.txt/ann.mp4", "does not exist"),
+    ("ann.avi", ".mp4"),
+])
+def test_bad_output_path_says_what_to_do(analysis, clip, tmp_path, where, words):
+    (tmp_path / "afile.txt").write_text("x")
+    with pytest.raises(FormcheckError, match=words):
+        write_annotated(clip, analysis, tmp_path / where)
+
+
+def test_unwritable_folder_says_what_to_do(analysis, clip, tmp_path):
+    if os.geteuid() == 0:          # root may write anywhere; /sys refuses new files even to root
+        target = Path("/sys/formcheck_annotated.mp4")
+        if not Path("/sys").is_dir():
+            pytest.skip("running as root and no /sys to stand in for a read-only folder")
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        target = ro / "ann.mp4"
+    with pytest.raises(FormcheckError, match="write"):
+        write_annotated(clip, analysis, target)
+
+
+def test_failure_keeps_existing_output_and_input(analysis, clip, tmp_path):
+    out = tmp_path / "ann.mp4"
+    out.write_bytes(b"previous result")
+    other = analyze_sequence(make_sequence().replace(t_s=make_sequence().t_s + 100.0),
+                             get_profile("general"))
+    with pytest.raises(FormcheckError, match="matched"):
+        write_annotated(clip, other, out)
+    assert out.read_bytes() == b"previous result"
+    before = clip.read_bytes()
+    with pytest.raises(FormcheckError, match="input"):
+        write_annotated(clip, analysis, clip)
+    assert clip.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.mp4"]
+
+
+def test_bottom_frame_seeks_to_the_rep_bottom(analysis, clip):
+    for k, rep in enumerate(analysis.reps):
+        img = bottom_frame(clip, analysis, k)
+        assert img.shape == (H, W, 3)
+        frame_no = int(round(analysis.clean_seq.t_s[rep.bottom_i] * FPS))
+        assert abs(int(img[H - 3, 3, 0]) - (40 + 2 * frame_no)) <= 2, f"rep {k + 1}: wrong frame"
+    with pytest.raises(FormcheckError, match="Rep 9"):
+        bottom_frame(clip, analysis, 8)
+
+
+# ------------------------------------------------------------------------ with model
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FIXTURE.exists(), reason=f"fixture clip {FIXTURE.name} not generated yet")
+def test_fixture_clip_end_to_end(tmp_path):
+    from formcheck.pipeline import analyze_video
+
+    a, _ = analyze_video(FIXTURE, get_profile("general"), "general")
+    out = write_annotated(FIXTURE, a, tmp_path / "ann.mp4")
+    codec, _, _, _, times = _decode(out)
+    assert codec == "h264" and len(times) == len(a.clean_seq)
+    if a.reps:
+        img = bottom_frame(FIXTURE, a, 0)
+        assert img.ndim == 3 and img.shape[2] == 3
