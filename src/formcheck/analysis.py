@@ -78,12 +78,6 @@ def analyze_sequence(seq: PoseSequence, thresholds: Thresholds, profile: str = "
     for i, r in enumerate(reps):
         m = rep_metrics(cs, series, r, i + 1, force_view=None if view == "auto" else view)
         ms.append(m)
-    if reps and view == "auto":
-        # The clip's view is the view of most reps (a clip may change view part-way).
-        views = [m.view for m in ms]
-        vinfo = ViewInfo(max(set(views), key=views.count),
-                         float(np.median([m.yaw_deg for m in ms if np.isfinite(m.yaw_deg)] or [np.nan])),
-                         vinfo.facing, vinfo.near_leg)
     assessments = [assess_rep(m, thresholds) for m in ms]
     notes = list(warnings or []) + coverage_warnings(seq, frac)
     if not reps:

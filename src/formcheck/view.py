@@ -18,8 +18,8 @@ from .landmarks import PoseSequence
 # Widths relative to torso length when facing the camera (median over the front-view clips).
 FRONT_SHOULDER_RATIO = 0.75
 FRONT_HIP_RATIO = 0.45
-SIDE_MIN_YAW_DEG = 60.0
-FRONT_MAX_YAW_DEG = 25.0
+SIDE_MIN_YAW_DEG = 59.0
+FRONT_MAX_YAW_DEG = 22.0
 
 
 @dataclass(frozen=True)
