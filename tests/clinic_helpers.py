@@ -102,3 +102,108 @@ def squat_sequence(reps: int = 3, fps: float = 30.0, bottom_thigh_deg=(5.0, 0.0,
 def squat_analysis(profile: str = "knee-rehab", **kw) -> tuple[Analysis, PoseSequence]:
     raw = squat_sequence(**kw)
     return analyze_sequence(raw, get_profile(profile), profile), raw
+
+
+# --- database fixtures (imported by the clinic test modules) ------------------------------------
+import os
+import uuid
+
+import pytest
+
+PG_ENV = "FORMCHECK_TEST_POSTGRES_URL"
+
+
+def _pg_engine(base: str):
+    import sqlalchemy as sa
+
+    from formcheck.store.db import database_url
+
+    return sa.create_engine(database_url(base))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database URL: a SQLite file, or a new schema on the test PostgreSQL."""
+    from formcheck.store.db import close_all
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'clinic.db'}"
+        close_all()
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set (start a server with `bash ci/postgres.sh` and export "
+                    "the URL it prints)")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    eng = _pg_engine(base)
+    with eng.begin() as c:
+        c.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    close_all()
+    with eng.begin() as c:
+        c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    eng.dispose()
+
+
+@pytest.fixture
+def store(db_url):
+    from formcheck.store import Store
+    from formcheck.store.db import Database
+
+    db = Database(db_url)
+    yield Store(db)
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def squat():
+    """(analysis, raw landmarks) of three synthetic side-view box squats."""
+    return squat_analysis()
+
+
+# --- a saving process for the kill and concurrency tests ----------------------------------------
+def save_loop(url: str, client: str, n: int, hang_at: int = 0, tag: str = "") -> None:
+    """Save n sessions for `client`, printing "SAVED i <id>" after each commit. With hang_at=k,
+    the k-th save stops for a minute after its rows reached the database, before COMMIT, and
+    prints "FLUSHED k" (so a test can kill the process mid-transaction)."""
+    import sys
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    from formcheck.store import Store
+    from formcheck.store.db import Database
+    from formcheck.store.errors import ClientExistsError
+
+    analysis, raw = squat_analysis()
+    store = Store(Database(url))
+    try:
+        store.add_client(client)
+    except ClientExistsError:
+        pass
+    state = {"i": 0}
+
+    @event.listens_for(OrmSession, "after_flush")
+    def _hang(session, ctx):
+        if hang_at and state["i"] == hang_at:
+            print(f"FLUSHED {hang_at}", flush=True)
+            time.sleep(60)
+
+    for i in range(1, n + 1):
+        state["i"] = i
+        info = store.save_session(client, analysis, raw, physio_note=f"{tag} save {i}",
+                                  clip_name=f"{tag}-{i}.mp4")
+        print(f"SAVED {i} {info.id}", flush=True)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    url, client, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    hang = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    tag = sys.argv[5] if len(sys.argv) > 5 else "p"
+    save_loop(url, client, n, hang, tag)

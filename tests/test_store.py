@@ -1,0 +1,350 @@
+"""The storage suite, run on SQLite and on PostgreSQL (FORMCHECK_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, text
+
+from clinic_helpers import db_url, squat, squat_analysis, store  # noqa: F401  (fixtures)
+from formcheck.errors import UnknownProfileError
+from formcheck.report import to_dict
+from formcheck.store import (ClientExistsError, DatabaseTooNewError, DatabaseUnavailableError,
+                             ExportFileError, ImportConflictError, Store, UnknownClientError,
+                             UnknownSessionError, from_npz_bytes, to_npz_bytes)
+from formcheck.store.db import Database, database_url, masked
+from formcheck.store.models import Base, Client, Rep, Session, SessionFile
+from formcheck.thresholds import get_profile
+
+
+def _count(store, model) -> int:
+    with store.db.session(write=False) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+# --- schema -----------------------------------------------------------------------------------------
+def test_migrations_build_the_schema_the_models_describe(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    assert store.db.schema_revision() == "0001_initial"
+    with store.db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    # opening again is a no-op
+    Database(store.db.url).dispose()
+    assert store.db.schema_revision() == "0001_initial"
+
+
+def test_a_database_from_a_newer_formcheck_is_refused(store):
+    with store.db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(DatabaseTooNewError, match="newer formcheck"):
+        Database(store.db.url)
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert (tmp_path / "x.db").stat().st_mode & 0o077 == 0   # health data: owner only
+    db.dispose()
+
+
+def test_default_database_is_under_the_user_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("FORMCHECK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert database_url() == f"sqlite:///{tmp_path / 'data' / 'formcheck' / 'formcheck.db'}"
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", "postgresql://u:pw@db.example/clinic")
+    assert database_url().startswith("postgresql+psycopg://")
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", str(tmp_path / "plain.db"))
+    assert database_url() == f"sqlite:///{tmp_path / 'plain.db'}"
+
+
+def test_unreachable_server_names_the_url_without_the_password():
+    with pytest.raises(DatabaseUnavailableError) as e:
+        Database("postgresql://clinic:s3cret-pw@127.0.0.1:9/formcheck")
+    msg = str(e.value)
+    assert "s3cret-pw" not in msg and "***" in msg and "127.0.0.1:9" in msg
+    assert "FORMCHECK_DATABASE_URL" in msg
+    assert "s3cret" not in masked("postgresql://clinic:s3cret@h/db")
+
+
+def test_unwritable_sqlite_location_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(DatabaseUnavailableError, match="Cannot open the database"):
+        Database(f"sqlite:///{blocker / 'sub' / 'c.db'}")
+
+
+# --- clients ------------------------------------------------------------------------------------------
+def test_clients_have_labels_notes_and_their_own_thresholds(store):
+    c = store.add_client("knee-07", notes="R knee, since March", profile="knee-rehab",
+                         threshold_overrides={"depth_target_deg": -20.0})
+    assert c.thresholds == get_profile("knee-rehab", depth_target_deg=-20.0)
+    with pytest.raises(ClientExistsError):
+        store.add_client("knee-07")
+    with pytest.raises(UnknownProfileError):
+        store.add_client("x", profile="nope")
+    with pytest.raises(UnknownProfileError):
+        store.add_client("y", threshold_overrides={"nonsense": 1})
+    store.add_client("knee-12")
+    assert [c.label for c in store.list_clients()] == ["knee-07", "knee-12"]
+    c = store.update_client("knee-07", threshold_overrides={"knee_over_toe_max_ratio": 0.1})
+    assert c.threshold_overrides == {"depth_target_deg": -20.0, "knee_over_toe_max_ratio": 0.1}
+    c = store.update_client("knee-07", threshold_overrides={"knee_over_toe_max_ratio": None},
+                            notes="better")
+    assert c.threshold_overrides == {"depth_target_deg": -20.0} and c.notes == "better"
+    c = store.update_client("knee-07", new_label="knee-07b")
+    assert store.get_client("knee-07b").uid == c.uid
+    with pytest.raises(ClientExistsError):
+        store.update_client("knee-07b", new_label="knee-12")
+
+
+def test_unknown_client_suggests_close_labels(store):
+    store.add_client("knee-07")
+    with pytest.raises(UnknownClientError, match="knee-07"):
+        store.get_client("knee-7")
+    with pytest.raises(UnknownClientError, match="formcheck clients add"):
+        store.get_client("zzz")
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+def test_save_session_keeps_everything_needed_to_rescore(store, squat, tmp_path):
+    analysis, raw = squat
+    clip = tmp_path / "visit1.mp4"
+    clip.write_bytes(b"not really a video" * 100)
+    store.add_client("knee-07")
+    info = store.save_session("knee-07", analysis, raw, clip_path=clip, physio_note="pain 2/10")
+    assert info.rep_count == 3 and len(info.reps) == 3
+    assert info.clip_sha256 == hashlib.sha256(clip.read_bytes()).hexdigest()
+    assert info.clip_name == "visit1.mp4" and not info.has_video     # video only on opt-in
+    assert info.thresholds == analysis.thresholds.as_dict() and info.profile == "knee-rehab"
+    assert info.cues == to_dict(analysis)["cues"] and info.physio_note == "pain 2/10"
+    got = store.get_session(info.id)
+    assert got.report == json.loads(json.dumps(to_dict(analysis)))
+    assert [r["knee_over_toe_ratio"] for r in got.reps] == \
+        [r["knee_over_toe_ratio"] for r in to_dict(analysis)["reps"]]
+    assert got.reps[0]["flags"] == ["knee_travel", "shin_angle"]
+    assert store.load_video(info.id) is None
+    seq = store.load_landmarks(info.id)
+    assert np.allclose(seq.xy_px, raw.xy_px, atol=1e-3, equal_nan=True)
+    assert np.array_equal(seq.t_s, raw.t_s)
+    # the stored landmarks reproduce the analysis...
+    again = store.load_analysis(info.id)
+    assert again.rep_count == 3
+    assert [a.flags for a in again.assessments] == [a.flags for a in analysis.assessments] or \
+        [[f.code for f in a.flags] for a in again.assessments] == [r["flags"] for r in got.reps]
+    # ...and can be re-scored with new thresholds without the model
+    lenient = store.load_analysis(info.id, get_profile("general"), "general")
+    assert all("knee_travel" not in [f.code for f in a.flags] for a in lenient.assessments)
+
+
+def test_video_is_stored_only_on_opt_in(store, squat, tmp_path):
+    analysis, raw = squat
+    clip = tmp_path / "c.mov"
+    clip.write_bytes(bytes(range(256)) * 50)
+    store.add_client("a")
+    info = store.save_session("a", analysis, raw, clip_path=clip, keep_video=True)
+    assert info.has_video
+    assert store.load_video(info.id) == clip.read_bytes()
+    with store.db.session(write=False) as s:
+        f = s.scalar(select(SessionFile).where(SessionFile.kind == "video"))
+        assert f.media_type == "video/quicktime" and f.size_bytes == 256 * 50
+
+
+def test_npz_bytes_round_trip(squat):
+    _, raw = squat
+    back = from_npz_bytes(to_npz_bytes(raw))
+    assert back.xy_px.shape == raw.xy_px.shape and back.fps == raw.fps and back.source == raw.source
+
+
+def test_a_failing_save_writes_nothing(store, squat, monkeypatch):
+    analysis, raw = squat
+    store.add_client("a")
+    store.save_session("a", analysis, raw)
+    import formcheck.report as report
+
+    real = report.rep_rows
+    # the second rep row repeats rep number 1: the database refuses it at the end of the save
+    monkeypatch.setattr(report, "rep_rows", lambda a: [dict(r, rep=1) for r in real(a)])
+    with pytest.raises(Exception):
+        store.save_session("a", analysis, raw)
+    assert _count(store, Session) == 1 and _count(store, Rep) == 3
+    assert _count(store, SessionFile) == 1
+
+
+def test_history_gives_trends_oldest_first(store):
+    store.add_client("a")
+    d0 = dt.datetime(2025, 3, 1, 10)
+    shins = [(40.0, 34.0, 30.0), (33.0, 30.0, 27.0), (25.0, 24.0, 22.0)]
+    for week, shin in enumerate(shins):
+        analysis, raw = squat_analysis(bottom_shin_deg=shin, seed=week)
+        store.save_session("a", analysis, raw, recorded_at=d0 + dt.timedelta(weeks=2 - week))
+    hist = store.history("a")
+    assert [h.recorded_at for h in hist] == sorted(h.recorded_at for h in hist)
+    # the oldest is the last one saved (week 2 has the most upright shins)
+    worst_shin = [h.worst_shin_angle_deg for h in hist]
+    assert worst_shin[0] < worst_shin[-1]
+    for h in hist:
+        reps = store.get_session(h.session_id).reps
+        assert h.rep_count == 3
+        assert h.worst_knee_over_toe_ratio == pytest.approx(max(r["knee_over_toe_ratio"] for r in reps))
+        assert h.mean_thigh_angle_deg == pytest.approx(np.mean([r["thigh_angle_deg"] for r in reps]))
+        assert h.worst_fppa_deg is None     # side view: knees caving in is not measured
+    assert [s.id for s in store.list_sessions("a")] == [h.session_id for h in hist]
+
+
+def test_notes_and_deleting_a_session(store, squat):
+    analysis, raw = squat
+    store.add_client("a")
+    info = store.save_session("a", analysis, raw)
+    store.set_note(info.id, "box 45 cm, pain-free")
+    assert store.get_session(info.id).physio_note == "box 45 cm, pain-free"
+    store.delete_session(info.id)
+    with pytest.raises(UnknownSessionError):
+        store.get_session(info.id)
+    assert _count(store, Rep) == 0 and _count(store, SessionFile) == 0
+
+
+# --- export / import ----------------------------------------------------------------------------------
+def _fill(store, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x01video bytes" * 1000)
+    store.add_client("knee-07", notes="left knee; ÄÖ ünïcode", threshold_overrides={"depth_target_deg": -15})
+    store.add_client("knee-12", profile="general")
+    for i, (label, keep) in enumerate([("knee-07", True), ("knee-07", False), ("knee-12", False)]):
+        analysis, raw = squat_analysis(seed=i)
+        store.save_session(label, analysis, raw, clip_path=clip, keep_video=keep,
+                           physio_note=f"visit {i}", recorded_at=dt.datetime(2025, 1, 1 + i, 9, 30))
+
+
+def test_export_then_import_gives_back_identical_data(store, tmp_path):
+    _fill(store, tmp_path)
+    out = tmp_path / "backup.zip"
+    assert store.export(out) == {"clients": 2, "sessions": 3, "files": 4}
+    with zipfile.ZipFile(out) as z:
+        manifest = json.loads(z.read("manifest.json"))
+    assert manifest["format"] == "formcheck-export" and manifest["version"] == 1
+    other = Store(Database(f"sqlite:///{tmp_path / 'other.db'}"))
+    assert other.import_(out)["sessions_added"] == 3
+    assert other.dump(include_data=True) == store.dump(include_data=True)
+    # importing twice adds nothing; a second export has the same content
+    assert other.import_(out) == {"clients_added": 0, "clients_merged": 2, "sessions_added": 0,
+                                  "sessions_skipped": 3}
+    out2 = tmp_path / "again.zip"
+    other.export(out2)
+    with zipfile.ZipFile(out) as a, zipfile.ZipFile(out2) as b:
+        assert a.read("data.json") == b.read("data.json")
+        assert sorted(a.namelist()) == sorted(b.namelist())
+    other.db.dispose()
+
+
+def test_import_into_this_backend(store, tmp_path):
+    src = Store(Database(f"sqlite:///{tmp_path / 'src.db'}"))
+    _fill(src, tmp_path)
+    src.export(tmp_path / "e.zip")
+    store.import_(tmp_path / "e.zip")
+    assert store.dump(include_data=True) == src.dump(include_data=True)
+    src.db.dispose()
+
+
+def test_import_refuses_bad_files_and_changes_nothing(store, tmp_path):
+    _fill(store, tmp_path)
+    store.export(tmp_path / "good.zip")
+    junk = tmp_path / "junk.zip"
+    junk.write_text("hello")
+    with pytest.raises(ExportFileError, match="not a formcheck export"):
+        store.import_(junk)
+    with pytest.raises(ExportFileError, match="not found"):
+        store.import_(tmp_path / "missing.zip")
+    # a damaged payload: nothing at all is imported into a fresh database
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(tmp_path / "good.zip") as a, zipfile.ZipFile(bad, "w") as b:
+        for name in a.namelist():
+            data = a.read(name)
+            if name.startswith("files/") and b"video bytes" in data:
+                data = data.replace(b"video", b"VIDEO")
+            b.writestr(name, data)
+    fresh = Store(Database(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    with pytest.raises(ExportFileError, match="damaged"):
+        fresh.import_(bad)
+    assert fresh.list_clients() == []
+    # a different client with the same label: refused, nothing imported
+    fresh.add_client("knee-12")
+    with pytest.raises(ImportConflictError, match="knee-12"):
+        fresh.import_(tmp_path / "good.zip")
+    assert [c.label for c in fresh.list_clients()] == ["knee-12"]
+    fresh.db.dispose()
+
+
+# --- forget -----------------------------------------------------------------------------------------
+MARKERS = [b"Zebra-Client-Label", b"PRIVATE-NOTE-4711", b"PHYSIO-NOTE-0815", b"VIDEO-PAYLOAD-42",
+           b"secret-clip-name"]
+
+
+def test_forget_leaves_nothing_behind(store, tmp_path):
+    _fill(store, tmp_path)
+    clip = tmp_path / "secret-clip-name.mp4"
+    clip.write_bytes(b"VIDEO-PAYLOAD-42" * 5000)
+    store.add_client("Zebra-Client-Label", notes="PRIVATE-NOTE-4711")
+    for i in range(2):
+        analysis, raw = squat_analysis(seed=10 + i)
+        store.save_session("Zebra-Client-Label", analysis, raw, clip_path=clip, keep_video=True,
+                           physio_note="PHYSIO-NOTE-0815")
+    before = store.dump(include_data=True)
+    before_files = _pg_files(store) if store.db.backend == "postgresql" else {}
+    result = store.forget_client("Zebra-Client-Label")
+    assert result["sessions"] == 2 and result["videos"] == 2 and result["scrubbed"]
+    with pytest.raises(UnknownClientError):
+        store.get_client("Zebra-Client-Label")
+    # no row anywhere, and the other clients untouched
+    after = store.dump(include_data=True)
+    assert [c["label"] for c in after["clients"]] == ["knee-07", "knee-12"] or \
+        sorted(c["label"] for c in after["clients"]) == ["knee-07", "knee-12"]
+    assert after["clients"] == [c for c in before["clients"] if c["label"] != "Zebra-Client-Label"]
+    with store.db.session(write=False) as s:
+        ids = set(s.scalars(select(Session.id)))
+        assert all(r in ids for r in s.scalars(select(Rep.session_id)))
+        assert all(r in ids for r in s.scalars(select(SessionFile.session_id)))
+        assert s.scalar(select(func.count()).select_from(Client)) == 2
+    if store.db.backend == "sqlite":
+        # not a byte of it in the database file, its WAL or its shared-memory index
+        store.db.dispose()
+        path = store.db.engine.url.database
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                raw_bytes = open(path + suffix, "rb").read()
+            except FileNotFoundError:
+                continue
+            for m in MARKERS:
+                assert m not in raw_bytes, (suffix, m)
+    else:
+        # VACUUM FULL rewrote every table (and its TOAST table, which holds the videos) into new
+        # files and unlinked the old ones, deleted rows and all
+        after_files = _pg_files(store)
+        assert all(after_files[k] != before_files[k] for k in before_files), (before_files, after_files)
+
+
+def _pg_files(store) -> dict:
+    q = text("SELECT c.relname, c.relfilenode, t.relfilenode FROM pg_class c "
+             "LEFT JOIN pg_class t ON t.oid = c.reltoastrelid "
+             "WHERE c.oid = to_regclass(:t)")
+    out = {}
+    with store.db.engine.connect() as conn:
+        for table in ("clients", "sessions", "reps", "session_files"):
+            name, heap, toast = conn.execute(q, {"t": table}).one()
+            out[name] = heap
+            if toast is not None:
+                out[name + ".toast"] = toast
+    return out
+
+
+def test_forget_unknown_client_is_an_error(store):
+    with pytest.raises(UnknownClientError):
+        store.forget_client("nobody")
