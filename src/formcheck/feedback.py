@@ -48,6 +48,9 @@ class Cue:
 def classify_depth(m: RepMetrics, th: Thresholds) -> str:
     """Depth class from the bottom hip height (share of standing): it agreed best with the
     by-eye labels on real clips, and unlike the thigh angle it also works from the front."""
+    if (m.view != "front" and m.knee_flexion_deg is not None
+            and m.knee_flexion_deg < th.above_parallel_max_knee_flexion_deg):
+        return "above_parallel"  # a knee bent this little cannot put the thigh level
     h = m.hip_height_ratio
     if h is None:
         return "unclear"

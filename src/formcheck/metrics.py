@@ -21,6 +21,8 @@ MIN_FOOT_VISIBILITY = 0.5
 MIN_FOOT_TO_SHIN = 0.3      # a foot shorter than this (in the picture) points at the camera
 STANDING_WINDOW_S = 2.5     # half-width of the window that finds the local standing level
 SCALE_WINDOW_S = 1.0        # half-width of the window that smooths the body scale
+MIN_TORSO_RISE = 0.2        # shoulders must be this many body lengths above the hips
+DROP_CAP = 1.1              # thigh drop per body length is capped at this share of the clip's
 HOLD_FLOOR = 0.7            # the local standing level never drops below this share of the clip's   # heel and toe must be seen this well to judge knee-over-toe
 
 
@@ -79,6 +81,9 @@ def depth_signal(seq: PoseSequence) -> np.ndarray:
         with np.errstate(all="ignore"):
             drop = (xy[:, knee, 1] - xy[:, hip, 1]) / scale
         finite = drop[np.isfinite(drop)]
+        if finite.size:
+            # A collapsed body scale (lying down facing the camera) must not set the level.
+            drop = np.fmin(drop, DROP_CAP * np.percentile(finite, 95))
         ref = rolling_nanpercentile(seq.t_s, drop, STANDING_WINDOW_S, 95)
         if finite.size:
             ref = np.fmax(ref, HOLD_FLOOR * np.percentile(finite, 95))
@@ -93,7 +98,11 @@ def depth_signal(seq: PoseSequence) -> np.ndarray:
     wsum = weights[0] + weights[1]
     with np.errstate(all="ignore"):
         out = (legs[0] * weights[0] + legs[1] * weights[1]) / wsum
-    return np.where(wsum > 1e-6, out, np.nan)
+        # Shoulders level with or below the hips: lying, planking or bent double, not a squat.
+        rise = (midpoint(xy[:, L.LEFT_HIP, 1], xy[:, L.RIGHT_HIP, 1])
+                - midpoint(xy[:, L.LEFT_SHOULDER, 1], xy[:, L.RIGHT_SHOULDER, 1]))
+        lying = rise < MIN_TORSO_RISE * scale
+    return np.where((wsum > 1e-6) & ~lying, out, np.nan)
 
 
 def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: float) -> np.ndarray:

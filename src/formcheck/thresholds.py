@@ -15,6 +15,8 @@ class Thresholds:
     # (hip level with the knee is about 0.42 for adult proportions). Works in every view.
     below_parallel_max_hip_ratio: float = 0.40
     above_parallel_min_hip_ratio: float = 0.60
+    # Seen from the side, a knee bent less than this is above parallel whatever the hip does.
+    above_parallel_max_knee_flexion_deg: float = 70.0
     # Knee travel past the toes, in foot lengths (0 = knee over the toes).
     knee_past_toes_min_ratio: float = -0.05
     knee_over_toe_max_ratio: float = 0.35
@@ -36,6 +38,8 @@ HELP = {
                                     "which a rep counts as below parallel.",
     "above_parallel_min_hip_ratio": "Bottom hip height (share of standing hip height) over "
                                     "which a rep counts as above parallel.",
+    "above_parallel_max_knee_flexion_deg": "From the side, a rep whose knee bends less than "
+                                           "this (deg) counts as above parallel.",
     "knee_past_toes_min_ratio": "Knee ahead of the toes by more than this many foot lengths "
                                 "counts as 'knee past toes' (the knee landmark is the joint "
                                 "centre, a little behind the kneecap).",

@@ -1,0 +1,300 @@
+"""Widgets shared by the pages: threshold controls, summary, rep table, plots, frame stepper,
+feedback cards and downloads. They show what formcheck measured; they measure nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from formcheck.analysis import Analysis
+from formcheck.feedback import DISCLAIMER
+from formcheck.report import csv_text, rep_rows, to_dict
+from formcheck.thresholds import HELP, PROFILE_HELP, PROFILES, Thresholds, get_profile
+
+log = logging.getLogger(__name__)
+
+FILMING_TIP = ("Film from the side at hip height, 2-3 m away, with the whole body and both "
+               "feet in the picture.")
+
+# Per-rep table: (row key, column label, number format). The row keys are report.rep_rows' keys.
+TABLE_COLUMNS = [
+    ("rep", "Rep", "{:d}"),
+    ("bottom_s", "Bottom (s)", "{:.2f}"),
+    ("depth", "Depth", None),
+    ("hip_height_ratio", "Hip height (share of standing)", "{:.2f}"),
+    ("thigh_angle_deg", "Thigh angle (°, + = hip below knee)", "{:+.0f}"),
+    ("knee_flexion_deg", "Knee flexion (°)", "{:.0f}"),
+    ("knee_over_toe_ratio", "Knee past toes (foot lengths)", "{:+.2f}"),
+    ("shin_angle_deg", "Shin angle (° from vertical)", "{:.0f}"),
+    ("trunk_lean_deg", "Trunk lean (°)", "{:.0f}"),
+    ("fppa_deg", "Knees cave in, FPPA (°, front view)", "{:+.0f}"),
+    ("descent_s", "Descent (s)", "{:.2f}"),
+    ("pause_s", "Pause (s)", "{:.2f}"),
+    ("ascent_s", "Ascent (s)", "{:.2f}"),
+]
+OK_MARK, FLAG_MARK = "✓", "⚠"
+DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
+               "below_parallel": "below parallel", "unclear": "unclear"}
+VIEW_WORDS = {"side": "side", "front": "front", "oblique": "oblique (about 45°)",
+              "unknown": "unknown"}
+
+
+# ----------------------------------------------------------------------------- controls
+def _step(name: str) -> float:
+    if name.endswith("_ratio"):
+        return 0.05
+    if name.endswith("_s"):
+        return 0.1
+    return 1.0
+
+
+def threshold_controls(show_view: bool = True) -> tuple[str, Thresholds, str]:
+    """Sidebar: profile, (view) and every threshold with its unit and help.
+    Returns (profile label, thresholds, view). Changing them never re-runs the model."""
+    sb = st.sidebar
+    sb.header("Profile and thresholds")
+    names = list(PROFILES)
+    profile = sb.selectbox("Profile", names, key="profile",
+                           format_func=lambda n: n.replace("-", " "),
+                           help="\n\n".join(f"**{n}**: {PROFILE_HELP.get(n, '')}" for n in names))
+    sb.caption(PROFILE_HELP.get(profile, ""))
+    view = "auto"
+    if show_view:
+        view = sb.selectbox("Camera view", ["auto", "side", "front", "oblique"], key="view",
+                            help="Detected from the clip unless you set it.")
+    base = PROFILES[profile]
+    overrides = {}
+    with sb.expander("Thresholds", expanded=False):
+        st.caption("Values re-score the reps at once from the saved landmarks.")
+        for f in fields(Thresholds):
+            default = getattr(base, f.name)
+            key = f"th_{profile}_{f.name}"
+            label = f.name
+            val = st.number_input(label, value=None if default is None else float(default),
+                                  step=_step(f.name), key=key, help=HELP.get(f.name),
+                                  format="%.2f" if f.name.endswith("_ratio") else "%.1f")
+            if val != default and not (val is None and default is None):
+                overrides[f.name] = val
+        if overrides and st.button("Reset to the profile's values", key=f"reset_{profile}"):
+            for name in overrides:
+                st.session_state.pop(f"th_{profile}_{name}", None)
+            st.rerun()
+    th = get_profile(profile, **overrides)
+    label = profile + (" (adjusted)" if overrides else "")
+    return label, th, view
+
+
+# ----------------------------------------------------------------------------- summary
+def summary(analysis: Analysis, name: str) -> None:
+    """Reps, view, profile, and a plain warning when the view is poor for knee-over-toe."""
+    v = analysis.view
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Reps", analysis.rep_count)
+    c2.metric("View", VIEW_WORDS.get(v.view, v.view),
+              help=None if not np.isfinite(v.yaw_deg) else f"Estimated turn from facing the "
+                                                           f"camera: {v.yaw_deg:.0f}°")
+    flagged = sum(1 for a in analysis.assessments if a.flags)
+    c3.metric("Reps flagged", flagged)
+    c4.metric("Profile", analysis.profile)
+    st.caption(f"{name} · {analysis.duration_s:.1f} s · person found in "
+               f"{analysis.detected_fraction:.0%} of the frames")
+    if v.view != "side":
+        what = {"front": "This clip is filmed from the front: knee travel past the toes cannot "
+                         "be seen.",
+                "oblique": "This clip is filmed at an angle: knee-over-toe is only approximate.",
+                "unknown": "The camera view could not be told."}.get(v.view, "")
+        st.warning(f"{what} {FILMING_TIP}", icon="🎥")
+    for w in analysis.warnings:
+        st.warning(w)
+
+
+# ----------------------------------------------------------------------------- rep table
+def _cell(value, fmt: str | None, check: str | None) -> str:
+    if value is None:
+        return "n/a"
+    text = fmt.format(value) if fmt else DEPTH_WORDS.get(str(value), str(value))
+    if check == "flag":
+        return f"{FLAG_MARK} {text}"
+    if check == "ok":
+        return f"{OK_MARK} {text}"
+    return text
+
+
+def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
+    """The per-rep table: every value marked ✓ (fine) or ⚠ (flagged) by the library's checks."""
+    out = []
+    for row in rep_rows(analysis):
+        checks = row.get("checks", {})
+        cells = {}
+        for key, label, fmt in TABLE_COLUMNS:
+            if key == "fppa_deg" and row.get("view") == "side" and row.get(key) is None:
+                cells[label] = "side view"
+                continue
+            cells[label] = _cell(row.get(key), fmt, checks.get(key))
+        out.append(cells)
+    return pd.DataFrame(out, columns=[c[1] for c in TABLE_COLUMNS])
+
+
+def _style(v: str) -> str:
+    if isinstance(v, str) and v.startswith(FLAG_MARK):
+        return "background-color: #fde2e1; color: #8a1c13"
+    if isinstance(v, str) and v.startswith(OK_MARK):
+        return "background-color: #e3f4e6; color: #1d5e2a"
+    return "color: #666"
+
+
+def rep_table(analysis: Analysis) -> None:
+    if not analysis.reps:
+        st.info("No complete rep was found, so there is nothing to tabulate. Stand up fully "
+                "between reps and keep the whole body in the picture.")
+        return
+    df = rep_table_frame(analysis)
+    st.dataframe(df.style.map(_style), hide_index=True, width="stretch", key="rep_table")
+    th = analysis.thresholds
+    st.caption(f"{OK_MARK} within the limits in use, {FLAG_MARK} flagged. Limits: knee past toes "
+               f"≤ {th.knee_over_toe_max_ratio:+.2f} foot lengths, shin ≤ "
+               f"{th.shin_angle_max_deg:.0f}°, knees cave in ≤ {th.fppa_max_deg:.0f}°, trunk "
+               f"lean ≤ {th.trunk_lean_max_deg:.0f}°.")
+    reasons = {}
+    for row in rep_rows(analysis):
+        for metric, why in row.get("unmeasured", {}).items():
+            reasons.setdefault(why, []).append(str(row["rep"]))
+    for why, reps in reasons.items():
+        st.caption(f"Not measured in rep{'s' if len(reps) > 1 else ''} {', '.join(reps)}: {why}.")
+
+
+# ----------------------------------------------------------------------------- plots
+def series_frame(analysis: Analysis) -> pd.DataFrame:
+    """Per-frame knee-over-toe (foot lengths), thigh angle and hip height, for the plots."""
+    s = analysis.series
+    leg = analysis.view.near_leg
+    foot = float(np.asarray(s.foot_len_px[leg]).ravel()[0]) if np.size(s.foot_len_px[leg]) else np.nan
+    with np.errstate(all="ignore"):
+        kot = s.knee_over_toe_px[leg] / foot if np.isfinite(foot) and foot > 0 else \
+            np.full(len(s.t_s), np.nan)
+    return pd.DataFrame({"t_s": s.t_s, "knee_over_toe": kot, "thigh_deg": s.thigh_deg[leg],
+                         "hip_height": s.hip_height_ratio})
+
+
+def plots(analysis: Analysis) -> None:
+    import altair as alt
+
+    df = series_frame(analysis)
+    bottoms = pd.DataFrame({"t_s": [r.bottom_s for r in analysis.reps],
+                            "rep": [f"rep {i + 1}" for i in range(len(analysis.reps))]})
+    th = analysis.thresholds
+    specs = [("knee_over_toe", "Knee past toes (foot lengths)", th.knee_over_toe_max_ratio),
+             ("thigh_deg", "Thigh angle (°, 0 = level)", 0.0),
+             ("hip_height", "Hip height (share of standing)", None)]
+    cols = st.columns(len(specs))
+    for col, (key, title, limit) in zip(cols, specs):
+        base = alt.Chart(df).mark_line(color="#1f6fb2").encode(
+            x=alt.X("t_s:Q", title="time (s)"), y=alt.Y(f"{key}:Q", title=title))
+        layers = [base]
+        if len(bottoms):
+            layers.append(alt.Chart(bottoms).mark_rule(color="#d9822b", strokeDash=[4, 3]).encode(
+                x="t_s:Q", tooltip=["rep", alt.Tooltip("t_s:Q", format=".2f", title="bottom (s)")]))
+        if limit is not None:
+            layers.append(alt.Chart(pd.DataFrame({"y": [limit]})).mark_rule(
+                color="#c0392b" if key == "knee_over_toe" else "#999").encode(y="y:Q"))
+        col.altair_chart(alt.layer(*layers).properties(height=220, title=title),
+                         width="stretch")
+    st.caption("Orange dashed lines: the bottom of each rep. Red line: the knee-over-toe limit "
+               "in use. Near leg: " + analysis.view.near_leg + ".")
+
+
+# ----------------------------------------------------------------------------- frames
+def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], key: str) -> None:
+    """The bottom frame of each rep with the measurements drawn on it, one at a time."""
+    n = analysis.rep_count
+    if n == 0:
+        st.info("No reps, so no bottom frames to show.")
+        return
+    idx_key = f"{key}_rep"
+    i = int(st.session_state.get(idx_key, 0))
+    i = min(max(i, 0), n - 1)
+    c1, c2, c3 = st.columns([1, 2, 1])
+    if c1.button("◀ Previous", key=f"{key}_prev", disabled=i == 0, width="stretch"):
+        i -= 1
+    if c3.button("Next ▶", key=f"{key}_next", disabled=i >= n - 1, width="stretch"):
+        i += 1
+    st.session_state[idx_key] = i
+    c2.markdown(f"<div style='text-align:center;padding-top:.4rem'><b>Rep {i + 1} of {n}</b>"
+                "</div>", unsafe_allow_html=True)
+    row = rep_rows(analysis)[i]
+    try:
+        img = get_frame(i)
+    except Exception as exc:  # a frame that cannot be drawn must not break the page
+        log.exception("bottom frame")
+        st.error(f"The bottom frame of rep {i + 1} could not be drawn ({type(exc).__name__}).")
+    else:
+        st.image(img, width="stretch",
+                 caption=f"Rep {i + 1} at {row['bottom_s']:.2f} s")
+    kot = row.get("knee_over_toe_ratio")
+    shin = row.get("shin_angle_deg")
+    st.caption(f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} · knee past toes: "
+               + ("n/a" if kot is None else f"{kot:+.2f} foot lengths")
+               + " · shin: " + ("n/a" if shin is None else f"{shin:.0f}°"))
+
+
+# ----------------------------------------------------------------------------- feedback
+def feedback_cards(analysis: Analysis) -> None:
+    warn = {"knee_travel", "knees_cave_in"}
+    for c in analysis.cues:
+        with st.container(border=True):
+            icon = "⚠️" if c.code in warn else ("✅" if c.code == "good" else "💡")
+            reps = f" — reps {', '.join(map(str, c.reps))}" if c.reps else ""
+            st.markdown(f"#### {icon} {c.title}{reps}")
+            if c.seen:
+                st.markdown(f"**What we saw.** {c.seen}")
+            if c.why:
+                st.markdown(f"**Why it matters for the knee.** {c.why}")
+            if c.try_this:
+                st.markdown(f"**What to try.** {c.try_this}")
+    st.info(DISCLAIMER, icon="ℹ️")
+
+
+# ----------------------------------------------------------------------------- downloads
+def downloads(analysis: Analysis, stem: str, video_path: Path | None = None, key: str = "dl") -> None:
+    cols = st.columns(3)
+    cols[0].download_button("Report (JSON)", json.dumps(to_dict(analysis), indent=2),
+                            file_name=f"{stem}_report.json", mime="application/json",
+                            key=f"{key}_json", width="stretch")
+    cols[1].download_button("Reps (CSV)", csv_text(analysis), file_name=f"{stem}_reps.csv",
+                            mime="text/csv", key=f"{key}_csv", width="stretch")
+    if video_path is not None and Path(video_path).is_file():
+        cols[2].download_button("Annotated video (mp4)", Path(video_path).read_bytes(),
+                                file_name=f"{stem}_annotated.mp4", mime="video/mp4",
+                                key=f"{key}_video", width="stretch")
+
+
+def results(analysis: Analysis, name: str, key: str, video_path: Path | None = None,
+            get_frame: Callable[[int], np.ndarray] | None = None,
+            video_slot: Callable[[], None] | None = None) -> None:
+    """The whole results view, shared by the upload page and the end of a live set."""
+    summary(analysis, name)
+    st.subheader("Feedback")
+    feedback_cards(analysis)
+    if video_slot is not None or get_frame is not None:
+        left, right = st.columns(2)
+        if video_slot is not None:
+            with left:
+                st.subheader("Annotated video")
+                video_slot()
+        if get_frame is not None:
+            with right:
+                st.subheader("Bottom of each rep")
+                frame_stepper(analysis, get_frame, key)
+    st.subheader("Every rep")
+    rep_table(analysis)
+    st.subheader("Over time")
+    plots(analysis)
+    st.subheader("Downloads")
+    downloads(analysis, Path(name).stem or "formcheck", video_path, key=f"{key}_dl")
