@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cli_clinic
 from .errors import FormcheckError
 from .thresholds import PROFILES, get_profile
 
@@ -81,10 +81,10 @@ def cmd_analyze(args) -> int:
     from .landmarks import load_npz
     from .report import summary_text
 
-    th = get_profile(args.profile, **_parse_overrides(args.set))
+    th, profile = cli_clinic.analyze_thresholds(args, _parse_overrides(args.set))
     if args.from_landmarks:
         raw = load_npz(args.from_landmarks)
-        analysis = analyze_sequence(raw, th, args.profile, args.view)
+        analysis = analyze_sequence(raw, th, profile, args.view)
     else:
         if not args.clip:
             raise FormcheckError("Give a video file to analyse (or --from-landmarks FILE.npz).")
@@ -92,11 +92,12 @@ def cmd_analyze(args) -> int:
 
         bar = ProgressBar("tracking", args.progress)
         try:
-            analysis, raw = analyze_video(args.clip, th, args.profile, args.view, progress=bar,
+            analysis, raw = analyze_video(args.clip, th, profile, args.view, progress=bar,
                                           max_duration_s=args.max_minutes * 60)
         finally:
             bar.close()
     _write_outputs(args, analysis, raw)
+    cli_clinic.save_after_analyze(args, analysis, raw)
     if args.json:
         from .report import to_dict
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--max-minutes", type=float, default=30.0, help="longest clip to accept")
     a.add_argument("--progress", action="store_true", default=None,
                    help="show the progress bar even when stderr is not a terminal")
+    cli_clinic.add_analyze_options(a)
     a.set_defaults(func=cmd_analyze)
     e = sub.add_parser("eval", help="measure accuracy against hand labels")
     e.add_argument("--videos", required=True, help="folder with the clips")
@@ -179,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cache", metavar="DIR", help="keep landmarks here to re-score quickly")
     e.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
     e.set_defaults(func=cmd_eval)
+    cli_clinic.register(sub)
     return p
 
 

@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, text
@@ -112,7 +112,7 @@ class SessionInfo:
 
     @property
     def thresholds_obj(self) -> Thresholds:
-        return Thresholds(**self.thresholds)
+        return thresholds_from_dict(self.thresholds)
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,22 @@ class TrendPoint:
     view: str
 
 
+def _known(d: dict | None) -> dict:
+    known = {f.name for f in fields(Thresholds)}
+    gone = set(d or {}) - known
+    if gone:
+        log.warning("ignoring thresholds this formcheck no longer has: %s", ", ".join(sorted(gone)))
+    return {k: v for k, v in (d or {}).items() if k in known}
+
+
+def thresholds_from_dict(d: dict) -> Thresholds:
+    """Thresholds saved by any formcheck version: fields since removed are ignored, fields added
+    since take their defaults."""
+    return Thresholds(**_known(d))
+
+
 def client_thresholds(profile: str, overrides: dict | None) -> Thresholds:
-    return get_profile(profile, **(overrides or {}))
+    return get_profile(profile if profile in PROFILES else "general", **_known(overrides))
 
 
 def _check_label(label: str) -> str:

@@ -1,0 +1,531 @@
+"""One-click session report as PDF (and the per-rep CSV) for the client or the referrer.
+
+Contents: who/when/what, the headline numbers against the limits in use, annotated bottom frames
+of key reps, what we saw and what to try (cues), the per-rep table, plots (per-rep knee travel,
+shin and depth; the squat over time; the client's trend across sessions), the thresholds used,
+the physio's note, and the education-not-diagnosis note on every page.
+
+Layout with fpdf2 (pure Python, text stays text: searchable, copyable, checkable with pdftotext;
+real tables with page breaks; embeds TrueType fonts). Plots with matplotlib (Agg), embedded as PNG.
+Fonts: the DejaVu Sans shipped inside matplotlib, so no system fonts are needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .feedback import DISCLAIMER
+from .report import csv_text, rep_rows
+from .thresholds import HELP, Thresholds
+
+DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
+               "below_parallel": "below parallel", "unclear": "unclear"}
+FLAG_WORDS = {"knee_travel": "knee past limit", "shin_angle": "shin steep",
+              "knees_cave_in": "knees in", "shallow": "shallow", "trunk_lean": "trunk lean"}
+RED = (178, 34, 34)
+GREY = (90, 90, 90)
+LIGHT = (242, 244, 247)
+ACCENT = (31, 78, 121)
+MAX_KEY_FRAMES = 3
+
+
+def _font_dir() -> str:
+    import matplotlib
+
+    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+
+
+def _fmt(x, spec: str, unit: str = "", none: str = "–") -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return none
+    out = f"{x:{spec}}"
+    if out.lstrip("+-").strip("0.") == "":      # no "-0" or "+0.00"
+        out = out.lstrip("+-")
+    return out + unit
+
+
+# --- pictures --------------------------------------------------------------------------------------
+def key_reps(analysis) -> list[int]:
+    """0-based indices of the reps worth a picture: all when few, else the one whose knee went
+    furthest forward, the shallowest and the deepest."""
+    n = len(analysis.reps)
+    if n <= MAX_KEY_FRAMES:
+        return list(range(n))
+    ms = analysis.metrics
+    pick = []
+
+    def add(key, reverse):
+        vals = [(key(m), i) for i, m in enumerate(ms) if key(m) is not None]
+        if vals:
+            i = sorted(vals, reverse=reverse)[0][1]
+            if i not in pick:
+                pick.append(i)
+
+    add(lambda m: m.knee_over_toe_ratio, True)
+    add(lambda m: m.fppa_deg, True)
+    add(lambda m: m.thigh_angle_deg, False)
+    add(lambda m: m.thigh_angle_deg, True)
+    for i in range(n):
+        if len(pick) >= MAX_KEY_FRAMES:
+            break
+        if i not in pick:
+            pick.append(i)
+    return sorted(pick[:MAX_KEY_FRAMES])
+
+
+def key_frame(analysis, rep_index: int, clip_path: str | Path | None) -> tuple[np.ndarray, bool]:
+    """(RGB picture, from_video). The annotated video frame at the bottom of the rep; without
+    the video, the same measurements drawn from the landmarks on a plain background."""
+    if clip_path:
+        try:
+            from .render import bottom_frame
+
+            return bottom_frame(clip_path, analysis, rep_index, max_side_px=900), True
+        except Exception:  # noqa: BLE001 - a picture problem must not cost the whole report
+            pass
+    from .overlay import annotate_frame
+
+    seq = analysis.clean_seq
+    canvas = np.empty((seq.height_px, seq.width_px, 3), np.uint8)
+    canvas[:] = (52, 58, 66)
+    scale = min(1.0, 900 / max(seq.height_px, seq.width_px))
+    if scale < 1.0:
+        canvas = canvas[: int(seq.height_px * scale), : int(seq.width_px * scale)]
+    i = analysis.reps[rep_index].bottom_i
+    img = annotate_frame(canvas, analysis, i, scale)
+    # crop to the person (the caption carries the numbers the corner panels showed)
+    xy = seq.xy_px[i] * scale
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy):
+        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+        m = 0.25 * max(x1 - x0, y1 - y0)
+        h, w = img.shape[:2]
+        x0, x1 = int(max(0, x0 - m)), int(min(w, x1 + m))
+        y0, y1 = int(max(0, y0 - m)), int(min(h, y1 + m))
+        if x1 - x0 > 20 and y1 - y0 > 20:
+            img = img[y0:y1, x0:x1]
+    return img, False
+
+
+def _png(img: np.ndarray) -> io.BytesIO:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", optimize=True)
+    buf.seek(0)
+    return buf
+
+
+def _fig_png(fig) -> io.BytesIO:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=200)
+    plt.close(fig)
+    buf.seek(0)
+    return buf
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 8, "axes.spines.top": False, "axes.spines.right": False,
+                         "axes.titlesize": 9, "axes.titleweight": "bold"})
+    return plt
+
+
+def rep_plots(analysis) -> io.BytesIO:
+    """Per rep: knee travel past the toes, shin angle and depth, each against its limit."""
+    plt = _plt()
+    th = analysis.thresholds
+    ms = analysis.metrics
+    reps = [m.index for m in ms]
+    fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.3), constrained_layout=True)
+    specs = [
+        ("Knee past the toes", "foot lengths (+ = ahead of toes)",
+         [m.knee_over_toe_ratio for m in ms], th.knee_over_toe_max_ratio, "limit"),
+        ("Shin angle at the bottom", "deg from vertical", [m.shin_angle_deg for m in ms],
+         th.shin_angle_max_deg, "limit"),
+        ("Depth: thigh angle", "deg (+ = hip below knee)", [m.thigh_angle_deg for m in ms],
+         th.depth_target_deg, "target"),
+    ]
+    for ax, (title, unit, vals, limit, what) in zip(axes, specs):
+        v = [np.nan if x is None else x for x in vals]
+        if limit is None:
+            over = [False] * len(v)
+        else:
+            over = [(x > limit) if title != "Depth: thigh angle" else (x < limit) for x in v]
+        colors = ["#b22222" if o and np.isfinite(x) else "#1f4e79" for x, o in zip(v, over)]
+        ax.bar(reps, np.nan_to_num(v), color=colors, width=0.6)
+        for r, x in zip(reps, v):
+            if not np.isfinite(x):
+                ax.text(r, 0, "n/a", ha="center", va="bottom", color="#555555", fontsize=7)
+        if limit is not None:
+            ax.axhline(limit, color="#444444", ls="--", lw=1)
+            title = f"{title}\n(dashed: {what} {limit:+.2g})"
+        ax.axhline(0, color="#999999", lw=0.6)
+        ax.set_title(title)
+        ax.set_ylabel(unit)
+        ax.set_xlabel("rep")
+        ax.set_xticks(reps)
+    return _fig_png(fig)
+
+
+def time_plot(analysis) -> io.BytesIO:
+    """The squat over time: depth (0 standing, 1 thigh level) with the counted reps shaded."""
+    plt = _plt()
+    s = analysis.series
+    fig, ax = plt.subplots(figsize=(7.2, 1.6), constrained_layout=True)
+    ax.plot(s.t_s, s.depth, color="#1f4e79", lw=1.2)
+    for r, m in zip(analysis.reps, analysis.metrics):
+        ax.axvspan(r.start_s, r.end_s, color="#1f4e79", alpha=0.08)
+        ax.text(r.bottom_s, np.nanmax(s.depth) * 1.02 if len(s.depth) else 1, str(m.index),
+                ha="center", va="bottom", fontsize=7)
+    ax.axhline(1.0, color="#444444", ls="--", lw=0.8)
+    ax.text(s.t_s[0] if len(s.t_s) else 0, 1.0, "thigh level ", ha="left", va="bottom",
+            fontsize=7, color="#444444")
+    ax.set_ylim(bottom=min(0, float(np.nanmin(s.depth))) if len(s.depth) else 0)
+    ax.set_ylabel("depth (0 = standing)")
+    ax.set_xlabel("time in the clip (s)")
+    ax.set_title("The squats over time (shaded: counted reps)")
+    return _fig_png(fig)
+
+
+def trend_plot(history: list, current_id: int | None = None) -> io.BytesIO:
+    """Across sessions: worst knee travel, worst shin angle, mean depth, reps."""
+    plt = _plt()
+    dates = [h.recorded_at for h in history]
+    fig, axes = plt.subplots(1, 3, figsize=(7.2, 1.9), constrained_layout=True)
+    series = [("Worst knee past toes", "foot lengths", [h.worst_knee_over_toe_ratio for h in history]),
+              ("Worst shin angle", "deg", [h.worst_shin_angle_deg for h in history]),
+              ("Mean depth (thigh angle)", "deg", [h.mean_thigh_angle_deg for h in history])]
+    for ax, (title, unit, vals) in zip(axes, series):
+        v = np.array([np.nan if x is None else x for x in vals], float)
+        ax.plot(dates, v, "o-", color="#1f4e79", ms=4, lw=1.2)
+        if current_id is not None:
+            for h, x in zip(history, v):
+                if h.session_id == current_id and np.isfinite(x):
+                    ax.plot([h.recorded_at], [x], "o", ms=8, mfc="none", mec="#b22222", mew=1.5)
+        ax.set_title(title)
+        ax.set_ylabel(unit)
+        import matplotlib.dates as mdates
+
+        loc = mdates.AutoDateLocator(minticks=2, maxticks=5)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        ax.tick_params(axis="x", labelsize=7)
+    return _fig_png(fig)
+
+
+# --- the document -----------------------------------------------------------------------------------
+def _pdf_class():
+    from fpdf import FPDF
+
+    class ReportPDF(FPDF):
+        footer_text = ""
+
+        def footer(self):
+            self.set_y(-14)
+            self.set_font("DejaVu", "", 7)
+            self.set_text_color(*GREY)
+            self.multi_cell(0, 3.2, f"{DISCLAIMER}\n{self.footer_text}   ·   page "
+                            f"{self.page_no()} of {{nb}}", align="C")
+            self.set_text_color(0, 0, 0)
+
+    return ReportPDF
+
+
+def _headline(analysis) -> list[tuple[str, str, bool]]:
+    """(label, value, flagged) for the summary strip."""
+    th = analysis.thresholds
+    ms = analysis.metrics
+    kot = [m.knee_over_toe_ratio for m in ms if m.knee_over_toe_ratio is not None]
+    shin = [m.shin_angle_deg for m in ms if m.shin_angle_deg is not None]
+    thigh = [m.thigh_angle_deg for m in ms if m.thigh_angle_deg is not None and m.view != "front"]
+    fppa = [m.fppa_deg for m in ms if m.fppa_deg is not None and m.view != "side"]
+    depths = [a.depth for a in analysis.assessments]
+    most = max(set(depths), key=depths.count) if depths else None
+    return [
+        ("Reps", str(analysis.rep_count), False),
+        ("Worst knee past toes", (f"{max(kot):+.2f} foot lengths (limit {th.knee_over_toe_max_ratio:+.2f})"
+                                  if kot else "not measured"), bool(kot) and max(kot) > th.knee_over_toe_max_ratio),
+        ("Steepest shin", (f"{max(shin):.0f}° (limit {th.shin_angle_max_deg:.0f}°)" if shin
+                           else "not measured"), bool(shin) and max(shin) > th.shin_angle_max_deg),
+        ("Depth", (f"{DEPTH_WORDS.get(most, most)}; thigh " + (
+            f"{min(thigh):+.0f}°" if f"{min(thigh):+.0f}" == f"{max(thigh):+.0f}"
+            else f"{min(thigh):+.0f}° to {max(thigh):+.0f}°")
+                   if thigh else DEPTH_WORDS.get(most, "not measured") if most else "not measured"),
+         th.depth_target_deg is not None and bool(thigh) and min(thigh) < th.depth_target_deg),
+        ("Knees caving in", (f"up to {max(fppa):.0f}° (limit {th.fppa_max_deg:.0f}°)" if fppa
+                             else "needs a front view"), bool(fppa) and max(fppa) > th.fppa_max_deg),
+    ]
+
+
+def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: bytes | None = None,
+                client_label: str | None = None, recorded_at: dt.datetime | None = None,
+                clip_name: str | None = None, physio_note: str = "", history: list | None = None,
+                session_id: int | None = None) -> bytes:
+    """The PDF report of one analysed clip, as bytes."""
+    tmp_video = None
+    if clip_path is None and video_bytes:
+        fd, tmp_video = tempfile.mkstemp(suffix=Path(clip_name or "clip.mp4").suffix or ".mp4")
+        with os.fdopen(fd, "wb") as f:
+            f.write(video_bytes)
+        clip_path = tmp_video
+    try:
+        return _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_note,
+                      history, session_id)
+    finally:
+        if tmp_video:
+            os.unlink(tmp_video)
+
+
+def _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_note, history,
+           session_id) -> bytes:
+    PDF = _pdf_class()
+    pdf = PDF(orientation="P", unit="mm", format="A4")
+    fd = _font_dir()
+    pdf.add_font("DejaVu", "", os.path.join(fd, "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", os.path.join(fd, "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "I", os.path.join(fd, "DejaVuSans-Oblique.ttf"))
+    pdf.set_margins(14, 12, 14)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.footer_text = f"formcheck {__version__}"
+    name = clip_name or Path(analysis.source or "clip").name
+    pdf.set_title(f"Squat form report – {client_label or name}")
+    pdf.set_author("formcheck")
+    pdf.add_page()
+    W = pdf.epw
+
+    # --- header
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.set_text_color(*ACCENT)
+    pdf.cell(W, 8, "Box squat form report", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("DejaVu", "", 9)
+    when = (recorded_at or dt.datetime.now()).strftime("%d %B %Y, %H:%M")
+    who = f"Client: {client_label}   ·   " if client_label else ""
+    pdf.multi_cell(W, 4.6, f"{who}Session: {when}   ·   Clip: {name}\n"
+                   f"View: {analysis.view.view}   ·   Profile: {analysis.profile}   ·   "
+                   f"Reps counted: {analysis.rep_count}   ·   Clip length: {analysis.duration_s:.1f} s",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+    # --- headline numbers
+    pdf.set_fill_color(*LIGHT)
+    y0 = pdf.get_y()
+    pdf.rect(pdf.l_margin, y0, W, 5.2 * 5 + 3, style="F")
+    pdf.set_y(y0 + 1.5)
+    for label, value, flagged in _headline(analysis):
+        pdf.set_x(pdf.l_margin + 3)
+        pdf.set_font("DejaVu", "B", 9)
+        pdf.cell(48, 5.2, label)
+        pdf.set_font("DejaVu", "B" if flagged else "", 9)
+        if flagged:
+            pdf.set_text_color(*RED)
+        pdf.cell(W - 54, 5.2, value + ("  ▲ over the limit" if flagged else ""),
+                 new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+    pdf.set_y(y0 + 5.2 * 5 + 3 + 3)
+
+    # --- key frames
+    picks = key_reps(analysis)
+    if picks:
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(W, 6, "Bottom of the squat", new_x="LMARGIN", new_y="NEXT")
+        frames = [key_frame(analysis, i, clip_path) for i in picks]
+        gap = 4
+        col_w = (W - gap * (MAX_KEY_FRAMES - 1)) / MAX_KEY_FRAMES
+        max_h = 88.0
+        y = pdf.get_y()
+        heights = []
+        for k, (i, (img, from_video)) in enumerate(zip(picks, frames)):
+            h_px, w_px = img.shape[:2]
+            w = col_w
+            h = w * h_px / w_px
+            if h > max_h:
+                h, w = max_h, max_h * w_px / h_px
+            x = pdf.l_margin + k * (col_w + gap) + (col_w - w) / 2
+            pdf.image(_png(img), x=x, y=y, w=w, h=h)
+            heights.append(h)
+        y_cap = y + max(heights) + 1.5
+        for k, i in enumerate(picks):
+            m, a = analysis.metrics[i], analysis.assessments[i]
+            pdf.set_xy(pdf.l_margin + k * (col_w + gap), y_cap)
+            pdf.set_font("DejaVu", "B", 8)
+            pdf.cell(col_w, 4, f"Rep {m.index} at {m.bottom_s:.1f} s", new_x="LEFT", new_y="NEXT")
+            pdf.set_font("DejaVu", "", 7.5)
+            lines = [f"Depth: {DEPTH_WORDS.get(a.depth, a.depth)} (thigh {_fmt(m.thigh_angle_deg, '+.0f', '°')})",
+                     f"Knee past toes: {_fmt(m.knee_over_toe_ratio, '+.2f', ' foot lengths')}",
+                     f"Shin {_fmt(m.shin_angle_deg, '.0f', '°')} · knee bend {_fmt(m.knee_flexion_deg, '.0f', '°')}"]
+            if m.fppa_deg is not None and m.view != "side":
+                lines.append(f"Knees-in angle (FPPA) {m.fppa_deg:.0f}°")
+            pdf.multi_cell(col_w, 3.6, "\n".join(lines), new_x="LEFT", new_y="NEXT")
+        pdf.set_y(y_cap + 4 + 3.6 * 4 + 1)
+        if not frames[0][1]:
+            pdf.set_font("DejaVu", "I", 7.5)
+            pdf.set_text_color(*GREY)
+            pdf.multi_cell(W, 3.6, "The video was not kept, so the pictures are drawn from the "
+                           "tracked body landmarks.", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(0, 0, 0)
+        pdf.ln(2)
+
+    # --- cues
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(W, 6, "What we saw and what to try", new_x="LMARGIN", new_y="NEXT")
+    for c in analysis.cues:
+        pdf.set_font("DejaVu", "B", 9)
+        pdf.multi_cell(W, 4.6, c.title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 8.5)
+        parts = [p for p in (c.seen, c.why) if p]
+        if parts:
+            pdf.multi_cell(W, 4.2, " ".join(parts), new_x="LMARGIN", new_y="NEXT")
+        if c.try_this:
+            pdf.set_font("DejaVu", "B", 8.5)
+            pdf.cell(12, 4.2, "Try: ")
+            pdf.set_font("DejaVu", "", 8.5)
+            pdf.multi_cell(W - 12, 4.2, c.try_this, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1.2)
+    if physio_note:
+        pdf.ln(1)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(W, 6, "Physiotherapist's note", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(W, 4.6, physio_note, new_x="LMARGIN", new_y="NEXT")
+
+    # --- per-rep table
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(W, 6, "Every rep", new_x="LMARGIN", new_y="NEXT")
+    _rep_table(pdf, analysis)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(W, 3.4, "Thigh: angle to the horizontal at the bottom, + = hip below the knee. "
+                   "Knee past toes: how far the knee is ahead of the toes, in lengths of the foot "
+                   "(negative = behind the toes). Shin: angle from vertical. Knees in (FPPA): "
+                   "frontal-plane knee angle, front view only; changes under about 8° are within "
+                   "the error of a 2D video. Red: over the limit in use.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+
+    # --- plots
+    if analysis.metrics:
+        pdf.image(rep_plots(analysis), w=W)
+        pdf.ln(1)
+    if len(analysis.series.t_s):
+        pdf.image(time_plot(analysis), w=W)
+        pdf.ln(1)
+    if history and len(history) >= 2:
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(W, 6, f"Progress across {len(history)} sessions", new_x="LMARGIN", new_y="NEXT")
+        pdf.image(trend_plot(history, session_id), w=W)
+        pdf.ln(1)
+
+    # --- thresholds
+    if pdf.get_y() > pdf.h - 80:
+        pdf.add_page()
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(W, 6, f"Thresholds used (profile: {analysis.profile})", new_x="LMARGIN", new_y="NEXT")
+    _threshold_table(pdf, analysis.thresholds)
+    if analysis.warnings:
+        pdf.ln(2)
+        pdf.set_font("DejaVu", "B", 9)
+        pdf.cell(W, 5, "Notes on the recording", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 8)
+        for w in analysis.warnings:
+            pdf.multi_cell(W, 4, f"• {w}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.multi_cell(W, 4.6, DISCLAIMER, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _rep_table(pdf, analysis) -> None:
+    from fpdf.fonts import FontFace
+
+    cols = [("Rep", 9), ("Bottom\n(s)", 13), ("Depth", 22), ("Thigh\n(°)", 13),
+            ("Knee bend\n(°)", 16), ("Knee past\ntoes (foot)", 19), ("Shin\n(°)", 12),
+            ("Trunk\n(°)", 12), ("Knees in\nFPPA (°)", 16), ("Pause\n(s)", 12), ("Flags", 38)]
+    rows = rep_rows(analysis)
+    if not rows:
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(pdf.epw, 5, "No complete repetition was found in this clip.",
+                       new_x="LMARGIN", new_y="NEXT")
+        return
+    pdf.set_font("DejaVu", "", 7.5)
+    red = FontFace(color=RED, emphasis="BOLD")
+    with pdf.table(col_widths=[w for _, w in cols], text_align="CENTER", line_height=3.8,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=LIGHT),
+                   first_row_as_headings=True, width=pdf.epw) as table:
+        head = table.row()
+        for name, _ in cols:
+            head.cell(name)
+        for r in rows:
+            chk = r["checks"]
+
+            def style(metric):
+                return red if chk.get(metric) == "flag" else None
+
+            row = table.row()
+            row.cell(str(r["rep"]))
+            row.cell(_fmt(r["bottom_s"], ".1f"))
+            row.cell(DEPTH_WORDS.get(r["depth"], r["depth"]))
+            row.cell(_fmt(r["thigh_angle_deg"], "+.0f"), style=style("thigh_angle_deg"))
+            row.cell(_fmt(r["knee_flexion_deg"], ".0f"))
+            row.cell(_fmt(r["knee_over_toe_ratio"], "+.2f"), style=style("knee_over_toe_ratio"))
+            row.cell(_fmt(r["shin_angle_deg"], ".0f"), style=style("shin_angle_deg"))
+            row.cell(_fmt(r["trunk_lean_deg"], ".0f"), style=style("trunk_lean_deg"))
+            row.cell(_fmt(r["fppa_deg"], ".0f") if r["view"] != "side" else "–",
+                     style=style("fppa_deg"))
+            row.cell(_fmt(r["pause_s"], ".1f"))
+            row.cell(", ".join(FLAG_WORDS.get(f, f) for f in r["flags"]) or "none")
+
+
+def _threshold_table(pdf, th: Thresholds) -> None:
+    from fpdf.fonts import FontFace
+
+    pdf.set_font("DejaVu", "", 7.5)
+    with pdf.table(col_widths=[42, 16, pdf.epw - 58], text_align=("LEFT", "CENTER", "LEFT"),
+                   line_height=3.6, headings_style=FontFace(emphasis="BOLD", fill_color=LIGHT),
+                   width=pdf.epw) as table:
+        head = table.row()
+        for h in ("Threshold", "Value", "Meaning"):
+            head.cell(h)
+        for f in fields(Thresholds):
+            v = getattr(th, f.name)
+            row = table.row()
+            row.cell(f.name)
+            row.cell("none" if v is None else f"{v:g}")
+            row.cell(HELP.get(f.name, ""))
+
+
+# --- from the store -----------------------------------------------------------------------------------
+def session_files(store, session_id: int) -> tuple[bytes, str]:
+    """(PDF bytes, CSV text) of a saved session, rebuilt from its stored landmarks with the
+    thresholds used at the time (and its video, if it was kept)."""
+    info = store.get_session(session_id)
+    analysis = store.load_analysis(session_id)
+    history = [h for h in store.history(info.client_label) if h.recorded_at <= info.recorded_at]
+    pdf = session_pdf(analysis, video_bytes=store.load_video(session_id),
+                      client_label=info.client_label, recorded_at=info.recorded_at,
+                      clip_name=info.clip_name, physio_note=info.physio_note, history=history,
+                      session_id=session_id)
+    return pdf, csv_text(analysis)
+
+
+def session_csv(analysis) -> str:
+    """One row per rep (formcheck.report's CSV)."""
+    return csv_text(analysis)
