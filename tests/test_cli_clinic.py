@@ -1,0 +1,118 @@
+"""`formcheck clients / analyze --client --save / history / report / export / import / forget`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clinic_helpers import squat_sequence
+from formcheck.cli import main
+from formcheck.landmarks import save_npz
+from formcheck.store.db import close_all
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def clinic(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", f"sqlite:///{tmp_path / 'clinic.db'}")
+    for i in range(2):
+        save_npz(squat_sequence(seed=i, source=f"visit{i}.mp4",
+                                bottom_shin_deg=(38 - 8 * i, 30 - 6 * i, 24 - 4 * i)),
+                 tmp_path / f"visit{i}.npz")
+    yield tmp_path
+    close_all()
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_physio_workflow_end_to_end(clinic, capsys):
+    code, out, _ = run(capsys, "clients")
+    assert code == 0 and "No clients yet" in out
+    code, out, _ = run(capsys, "clients", "add", "knee-07", "--notes", "R knee",
+                       "--set", "knee_over_toe_max_ratio=0.1")
+    assert code == 0 and "Added client knee-07" in out
+    # analyse and save two visits (from saved landmarks: no model needed)
+    for i, date in enumerate(["2025-03-01T10:00", "2025-03-15T10:00"]):
+        code, out, err = run(capsys, "analyze", "--from-landmarks", clinic / f"visit{i}.npz",
+                             "--client", "knee-07", "--save", "--date", date,
+                             "--note", f"visit {i}")
+        assert code == 0, err
+        assert f"Saved session {i + 1} for knee-07" in err and "video not kept" in err
+        assert "3 rep(s)" in out
+    code, out, _ = run(capsys, "history", "knee-07")
+    assert code == 0 and "2 session(s)" in out
+    assert "2025-03-01 10:00" in out and "2025-03-15 10:00" in out and '"visit 1"' in out
+    code, out, _ = run(capsys, "history", "knee-07", "--json")
+    data = json.loads(out)
+    assert [s["session_id"] for s in data["sessions"]] == [1, 2]
+    assert data["thresholds"]["knee_over_toe_max_ratio"] == 0.1
+    # the client's own threshold was used for the analysis
+    code, out, _ = run(capsys, "analyze", "--from-landmarks", clinic / "visit0.npz",
+                       "--client", "knee-07", "--json")
+    assert json.loads(out)["thresholds"]["knee_over_toe_max_ratio"] == 0.1
+    # report of a saved session
+    code, out, _ = run(capsys, "report", "2", "--pdf", clinic / "s2.pdf", "--csv", clinic / "s2.csv")
+    assert code == 0
+    assert (clinic / "s2.pdf").read_bytes().startswith(b"%PDF")
+    assert (clinic / "s2.csv").read_text().splitlines()[0].startswith("rep,")
+    assert len((clinic / "s2.csv").read_text().splitlines()) == 4
+    # export, forget, import back
+    code, out, _ = run(capsys, "export", clinic / "backup.zip")
+    assert code == 0 and "1 client(s), 2 session(s)" in out
+    code, out, err = run(capsys, "forget", "knee-07")      # stdin is not a terminal here
+    assert code == 2 and "--yes" in err
+    code, out, _ = run(capsys, "forget", "knee-07", "--yes")
+    assert code == 0 and "2 session(s)" in out
+    code, out, err = run(capsys, "history", "knee-07")
+    assert code == 2 and "No client called 'knee-07'" in err
+    code, out, _ = run(capsys, "import", clinic / "backup.zip")
+    assert code == 0 and "Imported 2 session(s)" in out
+    code, out, _ = run(capsys, "clients")
+    assert "knee-07" in out and "2025-03-15" in out
+
+
+def test_clients_set_and_show(clinic, capsys):
+    run(capsys, "clients", "add", "a1", "--profile", "general")
+    code, out, _ = run(capsys, "clients", "set", "a1", "--profile", "knee-rehab",
+                       "--set", "depth_target_deg=-20", "--rename", "a2")
+    assert code == 0 and "a2: profile knee-rehab, depth_target_deg=-20.0" in out
+    code, out, _ = run(capsys, "clients", "show", "a2")
+    assert "depth_target_deg" in out and "(client's own)" in out
+
+
+def test_errors_are_one_line_with_what_to_do(clinic, capsys, tmp_path):
+    code, _, err = run(capsys, "analyze", "--from-landmarks", clinic / "visit0.npz", "--save")
+    assert code == 2 and "--save needs --client" in err
+    code, _, err = run(capsys, "analyze", "--from-landmarks", clinic / "visit0.npz",
+                       "--client", "nobody", "--save")
+    assert code == 2 and "No client called 'nobody'" in err and "Traceback" not in err
+    code, _, err = run(capsys, "analyze", "--from-landmarks", clinic / "visit0.npz",
+                       "--client", "x", "--keep-video")
+    assert code == 2 and "--keep-video" in err
+    (tmp_path / "not.zip").write_text("hello")
+    code, _, err = run(capsys, "import", tmp_path / "not.zip")
+    assert code == 2 and "not a formcheck export" in err
+    run(capsys, "clients", "add", "dup")
+    code, _, err = run(capsys, "clients", "add", "dup")
+    assert code == 2 and "exists already" in err
+    code, _, err = run(capsys, "report", "99", "--pdf", tmp_path / "x.pdf")
+    assert code == 2 and "No session with id 99" in err
+
+
+def test_unreachable_database_is_named_with_the_password_masked(tmp_path):
+    env = {"FORMCHECK_DATABASE_URL": "postgresql://physio:hunter2@127.0.0.1:9/clinic",
+           "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")}
+    p = subprocess.run([sys.executable, "-m", "formcheck.cli", "clients"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert "hunter2" not in p.stderr and "***" in p.stderr and "127.0.0.1:9" in p.stderr
+    assert "Traceback" not in p.stderr

@@ -1,0 +1,101 @@
+"""The session PDF: rendered to PNG with pdftoppm and read back with pdftotext (poppler-utils)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clinic_helpers import squat, squat_analysis  # noqa: F401  (fixtures)
+from formcheck.feedback import DISCLAIMER
+from formcheck.pdf_report import key_reps, session_pdf
+
+pytestmark = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
+                                reason="needs poppler-utils (apt-get install poppler-utils)")
+FIXTURE = Path(__file__).resolve().parents[1] / "videos" / "fixtures" / "side_knees_past_toes.mp4"
+
+
+def _render(pdf: bytes, tmp_path: Path) -> tuple[list[np.ndarray], str]:
+    from PIL import Image
+
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(tmp_path / "page")], check=True)
+    pages = [np.asarray(Image.open(p).convert("L")) for p in sorted(tmp_path.glob("page-*.png"))]
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return pages, text
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_session_pdf_has_frames_table_plots_cues_thresholds_and_disclaimer(squat, tmp_path):
+    analysis, _ = squat
+    pdf = session_pdf(analysis, client_label="knee-07", recorded_at=dt.datetime(2025, 3, 4, 10, 15),
+                      physio_note="Box at 45 cm, pain 2/10.")
+    assert pdf.startswith(b"%PDF")
+    pages, text = _render(pdf, tmp_path)
+    assert len(pages) == 2
+    for p in pages:
+        assert p.std() > 20, "page looks blank"
+        assert (p < 128).mean() > 0.01
+    # key frames and plots: page 1 has a large dark area (pictures), page 2 many grey levels (plots)
+    assert (pages[0] < 90).mean() > 0.05
+    flat = _flat(text)
+    assert "Box squat form report" in flat and "Client: knee-07" in flat and "04 March 2025" in flat
+    assert "Every rep" in flat and "Knee past" in flat and "Flags" in flat
+    for m in analysis.metrics:      # every rep's row: number, bottom time and knee travel
+        assert f"{m.bottom_s:.1f}" in flat
+        assert f"{m.knee_over_toe_ratio:+.2f}".replace("-0.00", "0.00") in flat
+    assert "Rep 1 at" in flat and "Rep 3 at" in flat          # the key-frame captions
+    assert "Knee travels far past the toes" in flat and "Sit back onto a box" in flat
+    assert "Thresholds used (profile: knee-rehab)" in flat and "knee_over_toe_max_ratio" in flat
+    assert "Box at 45 cm, pain 2/10." in flat
+    assert _flat(DISCLAIMER) in flat
+    assert flat.count("education, not diagnosis") >= 3          # footer on every page + the end
+
+
+def test_pdf_with_the_video_uses_real_frames_and_shows_progress(tmp_path):
+    if not FIXTURE.is_file():
+        pytest.skip("videos/fixtures/side_knees_past_toes.mp4 is missing")
+    pytest.importorskip("av")
+    from formcheck.store.repo import TrendPoint
+
+    analysis, _ = squat_analysis(source=str(FIXTURE))
+    hist = [TrendPoint(i, dt.datetime(2025, 1, 1 + 7 * i), 3, 0.3 - 0.1 * i, 40 - 5 * i, 0.0,
+                       -5.0, None, "side") for i in range(3)]
+    pdf = session_pdf(analysis, clip_path=FIXTURE, history=hist, session_id=2)
+    pages, text = _render(pdf, tmp_path)
+    assert 2 <= len(pages) <= 3
+    flat = _flat(text)
+    assert "Progress across 3 sessions" in flat
+    assert "drawn from the tracked body landmarks" not in flat    # real video frames
+
+
+def test_pdf_without_reps_still_renders(tmp_path):
+    from formcheck.analysis import analyze_sequence
+    from formcheck.thresholds import get_profile
+    from clinic_helpers import squat_sequence
+
+    raw = squat_sequence(reps=1)
+    standing = raw.replace(xy_px=np.repeat(raw.xy_px[:1], len(raw), axis=0))
+    analysis = analyze_sequence(standing, get_profile("general"), "general")
+    assert analysis.rep_count == 0
+    pages, text = _render(session_pdf(analysis), tmp_path)
+    assert len(pages) >= 1
+    assert "No complete repetition" in _flat(text)
+
+
+def test_key_reps_picks_at_most_three_telling_reps():
+    analysis, _ = squat_analysis(reps=5, bottom_thigh_deg=(5, 0, -5, -10, 2),
+                                 bottom_shin_deg=(38, 30, 24, 20, 44))
+    picks = key_reps(analysis)
+    assert len(picks) == 3 and picks == sorted(picks)
+    worst = max(range(5), key=lambda i: analysis.metrics[i].knee_over_toe_ratio)
+    assert worst in picks
