@@ -110,7 +110,7 @@ def summary(analysis: Analysis, name: str) -> None:
                          "be seen.",
                 "oblique": "This clip is filmed at an angle: knee-over-toe is only approximate.",
                 "unknown": "The camera view could not be told."}.get(v.view, "")
-        st.warning(f"{what} {FILMING_TIP}", icon="🎥")
+        st.warning(f"{what} {FILMING_TIP}", icon=":material/videocam:")
     for w in analysis.warnings:
         st.warning(w)
 
@@ -249,7 +249,9 @@ def feedback_cards(analysis: Analysis) -> None:
     warn = {"knee_travel", "knees_cave_in"}
     for c in analysis.cues:
         with st.container(border=True):
-            icon = "⚠️" if c.code in warn else ("✅" if c.code == "good" else "💡")
+            icon = (":orange[:material/warning:]" if c.code in warn else
+                    (":green[:material/check_circle:]" if c.code == "good"
+                     else ":blue[:material/lightbulb:]"))
             reps = f" — reps {', '.join(map(str, c.reps))}" if c.reps else ""
             st.markdown(f"#### {icon} {c.title}{reps}")
             if c.seen:
@@ -258,11 +260,15 @@ def feedback_cards(analysis: Analysis) -> None:
                 st.markdown(f"**Why it matters for the knee.** {c.why}")
             if c.try_this:
                 st.markdown(f"**What to try.** {c.try_this}")
-    st.info(DISCLAIMER, icon="ℹ️")
+    st.info(DISCLAIMER, icon=":material/info:")
 
 
 # ----------------------------------------------------------------------------- downloads
-def downloads(analysis: Analysis, stem: str, video_path: Path | None = None, key: str = "dl") -> None:
+def downloads(analysis: Analysis, stem: str, video_path=None, key: str = "dl") -> None:
+    """Report JSON, reps CSV and (when there is one) the annotated video. `video_path` may be
+    a callable, read when the button is drawn (the video is made further up the page)."""
+    if callable(video_path):
+        video_path = video_path()
     cols = st.columns(3)
     cols[0].download_button("Report (JSON)", json.dumps(to_dict(analysis), indent=2),
                             file_name=f"{stem}_report.json", mime="application/json",
@@ -275,7 +281,7 @@ def downloads(analysis: Analysis, stem: str, video_path: Path | None = None, key
                                 key=f"{key}_video", width="stretch")
 
 
-def results(analysis: Analysis, name: str, key: str, video_path: Path | None = None,
+def results(analysis: Analysis, name: str, key: str, video_path=None,
             get_frame: Callable[[int], np.ndarray] | None = None,
             video_slot: Callable[[], None] | None = None) -> None:
     """The whole results view, shared by the upload page and the end of a live set."""

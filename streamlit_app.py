@@ -1,0 +1,19 @@
+"""formcheck's web app: `streamlit run streamlit_app.py`.
+
+Thin on purpose: each page is a function in formcheck.app that calls the library.
+To add a page, add one st.Page line to PAGES.
+"""
+
+import streamlit as st
+
+from formcheck.app import filming_page, live_page, upload_page
+
+st.set_page_config(page_title="formcheck: squat form", page_icon=":material/fitness_center:", layout="wide")
+
+PAGES = [
+    st.Page(upload_page.render, title="Analyse a clip", icon=":material/movie:", url_path="analyse", default=True),
+    st.Page(live_page.render, title="Live webcam", icon=":material/videocam:", url_path="live"),
+    st.Page(filming_page.render, title="How to film", icon=":material/straighten:", url_path="filming"),
+]
+
+st.navigation(PAGES).run()
