@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings as _warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +64,13 @@ def analyze_sequence(seq: PoseSequence, thresholds: Thresholds, profile: str = "
                      clean_settings: CleanSettings = CleanSettings(),
                      warnings: list[str] | None = None) -> Analysis:
     """Score a landmark sequence. `view` forces "side" or "front" instead of detecting it."""
+    with _warnings.catch_warnings():
+        # all-NaN stretches (nobody in the picture) are expected; they stay NaN
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        return _analyze(seq, thresholds, profile, view, rep_settings, clean_settings, warnings)
+
+
+def _analyze(seq, thresholds, profile, view, rep_settings, clean_settings, warnings) -> Analysis:
     frac = check_person(seq)
     if frac < MIN_DETECTED_FRACTION:
         raise NoPersonError(f"A person was found in only {frac:.0%} of the frames, too few to "

@@ -23,6 +23,8 @@ class RepSettings:
     min_rep_s: float = 0.5
     max_rep_s: float = 20.0
     bottom_band: float = 0.1  # frames within this fraction of the peak depth are "at the bottom"
+    pause_band: float = 0.05  # ... and within this fraction count as a pause (box contact)
+    still: float = 0.03       # depth change below this is not movement (start and end of a rep)
     max_lost_s: float = 1.5   # tracking may drop out this long mid-rep (a rack hides the body)
 
 
@@ -40,24 +42,25 @@ class Rep:
     end_s: float
     peak_depth: float
 
+    pause_start_s: float = 0.0
+    pause_end_s: float = 0.0
+
     @property
     def descent_s(self) -> float:
-        return self.t_band_start - self.start_s
+        return self.pause_start_s - self.start_s
+
+    @property
+    def pause_s(self) -> float:
+        """Time held at the bottom (on the box)."""
+        return self.pause_end_s - self.pause_start_s
+
+    @property
+    def ascent_s(self) -> float:
+        return self.end_s - self.pause_end_s
 
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
-
-    t_band_start: float = 0.0
-    t_band_end: float = 0.0
-
-    @property
-    def pause_s(self) -> float:
-        return self.t_band_end - self.t_band_start
-
-    @property
-    def ascent_s(self) -> float:
-        return self.end_s - self.t_band_end
 
 
 def _held(t_s: np.ndarray, cond, i: int, hold_s: float) -> bool:
@@ -71,22 +74,37 @@ def _held(t_s: np.ndarray, cond, i: int, hold_s: float) -> bool:
     return False
 
 
-def _make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSettings) -> Rep:
-    seg = d[s:e + 1]
-    k = int(np.nanargmax(seg))
-    peak = float(seg[k])
-    thr = peak - settings.bottom_band * peak
+def _band(seg: np.ndarray, k: int, thr: float) -> tuple[int, int]:
+    """The run of samples around k with seg >= thr."""
     b0 = k
     while b0 > 0 and seg[b0 - 1] >= thr:
         b0 -= 1
     b1 = k
     while b1 < len(seg) - 1 and seg[b1 + 1] >= thr:
         b1 += 1
-    band_s, band_e = s + b0, s + b1
-    bottom_t = (t_s[band_s] + t_s[band_e]) / 2.0
+    return b0, b1
+
+
+def _movement_bounds(d: np.ndarray, s: int, e: int, still: float) -> tuple[int, int]:
+    """Widen [s, e] (threshold crossings) to where the descent began and the rise ended."""
+    while s > 0 and np.isfinite(d[s - 1]) and d[s - 1] < d[s] - 1e-9 and d[s - 1] > still:
+        s -= 1
+    while e < len(d) - 1 and np.isfinite(d[e + 1]) and d[e + 1] < d[e] - 1e-9 and d[e + 1] > still:
+        e += 1
+    return s, e
+
+
+def _make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSettings) -> Rep:
+    s, e = _movement_bounds(d, s, e, settings.still)
+    seg = d[s:e + 1]
+    k = int(np.nanargmax(seg))
+    peak = float(seg[k])
+    b0, b1 = _band(seg, k, peak * (1 - settings.bottom_band))
+    p0, p1 = _band(seg, k, peak * (1 - settings.pause_band))
+    bottom_t = (t_s[s + b0] + t_s[s + b1]) / 2.0
     bottom_i = int(np.argmin(np.abs(t_s - bottom_t)))
-    return Rep(s, bottom_i, e, band_s, band_e, float(t_s[s]), float(bottom_t), float(t_s[e]),
-               peak, float(t_s[band_s]), float(t_s[band_e]))
+    return Rep(s, bottom_i, e, s + b0, s + b1, float(t_s[s]), float(bottom_t), float(t_s[e]),
+               peak, float(t_s[s + p0]), float(t_s[s + p1]))
 
 
 def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()) -> list[Rep]:

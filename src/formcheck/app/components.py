@@ -25,19 +25,21 @@ FILMING_TIP = ("Film from the side at hip height, 2-3 m away, with the whole bod
 
 # Per-rep table: (row key, column label, number format). The row keys are report.rep_rows' keys.
 TABLE_COLUMNS = [
-    ("rep", "Rep", "{:d}"),
-    ("bottom_s", "Bottom (s)", "{:.2f}"),
-    ("depth", "Depth", None),
-    ("hip_height_ratio", "Hip height (share of standing)", "{:.2f}"),
-    ("thigh_angle_deg", "Thigh angle (°, + = hip below knee)", "{:+.0f}"),
-    ("knee_flexion_deg", "Knee flexion (°)", "{:.0f}"),
-    ("knee_over_toe_ratio", "Knee past toes (foot lengths)", "{:+.2f}"),
-    ("shin_angle_deg", "Shin angle (° from vertical)", "{:.0f}"),
-    ("trunk_lean_deg", "Trunk lean (°)", "{:.0f}"),
-    ("fppa_deg", "Knees cave in, FPPA (°, front view)", "{:+.0f}"),
-    ("descent_s", "Descent (s)", "{:.2f}"),
-    ("pause_s", "Pause (s)", "{:.2f}"),
-    ("ascent_s", "Ascent (s)", "{:.2f}"),
+    ("rep", "Rep", "{:d}", "Repetition number"),
+    ("bottom_s", "Bottom s", "{:.2f}", "Time of the bottom of the rep, seconds from the start"),
+    ("depth", "Depth", None, "Depth class from the hip height at the bottom"),
+    ("hip_height_ratio", "Hip height", "{:.2f}", "Hip height at the bottom, as a share of standing"),
+    ("thigh_angle_deg", "Thigh °", "{:+.0f}", "Thigh to horizontal at the bottom; + = hip below knee"),
+    ("knee_flexion_deg", "Knee bend °", "{:.0f}", "Knee flexion at the bottom (0 = straight)"),
+    ("knee_over_toe_ratio", "Knee past toes", "{:+.2f}",
+     "Knee ahead of the toes, in foot lengths (near leg); 0 = knee over the toes"),
+    ("shin_angle_deg", "Shin °", "{:.0f}", "Shin angle from vertical, + = knee forward"),
+    ("trunk_lean_deg", "Trunk lean °", "{:.0f}", "Trunk from vertical, + = leaning forward"),
+    ("fppa_deg", "Knees in °", "{:+.0f}",
+     "Knees caving in (front views): frontal-plane projection angle, + = knee inward"),
+    ("descent_s", "Down s", "{:.2f}", "Descent time"),
+    ("pause_s", "Pause s", "{:.2f}", "Time at the bottom (on the box)"),
+    ("ascent_s", "Up s", "{:.2f}", "Ascent time"),
 ]
 OK_MARK, FLAG_MARK = "✓", "⚠"
 DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
@@ -133,7 +135,7 @@ def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
     for row in rep_rows(analysis):
         checks = row.get("checks", {})
         cells = {}
-        for key, label, fmt in TABLE_COLUMNS:
+        for key, label, fmt, _help in TABLE_COLUMNS:
             if key == "fppa_deg" and row.get("view") == "side" and row.get(key) is None:
                 cells[label] = "side view"
                 continue
@@ -156,7 +158,9 @@ def rep_table(analysis: Analysis) -> None:
                 "between reps and keep the whole body in the picture.")
         return
     df = rep_table_frame(analysis)
-    st.dataframe(df.style.map(_style), hide_index=True, width="stretch", key="rep_table")
+    config = {label: st.column_config.TextColumn(label, help=help_) for _k, label, _f, help_
+              in TABLE_COLUMNS}
+    st.dataframe(df.style.map(_style), hide_index=True, width="stretch", column_config=config)
     th = analysis.thresholds
     st.caption(f"{OK_MARK} within the limits in use, {FLAG_MARK} flagged. Limits: knee past toes "
                f"≤ {th.knee_over_toe_max_ratio:+.2f} foot lengths, shin ≤ "

@@ -1,0 +1,53 @@
+"""Shared test set-up: paths to the project's fixtures and to the internal real clips."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "videos" / "fixtures"
+SHARED_VIDEOS = Path(os.environ.get("FORMCHECK_SHARED_VIDEOS", ROOT.parent / "shared" / "videos"))
+
+
+@pytest.fixture(scope="session")
+def shared_videos() -> Path:
+    """The labelled real clips (internal test data, never copied into the project)."""
+    if not (SHARED_VIDEOS / "LABELS.tsv").is_file():
+        pytest.skip(f"real labelled clips not found at {SHARED_VIDEOS} (../shared is internal "
+                    "test data and absent outside the team's machines)")
+    return SHARED_VIDEOS
+
+
+def write_clip(path: Path, frames, fps: float = 15.0, codec: str = "libx264") -> Path:
+    """Encode RGB frames (H, W, 3 uint8) to a small clip with PyAV."""
+    import av
+
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    out = av.open(str(path), "w")
+    s = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+    s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+    for img in frames:
+        for p in s.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
+            out.mux(p)
+    for p in s.encode(None):
+        out.mux(p)
+    out.close()
+    return path
+
+
+def read_frames(path: Path, limit: int | None = None) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as c:
+        out = []
+        for f in c.decode(video=0):
+            out.append(f.to_ndarray(format="rgb24"))
+            if limit and len(out) >= limit:
+                break
+        return out

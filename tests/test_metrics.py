@@ -1,0 +1,86 @@
+"""Per-rep metrics on synthetic people whose true values are known exactly."""
+
+import math
+
+import pytest
+
+from formcheck.analysis import analyze_sequence
+from formcheck.synthetic import (SHANK, STAND, THIGH, RepSpec, knee_over_toe_ratio,
+                                 squat_sequence)
+from formcheck.thresholds import get_profile
+
+
+def analyse(reps, **kw):
+    return analyze_sequence(squat_sequence(reps, **kw), get_profile("general"))
+
+
+def true_hip_ratio(thigh_deg, shin_deg):
+    def height(th, sh):
+        return SHANK * math.cos(math.radians(sh)) + THIGH * math.sin(math.radians(-th))
+    return height(thigh_deg, shin_deg) / height(STAND[1], STAND[0])
+
+
+@pytest.mark.parametrize("facing", [1, -1])
+@pytest.mark.parametrize("thigh,shin", [(8.0, 42.0), (0.0, 30.0), (-20.0, 20.0), (15.0, 35.0)])
+def test_side_view_metrics_match_the_geometry(facing, thigh, shin):
+    a = analyse([RepSpec(thigh_deg=thigh, shin_deg=shin)] * 2, facing=facing, noise_px=0.5)
+    assert a.rep_count == 2 and a.view.view == "side"
+    assert a.view.facing == facing
+    for m in a.metrics:
+        assert m.thigh_angle_deg == pytest.approx(thigh, abs=1.5)
+        assert m.knee_over_toe_ratio == pytest.approx(knee_over_toe_ratio(shin), abs=0.03)
+        assert m.shin_angle_deg == pytest.approx(shin, abs=1.5)
+        assert m.hip_height_ratio == pytest.approx(true_hip_ratio(thigh, shin), abs=0.03)
+        assert m.knee_flexion_deg == pytest.approx(thigh + shin + 90.0, abs=2.0)
+
+
+@pytest.mark.parametrize("thigh,shin,depth", [
+    (12.0, 38.0, "below_parallel"),
+    (0.0, 30.0, "parallel"),
+    (-30.0, 20.0, "above_parallel"),
+])
+def test_depth_classes(thigh, shin, depth):
+    a = analyse([RepSpec(thigh_deg=thigh, shin_deg=shin)])
+    assert a.assessments[0].depth == depth
+
+
+def test_front_view_measures_knees_caving_in_and_not_knee_over_toe():
+    a = analyse([RepSpec(valgus_px=45.0), RepSpec(valgus_px=0.0)], view="front")
+    assert a.view.view == "front" and a.rep_count == 2
+    caved, straight = a.metrics
+    assert caved.fppa_deg > straight.fppa_deg + 10
+    assert a.assessments[0].knees_cave_in is True
+    assert a.assessments[1].knees_cave_in is False
+    for m, asm in zip(a.metrics, a.assessments):
+        assert m.knee_over_toe_ratio is None and asm.knee_past_toes is None
+        assert "side" in m.reasons["knee_over_toe"]
+
+
+def test_side_view_does_not_judge_knees_caving_in():
+    a = analyse(2)
+    assert all(asm.knees_cave_in is None for asm in a.assessments)
+    assert all("front" in m.reasons["fppa"] for m in a.metrics)
+
+
+def test_feet_out_of_the_picture_make_knee_over_toe_unknown_with_a_reason():
+    seq = squat_sequence(2)
+    vis = seq.visibility.copy()
+    from formcheck.landmarks import Landmark as L
+    for lm in (L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX):
+        vis[:, lm] = 0.1
+    a = analyze_sequence(seq.replace(visibility=vis), get_profile("general"))
+    assert a.rep_count == 2
+    for m, asm in zip(a.metrics, a.assessments):
+        assert m.knee_over_toe_ratio is None and asm.knee_past_toes is None
+        assert "feet" in m.reasons["knee_over_toe"]
+        assert m.thigh_angle_deg is not None          # what could be measured still is
+    assert any("Feet not clearly visible" in w for w in a.warnings)
+
+
+def test_tempo_and_box_pause():
+    a = analyse([RepSpec(down_s=1.5, pause_s=1.0, up_s=1.0)] * 2)
+    for m in a.metrics:
+        assert m.pause_s == pytest.approx(1.0, abs=0.35)
+        # descent and ascent run from leaving standing to the pause; eased ends take a little off
+        assert 0.8 <= m.descent_s <= 1.6
+        assert 0.5 <= m.ascent_s <= 1.1

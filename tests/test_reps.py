@@ -1,0 +1,120 @@
+"""Rep segmentation: sequence tests on depth signals and on synthetic people."""
+
+import numpy as np
+import pytest
+
+from formcheck.analysis import analyze_sequence
+from formcheck.reps import RepSettings, find_reps
+from formcheck.synthetic import RepSpec, bottoms_s, squat_sequence
+from formcheck.thresholds import get_profile
+
+FPS = 30.0
+
+
+def dips(n=3, depth=1.0, period_s=3.0, lead_s=1.0, tail_s=1.0):
+    """n cosine dips of the depth signal, standing in between."""
+    t = np.arange(0, lead_s + n * period_s + tail_s, 1 / FPS)
+    d = np.zeros_like(t)
+    for k in range(n):
+        t0 = lead_s + k * period_s
+        m = (t >= t0) & (t < t0 + 2.0)
+        d[m] = depth * (0.5 - 0.5 * np.cos(2 * np.pi * (t[m] - t0) / 2.0))
+    return t, d
+
+
+def test_three_dips_are_three_reps_with_their_bottoms():
+    t, d = dips(3)
+    reps = find_reps(t, d)
+    assert len(reps) == 3
+    assert [r.bottom_s for r in reps] == pytest.approx([2.0, 5.0, 8.0], abs=0.1)
+    for r in reps:
+        assert r.start_s < r.bottom_s < r.end_s
+        assert r.peak_depth == pytest.approx(1.0, abs=0.01)
+
+
+def test_jitter_shorter_than_the_debounce_adds_no_rep():
+    t, d = dips(3)
+    settings = RepSettings()
+    n = int(settings.debounce_s * FPS) - 1            # shorter than the debounce
+    i_bottom = int(2.0 * FPS)
+    d[i_bottom:i_bottom + n] = 0.0                    # a glitch "standing" at the bottom
+    i_top = int(3.5 * FPS)
+    d[i_top:i_top + n] = 0.9                          # a glitch "squat" while standing
+    assert len(find_reps(t, d, settings)) == 3
+
+
+def test_a_brief_stand_between_quick_reps_still_separates_them():
+    t, d = dips(2, period_s=2.3)       # only 0.3 s upright between the reps
+    assert len(find_reps(t, d)) == 2
+
+
+def test_short_tracking_loss_mid_rep_is_tolerated():
+    t, d = dips(3)
+    i = int(1.8 * FPS)
+    d[i:i + int(0.6 * FPS)] = np.nan                  # the bar hides the body at the bottom
+    reps = find_reps(t, d)
+    assert len(reps) == 3
+
+
+def test_long_tracking_loss_mid_rep_drops_that_rep():
+    t, d = dips(3)
+    d[int(1.5 * FPS):int(3.5 * FPS)] = np.nan         # 2 s gone, longer than max_lost_s
+    assert len(find_reps(t, d)) == 2
+
+
+def test_shallow_bobbing_is_not_a_rep():
+    t, d = dips(3, depth=0.25)
+    assert find_reps(t, d) == []
+
+
+def test_a_descent_that_never_comes_back_up_is_not_a_rep():
+    t, d = dips(3)
+    d[int(7.0 * FPS):] = np.minimum(1.0, (t[int(7.0 * FPS):] - 7.0))   # last descent, no return
+    reps = find_reps(t, d)
+    assert len(reps) == 2
+
+
+def test_a_clip_ending_three_quarters_up_does_not_count_the_last_rep():
+    t, d = dips(3, tail_s=0.0)
+    cut = t < 8.0 + 0.75    # 3/4 of the way up from the third bottom
+    assert len(find_reps(t[cut], d[cut])) == 2
+
+
+def test_a_clip_starting_mid_descent_counts_the_first_rep():
+    t, d = dips(2)
+    keep = t >= 1.6           # the first descent is already under way
+    assert len(find_reps(t[keep], d[keep])) == 2
+
+
+def test_holding_the_bottom_with_small_pulses_is_one_rep_at_most():
+    t = np.arange(0, 12, 1 / FPS)
+    d = np.clip((t - 1.0), 0, 1.0) + 0.15 * np.sin(2 * np.pi * t) * (t > 2)
+    assert find_reps(t, d) == []     # never stands back up: no complete rep
+
+
+def test_synthetic_person_three_reps_and_their_bottoms():
+    reps = [RepSpec(), RepSpec(thigh_deg=-15), RepSpec(thigh_deg=10)]
+    seq = squat_sequence(reps, noise_px=1.0)
+    a = analyze_sequence(seq, get_profile("general"))
+    assert a.rep_count == 3
+    assert [r.bottom_s for r in a.reps] == pytest.approx(bottoms_s(reps), abs=0.2)
+
+
+def test_walking_off_after_the_set_adds_no_rep():
+    seq = squat_sequence(2)
+    n_walk = int(3 * FPS)
+    walk = np.repeat(seq.xy_px[-1:], n_walk, axis=0).copy()
+    walk[:, :, 0] += np.linspace(0, 900, n_walk)[:, None]          # walks out to the right
+    walk[int(1.5 * FPS):] = np.nan                                 # and is gone
+    t = np.concatenate([seq.t_s, seq.t_s[-1] + (np.arange(n_walk) + 1) / FPS])
+    vis = np.concatenate([seq.visibility, np.where(np.isnan(walk[..., 0]), 0.0, 0.9)])
+    longer = seq.replace(t_s=t, xy_px=np.concatenate([seq.xy_px, walk]),
+                         z=np.concatenate([seq.z, np.zeros((n_walk, 33))]), visibility=vis,
+                         world_m=np.concatenate([seq.world_m, np.repeat(seq.world_m[-1:], n_walk, 0)]))
+    a = analyze_sequence(longer, get_profile("general"))
+    assert a.rep_count == 2
+
+
+def test_noisy_landmarks_do_not_add_reps():
+    seq = squat_sequence(3, noise_px=4.0, seed=3)
+    assert analyze_sequence(seq, get_profile("general")).rep_count == 3
