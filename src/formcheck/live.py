@@ -17,24 +17,27 @@ script thread. Shared state is guarded by one lock. Nothing here imports streaml
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from .analysis import Analysis, analyze_sequence
 from .clean import CleanSettings, OneEuro
 from .errors import NoPersonError
-from .geometry import incline_deg
+from .geometry import angle_at, incline_deg
 from .landmarks import LEG, N_LANDMARKS, SKELETON, PoseSequence
 from .landmarks import Landmark as L
 from .feedback import classify_depth
-from .metrics import HOLD_FLOOR, MIN_FOOT_VISIBILITY, SCALE_WINDOW_S, STANDING_DEPTH
+from .metrics import RepMetrics, HOLD_FLOOR, MIN_FOOT_VISIBILITY, SCALE_WINDOW_S, STANDING_DEPTH
 from .reps import RepSettings
 from .thresholds import Thresholds, get_profile
 from .view import classify_yaw, yaw_per_frame
+
+log = logging.getLogger(__name__)
 
 LIVE_WINDOW_S = 5.0       # past window for the standing level (offline: +-STANDING_WINDOW_S)
 VIEW_WINDOW_S = 2.0       # past window for view, facing and near leg
@@ -158,12 +161,20 @@ class LiveReadout:
 
 
 def depth_label(thigh_deg: float | None, hip_height_ratio: float | None, view: str,
-                th: Thresholds) -> str:
-    """Depth class of the current frame, by the library's own rule (feedback.classify_depth)."""
+                th: Thresholds, knee_flexion_deg: float | None = None) -> str:
+    """Depth class of the current frame, by the library's own rule (feedback.classify_depth),
+    applied to a RepMetrics-shaped record holding what the live view measures."""
     from types import SimpleNamespace
 
-    m = SimpleNamespace(view=view, thigh_angle_deg=thigh_deg, hip_height_ratio=hip_height_ratio)
-    return classify_depth(m, th)
+    m = SimpleNamespace(**{f.name: None for f in fields(RepMetrics)})
+    m.reasons = {}
+    m.view, m.thigh_angle_deg, m.hip_height_ratio = view, thigh_deg, hip_height_ratio
+    m.knee_flexion_deg = knee_flexion_deg
+    try:
+        return classify_depth(m, th)
+    except (AttributeError, TypeError):  # the rule needs something the live view lacks
+        log.debug("classify_depth failed on a live record", exc_info=True)
+        return "unclear"
 
 
 def _finite(x) -> float | None:
@@ -198,7 +209,7 @@ class LiveSession:
         self._near: str | None = None
         self._rep_thigh = float("nan")
         self._rep_kot = float("nan")
-        self._rep_hip = float("nan")
+        self._rep_hip = self._rep_flex = float("nan")
         self._reps: list[LiveRep] = []
         self._rec_t: list[float] = []
         self._rec: list[tuple] = []
@@ -323,22 +334,25 @@ class LiveSession:
             foot_len = float(np.median(col)) if col.size else float("nan")
 
         thigh_deg = _finite(incline_deg(xy[hip], xy[knee]))
+        flex = _finite(180.0 - angle_at(xy[hip], xy[knee], xy[ankle]))
         feet_seen = min(vis[int(heel)], vis[int(toe)]) >= MIN_FOOT_VISIBILITY
         kot = None
         if view != "front" and facing and feet_seen and np.isfinite(foot_len) and foot_len > 1:
             kot = _finite(facing * (xy[knee, 0] - xy[toe, 0]) / foot_len)
         hr = _finite(hip_ratio)
-        label = depth_label(thigh_deg, hr, view, th)
+        label = depth_label(thigh_deg, hr, view, th, flex)
         knee_flag = kot is not None and kot > th.knee_over_toe_max_ratio
 
         # rep counting and the per-rep summary
         was_down = self._counter.down
         done = self._counter.update(t, depth)
         if self._counter.down and not was_down:
-            self._rep_thigh = self._rep_kot = self._rep_hip = float("nan")
+            self._rep_thigh = self._rep_kot = self._rep_hip = self._rep_flex = float("nan")
         if self._counter.down:
             if hr is not None:
                 self._rep_hip = np.nanmin([self._rep_hip, hr])
+            if flex is not None:
+                self._rep_flex = np.nanmax([self._rep_flex, flex])
             if thigh_deg is not None:
                 self._rep_thigh = np.nanmax([self._rep_thigh, thigh_deg])
             if kot is not None:
@@ -348,7 +362,8 @@ class LiveSession:
             bk = _finite(self._rep_kot)
             self._reps.append(LiveRep(self._counter.count, self._counter.peak, bt,
                                       _finite(self._rep_hip), bk,
-                                      depth_label(bt, _finite(self._rep_hip), view, th),
+                                      depth_label(bt, _finite(self._rep_hip), view, th,
+                                                  _finite(self._rep_flex)),
                                       bk is not None and bk > th.knee_over_toe_max_ratio))
         phase = "down" if self._counter.down or (np.isfinite(depth) and depth > self.rep_settings.enter) \
             else "standing"

@@ -53,6 +53,7 @@ def _processor_class():
             self.session = session
             self.opts = opts
             self.callback_ms = 0.0
+            self.errors = 0
             self._lock = threading.Lock()
 
         def recv(self, frame):
@@ -65,7 +66,9 @@ def _processor_class():
                 out = annotate_live(rgb, r, mirror_view=bool(self.opts.get("mirror_view")),
                                     mirrored_input=self.session.mirrored_input)
             except Exception:  # keep the stream alive; the page shows the last good readout
-                log.exception("live frame")
+                self.errors += 1
+                if self.errors == 1 or self.errors % 100 == 0:
+                    log.exception("live frame failed (%d so far)", self.errors)
                 return frame
             new = av.VideoFrame.from_ndarray(out, format="rgb24")
             new.pts, new.time_base = frame.pts, frame.time_base
@@ -88,23 +91,25 @@ def _holder() -> dict:
 def _readouts(holder: dict) -> None:
     s: LiveSession | None = holder.get("session")
     r = s.latest() if s is not None else None
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3 = st.columns(3)
     c1.metric("Reps", 0 if r is None else r.reps)
     if r is None or not r.person:
         c2.metric("Depth", "—")
         c3.metric("Knee past toes", "—")
     else:
-        c2.metric("Depth", components.DEPTH_WORDS.get(r.depth_label, r.depth_label),
+        c2.metric("Depth", {"above_parallel": "above", "below_parallel": "below"}.get(
+                  r.depth_label, r.depth_label),
                   help="Live estimate; the end-of-set summary measures each rep properly.")
         c3.metric("Knee past toes", "n/a" if r.knee_over_toe_ratio is None
                   else f"{r.knee_over_toe_ratio:+.2f} foot",
                   help="Near leg, in foot lengths; + = knee ahead of the toes.")
-    proc = holder.get("processor")
-    c4.metric("Frame time", "—" if proc is None or not proc.callback_ms
-              else f"{proc.callback_ms:.0f} ms")
     if r is not None:
         show = {"ok": st.success, "warn": st.warning}.get(r.cue_level, st.info)
         show(r.cue)
+    proc = holder.get("processor")
+    if proc is not None and proc.callback_ms and r is not None:
+        st.caption(f"Frame callback {proc.callback_ms:.0f} ms (model {r.process_ms:.0f} ms); "
+                   "when the model is slower than the camera, stale frames are skipped.")
 
 
 def render() -> None:
@@ -137,9 +142,10 @@ def render() -> None:
         async_processing=True, rtc_configuration={"iceServers": ice_servers()},
         media_stream_constraints={"video": FRAME_SIZE, "audio": False},
         video_html_attrs={"autoPlay": True, "controls": False, "muted": True,
-                          "style": {"width": "100%", "maxWidth": "720px"}})
+                          "style": {"width": "100%", "maxWidth": "640px"}})
     playing = ctx.state.playing
-    st.fragment(run_every=0.5 if playing else None)(_readouts)(holder)
+    if playing:
+        st.fragment(run_every=0.5)(_readouts)(holder)
 
     session: LiveSession | None = holder.get("session")
     if playing or session is None:

@@ -1,0 +1,472 @@
+"""Clients page: pick or add a client, save the current analysis to their history, follow their
+progress across sessions, compare two sessions side by side, set their targets, and get the
+PDF/CSV of any session. Backup (export/import) and "forget this client" live here too.
+
+The current analysis comes from the "Analyse a clip" page through st.session_state
+("analysis", "raw_landmarks", "clip_path", "clip_name"). Everything else is read from the
+database (FORMCHECK_DATABASE_URL, default a SQLite file in the user's data folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from formcheck.errors import FormcheckError
+from formcheck.thresholds import HELP, PROFILE_HELP, PROFILES, Thresholds
+
+log = logging.getLogger(__name__)
+
+CLIENT_KEY = "client_label"
+# Thresholds a physio sets per client, first in the form.
+MAIN_TARGETS = ("knee_over_toe_max_ratio", "shin_angle_max_deg", "depth_target_deg", "fppa_max_deg")
+
+
+def _store():
+    from formcheck.store import open_store
+
+    return open_store()
+
+
+def _fail(exc: Exception) -> None:
+    if isinstance(exc, FormcheckError):
+        st.error(str(exc), icon=":material/error:")
+    else:
+        log.exception("clients page")
+        st.error(f"Something went wrong ({type(exc).__name__}); nothing was changed.",
+                 icon=":material/error:")
+
+
+def _fmt(x, spec: str) -> str:
+    return "–" if x is None else format(x, spec)
+
+
+# --- client picker (usable from other pages too) -------------------------------------------------------
+def client_picker(where=None) -> str | None:
+    """Select or add a client; returns the label (also in st.session_state["client_label"])."""
+    where = where or st
+    store = _store()
+    clients = store.list_clients()
+    labels = [c.label for c in clients]
+    current = st.session_state.get(CLIENT_KEY)
+    c1, c2 = where.columns([3, 2], vertical_alignment="bottom")
+    label = c1.selectbox("Client", labels, index=labels.index(current) if current in labels else None,
+                         placeholder="Choose a client…" if labels else "No clients yet: add one →",
+                         key="client_select")
+    with c2.popover("Add a client", icon=":material/person_add:", width="stretch"):
+        with st.form("add_client", clear_on_submit=True, border=False):
+            new = st.text_input("Label (a pseudonym such as knee-07, not a real name)",
+                                max_chars=120)
+            profile = st.selectbox("Profile", list(PROFILES), index=list(PROFILES).index("knee-rehab"),
+                                   help="\n\n".join(f"**{n}**: {PROFILE_HELP.get(n, '')}" for n in PROFILES))
+            notes = st.text_area("Notes", height=80)
+            if st.form_submit_button("Add", type="primary"):
+                try:
+                    store.add_client(new, notes=notes, profile=profile)
+                    st.session_state[CLIENT_KEY] = new.strip()
+                    st.session_state.pop("client_select", None)
+                    st.rerun()
+                except Exception as exc:  # noqa: BLE001 - shown on the page
+                    _fail(exc)
+    if label is not None:
+        st.session_state[CLIENT_KEY] = label
+    return label
+
+
+def use_client_thresholds_on_analyse_page(client) -> None:
+    """Preset the Analyse page's sidebar (profile and threshold widgets) to the client's values."""
+    st.session_state["profile"] = client.profile
+    base = PROFILES[client.profile]
+    for f in fields(Thresholds):
+        key = f"th_{client.profile}_{f.name}"
+        value = client.thresholds.__getattribute__(f.name)
+        if value != getattr(base, f.name):
+            st.session_state[key] = value
+        else:
+            st.session_state.pop(key, None)
+
+
+# --- save the current analysis ---------------------------------------------------------------------------
+def _save_section(store, client) -> None:
+    analysis = st.session_state.get("analysis")
+    raw = st.session_state.get("raw_landmarks")
+    if analysis is None or raw is None:
+        st.info("No clip analysed yet in this browser session. Open **Analyse a clip** in the "
+                "menu, analyse the client's clip, then come back here to save it.",
+                icon=":material/info:")
+        if st.button(f"Use {client.label}'s thresholds on the Analyse page", key="preset"):
+            use_client_thresholds_on_analyse_page(client)
+            st.success(f"Done: the Analyse page now starts with {client.label}'s profile and "
+                       "thresholds.")
+        return
+    name = st.session_state.get("clip_name") or Path(analysis.source or "clip").name
+    clip_path = st.session_state.get("clip_path")
+    st.write(f"Current analysis: **{name}**, {analysis.rep_count} rep(s), {analysis.view.view} "
+             f"view, profile {analysis.profile}.")
+    differs = analysis.thresholds != client.thresholds
+    rescore_it = False
+    if differs:
+        rescore_it = st.checkbox(f"Score it with {client.label}'s own thresholds (profile "
+                                 f"{client.profile}) before saving", value=True, key="save_rescore",
+                                 help="The analysis on screen used other thresholds. Re-scoring "
+                                      "uses the same landmarks; nothing is measured again.")
+    with st.form("save_session", border=True):
+        c1, c2 = st.columns([1, 2])
+        day = c1.date_input("Session date", value=dt.date.today(), key="save_date")
+        keep = c1.checkbox("Keep the video", value=False, key="save_keep_video",
+                           help="Off by default: only the landmarks and measurements are saved. "
+                                "Tick to store the video file in the clinic database too.",
+                           disabled=not clip_path)
+        note = c2.text_area("Physio's note", key="save_note", height=110,
+                            placeholder="e.g. box 45 cm, pain 2/10 after the set, keep for 2 weeks")
+        submitted = st.form_submit_button("Save session", type="primary", icon=":material/save:")
+    if submitted:
+        from formcheck.analysis import rescore
+
+        a = rescore(analysis, client.thresholds, client.profile) if rescore_it else analysis
+        when = dt.datetime.combine(day, dt.datetime.now().time().replace(microsecond=0))
+        try:
+            info = store.save_session(client.label, a, raw, clip_path=clip_path, keep_video=keep,
+                                      physio_note=note, recorded_at=when,
+                                      view_requested=st.session_state.get("view", "auto"),
+                                      clip_name=name)
+        except Exception as exc:  # noqa: BLE001
+            _fail(exc)
+            return
+        st.session_state["last_saved"] = (client.label, info.id)
+        st.success(f"Saved as session {info.id} for {client.label}"
+                   f"{' with the video' if info.has_video else ' (video not kept)'}.",
+                   icon=":material/check_circle:")
+
+
+# --- progress ------------------------------------------------------------------------------------------------
+def _sessions_frame(store, label: str) -> pd.DataFrame:
+    hist = store.history(label)
+    sessions = {s.id: s for s in store.list_sessions(label)}
+    rows = []
+    for h in hist:
+        s = sessions[h.session_id]
+        rows.append({"id": h.session_id, "date": h.recorded_at, "clip": s.clip_name,
+                     "reps": h.rep_count, "view": h.view,
+                     "worst knee past toes (foot lengths)": h.worst_knee_over_toe_ratio,
+                     "steepest shin (°)": h.worst_shin_angle_deg,
+                     "mean depth: thigh (°)": h.mean_thigh_angle_deg,
+                     "knees caving in: worst FPPA (°)": h.worst_fppa_deg,
+                     "video": "kept" if s.has_video else "",
+                     "note": s.physio_note})
+    return pd.DataFrame(rows)
+
+
+def _progress_section(store, client) -> None:
+    df = _sessions_frame(store, client.label)
+    if df.empty:
+        st.info(f"No sessions saved for {client.label} yet.")
+        return
+    st.dataframe(df, hide_index=True, width="stretch",
+                 column_config={"date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                                "worst knee past toes (foot lengths)": st.column_config.NumberColumn(format="%+.2f"),
+                                "steepest shin (°)": st.column_config.NumberColumn(format="%.0f"),
+                                "mean depth: thigh (°)": st.column_config.NumberColumn(format="%+.0f"),
+                                "knees caving in: worst FPPA (°)": st.column_config.NumberColumn(format="%.0f")})
+    if len(df) >= 2:
+        th = client.thresholds
+        t = df.set_index("date")
+        c1, c2 = st.columns(2)
+        with c1:
+            st.markdown("**Worst knee past the toes** (foot lengths, with the client's limit)")
+            st.line_chart(pd.DataFrame({"worst rep": t["worst knee past toes (foot lengths)"],
+                                        "limit": th.knee_over_toe_max_ratio}, index=t.index),
+                          height=220)
+            st.markdown("**Knees caving in**: worst FPPA (°, front-view clips)")
+            st.line_chart(t[["knees caving in: worst FPPA (°)"]].set_axis(["worst FPPA (°)"], axis=1),
+                          height=220)
+        with c2:
+            st.markdown("**Depth**: mean thigh angle at the bottom (°, + = hip below knee)")
+            st.line_chart(t[["mean depth: thigh (°)"]].set_axis(["mean thigh angle (°)"], axis=1),
+                          height=220)
+            st.markdown("**Reps** per session")
+            st.bar_chart(t[["reps"]], height=220)
+    else:
+        st.caption("Trends appear from the second saved session on.")
+    _session_detail(store, client, df)
+
+
+def _session_label(store_df: pd.DataFrame):
+    lookup = {int(r.id): f"#{int(r.id)} · {r.date:%Y-%m-%d} · {r.clip} · {int(r.reps)} reps"
+              for r in store_df.itertuples()}
+    return lookup
+
+
+def _session_detail(store, client, df: pd.DataFrame) -> None:
+    st.subheader("One session")
+    names = _session_label(df)
+    ids = list(names)[::-1]
+    sid = st.selectbox("Session", ids, format_func=names.get, key=f"detail_{client.label}")
+    if sid is None:
+        return
+    info = store.get_session(sid)
+    c1, c2, c3 = st.columns(3)
+
+    def pdf_bytes(sid=sid):
+        from formcheck.pdf_report import session_files
+
+        return session_files(_store(), sid)[0]
+
+    def csv_bytes(sid=sid):
+        from formcheck.pdf_report import session_csv
+
+        return session_csv(_store().load_analysis(sid)).encode("utf-8")
+
+    stem = f"{client.label}_{info.recorded_at:%Y-%m-%d}_s{sid}"
+    c1.download_button("PDF report", pdf_bytes, file_name=f"{stem}.pdf", mime="application/pdf",
+                       icon=":material/picture_as_pdf:", type="primary", key=f"pdf_{sid}",
+                       on_click="ignore", width="stretch")
+    c2.download_button("Reps as CSV", csv_bytes, file_name=f"{stem}.csv", mime="text/csv",
+                       icon=":material/table:", key=f"csv_{sid}", on_click="ignore", width="stretch")
+    with c3.popover("Delete this session", icon=":material/delete:", width="stretch"):
+        st.write("The session, its landmarks and its video (if kept) are deleted for good.")
+        if st.button("Delete", type="primary", key=f"del_{sid}"):
+            try:
+                store.delete_session(sid)
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                _fail(exc)
+    with st.form(f"note_{sid}", border=False):
+        note = st.text_area("Physio's note", value=info.physio_note, height=90)
+        if st.form_submit_button("Save note"):
+            try:
+                store.set_note(sid, note)
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                _fail(exc)
+    if info.cues:
+        with st.expander("Cues given", expanded=False):
+            for c in info.cues:
+                st.markdown(f"**{c['title']}** {c['seen']} *Try:* {c['try_this']}")
+
+
+# --- compare two sessions ---------------------------------------------------------------------------------
+def _analysis(store, sid: int):
+    cache = st.session_state.setdefault("clinic_analyses", {})
+    if sid not in cache:
+        cache[sid] = store.load_analysis(sid)
+    return cache[sid]
+
+
+def _bottom_picture(store, sid: int, analysis, rep_index: int):
+    from formcheck.pdf_report import key_frame
+
+    cache = st.session_state.setdefault("clinic_frames", {})
+    k = (sid, rep_index)
+    if k not in cache:
+        video = store.load_video(sid)
+        path = None
+        if video:
+            fd, path = tempfile.mkstemp(suffix=".mp4")
+            with os.fdopen(fd, "wb") as f:
+                f.write(video)
+        try:
+            cache[k] = key_frame(analysis, rep_index, path)
+        finally:
+            if path:
+                os.unlink(path)
+    return cache[k]
+
+
+def _worst_rep(analysis) -> int:
+    vals = [(m.knee_over_toe_ratio if m.knee_over_toe_ratio is not None else -9, i)
+            for i, m in enumerate(analysis.metrics)]
+    return max(vals)[1] if vals else 0
+
+
+def _compare_section(store, client) -> None:
+    sessions = store.list_sessions(client.label)
+    if len(sessions) < 2:
+        st.info("Save at least two sessions to compare them.")
+        return
+    names = {s.id: f"#{s.id} · {s.recorded_at:%Y-%m-%d} · {s.clip_name}" for s in sessions}
+    ids = [s.id for s in sessions]
+    c1, c2 = st.columns(2)
+    a_id = c1.selectbox("Earlier session", ids, index=len(ids) - 2, format_func=names.get,
+                        key=f"cmp_a_{client.label}")
+    b_id = c2.selectbox("Later session", ids, index=len(ids) - 1, format_func=names.get,
+                        key=f"cmp_b_{client.label}")
+    try:
+        pair = [(sid, _analysis(store, sid)) for sid in (a_id, b_id)]
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    for col, (sid, an) in zip((c1, c2), pair):
+        if not an.reps:
+            col.warning("No reps in this session.")
+            continue
+        reps = list(range(len(an.reps)))
+        i = col.selectbox("Rep", reps, index=_worst_rep(an), key=f"cmp_rep_{sid}_{col is c1}",
+                          format_func=lambda r, an=an: f"rep {r + 1} (bottom at {an.metrics[r].bottom_s:.1f} s)"
+                          + ("  ← knee furthest forward" if r == _worst_rep(an) else ""))
+        img, from_video = _bottom_picture(store, sid, an, i)
+        col.image(img, width="stretch",
+                  caption=None if from_video else "Drawn from the landmarks (video not kept)")
+    rows = []
+    def summary(an):
+        ms = an.metrics
+        def worst(key, f=max):
+            v = [getattr(m, key) for m in ms if getattr(m, key) is not None]
+            return f(v) if v else None
+        thigh = [m.thigh_angle_deg for m in ms if m.thigh_angle_deg is not None]
+        return {"Reps": an.rep_count,
+                "Worst knee past toes (foot lengths)": worst("knee_over_toe_ratio"),
+                "Steepest shin (°)": worst("shin_angle_deg"),
+                "Mean depth: thigh (°)": sum(thigh) / len(thigh) if thigh else None,
+                "Shallowest rep: thigh (°)": worst("thigh_angle_deg", min),
+                "Knees caving in: worst FPPA (°)": worst("fppa_deg"),
+                "Most trunk lean (°)": worst("trunk_lean_deg"),
+                "Reps flagged": sum(1 for a in an.assessments if a.flags)}
+    sa, sb = summary(pair[0][1]), summary(pair[1][1])
+    for k in sa:
+        va, vb = sa[k], sb[k]
+        change = None if va is None or vb is None else vb - va
+        rows.append({"measure": k, names[a_id]: va, names[b_id]: vb, "change": change})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={names[a_id]: st.column_config.NumberColumn(format="%.2f"),
+                                names[b_id]: st.column_config.NumberColumn(format="%.2f"),
+                                "change": st.column_config.NumberColumn(format="%+.2f")})
+    st.caption("Both sessions are scored here with the thresholds used at the time. Changes in "
+               "FPPA under about 8° are within the error of a 2D video.")
+
+
+# --- targets, notes, forget ---------------------------------------------------------------------------------
+def _targets_section(store, client) -> None:
+    with st.form(f"targets_{client.uid}"):
+        profile = st.selectbox("Profile", list(PROFILES), index=list(PROFILES).index(client.profile)
+                               if client.profile in PROFILES else 0,
+                               help="\n\n".join(f"**{n}**: {PROFILE_HELP.get(n, '')}" for n in PROFILES))
+        th = client.thresholds
+        values = {}
+        others = [f.name for f in fields(Thresholds) if f.name not in MAIN_TARGETS]
+        for group, caption in ((list(MAIN_TARGETS), "Targets"), (others, "Other thresholds")):
+            st.caption(caption)
+            cols = st.columns(2)
+            for k, name in enumerate(group):
+                v = getattr(th, name)
+                values[name] = cols[k % 2].number_input(
+                    name, value=None if v is None else float(v), help=HELP.get(name),
+                    step=0.05 if name.endswith("_ratio") else 1.0,
+                    format="%.2f" if name.endswith("_ratio") else "%.1f")
+        notes = st.text_area("Notes", value=client.notes, height=100)
+        rename = st.text_input("Label", value=client.label)
+        if st.form_submit_button("Save targets and notes", type="primary"):
+            base = PROFILES[profile]
+            overrides = {k: v for k, v in values.items() if v != getattr(base, k)}
+            try:
+                store.update_client(client.label, new_label=rename, notes=notes, profile=profile,
+                                    threshold_overrides=overrides, replace_overrides=True)
+                st.session_state[CLIENT_KEY] = rename.strip()
+                st.session_state.pop("client_select", None)
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                _fail(exc)
+    with st.expander("Forget this client", icon=":material/warning:"):
+        st.write(f"Deletes **{client.label}** with all {client.session_count} session(s), their "
+                 "landmarks and videos, and scrubs the freed space. This cannot be undone. "
+                 "Exports made earlier still contain the client.")
+        typed = st.text_input("Type the client's label to confirm", key=f"forget_{client.uid}")
+        if st.button("Forget for good", type="primary", disabled=typed.strip() != client.label,
+                     key=f"forget_btn_{client.uid}"):
+            try:
+                r = store.forget_client(client.label)
+                st.session_state.pop(CLIENT_KEY, None)
+                st.session_state.pop("client_select", None)
+                st.session_state.pop("clinic_analyses", None)
+                st.session_state.pop("clinic_frames", None)
+                st.session_state["forgot"] = r
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                _fail(exc)
+
+
+def _backup_section(store) -> None:
+    with st.expander("Backup and moving clinics", icon=":material/backup:"):
+        st.write("Export writes every client and session (landmarks, measurements, notes and "
+                 "kept videos) into one zip file; import loads such a file here. The file holds "
+                 "health data: keep it safe.")
+
+        def export_bytes():
+            fd, path = tempfile.mkstemp(suffix=".zip")
+            os.close(fd)
+            try:
+                _store().export(path)
+                return Path(path).read_bytes()
+            finally:
+                os.unlink(path)
+
+        st.download_button("Export everything", export_bytes,
+                           file_name=f"formcheck-export-{dt.date.today():%Y-%m-%d}.zip",
+                           mime="application/zip", icon=":material/download:", on_click="ignore")
+        up = st.file_uploader("Import an export file", type=["zip"], key="import_file")
+        if up is not None and st.button("Import", key="import_btn"):
+            fd, path = tempfile.mkstemp(suffix=".zip")
+            with os.fdopen(fd, "wb") as f:
+                f.write(up.getvalue())
+            try:
+                c = store.import_(path)
+                st.success(f"Imported {c['sessions_added']} session(s): {c['clients_added']} new "
+                           f"client(s); {c['sessions_skipped']} session(s) were here already.")
+            except Exception as exc:  # noqa: BLE001
+                _fail(exc)
+            finally:
+                os.unlink(path)
+
+
+def render() -> None:
+    st.title("Clients")
+    st.caption("Follow each client across visits: save sessions, see progress, compare visits, "
+               "set targets, and hand over a PDF report. Education, not diagnosis.")
+    if "forgot" in st.session_state:
+        r = st.session_state.pop("forgot")
+        st.success(f"Forgot {r['client']}: {r['sessions']} session(s) and {r['videos']} video(s) "
+                   "deleted.", icon=":material/check_circle:")
+    try:
+        store = _store()
+        label = client_picker()
+    except Exception as exc:  # noqa: BLE001 - e.g. the database server is down
+        _fail(exc)
+        return
+    if label is None:
+        st.info("Choose a client, or add one with a pseudonymous label (no real names).")
+        _backup_section(store)
+        return
+    try:
+        client = store.get_client(label)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    th = client.thresholds
+    st.caption(f"Profile **{client.profile}** · knee past toes limit {th.knee_over_toe_max_ratio:+.2f} "
+               f"foot lengths · shin limit {th.shin_angle_max_deg:.0f}° · depth target "
+               f"{'none' if th.depth_target_deg is None else f'{th.depth_target_deg:+.0f}°'} · "
+               f"{client.session_count} session(s)" + (f" · {client.notes}" if client.notes else ""))
+    tabs = st.tabs(["Save current analysis", "Progress", "Compare two sessions", "Targets and notes"])
+    try:
+        with tabs[0]:
+            _save_section(store, client)
+        with tabs[1]:
+            _progress_section(store, client)
+        with tabs[2]:
+            _compare_section(store, client)
+        with tabs[3]:
+            _targets_section(store, client)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    _backup_section(store)
+
+
+if __name__ == "__main__":  # run as a page file
+    render()
