@@ -306,7 +306,9 @@ class LiveSession:
         scores = []
         for ids in LEG.values():
             ids = [int(i) for i in ids]
-            scores.append(float(np.nanmean(vis[ids])) - 0.5 * float(np.nan_to_num(np.nanmean(z[ids]))))
+            zi = z[ids]
+            zm = float(np.mean(zi[np.isfinite(zi)])) if np.isfinite(zi).any() else 0.0
+            scores.append(float(np.mean(vis[ids])) - 0.5 * zm)
         self._recent.append((t, feet_dx, nose_dx, yaw, *scores))
         _trim(self._recent, t - VIEW_WINDOW_S)
         rec = np.array([r[1:] for r in self._recent], dtype=np.float64)
