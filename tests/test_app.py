@@ -1,0 +1,120 @@
+"""Streamlit AppTest: the upload page end to end, a broken file, re-scoring without the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+CLIP = ROOT / "videos" / "fixtures" / "side_knees_past_toes.mp4"
+KNEE_COL = "Knee past toes"
+
+
+def _new() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=240)
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    """One app session with the fixture clip uploaded and analysed (the model runs once)."""
+    if not CLIP.is_file():
+        pytest.skip(f"fixture clip missing: {CLIP}")
+    import formcheck.pose as pose
+
+    calls = {"n": 0}
+    original = pose.PoseEstimator.process
+
+    def counting(self, *a, **k):
+        calls["n"] += 1
+        return original(self, *a, **k)
+
+    pose.PoseEstimator.process = counting
+    try:
+        at = _new()
+        at.run()
+        at.file_uploader[0].set_value((CLIP.name, CLIP.read_bytes(), "video/mp4"))
+        at.run()
+        yield at, calls
+    finally:
+        pose.PoseEstimator.process = original
+
+
+def test_first_page_shows_the_upload_limit_and_example():
+    at = _new()
+    at.run()
+    assert not at.exception
+    assert "MB" in at.file_uploader[0].label
+    assert at.button(key="example").label.startswith("Analyse the example")
+
+
+@pytest.mark.slow
+def test_uploading_a_fixture_clip_shows_the_results(analysed):
+    at, _ = analysed
+    assert not at.exception
+    assert not at.error
+    truth = json.loads(CLIP.with_suffix(".truth.json").read_text())["rep_count"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reps"] == str(truth)
+    assert metrics["View"] == "side"
+    df = at.dataframe[0].value
+    assert len(df) == truth and KNEE_COL in df.columns
+    assert all(str(v).startswith(("⚠", "✓")) for v in df[KNEE_COL])
+    headers = [h.value for h in at.subheader]
+    for h in ("Feedback", "Annotated video", "Bottom of each rep", "Every rep", "Over time",
+              "Downloads"):
+        assert h in headers
+    assert any("education, not diagnosis" in i.value for i in at.info)
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Report (JSON)", "Reps (CSV)"} <= set(labels)
+    # for other pages (clinic): the result is exposed in session_state
+    assert at.session_state["analysis"].rep_count == truth
+    assert Path(at.session_state["clip_path"]).is_file()
+    assert at.session_state["raw_landmarks"] is not None
+
+
+@pytest.mark.slow
+def test_changing_a_threshold_rescores_without_the_model(analysed):
+    at, calls = analysed
+    runs_before, frames_before = at.session_state["model_runs"], calls["n"]
+    before = list(at.dataframe[0].value[KNEE_COL])
+    assert any(v.startswith("⚠") for v in before)          # the example's knees go past
+    at.number_input(key="th_general_knee_over_toe_max_ratio").set_value(2.0).run()
+    after = list(at.dataframe[0].value[KNEE_COL])
+    assert not at.exception
+    assert all(v.startswith("✓") for v in after)
+    assert at.session_state["model_runs"] == runs_before == 1
+    assert calls["n"] == frames_before                    # no frame went through MediaPipe
+    # a stricter profile flags them again, still without the model
+    at.selectbox(key="profile").set_value("knee-rehab").run()
+    assert all(v.startswith("⚠") for v in at.dataframe[0].value[KNEE_COL])
+    assert calls["n"] == frames_before
+
+
+def test_a_broken_file_shows_a_clear_error_and_no_traceback():
+    at = _new()
+    at.run()
+    at.file_uploader[0].set_value(("holiday.mp4", b"this is not a video at all", "video/mp4"))
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+    msg = at.error[0].value
+    assert "holiday" in msg or "video" in msg.lower()
+    assert "Traceback" not in msg
+    assert len(at.dataframe) == 0
+
+
+def test_the_filming_page_renders_with_its_picture():
+    # (the live page needs a real Streamlit runtime for streamlit-webrtc: see test_browser.py)
+    sub = AppTest.from_string("from formcheck.app import filming_page\nfilming_page.render()\n",
+                              default_timeout=60)
+    sub.run()
+    assert not sub.exception
+    assert sub.title[0].value == "How to film"
+    assert len(sub.get("image")) == 1
+    assert "hip height" in sub.markdown[0].value
