@@ -14,6 +14,12 @@ from .errors import FormcheckError
 from .thresholds import PROFILES, get_profile
 
 
+EXIT_WARNINGS = 3
+EPILOG = """exit codes: 0 done; 2 the input could not be analysed (the message says why and what to
+do); 3 analysed, but the clip limited what could be measured (outputs are written; the warnings
+say what was missing, e.g. feet out of the picture, a second person, a damaged end of file)."""
+
+
 class ProgressBar:
     """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
 
@@ -58,14 +64,14 @@ def _parse_overrides(items: list[str]) -> dict:
 def _write_outputs(args, analysis, raw_seq) -> None:
     from . import report
 
+    if args.landmarks and raw_seq is not None:  # first: the costly part, re-scorable later
+        from .landmarks import save_npz
+
+        save_npz(raw_seq, args.landmarks)
     if args.report:
         report.write_json(analysis, args.report)
     if args.csv:
         report.write_csv(analysis, args.csv)
-    if args.landmarks and raw_seq is not None:
-        from .landmarks import save_npz
-
-        save_npz(raw_seq, args.landmarks)
     if args.annotated:
         if raw_seq is None or args.clip is None:
             raise FormcheckError("--annotated needs the video: give CLIP as well as --from-landmarks.")
@@ -104,6 +110,11 @@ def cmd_analyze(args) -> int:
         print(json.dumps(to_dict(analysis), indent=2))
     else:
         print(summary_text(analysis))
+    if analysis.warnings:
+        # The outputs are written and valid, but the input limited what could be measured.
+        for w in analysis.warnings:
+            print(f"formcheck: warning: {w}", file=sys.stderr)
+        return EXIT_WARNINGS
     return 0
 
 
@@ -156,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"formcheck {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
     sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("analyze", help="analyse a squat clip")
+    a = sub.add_parser("analyze", help="analyse a squat clip", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("clip", nargs="?", help="video file (mp4, mov, avi, webm, m4v)")
     a.add_argument("--report", metavar="R.json", help="write the JSON report")
     a.add_argument("--csv", metavar="REPS.csv", help="write one row per rep")

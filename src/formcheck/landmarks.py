@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -142,7 +144,17 @@ class PoseSequence:
 
 
 def save_npz(seq: PoseSequence, path: str | Path) -> None:
-    """Write landmarks so they can be re-scored later without MediaPipe."""
+    """Write landmarks so they can be re-scored later without MediaPipe (atomically)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
+    try:
+        _savez(seq, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _savez(seq: PoseSequence, path: Path) -> None:
     np.savez_compressed(
         path, format_version=FORMAT_VERSION, t_s=seq.t_s, xy_px=seq.xy_px.astype(np.float32),
         z=seq.z.astype(np.float32), visibility=seq.visibility.astype(np.float32),

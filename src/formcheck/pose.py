@@ -78,15 +78,55 @@ class PoseEstimator:
         self.close()
 
 
+MULTI_PERSON_SAMPLES = 6
+
+
+def others_in_picture(samples: list[tuple[np.ndarray, FramePose, float]]) -> int:
+    """How many sampled frames show a second person once the tracked one is covered up.
+
+    MediaPipe follows one person; to find others, paint over the tracked person's box and ask a
+    fresh detector (the same bundled model, still-image mode) whether anyone is left."""
+    if not samples:
+        return 0
+    import mediapipe as mp
+
+    found = 0
+    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1,
+                                min_detection_confidence=0.6) as still:
+        for rgb, fp, scale in samples:
+            pts = fp.xy_px[fp.visibility > 0.3] * scale
+            pts = pts[np.isfinite(pts).all(axis=1)]
+            if len(pts) < 5:
+                continue
+            h, w = rgb.shape[:2]
+            (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+            mx, my = 0.25 * (x1 - x0) + 10, 0.15 * (y1 - y0) + 10
+            masked = rgb.copy()
+            masked[max(0, int(y0 - my)):min(h, int(y1 + my)),
+                   max(0, int(x0 - mx)):min(w, int(x1 + mx))] = np.median(rgb, axis=(0, 1))
+            res = still.process(masked)
+            if res.pose_landmarks is not None:
+                v = [res.pose_landmarks.landmark[i].visibility for i in (11, 12, 23, 24)]
+                found += float(np.mean(v)) > 0.7
+    return found
+
+
 def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: float,
                  source: str = "", progress: ProgressFn | None = None,
-                 total_s: float = 0.0, on_frame: Callable[[Frame, FramePose], None] | None = None
-                 ) -> PoseSequence:
-    """Run pose on each frame; frames are streamed, only landmarks are kept."""
+                 total_s: float = 0.0, on_frame: Callable[[Frame, FramePose], None] | None = None,
+                 warnings: list[str] | None = None) -> PoseSequence:
+    """Run pose on each frame; frames are streamed, only landmarks are kept (and a handful of
+    frames to check for other people when `warnings` is given)."""
     ts, xys, zs, vis, worlds = [], [], [], [], []
+    samples: list[tuple[np.ndarray, FramePose, float]] = []
+    sample_every = max(total_s, 1.0) / MULTI_PERSON_SAMPLES
+    next_sample = sample_every / 2
     with PoseEstimator() as est:
         for frame in frames:
             fp = est.process(frame.rgb, width_px, height_px)
+            if warnings is not None and frame.t_s >= next_sample and np.isfinite(fp.xy_px).any():
+                samples.append((frame.rgb.copy(), fp, frame.scale))
+                next_sample += sample_every
             ts.append(frame.t_s)
             xys.append(fp.xy_px)
             zs.append(fp.z)
@@ -96,6 +136,12 @@ def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: fl
                 on_frame(frame, fp)
             if progress is not None:
                 progress(frame.t_s, total_s)
+    if warnings is not None:
+        n = others_in_picture(samples)
+        if n >= max(1, len(samples) // 3):
+            warnings.append(f"More than one person seems to be in the picture ({n} of "
+                            f"{len(samples)} checked frames). formcheck follows one of them; if "
+                            "the reps look wrong, film with only the person squatting in view.")
     if not ts:
         return PoseSequence.empty(width_px, height_px, fps, source)
     return PoseSequence(np.asarray(ts, dtype=np.float64), np.stack(xys), np.stack(zs),
@@ -113,5 +159,10 @@ def track_video(path: str | Path, max_fps: float | None = 30.0, progress: Progre
         check_limits(info)
     frames = prefetch(iter_frames(path, max_fps=max_fps, warnings=warnings))
     seq = track_frames(frames, info.width_px, info.height_px, info.fps, str(Path(path).name),
-                       progress=progress, total_s=info.duration_s)
+                       progress=progress, total_s=info.duration_s, warnings=warnings)
+    if warnings is not None and len(seq) and info.duration_s - seq.t_s[-1] > max(1.0, 0.1 * info.duration_s):
+        if not any("damaged" in w for w in warnings):
+            warnings.append(f"The file ends early: its header says {info.duration_s:.1f} s but "
+                            f"pictures stop at {seq.t_s[-1]:.1f} s (damaged or cut off); "
+                            "analysed the part that is there.")
     return seq

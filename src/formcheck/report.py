@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -88,8 +89,19 @@ def to_dict(analysis: Analysis) -> dict:
     }
 
 
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write via a temporary file and rename, so a failure never leaves half a file behind."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_json(analysis: Analysis, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(to_dict(analysis), indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(to_dict(analysis), indent=2) + "\n")
 
 
 def csv_text(analysis: Analysis) -> str:
@@ -104,7 +116,7 @@ def csv_text(analysis: Analysis) -> str:
 
 
 def write_csv(analysis: Analysis, path: str | Path) -> None:
-    Path(path).write_text(csv_text(analysis), encoding="utf-8")
+    write_text_atomic(path, csv_text(analysis))
 
 
 def _fmt(x, spec: str, unit: str = "") -> str:

@@ -1,0 +1,218 @@
+"""The command line: outputs, re-scoring, and bad input (clear message, non-zero exit, no
+traceback, nothing the user made is lost)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURES, read_frames, write_clip
+from formcheck.cli import main
+from formcheck.landmarks import load_npz, save_npz
+from formcheck.synthetic import squat_sequence
+from formcheck.video import VideoInfo, check_limits
+from formcheck.errors import VideoTooLargeError
+
+DEMO = FIXTURES / "side_knees_past_toes.mp4"
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+@pytest.fixture()
+def synthetic_npz(tmp_path):
+    p = tmp_path / "synthetic.npz"
+    save_npz(squat_sequence(3), p)
+    return p
+
+
+# --- re-scoring saved landmarks (no model) -----------------------------------------------------
+
+def test_from_landmarks_writes_a_report_that_keeps_the_contract(capsys, tmp_path, synthetic_npz):
+    report, csv = tmp_path / "r.json", tmp_path / "reps.csv"
+    code, out, _ = run(capsys, "analyze", "--from-landmarks", synthetic_npz, "--report", report,
+                       "--csv", csv)
+    assert code == 0
+    assert "3 rep(s), side view" in out
+    data = json.loads(report.read_text())
+    assert data["rep_count"] == 3 and data["view"] == "side"
+    for rep in data["reps"]:
+        assert set(rep) >= {"bottom_s", "depth", "knee_past_toes", "knees_cave_in",
+                            "thigh_angle_deg", "knee_over_toe_ratio", "shin_angle_deg"}
+        assert rep["depth"] in ("above_parallel", "parallel", "below_parallel", "unclear")
+        assert rep["knee_past_toes"] in (True, False, None)
+    assert [r["bottom_s"] for r in data["reps"]] == sorted(r["bottom_s"] for r in data["reps"])
+    lines = csv.read_text().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("rep,start_s,bottom_s")
+
+
+def test_profile_and_overrides_change_the_flags(capsys, tmp_path, synthetic_npz):
+    r1, r2 = tmp_path / "a.json", tmp_path / "b.json"
+    run(capsys, "analyze", "--from-landmarks", synthetic_npz, "--report", r1, "--profile", "general")
+    run(capsys, "analyze", "--from-landmarks", synthetic_npz, "--report", r2,
+        "--set", "knee_over_toe_max_ratio=-0.5")
+    a, b = json.loads(r1.read_text()), json.loads(r2.read_text())
+    assert all("knee_travel" not in r["flags"] for r in a["reps"])
+    assert all("knee_travel" in r["flags"] for r in b["reps"])
+    assert b["thresholds"]["knee_over_toe_max_ratio"] == -0.5
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["analyze", "--from-landmarks", "nope.npz"], "not found"),
+    (["analyze", "--from-landmarks", "{bad}"], "not a formcheck landmarks file"),
+    (["analyze", "--from-landmarks", "{good}", "--set", "no_such=1"], "Unknown threshold"),
+    (["analyze", "--from-landmarks", "{good}", "--set", "fppa_max_deg=abc"], "not a number"),
+    (["analyze"], "Give a video file"),
+    (["analyze", "missing.mp4"], "File not found"),
+    (["eval", "--videos", "nowhere", "--labels", "nowhere/LABELS.tsv"], "Labels file not found"),
+])
+def test_bad_arguments_give_a_message_and_exit_2(capsys, tmp_path, synthetic_npz, argv, words):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"this is not numpy")
+    argv = [a.replace("{bad}", str(bad)).replace("{good}", str(synthetic_npz)) for a in argv]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert words in err
+
+
+# --- bad video files ---------------------------------------------------------------------------
+
+def test_not_a_video(capsys, tmp_path):
+    p = tmp_path / "notes.mp4"
+    p.write_text("shopping list: eggs, milk\n" * 50)
+    code, _, err = run(capsys, "analyze", p)
+    assert code == 2 and "Cannot read notes.mp4 as a video" in err and "export it again" in err
+    assert p.read_text().startswith("shopping list")      # the user's file is untouched
+
+
+def test_empty_file(capsys, tmp_path):
+    p = tmp_path / "empty.mov"
+    p.write_bytes(b"")
+    code, _, err = run(capsys, "analyze", p)
+    assert code == 2 and "empty (0 bytes)" in err
+
+
+def test_zero_frames(capsys, tmp_path):
+    import av
+
+    p = tmp_path / "noframes.mp4"
+    with av.open(str(p), "w") as out:
+        s = out.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        out.start_encoding()              # header written, not one frame
+    code, _, err = run(capsys, "analyze", p)
+    assert code == 2 and ("has no video track" in err or "has no video frames" in err)
+
+
+def test_truncated_file(capsys, tmp_path):
+    p = tmp_path / "cut.mp4"
+    data = DEMO.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    code, _, err = run(capsys, "analyze", p)
+    assert code in (2, 3)
+    assert "damaged" in err or "Cannot read" in err or "ends early" in err
+
+
+def test_no_person(capsys, tmp_path):
+    p = write_clip(tmp_path / "wall.mp4", [np.full((96, 128, 3), 90 + i % 5, np.uint8)
+                                           for i in range(30)])
+    code, _, err = run(capsys, "analyze", p)
+    assert code == 2 and "No person was found" in err
+
+
+def test_too_long_is_refused_with_what_to_do(capsys, tmp_path):
+    frames = [np.full((16, 16, 3), 100, np.uint8)] * 40
+    p = write_clip(tmp_path / "long.mp4", frames, fps=Fraction(1, 50))   # 40 frames, 33 minutes
+    code, _, err = run(capsys, "analyze", p)
+    assert code == 2 and "Trim it" in err
+
+
+@pytest.mark.parametrize("w,h,ok", [(1920, 1080, True), (3840, 2160, True), (9000, 6000, False)])
+def test_size_limits(w, h, ok):
+    info = VideoInfo("x.mp4", w, h, 30.0, 10.0, 0, "h264")
+    if ok:
+        check_limits(info)
+    else:
+        with pytest.raises(VideoTooLargeError, match="Export it at 1080p"):
+            check_limits(info)
+
+
+def test_unwritable_output_says_so_and_keeps_the_landmarks(capsys, tmp_path, synthetic_npz):
+    code, _, err = run(capsys, "analyze", "--from-landmarks", synthetic_npz,
+                       "--report", tmp_path / "no" / "such" / "dir" / "r.json")
+    assert code == 2 and "No such file or directory" in err
+    assert load_npz(synthetic_npz).t_s.size > 0
+
+
+# --- clips that can be partly measured (MediaPipe runs) ---------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_frames():
+    return read_frames(DEMO)
+
+
+@pytest.fixture(scope="module")
+def demo_fps():
+    return json.loads(DEMO.with_suffix(".truth.json").read_text())["fps"]
+
+
+@pytest.mark.slow
+def test_person_leaves_the_picture(capsys, tmp_path, demo_frames, demo_fps):
+    bg = demo_frames[0][5:15, 5:15].reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    frames = [f if i < len(demo_frames) * 0.72 else np.broadcast_to(bg, f.shape).copy()
+              for i, f in enumerate(demo_frames)]     # gone after the second rep
+    p = write_clip(tmp_path / "leaves.mp4", frames, fps=demo_fps)
+    report = tmp_path / "r.json"
+    code, _, err = run(capsys, "analyze", p, "--report", report)
+    assert code == 3 and "found in only" in err
+    data = json.loads(report.read_text())
+    assert data["rep_count"] == 2                      # the reps before leaving still count
+    assert all(r["knee_past_toes"] is True for r in data["reps"])
+
+
+@pytest.mark.slow
+def test_feet_cut_off_make_knee_over_toe_null_with_the_reason(capsys, tmp_path, demo_frames,
+                                                            demo_fps):
+    h = demo_frames[0].shape[0]
+    keep = int(h * 0.86) // 2 * 2     # the camera was aimed too high: no feet in the picture
+    frames = [np.ascontiguousarray(f[:keep]) for f in demo_frames]
+    p = write_clip(tmp_path / "nofeet.mp4", frames, fps=demo_fps)
+    report = tmp_path / "r.json"
+    code, _, err = run(capsys, "analyze", p, "--report", report)
+    data = json.loads(report.read_text())
+    assert code == 3 and "Feet not clearly visible" in err
+    assert data["rep_count"] == 3
+    for r in data["reps"]:
+        assert r["knee_past_toes"] is None and r["knee_over_toe_ratio"] is None
+        assert "feet" in r["unmeasured"]["knee_over_toe"]
+        assert r["thigh_angle_deg"] is not None
+
+
+@pytest.mark.slow
+def test_more_than_one_person_is_reported(capsys, tmp_path, demo_frames, demo_fps):
+    frames = [np.concatenate([f, f[:, ::-1]], axis=1) for f in demo_frames[::2]]
+    p = write_clip(tmp_path / "two.mp4", frames, fps=demo_fps / 2)
+    code, _, err = run(capsys, "analyze", p)
+    assert code == 3 and "More than one person" in err
+
+
+@pytest.mark.slow
+def test_cli_subprocess_prints_no_traceback_for_a_bad_file(tmp_path):
+    p = tmp_path / "broken.webm"
+    p.write_bytes(os.urandom(4096))
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    r = subprocess.run([sys.executable, "-m", "formcheck.cli", "analyze", str(p)],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "formcheck:" in r.stderr
