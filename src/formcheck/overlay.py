@@ -32,7 +32,7 @@ class Style:
     @classmethod
     def for_size(cls, h: int, w: int) -> "Style":
         base = float(np.sqrt(h * w))
-        font = max(0.42, base / 1000.0)
+        font = max(0.45, base / 1000.0)
         return cls(font, max(1, round(font * 1.7)), max(2, round(base / 260)), max(3, round(base / 120)))
 
 
@@ -53,16 +53,24 @@ def _text_size(text: str, st: Style, k: float = 1.0) -> tuple[int, int, int]:
     return tw, th, base
 
 
+def _box_size(text: str, st: Style, k: float = 1.0) -> tuple[int, int, int]:
+    """(width, height, line height) of a label box; lines split at newlines."""
+    sizes = [_text_size(t, st, k) for t in text.split("\n")]
+    line_h = max(th + base for _, th, base in sizes) + st.pad // 2
+    return max(tw for tw, _, _ in sizes) + 2 * st.pad, line_h * len(sizes) + 2 * st.pad, line_h
+
+
 def _label(img: np.ndarray, text: str, org: tuple[int, int], st: Style, color=WHITE,
-           k: float = 1.0) -> tuple[int, int]:
+           k: float = 1.0) -> None:
     """Text on a dark translucent box; `org` is the box's top-left, kept inside the picture."""
-    tw, th, base = _text_size(text, st, k)
-    bw, bh = tw + 2 * st.pad, th + base + 2 * st.pad
+    bw, bh, line_h = _box_size(text, st, k)
     x = int(np.clip(org[0], 0, max(0, img.shape[1] - bw)))
     y = int(np.clip(org[1], 0, max(0, img.shape[0] - bh)))
     _blend_box(img, x, y, x + bw, y + bh)
-    cv2.putText(img, text, (x + st.pad, y + st.pad + th), FONT, st.font * k, color, st.thick, cv2.LINE_AA)
-    return bw, bh
+    th = _text_size("Ag", st, k)[1]
+    for n, line in enumerate(text.split("\n")):
+        cv2.putText(img, line, (x + st.pad, y + st.pad + th + n * line_h), FONT, st.font * k, color,
+                    st.thick, cv2.LINE_AA)
 
 
 def _wrap(text: str, max_w: int, st: Style) -> list[str]:
@@ -118,10 +126,9 @@ def draw_knee_over_toe(img, knee, toe, gap_px: float, ratio: float, limit: float
     _dashed_vline(img, t[0], t[1], k[1] - 4 * st.pad, color, st)
     cv2.line(img, (t[0], k[1]), k, DARK, st.line + 2, cv2.LINE_AA)
     cv2.line(img, (t[0], k[1]), k, color, st.line, cv2.LINE_AA)
-    text = f"past toes {gap_px:+.0f} px" + (f" = {ratio:+.2f} foot len" if np.isfinite(ratio) else "")
+    text = f"past toes {gap_px:+.0f} px" + (f"\n= {ratio:+.2f} foot len" if np.isfinite(ratio) else "")
     x = max(k[0], t[0]) if side > 0 else min(k[0], t[0])
-    bh = _text_size("k", st)[1] + 2 * st.pad
-    _beside(img, text, (x, k[1]), side, st, color, dy=bh // 2 + st.pad)
+    _beside(img, text, (x, k[1]), side, st, color, dy=_box_size(text, st)[1] // 2 + st.pad)
 
 
 def draw_depth_bar(img: np.ndarray, depth: float, st: Style) -> None:
@@ -200,9 +207,8 @@ def _side_out(xy: np.ndarray, leg: str, facing: int, view: str) -> int:
 
 
 def _beside(img, text: str, p, side: int, st: Style, color=WHITE, dy: int = 0) -> None:
-    """A label left or right of point p (side -1 / +1), vertically centred on it."""
-    tw, th, base = _text_size(text, st)
-    bw, bh = tw + 2 * st.pad, th + base + 2 * st.pad
+    """A label left or right of point p (side -1 / +1), vertically centred on it (+ dy)."""
+    bw, bh, _ = _box_size(text, st)
     x = p[0] + 2 * st.pad if side > 0 else p[0] - 2 * st.pad - bw
     _label(img, text, (x, p[1] - bh // 2 + dy), st, color)
 
@@ -216,7 +222,7 @@ def draw_angles(img, xy, s, leg: str, i: int, view: str, st: Style) -> None:
     flex, thigh = s.knee_flexion_deg[leg][i], s.thigh_deg[leg][i]
     side = _side_out(xy, leg, s.facing, view)
     kp, hp = _pt(xy[knee]), _pt(xy[hip])
-    bh = _text_size("k", st)[1] + 2 * st.pad
+    bh = _box_size("k", st)[1]
     if kp is not None and np.isfinite(flex):
         x = kp[0]
         if view != "front" and np.isfinite(xy[toe, 0]):
