@@ -107,10 +107,11 @@ def key_frame(analysis, rep_index: int, clip_path: str | Path | None) -> tuple[n
     xy = xy[np.isfinite(xy).all(axis=1)]
     if len(xy):
         (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-        m = 0.25 * max(x1 - x0, y1 - y0)
+        size = max(x1 - x0, y1 - y0)
+        mx, my = 0.5 * size, 0.2 * size       # the angle labels sit beside the joints
         h, w = img.shape[:2]
-        x0, x1 = int(max(0, x0 - m)), int(min(w, x1 + m))
-        y0, y1 = int(max(0, y0 - m)), int(min(h, y1 + m))
+        x0, x1 = int(max(0, x0 - mx)), int(min(w, x1 + mx))
+        y0, y1 = int(max(0, y0 - my)), int(min(h, y1 + my))
         if x1 - x0 > 20 and y1 - y0 > 20:
             img = img[y0:y1, x0:x1]
     return img, False

@@ -185,14 +185,19 @@ def _progress_section(store, client) -> None:
                                         "limit": th.knee_over_toe_max_ratio}, index=t.index),
                           height=220)
             st.markdown("**Knees caving in**: worst FPPA (°, front-view clips)")
-            st.line_chart(t[["knees caving in: worst FPPA (°)"]].set_axis(["worst FPPA (°)"], axis=1),
-                          height=220)
+            fppa = t[["knees caving in: worst FPPA (°)"]].set_axis(["worst FPPA (°)"], axis=1)
+            if fppa.notna().any().any():
+                st.line_chart(fppa.astype(float), height=220)
+            else:
+                st.caption("Not measured yet: knees caving in needs a clip filmed from the front.")
         with c2:
             st.markdown("**Depth**: mean thigh angle at the bottom (°, + = hip below knee)")
             st.line_chart(t[["mean depth: thigh (°)"]].set_axis(["mean thigh angle (°)"], axis=1),
                           height=220)
             st.markdown("**Reps** per session")
-            st.bar_chart(t[["reps"]], height=220)
+            st.bar_chart(pd.DataFrame({"reps": t["reps"].values},
+                                      index=[f"{d:%Y-%m-%d} #{i}" for d, i in zip(t.index, t["id"])]),
+                         height=220)
     else:
         st.caption("Trends appear from the second saved session on.")
     _session_detail(store, client, df)
@@ -332,12 +337,11 @@ def _compare_section(store, client) -> None:
     sa, sb = summary(pair[0][1]), summary(pair[1][1])
     for k in sa:
         va, vb = sa[k], sb[k]
+        spec = "+.2f" if "foot lengths" in k else ("d" if k.startswith("Reps") else ".0f")
         change = None if va is None or vb is None else vb - va
-        rows.append({"measure": k, names[a_id]: va, names[b_id]: vb, "change": change})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={names[a_id]: st.column_config.NumberColumn(format="%.2f"),
-                                names[b_id]: st.column_config.NumberColumn(format="%.2f"),
-                                "change": st.column_config.NumberColumn(format="%+.2f")})
+        rows.append({"measure": k, names[a_id]: _fmt(va, spec), names[b_id]: _fmt(vb, spec),
+                     "change": _fmt(change, "+.2f" if "foot" in k else "+.0f")})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Both sessions are scored here with the thresholds used at the time. Changes in "
                "FPPA under about 8° are within the error of a 2D video.")
 

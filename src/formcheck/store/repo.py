@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-import io
 import json
 import logging
 import math
@@ -45,20 +44,18 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
 # --- landmarks <-> bytes ------------------------------------------------------------------------
 def to_npz_bytes(seq: PoseSequence) -> bytes:
     """The landmarks as the bytes of a `formcheck.landmarks.save_npz` file."""
-    buf = io.BytesIO()
-    save_npz(seq, buf)
-    return buf.getvalue()
+    with tempfile.TemporaryDirectory(prefix="formcheck-") as d:
+        path = Path(d) / "landmarks.npz"
+        save_npz(seq, path)
+        return path.read_bytes()
 
 
 def from_npz_bytes(data: bytes) -> PoseSequence:
     """Inverse of `to_npz_bytes` (validated by `formcheck.landmarks.load_npz`)."""
-    fd, name = tempfile.mkstemp(suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return load_npz(name)
-    finally:
-        os.unlink(name)
+    with tempfile.TemporaryDirectory(prefix="formcheck-") as d:
+        path = Path(d) / "landmarks.npz"
+        path.write_bytes(data)
+        return load_npz(path)
 
 
 def sha256_file(path: str | Path) -> str:
