@@ -14,6 +14,7 @@ PAGES = [
     st.Page(upload_page.render, title="Analyse a clip", icon=":material/movie:", url_path="analyse", default=True),
     st.Page(live_page.render, title="Live webcam", icon=":material/videocam:", url_path="live"),
     st.Page(filming_page.render, title="How to film", icon=":material/straighten:", url_path="filming"),
+    st.Page("src/formcheck/app/clients_page.py", title="Clients", icon=":material/groups:", url_path="clients"),
 ]
 
 st.navigation(PAGES).run()
