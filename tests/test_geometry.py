@@ -67,3 +67,15 @@ def test_rolling_percentile_ignores_nan_and_respects_the_window():
     x = np.array([0, 1, 2, np.nan, 4, 5, 6, 7, 8, 9], float)
     out = rolling_nanpercentile(t, x, 1.0, 100)
     assert out[0] == 1 and out[2] == 2 and out[3] == 4 and out[9] == 9
+
+
+def test_rolling_percentile_matches_numpy_window_by_window():
+    rng = np.random.default_rng(0)
+    t = np.cumsum(rng.uniform(0.02, 0.05, 700))      # uneven frame times
+    x = rng.normal(size=t.size)
+    x[::7] = np.nan
+    got = rolling_nanpercentile(t, x, 1.0, 90, chunk=100)
+    lo = np.searchsorted(t, t - 1.0, "left")
+    hi = np.searchsorted(t, t + 1.0, "right")
+    want = [np.percentile(x[a:b][np.isfinite(x[a:b])], 90) for a, b in zip(lo, hi)]
+    assert np.allclose(got, want)

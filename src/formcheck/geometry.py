@@ -50,15 +50,38 @@ def rolling_nanmedian(t_s: np.ndarray, x: np.ndarray, half_window_s: float) -> n
     return rolling_nanpercentile(t_s, x, half_window_s, 50.0)
 
 
-def rolling_nanpercentile(t_s: np.ndarray, x: np.ndarray, half_window_s: float, q: float
-                          ) -> np.ndarray:
-    """q-th percentile of finite values within +-half_window_s of each sample."""
-    out = np.full(len(x), np.nan)
+def rolling_nanpercentile(t_s: np.ndarray, x: np.ndarray, half_window_s: float, q: float,
+                          chunk: int = 2048) -> np.ndarray:
+    """q-th percentile of finite values within +-half_window_s of each sample.
+
+    Vectorised: the windows of a chunk of samples are laid out as rows (NaN-padded) and
+    reduced in one call."""
+    n = len(x)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
     lo = np.searchsorted(t_s, t_s - half_window_s, side="left")
     hi = np.searchsorted(t_s, t_s + half_window_s, side="right")
-    for i in range(len(x)):
-        w = x[lo[i]:hi[i]]
-        w = w[np.isfinite(w)]
-        if w.size:
-            out[i] = np.percentile(w, q)
+    width = int((hi - lo).max())
+    padded = np.concatenate([np.asarray(x, dtype=np.float64), np.full(width, np.nan)])
+    offsets = np.arange(width)
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        idx = lo[a:b, None] + offsets[None, :]
+        rows = padded[idx]
+        rows[offsets[None, :] >= (hi[a:b] - lo[a:b])[:, None]] = np.nan
+        out[a:b] = _row_percentile(rows, q)
     return out
+
+
+def _row_percentile(rows: np.ndarray, q: float) -> np.ndarray:
+    """Percentile of each row ignoring NaN (linear interpolation, as numpy's default)."""
+    srt = np.sort(rows, axis=1)                    # NaN sorts last
+    k = np.isfinite(srt).sum(axis=1)
+    pos = (q / 100.0) * np.maximum(k - 1, 0)
+    i0 = np.floor(pos).astype(int)
+    i1 = np.minimum(i0 + 1, np.maximum(k - 1, 0))
+    r = np.arange(len(rows))
+    v0, v1 = srt[r, i0], srt[r, i1]
+    res = v0 + (pos - i0) * (v1 - v0)
+    return np.where(k > 0, res, np.nan)
