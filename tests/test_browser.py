@@ -50,7 +50,8 @@ def app_url(tmp_path_factory):
     streamlit = Path(sys.executable).with_name("streamlit")
     cmd = [str(streamlit) if streamlit.exists() else sys.executable, *([] if streamlit.exists()
            else ["-m", "streamlit"]), "run", "streamlit_app.py", "--server.headless", "true",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+           "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -164,7 +165,7 @@ def test_live_page_counts_the_reps_of_a_fake_camera_clip(app_url, shots, tmp_pat
             f"--use-file-for-fake-video-capture={cam}"]
     with playwright.sync_playwright() as p:
         browser = _launch(p, fake)
-        page = browser.new_page(viewport={"width": 1300, "height": 1250})
+        page = browser.new_page(viewport={"width": 1300, "height": 1450})
         page.goto(f"{app_url}/live")
         frame = page.frame_locator("iframe[title*='webrtc']")
         frame.get_by_role("button", name=re.compile("^start$", re.I)).click(timeout=60000)

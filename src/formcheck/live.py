@@ -497,6 +497,14 @@ def _trim(dq: deque, t_min: float) -> None:
 _COLORS = {"ok": (40, 170, 60), "warn": (220, 60, 40), "info": (40, 110, 200)}
 
 
+def _shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, color, alpha: float) -> None:
+    """Blend a filled box into img in place (only the box region is touched)."""
+    x0, y0 = max(0, x0), max(0, y0)
+    roi = img[y0:y1, x0:x1]
+    if roi.size:
+        roi[:] = (roi * (1 - alpha) + np.array(color, np.float32) * alpha).astype(np.uint8)
+
+
 def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
                   mirrored_input: bool = False) -> np.ndarray:
     """The picture to send back: un-mirrored (or mirrored when `mirror_view`), with the
@@ -535,9 +543,7 @@ def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
     lh = int(30 * scale)
     box_h = pad * 2 + lh * len(lines)
     box_w = int(min(w - 2 * pad, 340 * scale))
-    over = img.copy()
-    cv2.rectangle(over, (pad, pad), (pad + box_w, pad + box_h), (0, 0, 0), -1)
-    cv2.addWeighted(over, 0.55, img, 0.45, 0, dst=img)
+    _shade(img, pad, pad, pad + box_w, pad + box_h, (0, 0, 0), 0.55)
     for k, text in enumerate(lines):
         y = pad + pad + lh * (k + 1) - int(8 * scale)
         cv2.putText(img, text, (2 * pad, y), cv2.FONT_HERSHEY_SIMPLEX,
@@ -545,9 +551,7 @@ def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
                     max(1, int(2 * scale)), cv2.LINE_AA)
     cue = r.cue.encode("ascii", "replace").decode()
     cy0 = h - int(44 * scale)
-    over = img.copy()
-    cv2.rectangle(over, (0, cy0), (w, h), _COLORS.get(r.cue_level, (40, 110, 200)), -1)
-    cv2.addWeighted(over, 0.8, img, 0.2, 0, dst=img)
+    _shade(img, 0, cy0, w, h, _COLORS.get(r.cue_level, (40, 110, 200)), 0.8)
     fs = scale * 0.75
     (tw, _), _ = cv2.getTextSize(cue, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
     if tw > w - 2 * pad:
