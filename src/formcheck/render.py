@@ -77,7 +77,8 @@ def bottom_frame(clip_path, analysis, rep_index: int, max_side_px: int | None = 
     return annotate_frame(rgb, analysis, i, scale)
 
 
-def _check_output(clip_path, out_path) -> Path:
+def check_output(clip_path, out_path) -> Path:
+    """Raise RenderError now if `out_path` cannot be written (call before a long analysis)."""
     out = Path(out_path)
     if out.suffix.lower() not in OUT_EXTENSIONS:
         raise RenderError(f"{out.name}: the annotated video is an H.264 mp4; give a name ending in .mp4.")
@@ -152,7 +153,7 @@ def write_annotated(clip_path, analysis, out_path, progress: Callable[[float, fl
     Decode with the same `max_fps` as the analysis: frames are matched to analysis.clean_seq by
     time. Written to a temporary file beside `out_path`, renamed when complete.
     """
-    out = _check_output(clip_path, out_path)
+    out = check_output(clip_path, out_path)
     t_s = analysis.clean_seq.t_s
     if len(t_s) == 0:
         raise RenderError("The analysis has no frames; nothing to annotate.")
@@ -212,4 +213,4 @@ def _encode_all(clip_path, analysis, tmp: Path, max_fps, progress) -> int:
     return n
 
 
-__all__ = ["annotate_frame", "bottom_frame", "write_annotated", "RenderError"]
+__all__ = ["annotate_frame", "bottom_frame", "check_output", "write_annotated", "RenderError"]
