@@ -151,8 +151,21 @@ def test_size_limits(w, h, ok):
 def test_unwritable_output_says_so_and_keeps_the_landmarks(capsys, tmp_path, synthetic_npz):
     code, _, err = run(capsys, "analyze", "--from-landmarks", synthetic_npz,
                        "--report", tmp_path / "no" / "such" / "dir" / "r.json")
-    assert code == 2 and "No such file or directory" in err
+    assert code == 2 and "does not exist" in err
     assert load_npz(synthetic_npz).t_s.size > 0
+
+
+def test_a_bad_output_path_is_refused_before_tracking(capsys, tmp_path, monkeypatch):
+    import formcheck.pipeline
+
+    def never(*a, **k):
+        raise AssertionError("tracking ran before the output paths were checked")
+
+    monkeypatch.setattr(formcheck.pipeline, "analyze_video", never)
+    code, _, err = run(capsys, "analyze", DEMO, "--annotated", tmp_path / "nope" / "a.mp4")
+    assert code == 2 and "does not exist" in err
+    code, _, err = run(capsys, "analyze", DEMO, "--annotated", tmp_path / "a.avi")
+    assert code == 2 and ".mp4" in err
 
 
 # --- clips that can be partly measured (MediaPipe runs) ---------------------------------------

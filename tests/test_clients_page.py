@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("streamlit")
@@ -64,3 +66,18 @@ def test_save_the_current_analysis_then_see_progress_and_compare(clinic):
     s3 = clinic.get_session(3)
     assert s3.profile == "knee-rehab" and s3.physio_note == "box 45 cm" and s3.clip_name == "visit3.mp4"
     assert clinic.get_client("knee-07").session_count == 3
+
+
+def test_analyse_page_uses_the_chosen_clients_targets(clinic):
+    clinic.add_client("knee-12", profile="knee-rehab",
+                      threshold_overrides={"knee_over_toe_max_ratio": -0.1})
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"),
+                           default_timeout=120)
+    at.run()
+    assert not at.exception
+    at.toggle(key="clinic_mode").set_value(True).run()
+    at.selectbox(key="client_select").set_value("knee-12").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="profile").value == "knee-rehab"
+    assert at.number_input(key="th_knee-rehab_knee_over_toe_max_ratio").value == -0.1
+    assert any("knee-12's targets" in c.value for c in at.sidebar.caption)

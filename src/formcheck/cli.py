@@ -61,6 +61,19 @@ def _parse_overrides(items: list[str]) -> dict:
     return out
 
 
+def _check_outputs(args) -> None:
+    for path in (args.report, args.csv, args.landmarks):
+        if path:
+            parent = Path(path).parent if str(Path(path).parent) else Path(".")
+            if not parent.is_dir():
+                raise FormcheckError(f"Folder {parent} does not exist; create it or write "
+                                     f"{Path(path).name} somewhere else.")
+    if args.annotated:
+        from .render import check_output
+
+        check_output(args.clip or "", args.annotated)
+
+
 def _write_outputs(args, analysis, raw_seq) -> None:
     from . import report
 
@@ -88,6 +101,7 @@ def cmd_analyze(args) -> int:
     from .report import summary_text
 
     th, profile = cli_clinic.analyze_thresholds(args, _parse_overrides(args.set))
+    _check_outputs(args)  # before the slow part: a typo in a path should not cost the analysis
     if args.from_landmarks:
         raw = load_npz(args.from_landmarks)
         analysis = analyze_sequence(raw, th, profile, args.view)

@@ -93,6 +93,13 @@ def use_client_thresholds_on_analyse_page(client) -> None:
             st.session_state.pop(key, None)
 
 
+def apply_client_targets(label: str) -> None:
+    """Preset the Analyse page's thresholds to this client's targets (once per choice)."""
+    if st.session_state.get("client_targets_applied") != label:
+        use_client_thresholds_on_analyse_page(_store().get_client(label))
+        st.session_state["client_targets_applied"] = label
+
+
 # --- save the current analysis ---------------------------------------------------------------------------
 def _save_section(store, client) -> None:
     analysis = st.session_state.get("analysis")

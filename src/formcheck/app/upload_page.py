@@ -124,11 +124,33 @@ def _frame_getter(entry: dict, analysis):
     return get
 
 
+def _client_choice() -> str | None:
+    """Physiotherapists pick or add the client first: the client's own targets become the
+    thresholds, and the result can be saved on the Clients page. Home users leave it off."""
+    if not st.sidebar.toggle("Analysing for a client", key="clinic_mode",
+                             help="For physiotherapists: pick or add the client first, so their "
+                                  "own targets are used and the session can be saved."):
+        return None
+    from . import clients_page
+
+    try:
+        label = clients_page.client_picker(st.sidebar)
+        if label:
+            clients_page.apply_client_targets(label)
+            st.sidebar.caption(f"Thresholds set to {label}'s targets. After the analysis, save "
+                               "the session on the Clients page.")
+        return label
+    except FormcheckError as exc:
+        st.sidebar.error(str(exc))
+        return None
+
+
 def render() -> None:
     st.title("Analyse a squat clip")
     st.write("Upload a clip of your box squats, or try the built-in example. formcheck counts "
              "the reps and measures, for each one, how far the knee travels past the toes and "
              "how deep you go.")
+    _client_choice()
     profile, th, view = components.threshold_controls()
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
