@@ -84,3 +84,19 @@ def test_tempo_and_box_pause():
         # descent and ascent run from leaving standing to the pause; eased ends take a little off
         assert 0.8 <= m.descent_s <= 1.6
         assert 0.5 <= m.ascent_s <= 1.1
+
+
+def test_heel_lift_is_measured_in_foot_lengths():
+    from formcheck.landmarks import Landmark as L
+    from formcheck.synthetic import FOOT_LEN
+
+    seq = squat_sequence(2)
+    xy = seq.xy_px.copy()
+    a0 = analyze_sequence(seq, get_profile("general"))
+    deep = a0.series.depth > 0.5
+    for heel in (L.LEFT_HEEL, L.RIGHT_HEEL):
+        xy[deep, heel, 1] -= 0.45 * FOOT_LEN          # heels come up almost half a foot
+    a = analyze_sequence(seq.replace(xy_px=xy), get_profile("general"))
+    assert all(m.heel_lift_ratio == pytest.approx(0.0, abs=0.02) for m in a0.metrics)
+    assert all(m.heel_lift_ratio == pytest.approx(0.45, abs=0.05) for m in a.metrics)
+    assert all(any(f.code == "heel_lift" for f in x.flags) for x in a.assessments)

@@ -108,6 +108,14 @@ def assess_rep(m: RepMetrics, th: Thresholds) -> RepAssessment:
             flags.append(Flag("trunk_lean", "info", f"trunk {m.trunk_lean_deg:.0f} deg from vertical"))
     else:
         checks["trunk_lean_deg"] = "n/a"
+    if m.heel_lift_ratio is not None:
+        lift = m.heel_lift_ratio > th.heel_lift_max_ratio
+        checks["heel_lift_ratio"] = "flag" if lift else "ok"
+        if lift:
+            flags.append(Flag("heel_lift", "info", f"heels rise {m.heel_lift_ratio:.2f} foot "
+                                                   "lengths off the floor"))
+    else:
+        checks["heel_lift_ratio"] = "n/a"
     return RepAssessment(depth, kpt, cave, tuple(flags), checks)
 
 
@@ -159,6 +167,13 @@ def cues(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thresh
         out.append(Cue("trunk_lean", "Large forward lean", f"Reps {', '.join(map(str, lean))}.",
                        "Some lean takes load off the knee, but a lot moves it to the lower back.",
                        "Keep the chest up while sitting back; a slightly higher box helps.", lean))
+    heels = _reps_with(assessments, "heel_lift")
+    if heels:
+        out.append(Cue("heel_lift", "Heels come up", f"Reps {', '.join(map(str, heels))}: the "
+                       "heels left the floor at the bottom.",
+                       "Rising onto the toes shifts the load forward onto the knee.",
+                       "Keep the weight over the mid-foot and sit back; if the ankles are stiff, "
+                       "squat to a higher box for now.", heels))
     spread = bottom_consistency(metrics)
     if spread is not None and spread > 8:
         out.append(Cue("inconsistent_depth", "Bottom height varies from rep to rep",

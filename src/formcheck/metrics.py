@@ -180,6 +180,7 @@ class RepMetrics:
     pause_s: float
     ascent_s: float
     reasons: dict = field(default_factory=dict)
+    heel_lift_ratio: float | None = None   # heel rise over its standing height, foot lengths
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -279,7 +280,24 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
             fp = float(np.percentile(per_frame, 90))
     if view == "front":
         reasons["thigh_angle"] = "front view: the thigh points at the camera, so its angle is rough"
+    heel = heel_lift(seq, series, deep, leg) if view != "front" else None
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
                       _f(thigh), _f(flex), _f(hip_h), _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, _f(trunk), fp,
-                      rep.descent_s, rep.pause_s, rep.ascent_s, reasons)
+                      rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel)
+
+
+def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> float | None:
+    """How far the heel rises relative to the toes during the deep part of a rep, over its
+    standing height, in foot lengths (side and oblique views; 0 = heel stays down). Measured
+    against the same foot's toes so that a moving camera does not count as a lift."""
+    if _foot_seen(seq, idx, leg) < MIN_FOOT_VISIBILITY:
+        return None
+    rise = seq.xy_px[:, int(LEG[leg][4]), 1] - seq.xy_px[:, int(LEG[leg][3]), 1]
+    standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
+    base = nanmedian_or_nan(rise[standing])
+    foot = series.foot_len_px.get(leg, float("nan"))
+    vals = rise[idx][np.isfinite(rise[idx])]
+    if not (np.isfinite(base) and np.isfinite(foot) and foot > 1 and vals.size):
+        return None
+    return float(max(0.0, float(np.percentile(vals, 90)) - base) / foot)

@@ -20,7 +20,7 @@ CSV_FIELDS = [
     "rep", "start_s", "bottom_s", "end_s", "view", "leg", "depth", "thigh_angle_deg",
     "knee_flexion_deg", "hip_height_ratio", "knee_past_toes", "knee_over_toe_px",
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
-    "descent_s", "pause_s", "ascent_s", "flags",
+    "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
 ]
 
 
@@ -49,6 +49,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "trunk_lean_deg": _num(m.trunk_lean_deg, 1),
             "knees_cave_in": a.knees_cave_in,
             "fppa_deg": _num(m.fppa_deg, 1),
+            "heel_lift_ratio": _num(m.heel_lift_ratio),
             "descent_s": _num(m.descent_s, 2), "pause_s": _num(m.pause_s, 2),
             "ascent_s": _num(m.ascent_s, 2),
             "box_pause": bool(m.pause_s >= analysis.thresholds.box_pause_min_s),
@@ -80,7 +81,8 @@ def to_dict(analysis: Analysis) -> dict:
                   "shin_angle_deg": "degrees from vertical, + = knee forward",
                   "trunk_lean_deg": "degrees from vertical, + = forward",
                   "fppa_deg": "frontal-plane projection angle, + = knee inward (valgus)",
-                  "hip_height_ratio": "hip height above the ankles / standing hip height"},
+                  "hip_height_ratio": "hip height above the ankles / standing hip height",
+                  "heel_lift_ratio": "heel rise over its standing height, in foot lengths"},
         "bottom_consistency_deg": _num(bottom_consistency(analysis.metrics), 1),
         "reps": rep_rows(analysis),
         "cues": [asdict(c) | {"reps": list(c.reps)} for c in analysis.cues],

@@ -26,6 +26,8 @@ class Thresholds:
     # Knees caving in (front view): frontal-plane projection angle at its peak.
     fppa_max_deg: float = 12.0
     trunk_lean_max_deg: float = 60.0
+    # Heels leaving the floor, in foot lengths above their standing height.
+    heel_lift_max_ratio: float = 0.35   # large rises only: 2-D foot points wobble ~0.1-0.2
     # A pause at the bottom longer than this counts as sitting on the box.
     box_pause_min_s: float = 0.4
 
@@ -47,6 +49,7 @@ HELP = {
     "shin_angle_max_deg": "Flag a shin leaning forward more than this (deg from vertical).",
     "depth_target_deg": "Flag reps whose thigh angle stays below this target (deg); empty = none.",
     "fppa_max_deg": "Flag knees caving in when the frontal-plane knee angle exceeds this (deg).",
+    "heel_lift_max_ratio": "Flag heels rising more than this (foot lengths) at the bottom.",
     "trunk_lean_max_deg": "Flag a trunk leaning forward more than this (deg from vertical).",
     "box_pause_min_s": "A pause at the bottom at least this long (s) counts as sitting on the box.",
 }
