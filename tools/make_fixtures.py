@@ -33,7 +33,9 @@ import numpy as np
 # Body model (proportions after Winter's anthropometric table, height HT)
 # ---------------------------------------------------------------------------
 HT = 1.75
-ANKLE_H = 0.039 * HT            # ankle centre above the floor
+SOLE_H = 0.02                   # shoe sole lifts the body this much
+ANKLE_H = 0.039 * HT + SOLE_H   # ankle centre above the floor
+SOCK_H = 0.09                   # visible sock between trouser hem and shoe (m, 0 = none)
 SHANK = 0.246 * HT              # ankle -> knee
 THIGH = 0.245 * HT              # knee -> hip joint
 TRUNK = 0.288 * HT              # hip-joint line -> shoulder-joint line
@@ -52,16 +54,17 @@ MASS = dict(head=0.081, trunk=0.497, upper_arm=0.028, forearm=0.016, hand=0.006,
 
 # Landmark labelling on the shoe (calibrated against BlazePose, see NOTES).
 TOE_LABEL_FRAC = 0.93    # fraction of ankle->toe-tip distance for foot_index
-TOE_LABEL_H = 0.030      # height of the labelled foot_index point (m)
-HEEL_LABEL_H = 0.035     # height of the labelled heel point (m)
+TOE_LABEL_H = 0.050      # height of the labelled foot_index point (m)
+HEEL_LABEL_H = 0.045     # height of the labelled heel point (m)
 HEEL_LABEL_IN = 0.035    # labelled heel point sits this far in front of the shoe's back
 
 COLORS = {
     "skin": (0.87, 0.68, 0.55),
     "shirt": (0.20, 0.42, 0.72),
-    "pants": (0.22, 0.22, 0.28),
-    "shoe": (0.92, 0.92, 0.90),
-    "sole": (0.35, 0.20, 0.15),
+    "pants": (0.35, 0.38, 0.50),
+    "shoe": (0.15, 0.15, 0.17),
+    "sole": (0.90, 0.90, 0.88),
+    "sock": (0.92, 0.92, 0.92),
     "hair": (0.25, 0.16, 0.10),
     "eye": (0.08, 0.08, 0.10),
     "box": (0.70, 0.52, 0.30),
@@ -422,7 +425,12 @@ def body_primitives(P: dict) -> list:
                                [FOOT_LEN / 2 + 0.002, 0.016, 0.053], "sole", up=yv))
         prims.append(sphere(a + np.array([0, -0.005, 0]) - 0.012 * f, 0.046, "shoe"))
         # legs
-        prims.append(RoundCone(a, k, 0.043, 0.056, "pants"))
+        if SOCK_H > 0:
+            hem = a + SOCK_H * (k - a) / np.linalg.norm(k - a)
+            prims.append(RoundCone(a, hem, 0.036, 0.040, "sock"))
+            prims.append(RoundCone(hem, k, 0.046, 0.056, "pants"))
+        else:
+            prims.append(RoundCone(a, k, 0.043, 0.056, "pants"))
         prims.append(RoundCone(k, h, 0.060, 0.082, "pants"))
         prims.append(sphere(k, 0.060, "pants"))
         # arms
@@ -645,6 +653,14 @@ def facing_of(spec: SquatSpec, cam: Camera) -> tuple[str, str]:
     return ("right" if fx > 0 else "left"), near
 
 
+def light_for(facing: str):
+    """Light direction in camera terms (right, up, toward camera): high, slightly
+    from the side behind the person.  Mirroring it for left-facing clips makes a
+    left-facing clip the mirror image of a right-facing one (BlazePose's errors
+    were measurably larger with the light in the person's face)."""
+    return (0.45 if facing == "left" else -0.45, 0.75, 0.55)
+
+
 def angle_deg(a, b, c):
     """Angle at b of the triangle a-b-c."""
     u, v = np.asarray(a) - b, np.asarray(c) - b
@@ -714,26 +730,39 @@ def encode_mp4(path: Path, frames, fps: int, crf: int = 26):
 # Clip assembly
 # ---------------------------------------------------------------------------
 NOTES = (
-    "Synthetic mannequin, rendered by tools/make_fixtures.py. joints_px are exact pinhole "
-    "projections (pixel units, origin at the top-left image corner, pixel centres at +0.5) of "
-    "the model's joint centres: hip/knee/ankle = joint centres; heel = "
-    f"{HEEL_LABEL_IN * 100:.1f} cm in front of the back of the shoe, {HEEL_LABEL_H * 100:.1f} cm above "
-    "the floor (BlazePose's heel sits that far inside the heel outline on this model); foot_index = point on the shoe's axis at "
-    f"{TOE_LABEL_FRAC:.2f} of the ankle->toe-tip distance, {TOE_LABEL_H * 100:.1f} cm above the "
-    "floor (BlazePose puts foot_index slightly inside the toe tip, not on its outline); "
-    "nose = tip of the nose. thigh_angle_deg/knee_over_toe_ratio/knee_flexion_deg are "
-    "computed from joints_px of the camera-near leg exactly as specified (null in the front "
-    "view where they are meaningless); *_3d values are the same quantities in the person's "
-    "sagittal plane. rep_bottoms_s = centre of the time spent at the bottom. "
+    "Synthetic mannequin rendered by tools/make_fixtures.py with a level pinhole camera "
+    "(see 'camera'). joints_px are exact projections (px, origin at the top-left image corner, "
+    "pixel centres at +0.5, so MediaPipe's x*width, y*height compare directly) of model points: "
+    "hip/knee/ankle/shoulder = skeleton joint centres (ankle "
+    f"{ANKLE_H * 100:.1f} cm above the floor incl. a {SOLE_H * 100:.0f} cm shoe sole); nose = nose "
+    f"tip; heel = {HEEL_LABEL_IN * 100:.1f} cm in front of the back of the shoe, "
+    f"{HEEL_LABEL_H * 100:.1f} cm high; foot_index = on the shoe's axis at {TOE_LABEL_FRAC:.2f} "
+    f"of the ankle->toe-tip distance, {TOE_LABEL_H * 100:.1f} cm high. heel and foot_index were "
+    "moved from the shoe outline to where BlazePose (full model) reports them on this mannequin "
+    "(it puts the heel ~3.5 cm inside the back of the shoe and the toe point inside the toe "
+    "tip, about half-way up the toe box); with that the knee-over-toe ratio recovered from "
+    "BlazePose matches the truth within ~0.03 in the side views. Remaining systematic BlazePose "
+    "offsets on these clips (1 px ~ 4.2 mm at the person): ankle ~2 cm above the joint centre "
+    "and, with the shin inclined at the bottom, 2-4 cm forward of it; shoulder 3-7 cm forward "
+    "of the joint centre (arms held forward); hip ~1.5 cm higher; knee flexion from BlazePose "
+    "~2-7 deg less than the truth. In side views BlazePose puts both legs on nearly the same "
+    "image points while the truth keeps the perspective offset between near and far leg (far "
+    "leg a few px higher), so compare the camera-near leg (near_side). per_rep: "
+    "thigh_angle_deg, knee_over_toe_ratio, knee_flexion_deg from joints_px of the near leg "
+    "exactly as specified (foot length from frame 0, standing); null in the front view where "
+    "they are meaningless; *_3d = the same quantities in the person's sagittal plane; "
+    "knee_to_ankle_sep_ratio = |x_lknee - x_rknee| / |x_lankle - x_rankle| at the bottom "
+    "(< 1 = knees inside the ankles). rep_bottoms_s = middle of the time at the bottom; "
+    "pause_s = time held at the bottom. Clip-specific: "
 )
 
 
 def render_clip(spec: SquatSpec, out_dir: Path, ss: int = 2) -> dict:
     cam = make_camera(spec)
-    rnd = Renderer(cam, ss=ss)
+    facing, near = facing_of(spec, cam)
+    rnd = Renderer(cam, ss=ss, light_cam=light_for(facing))
     duration, bottoms, depth = timeline(spec)
     n = int(round(duration * spec.fps))
-    facing, near = facing_of(spec, cam)
     box_prims = box_primitives(spec)
     frames_json, images = [], []
     t_render = 0.0
@@ -788,8 +817,9 @@ def main(argv=None):
         if args.still is not None:
             import cv2
             cam = make_camera(spec)
-            img = Renderer(cam, ss=args.ss).render(body_primitives(pose3d(args.still, spec))
-                                                   + box_primitives(spec))
+            rnd = Renderer(cam, ss=args.ss, light_cam=light_for(facing_of(spec, cam)[0]))
+            img = rnd.render(body_primitives(pose3d(args.still, spec))
+                             + box_primitives(spec))
             p = Path(args.out) / f"{spec.name}_{args.still:.2f}.png"
             p.parent.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(p), img[..., ::-1])
