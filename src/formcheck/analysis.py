@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings as _warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from .clean import CleanSettings, clean
 from .errors import NoPersonError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__, cli_clinic
 from .errors import FormcheckError
-from .thresholds import PROFILES, get_profile
+from .thresholds import PROFILES, get_profile, parse_overrides
 
 
 EXIT_WARNINGS = 3
@@ -46,19 +46,6 @@ class ProgressBar:
         if self.enabled:
             sys.stderr.write("\n")
             sys.stderr.flush()
-
-
-def _parse_overrides(items: list[str]) -> dict:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise FormcheckError(f"--set takes NAME=VALUE, got '{item}'.")
-        k, v = item.split("=", 1)
-        try:
-            out[k.strip()] = None if v.strip().lower() in ("", "none") else float(v)
-        except ValueError:
-            raise FormcheckError(f"--set {k}: '{v}' is not a number.") from None
-    return out
 
 
 def _check_outputs(args) -> None:
@@ -100,7 +87,7 @@ def cmd_analyze(args) -> int:
     from .landmarks import load_npz
     from .report import summary_text
 
-    th, profile = cli_clinic.analyze_thresholds(args, _parse_overrides(args.set))
+    th, profile = cli_clinic.analyze_thresholds(args, parse_overrides(args.set))
     _check_outputs(args)  # before the slow part: a typo in a path should not cost the analysis
     if args.from_landmarks:
         raw = load_npz(args.from_landmarks)

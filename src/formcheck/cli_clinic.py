@@ -11,26 +11,13 @@ import sys
 from pathlib import Path
 
 from .errors import FormcheckError
-from .thresholds import PROFILES, get_profile
+from .thresholds import PROFILES, get_profile, parse_overrides
 
 
 def _store():
     from .store import open_store
 
     return open_store()
-
-
-def _overrides(items: list[str] | None) -> dict:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise FormcheckError(f"--set takes NAME=VALUE, got '{item}'.")
-        k, v = item.split("=", 1)
-        try:
-            out[k.strip()] = None if v.strip().lower() in ("", "none") else float(v)
-        except ValueError:
-            raise FormcheckError(f"--set {k}: '{v}' is not a number.") from None
-    return out
 
 
 def _date(s: str) -> dt.datetime:
@@ -118,13 +105,13 @@ def cmd_clients(args) -> int:
         return 0
     if action == "add":
         c = store.add_client(args.label, notes=args.notes or "", profile=args.profile,
-                             threshold_overrides=_overrides(args.set))
+                             threshold_overrides=parse_overrides(args.set))
         print(f"Added client {c.label} (profile {c.profile}"
               + (f", {_fmt_overrides(c.threshold_overrides)}" if c.threshold_overrides else "") + ").")
         return 0
     if action == "set":
         c = store.update_client(args.label, new_label=args.rename, notes=args.notes,
-                                profile=args.profile, threshold_overrides=_overrides(args.set),
+                                profile=args.profile, threshold_overrides=parse_overrides(args.set),
                                 replace_overrides=args.reset)
         print(f"{c.label}: profile {c.profile}"
               + (f", {_fmt_overrides(c.threshold_overrides)}" if c.threshold_overrides else "") + ".")

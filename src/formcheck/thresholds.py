@@ -71,6 +71,20 @@ PROFILE_HELP = {
 }
 
 
+def parse_overrides(items: list[str] | None) -> dict:
+    """`NAME=VALUE` strings (the CLI's --set) -> {name: float or None}."""
+    out: dict = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UnknownProfileError(f"--set takes NAME=VALUE, got '{item}'.")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = None if v.strip().lower() in ("", "none") else float(v)
+        except ValueError:
+            raise UnknownProfileError(f"--set {k}: '{v}' is not a number.") from None
+    return out
+
+
 def get_profile(name: str, **overrides) -> Thresholds:
     if name not in PROFILES:
         raise UnknownProfileError(f"Unknown profile '{name}'. Choose one of: {', '.join(PROFILES)}.")

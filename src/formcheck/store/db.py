@@ -106,7 +106,7 @@ class Database:
             self.backend = make_url(self.url).get_backend_name()
         except ArgumentError:
             raise DatabaseUnavailableError(
-                f"FORMCHECK_DATABASE_URL is not a database URL. Use sqlite:///PATH or "
+                "FORMCHECK_DATABASE_URL is not a database URL. Use sqlite:///PATH or "
                 "postgresql://USER:PASSWORD@HOST/DB.") from None
         if self.backend not in ("sqlite", "postgresql"):
             raise DatabaseUnavailableError(
