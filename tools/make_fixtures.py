@@ -107,9 +107,9 @@ CLIPS = [
     SquatSpec("side_box_pause", "side", 90.0, reps=2, shin_deg=27.0, thigh_deg=-5.0,
               pause_s=1.0, box=True,
               notes="Sits on a box for ~1 s at each bottom; thigh just above parallel."),
-    SquatSpec("front_knees_cave_in", "front", 0.0, shin_deg=30.0, thigh_deg=-35.0,
+    SquatSpec("front_knees_cave_in", "front", 0.0, shin_deg=32.0, thigh_deg=-8.0,
               valgus_m=0.085, stance_half_w=0.17, toe_out_deg=12.0,
-              notes="Facing the camera, half-deep, knees cave in at the bottom."),
+              notes="Facing the camera, squatting to about parallel, knees cave in at the bottom."),
     SquatSpec("oblique_squat", "oblique", 45.0, shin_deg=35.0, thigh_deg=0.0, notes="Camera 45 deg off the person's front, to their right."),
 ]
 

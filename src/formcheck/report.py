@@ -136,7 +136,7 @@ def summary_text(analysis: Analysis) -> str:
         kpt = {True: "yes", False: "no", None: "n/a"}[a.knee_past_toes]
         cav = {True: "yes", False: "no", None: "n/a"}[a.knees_cave_in]
         lines.append(f"  {m.index:>3}  {m.bottom_s:5.2f}s  {a.depth:<14}  "
-                     f"{_fmt(m.thigh_angle_deg, '+5.0f', '°')}  "
+                     f"{_fmt(None if m.view == 'front' else m.thigh_angle_deg, '+5.0f', '°')}  "
                      f"{_fmt(m.knee_over_toe_ratio, '+5.2f')} {kpt:<3} "
                      f"{_fmt(m.shin_angle_deg, '4.0f', '°')}  {cav}"
                      + (f"  ! {', '.join(f.code for f in a.flags)}" if a.flags else ""))
