@@ -17,13 +17,13 @@ from .reps import Rep
 from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
 
 STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
-MIN_FOOT_VISIBILITY = 0.5
+MIN_FOOT_VISIBILITY = 0.5   # heel and toe must be seen this well to judge knee-over-toe
 MIN_FOOT_TO_SHIN = 0.3      # a foot shorter than this (in the picture) points at the camera
 STANDING_WINDOW_S = 2.5     # half-width of the window that finds the local standing level
 SCALE_WINDOW_S = 1.0        # half-width of the window that smooths the body scale
 MIN_TORSO_RISE = 0.2        # shoulders must be this many body lengths above the hips
 DROP_CAP = 1.1              # thigh drop per body length is capped at this share of the clip's
-HOLD_FLOOR = 0.7            # the local standing level never drops below this share of the clip's   # heel and toe must be seen this well to judge knee-over-toe
+HOLD_FLOOR = 0.7            # the local standing level never drops below this share of the clip's
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,13 @@ def body_scale(seq: PoseSequence) -> np.ndarray:
 def depth_signal(seq: PoseSequence) -> np.ndarray:
     """How far the thighs have turned from hanging to level, scale-free, per frame.
 
-    Per leg: depth = 1 - (knee y - hip y) / thigh length, where thigh length is the longest the
-    thigh looks nearby in time (standing, it hangs straight). 0 standing, 1 with the hip level
-    with the knee, above 1 deeper. From the front the thigh shortens toward the camera and the
-    hip drops toward the knee in the same way, so the signal works in every view; it does not
-    move when the camera pans or zooms, nor with a wide stance.
+    Per leg: drop = (knee y - hip y) / body_scale, and depth = 1 - drop / standing drop, where
+    the standing drop is the largest the drop is nearby in time (standing, the thigh hangs
+    straight), but no less than HOLD_FLOOR of the clip's. 0 standing, 1 with the hip level with
+    the knee, above 1 deeper. From the front the thigh shortens toward the camera and the hip
+    drops toward the knee in the same way, so the signal works in every view; it does not move
+    when the camera pans or zooms, nor with a change of stance. Legs are weighted by visibility;
+    frames with the shoulders down at hip level are NaN (lying, planking: not a squat).
     """
     xy = seq.xy_px
     scale = body_scale(seq)

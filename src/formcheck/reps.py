@@ -1,9 +1,10 @@
 """Repetition segmentation on a depth signal, with hysteresis, debounce and minimum excursion.
 
 The signal is `depth` (0 = standing, 1 = thigh level with the hip, >1 deeper), computed in
-metrics.depth_signal. A rep starts when depth rises above `enter` and ends when it falls back below
-`exit` and stays there for `debounce_s`; it counts when its deepest point reaches `min_depth` and
-it returned to standing (a clip that ends mid-rise does not count its last descent).
+metrics.depth_signal. A rep starts when depth stays above `enter` for `debounce_s`, and ends when
+it stays below max(`exit`, `exit_frac` x the rep's deepest point) for `debounce_s`; it counts
+when its deepest point reaches `min_depth`. A descent that never comes back up (the clip ends
+mid-rise, a push-up follows) does not count; tracking may drop out for up to `max_lost_s` mid-rep.
 """
 
 from __future__ import annotations
@@ -107,8 +108,13 @@ def _make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSetti
                peak, float(t_s[s + p0]), float(t_s[s + p1]))
 
 
-def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()) -> list[Rep]:
-    """Reps in a depth signal. NaN samples end a rep in progress (it is not counted)."""
+def _below(depth: np.ndarray, finite: np.ndarray, level: float):
+    return lambda j: bool(finite[j] and depth[j] < level)
+
+
+def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()
+              ) -> list[Rep]:
+    """Reps in a depth signal (NaN = not measured)."""
     reps: list[Rep] = []
     n = len(depth)
     finite = np.isfinite(depth)
@@ -139,14 +145,12 @@ def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSet
             i = j
             continue
         peak = max(peak, float(depth[i]))
-        up_level = max(settings.exit, settings.exit_frac * peak)
-        def is_up(j: int) -> bool:
-            return bool(finite[j] and depth[j] < up_level)
-
+        is_up = _below(depth, finite, max(settings.exit, settings.exit_frac * peak))
         if is_up(i) and _held(t_s, is_up, i, settings.debounce_s):
             seg = depth[start:i + 1]
             dur = t_s[i] - t_s[start]
-            if np.nanmax(seg) >= settings.min_depth and settings.min_rep_s <= dur <= settings.max_rep_s:
+            if (np.nanmax(seg) >= settings.min_depth
+                    and settings.min_rep_s <= dur <= settings.max_rep_s):
                 reps.append(_make_rep(t_s, depth, start, i, settings))
             down = False
         i += 1
