@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from .clean import CleanSettings, clean
 from .errors import NoPersonError
-from .feedback import Cue, RepAssessment, assess_rep, bottom_consistency, cues
+from .feedback import Cue, RepAssessment, assess_rep, cues
 from .landmarks import PoseSequence
 from .metrics import RepMetrics, Series, compute_series, rep_metrics
 from .reps import Rep, RepSettings, find_reps
 from .thresholds import Thresholds
-from .view import ViewInfo, classify_yaw, detect_view
+from .view import ViewInfo, detect_view
 
 MIN_DETECTED_FRACTION = 0.2
 
@@ -81,10 +81,8 @@ def _analyze(seq, thresholds, profile, view, rep_settings, clean_settings, warni
     if view != "auto":
         vinfo = ViewInfo(view, {"side": 90.0, "front": 0.0, "oblique": 45.0}.get(view, vinfo.yaw_deg),
                          vinfo.facing, vinfo.near_leg)
-    ms = []
-    for i, r in enumerate(reps):
-        m = rep_metrics(cs, series, r, i + 1, force_view=None if view == "auto" else view)
-        ms.append(m)
+    forced = None if view == "auto" else view
+    ms = [rep_metrics(cs, series, r, i + 1, force_view=forced) for i, r in enumerate(reps)]
     assessments = [assess_rep(m, thresholds) for m in ms]
     notes = list(warnings or []) + coverage_warnings(seq, frac)
     if not reps:
@@ -108,5 +106,3 @@ def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom")
                     analysis.series, analysis.clean_seq, analysis.warnings, analysis.duration_s,
                     analysis.detected_fraction)
 
-
-__all__ = ["Analysis", "analyze_sequence", "rescore", "bottom_consistency", "classify_yaw"]
