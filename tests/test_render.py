@@ -266,3 +266,13 @@ def test_fixture_clip_end_to_end(tmp_path):
     if a.reps:
         img = bottom_frame(FIXTURE, a, 0)
         assert img.ndim == 3 and img.shape[2] == 3
+
+
+def test_annotated_video_gets_the_usual_file_permissions(analysis, clip, tmp_path):
+    out = tmp_path / "perm.mp4"
+    old = os.umask(0o022)
+    try:
+        write_annotated(clip, analysis, out)
+    finally:
+        os.umask(old)
+    assert (out.stat().st_mode & 0o777) == 0o644

@@ -165,6 +165,9 @@ def write_annotated(clip_path, analysis, out_path, progress: Callable[[float, fl
         if n == 0:
             raise RenderError(f"No frame of {Path(clip_path).name} matched the analysis; annotate "
                               "the same clip that was analysed, with the same frame rate limit.")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the usual file permissions
         os.replace(tmp, out)
         log.info("wrote %d annotated frames to %s", n, out)
     except OSError as exc:
