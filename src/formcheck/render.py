@@ -165,9 +165,7 @@ def write_annotated(clip_path, analysis, out_path, progress: Callable[[float, fl
         if n == 0:
             raise RenderError(f"No frame of {Path(clip_path).name} matched the analysis; annotate "
                               "the same clip that was analysed, with the same frame rate limit.")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the usual file permissions
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, out)
         log.info("wrote %d annotated frames to %s", n, out)
     except OSError as exc:
@@ -185,6 +183,19 @@ def _av_error() -> type:
     import av
 
     return getattr(av, "FFmpegError", None) or av.error.FFmpegError
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows (threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _temp_beside(out: Path) -> tuple[int, str]:
