@@ -61,62 +61,54 @@ def classify_depth(m: RepMetrics, th: Thresholds) -> str:
     return "parallel"
 
 
+@dataclass(frozen=True)
+class _Check:
+    """One limit: metric `field` of RepMetrics against threshold `limit`."""
+
+    field: str
+    limit: str
+    code: str
+    severity: str
+    message: str          # formatted with v (the value) and lim (the limit)
+    under: bool = False   # flag when the value is below the limit (else above)
+    views: tuple = ("side", "oblique", "front")
+
+
+CHECKS = (
+    _Check("knee_over_toe_ratio", "knee_over_toe_max_ratio", "knee_travel", "warn",
+           "knee {v:+.2f} foot lengths past the toes (limit {lim:+.2f})"),
+    _Check("shin_angle_deg", "shin_angle_max_deg", "shin_angle", "warn",
+           "shin {v:.0f} deg from vertical (limit {lim:.0f})"),
+    _Check("fppa_deg", "fppa_max_deg", "knees_cave_in", "warn",
+           "knees cave in: frontal knee angle {v:.0f} deg (limit {lim:.0f})",
+           views=("oblique", "front")),
+    _Check("thigh_angle_deg", "depth_target_deg", "shallow", "info",
+           "thigh {v:+.0f} deg, target {lim:+.0f}", under=True, views=("side", "oblique")),
+    _Check("trunk_lean_deg", "trunk_lean_max_deg", "trunk_lean", "info",
+           "trunk {v:.0f} deg from vertical (limit {lim:.0f})", views=("side", "oblique")),
+    _Check("heel_lift_ratio", "heel_lift_max_ratio", "heel_lift", "info",
+           "heels rise {v:.2f} foot lengths off the floor (limit {lim:.2f})"),
+)
+
+
 def assess_rep(m: RepMetrics, th: Thresholds) -> RepAssessment:
+    """Decisions (depth, knee past toes, knees caving in), flags and a fine/flagged mark per
+    metric ("n/a" where the view cannot measure it or no limit is set)."""
     flags: list[Flag] = []
     checks: dict[str, str] = {}
-    depth = classify_depth(m, th)
-    kpt = None
-    if m.knee_over_toe_ratio is not None:
-        kpt = m.knee_over_toe_ratio > th.knee_past_toes_min_ratio
-        over = m.knee_over_toe_ratio > th.knee_over_toe_max_ratio
-        checks["knee_over_toe_ratio"] = "flag" if over else "ok"
-        if over:
-            flags.append(Flag("knee_travel", "warn",
-                              f"knee {m.knee_over_toe_ratio:+.2f} foot lengths past the toes "
-                              f"(limit {th.knee_over_toe_max_ratio:+.2f})"))
-    else:
-        checks["knee_over_toe_ratio"] = "n/a"
-    if m.shin_angle_deg is not None:
-        steep = m.shin_angle_deg > th.shin_angle_max_deg
-        checks["shin_angle_deg"] = "flag" if steep else "ok"
-        if steep:
-            flags.append(Flag("shin_angle", "warn", f"shin {m.shin_angle_deg:.0f} deg from vertical "
-                                                   f"(limit {th.shin_angle_max_deg:.0f})"))
-    else:
-        checks["shin_angle_deg"] = "n/a"
-    cave = None
-    if m.fppa_deg is not None and m.view != "side":
-        cave = m.fppa_deg > th.fppa_max_deg
-        checks["fppa_deg"] = "flag" if cave else "ok"
-        if cave:
-            flags.append(Flag("knees_cave_in", "warn", f"knees cave in: frontal knee angle "
-                                                       f"{m.fppa_deg:.0f} deg (limit {th.fppa_max_deg:.0f})"))
-    else:
-        checks["fppa_deg"] = "n/a"
-    if th.depth_target_deg is not None and m.thigh_angle_deg is not None and m.view != "front":
-        shallow = m.thigh_angle_deg < th.depth_target_deg
-        checks["thigh_angle_deg"] = "flag" if shallow else "ok"
-        if shallow:
-            flags.append(Flag("shallow", "info", f"thigh {m.thigh_angle_deg:+.0f} deg, target "
-                                                 f"{th.depth_target_deg:+.0f}"))
-    else:
-        checks["thigh_angle_deg"] = "ok" if m.thigh_angle_deg is not None else "n/a"
-    if m.trunk_lean_deg is not None and m.view != "front":
-        lean = m.trunk_lean_deg > th.trunk_lean_max_deg
-        checks["trunk_lean_deg"] = "flag" if lean else "ok"
-        if lean:
-            flags.append(Flag("trunk_lean", "info", f"trunk {m.trunk_lean_deg:.0f} deg from vertical"))
-    else:
-        checks["trunk_lean_deg"] = "n/a"
-    if m.heel_lift_ratio is not None:
-        lift = m.heel_lift_ratio > th.heel_lift_max_ratio
-        checks["heel_lift_ratio"] = "flag" if lift else "ok"
-        if lift:
-            flags.append(Flag("heel_lift", "info", f"heels rise {m.heel_lift_ratio:.2f} foot "
-                                                   "lengths off the floor"))
-    else:
-        checks["heel_lift_ratio"] = "n/a"
-    return RepAssessment(depth, kpt, cave, tuple(flags), checks)
+    for c in CHECKS:
+        v, lim = getattr(m, c.field), getattr(th, c.limit)
+        if v is None or m.view not in c.views or lim is None:
+            checks[c.field] = "n/a" if v is None or m.view not in c.views else "ok"
+            continue
+        bad = v < lim if c.under else v > lim
+        checks[c.field] = "flag" if bad else "ok"
+        if bad:
+            flags.append(Flag(c.code, c.severity, c.message.format(v=v, lim=lim)))
+    kpt = None if m.knee_over_toe_ratio is None else \
+        m.knee_over_toe_ratio > th.knee_past_toes_min_ratio
+    cave = None if checks["fppa_deg"] == "n/a" else checks["fppa_deg"] == "flag"
+    return RepAssessment(classify_depth(m, th), kpt, cave, tuple(flags), checks)
 
 
 def _reps_with(assessments: list[RepAssessment], code: str) -> tuple:
