@@ -66,3 +66,14 @@ def test_one_euro_smooths_a_still_point_and_follows_a_move():
     assert np.std(out[30:]) < 2.0
     moved = [f(2 + i / 30, np.array([300.0]))[0] for i in range(30)]
     assert moved[-1] == pytest.approx(300.0, abs=5)
+
+
+@pytest.mark.parametrize("mask,expected", [
+    ([1, 1, 0, 1, 0, 0, 1], [(0, 2), (3, 4), (6, 7)]),
+    ([0, 0, 0], []),
+    ([1, 1], [(0, 2)]),
+])
+def test_runs(mask, expected):
+    from formcheck.clean import runs
+
+    assert runs(np.array(mask, bool)) == expected

@@ -30,20 +30,17 @@ def fill_gaps(t_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> np.ndarr
         return out
     good_idx = np.flatnonzero(~bad)
     interp = np.interp(t_s, t_s[good_idx], out[good_idx])
-    # length of each NaN run, measured between the good samples around it
-    i = 0
-    n = len(out)
-    while i < n:
-        if not bad[i]:
-            i += 1
-            continue
-        j = i
-        while j < n and bad[j]:
-            j += 1
-        if i > 0 and j < n and (t_s[j] - t_s[i - 1]) <= max_gap_s + 1e-9:
+    # each NaN run's length is measured between the good samples around it
+    for i, j in runs(bad):
+        if i > 0 and j < len(out) and (t_s[j] - t_s[i - 1]) <= max_gap_s + 1e-9:
             out[i:j] = interp[i:j]
-        i = j
     return out
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index ranges where a 1-D boolean mask is True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
 def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
@@ -60,18 +57,9 @@ def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 
         return out
     b, a = butter(order, wn)
     padlen = 3 * max(len(a), len(b))
-    finite = np.isfinite(out)
-    i, n = 0, len(out)
-    while i < n:
-        if not finite[i]:
-            i += 1
-            continue
-        j = i
-        while j < n and finite[j]:
-            j += 1
+    for i, j in runs(np.isfinite(out)):
         if j - i > padlen:
             out[i:j] = filtfilt(b, a, out[i:j])
-        i = j
     return out
 
 
