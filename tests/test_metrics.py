@@ -100,3 +100,12 @@ def test_heel_lift_is_measured_in_foot_lengths():
     assert all(m.heel_lift_ratio == pytest.approx(0.0, abs=0.02) for m in a0.metrics)
     assert all(m.heel_lift_ratio == pytest.approx(0.45, abs=0.05) for m in a.metrics)
     assert all(any(f.code == "heel_lift" for f in x.flags) for x in a.assessments)
+
+
+def test_plotted_knee_over_toe_matches_the_rep_value_at_the_bottom():
+    from formcheck.metrics import knee_over_toe_ratio_series
+
+    a = analyse([RepSpec(shin_deg=40.0)] * 2)
+    ratio = knee_over_toe_ratio_series(a.series, a.view.view, a.view.near_leg)
+    for r, m in zip(a.reps, a.metrics):
+        assert ratio[r.bottom_i] == pytest.approx(m.knee_over_toe_ratio, abs=0.02)

@@ -224,6 +224,16 @@ def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str,
     return best[0], best[1], best[2], ""
 
 
+def knee_over_toe_ratio_series(series: Series, view: str, leg: str) -> np.ndarray:
+    """(N,) knee-over-toe per frame in foot lengths, measured as the per-rep value is (side on:
+    the front-most knee and toe; otherwise the given leg), for plots."""
+    key = "front_most" if view == "side" else leg
+    foot = series.foot_len_px.get(key, float("nan"))
+    if not (np.isfinite(foot) and foot > 1):
+        return np.full(len(series.t_s), np.nan)
+    return series.knee_over_toe_px[key] / foot
+
+
 def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> float:
     """Hip height when standing just before and after this rep (the camera may zoom between
     reps), falling back to the whole clip's standing frames."""

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from formcheck.analysis import Analysis
+from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER
 from formcheck.report import csv_text, rep_rows, to_dict
 from formcheck.thresholds import HELP, PROFILE_HELP, PROFILES, Thresholds, get_profile
@@ -179,10 +180,7 @@ def series_frame(analysis: Analysis) -> pd.DataFrame:
     """Per-frame knee-over-toe (foot lengths), thigh angle and hip height, for the plots."""
     s = analysis.series
     leg = analysis.view.near_leg
-    foot = float(np.asarray(s.foot_len_px[leg]).ravel()[0]) if np.size(s.foot_len_px[leg]) else np.nan
-    with np.errstate(all="ignore"):
-        kot = s.knee_over_toe_px[leg] / foot if np.isfinite(foot) and foot > 0 else \
-            np.full(len(s.t_s), np.nan)
+    kot = knee_over_toe_ratio_series(s, analysis.view.view, leg)
     return pd.DataFrame({"t_s": s.t_s, "knee_over_toe": kot, "thigh_deg": s.thigh_deg[leg],
                          "hip_height": s.hip_height_ratio})
 
