@@ -169,5 +169,6 @@ def format_table(results: list[ClipResult], summary: dict) -> str:
         dec = "n/a" if t["decided_rate"] is None else f"{t['decided_rate']:.0%}"
         lines.append(f"{name}: agree {t['agree']}/{t['both']} ({acc}), balanced accuracy {bal}; "
                      f"decides on {dec} of the {t['label_decided']} reps the label decides; "
-                     f"unclear on {t['report_unclear']}/{t['report_total']} matched reps")
+                     f"of {t['report_total']} matched reps, unclear in ours "
+                     f"{t['report_unclear']}, in the label {t['report_total'] - t['label_decided']}")
     return "\n".join(lines)
