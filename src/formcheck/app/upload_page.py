@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -36,10 +37,15 @@ def _cache() -> dict:
 
 def _store(data: bytes, name: str) -> tuple[str, Path]:
     key = hashlib.sha256(data).hexdigest()[:16]
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    WORK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)   # clips are health data:
+    os.chmod(WORK_DIR, 0o700)                                 # only this user may read them
     path = WORK_DIR / f"{key}{Path(name).suffix.lower() or '.mp4'}"
     if not path.exists():
-        path.write_bytes(data)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(data)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)   # another session may store the same clip at the same time
     return key, path
 
 
