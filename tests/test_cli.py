@@ -228,3 +228,14 @@ def test_cli_subprocess_prints_no_traceback_for_a_bad_file(tmp_path):
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "formcheck:" in r.stderr
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdftotext") is None,
+                    reason="needs pdftotext (Debian poppler-utils; .ci/run installs it)")
+def test_pdf_report_from_the_command_line(capsys, tmp_path, synthetic_npz):
+    pdf = tmp_path / "session.pdf"
+    code, _, _ = run(capsys, "analyze", "--from-landmarks", synthetic_npz, "--pdf", pdf,
+                     "--profile", "knee-rehab")
+    assert code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "education, not diagnosis" in text and "knee-rehab" in text

@@ -49,7 +49,7 @@ class ProgressBar:
 
 
 def _check_outputs(args) -> None:
-    for path in (args.report, args.csv, args.landmarks):
+    for path in (args.report, args.csv, args.landmarks, args.pdf):
         if path:
             parent = Path(path).parent if str(Path(path).parent) else Path(".")
             if not parent.is_dir():
@@ -72,6 +72,12 @@ def _write_outputs(args, analysis, raw_seq) -> None:
         report.write_json(analysis, args.report)
     if args.csv:
         report.write_csv(analysis, args.csv)
+    if args.pdf:
+        from .pdf_report import session_pdf
+
+        clip = args.clip if args.clip and Path(args.clip).is_file() else None
+        report.write_bytes_atomic(args.pdf, session_pdf(analysis, clip_path=clip,
+                                                        clip_name=analysis.source))
     if args.annotated:
         if raw_seq is None or args.clip is None:
             raise FormcheckError("--annotated needs the video: give CLIP as well as --from-landmarks.")
@@ -174,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--report", metavar="R.json", help="write the JSON report")
     a.add_argument("--csv", metavar="REPS.csv", help="write one row per rep")
     a.add_argument("--annotated", metavar="OUT.mp4", help="write an annotated H.264 video")
+    a.add_argument("--pdf", metavar="OUT.pdf", help="write a PDF report to hand over (key frames, "
+                   "per-rep table, plots, cues, thresholds)")
     a.add_argument("--landmarks", metavar="L.npz", help="save the pose landmarks for re-scoring")
     a.add_argument("--from-landmarks", metavar="L.npz", help="re-score saved landmarks (no model)")
     a.add_argument("--profile", default="general", choices=sorted(PROFILES),
