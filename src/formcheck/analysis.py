@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import warnings as _warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 from .clean import CleanSettings, clean
 from .errors import NoPersonError
 from .feedback import Cue, RepAssessment, assess_rep, cues
 from .landmarks import PoseSequence
-from .metrics import RepMetrics, Series, compute_series, rep_metrics
+from .metrics import RepMetrics, Series, compute_series, not_a_squat, rep_metrics
 from .reps import Rep, RepSettings, find_reps
 from .thresholds import Thresholds
 from .view import ViewInfo, detect_view
+
+log = logging.getLogger(__name__)
 
 MIN_DETECTED_FRACTION = 0.2
 
@@ -82,19 +85,41 @@ def _analyze(seq, thresholds, profile, view, rep_settings, clean_settings, warni
         vinfo = ViewInfo(view, {"side": 90.0, "front": 0.0, "oblique": 45.0}.get(view, vinfo.yaw_deg),
                          vinfo.facing, vinfo.near_leg)
     forced = None if view == "auto" else view
-    ms = [rep_metrics(cs, series, r, i + 1, force_view=forced) for i, r in enumerate(reps)]
-    assessments = [assess_rep(m, thresholds) for m in ms]
-    notes = list(warnings or []) + coverage_warnings(seq, frac)
+    reps, ms = squats_only(reps, [rep_metrics(cs, series, r, i + 1, force_view=forced)
+                                  for i, r in enumerate(reps)])
+    return assemble(seq, cs, series, reps, ms, vinfo, thresholds, profile, warnings, frac)
+
+
+def squats_only(reps: list[Rep], metrics: list[RepMetrics]) -> tuple[list[Rep], list[RepMetrics]]:
+    """Drop the dips that are not squats (metrics.not_a_squat) and number the rest from 1."""
+    keep = [(r, m) for r, m in zip(reps, metrics) if not not_a_squat(m)]
+    for r, m in zip(reps, metrics):
+        if (why := not_a_squat(m)):
+            log.info("not counted at %.2f s: %s", m.bottom_s, why)
+    return [r for r, _ in keep], [replace(m, index=k + 1) for k, (_, m) in enumerate(keep)]
+
+
+def assemble(seq: PoseSequence, clean_seq: PoseSequence, series: Series, reps: list[Rep],
+             metrics: list[RepMetrics], vinfo: ViewInfo, thresholds: Thresholds, profile: str,
+             warnings: list[str] | None, detected_fraction: float) -> Analysis:
+    """The Analysis of measured reps: assessments, cues and notes. Both paths end here (the
+    live path with the reps its counter showed)."""
+    assessments = [assess_rep(m, thresholds) for m in metrics]
+    notes = list(warnings or []) + coverage_warnings(seq, detected_fraction)
     if not reps:
         notes.append("No complete squat repetition was found. Stand up fully between reps and "
                      "keep the whole body in the picture.")
-    feet_missing = [m.index for m in ms if "feet" in m.reasons.get("knee_over_toe", "")]
+    feet_missing = [m.index for m in metrics if "feet" in m.reasons.get("knee_over_toe", "")]
     if feet_missing:
         notes.append(f"Feet not clearly visible in reps {', '.join(map(str, feet_missing))}: "
                      "knee-over-toe is not measured there. Keep both feet in the picture.")
-    return Analysis(seq.source, profile, thresholds, vinfo, reps, ms, assessments,
-                    cues(ms, assessments, thresholds, vinfo.view), series, cs, notes,
-                    float(seq.t_s[-1] - seq.t_s[0]) if len(seq) else 0.0, frac)
+    turned = [m.index for m in metrics if "view changed" in m.reasons.get("knee_over_toe", "")]
+    if turned:
+        notes.append(f"The body turned during reps {', '.join(map(str, turned))}: their angles "
+                     "and knee-over-toe are not measured. Stay side-on for the whole set.")
+    return Analysis(seq.source, profile, thresholds, vinfo, reps, metrics, assessments,
+                    cues(metrics, assessments, thresholds, vinfo.view), series, clean_seq, notes,
+                    float(seq.t_s[-1] - seq.t_s[0]) if len(seq) else 0.0, detected_fraction)
 
 
 def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom") -> Analysis:

@@ -63,17 +63,25 @@ def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 
     return out
 
 
+def gate(xy_px: np.ndarray, visibility: np.ndarray, width_px: int, height_px: int,
+         settings: CleanSettings = CleanSettings()) -> np.ndarray:
+    """A copy of (..., 33, 2) landmarks with the unseen ones NaN: low visibility, or further
+    outside the picture than the frame margin (MediaPipe guesses those)."""
+    xy = np.array(xy_px, dtype=np.float64, copy=True)
+    xy[visibility < settings.min_visibility] = np.nan
+    mx, my = settings.frame_margin * width_px, settings.frame_margin * height_px
+    with np.errstate(invalid="ignore"):
+        outside = ((xy[..., 0] < -mx) | (xy[..., 0] > width_px + mx)
+                   | (xy[..., 1] < -my) | (xy[..., 1] > height_px + my))
+    xy[outside] = np.nan
+    return xy
+
+
 def clean(seq: PoseSequence, settings: CleanSettings = CleanSettings()) -> PoseSequence:
-    """Gate by visibility, fill short gaps, low-pass every coordinate. Returns a new sequence."""
+    """Gate, fill short gaps, low-pass every coordinate (zero-phase). Returns a new sequence."""
     if len(seq) == 0:
         return seq
-    xy = seq.xy_px.copy()
-    xy[seq.visibility < settings.min_visibility] = np.nan
-    mx, my = settings.frame_margin * seq.width_px, settings.frame_margin * seq.height_px
-    with np.errstate(invalid="ignore"):
-        outside = ((xy[..., 0] < -mx) | (xy[..., 0] > seq.width_px + mx)
-                   | (xy[..., 1] < -my) | (xy[..., 1] > seq.height_px + my))
-    xy[outside] = np.nan
+    xy = gate(seq.xy_px, seq.visibility, seq.width_px, seq.height_px, settings)
     t = seq.t_s
     for k in range(xy.shape[1]):
         for c in range(2):

@@ -1,6 +1,9 @@
-"""Per-frame series and per-rep metrics. Pure functions: PoseSequence in, arrays and dataclasses out.
+"""Per-frame series and per-rep metrics: every measurement's one definition.
 
-Definitions and sources: see ../shared/DESIGN.md §4 and the README.
+Pure functions: PoseSequence in, arrays and frozen dataclasses out. The clip path calls them on
+the whole clip; the live path calls the same functions on a trailing window of the frames it
+has seen, passing in the body references (ScaleRefs, StandingRefs) it has gathered so far.
+Definitions and their sources: docs/METRICS.md and the README.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
 from .reps import Rep
 from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
+from .vocab import Leg, View
 
 STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
 MIN_FOOT_VISIBILITY = 0.5   # heel and toe must be seen this well to judge knee-over-toe
@@ -24,47 +28,126 @@ SCALE_WINDOW_S = 1.0        # half-width of the window that smooths the body sca
 MIN_TORSO_RISE = 0.2        # shoulders must be this many body lengths above the hips
 DROP_CAP = 1.1              # thigh drop per body length is capped at this share of the clip's
 HOLD_FLOOR = 0.7            # the local standing level never drops below this share of the clip's
+# A squat's bottom cannot look like this; such a reading means the view or the tracking failed.
+MIN_BOTTOM_KNEE_FLEXION_DEG = 30.0   # a knee almost straight at the deepest point of a rep
+MIN_SIDE_SHIN_DEG = -5.0             # a shin leaning backwards at the bottom, side on
+MIN_TRUNK_LEAN_DEG = -10.0           # a trunk leaning backwards at the bottom
+# The body turned during a rep: its yaw at the start and at the end of the rep (both near
+# standing, where the yaw estimate is steadiest) differ by more than this. On the development
+# clips no rep exceeds 25 deg; turning from side-on to facing the camera is 90.
+MAX_REP_TURN_DEG = 40.0
+# Bent far forward with the hips still well above the knees: a stoop or a hinge (picking
+# something up), not a squat. A squat's trunk can lean a lot only once the thighs near level.
+# (On the development clips, the squats with the hips above the knees lean at most 58 deg, and
+# those leaning that far have thighs at -23 deg or deeper.)
+STOOP_MIN_TRUNK_LEAN_DEG = 70.0
+STOOP_MAX_THIGH_DEG = -30.0
+
+
+KneeKey = str   # a Leg, or "front_most": the knee furthest forward against the toe furthest forward
+
+
+@dataclass(frozen=True)
+class ScaleRefs:
+    """What the depth signal needs from beyond its window: the torso-to-shin length ratio (to
+    stand in for the torso when the shoulders are out of the picture) and, per leg, the 95th
+    percentile of the thigh's vertical drop per body length (the standing drop). The clip path
+    takes them from the whole clip, the live path from the frames it has seen."""
+
+    torso_per_shin: float = 1.0
+    drop_p95: tuple[float, float] = (float("nan"), float("nan"))   # left, right
+
+
+@dataclass(frozen=True)
+class StandingRefs:
+    """Lengths measured while standing, per clip (or, live, over the recent standing frames)."""
+
+    foot_len_px: dict            # "left" / "right": heel->toe horizontal length; "front_most": mean
+    shin_len_px: float           # knee->ankle, both legs
+    hip_height_px: float         # mid-hip above mid-ankle
+
+
+@dataclass(frozen=True)
+class LegSeries:
+    """Per-frame values (N,) of one leg."""
+
+    thigh_deg: np.ndarray            # thigh to horizontal, +ve hip below knee
+    knee_flexion_deg: np.ndarray     # 180 - hip-knee-ankle
+    shin_deg: np.ndarray             # shank from vertical, +ve knee forward (needs facing)
+    knee_over_toe_px: np.ndarray     # +ve knee ahead of this leg's toes
+    fppa_deg: np.ndarray             # frontal-plane projection angle, +ve valgus (knee inward)
 
 
 @dataclass(frozen=True)
 class Series:
-    """Per-frame values (N,) or per-leg values {"left": (N,), "right": (N,)}."""
+    """Per-frame values (N,), per leg in `legs`."""
 
     t_s: np.ndarray
     depth: np.ndarray                 # 0 standing, 1 thigh level, >1 deeper
     yaw_deg: np.ndarray
     hip_height_px: np.ndarray         # mid-hip height above the mid-ankle, in pixels
-    hip_height_ratio: np.ndarray      # the same / the clip's standing hip height (for plots)
-    thigh_deg: dict                   # thigh to horizontal, +ve hip below knee
-    knee_flexion_deg: dict            # 180 - hip-knee-ankle
-    shin_deg: dict                    # shank from vertical, +ve knee forward (needs facing)
-    knee_over_toe_px: dict            # +ve knee ahead of the toes; "front_most": the knee
-                                      # furthest forward vs the toe furthest forward
+    hip_height_ratio: np.ndarray      # the same / the standing hip height
+    legs: dict                        # Leg -> LegSeries
+    front_most_knee_over_toe_px: np.ndarray  # the knee furthest forward vs the toe furthest forward
     trunk_lean_deg: np.ndarray        # +ve leaning forward
-    fppa_deg: dict                    # frontal-plane projection angle, +ve valgus (knee inward)
-    foot_len_px: dict                 # standing heel->toe horizontal length (scalar per leg)
+    standing: StandingRefs
     facing: int
 
+    def knee_over_toe(self, key: KneeKey) -> tuple[np.ndarray, float]:
+        """(per-frame px, standing foot length px) for a leg or "front_most"."""
+        px = self.front_most_knee_over_toe_px if key == "front_most" else self.legs[key].knee_over_toe_px
+        return px, self.standing.foot_len_px.get(key, float("nan"))
 
-def body_scale(seq: PoseSequence) -> np.ndarray:
-    """(N,) a body length in pixels that squatting does not change much: the torso
-    (mid-shoulder to mid-hip), or the shins where the shoulders are out of the picture; smoothed
-    over a second so that it follows the camera zooming and the person walking nearer or away."""
+    def replace(self, **changes) -> "Series":
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+def _torso_shin(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray]:
     xy = seq.xy_px
     torso = distance(midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER]),
                      midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP]))
     with np.errstate(all="ignore"):
         shin = np.nanmean(np.stack([distance(xy[:, L.LEFT_KNEE], xy[:, L.LEFT_ANKLE]),
                                     distance(xy[:, L.RIGHT_KNEE], xy[:, L.RIGHT_ANKLE])]), axis=0)
-    torso = rolling_nanmedian(seq.t_s, torso, SCALE_WINDOW_S)
-    shin = rolling_nanmedian(seq.t_s, shin, SCALE_WINDOW_S)
-    both = np.isfinite(torso) & np.isfinite(shin)
-    ratio = float(np.median(torso[both] / shin[both])) if both.any() else 1.0
+    return (rolling_nanmedian(seq.t_s, torso, SCALE_WINDOW_S),
+            rolling_nanmedian(seq.t_s, shin, SCALE_WINDOW_S))
+
+
+def body_scale(seq: PoseSequence, refs: ScaleRefs | None = None) -> np.ndarray:
+    """(N,) a body length in pixels that squatting does not change much: the torso
+    (mid-shoulder to mid-hip), or the shins where the shoulders are out of the picture; smoothed
+    over a second so that it follows the camera zooming and the person walking nearer or away."""
+    torso, shin = _torso_shin(seq)
+    ratio = (refs or scale_refs(seq)).torso_per_shin
     scale = np.where(np.isfinite(torso), torso, shin * ratio)
     return np.where(np.isfinite(scale), scale, 1.0) if not np.isfinite(scale).any() else scale
 
 
-def depth_signal(seq: PoseSequence) -> np.ndarray:
+def _thigh_drops(seq: PoseSequence, scale: np.ndarray) -> list[np.ndarray]:
+    """Per leg: the thigh's vertical extent (knee y - hip y) in body lengths."""
+    xy = seq.xy_px
+    with np.errstate(all="ignore"):
+        return [(xy[:, knee, 1] - xy[:, hip, 1]) / scale
+                for hip, knee in ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE))]
+
+
+def scale_refs(seq: PoseSequence) -> ScaleRefs:
+    """ScaleRefs measured over a whole sequence."""
+    torso, shin = _torso_shin(seq)
+    both = np.isfinite(torso) & np.isfinite(shin)
+    ratio = float(np.median(torso[both] / shin[both])) if both.any() else 1.0
+    scale = np.where(np.isfinite(torso), torso, shin * ratio)
+    scale = np.where(np.isfinite(scale), scale, 1.0) if not np.isfinite(scale).any() else scale
+    p95 = []
+    for drop in _thigh_drops(seq, scale):
+        finite = drop[np.isfinite(drop)]
+        p95.append(float(np.percentile(finite, 95)) if finite.size else float("nan"))
+    return ScaleRefs(ratio, (p95[0], p95[1]))
+
+
+def depth_signal(seq: PoseSequence, refs: ScaleRefs | None = None) -> np.ndarray:
     """How far the thighs have turned from hanging to level, scale-free, per frame.
 
     Per leg: drop = (knee y - hip y) / body_scale, and depth = 1 - drop / standing drop, where
@@ -74,29 +157,30 @@ def depth_signal(seq: PoseSequence) -> np.ndarray:
     drops toward the knee in the same way, so the signal works in every view; it does not move
     when the camera pans or zooms, nor with a change of stance. Legs are weighted by visibility;
     frames with the shoulders down at hip level are NaN (lying, planking: not a squat).
+
+    "Nearby" is +-STANDING_WINDOW_S: at the last frame of a sequence that is the past only, which
+    is how the live path uses it (on a trailing window, with `refs` from what it has seen).
     """
+    if not len(seq):
+        return np.zeros(0)
+    refs = refs or scale_refs(seq)
     xy = seq.xy_px
-    scale = body_scale(seq)
+    scale = body_scale(seq, refs)
     legs, weights = [], []
-    for hip, knee in ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE)):
-        # vertical thigh extent in body-size units: largest when standing
-        with np.errstate(all="ignore"):
-            drop = (xy[:, knee, 1] - xy[:, hip, 1]) / scale
-        finite = drop[np.isfinite(drop)]
-        if finite.size:
+    for (hip, knee), drop, p95 in zip(((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE)),
+                                      _thigh_drops(seq, scale), refs.drop_p95):
+        if np.isfinite(p95):
             # A collapsed body scale (lying down facing the camera) must not set the level.
-            drop = np.fmin(drop, DROP_CAP * np.percentile(finite, 95))
+            drop = np.fmin(drop, DROP_CAP * p95)
         ref = rolling_nanpercentile(seq.t_s, drop, STANDING_WINDOW_S, 95)
-        if finite.size:
-            ref = np.fmax(ref, HOLD_FLOOR * np.percentile(finite, 95))
+        if np.isfinite(p95):
+            ref = np.fmax(ref, HOLD_FLOOR * p95)
         with np.errstate(all="ignore"):
             d = 1.0 - drop / ref
         w = np.minimum(seq.visibility[:, hip], seq.visibility[:, knee]) ** 2
         w = np.where(np.isfinite(d), w, 0.0)
         legs.append(np.nan_to_num(d))
         weights.append(w)
-    if not len(seq):
-        return np.zeros(0)
     wsum = weights[0] + weights[1]
     with np.errstate(all="ignore"):
         out = (legs[0] * weights[0] + legs[1] * weights[1]) / wsum
@@ -113,63 +197,102 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: floa
     ang = 180.0 - angle_at(hip, knee, ankle)
     # x of the hip-ankle line at the knee's height
     with np.errstate(all="ignore"):
-        frac = (knee[:, 1] - hip[:, 1]) / (ankle[:, 1] - hip[:, 1])
-        line_x = hip[:, 0] + frac * (ankle[:, 0] - hip[:, 0])
-    side = np.sign((knee[:, 0] - line_x) * medial_sign)
+        frac = (knee[..., 1] - hip[..., 1]) / (ankle[..., 1] - hip[..., 1])
+        line_x = hip[..., 0] + frac * (ankle[..., 0] - hip[..., 0])
+    side = np.sign((knee[..., 0] - line_x) * medial_sign)
     return ang * np.where(side == 0, 1.0, side)
 
 
-def compute_series(seq: PoseSequence) -> Series:
-    xy = seq.xy_px
-    t = seq.t_s
-    depth = depth_signal(seq)
-    standing = np.isfinite(depth) & (depth < STANDING_DEPTH)
-    facing = facing_sign(seq) or 1
-    thigh, flex, shin, kot, fp, foot = {}, {}, {}, {}, {}, {}
-    mid_hip_x = midpoint(xy[:, L.LEFT_HIP, 0], xy[:, L.RIGHT_HIP, 0])
-    for side, (hip, knee, ankle, heel, toe) in LEG.items():
-        H, K, A, He, T = xy[:, hip], xy[:, knee], xy[:, ankle], xy[:, heel], xy[:, toe]
-        thigh[side] = incline_deg(H, K)
-        flex[side] = 180.0 - angle_at(H, K, A)
-        shin[side] = tilt_from_vertical_deg(K, A, facing)
-        kot[side] = facing * (K[:, 0] - T[:, 0])
-        flen = np.abs(T[:, 0] - He[:, 0])
-        foot[side] = nanmedian_or_nan(flen[standing]) if standing.any() else nanmedian_or_nan(flen)
-        medial = np.sign(mid_hip_x - H[:, 0])  # toward the body's midline
-        fp[side] = fppa(H, K, A, medial)
-    # Side on, MediaPipe often mixes up which knee and foot are left or right; the front-most
-    # knee against the front-most toe needs no pairing.
+def hip_height_px(xy: np.ndarray) -> np.ndarray:
+    """(N,) mid-hip height above the mid-ankle, in pixels."""
     with np.errstate(all="ignore"):
-        kot["front_most"] = (np.fmax(facing * xy[:, L.LEFT_KNEE, 0], facing * xy[:, L.RIGHT_KNEE, 0])
+        ank_y = np.nanmean(np.stack([xy[:, L.LEFT_ANKLE, 1], xy[:, L.RIGHT_ANKLE, 1]]), axis=0)
+    return ank_y - midpoint(xy[:, L.LEFT_HIP, 1], xy[:, L.RIGHT_HIP, 1])
+
+
+def knee_over_toe_px(xy: np.ndarray, facing: int) -> dict:
+    """Per frame, +ve with the knee ahead of the toes along the way the person faces: per leg
+    (knee against its own toes) and "front_most" (the knee furthest forward against the toe
+    furthest forward: side on, MediaPipe often mixes up which knee and foot are left or right,
+    and this needs no pairing)."""
+    out = {side: facing * (xy[:, knee, 0] - xy[:, toe, 0])
+           for side, (_h, knee, _a, _he, toe) in LEG.items()}
+    with np.errstate(all="ignore"):
+        out["front_most"] = (np.fmax(facing * xy[:, L.LEFT_KNEE, 0], facing * xy[:, L.RIGHT_KNEE, 0])
                              - np.fmax(facing * xy[:, L.LEFT_FOOT_INDEX, 0],
                                        facing * xy[:, L.RIGHT_FOOT_INDEX, 0]))
-        shin_len = nanmedian_or_nan(np.concatenate([
-            distance(xy[:, L.LEFT_KNEE], xy[:, L.LEFT_ANKLE])[standing],
-            distance(xy[:, L.RIGHT_KNEE], xy[:, L.RIGHT_ANKLE])[standing]]))
-    foot["front_most"] = float(np.nanmean([foot["left"], foot["right"]]))
-    foot["shin_len"] = shin_len
-    ms = midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER])
-    mh = midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP])
-    trunk = tilt_from_vertical_deg(ms, mh, facing)
-    ank_y = np.nanmean(np.stack([xy[:, L.LEFT_ANKLE, 1], xy[:, L.RIGHT_ANKLE, 1]]), axis=0) \
-        if len(seq) else np.zeros(0)
-    hip_h = ank_y - mh[:, 1]
-    hip_stand = nanmedian_or_nan(hip_h[standing]) if standing.any() else nanmedian_or_nan(hip_h)
-    return Series(t, depth, yaw_per_frame(seq), hip_h, hip_h / hip_stand, thigh, flex, shin, kot,
-                  trunk, fp, foot, facing)
+    return out
+
+
+def knee_and_toe_points(xy: np.ndarray, key: KneeKey, facing: int) -> tuple[np.ndarray, np.ndarray]:
+    """The knee and toe points (2,) that knee_over_toe_px compares in one frame (33, 2)."""
+    if key != "front_most":
+        return xy[int(LEG[key][1])], xy[int(LEG[key][4])]
+
+    def front(a, b):
+        pa, pb = xy[int(a)], xy[int(b)]
+        if not np.isfinite(pb[0]) or (np.isfinite(pa[0]) and facing * pa[0] >= facing * pb[0]):
+            return pa
+        return pb
+
+    return front(L.LEFT_KNEE, L.RIGHT_KNEE), front(L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX)
+
+
+def standing_refs(seq: PoseSequence, depth: np.ndarray) -> StandingRefs:
+    """Foot, shin and hip lengths over the standing frames (all frames when none stand)."""
+    xy = seq.xy_px
+    standing = np.isfinite(depth) & (depth < STANDING_DEPTH)
+    pick = standing if standing.any() else np.ones(len(seq), bool)
+    foot = {}
+    for side, (_h, _k, _a, heel, toe) in LEG.items():
+        foot[side] = nanmedian_or_nan(np.abs(xy[pick, toe, 0] - xy[pick, heel, 0]))
+    with np.errstate(all="ignore"):
+        foot["front_most"] = float(np.nanmean([foot["left"], foot["right"]]))
+    shin = nanmedian_or_nan(np.concatenate([
+        distance(xy[standing, L.LEFT_KNEE], xy[standing, L.LEFT_ANKLE]),
+        distance(xy[standing, L.RIGHT_KNEE], xy[standing, L.RIGHT_ANKLE])]))
+    return StandingRefs(foot, shin, nanmedian_or_nan(hip_height_px(xy[pick])))
+
+
+def compute_series(seq: PoseSequence, depth: np.ndarray | None = None,
+                   refs: ScaleRefs | None = None, standing: StandingRefs | None = None,
+                   facing: int | None = None) -> Series:
+    """Every per-frame measurement. The live path passes the depth it streamed and the
+    references it has gathered; the clip path lets them be measured over the clip."""
+    xy = seq.xy_px
+    depth = depth_signal(seq, refs) if depth is None else depth
+    standing = standing or standing_refs(seq, depth)
+    facing = facing or facing_sign(seq) or 1
+    kot = knee_over_toe_px(xy, facing)
+    mid_hip_x = midpoint(xy[:, L.LEFT_HIP, 0], xy[:, L.RIGHT_HIP, 0])
+    legs = {}
+    for side, (hip, knee, ankle, _heel, _toe) in LEG.items():
+        H, K, A = xy[:, hip], xy[:, knee], xy[:, ankle]
+        medial = np.sign(mid_hip_x - H[:, 0])  # toward the body's midline
+        legs[side] = LegSeries(incline_deg(H, K), 180.0 - angle_at(H, K, A),
+                               shin_deg(xy, side, facing), kot[side], fppa(H, K, A, medial))
+    trunk = trunk_lean_deg(xy, facing)
+    hip_h = hip_height_px(xy) if len(seq) else np.zeros(0)
+    with np.errstate(all="ignore"):
+        hip_ratio = hip_h / standing.hip_height_px
+    return Series(seq.t_s, depth, yaw_per_frame(seq), hip_h, hip_ratio, legs, kot["front_most"],
+                  trunk, standing, facing)
 
 
 @dataclass(frozen=True)
 class RepMetrics:
-    """What one rep measured. None where the view cannot tell; `reasons` says why."""
+    """What one rep measured. None where the view cannot tell; `reasons` says why.
+
+    Every number the product shows for a rep (table, CSV/JSON, bottom frame, annotated video,
+    PDF, clients page) is read from this one record."""
 
     index: int
     start_s: float
     bottom_s: float
     end_s: float
-    view: str
+    view: View
     yaw_deg: float
-    leg: str
+    leg: Leg
     thigh_angle_deg: float | None
     knee_flexion_deg: float | None
     hip_height_ratio: float | None
@@ -183,6 +306,9 @@ class RepMetrics:
     ascent_s: float
     reasons: dict = field(default_factory=dict)
     heel_lift_ratio: float | None = None   # heel rise over its standing height, foot lengths
+    facing: int = 0                        # this rep's: +1 toes toward +x in the picture, -1 -x
+    knee_key: KneeKey = ""                 # which knee/toe pair knee_over_toe compares
+    bottom_i: int = -1                     # frame index of the bottom in the analysed sequence
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -191,47 +317,65 @@ def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
     return float(np.nanmedian(np.minimum(vis[:, he], vis[:, to]))) if len(idx) else 0.0
 
 
-def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str, leg: str
-                  ) -> tuple[float | None, float | None, float | None, str]:
-    """(px, foot lengths, shin angle, reason if unmeasured) over the frames idx of one rep.
+def shin_deg(xy: np.ndarray, leg: Leg, facing: int) -> np.ndarray:
+    """(N,) the leg's shank from vertical, +ve with the knee forward of the ankle."""
+    return tilt_from_vertical_deg(xy[:, int(LEG[leg][1])], xy[:, int(LEG[leg][2])], facing)
+
+
+def trunk_lean_deg(xy: np.ndarray, facing: int) -> np.ndarray:
+    """(N,) mid-shoulder -> mid-hip from vertical, +ve leaning forward."""
+    return tilt_from_vertical_deg(midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER]),
+                                  midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP]), facing)
+
+
+def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str, leg: str,
+                  facing: int) -> tuple[float | None, float | None, float | None, str, KneeKey]:
+    """(px, foot lengths, shin angle, reason if unmeasured, knee key) over the frames idx.
 
     Side view: the front-most knee against the front-most toe. Oblique: the leg whose knee
-    travels furthest past its own toes. The 90th percentile over the deep part of the rep."""
+    travels furthest past its own toes. The 90th percentile over the deep part of the rep,
+    along this rep's facing."""
     seen = {k: _foot_seen(seq, idx, k) for k in ("left", "right")}
     if max(seen.values()) < MIN_FOOT_VISIBILITY:
         return None, None, None, ("feet not clearly visible at the bottom: keep the whole foot "
-                                  "in the picture")
-    shin_len = series.foot_len_px.get("shin_len", float("nan"))
+                                  "in the picture"), ""
+    shin_len = series.standing.shin_len_px
     candidates = ["front_most"] if view == "side" else \
         [k for k in ("left", "right") if seen[k] >= MIN_FOOT_VISIBILITY]
+    kot = knee_over_toe_px(seq.xy_px[idx], facing)
     best = None
     for key in candidates:
-        foot_len = series.foot_len_px[key]
+        foot_len = series.standing.foot_len_px.get(key, float("nan"))
         if not (np.isfinite(foot_len) and foot_len > 1):
             continue
         if np.isfinite(shin_len) and foot_len < MIN_FOOT_TO_SHIN * shin_len:
             continue  # the foot points at the camera: its length is not seen
-        vals = series.knee_over_toe_px[key][idx]
-        vals = vals[np.isfinite(vals)]
+        vals = kot[key][np.isfinite(kot[key])]
         if vals.size:
             px = float(np.percentile(vals, 90))
             if best is None or px / foot_len > best[1]:
-                shin_key = leg if key == "front_most" else key
-                best = (px, px / foot_len, _f(np.nanpercentile(series.shin_deg[shin_key][idx], 90)))
+                shin_leg = leg if key == "front_most" else key
+                shin = shin_deg(seq.xy_px[idx], shin_leg, facing)
+                best = (px, px / foot_len, _f(np.nanpercentile(shin, 90)) if np.isfinite(shin).any()
+                        else None, key)
     if best is None:
         return None, None, None, ("the feet point toward the camera, so knee travel past the toes "
-                                  "cannot be seen: film from the side")
-    return best[0], best[1], best[2], ""
+                                  "cannot be seen: film from the side"), ""
+    return best[0], best[1], best[2], "", best[3]
 
 
 def knee_over_toe_ratio_series(series: Series, view: str, leg: str) -> np.ndarray:
     """(N,) knee-over-toe per frame in foot lengths, measured as the per-rep value is (side on:
-    the front-most knee and toe; otherwise the given leg), for plots."""
-    key = "front_most" if view == "side" else leg
-    foot = series.foot_len_px.get(key, float("nan"))
+    the front-most knee and toe; otherwise the given leg), for plots and the overlay."""
+    px, foot = series.knee_over_toe(knee_key_for(view, leg))
     if not (np.isfinite(foot) and foot > 1):
         return np.full(len(series.t_s), np.nan)
-    return series.knee_over_toe_px[key] / foot
+    return px / foot
+
+
+def knee_key_for(view: str, leg: str) -> KneeKey:
+    """The knee/toe pair a view compares frame by frame: front-most side on, else the leg's own."""
+    return "front_most" if view == "side" else leg
 
 
 def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> float:
@@ -253,38 +397,62 @@ def _f(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
+def rep_turn_deg(yaw: np.ndarray) -> float:
+    """How far the body turned over one rep: the yaw over its first fifth against its last
+    fifth (0 when either is unknown)."""
+    k = max(3, len(yaw) // 5)
+    a, b = nanmedian_or_nan(yaw[:k]), nanmedian_or_nan(yaw[-k:])
+    return float(abs(a - b)) if np.isfinite(a) and np.isfinite(b) else 0.0
+
+
 def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                 force_view: str | None = None) -> RepMetrics:
-    """Measure one rep: values at the bottom (median over the bottom band), peaks over the rep."""
+    """Measure one rep: values at the bottom (median over the bottom band), peaks over the rep.
+
+    The view, facing and near leg are this rep's own. A rep whose view changed while it lasted,
+    or whose bottom is physically impossible for a squat, gets the affected values None with
+    the reason, never a number."""
     rng = np.arange(rep.start_i, rep.end_i + 1)
     band = np.arange(rep.band_start_i, rep.band_end_i + 1)
     deep = rng[np.nan_to_num(series.depth[rng]) >= 0.6 * rep.peak_depth]
     if deep.size == 0:
         deep = band
     yaw = nanmedian_or_nan(series.yaw_deg[rng])
-    view = force_view or classify_yaw(yaw)
+    spread = rep_turn_deg(series.yaw_deg[rng])
+    turned = force_view is None and spread > MAX_REP_TURN_DEG
+    view = force_view or ("unknown" if turned else classify_yaw(yaw))
     leg = near_leg(seq, band if view != "front" else rng)
+    facing = facing_sign(seq, rng) or series.facing
     reasons: dict[str, str] = {}
+    xy = seq.xy_px
 
-    thigh = nanmedian_or_nan(series.thigh_deg[leg][band])
-    flex = nanmedian_or_nan(series.knee_flexion_deg[leg][band])
-    hip_h = nanmedian_or_nan(series.hip_height_px[band]) / standing_hip_height(series, rep)
-    trunk = nanmedian_or_nan(series.trunk_lean_deg[band])
+    lg = series.legs[leg]
+    thigh = _f(nanmedian_or_nan(lg.thigh_deg[band]))
+    flex = _f(nanmedian_or_nan(lg.knee_flexion_deg[band]))
+    hip_h = _f(nanmedian_or_nan(series.hip_height_px[band]) / standing_hip_height(series, rep))
+    trunk = _f(nanmedian_or_nan(trunk_lean_deg(xy[band], facing)))
 
     kot_px = kot_ratio = shin = None
-    if view == "front":
+    key: KneeKey = ""
+    fp = None
+    if turned:
+        why = (f"the view changed during this rep (the body turned by about {spread:.0f} deg): "
+               "stay side-on (or facing the camera) for the whole rep")
+        for k in ("knee_over_toe", "thigh_angle", "knee_flexion", "trunk_lean", "fppa"):
+            reasons[k] = why
+        thigh = flex = trunk = None
+    elif view == "front":
         reasons["knee_over_toe"] = ("front view: knee travel past the toes can only be measured "
                                     "from the side; film from the side at hip height")
     else:
-        kot_px, kot_ratio, shin, why = knee_over_toe(seq, series, deep, view, leg)
+        kot_px, kot_ratio, shin, why, key = knee_over_toe(seq, series, deep, view, leg, facing)
         if why:
             reasons["knee_over_toe"] = why
-    fp = None
     if view == "side":
         reasons["fppa"] = ("side view: knees caving in can only be judged from the front; film "
                            "from the front at knee height")
-    else:
-        both = np.stack([series.fppa_deg["left"][rng], series.fppa_deg["right"][rng]])
+    elif not turned:
+        both = np.stack([series.legs["left"].fppa_deg[rng], series.legs["right"].fppa_deg[rng]])
         with np.errstate(all="ignore"):
             per_frame = np.nanmean(both, axis=0)
         per_frame = per_frame[np.isfinite(per_frame)]
@@ -292,11 +460,30 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
             fp = float(np.percentile(per_frame, 90))
     if view == "front":
         reasons["thigh_angle"] = "front view: the thigh points at the camera, so its angle is rough"
-    heel = heel_lift(seq, series, deep, leg) if view != "front" else None
+    # physically impossible at the bottom of a squat: the view or the tracking failed there
+    if view in ("side", "oblique"):
+        if flex is not None and flex < MIN_BOTTOM_KNEE_FLEXION_DEG:
+            reasons["knee_flexion"] = reasons["thigh_angle"] = (
+                f"the knee reads as almost straight ({flex:.0f} deg) at the bottom of the rep, "
+                "which a squat cannot be: the leg was hidden or mistracked")
+            flex = thigh = None
+        if view == "side" and shin is not None and shin < MIN_SIDE_SHIN_DEG:
+            reasons["knee_over_toe"] = (
+                f"the shin reads as leaning backwards ({shin:.0f} deg) at the bottom, which a "
+                "squat seen from the side cannot be: the legs were mistracked")
+            kot_px = kot_ratio = shin = None
+            key = ""
+        if trunk is not None and trunk < MIN_TRUNK_LEAN_DEG:
+            reasons["trunk_lean"] = (
+                f"the trunk reads as leaning backwards ({trunk:.0f} deg) at the bottom: "
+                "the shoulders or hips were mistracked")
+            trunk = None
+    heel = heel_lift(seq, series, deep, leg) if view in ("side", "oblique") else None
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
-                      _f(thigh), _f(flex), _f(hip_h), _f(kot_px) if kot_px is not None else None,
-                      _f(kot_ratio) if kot_ratio is not None else None, shin, _f(trunk), fp,
-                      rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel)
+                      thigh, flex, hip_h, _f(kot_px) if kot_px is not None else None,
+                      _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
+                      rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
+                      rep.bottom_i)
 
 
 def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> float | None:
@@ -308,8 +495,20 @@ def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> f
     rise = seq.xy_px[:, int(LEG[leg][4]), 1] - seq.xy_px[:, int(LEG[leg][3]), 1]
     standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
     base = nanmedian_or_nan(rise[standing])
-    foot = series.foot_len_px.get(leg, float("nan"))
+    foot = series.standing.foot_len_px.get(leg, float("nan"))
     vals = rise[idx][np.isfinite(rise[idx])]
     if not (np.isfinite(base) and np.isfinite(foot) and foot > 1 and vals.size):
         return None
     return float(max(0.0, float(np.percentile(vals, 90)) - base) / foot)
+
+
+def not_a_squat(m: RepMetrics) -> str:
+    """Why a dip in the depth signal is not a squat ("" when it is one): seen from the side or
+    at an angle, the trunk bent far forward while the hips stayed well above the knees is a
+    stoop or a hinge (picking something up). From the front the trunk's lean cannot be seen."""
+    if (m.view in ("side", "oblique") and m.trunk_lean_deg is not None
+            and m.thigh_angle_deg is not None and m.trunk_lean_deg >= STOOP_MIN_TRUNK_LEAN_DEG
+            and m.thigh_angle_deg <= STOOP_MAX_THIGH_DEG):
+        return (f"bent forward {m.trunk_lean_deg:.0f} deg with the hips above the knees "
+                f"(thigh {m.thigh_angle_deg:+.0f} deg): a stoop or hinge, not a squat")
+    return ""

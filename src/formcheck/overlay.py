@@ -6,7 +6,7 @@ Used by render.py for the annotated video and by the app for each rep's bottom f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -116,17 +116,16 @@ def _dashed_vline(img: np.ndarray, x: int, y0: int, y1: int, color, st: Style) -
         cv2.line(img, (x, y), (x, min(y + dash, max(y0, y1))), color, st.line, cv2.LINE_AA)
 
 
-def draw_knee_over_toe(img, knee, toe, gap_px: float, ratio: float, limit: float, side: int,
-                       st: Style) -> None:
-    """Vertical line at the toes and the knee's horizontal gap to it, in px and foot lengths."""
+def draw_knee_over_toe(img, knee, toe, ratio: float, limit: float, side: int, st: Style,
+                       text: str) -> None:
+    """Vertical line at the toes and the knee's horizontal gap to it, with its label."""
     k, t = _pt(knee), _pt(toe)
-    if k is None or t is None or not np.isfinite(gap_px):
+    if k is None or t is None:
         return
     color = knee_color(ratio, limit) if np.isfinite(ratio) else WHITE
     _dashed_vline(img, t[0], t[1], k[1] - 4 * st.pad, color, st)
     cv2.line(img, (t[0], k[1]), k, DARK, st.line + 2, cv2.LINE_AA)
     cv2.line(img, (t[0], k[1]), k, color, st.line, cv2.LINE_AA)
-    text = f"past toes {gap_px:+.0f} px" + (f"\n= {ratio:+.2f} foot len" if np.isfinite(ratio) else "")
     x = max(k[0], t[0]) if side > 0 else min(k[0], t[0])
     _beside(img, text, (x, k[1]), side, st, color, dy=_box_size(text, st)[1] // 2 + st.pad)
 
@@ -213,52 +212,139 @@ def _beside(img, text: str, p, side: int, st: Style, color=WHITE, dy: int = 0) -
     _label(img, text, (x, p[1] - bh // 2 + dy), st, color)
 
 
-def draw_angles(img, xy, s, leg: str, i: int, view: str, st: Style) -> None:
+@dataclass(frozen=True)
+class FrameValues:
+    """The numbers drawn on one frame, kept as data beside the drawing.
+
+    Inside a rep's bottom band they are that rep's reported values (RepMetrics), so a bottom
+    frame, the table and the PDF say the same; elsewhere they are the frame's own values,
+    measured by the same functions along the same leg and knee/toe pair."""
+
+    frame_index: int
+    rep: int | None                     # 0-based rep the frame lies in
+    from_report: bool                   # True: the rep's reported values
+    view: str
+    leg: str
+    facing: int
+    knee_key: str                       # which knee/toe pair the gap compares ("" = none)
+    knee_over_toe_px: float | None
+    knee_over_toe_ratio: float | None
+    knee_flexion_deg: float | None
+    thigh_deg: float | None
+    depth: float | None
+    labels: dict = field(default_factory=dict)   # "knee_over_toe" / "knee" / "thigh": text drawn
+
+
+def _num(x) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def frame_values(analysis, i: int) -> FrameValues:
+    """What annotate_frame draws on frame i of analysis.clean_seq."""
+    from .metrics import knee_key_for, knee_over_toe_px
+
+    s = analysis.series
+    rep = current_rep(analysis, i)
+    m = analysis.metrics[rep] if rep is not None and rep < len(analysis.metrics) else None
+    leg, view = leg_and_view(analysis, rep)
+    facing = (m.facing if m is not None and m.facing else s.facing) or 1
+    r = analysis.reps[rep] if rep is not None else None
+    if m is not None and r is not None and r.band_start_i <= i <= r.band_end_i:
+        labels = _labels(view, m.knee_over_toe_px, m.knee_over_toe_ratio, m.knee_flexion_deg,
+                         m.thigh_angle_deg)
+        return FrameValues(i, rep, True, view, leg, facing, m.knee_key if m.knee_over_toe_px
+                           is not None else "", m.knee_over_toe_px, m.knee_over_toe_ratio,
+                           m.knee_flexion_deg, m.thigh_angle_deg, _num(s.depth[i]), labels)
+    key = knee_key_for(view, leg) if view in ("side", "oblique") else ""
+    gap = ratio = None
+    if key:
+        gap = _num(knee_over_toe_px(analysis.clean_seq.xy_px[i:i + 1], facing)[key][0])
+        foot = s.standing.foot_len_px.get(key, float("nan"))
+        ratio = gap / foot if gap is not None and np.isfinite(foot) and foot > 1 else None
+    flex = _num(s.legs[leg].knee_flexion_deg[i])
+    thigh = _num(s.legs[leg].thigh_deg[i])
+    return FrameValues(i, rep, False, view, leg, facing, key, gap, ratio, flex, thigh,
+                       _num(s.depth[i]), _labels(view, gap, ratio, flex, thigh))
+
+
+def _labels(view: str, gap, ratio, flex, thigh) -> dict:
+    out = {}
+    if view in ("side", "oblique") and gap is not None:
+        out["knee_over_toe"] = (f"past toes {gap:+.0f} px"
+                                + (f"\n= {ratio:+.2f} foot len" if ratio is not None else ""))
+    if flex is not None:
+        out["knee"] = f"knee {flex:.0f} deg"
+    if thigh is not None:
+        out["thigh"] = f"thigh {thigh:+.0f} deg"
+    return out
+
+
+def draw_angles(img, xy, v: FrameValues, st: Style) -> None:
     """Knee flexion ahead of the knee (beyond the toe line), thigh angle behind the hip.
 
     From the front both go outward of the knee, one above the other.
     """
+    leg, view = v.leg, v.view
     hip, knee, toe = (int(LEG[leg][k]) for k in (0, 1, 4))
-    flex, thigh = s.knee_flexion_deg[leg][i], s.thigh_deg[leg][i]
-    side = _side_out(xy, leg, s.facing, view)
+    side = _side_out(xy, leg, v.facing, view)
     kp, hp = _pt(xy[knee]), _pt(xy[hip])
     bh = _box_size("k", st)[1]
-    if kp is not None and np.isfinite(flex):
+    if kp is not None and "knee" in v.labels:
         x = kp[0]
         if view != "front" and np.isfinite(xy[toe, 0]):
             x = int(max(x, xy[toe, 0])) if side > 0 else int(min(x, xy[toe, 0]))
-        _beside(img, f"knee {flex:.0f} deg", (x, kp[1]), side, st, dy=-bh // 2 - st.pad)
+        _beside(img, v.labels["knee"], (x, kp[1]), side, st, dy=-bh // 2 - st.pad)
     if view == "front":
         hp, dy = kp, -bh * 3 // 2 - 2 * st.pad
     else:
         side, dy = -side, 0
-    if hp is not None and np.isfinite(thigh):
-        _beside(img, f"thigh {thigh:+.0f} deg", hp, side, st, dy=dy)
+    if hp is not None and "thigh" in v.labels:
+        _beside(img, v.labels["thigh"], hp, side, st, dy=dy)
 
 
-def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1.0) -> np.ndarray:
+def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1.0,
+                   values_out: list | None = None) -> np.ndarray:
     """A new frame with the measurements of analysis.clean_seq[frame_index] drawn on it.
 
-    `scale` = picture size / display size (landmarks are in display pixels).
+    `scale` = picture size / display size (landmarks are in display pixels). The numbers drawn
+    are `frame_values(analysis, frame_index)`, appended to `values_out` when given.
     """
+    from .metrics import knee_and_toe_points
+
     img = np.ascontiguousarray(rgb).copy()
     st = Style.for_size(*img.shape[:2])
     i = int(np.clip(frame_index, 0, max(0, len(analysis.clean_seq) - 1)))
-    s = analysis.series
     rep = current_rep(analysis, i)
-    leg, view = leg_and_view(analysis, rep)
     if len(analysis.clean_seq):
+        v = frame_values(analysis, i)
+        if values_out is not None:
+            values_out.append(v)
         xy = analysis.clean_seq.xy_px[i] * scale
-        draw_skeleton(img, xy, leg if view != "front" else None, st)
-        if view in ("side", "oblique"):
-            gap = s.knee_over_toe_px[leg][i]
-            draw_knee_over_toe(img, xy[int(LEG[leg][1])], xy[int(LEG[leg][4])], gap,
-                               gap / s.foot_len_px[leg] if s.foot_len_px[leg] > 1 else np.nan,
+        draw_skeleton(img, xy, v.leg if v.view != "front" else None, st)
+        if v.knee_key and "knee_over_toe" in v.labels:
+            knee, toe = knee_and_toe_points(xy, v.knee_key, v.facing)
+            draw_knee_over_toe(img, knee, toe,
+                               np.nan if v.knee_over_toe_ratio is None else v.knee_over_toe_ratio,
                                analysis.thresholds.knee_over_toe_max_ratio,
-                               _side_out(xy, leg, s.facing, view), st)
-        draw_angles(img, xy, s, leg, i, view, st)
-        draw_depth_bar(img, float(s.depth[i]), st)
+                               _side_out(xy, v.leg, v.facing, v.view), st, v.labels["knee_over_toe"])
+        draw_angles(img, xy, v, st)
+        draw_depth_bar(img, np.nan if v.depth is None else v.depth, st)
     total = len(analysis.reps)
     draw_panel(img, [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE),
                      cue_line(analysis, rep)], st)
     return img
+
+
+def fill_band(img: np.ndarray, text: str, color, st: Style) -> None:
+    """A cue in white on a coloured band along the bottom, as large as the width allows."""
+    h, w = img.shape[:2]
+    k = 1.4
+    tw = _text_size(text, st, k)[0]
+    if tw > w - 2 * st.pad:
+        k *= (w - 2 * st.pad) / tw
+    _, th, base = _text_size(text, st, k)
+    y0 = h - th - base - 2 * st.pad
+    roi = img[max(0, y0):h]
+    roi[:] = (roi.astype(np.float32) * 0.2 + np.array(color, np.float32) * 0.8).astype(np.uint8)
+    cv2.putText(img, text, (st.pad, h - base - st.pad), FONT, st.font * k, WHITE, st.thick,
+                cv2.LINE_AA)

@@ -64,17 +64,6 @@ class Rep:
         return self.end_s - self.start_s
 
 
-def _held(t_s: np.ndarray, cond, i: int, hold_s: float) -> bool:
-    """cond(j) stays true from sample i for at least hold_s."""
-    j = i
-    n = len(t_s)
-    while j < n and cond(j):
-        if t_s[j] - t_s[i] >= hold_s:
-            return True
-        j += 1
-    return False
-
-
 def _band(seg: np.ndarray, k: int, thr: float) -> tuple[int, int]:
     """The run of samples around k with seg >= thr."""
     b0 = k
@@ -95,7 +84,7 @@ def _movement_bounds(d: np.ndarray, s: int, e: int, still: float) -> tuple[int, 
     return s, e
 
 
-def _make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSettings) -> Rep:
+def make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSettings) -> Rep:
     s, e = _movement_bounds(d, s, e, settings.still)
     seg = d[s:e + 1]
     k = int(np.nanargmax(seg))
@@ -108,50 +97,115 @@ def _make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSetti
                peak, float(t_s[s + p0]), float(t_s[s + p1]))
 
 
-def _below(depth: np.ndarray, finite: np.ndarray, level: float):
-    return lambda j: bool(finite[j] and depth[j] < level)
+class RepSegmenter:
+    """The rep state machine, fed one sample at a time: the one rep definition both paths use.
+
+    The clip path feeds its whole zero-phase-filtered depth signal (`find_reps`), the live path
+    its causal signal frame by frame. A descent starts when depth stays above `enter` for
+    `debounce_s`; the rep ends when depth stays below max(`exit`, `exit_frac` x the rep's
+    deepest point) for `debounce_s`, and counts when its deepest point reaches `min_depth` and it
+    lasted between `min_rep_s` and `max_rep_s`. Tracking lost mid-rep for longer than
+    `max_lost_s` drops the rep. `update` returns a counted rep as (index where the descent began,
+    index where the person was back up) the moment the return to standing is confirmed, i.e.
+    `debounce_s` after that index.
+    """
+
+    def __init__(self, settings: RepSettings = RepSettings()):
+        self.settings = settings
+        self.count = 0
+        self.down = False
+        self.peak = float("nan")      # deepest point since the descent was confirmed
+        self._n = 0
+        self._prev_finite = False
+        self._stand_i, self._stand_t = 0, 0.0   # where the person last stood (or tracking began)
+        self._seg_max = float("nan")            # deepest point since then
+        self._start_i, self._start_t, self._start_max = 0, 0.0, float("nan")
+        self._dn_i: int | None = None           # pending descent: first index and its samples
+        self._dn_t: list[float] = []
+        self._dn_d: list[float] = []
+        self._up_i: int | None = None           # pending return: first index, level, times
+        self._up_level = float("nan")
+        self._up_t: list[float] = []
+        self._last_finite_t: float | None = None
+        self._lost = False
+
+    @property
+    def start_i(self) -> int | None:
+        """Where the current descent began (None when standing)."""
+        return self._start_i if self.down else None
+
+    def update(self, t_s: float, depth: float) -> tuple[int, int] | None:
+        """Feed the next sample (NaN = not measured)."""
+        i = self._n
+        self._n += 1
+        s = self.settings
+        if not np.isfinite(depth):
+            self._prev_finite = False
+            self._dn_i = self._up_i = None
+            self._lost = self._lost or self.down
+            return None
+        if self._lost:
+            self._lost = False
+            if self._last_finite_t is None or t_s - self._last_finite_t > s.max_lost_s:
+                self.down = False  # tracking lost for long mid-rep: the rep is not counted
+        self._last_finite_t = t_s
+        if not self._prev_finite or depth < s.exit:
+            self._stand_i, self._stand_t, self._seg_max = i, t_s, depth
+        self._seg_max = max(self._seg_max, depth)
+        self._prev_finite = True
+        return self._down(i, t_s, depth) if self.down else self._standing(i, t_s, depth)
+
+    def _standing(self, i: int, t_s: float, depth: float) -> tuple[int, int] | None:
+        if depth <= self.settings.enter:
+            self._dn_i = None
+            return None
+        if self._dn_i is None:
+            self._dn_i, self._dn_t, self._dn_d = i, [], []
+        self._dn_t.append(t_s)
+        self._dn_d.append(depth)
+        if t_s - self._dn_t[0] < self.settings.debounce_s:
+            return None
+        onset, ts, ds = self._dn_i, self._dn_t, self._dn_d
+        self.down, self.peak, self._dn_i = True, ds[0], None
+        self._start_i, self._start_t = self._stand_i, self._stand_t
+        self._start_max = self._seg_max
+        for k in range(1, len(ts)):   # the samples after the onset were down samples
+            out = self._down(onset + k, ts[k], ds[k])
+            if out is not None or not self.down:
+                return out
+        return None
+
+    def _down(self, i: int, t_s: float, depth: float) -> tuple[int, int] | None:
+        s = self.settings
+        self._start_max = max(self._start_max, depth)
+        if self._up_i is not None:
+            if depth < self._up_level:
+                self._up_t.append(t_s)
+                return self._back_up()
+            self._up_i = None
+        self.peak = max(self.peak, depth)
+        level = max(s.exit, s.exit_frac * self.peak)
+        if depth < level:
+            self._up_i, self._up_level, self._up_t = i, level, [t_s]
+            return self._back_up()
+        return None
+
+    def _back_up(self) -> tuple[int, int] | None:
+        s = self.settings
+        if self._up_t[-1] - self._up_t[0] < s.debounce_s:
+            return None
+        end, dur = self._up_i, self._up_t[0] - self._start_t
+        self.down, self._up_i = False, None
+        if self._start_max >= s.min_depth and s.min_rep_s <= dur <= s.max_rep_s:
+            self.count += 1
+            return self._start_i, end
+        return None
 
 
 def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()
               ) -> list[Rep]:
-    """Reps in a depth signal (NaN = not measured)."""
-    reps: list[Rep] = []
-    n = len(depth)
-    finite = np.isfinite(depth)
-    is_down = finite & (depth > settings.enter)
-    down = False
-    start = 0
-    peak = 0.0
-    i = 0
-    while i < n:
-        if not down:
-            if is_down[i] and _held(t_s, is_down.__getitem__, i, settings.debounce_s):
-                down = True
-                peak = float(depth[i])
-                # the descent began where the person last stood (or where tracking began)
-                start = i
-                while start > 0 and finite[start - 1] and depth[start - 1] >= settings.exit:
-                    start -= 1
-                if start > 0 and finite[start - 1]:
-                    start -= 1
-            i += 1
-            continue
-        if not finite[i]:
-            j = i
-            while j < n and not finite[j]:
-                j += 1
-            if j == n or t_s[j] - t_s[i - 1] > settings.max_lost_s:
-                down = False  # tracking lost for long mid-rep: the rep is not counted
-            i = j
-            continue
-        peak = max(peak, float(depth[i]))
-        is_up = _below(depth, finite, max(settings.exit, settings.exit_frac * peak))
-        if is_up(i) and _held(t_s, is_up, i, settings.debounce_s):
-            seg = depth[start:i + 1]
-            dur = t_s[i] - t_s[start]
-            if (np.nanmax(seg) >= settings.min_depth
-                    and settings.min_rep_s <= dur <= settings.max_rep_s):
-                reps.append(_make_rep(t_s, depth, start, i, settings))
-            down = False
-        i += 1
-    return reps
+    """Reps in a whole depth signal (NaN = not measured): the segmenter run over it."""
+    seg = RepSegmenter(settings)
+    spans = [span for t, d in zip(t_s.tolist(), np.asarray(depth, dtype=np.float64).tolist())
+             if (span := seg.update(t, d)) is not None]
+    return [make_rep(t_s, depth, s, e, settings) for s, e in spans]

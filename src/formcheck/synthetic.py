@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -33,6 +34,15 @@ class RepSpec:
     pause_s: float = 0.3
     up_s: float = 1.0
     rest_s: float = 1.0
+
+
+# Stooping to pick something up: knees bent a little, the trunk bent far forward. Not a squat.
+PICK_UP = RepSpec(thigh_deg=-35.0, shin_deg=20.0, lean_deg=82.0, down_s=1.0, pause_s=0.5,
+                  up_s=1.0, rest_s=1.5)
+# A hip hinge (good morning / deadlift pattern): hips back, shins near vertical. Not a squat.
+HINGE = RepSpec(thigh_deg=-62.0, shin_deg=6.0, lean_deg=70.0, down_s=1.2, pause_s=0.3,
+                up_s=1.0, rest_s=1.5)
+SHOULDER_HALF, HIP_HALF = 112.0, 67.0     # half widths: 0.75 and 0.45 of the trunk length
 
 
 def knee_over_toe_ratio(shin_deg: float) -> float:
@@ -100,8 +110,11 @@ def _fill_head_and_arms(xy: np.ndarray, i: int, head: np.ndarray, facing: int) -
 def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: int = 1,
                    fps: float = 30.0, lead_s: float = 1.0, noise_px: float = 0.0,
                    seed: int = 0, width_px: int = 720, height_px: int = 1280,
-                   source: str = "synthetic") -> PoseSequence:
-    """A person squatting. `view` "side" (facing +x if facing=1) or "front"."""
+                   source: str = "synthetic", yaw_deg: float | Callable[[float], float] = 45.0
+                   ) -> PoseSequence:
+    """A person squatting. `view` "side" (facing +x if facing=1), "front", or "oblique": the
+    body turned `yaw_deg` from facing the camera (0 front .. 90 side on; a function of time
+    makes a person who turns during the set)."""
     if isinstance(reps, int):
         reps = [RepSpec() for _ in range(reps)]
     phases = _timeline(reps, lead_s)
@@ -120,6 +133,9 @@ def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: in
         lean = STAND[2] + u * (r.lean_deg - STAND[2])
         if view == "side":
             _side_frame(xy, vis, z, world, i, facing, shin, thigh, lean)
+        elif view == "oblique":
+            yaw = yaw_deg(ti) if callable(yaw_deg) else yaw_deg
+            _turned_frame(xy, vis, z, world, i, facing, shin, thigh, lean, yaw)
         else:
             _front_frame(xy, world, i, shin, thigh, lean, u * r.valgus_px)
     if noise_px:
@@ -162,3 +178,23 @@ def _front_frame(xy, world, i, shin, thigh, lean, valgus) -> None:
         sh = xy[i, int(_IDS["shoulder"][side])]
         xy[i, int((L.LEFT_ELBOW, L.RIGHT_ELBOW)[side])] = sh + np.array([sgn * 20, 150])
         xy[i, int((L.LEFT_WRIST, L.RIGHT_WRIST)[side])] = sh + np.array([sgn * 10, 280])
+
+
+def _turned_frame(xy, vis, z, world, i, facing, shin, thigh, lean, yaw_deg) -> None:
+    """The side-view body in 3-D (forward, lateral, up), seen with the body turned yaw_deg from
+    facing the camera: picture x = forward * sin(yaw) * facing + lateral * cos(yaw)."""
+    yaw = math.radians(yaw_deg)
+    cx = 360.0
+    for side, lat, v, zz in ((0, -1.0, 0.98, -0.1), (1, 1.0, 0.7, 0.1)):
+        p = _side_joints(0.0, 1200.0, 1, shin, thigh, lean)
+        for name, ids in _IDS.items():
+            half = SHOULDER_HALF if name == "shoulder" else HIP_HALF
+            fwd, up = p[name][0], p[name][1]
+            x = cx + facing * fwd * math.sin(yaw) + lat * half * math.cos(yaw)
+            xy[i, int(ids[side])] = [x, up]
+            vis[i, int(ids[side])] = v
+            z[i, int(ids[side])] = zz
+            world[i, int(ids[side])] = [(x - cx) / 1000, up / 1000,
+                                        (lat * half * math.sin(yaw) - facing * fwd * math.cos(yaw)) / 1000]
+        head = np.array([cx + facing * p["head"][0] * math.sin(yaw), p["head"][1]])
+    _fill_head_and_arms(xy, i, head, facing)
