@@ -89,15 +89,17 @@ def _write_outputs(args, analysis, raw_seq) -> None:
 
 
 def cmd_analyze(args) -> int:
-    from .analysis import analyze_sequence
     from .landmarks import load_npz
+    from .pipeline import analyze_landmarks
     from .report import summary_text
 
     th, profile = cli_clinic.analyze_thresholds(args, parse_overrides(args.set))
     _check_outputs(args)  # before the slow part: a typo in a path should not cost the analysis
+    if args.replay_live and args.view != "auto":
+        raise FormcheckError("--replay-live detects the view as the live page does: leave out --view.")
     if args.from_landmarks:
         raw = load_npz(args.from_landmarks)
-        analysis = analyze_sequence(raw, th, profile, args.view)
+        analysis = analyze_landmarks(raw, th, profile, args.view, replay_live=args.replay_live)
     else:
         if not args.clip:
             raise FormcheckError("Give a video file to analyse (or --from-landmarks FILE.npz).")
@@ -106,7 +108,8 @@ def cmd_analyze(args) -> int:
         bar = ProgressBar("tracking", args.progress)
         try:
             analysis, raw = analyze_video(args.clip, th, profile, args.view, progress=bar,
-                                          max_duration_s=args.max_minutes * 60)
+                                          max_duration_s=args.max_minutes * 60,
+                                          replay_live=args.replay_live)
         finally:
             bar.close()
     _write_outputs(args, analysis, raw)
@@ -141,6 +144,7 @@ def cmd_eval(args) -> int:
     th = get_profile(args.profile)
     tallies = new_tallies()
     results = []
+    parity = []
     for lab in labels:
         clip = videos / lab["file"]
         try:
@@ -155,6 +159,11 @@ def cmd_eval(args) -> int:
                     save_npz(raw, npz)
             rep = to_dict(analyze_sequence(raw, th, args.profile))
             results.append(evaluate_clip(lab, rep, tallies))
+            if args.live_parity:
+                from .evaluate import live_parity
+                from .stream import replay
+
+                parity.append(live_parity(lab["file"], rep, to_dict(replay(raw, th, args.profile))))
         except FormcheckError as exc:
             results.append(ClipResult(lab["file"], lab["view"], "error", int(lab["rep_count"]),
                                       0, 0, str(exc)))
@@ -162,6 +171,11 @@ def cmd_eval(args) -> int:
               f"{results[-1].reps}", file=sys.stderr)
     summary = summarize(results, tallies)
     print(format_table(results, summary))
+    if args.live_parity:
+        from .evaluate import format_parity
+
+        print("\nLive path (replayed frame by frame) against the clip path:\n")
+        print(format_parity(parity))
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "clips": [r.__dict__ for r in results]},
                                               indent=2) + "\n")
@@ -189,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="override one threshold, e.g. --set knee_over_toe_max_ratio=0.1")
     a.add_argument("--view", default="auto", choices=["auto", "side", "front"])
+    a.add_argument("--replay-live", action="store_true",
+                   help="analyse the frames one by one at their timestamps through exactly what "
+                        "the live webcam page runs (to see what it would have said)")
     a.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
     a.add_argument("--max-minutes", type=float, default=30.0, help="longest clip to accept")
     a.add_argument("--progress", action="store_true", default=None,
@@ -200,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--labels", required=True, help="LABELS.tsv")
     e.add_argument("--profile", default="general", choices=sorted(PROFILES))
     e.add_argument("--cache", metavar="DIR", help="keep landmarks here to re-score quickly")
+    e.add_argument("--live-parity", action="store_true",
+                   help="also replay each clip through the live path and compare it with the "
+                        "clip path")
     e.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
     e.set_defaults(func=cmd_eval)
     cli_clinic.register(sub)

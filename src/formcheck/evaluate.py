@@ -172,3 +172,59 @@ def format_table(results: list[ClipResult], summary: dict) -> str:
                      f"of {t['report_total']} matched reps, unclear in ours "
                      f"{t['report_unclear']}, in the label {t['report_total'] - t['label_decided']}")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ live path vs clip path
+PARITY_TOLERANCE_S = 0.3
+
+
+@dataclass(frozen=True)
+class ParityRow:
+    """One clip analysed by the clip path and replayed through the live path."""
+
+    file: str
+    clip_reps: int
+    live_reps: int
+    matched: int                 # reps whose bottoms lie within PARITY_TOLERANCE_S
+    max_bottom_gap_s: float      # over matched reps
+    knee_agree: int              # matched reps where both decide knee_past_toes, and agree
+    knee_both: int
+    depth_agree: int             # matched reps where both class the depth, and agree
+    depth_both: int
+
+
+def live_parity(file: str, clip: dict, live: dict) -> ParityRow:
+    """Compare two reports (report.to_dict) of the same clip."""
+    a, b = clip["reps"], live["reps"]
+    pairs = match_reps([r["bottom_s"] for r in a], [r["bottom_s"] for r in b], PARITY_TOLERANCE_S)
+    ka = kb = da = db = 0
+    gap = 0.0
+    for i, j in pairs:
+        ra, rb = a[i], b[j]
+        gap = max(gap, abs(ra["bottom_s"] - rb["bottom_s"]))
+        if ra["knee_past_toes"] is not None and rb["knee_past_toes"] is not None:
+            kb += 1
+            ka += ra["knee_past_toes"] == rb["knee_past_toes"]
+        if ra["depth"] != "unclear" and rb["depth"] != "unclear":
+            db += 1
+            da += ra["depth"] == rb["depth"]
+    return ParityRow(file, len(a), len(b), len(pairs), round(gap, 3), ka, kb, da, db)
+
+
+def format_parity(rows: list[ParityRow]) -> str:
+    out = ["| clip | reps: clip path | reps: live replay | matched (bottoms within 0.3 s) |",
+           "|---|---|---|---|"]
+    for r in rows:
+        mark = "" if r.clip_reps == r.live_reps else " ✗"
+        out.append(f"| {r.file} | {r.clip_reps} | {r.live_reps}{mark} | {r.matched} |")
+    same = sum(r.clip_reps == r.live_reps for r in rows)
+    ka, kb = sum(r.knee_agree for r in rows), sum(r.knee_both for r in rows)
+    da, db = sum(r.depth_agree for r in rows), sum(r.depth_both for r in rows)
+    m = sum(r.matched for r in rows)
+    out.append("")
+    gap = max((r.max_bottom_gap_s for r in rows), default=0.0)
+    knee = f"{ka}/{kb} ({ka / kb:.1%})" if kb else "none decided"
+    depth = f"{da}/{db} ({da / db:.1%})" if db else "none decided"
+    out.append(f"same rep count: {same}/{len(rows)}; matched reps {m}; largest bottom gap "
+               f"{gap:.2f} s; knee_past_toes agree {knee}; depth class agree {depth}")
+    return "\n".join(out)

@@ -39,6 +39,16 @@ def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.norm(a - b, axis=-1)
 
 
+def nanmean_of(arrays: list[np.ndarray]) -> np.ndarray:
+    """Element-wise mean of the finite values of equal-shaped arrays; NaN where none is finite
+    (like np.nanmean over a stack, without its warning for all-NaN places)."""
+    st = np.stack([np.asarray(a, dtype=np.float64) for a in arrays])
+    ok = np.isfinite(st)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.where(ok, st, 0.0).sum(axis=0) / n, np.nan)
+
+
 def nanmedian_or_nan(x: np.ndarray) -> float:
     x = np.asarray(x, dtype=np.float64)
     x = x[np.isfinite(x)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .geometry import (angle_at, distance, incline_deg, midpoint, nanmedian_or_nan,
+from .geometry import (angle_at, distance, incline_deg, midpoint, nanmean_of, nanmedian_or_nan,
                        rolling_nanmedian, rolling_nanpercentile, tilt_from_vertical_deg)
 from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
@@ -108,9 +108,8 @@ def _torso_shin(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray]:
     xy = seq.xy_px
     torso = distance(midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER]),
                      midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP]))
-    with np.errstate(all="ignore"):
-        shin = np.nanmean(np.stack([distance(xy[:, L.LEFT_KNEE], xy[:, L.LEFT_ANKLE]),
-                                    distance(xy[:, L.RIGHT_KNEE], xy[:, L.RIGHT_ANKLE])]), axis=0)
+    shin = nanmean_of([distance(xy[:, L.LEFT_KNEE], xy[:, L.LEFT_ANKLE]),
+                       distance(xy[:, L.RIGHT_KNEE], xy[:, L.RIGHT_ANKLE])])
     return (rolling_nanmedian(seq.t_s, torso, SCALE_WINDOW_S),
             rolling_nanmedian(seq.t_s, shin, SCALE_WINDOW_S))
 
@@ -205,8 +204,7 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: floa
 
 def hip_height_px(xy: np.ndarray) -> np.ndarray:
     """(N,) mid-hip height above the mid-ankle, in pixels."""
-    with np.errstate(all="ignore"):
-        ank_y = np.nanmean(np.stack([xy[:, L.LEFT_ANKLE, 1], xy[:, L.RIGHT_ANKLE, 1]]), axis=0)
+    ank_y = nanmean_of([xy[:, L.LEFT_ANKLE, 1], xy[:, L.RIGHT_ANKLE, 1]])
     return ank_y - midpoint(xy[:, L.LEFT_HIP, 1], xy[:, L.RIGHT_HIP, 1])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .analysis import Analysis, analyze_sequence
+from .analysis import Analysis, analyze_sequence, check_person
 from .landmarks import PoseSequence
 from .pose import ProgressFn, track_video
 from .thresholds import Thresholds
@@ -12,10 +12,23 @@ from .thresholds import Thresholds
 
 def analyze_video(path: str | Path, thresholds: Thresholds, profile: str = "custom",
                   view: str = "auto", progress: ProgressFn | None = None,
-                  max_fps: float | None = 30.0, max_duration_s: float | None = None
-                  ) -> tuple[Analysis, PoseSequence]:
-    """Track and analyse a clip. Returns the analysis and the raw landmarks (for re-scoring)."""
+                  max_fps: float | None = 30.0, max_duration_s: float | None = None,
+                  replay_live: bool = False) -> tuple[Analysis, PoseSequence]:
+    """Track and analyse a clip. Returns the analysis and the raw landmarks (for re-scoring).
+    `replay_live` analyses the frames as the live page does, one by one at their timestamps."""
     warnings: list[str] = []
     seq = track_video(path, max_fps=max_fps, progress=progress, warnings=warnings,
                       max_duration_s=max_duration_s)
-    return analyze_sequence(seq, thresholds, profile, view, warnings=warnings), seq
+    return analyze_landmarks(seq, thresholds, profile, view, warnings, replay_live), seq
+
+
+def analyze_landmarks(seq: PoseSequence, thresholds: Thresholds, profile: str = "custom",
+                      view: str = "auto", warnings: list[str] | None = None,
+                      replay_live: bool = False) -> Analysis:
+    """Score tracked landmarks by the clip path, or replayed through the live path."""
+    if replay_live:
+        from .stream import replay
+
+        check_person(seq)
+        return replay(seq, thresholds, profile, warnings=warnings)
+    return analyze_sequence(seq, thresholds, profile, view, warnings=warnings)

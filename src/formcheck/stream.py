@@ -15,7 +15,6 @@ clip path makes, with exactly the reps the counter showed.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -40,6 +39,7 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = STANDING_WINDOW_S + SCALE_WINDOW_S   # trailing window for one frame's depth
 VIEW_WINDOW_S = 2.0        # trailing window for the view, facing and near leg
+VIEW_EVERY_S = 0.25        # how often they are re-measured
 REFS_EVERY_S = 0.5         # how often the body references are re-measured over the buffer
 REP_MARGIN_S = 1.5         # frames kept before a rep's start for its standing references
 MAX_RECORD_S = 20 * 60.0   # landmarks kept for the end-of-set summary
@@ -90,45 +90,77 @@ class LiveReadout:
 
 
 class _Frames:
-    """Frames in arrival order with their global index; trimmed from the front."""
+    """Frames in arrival order, in growable numpy arrays; `g0` is the global index of the first
+    kept frame. Trimming from the front only moves a cursor (the arrays are compacted later)."""
 
-    def __init__(self):
+    _SHAPES = {"xy": (N_LANDMARKS, 2), "z": (N_LANDMARKS,), "vis": (N_LANDMARKS,),
+               "world": (N_LANDMARKS, 3)}
+
+    def __init__(self, dtype=np.float64, capacity: int = 256):
         self.g0 = 0
-        self.t: deque = deque()
-        self.xy: deque = deque()
-        self.z: deque = deque()
-        self.vis: deque = deque()
-        self.world: deque = deque()
-        self.depth: deque = deque()
+        self._lo = self._hi = 0
+        self._dtype = dtype
+        self._t = np.zeros(capacity)
+        self._depth = np.zeros(capacity)
+        self._a = {k: np.zeros((capacity, *sh), dtype) for k, sh in self._SHAPES.items()}
 
     def __len__(self) -> int:
-        return len(self.t)
+        return self._hi - self._lo
 
-    def append(self, t, xy, z, vis, world, depth=np.nan) -> None:
-        for dq, v in ((self.t, t), (self.xy, xy), (self.z, z), (self.vis, vis),
-                      (self.world, world), (self.depth, depth)):
-            dq.append(v)
+    def _make_room(self) -> None:
+        n = len(self)
+        cap = len(self._t)
+        if self._lo > 0 and n < cap // 2:      # compact in place
+            for arr in (self._t, self._depth, *self._a.values()):
+                arr[:n] = arr[self._lo:self._hi]
+        else:                                    # grow
+            new = max(256, 2 * cap)
+            self._t = np.concatenate([self._t[self._lo:self._hi], np.zeros(new - n)])
+            self._depth = np.concatenate([self._depth[self._lo:self._hi], np.zeros(new - n)])
+            self._a = {k: np.concatenate([v[self._lo:self._hi],
+                                          np.zeros((new - n, *self._SHAPES[k]), self._dtype)])
+                       for k, v in self._a.items()}
+        self._lo, self._hi = 0, n
+
+    def append(self, t, xy, z, vis, world) -> None:
+        if self._hi == len(self._t):
+            self._make_room()
+        i = self._hi
+        self._t[i], self._depth[i] = t, np.nan
+        for k, v in (("xy", xy), ("z", z), ("vis", vis), ("world", world)):
+            self._a[k][i] = v
+        self._hi += 1
 
     def trim_before(self, t_min: float) -> None:
-        while self.t and self.t[0] < t_min:
-            for dq in (self.t, self.xy, self.z, self.vis, self.world, self.depth):
-                dq.popleft()
-            self.g0 += 1
+        k = int(np.searchsorted(self._t[self._lo:self._hi], t_min, side="left"))
+        self._lo += k
+        self.g0 += k
+
+    @property
+    def t(self) -> np.ndarray:
+        return self._t[self._lo:self._hi]
+
+    @property
+    def depth(self) -> np.ndarray:
+        """Streamed depth per kept frame (a view: writable)."""
+        return self._depth[self._lo:self._hi]
+
+    def last(self, key: str) -> np.ndarray:
+        return self._a[key][self._hi - 1].copy()
 
     def since(self, t_min: float) -> int:
-        """Position of the first frame at or after t_min."""
-        return int(np.searchsorted(np.fromiter(self.t, float, len(self.t)), t_min, side="left"))
+        """Position of the first kept frame at or after t_min."""
+        return int(np.searchsorted(self.t, t_min, side="left"))
 
-    def seq(self, start: int, w: int, h: int, source: str = "") -> tuple[PoseSequence, np.ndarray]:
-        """Frames [start:] as a PoseSequence and their streamed depth."""
-        def arr(dq, shape):
-            items = list(dq)[start:]
-            return np.stack(items).astype(np.float64) if items else np.zeros((0, *shape))
-        t = np.fromiter(self.t, float, len(self.t))[start:]
-        seq = PoseSequence(t, arr(self.xy, (N_LANDMARKS, 2)), arr(self.z, (N_LANDMARKS,)),
-                           arr(self.vis, (N_LANDMARKS,)), arr(self.world, (N_LANDMARKS, 3)),
-                           w, h, 30.0, source)
-        return seq, np.fromiter(self.depth, float, len(self.depth))[start:]
+    def seq(self, start: int, w: int, h: int, source: str = "", stop: int | None = None
+            ) -> tuple[PoseSequence, np.ndarray]:
+        """Kept frames [start:stop] as a PoseSequence (float64 copies) and their streamed depth."""
+        lo = self._lo + start
+        hi = self._hi if stop is None else self._lo + stop
+        a = {k: v[lo:hi].astype(np.float64) for k, v in self._a.items()}
+        seq = PoseSequence(self._t[lo:hi].copy(), a["xy"], a["z"], a["vis"], a["world"], w, h,
+                           30.0, source)
+        return seq, self._depth[lo:hi].copy()
 
 
 class StreamingAnalyser:
@@ -147,12 +179,13 @@ class StreamingAnalyser:
         self._segmenter = RepSegmenter(rep_settings)
         self._buffer_s = rep_settings.max_rep_s + 2 * STANDING_WINDOW_S + REP_MARGIN_S
         self._buf = _Frames()            # smoothed frames, the last _buffer_s seconds
-        self._rec_raw = _Frames()        # everything as the model gave it (bounded)
-        self._rec_smooth: list = []      # the smoothed xy and streamed depth of recorded frames
-        self._rec_depth: list = []
+        self._rec_raw = _Frames(RECORD_DTYPE)     # everything as the model gave it (bounded)
+        self._rec_smooth = _Frames(RECORD_DTYPE)  # the same smoothed, with the streamed depth
         self._refs = ScaleRefs()
         self._standing: StandingRefs | None = None
         self._refs_t = -np.inf
+        self._view = None
+        self._view_t = -np.inf
         self._reps: list[LiveRep] = []
         self._n = 0
         self._last_t: float | None = None
@@ -179,8 +212,8 @@ class StreamingAnalyser:
         xy = self._smooth(t_s, gate(xy_raw, vis, self._w, self._h, self.clean_settings))
         recording = t_s - self._t0 <= MAX_RECORD_S
         if recording:
-            self._rec_raw.append(t_s, xy_raw.astype(RECORD_DTYPE), z.astype(RECORD_DTYPE),
-                                 vis.astype(RECORD_DTYPE), world.astype(RECORD_DTYPE))
+            self._rec_raw.append(t_s, xy_raw, z, vis, world)
+            self._rec_smooth.append(t_s, xy, z, vis, world)
         else:
             self._truncated = True
         self._buf.append(t_s, xy, z, vis, world)
@@ -192,8 +225,7 @@ class StreamingAnalyser:
             self._refs_t = t_s
         readout = self._measure(t_s, person, process_ms)
         if recording:
-            self._rec_smooth.append(xy.astype(RECORD_DTYPE))
-            self._rec_depth.append(self._buf.depth[-1])
+            self._rec_smooth.depth[-1] = self._buf.depth[-1]
         self._readout = readout
         return readout
 
@@ -225,7 +257,7 @@ class StreamingAnalyser:
             return LiveReadout(t, False, phase="no_person", cue=(
                 "Step into the picture: whole body and feet in view, side-on, 2-3 m away."),
                 cue_level="warn", **common)
-        m = self._frame_metrics(t, win)
+        m = self._frame_metrics(t, depth)
         a = assess_rep(m, th)
         knee_flag = any(f.code in ("knee_travel", "shin_angle") for f in a.flags)
         down = self._segmenter.down or (np.isfinite(depth) and depth > self.rep_settings.enter)
@@ -236,25 +268,26 @@ class StreamingAnalyser:
                            hip_height_ratio=m.hip_height_ratio,
                            knee_over_toe_ratio=m.knee_over_toe_ratio, shin_deg=m.shin_angle_deg,
                            knee_flag=knee_flag, leg=m.leg, view=m.view, cue=cue, cue_level=level,
-                           xy_px=buf.xy[-1], visibility=buf.vis[-1], **common)
+                           xy_px=buf.last("xy"), visibility=buf.last("vis"), **common)
 
-    def _frame_metrics(self, t: float, win: PoseSequence) -> RepMetrics:
-        """This frame measured as a rep is, by the same functions (a one-frame 'rep')."""
-        depth = np.fromiter(self._buf.depth, float, len(self._buf.depth))[-len(win):]
-        k0 = int(np.searchsorted(win.t_s, t - VIEW_WINDOW_S, side="left"))
-        vinfo = detect_view(win, slice(k0, None))
-        standing = self._standing or standing_refs(win, depth)
-        series = compute_series(win, depth=depth, refs=self._refs, standing=standing,
+    def _frame_metrics(self, t: float, depth: float) -> RepMetrics:
+        """This frame measured as a rep's bottom is, by the same functions, on one frame."""
+        buf = self._buf
+        if self._view is None or t - self._view_t >= VIEW_EVERY_S:
+            vwin, _ = buf.seq(buf.since(t - VIEW_WINDOW_S), self._w, self._h)
+            self._view, self._view_t = detect_view(vwin), t
+        vinfo = self._view
+        one, _ = buf.seq(len(buf) - 1, self._w, self._h)
+        standing = self._standing or standing_refs(one, np.array([depth]))
+        series = compute_series(one, depth=np.array([depth]), refs=self._refs, standing=standing,
                                 facing=vinfo.facing or None)
-        last = np.array([len(win) - 1])
-        leg = vinfo.near_leg
-        view = vinfo.view
+        leg, view = vinfo.near_leg, vinfo.view
         reasons: dict[str, str] = {}
         kot_px = kot_ratio = shin = None
         key = ""
         if view in ("side", "oblique"):
-            kot_px, kot_ratio, shin, why, key = knee_over_toe(win, series, last, view, leg,
-                                                              series.facing)
+            kot_px, kot_ratio, shin, why, key = knee_over_toe(one, series, np.array([0]), view,
+                                                              leg, series.facing)
             if why:
                 reasons["knee_over_toe"] = why
         lg = series.legs[leg]
@@ -262,11 +295,11 @@ class StreamingAnalyser:
         def f(x):
             return float(x) if np.isfinite(x) else None
         with np.errstate(all="ignore"):
-            hip = series.hip_height_px[-1] / standing.hip_height_px
-        return RepMetrics(0, t, t, t, view, vinfo.yaw_deg, leg, f(lg.thigh_deg[-1]),
-                          f(lg.knee_flexion_deg[-1]), f(hip), kot_px, kot_ratio, shin,
-                          f(series.trunk_lean_deg[-1]), None, 0.0, 0.0, 0.0, reasons, None,
-                          series.facing, key, len(win) - 1)
+            hip = series.hip_height_px[0] / standing.hip_height_px
+        return RepMetrics(0, t, t, t, view, vinfo.yaw_deg, leg, f(lg.thigh_deg[0]),
+                          f(lg.knee_flexion_deg[0]), f(hip), kot_px, kot_ratio, shin,
+                          f(series.trunk_lean_deg[0]), None, 0.0, 0.0, 0.0, reasons, None,
+                          series.facing, key, -1)
 
     # ------------------------------------------------------------------ per rep
     def _rep_done(self, start_g: int, end_g: int) -> None:
@@ -274,7 +307,7 @@ class StreamingAnalyser:
         if start_g < buf.g0:
             log.warning("rep longer than the buffer; not measured")
             return
-        t_start = buf.t[start_g - buf.g0]
+        t_start = float(buf.t[start_g - buf.g0])
         first = buf.since(t_start - REP_MARGIN_S)
         seq, depth = buf.seq(first, self._w, self._h, self.source)
         off = buf.g0 + first
@@ -333,8 +366,8 @@ class StreamingAnalyser:
         fps = float((len(t) - 1) / t[-1]) if len(t) > 1 and t[-1] > 0 else 30.0
         return seq.replace(t_s=t, fps=fps)
 
-    def finish(self, thresholds: Thresholds | None = None, profile: str | None = None
-               ) -> tuple[Analysis, PoseSequence]:
+    def finish(self, thresholds: Thresholds | None = None, profile: str | None = None,
+               warnings: list[str] | None = None) -> tuple[Analysis, PoseSequence]:
         """The set as an Analysis, with the reps the counter counted; and the raw landmarks.
         Times count from the first frame. Raises NoPersonError when nothing usable was seen."""
         raw = self.recorded_sequence()
@@ -343,8 +376,8 @@ class StreamingAnalyser:
                                 "and do a few squats before stopping.")
         frac = check_person(raw)
         t0 = float(self._rec_raw.t[0])
-        smooth = raw.replace(xy_px=np.stack(self._rec_smooth).astype(np.float64))
-        depth = np.asarray(self._rec_depth, dtype=np.float64)
+        smooth_seq, depth = self._rec_smooth.seq(0, self._w, self._h, self.source)
+        smooth = raw.replace(xy_px=smooth_seq.xy_px)
         series = compute_series(smooth, depth=depth, refs=scale_refs(smooth),
                                 standing=standing_refs(smooth, depth))
         n = len(raw)
@@ -357,7 +390,7 @@ class StreamingAnalyser:
                                 pause_end_s=lr.rep.pause_end_s - t0))
             metrics.append(replace(lr.metrics, start_s=lr.metrics.start_s - t0,
                                    bottom_s=lr.metrics.bottom_s - t0, end_s=lr.metrics.end_s - t0))
-        notes = []
+        notes = list(warnings or [])
         if self._truncated:
             notes.append(f"The set ran past {MAX_RECORD_S / 60:.0f} minutes: only the first "
                          f"{MAX_RECORD_S / 60:.0f} minutes are in this summary.")
@@ -368,15 +401,15 @@ class StreamingAnalyser:
 
 
 def replay(seq: PoseSequence, thresholds: Thresholds, profile: str = "custom",
-           rep_settings: RepSettings = RepSettings(), clean_settings: CleanSettings = CleanSettings()
-           ) -> Analysis:
+           rep_settings: RepSettings = RepSettings(), clean_settings: CleanSettings = CleanSettings(),
+           warnings: list[str] | None = None) -> Analysis:
     """Feed a recorded landmark sequence through the live path, frame by frame at its
     timestamps, and return the live path's Analysis (what the live page would have shown)."""
     sa = StreamingAnalyser(thresholds, profile, rep_settings, clean_settings, source=seq.source)
     for i in range(len(seq)):
         sa.push(float(seq.t_s[i]), seq.xy_px[i], seq.visibility[i], seq.width_px, seq.height_px,
                 z=seq.z[i], world_m=seq.world_m[i])
-    analysis, _ = sa.finish()
+    analysis, _ = sa.finish(warnings=warnings)
     if len(seq):  # times from the start of the file, as the clip path reports them
         t0 = float(seq.t_s[0])
         analysis = shift_times(analysis, t0)

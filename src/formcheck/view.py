@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import distance, midpoint, nanmedian_or_nan
+from .geometry import distance, midpoint, nanmean_of, nanmedian_or_nan
 from .landmarks import Landmark as L
 from .landmarks import PoseSequence
 
@@ -45,7 +45,7 @@ def yaw_per_frame(seq: PoseSequence) -> np.ndarray:
     vh = w[:, L.LEFT_HIP] - w[:, L.RIGHT_HIP]
     yaw_ws = np.degrees(np.arctan2(np.abs(vs[:, 2]), np.abs(vs[:, 0])))
     yaw_wh = np.degrees(np.arctan2(np.abs(vh[:, 2]), np.abs(vh[:, 0])))
-    return np.nanmean(np.stack([yaw_sh, yaw_hp, yaw_ws, yaw_wh]), axis=0)
+    return nanmean_of([yaw_sh, yaw_hp, yaw_ws, yaw_wh])
 
 
 def classify_yaw(yaw_deg: float) -> str:
