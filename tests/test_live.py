@@ -1,5 +1,5 @@
-"""LiveSession without a camera: synthetic landmark frames through push_pose, a stub model for
-the mirrored input, and (slow) a fixture clip through the real model."""
+"""LiveSession without a camera: the synthetic squatter's landmarks through push_pose, a stub
+model for the mirrored input, and (slow) a fixture clip through the real model."""
 
 from __future__ import annotations
 
@@ -9,108 +9,86 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.landmarks import N_LANDMARKS
-from formcheck.landmarks import Landmark as L
-from formcheck.live import LiveRepCounter, LiveSession, annotate_live
-from formcheck.reps import RepSettings, find_reps
+from formcheck.errors import NoPersonError
+from formcheck.landmarks import N_LANDMARKS, PoseSequence
+from formcheck.live import LiveSession, annotate_live
+from formcheck.synthetic import RepSpec, squat_sequence
 
 FIXTURES = Path(__file__).resolve().parents[1] / "videos" / "fixtures"
-W, H = 360, 480
+PAST_TOES = RepSpec(shin_deg=55.0)   # knee (55 - 35 deg shin) well past the toes at the bottom
 
 
-def side_pose(bend: float) -> np.ndarray:
-    """A side-view squatter facing +x; bend 0 = standing, 1 = thighs level (pixels)."""
-    thigh, shin, torso = 100.0, 100.0, 130.0
-    ankle = np.array([180.0, 420.0])
-    shin_ang = np.radians(35 * bend)            # shank leans forward
-    knee = ankle + [shin * np.sin(shin_ang), -shin * np.cos(shin_ang)]
-    thigh_ang = np.radians(90 * bend)           # 0 = hanging, 90 = level
-    hip = knee + [-thigh * np.sin(thigh_ang), -thigh * np.cos(thigh_ang)]
-    lean = np.radians(40 * bend)
-    shoulder = hip + [torso * np.sin(lean), -torso * np.cos(lean)]
-    xy = np.full((N_LANDMARKS, 2), np.nan)
-    for side, dz in (("LEFT", -3.0), ("RIGHT", 3.0)):
-        xy[L[f"{side}_ANKLE"]] = ankle + [dz, 0]
-        xy[L[f"{side}_KNEE"]] = knee + [dz, 0]
-        xy[L[f"{side}_HIP"]] = hip + [dz, 0]
-        xy[L[f"{side}_SHOULDER"]] = shoulder + [dz, 0]
-        xy[L[f"{side}_HEEL"]] = ankle + [-15 + dz, 8]
-        xy[L[f"{side}_FOOT_INDEX"]] = ankle + [45 + dz, 10]
-        xy[L[f"{side}_EAR"]] = shoulder + [dz, -45]
-        xy[L[f"{side}_ELBOW"]] = shoulder + [40 + dz, 10]
-        xy[L[f"{side}_WRIST"]] = shoulder + [80 + dz, 10]
-    xy[L.NOSE] = shoulder + [20, -50]
-    for i in range(N_LANDMARKS):
-        if np.isnan(xy[i, 0]):
-            xy[i] = shoulder + [10, -50]
-    return xy
-
-
-def squat_track(reps: int, fps: float = 30.0, period_s: float = 2.5, stand_s: float = 1.0,
-                depth: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    t = np.arange(0, stand_s * 2 + reps * period_s, 1 / fps)
-    phase = np.clip((t - stand_s) / period_s, 0, reps)
-    bend = depth * np.where(phase < reps, np.sin(np.pi * (phase % 1.0)) ** 2, 0.0)
-    return t, bend
-
-
-def feed(session: LiveSession, t: np.ndarray, bend: np.ndarray, drop: set[int] = frozenset()):
-    vis = np.full(N_LANDMARKS, 0.95)
+def feed(session: LiveSession, seq: PoseSequence, drop: set[int] = frozenset()):
     r = None
-    for i, (ti, b) in enumerate(zip(t, bend)):
-        xy = side_pose(b) if i not in drop else np.full((N_LANDMARKS, 2), np.nan)
-        r = session.push_pose(float(ti), xy, vis if i not in drop else np.zeros(N_LANDMARKS), W, H)
+    for i in range(len(seq)):
+        lost = i in drop
+        r = session.push_pose(float(seq.t_s[i]),
+                              np.full((N_LANDMARKS, 2), np.nan) if lost else seq.xy_px[i],
+                              np.zeros(N_LANDMARKS) if lost else seq.visibility[i],
+                              seq.width_px, seq.height_px, z=seq.z[i], world_m=seq.world_m[i])
     return r
 
 
 def test_counts_synthetic_reps_and_reads_out():
     s = LiveSession(profile="general")
-    t, bend = squat_track(4)
-    r = feed(s, t, bend)
-    assert r.reps == 4
-    assert len(s.live_reps) == 4
-    assert r.person and r.phase == "standing"
-    assert r.leg in ("left", "right")
+    r = feed(s, squat_sequence([PAST_TOES] * 4))
+    assert r.reps == 4 and len(s.live_reps) == 4
+    assert r.person and r.phase == "standing" and r.view == "side" and r.leg == "left"
     # standing at the end: knee behind the toes, depth near 0
-    assert r.knee_over_toe_ratio is not None and r.knee_over_toe_ratio < 0
-    assert abs(r.depth) < 0.15
-    # at the bottom the knee was ahead of the toes (35 deg shin lean)
-    assert all(rep.max_knee_over_toe_ratio > 0.2 for rep in s.live_reps)
+    assert r.knee_over_toe_ratio < 0 and abs(r.depth) < 0.05 and not r.knee_flag
+    # every counted rep is measured as the clip path measures a rep
+    for k, rep in enumerate(s.live_reps, start=1):
+        assert rep.index == k and rep.metrics.view == "side"
+        assert rep.metrics.knee_over_toe_ratio > 0.2
+        assert rep.assessment.knee_past_toes is True
+
+
+def test_cue_names_the_check_that_fired_at_the_bottom():
+    seq = squat_sequence([PAST_TOES])
+    s = LiveSession(profile="knee-rehab")
+    bottom = int(np.argmin(np.abs(seq.t_s - 2.35)))
+    r = feed(s, PoseSequence(seq.t_s[:bottom], seq.xy_px[:bottom], seq.z[:bottom],
+                             seq.visibility[:bottom], seq.world_m[:bottom], seq.width_px,
+                             seq.height_px, seq.fps))
+    assert r.phase == "down" and r.knee_flag and r.cue_level == "warn"
+    assert r.cue.startswith("Sit back onto the box: knee ") and "past the toes" in r.cue
 
 
 def test_shallow_bobs_do_not_count():
-    s = LiveSession()
-    t, bend = squat_track(3, depth=0.25)
-    assert feed(s, t, bend).reps == 0
+    bob = RepSpec(thigh_deg=-80.0, shin_deg=8.0, lean_deg=8.0)
+    assert feed(LiveSession(), squat_sequence([bob] * 3)).reps == 0
 
 
 def test_short_dropout_is_bridged_long_one_drops_the_rep():
-    t, bend = squat_track(2)
-    fps = 30
-    mid = int((1.0 + 0.5 * 2.5) * fps)  # bottom of rep 1
-    short = set(range(mid, mid + 6))     # 0.2 s
-    assert feed(LiveSession(), t, bend, short).reps == 2
-    long = set(range(mid, mid + 75))     # 2.5 s, longer than RepSettings.max_lost_s
-    assert feed(LiveSession(), t, bend, long).reps == 1
-
-
-def test_counter_agrees_with_offline_find_reps():
-    rng = np.random.default_rng(0)
-    t = np.arange(0, 30, 1 / 30)
-    depth = np.clip(np.sin(2 * np.pi * t / 3.0) * 0.7 + 0.3, 0, None) + rng.normal(0, 0.01, t.size)
-    c = LiveRepCounter(RepSettings())
-    live = sum(c.update(ti, di) for ti, di in zip(t, depth))
-    assert live == len(find_reps(t, depth, RepSettings())) == c.count
+    seq = squat_sequence(2)
+    bottom = int(round(2.35 * seq.fps))           # bottom of rep 1
+    short = set(range(bottom, bottom + 6))        # 0.2 s
+    assert feed(LiveSession(), seq, short).reps == 2
+    long = set(range(bottom - 30, bottom + 45))   # 2.5 s, longer than RepSettings.max_lost_s
+    assert feed(LiveSession(), seq, long).reps == 1
 
 
 def test_no_person_readout_and_cue():
     s = LiveSession()
-    r = s.push_pose(0.0, np.full((N_LANDMARKS, 2), np.nan), np.zeros(N_LANDMARKS), W, H)
+    r = s.push_pose(0.0, np.full((N_LANDMARKS, 2), np.nan), np.zeros(N_LANDMARKS), 360, 480)
     assert not r.person and r.phase == "no_person" and "picture" in r.cue
 
 
+def test_end_of_set_is_the_counted_set():
+    """The summary has exactly the reps the counter showed, with the same numbers."""
+    s = LiveSession()
+    r = feed(s, squat_sequence([PAST_TOES, RepSpec(), PAST_TOES]))
+    analysis, raw = s.finish()
+    assert analysis.rep_count == r.reps == 3
+    assert [m.knee_over_toe_ratio for m in analysis.metrics] == \
+        [rep.metrics.knee_over_toe_ratio for rep in s.live_reps]
+    assert [a.flags for a in analysis.assessments] == [rep.assessment.flags for rep in s.live_reps]
+    assert raw.t_s[0] == 0.0 and len(raw) == s.recorded_frames
+
+
 class StubEstimator:
-    def __init__(self):
+    def __init__(self, xy: np.ndarray):
+        self.xy = xy
         self.frames = []
         self.closed = False
 
@@ -119,7 +97,7 @@ class StubEstimator:
 
         self.frames.append(rgb.copy())
         fp = FramePose.missing()
-        fp.xy_px = side_pose(0.0)
+        fp.xy_px = self.xy
         fp.visibility = np.full(N_LANDMARKS, 0.9)
         return fp
 
@@ -128,34 +106,33 @@ class StubEstimator:
 
 
 def test_mirrored_input_is_unflipped_before_the_model_and_drawn_back():
-    est = StubEstimator()
+    seq = squat_sequence(1, width_px=360, height_px=480, scale=0.3)
+    est = StubEstimator(seq.xy_px[0])
     s = LiveSession(mirrored_input=True, estimator=est)
-    rgb = np.zeros((H, W, 3), np.uint8)
+    rgb = np.zeros((480, 360, 3), np.uint8)
     rgb[:, :10] = 255                       # a white stripe on the left of the mirrored picture
     r = s.process(rgb, 0.0)
     assert est.frames[0][:, -10:].min() == 255 and est.frames[0][:, :10].max() == 0
     out = annotate_live(rgb, r, mirror_view=False, mirrored_input=True)
-    assert out.shape == rgb.shape and out[H // 2, -5].min() == 255   # shown un-mirrored
+    assert out.shape == rgb.shape and out[240, -5].min() == 255   # shown un-mirrored
     out_m = annotate_live(rgb, r, mirror_view=True, mirrored_input=True)
-    assert out_m[H // 2, 5].min() == 255                               # shown as a mirror
+    assert out_m[240, 5].min() == 255                              # shown as a mirror
 
 
 def test_close_releases_the_model_and_keeps_the_recording():
-    est = StubEstimator()
+    seq = squat_sequence(1)
+    est = StubEstimator(seq.xy_px[0])
     s = LiveSession(estimator=est)
-    t, bend = squat_track(1)
-    feed(s, t, bend)
+    feed(s, seq)
     s.close()
-    assert s.closed and s.recorded_frames == len(t)
+    assert s.closed and s.recorded_frames == len(seq)
     with pytest.raises(RuntimeError):
         s.estimator
-    seq = s.recorded_sequence()
-    assert len(seq) == len(t) and seq.t_s[0] == 0.0
+    raw = s.recorded_sequence()
+    assert len(raw) == len(seq) and raw.t_s[0] == 0.0
 
 
 def test_finish_with_nothing_recorded_says_what_to_do():
-    from formcheck.errors import NoPersonError
-
     with pytest.raises(NoPersonError, match="Start the camera"):
         LiveSession().finish()
 
@@ -165,8 +142,6 @@ def test_fixture_clip_through_the_real_model_counts_the_truth():
     from formcheck.video import iter_frames
 
     clip = FIXTURES / "side_knees_past_toes.mp4"
-    if not clip.is_file():
-        pytest.skip(f"fixture clip missing: {clip}")
     truth = json.loads(clip.with_suffix(".truth.json").read_text())["rep_count"]
     s = LiveSession()
     try:
@@ -175,6 +150,6 @@ def test_fixture_clip_through_the_real_model_counts_the_truth():
     finally:
         s.close()
     assert r.reps == truth
-    analysis, seq = s.finish()
+    analysis, _ = s.finish()
     assert analysis.rep_count == truth
     assert analysis.view.view == "side"

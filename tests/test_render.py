@@ -19,60 +19,27 @@ av = pytest.importorskip("av")
 
 from formcheck.analysis import analyze_sequence, rescore  # noqa: E402
 from formcheck.errors import FormcheckError  # noqa: E402
-from formcheck.landmarks import N_LANDMARKS, PoseSequence  # noqa: E402
+from formcheck.landmarks import PoseSequence  # noqa: E402
 from formcheck.landmarks import Landmark as L  # noqa: E402
-from formcheck.overlay import GREEN, RED, Style, knee_color  # noqa: E402
+from formcheck.metrics import knee_and_toe_points  # noqa: E402
+from formcheck.overlay import GREEN, RED, Style, frame_values, knee_color  # noqa: E402
+from formcheck.report import rep_rows  # noqa: E402
+from formcheck.synthetic import RepSpec, squat_sequence  # noqa: E402
 from formcheck.render import annotate_frame, bottom_frame, write_annotated  # noqa: E402
 from formcheck.thresholds import get_profile  # noqa: E402
 
 W, H = 240, 320          # display size of the synthetic clip (portrait, like a phone)
+SCALE = 0.25             # the synthetic squatter (1200 px tall) shrunk to fit
 FPS = 15.0
-DURATION_S = 8.0
+DURATION_S = 11.5        # squat_sequence(3): 1 s lead + 3 reps of 3.5 s
 FIXTURE = Path(__file__).resolve().parents[1] / "videos" / "fixtures" / "side_knees_past_toes.mp4"
 
 
-def _pose_at(p: float) -> np.ndarray:
-    """(33, 2) pixels of a person facing +x, squat phase p in 0..1 (1 = bottom)."""
-    ankle = np.array([120.0, 290.0])
-    shin, thigh, trunk, foot = 75.0, 75.0, 85.0, 40.0
-    a_s, a_t, a_tr = math.radians(40 * p), math.radians(95 * p), math.radians(35 * p)
-    knee = ankle + shin * np.array([math.sin(a_s), -math.cos(a_s)])
-    hip = knee + thigh * np.array([-math.sin(a_t), -math.cos(a_t)])
-    sh = hip + trunk * np.array([math.sin(a_tr), -math.cos(a_tr)])
-    pts = {L.LEFT_ANKLE: ankle, L.LEFT_KNEE: knee, L.LEFT_HIP: hip, L.LEFT_SHOULDER: sh,
-           L.LEFT_HEEL: ankle + [-0.25 * foot, 6], L.LEFT_FOOT_INDEX: ankle + [0.75 * foot, 8],
-           L.LEFT_ELBOW: sh + [25, 20], L.LEFT_WRIST: sh + [50, 20], L.NOSE: sh + [12, -30],
-           L.LEFT_EAR: sh + [0, -30], L.LEFT_EYE: sh + [8, -34]}
-    xy = np.full((N_LANDMARKS, 2), np.nan)
-    for lm in L:
-        left = L[lm.name.replace("RIGHT_", "LEFT_")] if lm.name.startswith("RIGHT_") else lm
-        if left in pts:
-            base = pts[left]
-        else:   # other face points sit by the nose, other hand points at the wrist
-            base = pts[L.NOSE] if lm < L.LEFT_SHOULDER else pts[L.LEFT_WRIST]
-        xy[lm] = np.asarray(base) + ([2.0, 0.0] if lm.name.startswith("RIGHT_") else 0.0)
-    return xy
-
-
-def _phase(t: float) -> float:
-    """Standing 1 s, then three 2-s reps, then standing."""
-    if t < 1.0 or t > 7.0:
-        return 0.0
-    return 0.5 - 0.5 * math.cos(2 * math.pi * (t - 1.0) / 2.0)
-
-
 def make_sequence(fps: float = FPS) -> PoseSequence:
-    t = np.arange(0, DURATION_S, 1 / fps)
-    xy = np.stack([_pose_at(_phase(x)) for x in t])
-    vis = np.full((len(t), N_LANDMARKS), 0.99)
-    z = np.zeros((len(t), N_LANDMARKS))
-    right = [lm for lm in L if lm.name.startswith("RIGHT_")]
-    vis[:, right] = 0.8
-    z[:, right] = 0.2                    # the right side is further from the camera
-    world = np.zeros((len(t), N_LANDMARKS, 3))
-    world[:, :, 0] = 0.001 * np.arange(N_LANDMARKS)
-    world[:, right, 2] = 0.3            # shoulder and hip lines point at the camera: side view
-    return PoseSequence(t, xy, z, vis, world, W, H, fps, "synthetic")
+    """The project's synthetic squatter, shrunk to the small portrait clip: 3 reps, side on,
+    facing +x, the knee past the toes at the bottom (shin 55 deg)."""
+    return squat_sequence([RepSpec(shin_deg=55.0)] * 3, fps=fps, width_px=W, height_px=H,
+                          scale=SCALE)
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +101,10 @@ def test_annotate_frame_scale_maps_display_pixels_to_picture(analysis):
 
 def test_knee_line_colour_follows_the_threshold(analysis):
     i = analysis.reps[0].bottom_i
-    xy = analysis.clean_seq.xy_px[i]
-    knee, toe = xy[L.LEFT_KNEE], xy[L.LEFT_FOOT_INDEX]
-    ratio = analysis.series.knee_over_toe_px["left"][i] / analysis.series.foot_len_px["left"]
-    assert ratio > 0.2, "the synthetic knee travels past the toes at the bottom"
+    m = analysis.metrics[0]
+    knee, toe = knee_and_toe_points(analysis.clean_seq.xy_px[i], m.knee_key, m.facing)
+    ratio = m.knee_over_toe_ratio
+    assert m.knee_key == "front_most" and ratio > 0.2, "side on, the front-most knee is past the toes"
     x = int(round((knee[0] + toe[0]) / 2)), int(round(knee[1]))
     lenient = rescore(analysis, get_profile("general", knee_over_toe_max_ratio=ratio + 0.5))
     strict = rescore(analysis, get_profile("knee-rehab"))
@@ -145,6 +112,42 @@ def test_knee_line_colour_follows_the_threshold(analysis):
     px_bad = annotate_frame(_frame(), strict, i)[x[1], x[0]]
     assert tuple(px_ok) == GREEN and tuple(px_bad) == RED
     assert knee_color(0.5, 0.35) == RED and knee_color(0.0, 0.35) == GREEN
+
+
+@pytest.mark.parametrize("view", ["side", "oblique", "front"])
+def test_numbers_drawn_on_each_bottom_frame_are_the_reported_ones(view):
+    """The bottom frame of every rep shows the report's numbers for that rep: same leg, same
+    knee/toe pair, same values as the table and the JSON (rounded as each displays them)."""
+    seq = squat_sequence([RepSpec(shin_deg=55.0)] * 3, view=view)
+    an = analyze_sequence(seq, get_profile("general"), "general")
+    rows = rep_rows(an)
+    assert an.rep_count == 3
+    for k, (rep, m, row) in enumerate(zip(an.reps, an.metrics, rows)):
+        drawn = []
+        annotate_frame(np.zeros((seq.height_px, seq.width_px, 3), np.uint8), an, rep.bottom_i,
+                       values_out=drawn)
+        v = drawn[0]
+        assert v.from_report and v.rep == k and v.leg == m.leg == row["leg"]
+        assert (v.knee_over_toe_px, v.knee_over_toe_ratio) == (m.knee_over_toe_px, m.knee_over_toe_ratio)
+        assert (v.knee_flexion_deg, v.thigh_deg) == (m.knee_flexion_deg, m.thigh_angle_deg)
+        if view == "front":
+            assert "knee_over_toe" not in v.labels and row["knee_over_toe_ratio"] is None
+        else:
+            assert v.knee_key == m.knee_key
+            assert v.labels["knee_over_toe"] == (f"past toes {row['knee_over_toe_px']:+.0f} px\n"
+                                                 f"= {row['knee_over_toe_ratio']:+.2f} foot len")
+        assert v.labels["knee"] == f"knee {row['knee_flexion_deg']:.0f} deg"
+        assert v.labels["thigh"] == f"thigh {row['thigh_angle_deg']:+.0f} deg"
+        assert frame_values(an, rep.bottom_i) == v
+
+
+def test_frames_outside_the_bottom_show_their_own_values_on_the_same_pair(analysis):
+    rep, m = analysis.reps[0], analysis.metrics[0]
+    i = rep.start_i + 3
+    v = frame_values(analysis, i)
+    assert not v.from_report and v.rep == 0 and v.knee_key == m.knee_key == "front_most"
+    px, foot = analysis.series.knee_over_toe("front_most")
+    assert v.knee_over_toe_px == pytest.approx(px[i]) and v.knee_over_toe_ratio == pytest.approx(px[i] / foot)
 
 
 def test_rep_counter_and_cue_change_over_time(analysis):
@@ -246,7 +249,7 @@ def test_bottom_frame_seeks_to_the_rep_bottom(analysis, clip):
         img = bottom_frame(clip, analysis, k)
         assert img.shape == (H, W, 3)
         frame_no = int(round(analysis.clean_seq.t_s[rep.bottom_i] * FPS))
-        assert abs(int(img[H - 3, 3, 0]) - (40 + 2 * frame_no)) <= 2, f"rep {k + 1}: wrong frame"
+        assert abs(int(img[H - 3, 3, 0]) - (40 + 2 * (frame_no % 100))) <= 2, f"rep {k + 1}: wrong frame"
     with pytest.raises(FormcheckError, match="Rep 9"):
         bottom_frame(clip, analysis, 8)
 

@@ -110,11 +110,12 @@ def _fill_head_and_arms(xy: np.ndarray, i: int, head: np.ndarray, facing: int) -
 def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: int = 1,
                    fps: float = 30.0, lead_s: float = 1.0, noise_px: float = 0.0,
                    seed: int = 0, width_px: int = 720, height_px: int = 1280,
-                   source: str = "synthetic", yaw_deg: float | Callable[[float], float] = 45.0
-                   ) -> PoseSequence:
+                   source: str = "synthetic", yaw_deg: float | Callable[[float], float] = 45.0,
+                   scale: float = 1.0) -> PoseSequence:
     """A person squatting. `view` "side" (facing +x if facing=1), "front", or "oblique": the
     body turned `yaw_deg` from facing the camera (0 front .. 90 side on; a function of time
-    makes a person who turns during the set)."""
+    makes a person who turns during the set). `scale` shrinks the person (and the pixel
+    coordinates) for small pictures: lengths in pixels scale with it, angles and ratios do not."""
     if isinstance(reps, int):
         reps = [RepSpec() for _ in range(reps)]
     phases = _timeline(reps, lead_s)
@@ -138,6 +139,7 @@ def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: in
             _turned_frame(xy, vis, z, world, i, facing, shin, thigh, lean, yaw)
         else:
             _front_frame(xy, world, i, shin, thigh, lean, u * r.valgus_px)
+    xy = xy * scale
     if noise_px:
         xy = xy + np.random.default_rng(seed).normal(0.0, noise_px, xy.shape)
     return PoseSequence(t_s=t, xy_px=xy, z=z, visibility=vis, world_m=world, width_px=width_px,

@@ -74,6 +74,11 @@ def facing_sign(seq: PoseSequence, idx: np.ndarray | slice = slice(None)) -> int
     return 1 if m > 0 else -1
 
 
+def _mean_finite(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else 0.0
+
+
 def near_leg(seq: PoseSequence, idx: np.ndarray | slice = slice(None)) -> str:
     """The leg nearer the camera: higher visibility and smaller MediaPipe z over the frames."""
     legs = {"left": (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
@@ -81,9 +86,9 @@ def near_leg(seq: PoseSequence, idx: np.ndarray | slice = slice(None)) -> str:
     score = {}
     for side, ids in legs.items():
         ids = [int(i) for i in ids]
-        vis = np.nanmean(seq.visibility[idx][:, ids]) if len(seq) else 0.0
-        z = np.nanmean(seq.z[idx][:, ids]) if len(seq) else 0.0
-        score[side] = float(np.nan_to_num(vis)) - 0.5 * float(np.nan_to_num(z))
+        vis = _mean_finite(seq.visibility[idx][:, ids])
+        z = _mean_finite(seq.z[idx][:, ids])
+        score[side] = vis - 0.5 * z
     return max(score, key=score.get)
 
 
