@@ -35,10 +35,6 @@ class VideoInfo:
     rotation_deg: int
     codec: str
 
-    @property
-    def frames_estimate(self) -> int:
-        return max(1, int(round(self.duration_s * self.fps)))
-
 
 @dataclass(frozen=True)
 class Frame:
@@ -71,17 +67,6 @@ def _open(path: str | Path):
         container.close()
         raise VideoOpenError(f"{path.name} has no video track. Choose a video file.")
     return container
-
-
-def _rotation_of(container, stream) -> int:
-    """Rotation (degrees counter-clockwise) from the first frame's display matrix or stream tags."""
-    tag = (stream.metadata or {}).get("rotate")
-    if tag is not None:
-        try:
-            return -int(float(tag)) % 360
-        except ValueError:
-            pass
-    return 0
 
 
 def probe(path: str | Path) -> VideoInfo:
