@@ -252,8 +252,8 @@ def frame_values(analysis, i: int) -> FrameValues:
     if m is not None and r is not None and r.band_start_i <= i <= r.band_end_i:
         labels = _labels(view, m.knee_over_toe_px, m.knee_over_toe_ratio, m.knee_flexion_deg,
                          m.thigh_angle_deg)
-        return FrameValues(i, rep, True, view, leg, facing, m.knee_key if m.knee_over_toe_px
-                           is not None else "", m.knee_over_toe_px, m.knee_over_toe_ratio,
+        key = (m.knee_key or knee_key_for(view, leg)) if m.knee_over_toe_px is not None else ""
+        return FrameValues(i, rep, True, view, leg, facing, key, m.knee_over_toe_px, m.knee_over_toe_ratio,
                            m.knee_flexion_deg, m.thigh_angle_deg, _num(s.depth[i]), labels)
     key = knee_key_for(view, leg) if view in ("side", "oblique") else ""
     gap = ratio = None

@@ -181,7 +181,7 @@ def series_frame(analysis: Analysis) -> pd.DataFrame:
     s = analysis.series
     leg = analysis.view.near_leg
     kot = knee_over_toe_ratio_series(s, analysis.view.view, leg)
-    return pd.DataFrame({"t_s": s.t_s, "knee_over_toe": kot, "thigh_deg": s.thigh_deg[leg],
+    return pd.DataFrame({"t_s": s.t_s, "knee_over_toe": kot, "thigh_deg": s.legs[leg].thigh_deg,
                          "hip_height": s.hip_height_ratio})
 
 
