@@ -14,6 +14,7 @@ import numpy as np
 from .geometry import distance, midpoint, nanmean_of, nanmedian_or_nan
 from .landmarks import Landmark as L
 from .landmarks import PoseSequence
+from .vocab import Leg, View
 
 # Widths relative to torso length when facing the camera (median over the front-view clips).
 FRONT_SHOULDER_RATIO = 0.75
@@ -24,10 +25,10 @@ FRONT_MAX_YAW_DEG = 22.0
 
 @dataclass(frozen=True)
 class ViewInfo:
-    view: str           # "side" | "front" | "oblique" | "unknown"
+    view: View
     yaw_deg: float      # 0 facing the camera .. 90 side on
     facing: int         # +1 toes point to +x (right in the picture), -1 to the left, 0 unknown
-    near_leg: str       # "left" | "right": the leg nearer the camera (side and oblique views)
+    near_leg: Leg       # the leg nearer the camera (side and oblique views)
 
 
 def yaw_per_frame(seq: PoseSequence) -> np.ndarray:
@@ -48,7 +49,7 @@ def yaw_per_frame(seq: PoseSequence) -> np.ndarray:
     return nanmean_of([yaw_sh, yaw_hp, yaw_ws, yaw_wh])
 
 
-def classify_yaw(yaw_deg: float) -> str:
+def classify_yaw(yaw_deg: float) -> View:
     if not np.isfinite(yaw_deg):
         return "unknown"
     if yaw_deg >= SIDE_MIN_YAW_DEG:
@@ -79,7 +80,7 @@ def _mean_finite(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else 0.0
 
 
-def near_leg(seq: PoseSequence, idx: np.ndarray | slice = slice(None)) -> str:
+def near_leg(seq: PoseSequence, idx: np.ndarray | slice = slice(None)) -> Leg:
     """The leg nearer the camera: higher visibility and smaller MediaPipe z over the frames."""
     legs = {"left": (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
             "right": (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)}
