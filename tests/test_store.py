@@ -235,7 +235,7 @@ def test_export_then_import_gives_back_identical_data(store, tmp_path):
     assert other.import_(out)["sessions_added"] == 3
     assert other.dump(include_data=True) == store.dump(include_data=True)
     # importing twice adds nothing; a second export has the same content
-    assert other.import_(out) == {"clients_added": 0, "clients_merged": 2, "sessions_added": 0,
+    assert other.import_(out, merge=True) == {"clients_added": 0, "clients_merged": 2, "sessions_added": 0,
                                   "sessions_skipped": 3}
     out2 = tmp_path / "again.zip"
     other.export(out2)

@@ -192,7 +192,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    c = _store().import_(args.file)
+    c = _store().import_(args.file, merge=args.merge)
     print(f"Imported {c['sessions_added']} session(s): {c['clients_added']} new client(s), "
           f"{c['clients_merged']} already here; {c['sessions_skipped']} session(s) were here already.")
     return 0
@@ -260,6 +260,9 @@ def register(sub) -> None:
     e.set_defaults(func=cmd_export)
     i = sub.add_parser("import", help="load a file written by `formcheck export`")
     i.add_argument("file")
+    i.add_argument("--merge", action="store_true",
+                   help="when a client with the same label is here already, add the export's "
+                        "sessions to it (without this, such a clash stops the import)")
     i.set_defaults(func=cmd_import)
     f = sub.add_parser("forget", help="delete every trace of a client, videos included")
     f.add_argument("name", help="client label")
