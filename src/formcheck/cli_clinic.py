@@ -211,8 +211,12 @@ def cmd_forget(args) -> int:
             print("Nothing deleted.")
             return 1
     r = store.forget_client(args.name)
+    from .app.session_files import remove_clips
+
+    copies = remove_clips(r["clip_sha256s"])
     print(f"Forgot {r['client']}: {r['sessions']} session(s) and {r['videos']} video(s) deleted "
-          "and the freed space scrubbed." + ("" if r["scrubbed"] else
+          "and the freed space scrubbed."
+          + (f" {copies} copy(ies) of their clips in the app's files deleted." if copies else "") + ("" if r["scrubbed"] else
                                              " (Another program has the database open: some "
                                              "freed pages are scrubbed when it closes.)"))
     print("Exports made earlier still contain this client; delete those files too.")

@@ -393,6 +393,9 @@ def _targets_section(store, client) -> None:
                      key=f"forget_btn_{client.uid}"):
             try:
                 r = store.forget_client(client.label)
+                from formcheck.app.session_files import remove_clips
+
+                remove_clips(r["clip_sha256s"])
                 st.session_state.pop(CLIENT_KEY, None)
                 st.session_state.pop("client_select", None)
                 st.session_state.pop("clinic_analyses", None)

@@ -390,13 +390,17 @@ class Store:
     # --- forget ---------------------------------------------------------------------------------
     def forget_client(self, client_label: str) -> dict:
         """Delete a client with every session, rep, landmark file and video, then scrub the
-        freed space (SQLite: secure_delete + VACUUM + WAL truncation; PostgreSQL: VACUUM FULL)."""
+        freed space (SQLite: secure_delete + VACUUM + WAL truncation; PostgreSQL: VACUUM FULL).
+        The result's "clip_sha256s" name the client's clips, so callers can delete the app's
+        copies too (`formcheck.app.session_files.remove_clips`)."""
         with self.db.session() as s:
             c = self._client(s, client_label)
             n_sessions = s.scalar(select(func.count(Session.id)).where(Session.client_id == c.id))
             sids = select(Session.id).where(Session.client_id == c.id)
             n_videos = s.scalar(select(func.count(SessionFile.id)).where(
                 SessionFile.session_id.in_(sids), SessionFile.kind == "video"))
+            clips = sorted(set(s.scalars(select(Session.clip_sha256).where(
+                Session.client_id == c.id, Session.clip_sha256.is_not(None)))))
             # Explicit deletes (children first) rather than relying on cascades alone.
             s.execute(delete(SessionFile).where(SessionFile.session_id.in_(sids)))
             s.execute(delete(Rep).where(Rep.session_id.in_(sids)))
@@ -404,7 +408,7 @@ class Store:
             s.execute(delete(Client).where(Client.id == c.id))
         scrubbed = self.scrub()
         return {"client": client_label, "sessions": int(n_sessions), "videos": int(n_videos),
-                "scrubbed": scrubbed}
+                "scrubbed": scrubbed, "clip_sha256s": clips}
 
     def scrub(self) -> bool:
         """Overwrite or release the space deleted rows used. True when nothing could hold it."""
