@@ -20,6 +20,7 @@ import streamlit as st
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore
 from formcheck.app import components, session_files
+from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
 from formcheck.thresholds import get_profile
@@ -65,11 +66,11 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
     if key in cache:
         return
     path = folder.clip
-    bar = st.progress(0.0, text=f"Finding the person in {name}…")
+    bar = st.progress(0.0, text=f"Finding the person in {md(name)}…")
 
     def progress(done_s: float, total_s: float) -> None:
         frac = min(1.0, done_s / total_s) if total_s > 0 else 0.0
-        bar.progress(frac, text=f"Tracking {name}: {done_s:.1f} of {total_s:.1f} s")
+        bar.progress(frac, text=f"Tracking {md(name)}: {done_s:.1f} of {total_s:.1f} s")
 
     try:
         st.session_state["model_runs"] = st.session_state.get("model_runs", 0) + 1
@@ -124,7 +125,7 @@ def _video_slot(entry: dict, analysis) -> None:
             entry["video"] = out
             entry["video_key"] = vkey
         except FormcheckError as exc:
-            st.error(str(exc))
+            st.error(md(user_words(str(exc), entry["folder"], entry["name"])))
             return
         except Exception as exc:
             log.exception("annotated video")
@@ -156,17 +157,19 @@ def _client_choice() -> str | None:
                              help="For physiotherapists: pick or add the client first, so their "
                                   "own targets are used and the session can be saved."):
         return None
-    from . import clients_page
+    from . import access, clients_page
 
     try:
+        if access.gate(clients_page._store(), where=st.sidebar) is None:
+            return None      # clinic data needs a sign-in here
         label = clients_page.client_picker(st.sidebar)
         if label:
             clients_page.apply_client_targets(label)
-            st.sidebar.caption(f"Thresholds set to {label}'s targets. After the analysis, save "
-                               "the session on the Clients page.")
+            st.sidebar.caption(f"Thresholds set to {md(label)}'s targets. After the analysis, "
+                               "save the session on the Clients page.")
         return label
     except FormcheckError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md(exc))
         return None
 
 
@@ -201,7 +204,7 @@ def render() -> None:
         for k in ("analysis", "raw_landmarks", "clip_path", "clip_name"):
             st.session_state.pop(k, None)
         ttl_min = limits.current().session_files_ttl_s / 60
-        st.info(f"The clip {entry['name']} was deleted from the server (clips are kept at most "
+        st.info(f"The clip {md(entry['name'])} was deleted from the server (clips are kept at most "
                 f"{ttl_min:.0f} min). Upload it again to see its results.")
         return
     if entry is None:
@@ -209,12 +212,12 @@ def render() -> None:
                 "frame of each rep, a table of every rep, plots and downloads.")
         return
     if "error" in entry:
-        st.error(entry["error"], icon=":material/error:")
+        st.error(md(entry["error"]), icon=":material/error:")
         return
     try:
         analysis = _analysis_for(entry, th, profile, view)
     except FormcheckError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     st.session_state["analysis"] = analysis
     st.session_state["raw_landmarks"] = entry["raw"]
