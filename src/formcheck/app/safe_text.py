@@ -14,6 +14,11 @@ import re
 # Characters that start Markdown or Streamlit syntax anywhere in a line: emphasis, code, links
 # and images, HTML, tables, strike-through, $math$, :emoji: and :color[...] directives.
 _INLINE = re.compile(r"([\\`*_\[\]<>!|~$:{}&])")
+# Streamlit's GitHub-flavoured Markdown turns bare addresses in the *rendered text* into links,
+# escapes or not; an invisible WORD JOINER (U+2060) after "http:" / "www" breaks the pattern
+# and shows exactly the same characters.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9]\\:)(?=//)|(?<=\bwww)(?=\.)")
 # Characters that matter only at the start of a line: headings, quotes, lists, rules.
 _LINE_START = re.compile(r"^([#>+=-]|\d+(?=[.)]))")
 
@@ -23,6 +28,7 @@ def md(text: object) -> str:
     lines = []
     for line in str(text).split("\n"):
         line = _INLINE.sub(r"\\\1", line.lstrip(" \t"))   # an indent would make a code block
+        line = _AUTOLINK.sub(WORD_JOINER, line)
         m = _LINE_START.match(line)
         if m:
             line = (line[:m.end()] + "\\" + line[m.end():] if m.group(1)[0].isdigit()
