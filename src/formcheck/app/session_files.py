@@ -8,7 +8,9 @@ of a forgotten client's clips. Nothing is named or shared by content.
 A clip folder is deleted:
 - when the session moves on to another clip (the old one is no longer needed),
 - when the analysis fails (nothing can be made from it),
-- when the browser session ends (a finaliser on the folder object in st.session_state),
+- when the browser session ends: its browser disconnected and did not come back within
+  Streamlit's server.disconnectedSessionTTL (checked every few seconds by a background thread),
+  or its folder object in st.session_state was collected,
 - in any case `session_files_ttl_s` after it was written (default 1 h; FORMCHECK_SESSION_FILES_TTL_S),
   by a sweep that runs in a background thread of the app process and on every page run,
 - when its clip belongs to a client the clinic forgets.
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 ROOT_ENV = "FORMCHECK_APP_FILES"
 SHA_NOTE = "sha256"
 SWEEP_EVERY_S = 60.0
+SESSION_CHECK_EVERY_S = 2.0
 
 
 def root() -> Path:
@@ -86,10 +89,13 @@ class SessionFolder:
     drops the session (browser closed, disconnected past server.disconnectedSessionTTL), the
     object is collected and its folder deleted."""
 
-    def __init__(self, base: Path | None = None):
+    def __init__(self, base: Path | None = None, owner: str | None = None):
         base = _private_dir(base or root())
         self.path = _private_dir(base / secrets.token_hex(16))
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+        if owner:
+            with _owners_lock:
+                _owners[owner] = [self.path, None]
         ensure_sweeper()
 
     def add_clip(self, data: bytes, name: str) -> ClipFolder:
@@ -165,6 +171,47 @@ def remove_clips(sha256s, base: Path | None = None) -> int:
 
 _sweeper_lock = threading.Lock()
 _sweeper: threading.Thread | None = None
+_owners_lock = threading.Lock()
+_owners: dict[str, list] = {}     # Streamlit session id -> [folder, first seen disconnected]
+
+
+def current_session_id() -> str | None:
+    """The Streamlit session running this script (None outside the app)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:
+        return None
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def close_ended_sessions(now: float | None = None) -> int:
+    """Delete the folders of browser sessions that disconnected and did not come back within
+    server.disconnectedSessionTTL. Returns how many were deleted."""
+    try:
+        from streamlit import config
+        from streamlit.runtime import Runtime
+    except ImportError:
+        return 0
+    if not Runtime.exists():
+        return 0
+    runtime = Runtime.instance()
+    grace = float(config.get_option("server.disconnectedSessionTTL") or 0)
+    now = time.monotonic() if now is None else now
+    n = 0
+    with _owners_lock:
+        for sid, entry in list(_owners.items()):
+            if runtime.is_active_session(sid):
+                entry[1] = None
+            elif entry[1] is None:
+                entry[1] = now
+            elif now - entry[1] >= grace:
+                shutil.rmtree(entry[0], ignore_errors=True)
+                del _owners[sid]
+                n += 1
+    if n:
+        log.info("deleted the files of %d ended browser session(s)", n)
+    return n
 
 
 def ensure_sweeper() -> None:
@@ -176,12 +223,16 @@ def ensure_sweeper() -> None:
             return
 
         def loop():
+            last_sweep = 0.0
             while True:
                 try:
-                    sweep()
+                    close_ended_sessions()
+                    if time.monotonic() - last_sweep >= SWEEP_EVERY_S:
+                        sweep()
+                        last_sweep = time.monotonic()
                 except Exception:  # noqa: BLE001 - a sweep must never stop the sweeper
                     log.exception("sweeping the app's files")
-                time.sleep(SWEEP_EVERY_S)
+                time.sleep(SESSION_CHECK_EVERY_S)
 
         _sweeper = threading.Thread(target=loop, name="formcheck-file-sweeper", daemon=True)
         _sweeper.start()

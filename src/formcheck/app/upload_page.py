@@ -40,7 +40,8 @@ def _files() -> session_files.SessionFolder:
     """This browser session's own folder (random name; deleted when the session ends)."""
     folder = st.session_state.get("session_files")
     if folder is None or not folder.path.is_dir():
-        folder = st.session_state["session_files"] = session_files.SessionFolder()
+        folder = st.session_state["session_files"] = session_files.SessionFolder(
+            owner=session_files.current_session_id())
     return folder
 
 
