@@ -403,3 +403,41 @@ def test_fifo_and_device_landmark_paths_say_what_they_are(tmp_path):
     dev.symlink_to("/dev/zero")
     with pytest.raises(LandmarksFileError, match="zero.npz is a device, not a file"):
         load_npz(dev)
+
+
+# --- video files: the right reason -------------------------------------------------------------------
+def test_fifo_and_device_clips_say_what_they_are(tmp_path, capsys):
+    from formcheck.cli import main
+
+    fifo = tmp_path / "clip.mp4"
+    os.mkfifo(fifo)
+    assert main(["analyze", str(fifo)]) == 2
+    assert capsys.readouterr().err == (f"formcheck: {fifo} is a pipe (FIFO), not a file. Choose "
+                                       "the video file itself.\n")
+    dev = tmp_path / "zero.mp4"
+    dev.symlink_to("/dev/zero")
+    assert main(["analyze", str(dev)]) == 2
+    assert capsys.readouterr().err == (f"formcheck: {dev} is a device, not a file. Choose the "
+                                       "video file itself.\n")
+
+
+@pytest.mark.slow
+def test_a_clip_damaged_part_way_says_damaged_not_no_person(tmp_path, capsys):
+    """Decoding stops at a damaged frame before anyone was seen: the message says the file is
+    damaged (and where), not that nobody was filmed."""
+    from conftest import write_clip
+    from formcheck.cli import main
+
+    frames = [np.full((240, 320, 3), 40 + (i % 7), np.uint8) for i in range(45)]
+    clip = write_clip(tmp_path / "empty room.mp4", frames, fps=15)
+    data = bytearray(clip.read_bytes())
+    rng = np.random.default_rng(3)
+    start, end = len(data) // 4, len(data) * 2 // 3     # inside the frames, not the index
+    data[start:end] = rng.integers(0, 256, end - start, dtype=np.uint8).tobytes()
+    clip.write_bytes(bytes(data))
+    code = main(["analyze", str(clip)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("formcheck: empty room.mp4 is damaged: The file is damaged or cut off "
+                          "after "), err
+    assert "No person was found" not in err

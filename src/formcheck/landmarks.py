@@ -193,7 +193,7 @@ def regular_file_problem(path: Path) -> str | None:
     if stat.S_ISDIR(st.st_mode):
         return "is a folder, not a file"
     if stat.S_ISFIFO(st.st_mode):
-        return "is a pipe (FIFO), not a file; save the data to a file first"
+        return "is a pipe (FIFO), not a file"
     if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
         return "is a device, not a file"
     if not stat.S_ISREG(st.st_mode):
