@@ -555,7 +555,8 @@ class Store:
             except archive.TooBig as exc:
                 raise ExportFileError(
                     f"{display} is too large to import: {exc}. Nothing was imported (the limits "
-                    "are settings, see `formcheck.limits`).") from None
+                    "are settings: FORMCHECK_IMPORT_MAX_JSON_BYTES, FORMCHECK_IMPORT_MAX_VIDEO_BYTES, "
+                    "FORMCHECK_IMPORT_MAX_RATIO).") from None
             except archive.Malformed as exc:
                 raise ExportFileError(f"{display} is damaged or not a valid formcheck export "
                                       f"({exc}); nothing was imported.") from None
