@@ -118,6 +118,10 @@ def _save_section(store, client) -> None:
         return
     name = st.session_state.get("clip_name") or Path(analysis.source or "clip").name
     clip_path = st.session_state.get("clip_path")
+    if clip_path and not Path(clip_path).is_file():
+        clip_path = None      # the app's copy was deleted (expiry): landmarks can still be saved
+        st.caption("The clip itself is no longer on the server (uploads are kept at most an "
+                   "hour), so only the landmarks and measurements can be saved.")
     st.write(f"Current analysis: **{md(name)}**, {analysis.rep_count} rep(s), {analysis.view.view} "
              f"view, profile {analysis.profile}.")
     differs = analysis.thresholds != client.thresholds
