@@ -441,3 +441,14 @@ def test_a_clip_damaged_part_way_says_damaged_not_no_person(tmp_path, capsys):
     assert err.startswith("formcheck: empty room.mp4 is damaged: The file is damaged or cut off "
                           "after "), err
     assert "No person was found" not in err
+
+
+def test_import_of_a_fifo_or_device_says_what_it_is(store, tmp_path):
+    fifo = tmp_path / "backup.zip"
+    os.mkfifo(fifo)
+    with pytest.raises(ExportFileError, match=r"backup.zip is a pipe \(FIFO\), not a file"):
+        store.import_(fifo, display_name="backup.zip")
+    dev = tmp_path / "zero.zip"
+    dev.symlink_to("/dev/zero")
+    with pytest.raises(ExportFileError, match="zero.zip is a device, not a file"):
+        store.import_(dev)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import time
 from pathlib import Path
 
 import pytest
 
-from clinic_helpers import squat_sequence
 from formcheck.app import session_files
 from formcheck.app.session_files import SessionFolder, remove_clips, sweep
 
