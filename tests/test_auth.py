@@ -77,11 +77,13 @@ def test_cli_users_add_reads_the_password_from_stdin_and_the_cli_audits(tmp_path
     store = open_store(env_url)
     assert auth.sign_in(store, "ana", "a long password").role is Role.ADMIN
     assert run("clients", "add", "knee-07").returncode == 0
+    assert run("history", "knee-07").returncode == 0
     assert run("export", str(tmp_path / "e.zip")).returncode == 0
     assert run("forget", "knee-07", "--yes").returncode == 0
     assert run("import", str(tmp_path / "e.zip")).returncode == 0
     actions = [(e.actor.startswith("cli:"), e.action) for e in reversed(auth.audit_log(store))]
-    assert actions == [(True, "export"), (True, "forget"), (True, "import")]
+    assert actions == [(True, "open_sessions"), (True, "export"), (True, "forget"),
+                       (True, "import")]
     r = run("audit")
-    assert r.returncode == 0 and len(r.stdout.splitlines()) == 3
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 4
     close_all()

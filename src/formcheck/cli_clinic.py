@@ -137,6 +137,7 @@ def _fmt_overrides(ov: dict) -> str:
 def cmd_history(args) -> int:
     store = _store()
     client = store.get_client(args.name)
+    _audit(store, "open_sessions", client.uid, "formcheck history")
     hist = store.history(args.name)
     sessions = {s.id: s for s in store.list_sessions(args.name)}
     if args.json:
@@ -173,9 +174,14 @@ def cmd_report(args) -> int:
 
     if not args.pdf and not args.csv:
         raise FormcheckError("Say where to write: --pdf REPORT.pdf and/or --csv REPS.csv.")
-    pdf, csv = session_files(_store(), args.session)
+    store = _store()
+    pdf, csv = session_files(store, args.session)
+    _audit(store, "open_sessions", store.get_client(store.get_session(args.session).client_label).uid,
+           f"formcheck report {args.session}")
     if args.pdf:
-        Path(args.pdf).write_bytes(pdf)
+        from .report import write_bytes_atomic
+
+        write_bytes_atomic(args.pdf, pdf)
         print(f"Wrote {args.pdf}")
     if args.csv:
         Path(args.csv).write_text(csv, encoding="utf-8")
