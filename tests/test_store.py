@@ -32,12 +32,12 @@ def test_migrations_build_the_schema_the_models_describe(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert store.db.schema_revision() == "0001_initial"
+    assert store.db.schema_revision() == "0002_accounts_audit"
     with store.db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     # opening again is a no-op
     Database(store.db.url).dispose()
-    assert store.db.schema_revision() == "0001_initial"
+    assert store.db.schema_revision() == "0002_accounts_audit"
 
 
 def test_a_database_from_a_newer_formcheck_is_refused(store):
@@ -235,7 +235,7 @@ def test_export_then_import_gives_back_identical_data(store, tmp_path):
     assert other.import_(out)["sessions_added"] == 3
     assert other.dump(include_data=True) == store.dump(include_data=True)
     # importing twice adds nothing; a second export has the same content
-    assert other.import_(out) == {"clients_added": 0, "clients_merged": 2, "sessions_added": 0,
+    assert other.import_(out, merge=True) == {"clients_added": 0, "clients_merged": 2, "sessions_added": 0,
                                   "sessions_skipped": 3}
     out2 = tmp_path / "again.zip"
     other.export(out2)

@@ -137,6 +137,7 @@ def _fmt_overrides(ov: dict) -> str:
 def cmd_history(args) -> int:
     store = _store()
     client = store.get_client(args.name)
+    _audit(store, "open_sessions", client.uid, "formcheck history")
     hist = store.history(args.name)
     sessions = {s.id: s for s in store.list_sessions(args.name)}
     if args.json:
@@ -173,9 +174,14 @@ def cmd_report(args) -> int:
 
     if not args.pdf and not args.csv:
         raise FormcheckError("Say where to write: --pdf REPORT.pdf and/or --csv REPS.csv.")
-    pdf, csv = session_files(_store(), args.session)
+    store = _store()
+    pdf, csv = session_files(store, args.session)
+    _audit(store, "open_sessions", store.get_client(store.get_session(args.session).client_label).uid,
+           f"formcheck report {args.session}")
     if args.pdf:
-        Path(args.pdf).write_bytes(pdf)
+        from .report import write_bytes_atomic
+
+        write_bytes_atomic(args.pdf, pdf)
         print(f"Wrote {args.pdf}")
     if args.csv:
         Path(args.csv).write_text(csv, encoding="utf-8")
@@ -184,15 +190,26 @@ def cmd_report(args) -> int:
 
 
 # --- export / import / forget ---------------------------------------------------------------------
+def _audit(store, action: str, client_uid: str | None = None, detail: str = "") -> None:
+    from .auth import audit, cli_actor
+
+    audit(store, cli_actor(), action, client_uid, detail)
+
+
 def cmd_export(args) -> int:
-    counts = _store().export(args.file)
+    store = _store()
+    counts = store.export(args.file)
+    _audit(store, "export", detail=f"{counts['clients']} client(s), {counts['sessions']} session(s)")
     print(f"Exported {counts['clients']} client(s), {counts['sessions']} session(s) and "
           f"{counts['files']} file(s) to {args.file}. It holds health data: keep it safe.")
     return 0
 
 
 def cmd_import(args) -> int:
-    c = _store().import_(args.file)
+    store = _store()
+    c = store.import_(args.file, merge=args.merge)
+    _audit(store, "import", detail=f"{c['sessions_added']} session(s), {c['clients_added']} new "
+                                   f"client(s), {c['clients_merged']} merged")
     print(f"Imported {c['sessions_added']} session(s): {c['clients_added']} new client(s), "
           f"{c['clients_merged']} already here; {c['sessions_skipped']} session(s) were here already.")
     return 0
@@ -211,11 +228,63 @@ def cmd_forget(args) -> int:
             print("Nothing deleted.")
             return 1
     r = store.forget_client(args.name)
+    _audit(store, "forget", client.uid, f"{r['sessions']} session(s)")
+    from .app.session_files import remove_clips
+
+    copies = remove_clips(r["clip_sha256s"])
     print(f"Forgot {r['client']}: {r['sessions']} session(s) and {r['videos']} video(s) deleted "
-          "and the freed space scrubbed." + ("" if r["scrubbed"] else
+          "and the freed space scrubbed."
+          + (f" {copies} copy(ies) of their clips in the app's files deleted." if copies else "") + ("" if r["scrubbed"] else
                                              " (Another program has the database open: some "
                                              "freed pages are scrubbed when it closes.)"))
     print("Exports made earlier still contain this client; delete those files too.")
+    return 0
+
+
+# --- accounts and audit -----------------------------------------------------------------------------
+def _read_password(name: str) -> str:
+    """From a prompt (typed twice) or one line of stdin; never from the command line."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != first:
+            raise FormcheckError("The two passwords differ; nothing was changed.")
+        return first
+    line = sys.stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+def cmd_users(args) -> int:
+    from . import auth
+
+    store = _store()
+    action = getattr(args, "action", None) or "list"
+    if action == "add":
+        name = auth.check_name(args.name)
+        user = auth.add_account(store, name, args.role, _read_password(name))
+        print(f"Added {user.role.value} account {user.name}. The app's clinic pages now ask "
+              "for a sign-in.")
+        return 0
+    if action == "remove":
+        auth.remove_account(store, args.name)
+        print(f"Removed the account {args.name}.")
+        return 0
+    accounts = auth.list_accounts(store)
+    if not accounts:
+        print("No accounts: the app's clinic pages are open on this computer only. Add one with "
+              "`formcheck users add NAME --role admin`.")
+    for name, role, created in accounts:
+        print(f"{name:<30} {role.value:<7} since {created:%Y-%m-%d}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from .auth import audit_log
+
+    for e in reversed(audit_log(_store(), args.last)):
+        print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<24} {e.action:<14} "
+              f"{e.client_uid or '-':<32}  {e.detail}")
     return 0
 
 
@@ -260,8 +329,26 @@ def register(sub) -> None:
     e.set_defaults(func=cmd_export)
     i = sub.add_parser("import", help="load a file written by `formcheck export`")
     i.add_argument("file")
+    i.add_argument("--merge", action="store_true",
+                   help="when a client with the same label is here already, add the export's "
+                        "sessions to it (without this, such a clash stops the import)")
     i.set_defaults(func=cmd_import)
     f = sub.add_parser("forget", help="delete every trace of a client, videos included")
     f.add_argument("name", help="client label")
     f.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     f.set_defaults(func=cmd_forget)
+
+    u = sub.add_parser("users", help="accounts for the app's clinic pages (admin, physio)",
+                       description="Without an action: list the accounts. Passwords are read "
+                                   "from a prompt, or from one line of standard input.")
+    u.set_defaults(func=cmd_users, action="list")
+    ua = u.add_subparsers(dest="action")
+    uadd = ua.add_parser("add", help="add an account (asks for its password)")
+    uadd.add_argument("name", help="sign-in name, e.g. ana or ana@clinic.example")
+    uadd.add_argument("--role", required=True, choices=["admin", "physio"],
+                      help="admin: also export, import and forget; physio: analyse, save, report")
+    urm = ua.add_parser("remove", help="remove an account")
+    urm.add_argument("name")
+    a = sub.add_parser("audit", help="who exported, imported, forgot or opened sessions, and when")
+    a.add_argument("--last", type=int, default=200, help="how many events (newest)")
+    a.set_defaults(func=cmd_audit)

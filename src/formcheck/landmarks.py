@@ -163,25 +163,170 @@ def _savez(seq: PoseSequence, path: Path) -> None:
     )
 
 
-def load_npz(path: str | Path) -> PoseSequence:
-    """Read landmarks written by `save_npz` (or `formcheck analyze --landmarks`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise LandmarksFileError(f"Landmarks file not found: {path}. "
-                                 "Write one with `formcheck analyze CLIP --landmarks FILE.npz`.")
+# Expected members of a landmarks file: name -> (dtype kinds accepted, shape with N for frames).
+_MEMBERS = {
+    "format_version": ("iu", ()),
+    "t_s": ("f", ("N",)),
+    "xy_px": ("f", ("N", N_LANDMARKS, 2)),
+    "z": ("f", ("N", N_LANDMARKS)),
+    "visibility": ("f", ("N", N_LANDMARKS)),
+    "world_m": ("f", ("N", N_LANDMARKS, 3)),
+    "width_px": ("iu", ()),
+    "height_px": ("iu", ()),
+    "fps": ("fiu", ()),
+    "source": ("U", ()),
+}
+MAX_SIDE_PX = 16384     # no camera makes larger frames
+MAX_ABS_COORD = 1e6     # pixel positions, depths and metres beyond this are not a body
+
+
+def regular_file_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a file, in the user's words, or None when it can."""
+    import stat
+
     try:
-        with np.load(path, allow_pickle=False) as d:
-            if int(d["format_version"]) > FORMAT_VERSION:
-                raise LandmarksFileError(f"{path} was written by a newer formcheck; upgrade formcheck.")
-            return PoseSequence(
-                t_s=d["t_s"].astype(np.float64), xy_px=d["xy_px"].astype(np.float64),
-                z=d["z"].astype(np.float64), visibility=d["visibility"].astype(np.float64),
-                world_m=d["world_m"].astype(np.float64), width_px=int(d["width_px"]),
-                height_px=int(d["height_px"]), fps=float(d["fps"]), source=str(d["source"]),
-            )
+        st = path.stat()
+    except FileNotFoundError:
+        return "was not found"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file"
+    if stat.S_ISFIFO(st.st_mode):
+        return "is a pipe (FIFO), not a file"
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        return "is a device, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    return None
+
+
+def _npy_header(f) -> tuple[tuple, np.dtype]:
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"npy format version {version}")
+    return tuple(int(x) for x in shape), np.dtype(dtype)
+
+
+def _check_members(z, limits) -> int:
+    """Read every member's npy header (a few hundred bytes each) and check names, kinds and
+    shapes against what save_npz writes and the frame limit. Returns N. Nothing large is
+    allocated before this passes."""
+    names = {n[:-4] if n.endswith(".npy") else n for n in z.namelist()}
+    if len(z.namelist()) != len(names) or names != set(_MEMBERS):
+        missing, extra = set(_MEMBERS) - names, names - set(_MEMBERS)
+        raise ValueError("unexpected contents"
+                         + (f"; missing {', '.join(sorted(missing))}" if missing else "")
+                         + (f"; unexpected {', '.join(sorted(extra))[:200]}" if extra else ""))
+    n = None
+    for name, (kinds, shape) in _MEMBERS.items():
+        info = z.getinfo(name + ".npy")
+        with z.open(info) as f:
+            got, dtype = _npy_header(f)
+            header_len = f.tell()
+        if dtype.kind not in kinds or dtype.hasobject:
+            raise ValueError(f"{name} holds {dtype} values")
+        if name == "source" and dtype.itemsize > 4 * 4096:
+            raise ValueError("source name is too long")
+        if len(got) != len(shape):
+            raise ValueError(f"{name} has shape {got}")
+        for g, want in zip(got, shape):
+            if want == "N":
+                if n is None:
+                    n = g
+                    if n > limits.landmark_frames:
+                        raise _TooBig(f"it claims {n:,} frames; at most "
+                                      f"{limits.landmark_frames:,} are accepted")
+                if g != n:
+                    raise ValueError(f"{name} has {g} frames, t_s has {n}")
+            elif g != want:
+                raise ValueError(f"{name} has shape {got}")
+        need = header_len + int(np.prod(got, dtype=np.int64)) * dtype.itemsize
+        if info.file_size != need:
+            raise ValueError(f"{name} is {info.file_size} bytes where its header says {need}")
+    return int(n or 0)
+
+
+class _TooBig(ValueError):
+    pass
+
+
+def _check_values(seq_arrays: dict, limits) -> None:
+    t = seq_arrays["t_s"]
+    if not np.all(np.isfinite(t)):
+        raise ValueError("frame times are not all finite numbers")
+    if len(t) > 1 and not np.all(np.diff(t) > 0):
+        raise ValueError("frame times do not increase")
+    if len(t) and t[-1] - t[0] > limits.landmark_duration_s:
+        raise _TooBig(f"it covers {t[-1] - t[0]:.0f} s; at most "
+                      f"{limits.landmark_duration_s:.0f} s are accepted")
+    for name in ("xy_px", "z", "world_m", "visibility"):
+        a = seq_arrays[name]
+        if np.isinf(a).any() or (np.nanmax(np.abs(a), initial=0.0) > MAX_ABS_COORD):
+            raise ValueError(f"{name} holds infinite or impossibly large values")
+    for name in ("width_px", "height_px"):
+        if not 1 <= seq_arrays[name] <= MAX_SIDE_PX:
+            raise ValueError(f"{name} is {seq_arrays[name]}")
+    if not (np.isfinite(seq_arrays["fps"]) and 0 < seq_arrays["fps"] <= 1000):
+        raise ValueError(f"fps is {seq_arrays['fps']}")
+
+
+def load_npz(path: str | Path, display_name: str | None = None) -> PoseSequence:
+    """Read landmarks written by `save_npz` (or `formcheck analyze --landmarks`).
+
+    Bounded whatever the file claims: the file size, then every member's npy header (names,
+    dtypes, shapes, frame count) are checked against `formcheck.limits` before any array is
+    read, then the values (finite times, sane coordinates, duration). `display_name` is how
+    messages name the file (default: the path)."""
+    from . import limits as _limits
+
+    path = Path(path)
+    name = display_name or str(path)
+    lim = _limits.current()
+    why = regular_file_problem(path)
+    if why == "was not found":
+        raise LandmarksFileError(f"Landmarks file not found: {name}. "
+                                 "Write one with `formcheck analyze CLIP --landmarks FILE.npz`.")
+    if why:
+        raise LandmarksFileError(f"{name} {why}.")
+    size = path.stat().st_size
+    if size > lim.landmark_file_bytes:
+        raise LandmarksFileError(
+            f"{name} is {size / 2**20:.0f} MB; landmark files are at most "
+            f"{lim.landmark_file_bytes / 2**20:.0f} MB (set FORMCHECK_MAX_LANDMARK_FILE_BYTES to "
+            "allow more).")
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            _check_members(z, lim)
+            arrays = {}
+            for member in _MEMBERS:
+                with z.open(member + ".npy") as f:
+                    arrays[member] = np.lib.format.read_array(f, allow_pickle=False)
+        if int(arrays["format_version"]) > FORMAT_VERSION:
+            raise LandmarksFileError(f"{name} was written by a newer formcheck; upgrade formcheck.")
+        for k in ("width_px", "height_px", "format_version"):
+            arrays[k] = int(arrays[k])
+        arrays["fps"] = float(arrays["fps"])
+        _check_values(arrays, lim)
+        return PoseSequence(
+            t_s=arrays["t_s"].astype(np.float64), xy_px=arrays["xy_px"].astype(np.float64),
+            z=arrays["z"].astype(np.float64), visibility=arrays["visibility"].astype(np.float64),
+            world_m=arrays["world_m"].astype(np.float64), width_px=arrays["width_px"],
+            height_px=arrays["height_px"], fps=arrays["fps"], source=str(arrays["source"]),
+        )
     except LandmarksFileError:
         raise
-    except Exception as exc:  # zip, key or shape problems all mean the same to the user
+    except _TooBig as exc:
         raise LandmarksFileError(
-            f"{path} is not a formcheck landmarks file ({type(exc).__name__}: {exc}). "
-            "Write one with `formcheck analyze CLIP --landmarks FILE.npz`.") from exc
+            f"{name} is too large to re-score: {exc} (the limits are settings: "
+            "FORMCHECK_MAX_LANDMARK_FRAMES, FORMCHECK_MAX_LANDMARK_DURATION_S).") from None
+    except Exception as exc:  # zip, header, key or value problems all mean the same to the user
+        raise LandmarksFileError(
+            f"{name} is not a formcheck landmarks file or is damaged ({exc}). "
+            "Write one with `formcheck analyze CLIP --landmarks FILE.npz`.") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .analysis import Analysis, analyze_sequence, check_person
+from .errors import NoPersonError, VideoOpenError
 from .landmarks import PoseSequence
 from .pose import ProgressFn, track_video
 from .thresholds import Thresholds
@@ -19,7 +20,16 @@ def analyze_video(path: str | Path, thresholds: Thresholds, profile: str = "cust
     warnings: list[str] = []
     seq = track_video(path, max_fps=max_fps, progress=progress, warnings=warnings,
                       max_duration_s=max_duration_s)
-    return analyze_landmarks(seq, thresholds, profile, view, warnings, replay_live), seq
+    try:
+        return analyze_landmarks(seq, thresholds, profile, view, warnings, replay_live), seq
+    except NoPersonError:
+        damaged = [w for w in warnings if "damaged" in w]
+        if not damaged:
+            raise
+        # the reason is the damage, not the filming
+        raise VideoOpenError(f"{Path(path).name} is damaged: {damaged[0]} Nobody was found in "
+                             "the part that could be read. Copy or export the clip again (the "
+                             "original on the phone or camera is usually intact).") from None
 
 
 def analyze_landmarks(seq: PoseSequence, thresholds: Thresholds, profile: str = "custom",

@@ -49,11 +49,16 @@ class Frame:
 def _open(path: str | Path):
     import av  # imported here so that pure modules never need it
 
+    from .landmarks import regular_file_problem
+
     path = Path(path)
     if not path.exists():
         raise VideoOpenError(f"File not found: {path}. Check the path and try again.")
     if path.is_dir():
         raise VideoOpenError(f"{path} is a folder, not a video file.")
+    why = regular_file_problem(path)     # a FIFO or a device is not "empty"
+    if why:
+        raise VideoOpenError(f"{path} {why}. Choose the video file itself.")
     if path.stat().st_size == 0:
         raise EmptyVideoError(f"{path} is empty (0 bytes). Export or copy the clip again.")
     try:

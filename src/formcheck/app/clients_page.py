@@ -19,6 +19,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from formcheck.app import access
+from formcheck.app.safe_text import md
+from formcheck.auth import Action
 from formcheck.errors import FormcheckError
 from formcheck.thresholds import HELP, PROFILE_HELP, PROFILES, Thresholds
 
@@ -37,7 +40,7 @@ def _store():
 
 def _fail(exc: Exception) -> None:
     if isinstance(exc, FormcheckError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")   # messages quote labels and file names
     else:
         log.exception("clients page")
         st.error(f"Something went wrong ({type(exc).__name__}); nothing was changed.",
@@ -108,19 +111,23 @@ def _save_section(store, client) -> None:
         st.info("No clip analysed yet in this browser session. Open **Analyse a clip** in the "
                 "menu, analyse the client's clip, then come back here to save it.",
                 icon=":material/info:")
-        if st.button(f"Use {client.label}'s thresholds on the Analyse page", key="preset"):
+        if st.button(f"Use {md(client.label)}'s thresholds on the Analyse page", key="preset"):
             use_client_thresholds_on_analyse_page(client)
-            st.success(f"Done: the Analyse page now starts with {client.label}'s profile and "
+            st.success(f"Done: the Analyse page now starts with {md(client.label)}'s profile and "
                        "thresholds.")
         return
     name = st.session_state.get("clip_name") or Path(analysis.source or "clip").name
     clip_path = st.session_state.get("clip_path")
-    st.write(f"Current analysis: **{name}**, {analysis.rep_count} rep(s), {analysis.view.view} "
+    if clip_path and not Path(clip_path).is_file():
+        clip_path = None      # the app's copy was deleted (expiry): landmarks can still be saved
+        st.caption("The clip itself is no longer on the server (uploads are kept at most an "
+                   "hour), so only the landmarks and measurements can be saved.")
+    st.write(f"Current analysis: **{md(name)}**, {analysis.rep_count} rep(s), {analysis.view.view} "
              f"view, profile {analysis.profile}.")
     differs = analysis.thresholds != client.thresholds
     rescore_it = False
     if differs:
-        rescore_it = st.checkbox(f"Score it with {client.label}'s own thresholds (profile "
+        rescore_it = st.checkbox(f"Score it with {md(client.label)}'s own thresholds (profile "
                                  f"{client.profile}) before saving", value=True, key="save_rescore",
                                  help="The analysis on screen used other thresholds. Re-scoring "
                                       "uses the same landmarks; nothing is measured again.")
@@ -148,7 +155,7 @@ def _save_section(store, client) -> None:
             _fail(exc)
             return
         st.session_state["last_saved"] = (client.label, info.id)
-        st.success(f"Saved as session {info.id} for {client.label}"
+        st.success(f"Saved as session {info.id} for {md(client.label)}"
                    f"{' with the video' if info.has_video else ' (video not kept)'}.",
                    icon=":material/check_circle:")
 
@@ -172,9 +179,14 @@ def _sessions_frame(store, label: str) -> pd.DataFrame:
 
 
 def _progress_section(store, client) -> None:
+    user = st.session_state.get("clinic_user") or access.LOCAL_USER
+    opened = st.session_state.setdefault("audited_open", set())
+    if client.uid not in opened:
+        access.audit(store, user, "open_sessions", client.uid)
+        opened.add(client.uid)
     df = _sessions_frame(store, client.label)
     if df.empty:
-        st.info(f"No sessions saved for {client.label} yet.")
+        st.info(f"No sessions saved for {md(client.label)} yet.")
         return
     st.dataframe(df, hide_index=True, width="stretch",
                  column_config={"date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
@@ -261,7 +273,7 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
     if info.cues:
         with st.expander("Cues given", expanded=False):
             for c in info.cues:
-                st.markdown(f"**{c['title']}** {c['seen']} *Try:* {c['try_this']}")
+                st.markdown(f"**{md(c['title'])}** {md(c['seen'])} *Try:* {md(c['try_this'])}")
 
 
 # --- compare two sessions ---------------------------------------------------------------------------------
@@ -354,7 +366,7 @@ def _compare_section(store, client) -> None:
 
 
 # --- targets, notes, forget ---------------------------------------------------------------------------------
-def _targets_section(store, client) -> None:
+def _targets_section(store, client, user) -> None:
     with st.form(f"targets_{client.uid}"):
         profile = st.selectbox("Profile", list(PROFILES), index=list(PROFILES).index(client.profile)
                                if client.profile in PROFILES else 0,
@@ -384,8 +396,11 @@ def _targets_section(store, client) -> None:
                 st.rerun()
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
+    if not user.may(Action.FORGET):
+        st.caption("Forgetting a client is for admins.")
+        return
     with st.expander("Forget this client", icon=":material/warning:"):
-        st.write(f"Deletes **{client.label}** with all {client.session_count} session(s), their "
+        st.write(f"Deletes **{md(client.label)}** with all {client.session_count} session(s), their "
                  "landmarks and videos, and scrubs the freed space. This cannot be undone. "
                  "Exports made earlier still contain the client.")
         typed = st.text_input("Type the client's label to confirm", key=f"forget_{client.uid}")
@@ -393,6 +408,10 @@ def _targets_section(store, client) -> None:
                      key=f"forget_btn_{client.uid}"):
             try:
                 r = store.forget_client(client.label)
+                access.audit(store, user, "forget", client.uid, f"{r['sessions']} session(s)")
+                from formcheck.app.session_files import remove_clips
+
+                remove_clips(r["clip_sha256s"])
                 st.session_state.pop(CLIENT_KEY, None)
                 st.session_state.pop("client_select", None)
                 st.session_state.pop("clinic_analyses", None)
@@ -403,7 +422,9 @@ def _targets_section(store, client) -> None:
                 _fail(exc)
 
 
-def _backup_section(store) -> None:
+def _backup_section(store, user) -> None:
+    if not user.may(Action.EXPORT):
+        return        # export and import are for admins
     with st.expander("Backup and moving clinics", icon=":material/backup:"):
         st.write("Export writes every client and session (landmarks, measurements, notes and "
                  "kept videos) into one zip file; import loads such a file here. The file holds "
@@ -413,7 +434,9 @@ def _backup_section(store) -> None:
             fd, path = tempfile.mkstemp(suffix=".zip")
             os.close(fd)
             try:
-                _store().export(path)
+                counts = _store().export(path)
+                access.audit(store, user, "export", detail=f"{counts['clients']} client(s), "
+                                                           f"{counts['sessions']} session(s)")
                 return Path(path).read_bytes()
             finally:
                 os.unlink(path)
@@ -422,12 +445,17 @@ def _backup_section(store) -> None:
                            file_name=f"formcheck-export-{dt.date.today():%Y-%m-%d}.zip",
                            mime="application/zip", icon=":material/download:", on_click="ignore")
         up = st.file_uploader("Import an export file", type=["zip"], key="import_file")
+        merge = st.checkbox("Add the export's sessions to clients with the same label here",
+                            key="import_merge", help="Clients are matched by label. Without "
+                            "this, a label that exists here stops the import and nothing is "
+                            "imported.")
         if up is not None and st.button("Import", key="import_btn"):
             fd, path = tempfile.mkstemp(suffix=".zip")
             with os.fdopen(fd, "wb") as f:
                 f.write(up.getvalue())
             try:
-                c = store.import_(path)
+                c = store.import_(path, merge=merge, display_name=up.name)
+                access.audit(store, user, "import", detail=f"{c['sessions_added']} session(s)")
                 st.success(f"Imported {c['sessions_added']} session(s): {c['clients_added']} new "
                            f"client(s); {c['sessions_skipped']} session(s) were here already.")
             except Exception as exc:  # noqa: BLE001
@@ -442,17 +470,22 @@ def render() -> None:
                "set targets, and hand over a PDF report. Education, not diagnosis.")
     if "forgot" in st.session_state:
         r = st.session_state.pop("forgot")
-        st.success(f"Forgot {r['client']}: {r['sessions']} session(s) and {r['videos']} video(s) "
+        st.success(f"Forgot {md(r['client'])}: {r['sessions']} session(s) and {r['videos']} video(s) "
                    "deleted.", icon=":material/check_circle:")
     try:
         store = _store()
+        user = access.gate(store)
+        if user is None:      # nothing about clients is read before a sign-in
+            return
+        access.sign_out_button()
         label = client_picker()
     except Exception as exc:  # noqa: BLE001 - e.g. the database server is down
         _fail(exc)
         return
+    st.session_state["clinic_user"] = user
     if label is None:
         st.info("Choose a client, or add one with a pseudonymous label (no real names).")
-        _backup_section(store)
+        _backup_section(store, user)
         return
     try:
         client = store.get_client(label)
@@ -463,7 +496,7 @@ def render() -> None:
     st.caption(f"Profile **{client.profile}** · knee past toes limit {th.knee_over_toe_max_ratio:+.2f} "
                f"foot lengths · shin limit {th.shin_angle_max_deg:.0f}° · depth target "
                f"{'none' if th.depth_target_deg is None else f'{th.depth_target_deg:+.0f}°'} · "
-               f"{client.session_count} session(s)" + (f" · {client.notes}" if client.notes else ""))
+               f"{client.session_count} session(s)" + (f" · {md(client.notes)}" if client.notes else ""))
     tabs = st.tabs(["Save current analysis", "Progress", "Compare two sessions", "Targets and notes"])
     try:
         with tabs[0]:
@@ -473,10 +506,10 @@ def render() -> None:
         with tabs[2]:
             _compare_section(store, client)
         with tabs[3]:
-            _targets_section(store, client)
+            _targets_section(store, client, user)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    _backup_section(store)
+    _backup_section(store, user)
 
 
 if __name__ == "__main__":  # run as a page file

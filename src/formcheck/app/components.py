@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from formcheck.analysis import Analysis
+from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER
 from formcheck.report import csv_text, rep_rows, to_dict
@@ -106,7 +107,7 @@ def summary(analysis: Analysis, name: str) -> None:
     flagged = sum(1 for a in analysis.assessments if a.flags)
     c3.metric("Reps flagged", flagged)
     c4.metric("Profile", analysis.profile)
-    st.caption(f"{name} · {analysis.duration_s:.1f} s · person found in "
+    st.caption(f"{md(name)} · {analysis.duration_s:.1f} s · person found in "
                f"{analysis.detected_fraction:.0%} of the frames")
     if v.view != "side":
         what = {"front": "This clip is filmed from the front: knee travel past the toes cannot "

@@ -1,7 +1,8 @@
 """Analyse a clip: upload or the built-in example -> results, re-scored live from cached landmarks.
 
-The model runs once per clip (keyed by the file's SHA-256). Profile, view and threshold changes
-re-score the cached landmarks; they never run MediaPipe again.
+The model runs once per clip (cached per browser session, keyed by the file's SHA-256). Profile,
+view and threshold changes re-score the cached landmarks; they never run MediaPipe again. Files
+live in the session's own folder and are deleted as app/session_files.py describes.
 
 For other pages (e.g. a clinic's Clients page) the current result is exposed in
 st.session_state["analysis"], ["raw_landmarks"], ["clip_path"] and ["clip_name"].
@@ -9,17 +10,18 @@ st.session_state["analysis"], ["raw_landmarks"], ["clip_path"] and ["clip_name"]
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from formcheck import pipeline
+from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore
-from formcheck.app import components
+from formcheck.app import components, session_files
+from formcheck.app.safe_text import md
+from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
 from formcheck.thresholds import get_profile
 
@@ -28,52 +30,69 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ["mp4", "mov", "avi", "webm", "m4v"]
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "videos" / "fixtures" / "side_knees_past_toes.mp4"
-WORK_DIR = Path(tempfile.gettempdir()) / "formcheck-app"
 
 
 def _cache() -> dict:
     return st.session_state.setdefault("clip_cache", {})
 
 
-def _store(data: bytes, name: str) -> tuple[str, Path]:
+def _files() -> session_files.SessionFolder:
+    """This browser session's own folder (random name; deleted when the session ends)."""
+    folder = st.session_state.get("session_files")
+    if folder is None or not folder.path.is_dir():
+        folder = st.session_state["session_files"] = session_files.SessionFolder(
+            owner=session_files.current_session_id())
+    return folder
+
+
+def _store(data: bytes, name: str) -> tuple[str, session_files.ClipFolder]:
+    """Keep the upload in this session's folder; the clips analysed before are deleted (the
+    analysis no longer needs them). The cache key is private to this session."""
     key = hashlib.sha256(data).hexdigest()[:16]
-    WORK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)   # clips are health data:
-    os.chmod(WORK_DIR, 0o700)                                 # only this user may read them
-    path = WORK_DIR / f"{key}{Path(name).suffix.lower() or '.mp4'}"
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(data)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)   # another session may store the same clip at the same time
-    return key, path
+    cache = _cache()
+    entry = cache.get(key)
+    folder = entry.get("folder") if entry else None
+    if folder is None or not folder.exists():
+        cache.pop(key, None)
+        folder = _files().add_clip(data, name)
+    for k in [k for k in cache if k != key]:
+        cache.pop(k)
+    _files().keep_only(folder)
+    return key, folder
 
 
-def _analyse(key: str, path: Path, name: str) -> None:
+def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
     """Run the model once for this clip; remember the result or the user-facing error."""
     cache = _cache()
     if key in cache:
         return
-    bar = st.progress(0.0, text=f"Finding the person in {name}…")
+    path = folder.clip
+    bar = st.progress(0.0, text=f"Finding the person in {md(name)}…")
 
     def progress(done_s: float, total_s: float) -> None:
         frac = min(1.0, done_s / total_s) if total_s > 0 else 0.0
-        bar.progress(frac, text=f"Tracking {name}: {done_s:.1f} of {total_s:.1f} s")
+        bar.progress(frac, text=f"Tracking {md(name)}: {done_s:.1f} of {total_s:.1f} s")
 
     try:
         st.session_state["model_runs"] = st.session_state.get("model_runs", 0) + 1
         analysis, raw = pipeline.analyze_video(path, get_profile("general"),
                                                "general", progress=progress)
     except FormcheckError as exc:
-        cache[key] = {"error": str(exc), "name": name}
+        folder.remove()   # nothing can be made from it
+        cache[key] = {"error": user_words(str(exc), folder, name), "name": name}
     except Exception as exc:  # never a traceback on the page
         log.exception("analysis of %s failed", name)
+        folder.remove()
         cache[key] = {"error": f"formcheck could not analyse {name} ({type(exc).__name__}). "
                                "Try another clip, or export this one again as H.264 mp4.",
                       "name": name}
     else:
+        # the user's file name, not the private copy's, in messages and the report's source
+        raw = raw.replace(source=name)
+        analysis = dataclasses.replace(analysis, source=name)
         cache[key] = {"raw": raw, "base": analysis, "by_view": {"auto": analysis},
-                      "clip_path": path, "name": name, "video": None, "frames": {}}
+                      "clip_path": path, "folder": folder, "name": name, "video": None,
+                      "frames": {}}
     finally:
         bar.empty()
 
@@ -97,7 +116,9 @@ def _video_slot(entry: dict, analysis) -> None:
     if out is None or not Path(out).is_file():
         bar = st.progress(0.0, text="Drawing the annotated video…")
         try:
-            out = WORK_DIR / f"{Path(entry['clip_path']).stem}_annotated.mp4"
+            if out is not None:
+                Path(out).unlink(missing_ok=True)   # the old drawing is no longer needed
+            out = entry["folder"].derived("annotated", ".mp4")   # this session's, never shared
             render.write_annotated(entry["clip_path"], analysis, out,
                                    progress=lambda d, t: bar.progress(
                                        min(1.0, d / t) if t else 0.0,
@@ -105,7 +126,7 @@ def _video_slot(entry: dict, analysis) -> None:
             entry["video"] = out
             entry["video_key"] = vkey
         except FormcheckError as exc:
-            st.error(str(exc))
+            st.error(md(user_words(str(exc), entry["folder"], entry["name"])))
             return
         except Exception as exc:
             log.exception("annotated video")
@@ -137,17 +158,19 @@ def _client_choice() -> str | None:
                              help="For physiotherapists: pick or add the client first, so their "
                                   "own targets are used and the session can be saved."):
         return None
-    from . import clients_page
+    from . import access, clients_page
 
     try:
+        if access.gate(clients_page._store(), where=st.sidebar) is None:
+            return None      # clinic data needs a sign-in here
         label = clients_page.client_picker(st.sidebar)
         if label:
             clients_page.apply_client_targets(label)
-            st.sidebar.caption(f"Thresholds set to {label}'s targets. After the analysis, save "
-                               "the session on the Clients page.")
+            st.sidebar.caption(f"Thresholds set to {md(label)}'s targets. After the analysis, "
+                               "save the session on the Clients page.")
         return label
     except FormcheckError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md(exc))
         return None
 
 
@@ -168,26 +191,34 @@ def render() -> None:
                              "travelling past the toes.")
     if up is not None and st.session_state.get("upload_id") != up.file_id:
         st.session_state["upload_id"] = up.file_id
-        key, path = _store(up.getvalue(), up.name)
+        key, folder = _store(up.getvalue(), up.name)
         st.session_state["active_key"] = key
-        _analyse(key, path, up.name)
+        _analyse(key, folder, up.name)
     elif example:
-        key, path = _store(EXAMPLE.read_bytes(), EXAMPLE.name)
+        key, folder = _store(EXAMPLE.read_bytes(), EXAMPLE.name)
         st.session_state["active_key"] = key
-        _analyse(key, path, EXAMPLE.name)
+        _analyse(key, folder, EXAMPLE.name)
 
     entry = _cache().get(st.session_state.get("active_key"))
+    if entry is not None and "folder" in entry and not entry["folder"].exists():
+        _cache().pop(st.session_state.pop("active_key"), None)
+        for k in ("analysis", "raw_landmarks", "clip_path", "clip_name"):
+            st.session_state.pop(k, None)
+        ttl_min = limits.current().session_files_ttl_s / 60
+        st.info(f"The clip {md(entry['name'])} was deleted from the server (clips are kept at most "
+                f"{ttl_min:.0f} min). Upload it again to see its results.")
+        return
     if entry is None:
         st.info("The results appear here: a summary, feedback, the annotated video, the bottom "
                 "frame of each rep, a table of every rep, plots and downloads.")
         return
     if "error" in entry:
-        st.error(entry["error"], icon=":material/error:")
+        st.error(md(entry["error"]), icon=":material/error:")
         return
     try:
         analysis = _analysis_for(entry, th, profile, view)
     except FormcheckError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     st.session_state["analysis"] = analysis
     st.session_state["raw_landmarks"] = entry["raw"]

@@ -144,3 +144,31 @@ REP_FIELDS = ["rep", "start_s", "bottom_s", "end_s", "view", "leg", "depth", "th
               "knee_flexion_deg", "hip_height_ratio", "knee_over_toe_px", "knee_over_toe_ratio",
               "shin_angle_deg", "trunk_lean_deg", "fppa_deg", "knee_past_toes", "knees_cave_in",
               "descent_s", "pause_s", "ascent_s", "flags"]
+
+
+class Account(Base):
+    """Someone who may sign in to the app's clinic pages. Passwords are stored as argon2id
+    hashes only."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(10))           # "admin" | "physio"
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who exported, imported, forgot, or opened a client's sessions, and when. Append-only
+    (database triggers refuse UPDATE and DELETE). Clients are named by their random uid, so a
+    forgotten client's label leaves no trace here."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(160))
+    action: Mapped[str] = mapped_column(String(20))
+    client_uid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -29,14 +29,12 @@ from ..thresholds import PROFILES, Thresholds, get_profile
 from .db import Database, open_database
 from .errors import (ClientExistsError, ExportFileError, ImportConflictError, StoreError,
                      UnknownClientError, UnknownSessionError)
-from .models import REP_FIELDS, Client, Rep, Session, SessionFile, utcnow
+from .models import REP_FIELDS, Client, Rep, Session, SessionFile, new_uid, utcnow
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = "formcheck-export"
-EXPORT_VERSION = 1
+from .archive import EXPORT_FORMAT, EXPORT_VERSION  # noqa: E402
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
-MAX_LABEL_LEN = 120
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
                ".webm": "video/webm", ".avi": "video/x-msvideo"}
 
@@ -146,16 +144,23 @@ def client_thresholds(profile: str, overrides: dict | None) -> Thresholds:
 
 
 def _check_label(label: str) -> str:
-    label = (label or "").strip()
-    if not label:
-        raise StoreError("A client needs a label (a pseudonym such as 'knee-07', not a real name).")
-    if len(label) > MAX_LABEL_LEN:
-        raise StoreError(f"Client labels are at most {MAX_LABEL_LEN} characters.")
-    return label
+    from .. import limits
+    from .archive import check_label
+
+    return check_label(label or "", limits.current())
+
+
+def _check_notes(notes: str | None, what: str = "Notes") -> str:
+    from .. import limits
+    from .archive import check_notes
+
+    return check_notes(notes or "", limits.current(), what)
 
 
 def _check_profile(profile: str, overrides: dict | None) -> None:
-    get_profile(profile, **(overrides or {}))   # raises UnknownProfileError with the choices
+    from .archive import check_thresholds
+
+    check_thresholds(profile, dict(overrides or {}))   # UnknownProfileError names the choices
 
 
 def _clean_float(x):
@@ -167,10 +172,6 @@ def _clean_float(x):
 
 def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
-
-
-def _from_iso(s: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(s) if s else None
 
 
 class Store:
@@ -205,7 +206,7 @@ class Store:
             with self.db.session() as s:
                 if s.scalar(select(Client.id).where(Client.label == label)) is not None:
                     raise ClientExistsError(f"A client called {label!r} exists already.")
-                c = Client(label=label, notes=notes or "", profile=profile,
+                c = Client(label=label, notes=_check_notes(notes), profile=profile,
                            threshold_overrides=dict(threshold_overrides or {}))
                 s.add(c)
                 s.flush()
@@ -238,7 +239,7 @@ class Store:
                 if new_label is not None and new_label.strip() != c.label:
                     c.label = _check_label(new_label)
                 if notes is not None:
-                    c.notes = notes
+                    c.notes = _check_notes(notes)
                 prof = profile or c.profile
                 ov = {} if replace_overrides else dict(c.threshold_overrides or {})
                 for k, v in (threshold_overrides or {}).items():
@@ -288,7 +289,8 @@ class Store:
                            clip_name=name[:255], clip_sha256=clip_hash, profile=analysis.profile,
                            thresholds=analysis.thresholds.as_dict(), view_requested=view_requested,
                            view=analysis.view.view, rep_count=analysis.rep_count,
-                           cues=report["cues"], report=report, physio_note=physio_note or "",
+                           cues=report["cues"], report=report,
+                           physio_note=_check_notes(physio_note, "Session notes"),
                            formcheck_version=__version__)
             for row in rep_rows(analysis):
                 sess.reps.append(Rep(**{k: (_clean_float(row[k]) if isinstance(row[k], float)
@@ -335,7 +337,7 @@ class Store:
 
     def set_note(self, session_id: int, note: str) -> None:
         with self.db.session() as s:
-            self._session(s, session_id).physio_note = note or ""
+            self._session(s, session_id).physio_note = _check_notes(note, "Session notes")
 
     def delete_session(self, session_id: int) -> None:
         with self.db.session() as s:
@@ -388,13 +390,17 @@ class Store:
     # --- forget ---------------------------------------------------------------------------------
     def forget_client(self, client_label: str) -> dict:
         """Delete a client with every session, rep, landmark file and video, then scrub the
-        freed space (SQLite: secure_delete + VACUUM + WAL truncation; PostgreSQL: VACUUM FULL)."""
+        freed space (SQLite: secure_delete + VACUUM + WAL truncation; PostgreSQL: VACUUM FULL).
+        The result's "clip_sha256s" name the client's clips, so callers can delete the app's
+        copies too (`formcheck.app.session_files.remove_clips`)."""
         with self.db.session() as s:
             c = self._client(s, client_label)
             n_sessions = s.scalar(select(func.count(Session.id)).where(Session.client_id == c.id))
             sids = select(Session.id).where(Session.client_id == c.id)
             n_videos = s.scalar(select(func.count(SessionFile.id)).where(
                 SessionFile.session_id.in_(sids), SessionFile.kind == "video"))
+            clips = sorted(set(s.scalars(select(Session.clip_sha256).where(
+                Session.client_id == c.id, Session.clip_sha256.is_not(None)))))
             # Explicit deletes (children first) rather than relying on cascades alone.
             s.execute(delete(SessionFile).where(SessionFile.session_id.in_(sids)))
             s.execute(delete(Rep).where(Rep.session_id.in_(sids)))
@@ -402,7 +408,7 @@ class Store:
             s.execute(delete(Client).where(Client.id == c.id))
         scrubbed = self.scrub()
         return {"client": client_label, "sessions": int(n_sessions), "videos": int(n_videos),
-                "scrubbed": scrubbed}
+                "scrubbed": scrubbed, "clip_sha256s": clips}
 
     def scrub(self) -> bool:
         """Overwrite or release the space deleted rows used. True when nothing could hold it."""
@@ -470,7 +476,9 @@ class Store:
                 s.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             clients = [self._dump_client(s, c, False)
                        for c in s.scalars(select(Client).order_by(Client.uid))]
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # health data:
+            os.fchmod(fd, 0o600)                                             # owner only
+            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
                 seen = set()
                 for c in clients:
                     counts["clients"] += 1
@@ -500,80 +508,110 @@ class Store:
         os.replace(tmp, path)
         return counts
 
-    def import_(self, path: str | Path) -> dict:
-        """Load an export into this database in one transaction (all or nothing). A client
-        already here (same identity) gets the sessions it lacks; sessions already here are skipped."""
-        path = Path(path)
-        not_export = (f"{path} is not a formcheck export. Make one with "
-                      "`formcheck export FILE.zip`.")
-        if not path.is_file():
-            raise ExportFileError(f"Export file not found: {path}.")
-        try:
-            z = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError):
-            raise ExportFileError(not_export) from None
-        with z:
+    def import_(self, path: str | Path, *, merge: bool = False,
+                display_name: str | None = None) -> dict:
+        """Load an export into this database in one transaction (all or nothing).
+
+        Bounded and checked before anything is written: member names, sizes and compression
+        ratios, duplicate JSON keys, every field (labels, profiles, thresholds, notes), and each
+        file's size and checksum (see `store.archive`). Clients are matched by label, never by
+        the archive's internal ids: a label already here is a clash that stops the import
+        unless `merge`, which adds the archive's sessions to the client of that label here
+        (sessions already saved for it are skipped)."""
+        from .. import limits as _limits
+        from . import archive
+
+        lim = _limits.current()
+        display = display_name or str(path)
+        with archive.open_archive(Path(path), display) as z:
             try:
-                manifest = json.loads(z.read("manifest.json"))
-                data = json.loads(z.read("data.json"))
-            except (KeyError, ValueError, zipfile.BadZipFile):
-                raise ExportFileError(not_export) from None
-            if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
-                raise ExportFileError(not_export)
-            if int(manifest.get("version", 0)) > EXPORT_VERSION:
-                raise ExportFileError(f"{path} was written by a newer formcheck "
-                                      f"({manifest.get('formcheck_version')}); upgrade formcheck.")
-            counts = {"clients_added": 0, "clients_merged": 0, "sessions_added": 0,
-                      "sessions_skipped": 0}
-            try:
+                members = archive.inventory(z, lim)
+                manifest = archive.read_json(z, members["manifest.json"])
+                if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
+                    raise ExportFileError(f"{display} is not a formcheck export. Make one with "
+                                          "`formcheck export FILE.zip`.")
+                version = manifest.get("version")
+                if not isinstance(version, int) or isinstance(version, bool):
+                    raise archive.Malformed("manifest.json: version is not a number")
+                if version > EXPORT_VERSION:
+                    raise ExportFileError(
+                        f"{display} was written by a newer formcheck "
+                        f"({str(manifest.get('formcheck_version'))[:20]}); upgrade formcheck.")
+                clients = archive.validate(archive.read_json(z, members["data.json"]), members, lim)
+                counts = {"clients_added": 0, "clients_merged": 0, "sessions_added": 0,
+                          "sessions_skipped": 0}
                 with self.db.session() as s:
-                    for cd in data["clients"]:
-                        self._import_client(s, z, cd, counts)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ExportFileError(f"{path} is damaged or incomplete ({type(exc).__name__}: "
-                                      f"{exc}); nothing was imported.") from None
+                    here = set(s.scalars(select(Client.label).where(
+                        Client.label.in_([c["label"] for c in clients]))))
+                    if here and not merge:
+                        names = ", ".join(repr(x) for x in sorted(here))
+                        raise ImportConflictError(
+                            f"This database already has client(s) called {names}. Import again "
+                            "with merge (`formcheck import FILE --merge`) to add the export's "
+                            "sessions to them, or rename them here first (`formcheck clients "
+                            "set LABEL --rename NEW`); nothing was imported.")
+                    for cd in clients:
+                        self._import_client(s, z, members, cd, counts)
+            except archive.TooBig as exc:
+                raise ExportFileError(
+                    f"{display} is too large to import: {exc}. Nothing was imported (the limits "
+                    "are settings: FORMCHECK_IMPORT_MAX_JSON_BYTES, FORMCHECK_IMPORT_MAX_VIDEO_BYTES, "
+                    "FORMCHECK_IMPORT_MAX_RATIO).") from None
+            except archive.Malformed as exc:
+                raise ExportFileError(f"{display} is damaged or not a valid formcheck export "
+                                      f"({exc}); nothing was imported.") from None
         return counts
 
-    def _import_client(self, s, z: zipfile.ZipFile, cd: dict, counts: dict) -> None:
-        c = s.scalar(select(Client).where(Client.uid == cd["uid"]))
+    def _import_client(self, s, z, members, cd: dict, counts: dict) -> None:
+        from . import archive
+        from ..errors import LandmarksFileError
+
+        c = s.scalar(select(Client).where(Client.label == cd["label"]))
         if c is None:
-            other = s.scalar(select(Client).where(Client.label == cd["label"]))
-            if other is not None:
-                raise ImportConflictError(
-                    f"This database already has a different client called {cd['label']!r}. "
-                    f"Rename it first (`formcheck clients rename {cd['label']!r} NEW`); "
-                    "nothing was imported.")
-            c = Client(uid=cd["uid"], label=cd["label"], notes=cd["notes"], profile=cd["profile"],
+            uid = cd["uid"]
+            if s.scalar(select(Client.id).where(Client.uid == uid)) is not None:
+                uid = new_uid()    # another client here has that id: never merge by id
+            c = Client(uid=uid, label=cd["label"], notes=cd["notes"], profile=cd["profile"],
                        threshold_overrides=cd["threshold_overrides"],
-                       created_at=_from_iso(cd["created_at"]), updated_at=_from_iso(cd["updated_at"]))
+                       created_at=cd["created_at"] or utcnow(), updated_at=cd["updated_at"] or utcnow())
             s.add(c)
             s.flush()
             counts["clients_added"] += 1
         else:
             counts["clients_merged"] += 1
         for sd in cd["sessions"]:
-            if s.scalar(select(Session.id).where(Session.uid == sd["uid"])) is not None:
+            owner = s.scalar(select(Session.client_id).where(Session.uid == sd["uid"]))
+            if owner is not None:
+                if owner != c.id:
+                    raise archive.Malformed(
+                        f"session {sd['uid']} of client {cd['label']!r} is saved here for "
+                        "another client")
                 counts["sessions_skipped"] += 1
                 continue
-            sess = Session(uid=sd["uid"], client_id=c.id, recorded_at=_from_iso(sd["recorded_at"]),
-                           created_at=_from_iso(sd["created_at"]), clip_name=sd["clip_name"],
+            sess = Session(uid=sd["uid"], client_id=c.id, recorded_at=sd["recorded_at"],
+                           created_at=sd["created_at"] or utcnow(), clip_name=sd["clip_name"],
                            clip_sha256=sd["clip_sha256"], profile=sd["profile"],
                            thresholds=sd["thresholds"], view_requested=sd["view_requested"],
                            view=sd["view"], rep_count=sd["rep_count"], cues=sd["cues"],
                            report=sd["report"], physio_note=sd["physio_note"],
                            formcheck_version=sd["formcheck_version"])
             for r in sd["reps"]:
-                sess.reps.append(Rep(**{k: r[k] for k in REP_FIELDS}))
+                sess.reps.append(Rep(**r))
             for f in sd["files"]:
-                blob = z.read(f["path"])
-                if _sha(blob) != f["sha256"] or len(blob) != f["size_bytes"]:
-                    raise ExportFileError(f"The export's {f['kind']} file for session {sd['uid']} "
-                                          "is damaged (checksum mismatch); nothing was imported.")
+                blob = archive.read_blob(z, members, f)
+                if f["kind"] == "landmarks":
+                    try:
+                        from_npz_bytes(blob)
+                    except LandmarksFileError as exc:
+                        raise archive.Malformed(f"the landmarks of session {sd['uid']} are not "
+                                                f"valid ({exc})") from None
                 sess.files.append(SessionFile(kind=f["kind"], filename=f["filename"],
                                               media_type=f["media_type"], sha256=f["sha256"],
                                               size_bytes=f["size_bytes"], data=blob))
+                del blob
             s.add(sess)
             s.flush()
+            s.expunge(sess)   # the blobs need not stay in memory until COMMIT
             counts["sessions_added"] += 1
 
 

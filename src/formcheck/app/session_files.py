@@ -1,0 +1,247 @@
+"""Where the app keeps a browser session's files, and for how long.
+
+Every browser session gets its own folder with a random name under ROOT (0700; files 0600).
+Each clip analysed in it gets a random sub-folder holding the upload copy and everything derived
+from it (annotated video), plus a `sha256` note so that `formcheck forget` can find the copies
+of a forgotten client's clips. Nothing is named or shared by content.
+
+A clip folder is deleted:
+- when the session moves on to another clip (the old one is no longer needed),
+- when the analysis fails (nothing can be made from it),
+- when the browser session ends: its browser disconnected and did not come back within
+  Streamlit's server.disconnectedSessionTTL (checked every few seconds by a background thread),
+  or its folder object in st.session_state was collected,
+- in any case `session_files_ttl_s` after it was written (default 1 h; FORMCHECK_SESSION_FILES_TTL_S),
+  by a sweep that runs in a background thread of the app process and on every page run,
+- when its clip belongs to a client the clinic forgets.
+
+Videos the physio chose to keep are stored in the clinic database, not here.
+No Streamlit import: the CLI's `forget` uses this module too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
+
+from .. import limits
+
+log = logging.getLogger(__name__)
+
+ROOT_ENV = "FORMCHECK_APP_FILES"
+SHA_NOTE = "sha256"
+SWEEP_EVERY_S = 60.0
+SESSION_CHECK_EVERY_S = 2.0
+
+
+def root() -> Path:
+    """The parent of all session folders ($FORMCHECK_APP_FILES or <tmp>/formcheck-app)."""
+    base = os.environ.get(ROOT_ENV)
+    return Path(base) if base else Path(tempfile.gettempdir()) / "formcheck-app"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)        # clips are health data: only this user may read them
+    return path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+class ClipFolder:
+    """One analysed clip's files: the upload copy and what is derived from it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @property
+    def clip(self) -> Path:
+        return next((p for p in self.path.glob("upload*") if not p.name.startswith(".")),
+                    self.path / "upload.mp4")
+
+    def derived(self, stem: str, suffix: str) -> Path:
+        """A new file name for something made from the clip (random, never reused)."""
+        return self.path / f"{stem}-{secrets.token_hex(6)}{suffix}"
+
+    def exists(self) -> bool:
+        return self.clip.is_file()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class SessionFolder:
+    """The files of one browser session. Keep the object in st.session_state: when Streamlit
+    drops the session (browser closed, disconnected past server.disconnectedSessionTTL), the
+    object is collected and its folder deleted."""
+
+    def __init__(self, base: Path | None = None, owner: str | None = None):
+        base = _private_dir(base or root())
+        self.path = _private_dir(base / secrets.token_hex(16))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+        if owner:
+            with _owners_lock:
+                _owners[owner] = [self.path, None]
+        ensure_sweeper()
+
+    def add_clip(self, data: bytes, name: str) -> ClipFolder:
+        """Store an upload under a random name (the user's file name is kept only in memory)."""
+        folder = ClipFolder(_private_dir(self.path / secrets.token_hex(8)))
+        suffix = Path(name).suffix.lower()
+        if suffix not in (".mp4", ".mov", ".avi", ".webm", ".m4v"):
+            suffix = ".mp4"
+        (folder.path / SHA_NOTE).write_text(hashlib.sha256(data).hexdigest())
+        _write_private(folder.path / f"upload{suffix}", data)
+        return folder
+
+    def clips(self) -> list[ClipFolder]:
+        return [ClipFolder(p) for p in self.path.iterdir() if p.is_dir()] if self.path.is_dir() else []
+
+    def keep_only(self, keep: ClipFolder | None) -> None:
+        """Delete every clip folder but `keep` (the analysis no longer needs them)."""
+        for c in self.clips():
+            if keep is None or c.path != keep.path:
+                c.remove()
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def sweep(now: float | None = None, ttl_s: float | None = None, base: Path | None = None) -> int:
+    """Delete clip folders written more than ttl_s ago, and session folders left empty.
+    Returns how many clip folders were deleted."""
+    base = base or root()
+    if not base.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    ttl_s = limits.current().session_files_ttl_s if ttl_s is None else ttl_s
+    n = 0
+    for session in list(base.iterdir()):
+        if not session.is_dir():
+            continue
+        for clip in list(session.iterdir()):
+            try:
+                written = (clip / SHA_NOTE).stat().st_mtime if clip.is_dir() else clip.stat().st_mtime
+            except FileNotFoundError:
+                written = clip.stat().st_mtime if clip.exists() else now - ttl_s - 1
+            if now - written > ttl_s:
+                shutil.rmtree(clip, ignore_errors=True) if clip.is_dir() else clip.unlink(missing_ok=True)
+                n += 1
+        try:
+            if now - session.stat().st_mtime > ttl_s and not any(session.iterdir()):
+                session.rmdir()
+        except OSError:
+            pass
+    if n:
+        log.info("deleted %d expired clip folder(s) under %s", n, base)
+    return n
+
+
+def remove_clips(sha256s, base: Path | None = None) -> int:
+    """Delete every clip folder (upload copy and derived files) whose clip has one of these
+    SHA-256s: what `forget` calls so a forgotten client's clips leave the app too."""
+    wanted = {s for s in sha256s if s}
+    base = base or root()
+    if not wanted or not base.is_dir():
+        return 0
+    n = 0
+    for note in base.glob(f"*/*/{SHA_NOTE}"):
+        try:
+            if note.read_text().strip() in wanted:
+                shutil.rmtree(note.parent, ignore_errors=True)
+                n += 1
+        except OSError:
+            continue
+    return n
+
+
+_sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
+_owners_lock = threading.Lock()
+_owners: dict[str, list] = {}     # Streamlit session id -> [folder, first seen disconnected]
+
+
+def current_session_id() -> str | None:
+    """The Streamlit session running this script (None outside the app)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:
+        return None
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def close_ended_sessions(now: float | None = None) -> int:
+    """Delete the folders of browser sessions that disconnected and did not come back within
+    server.disconnectedSessionTTL. Returns how many were deleted."""
+    try:
+        from streamlit import config
+        from streamlit.runtime import Runtime
+    except ImportError:
+        return 0
+    if not Runtime.exists():
+        return 0
+    runtime = Runtime.instance()
+    grace = float(config.get_option("server.disconnectedSessionTTL") or 0)
+    now = time.monotonic() if now is None else now
+    n = 0
+    with _owners_lock:
+        for sid, entry in list(_owners.items()):
+            if runtime.is_active_session(sid):
+                entry[1] = None
+            elif entry[1] is None:
+                entry[1] = now
+            elif now - entry[1] >= grace:
+                shutil.rmtree(entry[0], ignore_errors=True)
+                del _owners[sid]
+                n += 1
+    if n:
+        log.info("deleted the files of %d ended browser session(s)", n)
+    return n
+
+
+def ensure_sweeper() -> None:
+    """Start (once per process) the background thread that deletes expired files even when
+    nobody uses the app."""
+    global _sweeper
+    with _sweeper_lock:
+        if _sweeper is not None and _sweeper.is_alive():
+            return
+
+        def loop():
+            last_sweep = 0.0
+            while True:
+                try:
+                    close_ended_sessions()
+                    if time.monotonic() - last_sweep >= SWEEP_EVERY_S:
+                        sweep()
+                        last_sweep = time.monotonic()
+                except Exception:  # noqa: BLE001 - a sweep must never stop the sweeper
+                    log.exception("sweeping the app's files")
+                time.sleep(SESSION_CHECK_EVERY_S)
+
+        _sweeper = threading.Thread(target=loop, name="formcheck-file-sweeper", daemon=True)
+        _sweeper.start()
+
+
+def user_words(message: str, folder: ClipFolder, name: str) -> str:
+    """A library message about the private copy, told with the user's own file name (no server
+    paths, no random names)."""
+    clip = folder.clip
+    for private in (str(clip), str(clip.resolve()), clip.name):
+        message = message.replace(private, name)
+    return message
