@@ -8,10 +8,11 @@ import argparse
 import datetime as dt
 import json
 import sys
-from pathlib import Path
+from dataclasses import asdict
 
 from .errors import FormcheckError
 from .thresholds import PROFILES, get_profile, parse_overrides
+from .values import fmt_num
 
 
 def _store():
@@ -26,10 +27,6 @@ def _date(s: str) -> dt.datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{s}' is not a date like 2025-03-04 or "
                                          "2025-03-04T10:30") from None
-
-
-def _n(x, spec: str) -> str:
-    return "n/a" if x is None else format(x, spec)
 
 
 # --- analyze hooks --------------------------------------------------------------------------------
@@ -142,7 +139,9 @@ def cmd_history(args) -> int:
     if args.json:
         print(json.dumps({"client": client.label, "profile": client.profile,
                           "thresholds": client.thresholds.as_dict(),
-                          "sessions": [{**h.__dict__, "recorded_at": h.recorded_at.isoformat(),
+                          "sessions": [{"session_id": h.session_id,
+                                        "recorded_at": h.recorded_at.isoformat(), "view": h.view,
+                                        **asdict(h.summary),
                                         "clip_name": sessions[h.session_id].clip_name,
                                         "physio_note": sessions[h.session_id].physio_note,
                                         "has_video": sessions[h.session_id].has_video}
@@ -156,11 +155,13 @@ def cmd_history(args) -> int:
         return 0
     print("   id  date              reps  view     knee>toe  shin  thigh  knees-in  clip / note")
     for h in hist:
-        s = sessions[h.session_id]
+        s, m = sessions[h.session_id], h.summary
         extra = s.clip_name + (f"  \"{s.physio_note.splitlines()[0][:40]}\"" if s.physio_note else "")
-        print(f"{h.session_id:>5}  {h.recorded_at:%Y-%m-%d %H:%M}  {h.rep_count:>4}  {h.view:<7}"
-              f"  {_n(h.worst_knee_over_toe_ratio, '+8.2f'):>8}  {_n(h.worst_shin_angle_deg, '4.0f'):>4}"
-              f"  {_n(h.mean_thigh_angle_deg, '+5.0f'):>5}  {_n(h.worst_fppa_deg, '8.0f'):>8}  {extra}")
+        print(f"{h.session_id:>5}  {h.recorded_at:%Y-%m-%d %H:%M}  {m.rep_count:>4}  {h.view:<7}"
+              f"  {fmt_num(m.worst_knee_over_toe_ratio, '+8.2f'):>8}"
+              f"  {fmt_num(m.worst_shin_angle_deg, '4.0f'):>4}"
+              f"  {fmt_num(m.mean_thigh_angle_deg, '+5.0f'):>5}"
+              f"  {fmt_num(m.worst_fppa_deg, '8.0f'):>8}  {extra}")
     print("knee>toe: worst rep, foot lengths past the toes; shin: steepest, deg from vertical; "
           "thigh: mean at the bottom, deg (+ = below parallel); knees-in: largest FPPA, deg "
           "(front view).")
@@ -173,12 +174,14 @@ def cmd_report(args) -> int:
 
     if not args.pdf and not args.csv:
         raise FormcheckError("Say where to write: --pdf REPORT.pdf and/or --csv REPS.csv.")
+    from .report import write_bytes_atomic, write_text_atomic
+
     pdf, csv = session_files(_store(), args.session)
     if args.pdf:
-        Path(args.pdf).write_bytes(pdf)
+        write_bytes_atomic(args.pdf, pdf)
         print(f"Wrote {args.pdf}")
     if args.csv:
-        Path(args.csv).write_text(csv, encoding="utf-8")
+        write_text_atomic(args.csv, csv)
         print(f"Wrote {args.csv}")
     return 0
 
