@@ -377,7 +377,7 @@ def _targets_section(store, client) -> None:
             for k, name in enumerate(group):
                 v = getattr(th, name)
                 values[name] = cols[k % 2].number_input(
-                    name, value=None if v is None else float(v), help=HELP.get(name),
+                    LABELS.get(name, name), value=None if v is None else float(v), help=HELP.get(name),
                     step=0.05 if name.endswith("_ratio") else 1.0,
                     format="%.2f" if name.endswith("_ratio") else "%.1f")
         notes = st.text_area("Notes", value=client.notes, height=100)
