@@ -216,7 +216,9 @@ def summary_text(analysis: Analysis) -> str:
     for c in analysis.cues:
         if c.code == "load":
             continue
-        lines.append(f"- {c.title}: {c.try_this}")
+        lines.append(f"- {c.title}" + (f" — {c.seen}" if c.seen else ""))
+        if c.try_this:
+            lines.append(f"  {c.try_this}")
     for w in analysis.warnings:
         lines.append(f"note: {w}")
     lines.append(DISCLAIMER)
