@@ -119,6 +119,8 @@ def test_cue_names_both_limits_with_their_own_reps_when_both_fired():
     assert cue.seen == ("Reps 1, 3: knee up to +0.12 foot lengths past the toes (limit 0.00). "
                         "Reps 1, 2: shin up to 41° from vertical (limit 30°).")
     assert cue.reps == (1, 2, 3)
+    assert [f.message for f in assess_rep(ms[0], th).flags] == \
+        ["knee +0.12 foot lengths past the toes (limit 0.00)", "shin 36 deg from vertical (limit 30)"]
 
 
 def test_no_knee_cue_when_neither_limit_fired():
@@ -132,7 +134,7 @@ def test_a_value_just_past_its_limit_never_prints_equal_to_it():
     th = get_profile("knee-rehab")
     rep = m(knee_over_toe_ratio=-0.3, shin_angle_deg=30.4)
     assert [f.message for f in assess_rep(rep, th).flags] == \
-        ["shin 30.4° from vertical (limit 30.0°)"]
+        ["shin 30.4 deg from vertical (limit 30.0)"]
     assert _cue([rep], th, "shin_angle").seen == "Rep 1: shin up to 30.4° from vertical (limit 30.0°)."
 
 

@@ -70,7 +70,8 @@ class _Check:
     limit: str
     code: str
     severity: str
-    message: str          # formatted with v (the value) and lim (the limit), as strings
+    message: str          # formatted with v (the value) and lim (the limit), as strings;
+                          # plain ASCII: the video overlay draws it with OpenCV's fonts
     spec: str             # how the value and the limit are printed
     under: bool = False   # flag when the value is below the limit (else above)
     views: tuple = ("side", "oblique", "front")
@@ -80,14 +81,14 @@ CHECKS = (
     _Check("knee_over_toe_ratio", "knee_over_toe_max_ratio", "knee_travel", "warn",
            "knee {v} foot lengths past the toes (limit {lim})", "+.2f"),
     _Check("shin_angle_deg", "shin_angle_max_deg", "shin_angle", "warn",
-           "shin {v}° from vertical (limit {lim}°)", ".0f"),
+           "shin {v} deg from vertical (limit {lim})", ".0f"),
     _Check("fppa_deg", "fppa_max_deg", "knees_cave_in", "warn",
-           "knees cave in: frontal knee angle {v}° (limit {lim}°)", ".0f",
+           "knees cave in: frontal knee angle {v} deg (limit {lim})", ".0f",
            views=("oblique", "front")),
     _Check("thigh_angle_deg", "depth_target_deg", "shallow", "info",
-           "thigh {v}°, target {lim}°", "+.0f", under=True, views=("side", "oblique")),
+           "thigh {v} deg, target {lim}", "+.0f", under=True, views=("side", "oblique")),
     _Check("trunk_lean_deg", "trunk_lean_max_deg", "trunk_lean", "info",
-           "trunk {v}° from vertical (limit {lim}°)", ".0f", views=("side", "oblique")),
+           "trunk {v} deg from vertical (limit {lim})", ".0f", views=("side", "oblique")),
     _Check("heel_lift_ratio", "heel_lift_max_ratio", "heel_lift", "info",
            "heels rise {v} foot lengths off the floor (limit {lim})", ".2f"),
 )
