@@ -353,3 +353,15 @@ def _pg_files(store) -> dict:
 def test_forget_unknown_client_is_an_error(store):
     with pytest.raises(UnknownClientError):
         store.forget_client("nobody")
+
+
+def test_the_export_is_readable_by_its_owner_only_and_leaves_no_temporary_file(store, squat,
+                                                                              tmp_path):
+    analysis, raw = squat
+    store.add_client("a")
+    store.save_session("a", analysis, raw)
+    out = tmp_path / "exports"
+    out.mkdir()
+    store.export(out / "backup.zip")
+    assert [p.name for p in out.iterdir()] == ["backup.zip"]
+    assert (out / "backup.zip").stat().st_mode & 0o777 == 0o600     # health data

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import math
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis
+from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
 from .feedback import DISCLAIMER, RepAssessment, bottom_consistency
 from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
@@ -157,21 +157,6 @@ def to_dict(analysis: Analysis) -> dict:
         "warnings": list(analysis.warnings),
         "disclaimer": DISCLAIMER,
     }
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a failure never leaves half a file behind."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_json(analysis: Analysis, path: str | Path) -> None:

@@ -11,7 +11,6 @@ import difflib
 import hashlib
 import json
 import logging
-import os
 import shlex
 import tempfile
 import time
@@ -25,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from .. import __version__
+from ..atomic import atomic_path
 from ..landmarks import PoseSequence, load_npz, save_npz
 from ..thresholds import PROFILES, Thresholds, get_profile
 from ..values import clean_float
@@ -463,10 +463,9 @@ class Store:
         """Write everything (clients, sessions, landmarks, kept videos) to one zip file:
         manifest.json, data.json and files/<sha256>. Written to a temporary name, then renamed,
         so a crash never leaves a half-written export under the real name."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".partial")
         counts = {"clients": 0, "sessions": 0, "files": 0}
-        with self.db.session(write=False) as s:
+        # health data: the export is readable by this user only
+        with self.db.session(write=False) as s, atomic_path(path, mode=0o600, fsync=True) as tmp:
             if self.db.backend == "postgresql":
                 s.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             clients = [self._dump_client(s, c, False)
@@ -496,9 +495,6 @@ class Store:
                             "exported_at": _iso(utcnow()), **counts}
                 z.writestr("data.json", json.dumps({"clients": clients}, indent=1, sort_keys=True))
                 z.writestr("manifest.json", json.dumps(manifest, indent=2))
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
         return counts
 
     def import_(self, path: str | Path) -> dict:
