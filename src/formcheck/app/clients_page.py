@@ -469,9 +469,10 @@ def render() -> None:
         _fail(exc)
         return
     th = client.thresholds
-    st.caption(f"Profile **{client.profile}** · knee past toes limit {th.knee_over_toe_max_ratio:+.2f} "
-               f"foot lengths · shin limit {th.shin_angle_max_deg:.0f}° · depth target "
-               f"{'none' if th.depth_target_deg is None else f'{th.depth_target_deg:+.0f}°'} · "
+    st.caption(f"Profile **{client.profile}** · knee past toes limit "
+               f"{fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths · shin limit "
+               f"{fmt_num(th.shin_angle_max_deg, '.0f')}° · depth target "
+               f"{fmt_num(th.depth_target_deg, '+.0f', '°', none='none')} · "
                f"{client.session_count} session(s)" + (f" · {client.notes}" if client.notes else ""))
     tabs = st.tabs(["Save current analysis", "Progress", "Compare two sessions", "Targets and notes"])
     try:
