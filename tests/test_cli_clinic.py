@@ -88,7 +88,11 @@ def test_clients_set_and_show(clinic, capsys):
                        "--set", "depth_target_deg=-20", "--rename", "a2")
     assert code == 0 and "a2: profile knee-rehab, depth_target_deg=-20.0" in out
     code, out, _ = run(capsys, "clients", "show", "a2")
-    assert "depth_target_deg" in out and "(client's own)" in out
+    lines = out.splitlines()
+    assert lines[0] == "a2  (profile knee-rehab, 0 session(s))"
+    assert "  depth_target_deg                        -20  Depth target: thigh angle (°)  " \
+        "(client's own)" in lines
+    assert "  shin_angle_max_deg                       30  Shin angle: limit (°)" in lines
 
 
 def test_errors_are_one_line_with_what_to_do(clinic, capsys, tmp_path):

@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 
 from .errors import FormcheckError
-from .thresholds import PROFILES, get_profile, parse_overrides
+from .thresholds import LABELS, PROFILES, get_profile, parse_overrides
 from .values import fmt_num
 
 
@@ -121,7 +121,8 @@ def cmd_clients(args) -> int:
         th = c.thresholds.as_dict()
         for k, v in th.items():
             mark = "  (client's own)" if k in c.threshold_overrides else ""
-            print(f"  {k:<38} {v}{mark}")
+            print(f"  {k:<36} {'none' if v is None else format(v, 'g'):>6}  "
+                  f"{LABELS.get(k, '')}{mark}")
         return 0
     raise FormcheckError(f"Unknown action {action!r}.")
 
