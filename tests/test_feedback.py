@@ -173,3 +173,18 @@ def test_profiles_and_errors():
 
 def test_the_disclaimer_says_education_not_diagnosis():
     assert "education, not diagnosis" in DISCLAIMER and "physiotherapist" in DISCLAIMER
+
+
+@pytest.mark.parametrize("field,value,spec,expected", [
+    ("shin_angle_deg", 30.1, ".0f", "30.1"),       # flagged against 30°: not "30"
+    ("shin_angle_deg", 29.9, "4.0f", "29.9"),      # fine, but "30" would read as the limit
+    ("shin_angle_deg", 30.0, ".0f", "30"),         # at the limit: not flagged, and says so
+    ("shin_angle_deg", 24.1, "4.0f", "  24"),
+    ("knee_over_toe_ratio", 0.004, "+.2f", "+0.004"),
+    ("knee_flexion_deg", 120.4, ".0f", "120"),     # no limit: the usual decimals
+    ("shin_angle_deg", None, ".0f", "–"),
+])
+def test_tables_never_print_a_value_equal_to_a_limit_it_is_not(field, value, spec, expected):
+    from formcheck.feedback import shown_value
+
+    assert shown_value(field, value, get_profile("knee-rehab"), spec, none="–") == expected

@@ -59,6 +59,8 @@ def test_session_pdf_has_frames_table_plots_cues_thresholds_and_disclaimer(squat
         cells = [fmt_num(r["bottom_s"], ".1f"), DEPTH_WORDS[r["depth"]],
                  fmt_num(r["thigh_angle_deg"], "+.0f"), fmt_num(r["knee_flexion_deg"], ".0f"),
                  fmt_num(r["knee_over_toe_ratio"], "+.2f"), fmt_num(r["shin_angle_deg"], ".0f")]
+        if cells[-1] == "30" and r["shin_angle_deg"] != 30.0:   # never reads equal to the limit
+            cells[-1] = fmt_num(r["shin_angle_deg"], ".1f")
         assert f"{r['rep']} {' '.join(cells)} " in flat
     assert "Rep 1 at" in flat and "Rep 3 at" in flat          # the key-frame captions
     # the knee ends level with the toes (0.00, limit 0.00): only the shin limit fired

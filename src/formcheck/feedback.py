@@ -95,10 +95,14 @@ CHECKS = (
 CHECK_BY_CODE = {c.code: c for c in CHECKS}
 
 
-def value_and_limit(c: _Check, v: float, lim: float) -> tuple[str, str]:
-    """(value, limit) as printed. A value other than its limit never prints equal to it: one
-    more decimal is shown where the usual ones would hide the difference."""
-    spec = c.spec
+CHECK_BY_FIELD = {c.field: c for c in CHECKS}
+
+
+def value_and_limit(c: _Check, v: float, lim: float, spec: str | None = None) -> tuple[str, str]:
+    """(value, limit) as printed with `spec` (default: the check's). A value other than its
+    limit never prints equal to it: one more decimal is shown where the usual ones would hide
+    the difference (a flagged 30.1° against a 30° limit reads "30.1", not "30")."""
+    spec = spec or c.spec
     for _ in range(3):
         vs, ls = fmt_num(v, spec), fmt_num(lim, spec)
         if vs != ls or v == lim:
@@ -106,6 +110,16 @@ def value_and_limit(c: _Check, v: float, lim: float) -> tuple[str, str]:
         head, nd = spec[:-1].split(".")
         spec = f"{head}.{int(nd) + 1}f"
     return vs, ls
+
+
+def shown_value(field: str, v, th: Thresholds, spec: str, none: str = "n/a") -> str:
+    """A reported value as tables and captions print it: with `spec`, or with the decimals it
+    takes not to print equal to its limit (see `value_and_limit`)."""
+    c = CHECK_BY_FIELD.get(field)
+    lim = getattr(th, c.limit) if c is not None else None
+    if v is None or lim is None:
+        return fmt_num(v, spec, none=none)
+    return value_and_limit(c, v, lim, spec)[0]
 
 
 def assess_rep(m: RepMetrics, th: Thresholds) -> RepAssessment:

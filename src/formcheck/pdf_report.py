@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .feedback import CHECK_BY_CODE, DISCLAIMER, value_and_limit
+from .feedback import CHECK_BY_CODE, DISCLAIMER, shown_value, value_and_limit
 from .report import analysis_summary, csv_text, rep_rows
 from .thresholds import HELP, LABELS, Thresholds
 from .values import fmt_num
@@ -363,15 +363,20 @@ def _headline_section(pdf, analysis) -> None:
     pdf.set_y(y0 + line * len(items) + 3 + 3)
 
 
-def _caption_lines(row: dict) -> list[str]:
+def _caption_lines(row: dict, th) -> list[str]:
     """A key frame's caption: the rep's reported values (the table's numbers)."""
+
+    def v(metric: str, spec: str, unit: str) -> str:
+        return shown_value(metric, row[metric], th, spec, none="–") + ("" if row[metric] is None
+                                                                       else unit)
+
     lines = [f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} "
-             f"(thigh {_fmt(row['thigh_angle_deg'], '+.0f', '°')})",
-             f"Knee past toes: {_fmt(row['knee_over_toe_ratio'], '+.2f', ' foot lengths')}",
-             f"Shin {_fmt(row['shin_angle_deg'], '.0f', '°')} · knee bend "
+             f"(thigh {v('thigh_angle_deg', '+.0f', '°')})",
+             f"Knee past toes: {v('knee_over_toe_ratio', '+.2f', ' foot lengths')}",
+             f"Shin {v('shin_angle_deg', '.0f', '°')} · knee bend "
              f"{_fmt(row['knee_flexion_deg'], '.0f', '°')}"]
     if row["fppa_deg"] is not None and row["view"] != "side":
-        lines.append(f"Knees-in angle (FPPA) {_fmt(row['fppa_deg'], '.0f', '°')}")
+        lines.append(f"Knees-in angle (FPPA) {v('fppa_deg', '.0f', '°')}")
     return lines
 
 
@@ -402,7 +407,8 @@ def _key_frames_section(pdf, analysis, clip_path) -> None:
         pdf.cell(col_w, 4, f"Rep {row['rep']} at {row['bottom_s']:.1f} s", new_x="LEFT",
                  new_y="NEXT")
         pdf.set_font("DejaVu", "", 7.5)
-        pdf.multi_cell(col_w, 3.6, "\n".join(_caption_lines(row)), new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(col_w, 3.6, "\n".join(_caption_lines(row, analysis.thresholds)),
+                       new_x="LEFT", new_y="NEXT")
     pdf.set_y(y_cap + 4 + 3.6 * 4 + 1)
     if not frames[0][1]:
         pdf.set_font("DejaVu", "I", 7.5)
@@ -501,6 +507,7 @@ def _rep_table(pdf, analysis) -> None:
             ("Knee bend\n(°)", 16), ("Knee past\ntoes (foot)", 19), ("Shin\n(°)", 12),
             ("Trunk\n(°)", 12), ("Knees in\nFPPA (°)", 16), ("Pause\n(s)", 12), ("Flags", 38)]
     rows = rep_rows(analysis)
+    th = analysis.thresholds
     if not rows:
         pdf.set_font("DejaVu", "", 9)
         pdf.multi_cell(pdf.epw, 5, "No complete repetition was found in this clip.",
@@ -520,16 +527,19 @@ def _rep_table(pdf, analysis) -> None:
             def style(metric):
                 return red if chk.get(metric) == "flag" else None
 
+            def cell(metric, spec, r=r):
+                return shown_value(metric, r[metric], th, spec, none="–")
+
             row = table.row()
             row.cell(str(r["rep"]))
             row.cell(_fmt(r["bottom_s"], ".1f"))
             row.cell(DEPTH_WORDS.get(r["depth"], r["depth"]))
-            row.cell(_fmt(r["thigh_angle_deg"], "+.0f"), style=style("thigh_angle_deg"))
+            row.cell(cell("thigh_angle_deg", "+.0f"), style=style("thigh_angle_deg"))
             row.cell(_fmt(r["knee_flexion_deg"], ".0f"))
-            row.cell(_fmt(r["knee_over_toe_ratio"], "+.2f"), style=style("knee_over_toe_ratio"))
-            row.cell(_fmt(r["shin_angle_deg"], ".0f"), style=style("shin_angle_deg"))
-            row.cell(_fmt(r["trunk_lean_deg"], ".0f"), style=style("trunk_lean_deg"))
-            row.cell(_fmt(r["fppa_deg"], ".0f") if r["view"] != "side" else "–",
+            row.cell(cell("knee_over_toe_ratio", "+.2f"), style=style("knee_over_toe_ratio"))
+            row.cell(cell("shin_angle_deg", ".0f"), style=style("shin_angle_deg"))
+            row.cell(cell("trunk_lean_deg", ".0f"), style=style("trunk_lean_deg"))
+            row.cell(cell("fppa_deg", ".0f") if r["view"] != "side" else "–",
                      style=style("fppa_deg"))
             row.cell(_fmt(r["pause_s"], ".1f"))
             row.cell(", ".join(FLAG_WORDS.get(f, f) for f in r["flags"]) or "none")

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .analysis import Analysis
 from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
-from .feedback import DISCLAIMER, RepAssessment, bottom_consistency
+from .feedback import DISCLAIMER, RepAssessment, bottom_consistency, shown_value
 from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
 
@@ -193,10 +193,14 @@ def summary_text(analysis: Analysis) -> str:
         lines.append("  rep  bottom   depth           thigh   knee>toe  shin   cave-in")
     yes_no = {True: "yes", False: "no", None: "n/a"}
     for r in rows:
+        def shown(key: str, spec: str, unit: str = "", r=r) -> str:
+            return shown_value(key, r[key], analysis.thresholds, spec, none="  n/a") + \
+                ("" if r[key] is None else unit)
+
         lines.append(f"  {r['rep']:>3}  {r['bottom_s']:5.2f}s  {r['depth']:<14}  "
                      f"{_fmt(None if r['view'] == 'front' else r['thigh_angle_deg'], '+5.0f', '°')}  "
-                     f"{_fmt(r['knee_over_toe_ratio'], '+5.2f')} {yes_no[r['knee_past_toes']]:<3} "
-                     f"{_fmt(r['shin_angle_deg'], '4.0f', '°')}  {yes_no[r['knees_cave_in']]}"
+                     f"{shown('knee_over_toe_ratio', '+5.2f')} {yes_no[r['knee_past_toes']]:<3} "
+                     f"{shown('shin_angle_deg', '4.0f', '°')}  {yes_no[r['knees_cave_in']]}"
                      + (f"  ! {', '.join(r['flags'])}" if r["flags"] else ""))
     for c in analysis.cues:
         if c.code == "load":

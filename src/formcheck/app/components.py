@@ -15,7 +15,7 @@ import streamlit as st
 
 from formcheck.analysis import Analysis
 from formcheck.metrics import knee_over_toe_ratio_series
-from formcheck.feedback import DISCLAIMER
+from formcheck.feedback import DISCLAIMER, shown_value
 from formcheck.report import analysis_summary, csv_text, rep_rows, to_dict
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
 from formcheck.values import fmt_num
@@ -121,10 +121,14 @@ def summary(analysis: Analysis, name: str) -> None:
 
 
 # ----------------------------------------------------------------------------- rep table
-def _cell(value, fmt: str | None, check: str | None) -> str:
+def _cell(value, fmt: str | None, check: str | None, key: str = "",
+          th: Thresholds | None = None) -> str:
     if value is None:
         return "n/a"
-    text = fmt.format(value) if fmt else DEPTH_WORDS.get(str(value), str(value))
+    if fmt and th is not None and check in ("ok", "flag"):
+        text = shown_value(key, value, th, fmt.strip("{:}"))   # never reads equal to its limit
+    else:
+        text = fmt.format(value) if fmt else DEPTH_WORDS.get(str(value), str(value))
     if check == "flag":
         return f"{FLAG_MARK} {text}"
     if check == "ok":
@@ -142,7 +146,7 @@ def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
             if key == "fppa_deg" and row.get("view") == "side" and row.get(key) is None:
                 cells[label] = "side view"
                 continue
-            cells[label] = _cell(row.get(key), fmt, checks.get(key))
+            cells[label] = _cell(row.get(key), fmt, checks.get(key), key, analysis.thresholds)
         out.append(cells)
     return pd.DataFrame(out, columns=[c[1] for c in TABLE_COLUMNS])
 
