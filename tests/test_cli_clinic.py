@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,7 +88,11 @@ def test_clients_set_and_show(clinic, capsys):
                        "--set", "depth_target_deg=-20", "--rename", "a2")
     assert code == 0 and "a2: profile knee-rehab, depth_target_deg=-20.0" in out
     code, out, _ = run(capsys, "clients", "show", "a2")
-    assert "depth_target_deg" in out and "(client's own)" in out
+    lines = out.splitlines()
+    assert lines[0] == "a2  (profile knee-rehab, 0 session(s))"
+    assert "  depth_target_deg                        -20  Depth target: thigh angle (°)  " \
+        "(client's own)" in lines
+    assert "  shin_angle_max_deg                       30  Shin angle: limit (°)" in lines
 
 
 def test_errors_are_one_line_with_what_to_do(clinic, capsys, tmp_path):
@@ -116,3 +122,77 @@ def test_unreachable_database_is_named_with_the_password_masked(tmp_path):
     assert p.returncode == 2
     assert "hunter2" not in p.stderr and "***" in p.stderr and "127.0.0.1:9" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_the_rename_hint_names_a_command_that_exists_and_works(clinic, capsys, monkeypatch):
+    from formcheck.cli import build_parser
+    from formcheck.cli_clinic import cmd_clients
+
+    run(capsys, "clients", "add", "knee 07")          # a label that needs quoting
+    run(capsys, "analyze", "--from-landmarks", clinic / "visit0.npz", "--client", "knee 07",
+        "--save")
+    assert run(capsys, "export", clinic / "a.zip")[0] == 0
+    # another clinic has a different client with the same label
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", f"sqlite:///{clinic / 'other.db'}")
+    run(capsys, "clients", "add", "knee 07")
+    code, _, err = run(capsys, "import", clinic / "a.zip")
+    assert code == 2
+    hint = err.split("`")[1]
+    assert hint == "formcheck clients set 'knee 07' --rename NEW"
+    args = build_parser().parse_args(shlex.split(hint)[1:])
+    assert (args.func, args.action, args.label, args.rename) == (cmd_clients, "set", "knee 07", "NEW")
+    # following the hint, the import goes through
+    code, out, _ = run(capsys, *shlex.split(hint.replace("NEW", "knee-07-here"))[1:])
+    assert code == 0 and out == "knee-07-here: profile knee-rehab.\n"
+    code, out, _ = run(capsys, "import", clinic / "a.zip")
+    assert code == 0 and "Imported 1 session(s): 1 new client(s)" in out
+
+
+def test_history_the_pdf_and_the_store_show_the_same_set_summary(clinic, capsys):
+    """One definition (report.summarize): the numbers `formcheck history` prints, the PDF's
+    headline (read back with pdftotext) and the store's trend points are the same."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("needs pdftotext (apt-get install poppler-utils)")
+    from formcheck.feedback import CHECK_BY_CODE, value_and_limit
+    from formcheck.report import analysis_summary
+    from formcheck.store import open_store
+    from formcheck.thresholds import get_profile
+    from formcheck.values import fmt_num
+
+    run(capsys, "clients", "add", "knee-07")
+    for i in range(2):
+        code, _, err = run(capsys, "analyze", "--from-landmarks", clinic / f"visit{i}.npz",
+                           "--client", "knee-07", "--save", "--date", f"2025-03-0{i + 1}T10:00")
+        assert code == 0, err
+    store = open_store()
+    hist = store.history("knee-07")
+    code, out, _ = run(capsys, "history", "knee-07")
+    lines = out.splitlines()
+    for h in hist:
+        sm = h.summary
+        # the store's summary is the library's, of the same analysis re-made from the landmarks
+        assert sm == analysis_summary(store.load_analysis(h.session_id))
+        line = next(x for x in lines if x.split()[:1] == [str(h.session_id)])
+        assert line.split()[3:8] == [str(sm.rep_count), "side",
+                                     fmt_num(sm.worst_knee_over_toe_ratio, "+.2f"),
+                                     fmt_num(sm.worst_shin_angle_deg, ".0f"),
+                                     fmt_num(sm.mean_thigh_angle_deg, "+.0f")]
+        pdf = clinic / f"s{h.session_id}.pdf"
+        assert run(capsys, "report", h.session_id, "--pdf", pdf)[0] == 0
+        text = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                                       capture_output=True, text=True).stdout.split())
+        th = get_profile("knee-rehab")
+        kot, kot_lim = value_and_limit(CHECK_BY_CODE["knee_travel"], sm.worst_knee_over_toe_ratio,
+                                       th.knee_over_toe_max_ratio)
+        shin, shin_lim = value_and_limit(CHECK_BY_CODE["shin_angle"], sm.worst_shin_angle_deg,
+                                         th.shin_angle_max_deg)
+        assert kot == fmt_num(sm.worst_knee_over_toe_ratio, "+.2f")
+        assert (f"Worst knee past toes {kot} foot lengths (limit {kot_lim}) "
+                f"Steepest shin {shin}° (limit {shin_lim}°)") in text
+        assert (f"thigh {fmt_num(sm.shallowest_thigh_angle_deg, '+.0f')}° to "
+                f"{fmt_num(sm.deepest_thigh_angle_deg, '+.0f')}°") in text
+    data = json.loads(run(capsys, "history", "knee-07", "--json")[1])
+    assert [(s["worst_knee_over_toe_ratio"], s["worst_shin_angle_deg"], s["mean_thigh_angle_deg"])
+            for s in data["sessions"]] == \
+        [(h.summary.worst_knee_over_toe_ratio, h.summary.worst_shin_angle_deg,
+          h.summary.mean_thigh_angle_deg) for h in hist]

@@ -51,7 +51,7 @@ def test_save_the_current_analysis_then_see_progress_and_compare(clinic):
     # no analysis in this browser session yet
     assert any("No clip analysed yet" in i.value for i in at.info)
     # progress table and comparison rendered
-    assert len(at.dataframe) >= 2
+    assert len(at.dataframe) == 2     # the sessions table and the comparison
     # now an analysis arrives from the Analyse page (with the general profile)
     a, raw = squat_analysis(profile="general", seed=5)
     at.session_state["analysis"] = a
@@ -81,3 +81,27 @@ def test_analyse_page_uses_the_chosen_clients_targets(clinic):
     assert at.selectbox(key="profile").value == "knee-rehab"
     assert at.number_input(key="th_knee-rehab_knee_over_toe_max_ratio").value == -0.1
     assert any("knee-12's targets" in c.value for c in at.sidebar.caption)
+
+
+def test_the_comparison_shows_the_library_summary_of_both_sessions(clinic):
+    from formcheck.app.clients_page import _worst_rep
+    from formcheck.report import analysis_summary
+
+    clinic.add_client("knee-07", profile="knee-rehab")
+    for seed, shins in enumerate([(40.0, 34.0, 30.0), (25.0, 24.0, 22.0)]):
+        a, raw = squat_analysis(seed=seed, bottom_shin_deg=shins)
+        clinic.save_session("knee-07", a, raw)
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    first, second = (analysis_summary(clinic.load_analysis(i)) for i in (1, 2))
+    rows = {r["measure"]: list(r.values)[1:] for _, r in table.iterrows()}
+    shin = [first.worst_shin_angle_deg, second.worst_shin_angle_deg]
+    assert rows["Steepest shin (°)"] == [f"{shin[0]:.0f}", f"{shin[1]:.0f}",
+                                         f"{shin[1] - shin[0]:+.0f}"]
+    assert rows["Reps"] == ["3", "3", "+0"]
+    assert rows["Reps flagged"] == [str(first.reps_flagged), str(second.reps_flagged),
+                                    f"{second.reps_flagged - first.reps_flagged:+d}"]
+    # the rep picked for the picture is the summary's worst knee
+    assert _worst_rep(clinic.load_analysis(1)) == first.worst_knee_rep - 1

@@ -79,11 +79,78 @@ def test_knee_travel_cue_explains_why_and_suggests_a_box_and_less_depth():
     assert out[-1].code == "load" and "gradually" in out[-1].title
 
 
+def _cue(ms, th, code):
+    found = [c for c in cues(ms, [assess_rep(x, th) for x in ms], th, "side") if c.code == code]
+    return found[0] if found else None
+
+
+def test_cue_names_the_shin_limit_alone_when_only_the_shin_fired():
+    # the knee-rehab profile with the knee-distance limit raised: only the 30° shin limit fires
+    th = get_profile("knee-rehab", knee_over_toe_max_ratio=0.6)
+    ms = [m(index=1, knee_over_toe_ratio=0.30, shin_angle_deg=38.0),
+          m(index=2, knee_over_toe_ratio=0.20, shin_angle_deg=25.0),
+          m(index=3, knee_over_toe_ratio=0.40, shin_angle_deg=33.4)]
+    cue = _cue(ms, th, "shin_angle")
+    assert cue.title == "Shin leans far forward"
+    assert cue.seen == "Reps 1, 3: shin up to 38° from vertical (limit 30°)."
+    assert cue.reps == (1, 3)
+    assert _cue(ms, th, "knee_travel") is None
+
+
+def test_cue_names_the_knee_distance_alone_when_only_it_fired():
+    th = get_profile("general")             # knee limit 0.35 foot lengths, shin 45°
+    ms = [m(index=1, knee_over_toe_ratio=0.5, shin_angle_deg=30.0),
+          m(index=2, knee_over_toe_ratio=0.1, shin_angle_deg=30.0),
+          m(index=3, knee_over_toe_ratio=0.42, shin_angle_deg=40.0)]
+    cue = _cue(ms, th, "knee_travel")
+    assert cue.title == "Knee travels far past the toes"
+    assert cue.seen == "Reps 1, 3: knee up to +0.50 foot lengths past the toes (limit +0.35)."
+    assert cue.reps == (1, 3)
+    assert _cue(ms, th, "shin_angle") is None
+
+
+def test_cue_names_both_limits_with_their_own_reps_when_both_fired():
+    th = get_profile("knee-rehab")          # knee limit 0 (behind the toes), shin 30°
+    ms = [m(index=1, knee_over_toe_ratio=0.12, shin_angle_deg=36.0),
+          m(index=2, knee_over_toe_ratio=-0.2, shin_angle_deg=41.0),
+          m(index=3, knee_over_toe_ratio=0.05, shin_angle_deg=20.0)]
+    cue = _cue(ms, th, "knee_travel")
+    assert cue.title == "Knee travels far past the toes"
+    assert cue.seen == ("Reps 1, 3: knee up to +0.12 foot lengths past the toes (limit 0.00). "
+                        "Reps 1, 2: shin up to 41° from vertical (limit 30°).")
+    assert cue.reps == (1, 2, 3)
+    assert [f.message for f in assess_rep(ms[0], th).flags] == \
+        ["knee +0.12 foot lengths past the toes (limit 0.00)", "shin 36 deg from vertical (limit 30)"]
+
+
+def test_no_knee_cue_when_neither_limit_fired():
+    th = get_profile("general")
+    ms = [m(index=i, knee_over_toe_ratio=0.3, shin_angle_deg=44.0) for i in (1, 2)]
+    out = cues(ms, [assess_rep(x, th) for x in ms], th, "side")
+    assert [c.code for c in out] == ["good", "load"]
+
+
+def test_a_value_just_past_its_limit_never_prints_equal_to_it():
+    th = get_profile("knee-rehab")
+    rep = m(knee_over_toe_ratio=-0.3, shin_angle_deg=30.4)
+    assert [f.message for f in assess_rep(rep, th).flags] == \
+        ["shin 30.4 deg from vertical (limit 30.0)"]
+    assert _cue([rep], th, "shin_angle").seen == "Rep 1: shin up to 30.4° from vertical (limit 30.0°)."
+
+
+def test_checks_judge_the_value_the_table_shows():
+    # 30.04° is reported as 30.0°: with a 30° limit the table and the flag agree it is fine
+    a = assess_rep(m(knee_over_toe_ratio=-0.3, shin_angle_deg=30.04), get_profile("knee-rehab"))
+    assert a.flags == () and a.checks["shin_angle_deg"] == "ok"
+
+
 def test_knees_caving_in_cue_points_at_the_outer_hip():
     ms = [m(view="front", fppa_deg=25.0, knee_over_toe_ratio=None, shin_angle_deg=None)]
     th = get_profile("general")
     out = cues(ms, [assess_rep(x, th) for x in ms], th, "front")
     cave = next(c for c in out if c.code == "knees_cave_in")
+    assert cave.seen == ("Rep 1: knees-in angle (FPPA) up to 25° (limit 12°). The knees moved "
+                         "inward, inside the line of the feet.")
     assert "outer-hip" in cave.why and "crab walks" in cave.try_this
     assert any(c.code == "view" for c in out)      # and: film from the side for knee-over-toe
 
@@ -106,3 +173,18 @@ def test_profiles_and_errors():
 
 def test_the_disclaimer_says_education_not_diagnosis():
     assert "education, not diagnosis" in DISCLAIMER and "physiotherapist" in DISCLAIMER
+
+
+@pytest.mark.parametrize("field,value,spec,expected", [
+    ("shin_angle_deg", 30.1, ".0f", "30.1"),       # flagged against 30°: not "30"
+    ("shin_angle_deg", 29.9, "4.0f", "29.9"),      # fine, but "30" would read as the limit
+    ("shin_angle_deg", 30.0, ".0f", "30"),         # at the limit: not flagged, and says so
+    ("shin_angle_deg", 24.1, "4.0f", "  24"),
+    ("knee_over_toe_ratio", 0.004, "+.2f", "+0.004"),
+    ("knee_flexion_deg", 120.4, ".0f", "120"),     # no limit: the usual decimals
+    ("shin_angle_deg", None, ".0f", "–"),
+])
+def test_tables_never_print_a_value_equal_to_a_limit_it_is_not(field, value, spec, expected):
+    from formcheck.feedback import shown_value
+
+    assert shown_value(field, value, get_profile("knee-rehab"), spec, none="–") == expected

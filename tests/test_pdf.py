@@ -12,7 +12,10 @@ import pytest
 
 from clinic_helpers import squat, squat_analysis  # noqa: F401  (fixtures)
 from formcheck.feedback import DISCLAIMER
-from formcheck.pdf_report import key_reps, session_pdf
+from formcheck.pdf_report import DEPTH_WORDS, key_reps, session_pdf
+from formcheck.report import rep_rows
+from formcheck.thresholds import HELP, LABELS
+from formcheck.values import fmt_num
 
 pytestmark = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
                                 reason="needs poppler-utils (apt-get install poppler-utils)")
@@ -50,29 +53,43 @@ def test_session_pdf_has_frames_table_plots_cues_thresholds_and_disclaimer(squat
     flat = _flat(text)
     assert "Box squat form report" in flat and "Client: knee-07" in flat and "04 March 2025" in flat
     assert "Every rep" in flat and "Knee past" in flat and "Flags" in flat
-    for m in analysis.metrics:      # every rep's row: number, bottom time and knee travel
-        assert f"{m.bottom_s:.1f}" in flat
-        assert f"{m.knee_over_toe_ratio:+.2f}".replace("-0.00", "0.00") in flat
+    rows = rep_rows(analysis)
+    # every rep's row: its bottom time, then its depth ... knee travel, shin, as in the report
+    for r in rows:
+        cells = [fmt_num(r["bottom_s"], ".1f"), DEPTH_WORDS[r["depth"]],
+                 fmt_num(r["thigh_angle_deg"], "+.0f"), fmt_num(r["knee_flexion_deg"], ".0f"),
+                 fmt_num(r["knee_over_toe_ratio"], "+.2f"), fmt_num(r["shin_angle_deg"], ".0f")]
+        if cells[-1] == "30" and r["shin_angle_deg"] != 30.0:   # never reads equal to the limit
+            cells[-1] = fmt_num(r["shin_angle_deg"], ".1f")
+        assert f"{r['rep']} {' '.join(cells)} " in flat
     assert "Rep 1 at" in flat and "Rep 3 at" in flat          # the key-frame captions
-    assert "Knee travels far past the toes" in flat and "Sit back onto a box" in flat
-    assert "Thresholds used (profile: knee-rehab)" in flat and "knee_over_toe_max_ratio" in flat
+    # the knee ends level with the toes (0.00, limit 0.00): only the shin limit fired
+    assert "Shin leans far forward Reps 1, 2: shin up to 38° from vertical (limit 30°)." in flat
+    assert "Knee travels far past the toes" not in flat and "Sit back onto a box" in flat
+    assert "Worst knee past toes 0.00 foot lengths (limit 0.00) Steepest shin 38° (limit 30°) " \
+        "▲ over the limit" in flat
+    assert "Thresholds used (profile: knee-rehab)" in flat
+    assert f"{LABELS['knee_over_toe_max_ratio']} 0 {HELP['knee_over_toe_max_ratio']}" in flat
+    assert "knee_over_toe_max_ratio" not in flat           # human labels, not field names
     assert "Box at 45 cm, pain 2/10." in flat
     assert _flat(DISCLAIMER) in flat
-    assert flat.count("education, not diagnosis") >= 3          # footer on every page + the end
+    assert flat.count("education, not diagnosis") == len(pages) + 1   # every page's footer + the end
 
 
 def test_pdf_with_the_video_uses_real_frames_and_shows_progress(tmp_path):
     if not FIXTURE.is_file():
         pytest.skip("videos/fixtures/side_knees_past_toes.mp4 is missing")
     pytest.importorskip("av")
+    from formcheck.report import SetSummary
     from formcheck.store.repo import TrendPoint
 
     analysis, _ = squat_analysis(source=str(FIXTURE))
-    hist = [TrendPoint(i, dt.datetime(2025, 1, 1 + 7 * i), 3, 0.3 - 0.1 * i, 40 - 5 * i, 0.0,
-                       -5.0, None, "side") for i in range(3)]
+    hist = [TrendPoint(i, dt.datetime(2025, 1, 1 + 7 * i), "side",
+                       SetSummary(3, 3, 0.3 - 0.1 * i, 1, 40 - 5 * i, 0.0, -5.0, 5.0, None, 30.0,
+                                  "parallel")) for i in range(3)]
     pdf = session_pdf(analysis, clip_path=FIXTURE, history=hist, session_id=2)
     pages, text = _render(pdf, tmp_path)
-    assert 2 <= len(pages) <= 3
+    assert len(pages) == 3      # summary and pictures; table and plots; progress and thresholds
     flat = _flat(text)
     assert "Progress across 3 sessions" in flat
     assert "drawn from the tracked body landmarks" not in flat    # real video frames
@@ -88,7 +105,7 @@ def test_pdf_without_reps_still_renders(tmp_path):
     analysis = analyze_sequence(standing, get_profile("general"), "general")
     assert analysis.rep_count == 0
     pages, text = _render(session_pdf(analysis), tmp_path)
-    assert len(pages) >= 1
+    assert len(pages) == 2      # the summary; then the (empty) table and the thresholds
     assert "No complete repetition" in _flat(text)
 
 

@@ -8,10 +8,11 @@ import argparse
 import datetime as dt
 import json
 import sys
-from pathlib import Path
+from dataclasses import asdict
 
 from .errors import FormcheckError
-from .thresholds import PROFILES, get_profile, parse_overrides
+from .thresholds import LABELS, PROFILES, get_profile, parse_overrides
+from .values import fmt_num
 
 
 def _store():
@@ -26,10 +27,6 @@ def _date(s: str) -> dt.datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{s}' is not a date like 2025-03-04 or "
                                          "2025-03-04T10:30") from None
-
-
-def _n(x, spec: str) -> str:
-    return "n/a" if x is None else format(x, spec)
 
 
 # --- analyze hooks --------------------------------------------------------------------------------
@@ -124,7 +121,8 @@ def cmd_clients(args) -> int:
         th = c.thresholds.as_dict()
         for k, v in th.items():
             mark = "  (client's own)" if k in c.threshold_overrides else ""
-            print(f"  {k:<38} {v}{mark}")
+            print(f"  {k:<36} {'none' if v is None else format(v, 'g'):>6}  "
+                  f"{LABELS.get(k, '')}{mark}")
         return 0
     raise FormcheckError(f"Unknown action {action!r}.")
 
@@ -143,7 +141,9 @@ def cmd_history(args) -> int:
     if args.json:
         print(json.dumps({"client": client.label, "profile": client.profile,
                           "thresholds": client.thresholds.as_dict(),
-                          "sessions": [{**h.__dict__, "recorded_at": h.recorded_at.isoformat(),
+                          "sessions": [{"session_id": h.session_id,
+                                        "recorded_at": h.recorded_at.isoformat(), "view": h.view,
+                                        **asdict(h.summary),
                                         "clip_name": sessions[h.session_id].clip_name,
                                         "physio_note": sessions[h.session_id].physio_note,
                                         "has_video": sessions[h.session_id].has_video}
@@ -157,11 +157,13 @@ def cmd_history(args) -> int:
         return 0
     print("   id  date              reps  view     knee>toe  shin  thigh  knees-in  clip / note")
     for h in hist:
-        s = sessions[h.session_id]
+        s, m = sessions[h.session_id], h.summary
         extra = s.clip_name + (f"  \"{s.physio_note.splitlines()[0][:40]}\"" if s.physio_note else "")
-        print(f"{h.session_id:>5}  {h.recorded_at:%Y-%m-%d %H:%M}  {h.rep_count:>4}  {h.view:<7}"
-              f"  {_n(h.worst_knee_over_toe_ratio, '+8.2f'):>8}  {_n(h.worst_shin_angle_deg, '4.0f'):>4}"
-              f"  {_n(h.mean_thigh_angle_deg, '+5.0f'):>5}  {_n(h.worst_fppa_deg, '8.0f'):>8}  {extra}")
+        print(f"{h.session_id:>5}  {h.recorded_at:%Y-%m-%d %H:%M}  {m.rep_count:>4}  {h.view:<7}"
+              f"  {fmt_num(m.worst_knee_over_toe_ratio, '+8.2f'):>8}"
+              f"  {fmt_num(m.worst_shin_angle_deg, '4.0f'):>4}"
+              f"  {fmt_num(m.mean_thigh_angle_deg, '+5.0f'):>5}"
+              f"  {fmt_num(m.worst_fppa_deg, '8.0f'):>8}  {extra}")
     print("knee>toe: worst rep, foot lengths past the toes; shin: steepest, deg from vertical; "
           "thigh: mean at the bottom, deg (+ = below parallel); knees-in: largest FPPA, deg "
           "(front view).")
@@ -174,17 +176,17 @@ def cmd_report(args) -> int:
 
     if not args.pdf and not args.csv:
         raise FormcheckError("Say where to write: --pdf REPORT.pdf and/or --csv REPS.csv.")
+    from .report import write_bytes_atomic, write_text_atomic
+
     store = _store()
     pdf, csv = session_files(store, args.session)
     _audit(store, "open_sessions", store.get_client(store.get_session(args.session).client_label).uid,
            f"formcheck report {args.session}")
     if args.pdf:
-        from .report import write_bytes_atomic
-
         write_bytes_atomic(args.pdf, pdf)
         print(f"Wrote {args.pdf}")
     if args.csv:
-        Path(args.csv).write_text(csv, encoding="utf-8")
+        write_text_atomic(args.csv, csv)
         print(f"Wrote {args.csv}")
     return 0
 

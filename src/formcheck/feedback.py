@@ -14,6 +14,7 @@ import numpy as np
 
 from .metrics import RepMetrics
 from .thresholds import Thresholds
+from .values import fmt_num, reported_value
 
 DISCLAIMER = ("formcheck is for education, not diagnosis. If your knee hurts during or after "
               "squats, or the pain lasts, see a physiotherapist.")
@@ -69,50 +70,111 @@ class _Check:
     limit: str
     code: str
     severity: str
-    message: str          # formatted with v (the value) and lim (the limit)
+    message: str          # formatted with v (the value) and lim (the limit), as strings;
+                          # plain ASCII: the video overlay draws it with OpenCV's fonts
+    spec: str             # how the value and the limit are printed
     under: bool = False   # flag when the value is below the limit (else above)
     views: tuple = ("side", "oblique", "front")
 
 
 CHECKS = (
     _Check("knee_over_toe_ratio", "knee_over_toe_max_ratio", "knee_travel", "warn",
-           "knee {v:+.2f} foot lengths past the toes (limit {lim:+.2f})"),
+           "knee {v} foot lengths past the toes (limit {lim})", "+.2f"),
     _Check("shin_angle_deg", "shin_angle_max_deg", "shin_angle", "warn",
-           "shin {v:.0f} deg from vertical (limit {lim:.0f})"),
+           "shin {v} deg from vertical (limit {lim})", ".0f"),
     _Check("fppa_deg", "fppa_max_deg", "knees_cave_in", "warn",
-           "knees cave in: frontal knee angle {v:.0f} deg (limit {lim:.0f})",
+           "knees cave in: frontal knee angle {v} deg (limit {lim})", ".0f",
            views=("oblique", "front")),
     _Check("thigh_angle_deg", "depth_target_deg", "shallow", "info",
-           "thigh {v:+.0f} deg, target {lim:+.0f}", under=True, views=("side", "oblique")),
+           "thigh {v} deg, target {lim}", "+.0f", under=True, views=("side", "oblique")),
     _Check("trunk_lean_deg", "trunk_lean_max_deg", "trunk_lean", "info",
-           "trunk {v:.0f} deg from vertical (limit {lim:.0f})", views=("side", "oblique")),
+           "trunk {v} deg from vertical (limit {lim})", ".0f", views=("side", "oblique")),
     _Check("heel_lift_ratio", "heel_lift_max_ratio", "heel_lift", "info",
-           "heels rise {v:.2f} foot lengths off the floor (limit {lim:.2f})"),
+           "heels rise {v} foot lengths off the floor (limit {lim})", ".2f"),
 )
+CHECK_BY_CODE = {c.code: c for c in CHECKS}
+
+
+CHECK_BY_FIELD = {c.field: c for c in CHECKS}
+
+
+def value_and_limit(c: _Check, v: float, lim: float, spec: str | None = None) -> tuple[str, str]:
+    """(value, limit) as printed with `spec` (default: the check's). A value other than its
+    limit never prints equal to it: one more decimal is shown where the usual ones would hide
+    the difference (a flagged 30.1° against a 30° limit reads "30.1", not "30")."""
+    spec = spec or c.spec
+    for _ in range(3):
+        vs, ls = fmt_num(v, spec), fmt_num(lim, spec)
+        if vs != ls or v == lim:
+            break
+        head, nd = spec[:-1].split(".")
+        spec = f"{head}.{int(nd) + 1}f"
+    return vs, ls
+
+
+def shown_value(field: str, v, th: Thresholds, spec: str, none: str = "n/a") -> str:
+    """A reported value as tables and captions print it: with `spec`, or with the decimals it
+    takes not to print equal to its limit (see `value_and_limit`)."""
+    c = CHECK_BY_FIELD.get(field)
+    lim = getattr(th, c.limit) if c is not None else None
+    if v is None or lim is None:
+        return fmt_num(v, spec, none=none)
+    return value_and_limit(c, v, lim, spec)[0]
 
 
 def assess_rep(m: RepMetrics, th: Thresholds) -> RepAssessment:
     """Decisions (depth, knee past toes, knees caving in), flags and a fine/flagged mark per
-    metric ("n/a" where the view cannot measure it or no limit is set)."""
+    metric ("n/a" where the view cannot measure it or no limit is set). The checks judge the
+    values as reported (rounded as in the table), so a flag never contradicts the table."""
     flags: list[Flag] = []
     checks: dict[str, str] = {}
     for c in CHECKS:
-        v, lim = getattr(m, c.field), getattr(th, c.limit)
+        v, lim = reported_value(c.field, getattr(m, c.field)), getattr(th, c.limit)
         if v is None or m.view not in c.views or lim is None:
             checks[c.field] = "n/a" if v is None or m.view not in c.views else "ok"
             continue
         bad = v < lim if c.under else v > lim
         checks[c.field] = "flag" if bad else "ok"
         if bad:
-            flags.append(Flag(c.code, c.severity, c.message.format(v=v, lim=lim)))
-    kpt = None if m.knee_over_toe_ratio is None else \
-        m.knee_over_toe_ratio > th.knee_past_toes_min_ratio
+            vs, ls = value_and_limit(c, v, lim)
+            flags.append(Flag(c.code, c.severity, c.message.format(v=vs, lim=ls)))
+    kot = reported_value("knee_over_toe_ratio", m.knee_over_toe_ratio)
+    kpt = None if kot is None else kot > th.knee_past_toes_min_ratio
     cave = None if checks["fppa_deg"] == "n/a" else checks["fppa_deg"] == "flag"
     return RepAssessment(classify_depth(m, th), kpt, cave, tuple(flags), checks)
 
 
 def _reps_with(assessments: list[RepAssessment], code: str) -> tuple:
     return tuple(i + 1 for i, a in enumerate(assessments) if any(f.code == code for f in a.flags))
+
+
+def _reps_words(reps: tuple) -> str:
+    return f"Rep {reps[0]}" if len(reps) == 1 else f"Reps {', '.join(map(str, reps))}"
+
+
+# What a cue says a check saw: the worst value among the flagged reps and the limit.
+FIRED_WORDS = {
+    "knee_travel": "knee up to {v} foot lengths past the toes (limit {lim})",
+    "shin_angle": "shin up to {v}° from vertical (limit {lim}°)",
+    "knees_cave_in": "knees-in angle (FPPA) up to {v}° (limit {lim}°)",
+    "shallow": "thigh only reached {v}° (target {lim}°, + = hip below knee)",
+    "trunk_lean": "trunk up to {v}° from vertical (limit {lim}°)",
+    "heel_lift": "heels up to {v} foot lengths off the floor (limit {lim})",
+}
+
+
+def fired(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thresholds,
+          code: str) -> str:
+    """'Reps 1, 3: shin up to 38° from vertical (limit 30°)': which reps check `code` flagged,
+    the worst value among them and the limit; "" when it flagged none."""
+    reps = _reps_with(assessments, code)
+    if not reps:
+        return ""
+    c = CHECK_BY_CODE[code]
+    vals = [reported_value(c.field, getattr(metrics[i - 1], c.field)) for i in reps]
+    worst = (min if c.under else max)(v for v in vals if v is not None)
+    vs, ls = value_and_limit(c, worst, getattr(th, c.limit))
+    return f"{_reps_words(reps)}: {FIRED_WORDS[code].format(v=vs, lim=ls)}."
 
 
 def bottom_consistency(metrics: list[RepMetrics]) -> float | None:
@@ -125,14 +187,16 @@ def cues(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thresh
          view: str) -> list[Cue]:
     """Clip-level cues, most important first."""
     out: list[Cue] = []
+    knee_seen = fired(metrics, assessments, th, "knee_travel")
+    shin_seen = fired(metrics, assessments, th, "shin_angle")
     travel = tuple(sorted(set(_reps_with(assessments, "knee_travel"))
                           | set(_reps_with(assessments, "shin_angle"))))
     if travel:
         deep = [i for i in travel if assessments[i - 1].depth in ("parallel", "below_parallel")]
         out.append(Cue(
-            "knee_travel", "Knee travels far past the toes",
-            f"Reps {', '.join(map(str, travel))}: the knee moved further forward than the "
-            f"{'knee-rehab' if th.knee_over_toe_max_ratio <= 0 else 'set'} limit.",
+            "knee_travel" if knee_seen else "shin_angle",
+            "Knee travels far past the toes" if knee_seen else "Shin leans far forward",
+            " ".join(x for x in (knee_seen, shin_seen) if x),
             "The further the knee travels past the toes, the more the kneecap is pressed "
             "against the thigh bone (patellofemoral stress), which is what aggravates runner's knee.",
             "Sit back onto a box placed behind you: reach back with the hips and keep the shins "
@@ -143,7 +207,8 @@ def cues(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thresh
     if cave:
         out.append(Cue(
             "knees_cave_in", "Knees cave in",
-            f"Reps {', '.join(map(str, cave))}: the knees moved inward, inside the line of the feet.",
+            fired(metrics, assessments, th, "knees_cave_in")
+            + " The knees moved inward, inside the line of the feet.",
             "Knees caving in usually points to weak outer-hip muscles (gluteus medius), and "
             "loads the kneecap unevenly.",
             "Push the knees out over the little toes. Strengthen the outer hip: crab walks with "
@@ -151,18 +216,18 @@ def cues(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thresh
     shallow = _reps_with(assessments, "shallow")
     if shallow:
         out.append(Cue("shallow", "Shallower than the target depth",
-                       f"Reps {', '.join(map(str, shallow))} stopped above the target depth.",
+                       fired(metrics, assessments, th, "shallow"),
                        "Depth is set by the box: reaching it each rep makes the load repeatable.",
                        "Lower the box only when the current one is pain-free.", shallow))
     lean = _reps_with(assessments, "trunk_lean")
     if lean:
-        out.append(Cue("trunk_lean", "Large forward lean", f"Reps {', '.join(map(str, lean))}.",
+        out.append(Cue("trunk_lean", "Large forward lean", fired(metrics, assessments, th, "trunk_lean"),
                        "Some lean takes load off the knee, but a lot moves it to the lower back.",
                        "Keep the chest up while sitting back; a slightly higher box helps.", lean))
     heels = _reps_with(assessments, "heel_lift")
     if heels:
-        out.append(Cue("heel_lift", "Heels come up", f"Reps {', '.join(map(str, heels))}: the "
-                       "heels left the floor at the bottom.",
+        out.append(Cue("heel_lift", "Heels come up", fired(metrics, assessments, th, "heel_lift")
+                       + " The heels left the floor at the bottom.",
                        "Rising onto the toes shifts the load forward onto the knee.",
                        "Keep the weight over the mid-foot and sit back; if the ankles are stiff, "
                        "squat to a higher box for now.", heels))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import os
 import tempfile
 from dataclasses import fields
@@ -23,14 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .feedback import DISCLAIMER
-from .report import csv_text, rep_rows
-from .thresholds import HELP, Thresholds
+from .feedback import CHECK_BY_CODE, DISCLAIMER, shown_value, value_and_limit
+from .report import analysis_summary, csv_text, rep_rows
+from .thresholds import HELP, LABELS, Thresholds
+from .values import fmt_num
 
 DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
                "below_parallel": "below parallel", "unclear": "unclear"}
 FLAG_WORDS = {"knee_travel": "knee past limit", "shin_angle": "shin steep",
-              "knees_cave_in": "knees in", "shallow": "shallow", "trunk_lean": "trunk lean"}
+              "knees_cave_in": "knees in", "shallow": "shallow", "trunk_lean": "trunk lean",
+              "heel_lift": "heels up"}
 RED = (178, 34, 34)
 GREY = (90, 90, 90)
 LIGHT = (242, 244, 247)
@@ -45,12 +46,7 @@ def _font_dir() -> str:
 
 
 def _fmt(x, spec: str, unit: str = "", none: str = "–") -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return none
-    out = f"{x:{spec}}"
-    if out.lstrip("+-").strip("0.") == "":      # no "-0" or "+0.00"
-        out = out.lstrip("+-")
-    return out + unit
+    return fmt_num(x, spec, unit, none)
 
 
 # --- pictures --------------------------------------------------------------------------------------
@@ -151,24 +147,21 @@ def rep_plots(analysis) -> io.BytesIO:
     """Per rep: knee travel past the toes, shin angle and depth, each against its limit."""
     plt = _plt()
     th = analysis.thresholds
-    ms = analysis.metrics
-    reps = [m.index for m in ms]
+    rows = rep_rows(analysis)
+    reps = [r["rep"] for r in rows]
     fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.3), constrained_layout=True)
     specs = [
-        ("Knee past the toes", "foot lengths (+ = ahead of toes)",
-         [m.knee_over_toe_ratio for m in ms], th.knee_over_toe_max_ratio, "limit"),
-        ("Shin angle at the bottom", "deg from vertical", [m.shin_angle_deg for m in ms],
+        ("Knee past the toes", "foot lengths (+ = ahead of toes)", "knee_over_toe_ratio",
+         th.knee_over_toe_max_ratio, "limit"),
+        ("Shin angle at the bottom", "deg from vertical", "shin_angle_deg",
          th.shin_angle_max_deg, "limit"),
-        ("Depth: thigh angle", "deg (+ = hip below knee)", [m.thigh_angle_deg for m in ms],
+        ("Depth: thigh angle", "deg (+ = hip below knee)", "thigh_angle_deg",
          th.depth_target_deg, "target"),
     ]
-    for ax, (title, unit, vals, limit, what) in zip(axes, specs):
-        v = [np.nan if x is None else x for x in vals]
-        if limit is None:
-            over = [False] * len(v)
-        else:
-            over = [(x > limit) if title != "Depth: thigh angle" else (x < limit) for x in v]
-        colors = ["#b22222" if o and np.isfinite(x) else "#1f4e79" for x, o in zip(v, over)]
+    for ax, (title, unit, key, limit, what) in zip(axes, specs):
+        v = [np.nan if r[key] is None else r[key] for r in rows]
+        over = [r["checks"].get(key) == "flag" for r in rows]   # red where the check flagged
+        colors = ["#b22222" if o else "#1f4e79" for o in over]
         ax.bar(reps, np.nan_to_num(v), color=colors, width=0.6)
         for r, x in zip(reps, v):
             if not np.isfinite(x):
@@ -209,9 +202,10 @@ def trend_plot(history: list, current_id: int | None = None) -> io.BytesIO:
     plt = _plt()
     dates = [h.recorded_at for h in history]
     fig, axes = plt.subplots(1, 3, figsize=(7.2, 1.9), constrained_layout=True)
-    series = [("Worst knee past toes", "foot lengths", [h.worst_knee_over_toe_ratio for h in history]),
-              ("Worst shin angle", "deg", [h.worst_shin_angle_deg for h in history]),
-              ("Mean depth (thigh angle)", "deg", [h.mean_thigh_angle_deg for h in history])]
+    series = [("Worst knee past toes", "foot lengths",
+               [h.summary.worst_knee_over_toe_ratio for h in history]),
+              ("Worst shin angle", "deg", [h.summary.worst_shin_angle_deg for h in history]),
+              ("Mean depth (thigh angle)", "deg", [h.summary.mean_thigh_angle_deg for h in history])]
     for ax, (title, unit, vals) in zip(axes, series):
         v = np.array([np.nan if x is None else x for x in vals], float)
         ax.plot(dates, v, "o-", color="#1f4e79", ms=4, lw=1.2)
@@ -249,28 +243,37 @@ def _pdf_class():
 
 
 def _headline(analysis) -> list[tuple[str, str, bool]]:
-    """(label, value, flagged) for the summary strip."""
+    """(label, value, flagged) for the summary strip: the set summary (report.summarize), each
+    value against its limit, marked when a rep's check flagged it."""
     th = analysis.thresholds
-    ms = analysis.metrics
-    kot = [m.knee_over_toe_ratio for m in ms if m.knee_over_toe_ratio is not None]
-    shin = [m.shin_angle_deg for m in ms if m.shin_angle_deg is not None]
-    thigh = [m.thigh_angle_deg for m in ms if m.thigh_angle_deg is not None and m.view != "front"]
-    fppa = [m.fppa_deg for m in ms if m.fppa_deg is not None and m.view != "side"]
-    depths = [a.depth for a in analysis.assessments]
-    most = max(set(depths), key=depths.count) if depths else None
+    sm = analysis_summary(analysis)
+
+    def flagged(field: str) -> bool:
+        return any(a.checks.get(field) == "flag" for a in analysis.assessments)
+
+    def against(code: str, value, unit: str = "") -> str:
+        c = CHECK_BY_CODE[code]
+        vs, ls = value_and_limit(c, value, getattr(th, c.limit))
+        return f"{vs}{unit} (limit {ls}{unit})"
+
+    if sm.shallowest_thigh_angle_deg is None:
+        depth = DEPTH_WORDS.get(sm.most_common_depth, "not measured")
+    else:
+        lo = _fmt(sm.shallowest_thigh_angle_deg, "+.0f", "°")
+        hi = _fmt(sm.deepest_thigh_angle_deg, "+.0f", "°")
+        depth = (f"{DEPTH_WORDS.get(sm.most_common_depth, sm.most_common_depth)}; thigh "
+                 + (lo if lo == hi else f"{lo} to {hi}"))
+    kot, shin, fppa = (sm.worst_knee_over_toe_ratio, sm.worst_shin_angle_deg, sm.worst_fppa_deg)
     return [
-        ("Reps", str(analysis.rep_count), False),
-        ("Worst knee past toes", (f"{max(kot):+.2f} foot lengths (limit {th.knee_over_toe_max_ratio:+.2f})"
-                                  if kot else "not measured"), bool(kot) and max(kot) > th.knee_over_toe_max_ratio),
-        ("Steepest shin", (f"{max(shin):.0f}° (limit {th.shin_angle_max_deg:.0f}°)" if shin
-                           else "not measured"), bool(shin) and max(shin) > th.shin_angle_max_deg),
-        ("Depth", (f"{DEPTH_WORDS.get(most, most)}; thigh " + (
-            f"{min(thigh):+.0f}°" if f"{min(thigh):+.0f}" == f"{max(thigh):+.0f}"
-            else f"{min(thigh):+.0f}° to {max(thigh):+.0f}°")
-                   if thigh else DEPTH_WORDS.get(most, "not measured") if most else "not measured"),
-         th.depth_target_deg is not None and bool(thigh) and min(thigh) < th.depth_target_deg),
-        ("Knees caving in", (f"up to {max(fppa):.0f}° (limit {th.fppa_max_deg:.0f}°)" if fppa
-                             else "needs a front view"), bool(fppa) and max(fppa) > th.fppa_max_deg),
+        ("Reps", str(sm.rep_count), False),
+        ("Worst knee past toes", "not measured" if kot is None else
+         against("knee_travel", kot).replace(" (", " foot lengths (", 1),
+         flagged("knee_over_toe_ratio")),
+        ("Steepest shin", "not measured" if shin is None else against("shin_angle", shin, "°"),
+         flagged("shin_angle_deg")),
+        ("Depth", depth, flagged("thigh_angle_deg")),
+        ("Knees caving in", "needs a front view" if fppa is None else
+         "up to " + against("knees_cave_in", fppa, "°"), flagged("fppa_deg")),
     ]
 
 
@@ -286,17 +289,26 @@ def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: b
             f.write(video_bytes)
         clip_path = tmp_video
     try:
-        return _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_note,
-                      history, session_id)
+        name = clip_name or Path(analysis.source or "clip").name
+        pdf = _new_document(f"Squat form report – {client_label or name}")
+        _header_section(pdf, analysis, client_label, recorded_at, name)
+        _headline_section(pdf, analysis)
+        _key_frames_section(pdf, analysis, clip_path)
+        _cues_section(pdf, analysis)
+        _physio_note_section(pdf, physio_note)
+        _rep_table_section(pdf, analysis)
+        _plots_section(pdf, analysis, history, session_id)
+        _thresholds_section(pdf, analysis)
+        _recording_notes_section(pdf, analysis)
+        _disclaimer_section(pdf)
+        return bytes(pdf.output())
     finally:
         if tmp_video:
             os.unlink(tmp_video)
 
 
-def _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_note, history,
-           session_id) -> bytes:
-    PDF = _pdf_class()
-    pdf = PDF(orientation="P", unit="mm", format="A4")
+def _new_document(title: str):
+    pdf = _pdf_class()(orientation="P", unit="mm", format="A4")
     fd = _font_dir()
     pdf.add_font("DejaVu", "", os.path.join(fd, "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", os.path.join(fd, "DejaVuSans-Bold.ttf"))
@@ -304,13 +316,19 @@ def _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_not
     pdf.set_margins(14, 12, 14)
     pdf.set_auto_page_break(True, margin=18)
     pdf.footer_text = f"formcheck {__version__}"
-    name = clip_name or Path(analysis.source or "clip").name
-    pdf.set_title(f"Squat form report – {client_label or name}")
+    pdf.set_title(title)
     pdf.set_author("formcheck")
     pdf.add_page()
-    W = pdf.epw
+    return pdf
 
-    # --- header
+
+def _heading(pdf, text: str, size: float = 11) -> None:
+    pdf.set_font("DejaVu", "B", size)
+    pdf.cell(pdf.epw, 6, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _header_section(pdf, analysis, client_label, recorded_at, name) -> None:
+    W = pdf.epw
     pdf.set_font("DejaVu", "B", 16)
     pdf.set_text_color(*ACCENT)
     pdf.cell(W, 8, "Box squat form report", new_x="LMARGIN", new_y="NEXT")
@@ -324,68 +342,86 @@ def _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_not
                    new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
-    # --- headline numbers
+
+def _headline_section(pdf, analysis) -> None:
+    W, line = pdf.epw, 5.2
+    items = _headline(analysis)
     pdf.set_fill_color(*LIGHT)
     y0 = pdf.get_y()
-    pdf.rect(pdf.l_margin, y0, W, 5.2 * 5 + 3, style="F")
+    pdf.rect(pdf.l_margin, y0, W, line * len(items) + 3, style="F")
     pdf.set_y(y0 + 1.5)
-    for label, value, flagged in _headline(analysis):
+    for label, value, flagged in items:
         pdf.set_x(pdf.l_margin + 3)
         pdf.set_font("DejaVu", "B", 9)
-        pdf.cell(48, 5.2, label)
+        pdf.cell(48, line, label)
         pdf.set_font("DejaVu", "B" if flagged else "", 9)
         if flagged:
             pdf.set_text_color(*RED)
-        pdf.cell(W - 54, 5.2, value + ("  ▲ over the limit" if flagged else ""),
+        pdf.cell(W - 54, line, value + ("  ▲ over the limit" if flagged else ""),
                  new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
-    pdf.set_y(y0 + 5.2 * 5 + 3 + 3)
+    pdf.set_y(y0 + line * len(items) + 3 + 3)
 
-    # --- key frames
+
+def _caption_lines(row: dict, th) -> list[str]:
+    """A key frame's caption: the rep's reported values (the table's numbers)."""
+
+    def v(metric: str, spec: str, unit: str) -> str:
+        return shown_value(metric, row[metric], th, spec, none="–") + ("" if row[metric] is None
+                                                                       else unit)
+
+    lines = [f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} "
+             f"(thigh {v('thigh_angle_deg', '+.0f', '°')})",
+             f"Knee past toes: {v('knee_over_toe_ratio', '+.2f', ' foot lengths')}",
+             f"Shin {v('shin_angle_deg', '.0f', '°')} · knee bend "
+             f"{_fmt(row['knee_flexion_deg'], '.0f', '°')}"]
+    if row["fppa_deg"] is not None and row["view"] != "side":
+        lines.append(f"Knees-in angle (FPPA) {v('fppa_deg', '.0f', '°')}")
+    return lines
+
+
+def _key_frames_section(pdf, analysis, clip_path) -> None:
     picks = key_reps(analysis)
-    if picks:
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(W, 6, "Bottom of the squat", new_x="LMARGIN", new_y="NEXT")
-        frames = [key_frame(analysis, i, clip_path) for i in picks]
-        gap = 4
-        col_w = (W - gap * (MAX_KEY_FRAMES - 1)) / MAX_KEY_FRAMES
-        max_h = 88.0
-        y = pdf.get_y()
-        heights = []
-        for k, (i, (img, from_video)) in enumerate(zip(picks, frames)):
-            h_px, w_px = img.shape[:2]
-            w = col_w
-            h = w * h_px / w_px
-            if h > max_h:
-                h, w = max_h, max_h * w_px / h_px
-            x = pdf.l_margin + k * (col_w + gap) + (col_w - w) / 2
-            pdf.image(_png(img), x=x, y=y, w=w, h=h)
-            heights.append(h)
-        y_cap = y + max(heights) + 1.5
-        for k, i in enumerate(picks):
-            m, a = analysis.metrics[i], analysis.assessments[i]
-            pdf.set_xy(pdf.l_margin + k * (col_w + gap), y_cap)
-            pdf.set_font("DejaVu", "B", 8)
-            pdf.cell(col_w, 4, f"Rep {m.index} at {m.bottom_s:.1f} s", new_x="LEFT", new_y="NEXT")
-            pdf.set_font("DejaVu", "", 7.5)
-            lines = [f"Depth: {DEPTH_WORDS.get(a.depth, a.depth)} (thigh {_fmt(m.thigh_angle_deg, '+.0f', '°')})",
-                     f"Knee past toes: {_fmt(m.knee_over_toe_ratio, '+.2f', ' foot lengths')}",
-                     f"Shin {_fmt(m.shin_angle_deg, '.0f', '°')} · knee bend {_fmt(m.knee_flexion_deg, '.0f', '°')}"]
-            if m.fppa_deg is not None and m.view != "side":
-                lines.append(f"Knees-in angle (FPPA) {m.fppa_deg:.0f}°")
-            pdf.multi_cell(col_w, 3.6, "\n".join(lines), new_x="LEFT", new_y="NEXT")
-        pdf.set_y(y_cap + 4 + 3.6 * 4 + 1)
-        if not frames[0][1]:
-            pdf.set_font("DejaVu", "I", 7.5)
-            pdf.set_text_color(*GREY)
-            pdf.multi_cell(W, 3.6, "The video was not kept, so the pictures are drawn from the "
-                           "tracked body landmarks.", new_x="LMARGIN", new_y="NEXT")
-            pdf.set_text_color(0, 0, 0)
-        pdf.ln(2)
+    if not picks:
+        return
+    W = pdf.epw
+    _heading(pdf, "Bottom of the squat")
+    frames = [key_frame(analysis, i, clip_path) for i in picks]
+    gap, max_h = 4, 88.0
+    col_w = (W - gap * (MAX_KEY_FRAMES - 1)) / MAX_KEY_FRAMES
+    y = pdf.get_y()
+    heights = []
+    for k, (img, _from_video) in enumerate(frames):
+        h_px, w_px = img.shape[:2]
+        w, h = col_w, col_w * h_px / w_px
+        if h > max_h:
+            h, w = max_h, max_h * w_px / h_px
+        pdf.image(_png(img), x=pdf.l_margin + k * (col_w + gap) + (col_w - w) / 2, y=y, w=w, h=h)
+        heights.append(h)
+    y_cap = y + max(heights) + 1.5
+    rows = rep_rows(analysis)
+    for k, i in enumerate(picks):
+        row = rows[i]
+        pdf.set_xy(pdf.l_margin + k * (col_w + gap), y_cap)
+        pdf.set_font("DejaVu", "B", 8)
+        pdf.cell(col_w, 4, f"Rep {row['rep']} at {row['bottom_s']:.1f} s", new_x="LEFT",
+                 new_y="NEXT")
+        pdf.set_font("DejaVu", "", 7.5)
+        pdf.multi_cell(col_w, 3.6, "\n".join(_caption_lines(row, analysis.thresholds)),
+                       new_x="LEFT", new_y="NEXT")
+    pdf.set_y(y_cap + 4 + 3.6 * 4 + 1)
+    if not frames[0][1]:
+        pdf.set_font("DejaVu", "I", 7.5)
+        pdf.set_text_color(*GREY)
+        pdf.multi_cell(W, 3.6, "The video was not kept, so the pictures are drawn from the "
+                       "tracked body landmarks.", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
 
-    # --- cues
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.cell(W, 6, "What we saw and what to try", new_x="LMARGIN", new_y="NEXT")
+
+def _cues_section(pdf, analysis) -> None:
+    W = pdf.epw
+    _heading(pdf, "What we saw and what to try")
     for c in analysis.cues:
         pdf.set_font("DejaVu", "B", 9)
         pdf.multi_cell(W, 4.6, c.title, new_x="LMARGIN", new_y="NEXT")
@@ -399,30 +435,35 @@ def _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_not
             pdf.set_font("DejaVu", "", 8.5)
             pdf.multi_cell(W - 12, 4.2, c.try_this, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.2)
-    if physio_note:
-        pdf.ln(1)
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(W, 6, "Physiotherapist's note", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 9)
-        pdf.multi_cell(W, 4.6, physio_note, new_x="LMARGIN", new_y="NEXT")
 
-    # --- per-rep table
+
+def _physio_note_section(pdf, physio_note: str) -> None:
+    if not physio_note:
+        return
+    pdf.ln(1)
+    _heading(pdf, "Physiotherapist's note")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(pdf.epw, 4.6, physio_note, new_x="LMARGIN", new_y="NEXT")
+
+
+def _rep_table_section(pdf, analysis) -> None:
     pdf.add_page()
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.cell(W, 6, "Every rep", new_x="LMARGIN", new_y="NEXT")
+    _heading(pdf, "Every rep")
     _rep_table(pdf, analysis)
     pdf.set_font("DejaVu", "", 7)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(W, 3.4, "Thigh: angle to the horizontal at the bottom, + = hip below the knee. "
-                   "Knee past toes: how far the knee is ahead of the toes, in lengths of the foot "
-                   "(negative = behind the toes). Shin: angle from vertical. Knees in (FPPA): "
-                   "frontal-plane knee angle, front view only; changes under about 8° are within "
-                   "the error of a 2D video. Red: over the limit in use.",
+    pdf.multi_cell(pdf.epw, 3.4, "Thigh: angle to the horizontal at the bottom, + = hip below "
+                   "the knee. Knee past toes: how far the knee is ahead of the toes, in lengths of "
+                   "the foot (negative = behind the toes). Shin: angle from vertical. Knees in "
+                   "(FPPA): frontal-plane knee angle, front view only; changes under about 8° are "
+                   "within the error of a 2D video. Red: over the limit in use.",
                    new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
 
-    # --- plots
+
+def _plots_section(pdf, analysis, history, session_id) -> None:
+    W = pdf.epw
     if analysis.metrics:
         pdf.image(rep_plots(analysis), w=W)
         pdf.ln(1)
@@ -430,28 +471,33 @@ def _build(analysis, clip_path, client_label, recorded_at, clip_name, physio_not
         pdf.image(time_plot(analysis), w=W)
         pdf.ln(1)
     if history and len(history) >= 2:
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(W, 6, f"Progress across {len(history)} sessions", new_x="LMARGIN", new_y="NEXT")
+        _heading(pdf, f"Progress across {len(history)} sessions")
         pdf.image(trend_plot(history, session_id), w=W)
         pdf.ln(1)
 
-    # --- thresholds
+
+def _thresholds_section(pdf, analysis) -> None:
     if pdf.get_y() > pdf.h - 80:
         pdf.add_page()
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.cell(W, 6, f"Thresholds used (profile: {analysis.profile})", new_x="LMARGIN", new_y="NEXT")
+    _heading(pdf, f"Thresholds used (profile: {analysis.profile})")
     _threshold_table(pdf, analysis.thresholds)
-    if analysis.warnings:
-        pdf.ln(2)
-        pdf.set_font("DejaVu", "B", 9)
-        pdf.cell(W, 5, "Notes on the recording", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 8)
-        for w in analysis.warnings:
-            pdf.multi_cell(W, 4, f"• {w}", new_x="LMARGIN", new_y="NEXT")
+
+
+def _recording_notes_section(pdf, analysis) -> None:
+    if not analysis.warnings:
+        return
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.cell(pdf.epw, 5, "Notes on the recording", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8)
+    for w in analysis.warnings:
+        pdf.multi_cell(pdf.epw, 4, f"• {w}", new_x="LMARGIN", new_y="NEXT")
+
+
+def _disclaimer_section(pdf) -> None:
     pdf.ln(3)
     pdf.set_font("DejaVu", "B", 9)
-    pdf.multi_cell(W, 4.6, DISCLAIMER, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    pdf.multi_cell(pdf.epw, 4.6, DISCLAIMER, new_x="LMARGIN", new_y="NEXT")
 
 
 def _rep_table(pdf, analysis) -> None:
@@ -461,6 +507,7 @@ def _rep_table(pdf, analysis) -> None:
             ("Knee bend\n(°)", 16), ("Knee past\ntoes (foot)", 19), ("Shin\n(°)", 12),
             ("Trunk\n(°)", 12), ("Knees in\nFPPA (°)", 16), ("Pause\n(s)", 12), ("Flags", 38)]
     rows = rep_rows(analysis)
+    th = analysis.thresholds
     if not rows:
         pdf.set_font("DejaVu", "", 9)
         pdf.multi_cell(pdf.epw, 5, "No complete repetition was found in this clip.",
@@ -480,16 +527,19 @@ def _rep_table(pdf, analysis) -> None:
             def style(metric):
                 return red if chk.get(metric) == "flag" else None
 
+            def cell(metric, spec, r=r):
+                return shown_value(metric, r[metric], th, spec, none="–")
+
             row = table.row()
             row.cell(str(r["rep"]))
             row.cell(_fmt(r["bottom_s"], ".1f"))
             row.cell(DEPTH_WORDS.get(r["depth"], r["depth"]))
-            row.cell(_fmt(r["thigh_angle_deg"], "+.0f"), style=style("thigh_angle_deg"))
+            row.cell(cell("thigh_angle_deg", "+.0f"), style=style("thigh_angle_deg"))
             row.cell(_fmt(r["knee_flexion_deg"], ".0f"))
-            row.cell(_fmt(r["knee_over_toe_ratio"], "+.2f"), style=style("knee_over_toe_ratio"))
-            row.cell(_fmt(r["shin_angle_deg"], ".0f"), style=style("shin_angle_deg"))
-            row.cell(_fmt(r["trunk_lean_deg"], ".0f"), style=style("trunk_lean_deg"))
-            row.cell(_fmt(r["fppa_deg"], ".0f") if r["view"] != "side" else "–",
+            row.cell(cell("knee_over_toe_ratio", "+.2f"), style=style("knee_over_toe_ratio"))
+            row.cell(cell("shin_angle_deg", ".0f"), style=style("shin_angle_deg"))
+            row.cell(cell("trunk_lean_deg", ".0f"), style=style("trunk_lean_deg"))
+            row.cell(cell("fppa_deg", ".0f") if r["view"] != "side" else "–",
                      style=style("fppa_deg"))
             row.cell(_fmt(r["pause_s"], ".1f"))
             row.cell(", ".join(FLAG_WORDS.get(f, f) for f in r["flags"]) or "none")
@@ -499,7 +549,7 @@ def _threshold_table(pdf, th: Thresholds) -> None:
     from fpdf.fonts import FontFace
 
     pdf.set_font("DejaVu", "", 7.5)
-    with pdf.table(col_widths=[42, 16, pdf.epw - 58], text_align=("LEFT", "CENTER", "LEFT"),
+    with pdf.table(col_widths=[56, 14, pdf.epw - 70], text_align=("LEFT", "CENTER", "LEFT"),
                    line_height=3.6, headings_style=FontFace(emphasis="BOLD", fill_color=LIGHT),
                    width=pdf.epw) as table:
         head = table.row()
@@ -508,7 +558,7 @@ def _threshold_table(pdf, th: Thresholds) -> None:
         for f in fields(Thresholds):
             v = getattr(th, f.name)
             row = table.row()
-            row.cell(f.name)
+            row.cell(LABELS.get(f.name, f.name))
             row.cell("none" if v is None else f"{v:g}")
             row.cell(HELP.get(f.name, ""))
 

@@ -1,4 +1,5 @@
-"""Report: the JSON contract other tools read (DESIGN.md §5), the reps CSV, a human summary."""
+"""Report: the JSON contract other tools read (docs/METRICS.md, "The report contract"), the reps
+CSV, the set summary every view shows, and a human summary."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import csv
 import io
 import json
 import math
-import os
-from dataclasses import asdict
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis
-from .feedback import DISCLAIMER, bottom_consistency
+from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
+from .feedback import DISCLAIMER, RepAssessment, bottom_consistency, shown_value
+from .metrics import RepMetrics
+from .values import DECIMALS, clean_float, fmt_num, reported_value
 
 SCHEMA_VERSION = 1
 
@@ -24,34 +29,32 @@ CSV_FIELDS = [
 ]
 
 
-def _num(x, nd: int = 3):
-    if x is None:
-        return None
-    x = float(x)
-    return round(x, nd) if math.isfinite(x) else None
+def reported(m: RepMetrics) -> dict:
+    """The rep's measured values as reported: None where unmeasured, rounded to DECIMALS."""
+    return {k: reported_value(k, getattr(m, k)) for k in DECIMALS}
 
 
 def rep_rows(analysis: Analysis) -> list[dict]:
     rows = []
     for m, a in zip(analysis.metrics, analysis.assessments):
+        v = reported(m)
         rows.append({
             "rep": m.index,
-            "start_s": _num(m.start_s), "bottom_s": _num(m.bottom_s), "end_s": _num(m.end_s),
+            "start_s": v["start_s"], "bottom_s": v["bottom_s"], "end_s": v["end_s"],
             "view": m.view, "leg": m.leg,
             "depth": a.depth,
-            "thigh_angle_deg": _num(m.thigh_angle_deg, 1),
-            "knee_flexion_deg": _num(m.knee_flexion_deg, 1),
-            "hip_height_ratio": _num(m.hip_height_ratio),
+            "thigh_angle_deg": v["thigh_angle_deg"],
+            "knee_flexion_deg": v["knee_flexion_deg"],
+            "hip_height_ratio": v["hip_height_ratio"],
             "knee_past_toes": a.knee_past_toes,
-            "knee_over_toe_px": _num(m.knee_over_toe_px, 1),
-            "knee_over_toe_ratio": _num(m.knee_over_toe_ratio),
-            "shin_angle_deg": _num(m.shin_angle_deg, 1),
-            "trunk_lean_deg": _num(m.trunk_lean_deg, 1),
+            "knee_over_toe_px": v["knee_over_toe_px"],
+            "knee_over_toe_ratio": v["knee_over_toe_ratio"],
+            "shin_angle_deg": v["shin_angle_deg"],
+            "trunk_lean_deg": v["trunk_lean_deg"],
             "knees_cave_in": a.knees_cave_in,
-            "fppa_deg": _num(m.fppa_deg, 1),
-            "heel_lift_ratio": _num(m.heel_lift_ratio),
-            "descent_s": _num(m.descent_s, 2), "pause_s": _num(m.pause_s, 2),
-            "ascent_s": _num(m.ascent_s, 2),
+            "fppa_deg": v["fppa_deg"],
+            "heel_lift_ratio": v["heel_lift_ratio"],
+            "descent_s": v["descent_s"], "pause_s": v["pause_s"], "ascent_s": v["ascent_s"],
             "box_pause": bool(m.pause_s >= analysis.thresholds.box_pause_min_s),
             "flags": [f.code for f in a.flags],
             "flag_messages": [f.message for f in a.flags],
@@ -61,17 +64,81 @@ def rep_rows(analysis: Analysis) -> list[dict]:
     return rows
 
 
+# --- the set at a glance -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SetSummary:
+    """One set (a clip, a saved session) at a glance. Computed only by `summarize_rows`, from
+    the reported per-rep values, so the CLI, the PDF, the app and the store show the same
+    numbers as the per-rep table. None where no rep measured the value."""
+
+    rep_count: int
+    reps_flagged: int                            # reps with at least one flag
+    worst_knee_over_toe_ratio: float | None      # knee furthest past the toes, foot lengths
+    worst_knee_rep: int | None                   # the rep number it happened in
+    worst_shin_angle_deg: float | None           # steepest shin, deg from vertical
+    mean_thigh_angle_deg: float | None           # depth, + = hip below knee (not front view)
+    shallowest_thigh_angle_deg: float | None     # the least deep rep (not front view)
+    deepest_thigh_angle_deg: float | None        # the deepest rep (not front view)
+    worst_fppa_deg: float | None                 # knees caving in the most (not side view)
+    most_trunk_lean_deg: float | None            # deg from vertical, + = forward
+    most_common_depth: str | None                # the depth class most reps had (first on a tie)
+
+
+def summarize_rows(rows: Sequence[Mapping]) -> SetSummary:
+    """The one definition of the set's aggregates, over per-rep rows as `rep_rows` makes them
+    (or as the store keeps them): keys rep, view, depth, flags and the values named in
+    DECIMALS. The thigh angle is left out of front-view reps (the thigh points at the camera)
+    and the knees-caving-in angle out of side-view reps (it cannot be seen side on)."""
+
+    def vals(key: str, skip_view: str | None = None) -> list[tuple[float, int]]:
+        return [(float(r[key]), int(r["rep"])) for r in rows
+                if r.get(key) is not None and r.get("view") != skip_view]
+
+    kot = vals("knee_over_toe_ratio")
+    thigh = [v for v, _ in vals("thigh_angle_deg", skip_view="front")]
+    worst_kot = max(kot, key=lambda x: x[0]) if kot else None   # the first rep on a tie
+    shin = [v for v, _ in vals("shin_angle_deg")]
+    fppa = [v for v, _ in vals("fppa_deg", skip_view="side")]
+    trunk = [v for v, _ in vals("trunk_lean_deg")]
+    depths = Counter(r["depth"] for r in rows if r.get("depth"))
+    return SetSummary(
+        rep_count=len(rows),
+        reps_flagged=sum(1 for r in rows if r.get("flags")),
+        worst_knee_over_toe_ratio=worst_kot[0] if worst_kot else None,
+        worst_knee_rep=worst_kot[1] if worst_kot else None,
+        worst_shin_angle_deg=max(shin) if shin else None,
+        mean_thigh_angle_deg=clean_float(math.fsum(thigh) / len(thigh)) if thigh else None,
+        shallowest_thigh_angle_deg=min(thigh) if thigh else None,
+        deepest_thigh_angle_deg=max(thigh) if thigh else None,
+        worst_fppa_deg=max(fppa) if fppa else None,
+        most_trunk_lean_deg=max(trunk) if trunk else None,
+        most_common_depth=depths.most_common(1)[0][0] if depths else None)
+
+
+def summarize(metrics: Iterable[RepMetrics], assessments: Iterable[RepAssessment]) -> SetSummary:
+    """The set summary of analysed reps (see `summarize_rows`)."""
+    return summarize_rows([{**reported(m), "rep": m.index, "view": m.view, "depth": a.depth,
+                            "flags": [f.code for f in a.flags]}
+                           for m, a in zip(metrics, assessments)])
+
+
+def analysis_summary(analysis: Analysis) -> SetSummary:
+    return summarize(analysis.metrics, analysis.assessments)
+
+
 def to_dict(analysis: Analysis) -> dict:
     v = analysis.view
+    summary = {k: clean_float(x, 3) if isinstance(x, float) else x
+               for k, x in asdict(analysis_summary(analysis)).items()}
     return {
         "schema_version": SCHEMA_VERSION,
         "formcheck_version": __version__,
         "source": analysis.source,
-        "duration_s": _num(analysis.duration_s, 2),
-        "detected_fraction": _num(analysis.detected_fraction),
+        "duration_s": clean_float(analysis.duration_s, 2),
+        "detected_fraction": clean_float(analysis.detected_fraction, 3),
         "rep_count": analysis.rep_count,
         "view": v.view,
-        "yaw_deg": _num(v.yaw_deg, 1),
+        "yaw_deg": clean_float(v.yaw_deg, 1),
         "facing": {1: "right", -1: "left"}.get(v.facing, "unknown"),
         "profile": analysis.profile,
         "thresholds": analysis.thresholds.as_dict(),
@@ -83,27 +150,13 @@ def to_dict(analysis: Analysis) -> dict:
                   "fppa_deg": "frontal-plane projection angle, + = knee inward (valgus)",
                   "hip_height_ratio": "hip height above the ankles / standing hip height",
                   "heel_lift_ratio": "heel rise over its standing height, in foot lengths"},
-        "bottom_consistency_deg": _num(bottom_consistency(analysis.metrics), 1),
+        "bottom_consistency_deg": clean_float(bottom_consistency(analysis.metrics), 1),
+        "summary": summary,
         "reps": rep_rows(analysis),
         "cues": [asdict(c) | {"reps": list(c.reps)} for c in analysis.cues],
         "warnings": list(analysis.warnings),
         "disclaimer": DISCLAIMER,
     }
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a failure never leaves half a file behind."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_json(analysis: Analysis, path: str | Path) -> None:
@@ -126,28 +179,35 @@ def write_csv(analysis: Analysis, path: str | Path) -> None:
 
 
 def _fmt(x, spec: str, unit: str = "") -> str:
-    return "  n/a" if x is None else f"{x:{spec}}{unit}"
+    return fmt_num(x, spec, unit, none="  n/a")
 
 
 def summary_text(analysis: Analysis) -> str:
+    """The command line's summary: the per-rep table (the reported values) and the cues."""
     v = analysis.view
     lines = [f"{analysis.source}: {analysis.rep_count} rep(s), {v.view} view"
              f"{'' if not math.isfinite(v.yaw_deg) else f' (yaw {v.yaw_deg:.0f} deg)'}, "
              f"profile {analysis.profile}"]
-    if analysis.metrics:
+    rows = rep_rows(analysis)
+    if rows:
         lines.append("  rep  bottom   depth           thigh   knee>toe  shin   cave-in")
-    for m, a in zip(analysis.metrics, analysis.assessments):
-        kpt = {True: "yes", False: "no", None: "n/a"}[a.knee_past_toes]
-        cav = {True: "yes", False: "no", None: "n/a"}[a.knees_cave_in]
-        lines.append(f"  {m.index:>3}  {m.bottom_s:5.2f}s  {a.depth:<14}  "
-                     f"{_fmt(None if m.view == 'front' else m.thigh_angle_deg, '+5.0f', '°')}  "
-                     f"{_fmt(m.knee_over_toe_ratio, '+5.2f')} {kpt:<3} "
-                     f"{_fmt(m.shin_angle_deg, '4.0f', '°')}  {cav}"
-                     + (f"  ! {', '.join(f.code for f in a.flags)}" if a.flags else ""))
+    yes_no = {True: "yes", False: "no", None: "n/a"}
+    for r in rows:
+        def shown(key: str, spec: str, unit: str = "", r=r) -> str:
+            return shown_value(key, r[key], analysis.thresholds, spec, none="  n/a") + \
+                ("" if r[key] is None else unit)
+
+        lines.append(f"  {r['rep']:>3}  {r['bottom_s']:5.2f}s  {r['depth']:<14}  "
+                     f"{_fmt(None if r['view'] == 'front' else r['thigh_angle_deg'], '+5.0f', '°')}  "
+                     f"{shown('knee_over_toe_ratio', '+5.2f')} {yes_no[r['knee_past_toes']]:<3} "
+                     f"{shown('shin_angle_deg', '4.0f', '°')}  {yes_no[r['knees_cave_in']]}"
+                     + (f"  ! {', '.join(r['flags'])}" if r["flags"] else ""))
     for c in analysis.cues:
         if c.code == "load":
             continue
-        lines.append(f"- {c.title}: {c.try_this}")
+        lines.append(f"- {c.title}" + (f" — {c.seen}" if c.seen else ""))
+        if c.try_this:
+            lines.append(f"  {c.try_this}")
     for w in analysis.warnings:
         lines.append(f"note: {w}")
     lines.append(DISCLAIMER)

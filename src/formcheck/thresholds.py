@@ -54,6 +54,21 @@ HELP = {
     "box_pause_min_s": "A pause at the bottom at least this long (s) counts as sitting on the box.",
 }
 
+# Short human names of the thresholds, for the PDF, the app and the CLI (HELP says more).
+LABELS = {
+    "below_parallel_max_hip_ratio": "Below parallel: hip height under",
+    "above_parallel_min_hip_ratio": "Above parallel: hip height over",
+    "above_parallel_max_knee_flexion_deg": "Above parallel: knee bend under (°)",
+    "knee_past_toes_min_ratio": "Knee past toes from (foot lengths)",
+    "knee_over_toe_max_ratio": "Knee past toes: limit (foot lengths)",
+    "shin_angle_max_deg": "Shin angle: limit (°)",
+    "depth_target_deg": "Depth target: thigh angle (°)",
+    "fppa_max_deg": "Knees caving in: limit (°)",
+    "trunk_lean_max_deg": "Trunk lean: limit (°)",
+    "heel_lift_max_ratio": "Heel lift: limit (foot lengths)",
+    "box_pause_min_s": "Sitting on the box: pause from (s)",
+}
+
 PROFILES: dict[str, Thresholds] = {
     # Healthy lifters: knees past the toes are normal; flag only large travel.
     "general": Thresholds(),

@@ -23,7 +23,9 @@ from formcheck.app import access
 from formcheck.app.safe_text import md
 from formcheck.auth import Action
 from formcheck.errors import FormcheckError
-from formcheck.thresholds import HELP, PROFILE_HELP, PROFILES, Thresholds
+from formcheck.report import SetSummary, analysis_summary
+from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds
+from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _fmt(x, spec: str) -> str:
-    return "–" if x is None else format(x, spec)
+    return fmt_num(x, spec, none="–")
 
 
 # --- client picker (usable from other pages too) -------------------------------------------------------
@@ -166,13 +168,13 @@ def _sessions_frame(store, label: str) -> pd.DataFrame:
     sessions = {s.id: s for s in store.list_sessions(label)}
     rows = []
     for h in hist:
-        s = sessions[h.session_id]
+        s, m = sessions[h.session_id], h.summary
         rows.append({"id": h.session_id, "date": h.recorded_at, "clip": s.clip_name,
-                     "reps": h.rep_count, "view": h.view,
-                     "worst knee past toes (foot lengths)": h.worst_knee_over_toe_ratio,
-                     "steepest shin (°)": h.worst_shin_angle_deg,
-                     "mean depth: thigh (°)": h.mean_thigh_angle_deg,
-                     "knees caving in: worst FPPA (°)": h.worst_fppa_deg,
+                     "reps": m.rep_count, "view": h.view,
+                     "worst knee past toes (foot lengths)": m.worst_knee_over_toe_ratio,
+                     "steepest shin (°)": m.worst_shin_angle_deg,
+                     "mean depth: thigh (°)": m.mean_thigh_angle_deg,
+                     "knees caving in: worst FPPA (°)": m.worst_fppa_deg,
                      "video": "kept" if s.has_video else "",
                      "note": s.physio_note})
     return pd.DataFrame(rows)
@@ -305,9 +307,36 @@ def _bottom_picture(store, sid: int, analysis, rep_index: int):
 
 
 def _worst_rep(analysis) -> int:
-    vals = [(m.knee_over_toe_ratio if m.knee_over_toe_ratio is not None else -9, i)
-            for i, m in enumerate(analysis.metrics)]
-    return max(vals)[1] if vals else 0
+    """0-based index of the rep whose knee went furthest past the toes (the first rep when
+    knee travel was not measured)."""
+    rep = analysis_summary(analysis).worst_knee_rep
+    if rep is None:
+        return 0
+    return next((i for i, m in enumerate(analysis.metrics) if m.index == rep), 0)
+
+
+# The comparison table: (row label, SetSummary field, number format, format of the change).
+COMPARE_ROWS = (
+    ("Reps", "rep_count", "d", "+d"),
+    ("Worst knee past toes (foot lengths)", "worst_knee_over_toe_ratio", "+.2f", "+.2f"),
+    ("Steepest shin (°)", "worst_shin_angle_deg", ".0f", "+.0f"),
+    ("Mean depth: thigh (°)", "mean_thigh_angle_deg", "+.0f", "+.0f"),
+    ("Shallowest rep: thigh (°)", "shallowest_thigh_angle_deg", "+.0f", "+.0f"),
+    ("Knees caving in: worst FPPA (°)", "worst_fppa_deg", ".0f", "+.0f"),
+    ("Most trunk lean (°)", "most_trunk_lean_deg", ".0f", "+.0f"),
+    ("Reps flagged", "reps_flagged", "d", "+d"),
+)
+
+
+def compare_rows(a: SetSummary, b: SetSummary, name_a: str, name_b: str) -> list[dict]:
+    """The two sessions' summaries side by side, with the change from the first to the second."""
+    rows = []
+    for label, key, spec, change_spec in COMPARE_ROWS:
+        va, vb = getattr(a, key), getattr(b, key)
+        change = None if va is None or vb is None else vb - va
+        rows.append({"measure": label, name_a: _fmt(va, spec), name_b: _fmt(vb, spec),
+                     "change": _fmt(change, change_spec)})
+    return rows
 
 
 def _compare_section(store, client) -> None:
@@ -338,28 +367,8 @@ def _compare_section(store, client) -> None:
         img, from_video = _bottom_picture(store, sid, an, i)
         col.image(img, width="stretch",
                   caption=None if from_video else "Drawn from the landmarks (video not kept)")
-    rows = []
-    def summary(an):
-        ms = an.metrics
-        def worst(key, f=max):
-            v = [getattr(m, key) for m in ms if getattr(m, key) is not None]
-            return f(v) if v else None
-        thigh = [m.thigh_angle_deg for m in ms if m.thigh_angle_deg is not None]
-        return {"Reps": an.rep_count,
-                "Worst knee past toes (foot lengths)": worst("knee_over_toe_ratio"),
-                "Steepest shin (°)": worst("shin_angle_deg"),
-                "Mean depth: thigh (°)": sum(thigh) / len(thigh) if thigh else None,
-                "Shallowest rep: thigh (°)": worst("thigh_angle_deg", min),
-                "Knees caving in: worst FPPA (°)": worst("fppa_deg"),
-                "Most trunk lean (°)": worst("trunk_lean_deg"),
-                "Reps flagged": sum(1 for a in an.assessments if a.flags)}
-    sa, sb = summary(pair[0][1]), summary(pair[1][1])
-    for k in sa:
-        va, vb = sa[k], sb[k]
-        spec = "+.2f" if "foot lengths" in k else ("d" if k.startswith("Reps") else ".0f")
-        change = None if va is None or vb is None else vb - va
-        rows.append({"measure": k, names[a_id]: _fmt(va, spec), names[b_id]: _fmt(vb, spec),
-                     "change": _fmt(change, "+.2f" if "foot" in k else "+.0f")})
+    rows = compare_rows(analysis_summary(pair[0][1]), analysis_summary(pair[1][1]),
+                        names[a_id], names[b_id])
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Both sessions are scored here with the thresholds used at the time. Changes in "
                "FPPA under about 8° are within the error of a 2D video.")
@@ -380,7 +389,7 @@ def _targets_section(store, client, user) -> None:
             for k, name in enumerate(group):
                 v = getattr(th, name)
                 values[name] = cols[k % 2].number_input(
-                    name, value=None if v is None else float(v), help=HELP.get(name),
+                    LABELS.get(name, name), value=None if v is None else float(v), help=HELP.get(name),
                     step=0.05 if name.endswith("_ratio") else 1.0,
                     format="%.2f" if name.endswith("_ratio") else "%.1f")
         notes = st.text_area("Notes", value=client.notes, height=100)
@@ -493,9 +502,10 @@ def render() -> None:
         _fail(exc)
         return
     th = client.thresholds
-    st.caption(f"Profile **{client.profile}** · knee past toes limit {th.knee_over_toe_max_ratio:+.2f} "
-               f"foot lengths · shin limit {th.shin_angle_max_deg:.0f}° · depth target "
-               f"{'none' if th.depth_target_deg is None else f'{th.depth_target_deg:+.0f}°'} · "
+    st.caption(f"Profile **{client.profile}** · knee past toes limit "
+               f"{fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths · shin limit "
+               f"{fmt_num(th.shin_angle_max_deg, '.0f')}° · depth target "
+               f"{fmt_num(th.depth_target_deg, '+.0f', '°', none='none')} · "
                f"{client.session_count} session(s)" + (f" · {md(client.notes)}" if client.notes else ""))
     tabs = st.tabs(["Save current analysis", "Progress", "Compare two sessions", "Targets and notes"])
     try:

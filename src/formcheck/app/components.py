@@ -16,9 +16,10 @@ import streamlit as st
 from formcheck.analysis import Analysis
 from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
-from formcheck.feedback import DISCLAIMER
-from formcheck.report import csv_text, rep_rows, to_dict
-from formcheck.thresholds import HELP, PROFILE_HELP, PROFILES, Thresholds, get_profile
+from formcheck.feedback import DISCLAIMER, shown_value
+from formcheck.report import analysis_summary, csv_text, rep_rows, to_dict
+from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
+from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,11 @@ def threshold_controls(show_view: bool = True) -> tuple[str, Thresholds, str]:
         for f in fields(Thresholds):
             default = getattr(base, f.name)
             key = f"th_{profile}_{f.name}"
-            label = f.name
+            label = LABELS.get(f.name, f.name)
             val = st.number_input(label, value=None if default is None else float(default),
-                                  step=_step(f.name), key=key, help=HELP.get(f.name),
+                                  step=_step(f.name), key=key,
+                                  help=f"{HELP.get(f.name, '')} (`--set {f.name}=...` on the "
+                                       "command line)",
                                   format="%.2f" if f.name.endswith("_ratio") else "%.1f")
             if val != default and not (val is None and default is None):
                 overrides[f.name] = val
@@ -104,8 +107,7 @@ def summary(analysis: Analysis, name: str) -> None:
     c2.metric("View", VIEW_WORDS.get(v.view, v.view),
               help=None if not np.isfinite(v.yaw_deg) else f"Estimated turn from facing the "
                                                            f"camera: {v.yaw_deg:.0f}°")
-    flagged = sum(1 for a in analysis.assessments if a.flags)
-    c3.metric("Reps flagged", flagged)
+    c3.metric("Reps flagged", analysis_summary(analysis).reps_flagged)
     c4.metric("Profile", analysis.profile)
     st.caption(f"{md(name)} · {analysis.duration_s:.1f} s · person found in "
                f"{analysis.detected_fraction:.0%} of the frames")
@@ -120,10 +122,14 @@ def summary(analysis: Analysis, name: str) -> None:
 
 
 # ----------------------------------------------------------------------------- rep table
-def _cell(value, fmt: str | None, check: str | None) -> str:
+def _cell(value, fmt: str | None, check: str | None, key: str = "",
+          th: Thresholds | None = None) -> str:
     if value is None:
         return "n/a"
-    text = fmt.format(value) if fmt else DEPTH_WORDS.get(str(value), str(value))
+    if fmt and th is not None and check in ("ok", "flag"):
+        text = shown_value(key, value, th, fmt.strip("{:}"))   # never reads equal to its limit
+    else:
+        text = fmt.format(value) if fmt else DEPTH_WORDS.get(str(value), str(value))
     if check == "flag":
         return f"{FLAG_MARK} {text}"
     if check == "ok":
@@ -141,7 +147,7 @@ def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
             if key == "fppa_deg" and row.get("view") == "side" and row.get(key) is None:
                 cells[label] = "side view"
                 continue
-            cells[label] = _cell(row.get(key), fmt, checks.get(key))
+            cells[label] = _cell(row.get(key), fmt, checks.get(key), key, analysis.thresholds)
         out.append(cells)
     return pd.DataFrame(out, columns=[c[1] for c in TABLE_COLUMNS])
 
@@ -165,9 +171,10 @@ def rep_table(analysis: Analysis) -> None:
     st.dataframe(df.style.map(_style), hide_index=True, width="stretch", column_config=config)
     th = analysis.thresholds
     st.caption(f"{OK_MARK} within the limits in use, {FLAG_MARK} flagged. Limits: knee past toes "
-               f"≤ {th.knee_over_toe_max_ratio:+.2f} foot lengths, shin ≤ "
-               f"{th.shin_angle_max_deg:.0f}°, knees cave in ≤ {th.fppa_max_deg:.0f}°, trunk "
-               f"lean ≤ {th.trunk_lean_max_deg:.0f}°.")
+               f"≤ {fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths, shin ≤ "
+               f"{fmt_num(th.shin_angle_max_deg, '.0f')}°, knees cave in ≤ "
+               f"{fmt_num(th.fppa_max_deg, '.0f')}°, trunk lean ≤ "
+               f"{fmt_num(th.trunk_lean_max_deg, '.0f')}°.")
     reasons = {}
     for row in rep_rows(analysis):
         for metric, why in row.get("unmeasured", {}).items():
@@ -249,7 +256,7 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
 
 # ----------------------------------------------------------------------------- feedback
 def feedback_cards(analysis: Analysis) -> None:
-    warn = {"knee_travel", "knees_cave_in"}
+    warn = {"knee_travel", "shin_angle", "knees_cave_in"}
     for c in analysis.cues:
         with st.container(border=True):
             icon = (":orange[:material/warning:]" if c.code in warn else

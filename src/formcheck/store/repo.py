@@ -11,25 +11,30 @@ import difflib
 import hashlib
 import json
 import logging
-import math
-import os
+import shlex
 import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from .. import __version__
+from ..atomic import atomic_path
 from ..landmarks import PoseSequence, load_npz, save_npz
 from ..thresholds import PROFILES, Thresholds, get_profile
+from ..values import clean_float
 from .db import Database, open_database
 from .errors import (ClientExistsError, ExportFileError, ImportConflictError, StoreError,
                      UnknownClientError, UnknownSessionError)
 from .models import REP_FIELDS, Client, Rep, Session, SessionFile, new_uid, utcnow
+
+if TYPE_CHECKING:
+    from ..report import SetSummary
 
 log = logging.getLogger(__name__)
 
@@ -112,17 +117,12 @@ class SessionInfo:
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """One session's summary for the trend plots (None where nothing was measured)."""
+    """One saved session at a glance, for the history table and the trend plots."""
 
     session_id: int
     recorded_at: dt.datetime
-    rep_count: int
-    worst_knee_over_toe_ratio: float | None    # the rep whose knee went furthest forward
-    worst_shin_angle_deg: float | None
-    mean_thigh_angle_deg: float | None         # depth: + = hip below knee
-    shallowest_thigh_angle_deg: float | None
-    worst_fppa_deg: float | None               # knees caving in (front view)
     view: str
+    summary: "SetSummary"     # formcheck.report.summarize_rows over the session's rep rows
 
 
 def _known(d: dict | None) -> dict:
@@ -163,11 +163,9 @@ def _check_profile(profile: str, overrides: dict | None) -> None:
     check_thresholds(profile, dict(overrides or {}))   # UnknownProfileError names the choices
 
 
-def _clean_float(x):
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
+def rename_command(label: str) -> str:
+    """The command that renames a client (`formcheck clients set LABEL --rename NEW`)."""
+    return f"formcheck clients set {shlex.quote(label)} --rename NEW"
 
 
 def _iso(t: dt.datetime | None) -> str | None:
@@ -293,7 +291,7 @@ class Store:
                            physio_note=_check_notes(physio_note, "Session notes"),
                            formcheck_version=__version__)
             for row in rep_rows(analysis):
-                sess.reps.append(Rep(**{k: (_clean_float(row[k]) if isinstance(row[k], float)
+                sess.reps.append(Rep(**{k: (clean_float(row[k]) if isinstance(row[k], float)
                                             else row[k]) for k in REP_FIELDS}))
             sess.files.append(SessionFile(kind="landmarks", filename="landmarks.npz",
                                           media_type="application/x-npz", sha256=_sha(landmarks),
@@ -373,19 +371,22 @@ class Store:
 
     # --- history --------------------------------------------------------------------------------
     def history(self, client_label: str) -> list[TrendPoint]:
-        """Per-session summaries, oldest first, computed by the database from the rep rows."""
+        """Per-session summaries, oldest first: `report.summarize_rows` over each session's
+        stored rep rows, the one definition the CLI, the PDF and the app use too."""
+        from ..report import summarize_rows
+
         with self.db.session(write=False) as s:
             c = self._client(s, client_label)
-            q = (select(Session.id, Session.recorded_at, Session.rep_count, Session.view,
-                        func.max(Rep.knee_over_toe_ratio), func.max(Rep.shin_angle_deg),
-                        func.avg(Rep.thigh_angle_deg), func.min(Rep.thigh_angle_deg),
-                        func.max(Rep.fppa_deg))
-                 .outerjoin(Rep, Rep.session_id == Session.id)
-                 .where(Session.client_id == c.id)
-                 .group_by(Session.id).order_by(Session.recorded_at, Session.id))
-            return [TrendPoint(sid, at, n, _clean_float(kot), _clean_float(shin),
-                               _clean_float(th_mean), _clean_float(th_min), _clean_float(fppa), v)
-                    for sid, at, n, v, kot, shin, th_mean, th_min, fppa in s.execute(q)]
+            sessions = s.execute(select(Session.id, Session.recorded_at, Session.view)
+                                 .where(Session.client_id == c.id)
+                                 .order_by(Session.recorded_at, Session.id)).all()
+            rows: dict[int, list] = {}
+            q = (select(Rep).join(Session, Rep.session_id == Session.id)
+                 .where(Session.client_id == c.id).order_by(Rep.session_id, Rep.rep))
+            for r in s.scalars(q):
+                rows.setdefault(r.session_id, []).append({k: getattr(r, k) for k in REP_FIELDS})
+            return [TrendPoint(sid, at, view, summarize_rows(rows.get(sid, [])))
+                    for sid, at, view in sessions]
 
     # --- forget ---------------------------------------------------------------------------------
     def forget_client(self, client_label: str) -> dict:
@@ -468,10 +469,9 @@ class Store:
         """Write everything (clients, sessions, landmarks, kept videos) to one zip file:
         manifest.json, data.json and files/<sha256>. Written to a temporary name, then renamed,
         so a crash never leaves a half-written export under the real name."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".partial")
         counts = {"clients": 0, "sessions": 0, "files": 0}
-        with self.db.session(write=False) as s:
+        # health data: the export is readable by this user only
+        with self.db.session(write=False) as s, atomic_path(path, mode=0o600, fsync=True) as tmp:
             if self.db.backend == "postgresql":
                 s.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             clients = [self._dump_client(s, c, False)
@@ -503,9 +503,6 @@ class Store:
                             "exported_at": _iso(utcnow()), **counts}
                 z.writestr("data.json", json.dumps({"clients": clients}, indent=1, sort_keys=True))
                 z.writestr("manifest.json", json.dumps(manifest, indent=2))
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
         return counts
 
     def import_(self, path: str | Path, *, merge: bool = False,

@@ -1,0 +1,23 @@
+"""The command line's summary text says which check fired, with the reported numbers."""
+
+from __future__ import annotations
+
+from clinic_helpers import squat  # noqa: F401  (fixture)
+from formcheck.analysis import rescore
+from formcheck.report import rep_rows, summary_text
+from formcheck.thresholds import get_profile
+
+
+def test_summary_text_names_only_the_check_that_fired(squat):
+    analysis, _ = squat
+    a = rescore(analysis, get_profile("knee-rehab", knee_over_toe_max_ratio=0.6), "knee-rehab")
+    lines = summary_text(a).splitlines()
+    cue = lines.index("- Shin leans far forward — Reps 1, 2: shin up to 38° from vertical "
+                      "(limit 30°).")
+    assert lines[cue + 1].startswith("  Sit back onto a box placed behind you")
+    assert not any("foot lengths" in x or "Knee travels" in x for x in lines)
+    # the per-rep lines print the reported values: the knee level with the toes reads 0.00
+    r = rep_rows(a)[0]
+    assert (r["knee_over_toe_ratio"], r["knee_past_toes"]) == (0.0, True)   # 0.00 > -0.05
+    assert lines[2] == (f"    1  {r['bottom_s']:5.2f}s  below_parallel     +5°   0.00 yes   38°  "
+                        "n/a  ! shin_angle")
