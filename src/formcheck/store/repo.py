@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 import logging
+import os
 import shlex
 import tempfile
 import time
@@ -543,10 +544,10 @@ class Store:
                     if here and not merge:
                         names = ", ".join(repr(x) for x in sorted(here))
                         raise ImportConflictError(
-                            f"This database already has client(s) called {names}. Import again "
+                            f"This database already has client(s) called {names}. Rename them "
+                            f"here first (`{rename_command(sorted(here)[0])}`), or import again "
                             "with merge (`formcheck import FILE --merge`) to add the export's "
-                            "sessions to them, or rename them here first (`formcheck clients "
-                            "set LABEL --rename NEW`); nothing was imported.")
+                            "sessions to them; nothing was imported.")
                     for cd in clients:
                         self._import_client(s, z, members, cd, counts)
             except archive.TooBig as exc:
