@@ -7,7 +7,6 @@ runs MediaPipe is marked slow and uses the project's fixture clip when it exists
 
 from __future__ import annotations
 
-import math
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -128,8 +127,9 @@ def test_numbers_drawn_on_each_bottom_frame_are_the_reported_ones(view):
                        values_out=drawn)
         v = drawn[0]
         assert v.from_report and v.rep == k and v.leg == m.leg == row["leg"]
-        assert (v.knee_over_toe_px, v.knee_over_toe_ratio) == (m.knee_over_toe_px, m.knee_over_toe_ratio)
-        assert (v.knee_flexion_deg, v.thigh_deg) == (m.knee_flexion_deg, m.thigh_angle_deg)
+        assert (v.knee_over_toe_px, v.knee_over_toe_ratio) == (row["knee_over_toe_px"],
+                                                               row["knee_over_toe_ratio"])
+        assert (v.knee_flexion_deg, v.thigh_deg) == (row["knee_flexion_deg"], row["thigh_angle_deg"])
         if view == "front":
             assert "knee_over_toe" not in v.labels and row["knee_over_toe_ratio"] is None
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -145,13 +144,10 @@ class PoseSequence:
 
 def save_npz(seq: PoseSequence, path: str | Path) -> None:
     """Write landmarks so they can be re-scored later without MediaPipe (atomically)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
-    try:
+    from .atomic import atomic_path
+
+    with atomic_path(Path(path)) as tmp:
         _savez(seq, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _savez(seq: PoseSequence, path: Path) -> None:

@@ -18,6 +18,7 @@ from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
 from .reps import Rep
 from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
+from .values import clean_float
 from .vocab import Leg, View
 
 STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
@@ -390,9 +391,7 @@ def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> floa
     return float("nan")
 
 
-def _f(x) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
+_f = clean_float
 
 
 def rep_turn_deg(yaw: np.ndarray) -> float:

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .landmarks import LEG, SKELETON
+from .values import clean_float, reported_value
 
 GREEN, ORANGE, RED = (90, 225, 110), (255, 170, 40), (255, 85, 75)   # RGB, light enough on dark
 WHITE, DARK = (245, 245, 245), (12, 12, 12)
@@ -235,10 +236,6 @@ class FrameValues:
     labels: dict = field(default_factory=dict)   # "knee_over_toe" / "knee" / "thigh": text drawn
 
 
-def _num(x) -> float | None:
-    return float(x) if x is not None and np.isfinite(x) else None
-
-
 def frame_values(analysis, i: int) -> FrameValues:
     """What annotate_frame draws on frame i of analysis.clean_seq."""
     from .metrics import knee_key_for, knee_over_toe_px
@@ -250,21 +247,24 @@ def frame_values(analysis, i: int) -> FrameValues:
     facing = (m.facing if m is not None and m.facing else s.facing) or 1
     r = analysis.reps[rep] if rep is not None else None
     if m is not None and r is not None and r.band_start_i <= i <= r.band_end_i:
-        labels = _labels(view, m.knee_over_toe_px, m.knee_over_toe_ratio, m.knee_flexion_deg,
-                         m.thigh_angle_deg)
+        rv = {k: reported_value(k, getattr(m, k)) for k in
+              ("knee_over_toe_px", "knee_over_toe_ratio", "knee_flexion_deg", "thigh_angle_deg")}
+        labels = _labels(view, rv["knee_over_toe_px"], rv["knee_over_toe_ratio"],
+                         rv["knee_flexion_deg"], rv["thigh_angle_deg"])
         key = (m.knee_key or knee_key_for(view, leg)) if m.knee_over_toe_px is not None else ""
-        return FrameValues(i, rep, True, view, leg, facing, key, m.knee_over_toe_px, m.knee_over_toe_ratio,
-                           m.knee_flexion_deg, m.thigh_angle_deg, _num(s.depth[i]), labels)
+        return FrameValues(i, rep, True, view, leg, facing, key, rv["knee_over_toe_px"],
+                           rv["knee_over_toe_ratio"], rv["knee_flexion_deg"], rv["thigh_angle_deg"],
+                           clean_float(s.depth[i]), labels)
     key = knee_key_for(view, leg) if view in ("side", "oblique") else ""
     gap = ratio = None
     if key:
-        gap = _num(knee_over_toe_px(analysis.clean_seq.xy_px[i:i + 1], facing)[key][0])
+        gap = clean_float(knee_over_toe_px(analysis.clean_seq.xy_px[i:i + 1], facing)[key][0])
         foot = s.standing.foot_len_px.get(key, float("nan"))
         ratio = gap / foot if gap is not None and np.isfinite(foot) and foot > 1 else None
-    flex = _num(s.legs[leg].knee_flexion_deg[i])
-    thigh = _num(s.legs[leg].thigh_deg[i])
+    flex = clean_float(s.legs[leg].knee_flexion_deg[i])
+    thigh = clean_float(s.legs[leg].thigh_deg[i])
     return FrameValues(i, rep, False, view, leg, facing, key, gap, ratio, flex, thigh,
-                       _num(s.depth[i]), _labels(view, gap, ratio, flex, thigh))
+                       clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh))
 
 
 def _labels(view: str, gap, ratio, flex, thigh) -> dict:

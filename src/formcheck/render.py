@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -14,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import FormcheckError
+from .atomic import atomic_path
 from .overlay import annotate_frame
 
 log = logging.getLogger(__name__)
@@ -157,16 +157,13 @@ def write_annotated(clip_path, analysis, out_path, progress: Callable[[float, fl
     t_s = analysis.clean_seq.t_s
     if len(t_s) == 0:
         raise RenderError("The analysis has no frames; nothing to annotate.")
-    fd, tmp_name = _temp_beside(out)
-    tmp = Path(tmp_name)
     try:
-        os.close(fd)
-        n = _encode_all(clip_path, analysis, tmp, max_fps, progress)
-        if n == 0:
-            raise RenderError(f"No frame of {Path(clip_path).name} matched the analysis; annotate "
-                              "the same clip that was analysed, with the same frame rate limit.")
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            n = _encode_all(clip_path, analysis, tmp, max_fps, progress)
+            if n == 0:
+                raise RenderError(f"No frame of {Path(clip_path).name} matched the analysis; "
+                                  "annotate the same clip that was analysed, with the same frame "
+                                  "rate limit.")
         log.info("wrote %d annotated frames to %s", n, out)
     except OSError as exc:
         raise RenderError(f"Could not write {out} ({exc.strerror or exc}). Check there is free "
@@ -174,8 +171,6 @@ def write_annotated(clip_path, analysis, out_path, progress: Callable[[float, fl
     except _av_error() as exc:
         raise RenderError(f"The video encoder failed on {out.name} ({exc}). Try again; if it "
                           "persists, reinstall formcheck (PyAV with libx264).") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
@@ -183,27 +178,6 @@ def _av_error() -> type:
     import av
 
     return getattr(av, "FFmpegError", None) or av.error.FFmpegError
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows (threads)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _temp_beside(out: Path) -> tuple[int, str]:
-    try:
-        return tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".part.mp4", dir=out.parent or ".")
-    except OSError as exc:
-        raise RenderError(f"Cannot create a file in {out.parent} ({exc.strerror or exc}). Choose a "
-                          "folder you can write to.") from exc
 
 
 def _encode_all(clip_path, analysis, tmp: Path, max_fps, progress) -> int:

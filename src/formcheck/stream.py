@@ -32,6 +32,7 @@ from .metrics import (STANDING_DEPTH, STANDING_WINDOW_S, SCALE_WINDOW_S, RepMetr
                       standing_refs)
 from .reps import Rep, RepSegmenter, RepSettings, make_rep
 from .thresholds import Thresholds
+from .values import clean_float
 from .view import detect_view
 from .vocab import DepthClass, Phase, View
 
@@ -291,9 +292,7 @@ class StreamingAnalyser:
             if why:
                 reasons["knee_over_toe"] = why
         lg = series.legs[leg]
-
-        def f(x):
-            return float(x) if np.isfinite(x) else None
+        f = clean_float
         with np.errstate(all="ignore"):
             hip = series.hip_height_px[0] / standing.hip_height_px
         return RepMetrics(0, t, t, t, view, vinfo.yaw_deg, leg, f(lg.thigh_deg[0]),

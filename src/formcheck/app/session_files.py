@@ -55,11 +55,9 @@ def _private_dir(path: Path) -> Path:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    from formcheck.atomic import write_bytes_atomic
+
+    write_bytes_atomic(path, data, mode=0o600)
 
 
 class ClipFolder:
