@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import Chunk, merge_chunks, plan_chunks, track_chunk
+from .parallel import MIN_CHUNK_S, Chunk, merge_chunks, plan_chunks, track_chunk
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -80,14 +80,15 @@ class ClipResult:
 
 
 def plan(path: str | Path, n_chunks: int, max_fps: float | None = 30.0,
-         max_duration_s: float | None = None) -> ClipJob:
+         max_duration_s: float | None = None, min_chunk_s: float = MIN_CHUNK_S) -> ClipJob:
     """Probe a clip (here, before any work is sent) and split it into chunks."""
     info = probe(path)
     if max_duration_s is not None:
         check_limits(info, max_duration_s)
     else:
         check_limits(info)
-    return ClipJob(Path(path), info, tuple(plan_chunks(info.duration_s, n_chunks, max_fps)),
+    return ClipJob(Path(path), info, tuple(plan_chunks(info.duration_s, n_chunks, max_fps,
+                                                       min_chunk_s=min_chunk_s)),
                    max_fps)
 
 
@@ -119,6 +120,10 @@ class Engine:
     def _start(self) -> None:
         import dask
         from distributed import Client, LocalCluster
+
+        # Dask logs its start-up and shutdown at INFO; formcheck's shells show warnings only
+        # (-v shows formcheck's own INFO, not Dask's)
+        logging.getLogger("distributed").setLevel(logging.WARNING)
 
         if self.remote:
             try:
@@ -181,6 +186,8 @@ class Engine:
         exception, so one bad clip does not stop the others."""
         from distributed import as_completed
 
+        if not jobs:
+            return
         client = self.client
         topic = f"formcheck-progress-{uuid.uuid4().hex}"
         done: dict[tuple[int, int], float] = {}
