@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .landmarks import PoseSequence
+from .landmarks import Landmark, PoseSequence
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +162,13 @@ def _as_sequence(part: dict, width_px: int, height_px: int, fps: float, source: 
 def _disagreement_px(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(M,) mean landmark distance between two trackers on the same frames: 0 when both miss
     the person, infinite when only one finds them."""
-    d = np.linalg.norm(a - b, axis=-1).mean(axis=-1)
-    miss_a, miss_b = np.isnan(a).any(axis=(1, 2)), np.isnan(b).any(axis=(1, 2))
-    d = np.where(miss_a & miss_b, 0.0, d)
+    miss_a = np.isnan(a[:, Landmark.LEFT_HIP, 0])   # as PoseSequence.detected
+    miss_b = np.isnan(b[:, Landmark.LEFT_HIP, 0])
+    both = ~(miss_a | miss_b)
+    d = np.zeros(len(a))
+    if both.any():
+        with np.errstate(invalid="ignore"):
+            d[both] = np.nanmean(np.linalg.norm(a[both] - b[both], axis=-1), axis=-1)
     return np.where(miss_a ^ miss_b, np.inf, d)
 
 
