@@ -142,7 +142,11 @@ class Engine:
             preload()
         dask.config.set({"distributed.worker.multiprocessing-method": self.start_method})
         self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                     processes=True, host="127.0.0.1", dashboard_address=None,
+                                     processes=True, host="127.0.0.1",
+                                     # no dashboard; the scheduler's health page on a free
+                                     # port of 127.0.0.1 only
+                                     dashboard_address="127.0.0.1:0",
+                                     scheduler_kwargs={"dashboard": False},
                                      silence_logs=logging.ERROR)
         self._client = Client(self._cluster, set_as_default=False)
 
