@@ -19,7 +19,7 @@ import streamlit as st
 
 from formcheck import pipeline
 from formcheck.analysis import analyze_sequence, rescore
-from formcheck.app import components
+from formcheck.app import components, offload
 from formcheck.errors import FormcheckError
 from formcheck.thresholds import get_profile
 
@@ -62,8 +62,8 @@ def _analyse(key: str, path: Path, name: str) -> None:
 
     try:
         st.session_state["model_runs"] = st.session_state.get("model_runs", 0) + 1
-        analysis, raw = pipeline.analyze_video(path, get_profile("general"),
-                                               "general", progress=progress)
+        analysis, raw = pipeline.analyze_video(path, get_profile("general"), "general",
+                                               progress=progress, engine=offload.app_engine())
     except FormcheckError as exc:
         cache[key] = {"error": str(exc), "name": name}
     except Exception as exc:  # never a traceback on the page
