@@ -8,7 +8,8 @@ import pytest
 
 from conftest import write_clip
 from formcheck.analysis import analyze_sequence
-from formcheck.parallel import (Chunk, OVERLAP_S, cut_time, merge_chunks, plan_chunks)
+from formcheck.parallel import (Chunk, OVERLAP_S, broken_seam, cut_time, merge_chunks,
+                                plan_chunks)
 from formcheck.synthetic import RepSpec, bottoms_s, squat_sequence
 from formcheck.thresholds import get_profile
 
@@ -116,3 +117,12 @@ def test_a_chunk_decodes_the_frames_a_full_pass_keeps(tmp_path):
         got = [f.t_s for f in iter_frames(clip, max_fps=30.0, start_s=c.start_s, end_s=c.end_s)]
         end = np.inf if c.end_s is None else c.end_s
         assert got == [t for t in full if c.start_s - 1e-6 <= t < end]
+
+
+def test_a_chunk_that_follows_someone_else_is_a_broken_seam():
+    seq = squat_sequence(3, fps=30.0)
+    chunks = plan_chunks(float(seq.t_s[-1]) + 1 / 30, 2, min_chunk_s=1.0)
+    settling = [_part(seq, chunks[0]), _part(seq, chunks[1], warmup_frames=5, offset_px=60.0)]
+    assert broken_seam(settling, chunks, seq.width_px, seq.height_px, seq.fps) is None
+    other = [_part(seq, chunks[0]), _part(seq, chunks[1], warmup_frames=10_000, offset_px=60.0)]
+    assert broken_seam(other, chunks, seq.width_px, seq.height_px, seq.fps) == 1

@@ -22,7 +22,8 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import MIN_CHUNK_S, Chunk, merge_chunks, plan_chunks, track_chunk
+from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, merge_chunks, plan_chunks,
+                       track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,9 @@ class ClipJob:
 
     @property
     def work_s(self) -> float:
-        return sum(self._length(c) for c in self.chunks)
+        return sum(self.length_s(c) for c in self.chunks)
 
-    def _length(self, c: Chunk) -> float:
+    def length_s(self, c: Chunk) -> float:
         return (c.end_s if c.end_s is not None else self.info.duration_s) - c.start_s
 
 
@@ -77,6 +78,7 @@ class ClipResult:
     seq: PoseSequence | None
     warnings: list[str]
     error: str | None = None
+    rejoined: int = 0        # neighbouring chunks tracked again as one (trackers did not join)
 
 
 def plan(path: str | Path, n_chunks: int, max_fps: float | None = 30.0,
@@ -186,45 +188,56 @@ class Engine:
 
     def run(self, jobs: list[ClipJob], progress: ProgressFn | None = None) -> Iterator[ClipResult]:
         """Track every chunk of every clip on the cluster; yield each clip when its chunks are
-        all back (in the order they finish). A clip that fails yields its error, not an
-        exception, so one bad clip does not stop the others."""
+        all back (in the order they finish). Two neighbouring chunks whose trackers do not join
+        up are tracked again as one (parallel.broken_seam). A clip that fails yields its error,
+        not an exception, so one bad clip does not stop the others."""
         from distributed import as_completed
 
         if not jobs:
             return
         client = self.client
         topic = f"formcheck-progress-{uuid.uuid4().hex}"
-        done: dict[tuple[int, int], float] = {}
-        total_work = sum(j.work_s for j in jobs) or 1.0
+        work: dict[int, float] = {}      # task tag -> seconds of video it tracks
+        done: dict[int, float] = {}      # task tag -> seconds tracked so far
         total_s = sum(j.info.duration_s for j in jobs)
+        shown = [0.0]
 
         def on_event(event) -> None:
-            _, (key, done_s) = event[0], event[1]
-            done[(key // 10_000, key % 10_000)] = float(done_s)
+            tag, done_s = event[1]
+            done[int(tag)] = float(done_s)
 
         client.subscribe_topic(topic, on_event)
-        pending: dict = {}          # future -> (job index, chunk index)
-        parts: dict[int, dict[int, dict]] = {}
-        failed: dict[int, str] = {}
+        pending: dict = {}               # future -> (job index, chunk, tag)
+        plans: dict[int, list[Chunk]] = {}
+        parts: dict[int, dict[Chunk, dict]] = {}
+        rejoined: dict[int, int] = {}
+        payloads: dict[int, object] = {}
+        failed: set[int] = set()
+        ready = as_completed([], loop=client.loop)
+
+        def submit(ji: int, c: Chunk) -> None:
+            job, info = jobs[ji], jobs[ji].info
+            tag = len(work)
+            work[tag] = job.length_s(c)
+            fut = client.submit(track_chunk, payloads[ji], c, job.max_fps, info.width_px,
+                                info.height_px, info.fps, info.duration_s, job.path.name,
+                                (topic, tag) if progress is not None else None,
+                                key=f"formcheck-track-{topic[-12:]}-{tag}", pure=False,
+                                priority=-ji)
+            pending[fut] = (ji, c, tag)
+            ready.add(fut)
+
         try:
             for ji, job in enumerate(jobs):
                 try:
-                    payload = self._payload(job.path)
+                    payloads[ji] = self._payload(job.path)
                 except (FormcheckError, OSError) as exc:
-                    failed[ji] = str(exc)
-                    yield ClipResult(job, None, [], failed[ji])
+                    failed.add(ji)
+                    yield ClipResult(job, None, [], str(exc))
                     continue
-                info = job.info
+                plans[ji], parts[ji], rejoined[ji] = list(job.chunks), {}, 0
                 for c in job.chunks:
-                    fut = client.submit(track_chunk, payload, c, job.max_fps, info.width_px,
-                                        info.height_px, info.fps, info.duration_s, job.path.name,
-                                        (topic, ji * 10_000 + c.index)
-                                        if progress is not None else None,
-                                        key=f"formcheck-track-{topic[-8:]}-{ji}-{c.index}",
-                                        pure=False, priority=-ji)
-                    pending[fut] = (ji, c.index)
-                parts[ji] = {}
-            ready = as_completed(list(pending), loop=client.loop)
+                    submit(ji, c)
             while pending:
                 finished = ready.next_batch(block=False) if ready.has_ready() else []
                 if not finished:
@@ -232,31 +245,51 @@ class Engine:
                 for fut in finished:
                     if fut not in pending:   # cancelled with its clip
                         continue
-                    ji, ci = pending.pop(fut)
+                    ji, c, tag = pending.pop(fut)
                     job = jobs[ji]
                     if ji in failed:
                         fut.release()
                         continue
                     if fut.status == "error":
-                        failed[ji] = _user_message(job.path.name, fut.exception())
-                        for other in [f for f, (j, _) in pending.items() if j == ji]:
+                        failed.add(ji)
+                        for other in [f for f, (j, _, _) in pending.items() if j == ji]:
                             other.cancel()
                         parts.pop(ji, None)
-                        yield ClipResult(job, None, [], failed[ji])
+                        payloads.pop(ji, None)
+                        yield ClipResult(job, None, [], _user_message(job.path.name,
+                                                                      fut.exception()))
                         continue
-                    parts[ji][ci] = fut.result()
+                    parts[ji][c] = fut.result()
                     fut.release()
-                    done[(ji, ci)] = job._length(job.chunks[ci])
-                    if len(parts[ji]) == len(job.chunks):
-                        warnings: list[str] = []
-                        got = parts.pop(ji)
-                        seq = merge_chunks([got[c.index] for c in job.chunks], list(job.chunks),
-                                           job.info.width_px, job.info.height_px, job.info.fps,
-                                           job.path.name, warnings)
-                        _note_early_end(job.info, seq, warnings)
-                        yield ClipResult(job, seq, warnings)
+                    done[tag] = work[tag]
+                    chunks = plans[ji]
+                    if not all(x in parts[ji] for x in chunks):
+                        continue
+                    got = [parts[ji][x] for x in chunks]
+                    k = broken_seam(got, chunks, job.info.width_px, job.info.height_px,
+                                    job.info.fps)
+                    if k is not None:
+                        joined = Chunk(chunks[k - 1].index, chunks[k - 1].start_s, chunks[k].end_s,
+                                       chunks[k - 1].boundary_s)
+                        log.info("%s: the trackers of chunks at %.1f s do not join up; tracking "
+                                 "%.1f-%s s as one", job.path.name, chunks[k].boundary_s,
+                                 joined.start_s, "end" if joined.end_s is None
+                                 else f"{joined.end_s:.1f}")
+                        plans[ji] = chunks[:k - 1] + [joined] + chunks[k + 1:]
+                        rejoined[ji] += 1
+                        submit(ji, joined)
+                        continue
+                    warnings: list[str] = []
+                    seq = merge_chunks(got, chunks, job.info.width_px, job.info.height_px,
+                                       job.info.fps, job.path.name, warnings)
+                    _note_early_end(job.info, seq, warnings)
+                    parts.pop(ji)
+                    payloads.pop(ji, None)
+                    yield ClipResult(job, seq, warnings, rejoined=rejoined[ji])
                 if progress is not None:
-                    progress(min(1.0, sum(done.values()) / total_work) * total_s, total_s)
+                    frac = sum(done.values()) / max(sum(work.values()), 1e-9)
+                    shown[0] = max(shown[0], min(1.0, frac) * total_s)   # never backwards
+                    progress(shown[0], total_s)
         finally:
             for fut in pending:
                 fut.cancel()

@@ -31,6 +31,10 @@ OVERLAP_S = 1.0          # frames tracked by both neighbouring chunks
 MIN_CHUNK_S = 4.0        # shorter chunks cost more in model start-up and overlap than they gain
 SETTLE_FRACTION = 0.5    # the cut is in the later part of the overlap: the new tracker has settled
 PROGRESS_EVERY_S = 0.5   # how often a worker reports its progress (wall seconds)
+# Two trackers of the same person agree within about 1.5% of a leg length once the new one has
+# settled (0.2-1.7% on the 19 development clips long enough to split); beyond 2% they follow
+# the person differently (or follow someone else) and the two chunks are tracked again as one.
+SEAM_MAX_RATIO = 0.02
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,41 @@ def cut_time(prev: PoseSequence, cur: PoseSequence, chunk: Chunk) -> float:
     common, ia, ib = common[keep], ia[keep], ib[keep]
     d = _disagreement_px(prev.xy_px[ia], cur.xy_px[ib])
     return float(common[int(np.argmin(d))])
+
+
+def _leg_px(seq: PoseSequence) -> float:
+    """Median hip-to-ankle length (both legs) in pixels: the person's size in the picture."""
+    d = [np.linalg.norm(seq.point(h) - seq.point(a), axis=-1)
+         for h, a in ((Landmark.LEFT_HIP, Landmark.LEFT_ANKLE),
+                      (Landmark.RIGHT_HIP, Landmark.RIGHT_ANKLE))]
+    d = np.concatenate(d)
+    d = d[np.isfinite(d)]
+    return float(np.median(d)) if d.size else 0.25 * seq.height_px
+
+
+def seam_disagreement_ratio(prev: PoseSequence, cur: PoseSequence, chunk: Chunk) -> float:
+    """How far apart the two trackers are over the settled part of the overlap: the median
+    landmark distance, in leg lengths (hip to ankle). Infinite when only one finds the person."""
+    settled_from = chunk.start_s + SETTLE_FRACTION * (chunk.boundary_s - chunk.start_s)
+    common, ia, ib = np.intersect1d(prev.t_s, cur.t_s, assume_unique=True, return_indices=True)
+    keep = common >= settled_from - 1e-9
+    if not keep.any():
+        return 0.0
+    d = _disagreement_px(prev.xy_px[ia[keep]], cur.xy_px[ib[keep]])
+    return float(np.median(d)) / max(_leg_px(prev), 1.0)
+
+
+def broken_seam(parts: list[dict], chunks: list[Chunk], width_px: int, height_px: int,
+                fps: float) -> int | None:
+    """The first chunk k whose tracker does not join up with chunk k-1's (they follow the person
+    differently, or another person, through the whole overlap), or None. Such a pair is tracked
+    again as one chunk."""
+    seqs = [_as_sequence(p, width_px, height_px, fps, "") for p in parts]
+    for k in range(1, len(chunks)):
+        if len(seqs[k - 1]) and len(seqs[k]) and \
+                seam_disagreement_ratio(seqs[k - 1], seqs[k], chunks[k]) > SEAM_MAX_RATIO:
+            return k
+    return None
 
 
 def _dedupe(warnings: list[str]) -> list[str]:
