@@ -15,7 +15,7 @@ import io
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +23,7 @@ from . import __version__
 from .analysis import Analysis, analyze_sequence
 from .engine import ClipJob, Engine, ProgressFn, plan
 from .errors import FormcheckError
+from .parallel import plan_chunks
 from .thresholds import Thresholds
 from .video import VIDEO_EXTENSIONS
 
@@ -225,7 +226,8 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
             if len(todo) < workers:
                 n = max(n, workers // len(todo))
             if n > 1:
-                job = plan(clips[i], n, settings.max_fps, settings.max_duration_s)
+                job = replace(job, chunks=tuple(plan_chunks(job.info.duration_s, n,
+                                                            settings.max_fps)))
         except FormcheckError as exc:
             finish(i, ClipOutcome(clips[i], names[i], "error", str(exc)))
             continue

@@ -5,7 +5,8 @@ chunk's first frame). Chunk k starts OVERLAP_S before its nominal boundary, so t
 around every boundary are tracked twice; the merge cuts inside that overlap, after the new
 chunk's tracker has settled, at the frame where the two trackers agree best. The merged
 PoseSequence goes to the same pure analysis as a sequential pass, so a rep that straddles a
-boundary is counted and measured whole.
+boundary is counted and measured whole. When two chunks' trackers never join up in the overlap
+(`broken_seam`), the engine tracks those two chunks again as one.
 
 `track_chunk` is what a worker process runs (locally or on a Dask cluster): it returns plain
 landmark arrays, never frames.
