@@ -82,3 +82,36 @@ def test_batch_writes_reports_skips_a_bad_clip_and_resumes(tmp_path, capsys):
     assert (out / "monday.json").stat().st_mtime_ns == before
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [(r["status"], r["rep_count"]) for r in rows] == [("error", ""), ("skipped", "3")]
+
+
+def test_save_files_a_finished_clip_under_the_client_once(tmp_path, capsys, monkeypatch):
+    """--client NAME --save on a batch whose clip was analysed before: its saved landmarks are
+    re-scored and filed under the client (no model run), and a re-run does not file it twice."""
+    from formcheck.landmarks import save_npz
+    from formcheck.store import open_store
+    from formcheck.store.repo import sha256_file
+    from formcheck.synthetic import squat_sequence
+
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", f"sqlite:///{tmp_path / 'clinic.db'}")
+    assert main(["clients", "add", "knee-07", "--profile", "general"]) == 0
+    clip = tmp_path / "clips" / "tuesday.mp4"
+    clip.parent.mkdir()
+    clip.write_bytes(b"stands in for a clip analysed in an earlier run")
+    out = tmp_path / "out"
+    out.mkdir()
+    settings = batch.BatchSettings(get_profile("general"), "general")
+    paths = batch.paths_for(out, "tuesday", settings)
+    save_npz(squat_sequence(3, fps=30.0), paths["landmarks"])
+    paths["csv"].write_text("rep\n")
+    paths["report"].write_text(json.dumps({"rep_count": 3, "reps": [], "warnings": [], "batch": {
+        "clip_sha256": sha256_file(clip), "settings": settings.key()}}))
+    capsys.readouterr()
+    assert main(["batch", str(clip.parent), "--out", str(out), "--client", "knee-07",
+                 "--save"]) == 0
+    assert "saved as session" in capsys.readouterr().err
+    sessions = open_store().list_sessions("knee-07")
+    assert [(s.rep_count, s.clip_sha256) for s in sessions] == [(3, sha256_file(clip))]
+    assert main(["batch", str(clip.parent), "--out", str(out), "--client", "knee-07",
+                 "--save"]) == 0
+    assert "tuesday.mp4 is already in knee-07's history" in capsys.readouterr().err
+    assert len(open_store().list_sessions("knee-07")) == 1
