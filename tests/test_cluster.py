@@ -96,3 +96,25 @@ def test_an_unreachable_scheduler_is_a_clear_message(tmp_path, capsys):
     assert code == 2
     assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
     assert "Traceback" not in err
+
+
+def test_a_scheduler_without_workers_is_a_clear_message(tmp_path, capsys, monkeypatch):
+    import formcheck.engine as engine
+
+    monkeypatch.setattr(engine, "WORKER_WAIT_S", 3.0)
+    sched_file = tmp_path / "scheduler.json"
+    proc = subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                             "--no-dashboard", "--scheduler-file", str(sched_file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        code = main(["analyze", str(CLIPS[0]), "--scheduler", address])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"The Dask scheduler at {address} has no workers" in err
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

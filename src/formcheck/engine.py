@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SCHEDULER_ENV = "FORMCHECK_DASK_SCHEDULER"
 CONNECT_TIMEOUT_S = 10.0
+WORKER_WAIT_S = 60.0       # a remote scheduler without workers would leave the tasks waiting
 MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in memory once
 POLL_S = 0.25
 
@@ -137,6 +138,14 @@ class Engine:
                     "Start it with `dask scheduler` and at least one `dask worker ADDRESS`, or "
                     f"leave out --scheduler (and unset {SCHEDULER_ENV}) to use this machine's "
                     "cores.") from exc
+            try:
+                self._client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+            except TimeoutError as exc:
+                self._client.close()
+                self._client = None
+                raise EngineError(
+                    f"The Dask scheduler at {self.address} has no workers. Start at least one "
+                    f"with `dask worker {self.address} --nthreads 1` (formcheck installed).") from exc
             return
         if self.start_method == "fork":
             from .pose import preload
