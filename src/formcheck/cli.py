@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, cli_clinic
+from . import __version__, cli_batch, cli_clinic
 from .errors import FormcheckError
 from .thresholds import PROFILES, get_profile, parse_overrides
 
@@ -106,12 +106,15 @@ def cmd_analyze(args) -> int:
         from .pipeline import analyze_video
 
         bar = ProgressBar("tracking", args.progress)
+        engine = cli_batch.engine_for(args)
         try:
             analysis, raw = analyze_video(args.clip, th, profile, args.view, progress=bar,
                                           max_duration_s=args.max_minutes * 60,
-                                          replay_live=args.replay_live)
+                                          replay_live=args.replay_live, engine=engine)
         finally:
             bar.close()
+            if engine is not None:
+                engine.close()
     _write_outputs(args, analysis, raw)
     cli_clinic.save_after_analyze(args, analysis, raw)
     if args.json:
@@ -211,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--progress", action="store_true", default=None,
                    help="show the progress bar even when stderr is not a terminal")
     cli_clinic.add_analyze_options(a)
+    cli_batch.add_engine_options(a)
     a.set_defaults(func=cmd_analyze)
     e = sub.add_parser("eval", help="measure accuracy against hand labels")
     e.add_argument("--videos", required=True, help="folder with the clips")
@@ -223,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
     e.set_defaults(func=cmd_eval)
     cli_clinic.register(sub)
+    cli_batch.register(sub)
     return p
 
 

@@ -160,9 +160,20 @@ def track_video(path: str | Path, max_fps: float | None = 30.0, progress: Progre
     frames = prefetch(iter_frames(path, max_fps=max_fps, warnings=warnings))
     seq = track_frames(frames, info.width_px, info.height_px, info.fps, str(Path(path).name),
                        progress=progress, total_s=info.duration_s, warnings=warnings)
-    if warnings is not None and len(seq) and info.duration_s - seq.t_s[-1] > max(1.0, 0.1 * info.duration_s):
+    if warnings is not None:
+        note_early_end(info.duration_s, seq, warnings)
+    return seq
+
+
+def note_early_end(duration_s: float, seq: PoseSequence, warnings: list[str]) -> None:
+    """Warn when the pictures stop well before the duration the file's header claims."""
+    if len(seq) and duration_s - seq.t_s[-1] > max(1.0, 0.1 * duration_s):
         if not any("damaged" in w for w in warnings):
-            warnings.append(f"The file ends early: its header says {info.duration_s:.1f} s but "
+            warnings.append(f"The file ends early: its header says {duration_s:.1f} s but "
                             f"pictures stop at {seq.t_s[-1]:.1f} s (damaged or cut off); "
                             "analysed the part that is there.")
-    return seq
+
+
+def preload() -> None:
+    """Import MediaPipe now, so that worker processes forked later start with it loaded."""
+    import mediapipe  # noqa: F401

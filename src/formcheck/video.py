@@ -130,11 +130,17 @@ def _rotate(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
 
 
 def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int | None = 1280,
-                warnings: list[str] | None = None) -> Iterator[Frame]:
+                warnings: list[str] | None = None, start_s: float = 0.0,
+                end_s: float | None = None) -> Iterator[Frame]:
     """Yield frames in display orientation, at most `max_fps` per second of video time.
 
     Frames are converted (and scaled so the longer side is at most `max_side_px`) by the
     decoder. A file that breaks off part-way yields what it has; a note goes into `warnings`.
+
+    `start_s`/`end_s` (seconds from the start of the file) yield only the frames with
+    start_s <= t < end_s, seeking to the keyframe before `start_s` instead of decoding from
+    the beginning. Times stay relative to the start of the file; when `start_s` is on the
+    1/max_fps grid, the frames kept are the same as a full pass would keep.
     """
     container = _open(path)
     try:
@@ -142,6 +148,13 @@ def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int
         stream.thread_type = "AUTO"
         t0 = None
         next_t: float | None = None
+        if start_s > 0:
+            st = stream.start_time
+            t0 = float(st * stream.time_base) if st is not None and stream.time_base else 0.0
+            if stream.time_base:
+                container.seek(int((t0 + start_s) / stream.time_base), stream=stream,
+                               backward=True, any_frame=False)
+            next_t = start_s
         step = 1.0 / max_fps if max_fps else 0.0
         index = 0
         last_t = None
@@ -156,6 +169,8 @@ def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int
                     t0 = float(st * stream.time_base) if st is not None and stream.time_base else t
                     t0 = min(t0, t)
                 t_rel = t - t0
+                if end_s is not None and t_rel >= end_s:
+                    break
                 if last_t is not None and t_rel <= last_t:  # duplicate or out-of-order timestamp
                     index += 1
                     continue

@@ -19,7 +19,7 @@ import streamlit as st
 
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore
-from formcheck.app import components, session_files
+from formcheck.app import components, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -75,8 +75,8 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
 
     try:
         st.session_state["model_runs"] = st.session_state.get("model_runs", 0) + 1
-        analysis, raw = pipeline.analyze_video(path, get_profile("general"),
-                                               "general", progress=progress)
+        analysis, raw = pipeline.analyze_video(path, get_profile("general"), "general",
+                                               progress=progress, engine=offload.app_engine())
     except FormcheckError as exc:
         folder.remove()   # nothing can be made from it
         cache[key] = {"error": user_words(str(exc), folder, name), "name": name}

@@ -1,0 +1,117 @@
+"""`formcheck batch`: a folder in, a report per clip and a summary out; a bad clip is skipped;
+a re-run skips what is done."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES
+from formcheck import batch
+from formcheck.cli import main
+from formcheck.errors import FormcheckError
+from formcheck.thresholds import get_profile
+
+CLIP = FIXTURES / "side_knees_past_toes.mp4"
+
+
+def test_find_clips_takes_folders_globs_and_files_once_each(tmp_path):
+    (tmp_path / "a").mkdir()
+    for n in ("a/one.mp4", "a/two.MOV", "a/notes.txt", "three.mp4"):
+        (tmp_path / n).write_bytes(b"x")
+    found = batch.find_clips([str(tmp_path / "a"), str(tmp_path / "*.mp4"),
+                              str(tmp_path / "a" / "one.mp4")])
+    assert [p.name for p in found] == ["one.mp4", "two.MOV", "three.mp4"]
+    with pytest.raises(FormcheckError, match="does not exist"):
+        batch.find_clips([str(tmp_path / "missing")])
+    with pytest.raises(FormcheckError, match="No video files"):
+        batch.find_clips([str(tmp_path / "*.webm")])
+
+
+def test_output_names_stay_distinct(tmp_path):
+    clips = [tmp_path / "a" / "squat.mp4", tmp_path / "b" / "squat.mp4", tmp_path / "Squat.mov"]
+    assert batch.output_names(clips) == ["squat", "squat-2", "Squat-3"]
+
+
+def test_other_settings_make_a_report_stale(tmp_path):
+    general = batch.BatchSettings(get_profile("general"), "general")
+    stricter = batch.BatchSettings(get_profile("general", knee_over_toe_max_ratio=0.1), "general")
+    paths = batch.paths_for(tmp_path, "clip", general)
+    for p in paths.values():
+        p.write_text("{}")
+    paths["report"].write_text(json.dumps({"batch": {"clip_sha256": "abc",
+                                                     "settings": general.key()}}))
+    assert batch._previous(paths, "abc", general) is not None
+    assert batch._previous(paths, "abc", stricter) is None
+    assert batch._previous(paths, "abd", general) is None
+    paths["csv"].unlink()
+    assert batch._previous(paths, "abc", general) is None
+
+
+@pytest.mark.slow
+def test_batch_writes_reports_skips_a_bad_clip_and_resumes(tmp_path, capsys):
+    if not CLIP.is_file():
+        pytest.skip(f"fixture clip missing: {CLIP}")
+    src = tmp_path / "clips"
+    src.mkdir()
+    shutil.copy(CLIP, src / "monday.mp4")
+    (src / "broken.mp4").write_bytes(b"this is not a video")
+    out = tmp_path / "out"
+    code = main(["batch", str(src), "--out", str(out), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 3  # one clip could not be analysed
+    assert "broken.mp4: skipped: Cannot read broken.mp4 as a video" in err
+    report = json.loads((out / "monday.json").read_text())
+    assert report["rep_count"] == 3
+    assert (out / "monday.csv").read_text().count("\n") == 4  # header + 3 reps
+    assert (out / "monday.landmarks.npz").is_file()
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [(r["clip"].split("/")[-1], r["status"], r["rep_count"]) for r in rows] == [
+        ("broken.mp4", "error", ""), ("monday.mp4", "done", "3")]
+    assert rows[1]["reps_knee_past_toes"] == "3"
+    assert "export it again" in rows[0]["message"]
+
+    before = (out / "monday.json").stat().st_mtime_ns
+    code = main(["batch", str(src), "--out", str(out), "--workers", "1"])
+    captured = capsys.readouterr()
+    assert "monday.mp4: 3 rep(s) (already done)" in captured.err
+    assert "0 analysed, 1 already done, 1 could not be analysed" in captured.out
+    assert (out / "monday.json").stat().st_mtime_ns == before
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [(r["status"], r["rep_count"]) for r in rows] == [("error", ""), ("skipped", "3")]
+
+
+def test_save_files_a_finished_clip_under_the_client_once(tmp_path, capsys, monkeypatch):
+    """--client NAME --save on a batch whose clip was analysed before: its saved landmarks are
+    re-scored and filed under the client (no model run), and a re-run does not file it twice."""
+    from formcheck.landmarks import save_npz
+    from formcheck.store import open_store
+    from formcheck.store.repo import sha256_file
+    from formcheck.synthetic import squat_sequence
+
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", f"sqlite:///{tmp_path / 'clinic.db'}")
+    assert main(["clients", "add", "knee-07", "--profile", "general"]) == 0
+    clip = tmp_path / "clips" / "tuesday.mp4"
+    clip.parent.mkdir()
+    clip.write_bytes(b"stands in for a clip analysed in an earlier run")
+    out = tmp_path / "out"
+    out.mkdir()
+    settings = batch.BatchSettings(get_profile("general"), "general")
+    paths = batch.paths_for(out, "tuesday", settings)
+    save_npz(squat_sequence(3, fps=30.0), paths["landmarks"])
+    paths["csv"].write_text("rep\n")
+    paths["report"].write_text(json.dumps({"rep_count": 3, "reps": [], "warnings": [], "batch": {
+        "clip_sha256": sha256_file(clip), "settings": settings.key()}}))
+    capsys.readouterr()
+    assert main(["batch", str(clip.parent), "--out", str(out), "--client", "knee-07",
+                 "--save"]) == 0
+    assert "saved as session" in capsys.readouterr().err
+    sessions = open_store().list_sessions("knee-07")
+    assert [(s.rep_count, s.clip_sha256) for s in sessions] == [(3, sha256_file(clip))]
+    assert main(["batch", str(clip.parent), "--out", str(out), "--client", "knee-07",
+                 "--save"]) == 0
+    assert "tuesday.mp4 is already in knee-07's history" in capsys.readouterr().err
+    assert len(open_store().list_sessions("knee-07")) == 1

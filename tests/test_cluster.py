@@ -1,0 +1,120 @@
+"""A real Dask cluster on 127.0.0.1 (a `dask scheduler` and two `dask worker` processes started
+here): `formcheck batch --scheduler` and `analyze --scheduler` track on its workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from formcheck.cli import main
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+CLIPS = [FIXTURES / "side_knees_past_toes.mp4", FIXTURES / "side_box_pause.mp4"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """(scheduler address, the workers' temp folder)."""
+    if not all(c.is_file() for c in CLIPS):
+        pytest.skip("fixture clips missing")
+    base = tmp_path_factory.mktemp("cluster")
+    sched_file = base / "scheduler.json"
+    worker_tmp = base / "worker-tmp"
+    worker_tmp.mkdir()
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
+                               "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sched_file.is_file(), "the scheduler did not start"
+        env = dict(os.environ, TMPDIR=str(worker_tmp))
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [str(BIN / "dask"), "worker", "--scheduler-file", str(sched_file), "--host",
+                 "127.0.0.1", "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        address = json.loads(sched_file.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout="30s") as c:
+            c.wait_for_workers(2, timeout=120)
+        yield address, worker_tmp
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_a_batch_runs_on_the_cluster_workers(cluster, tmp_path, capsys):
+    address, worker_tmp = cluster
+    src = tmp_path / "clips"
+    src.mkdir()
+    for c in CLIPS:
+        shutil.copy(c, src / c.name)
+    out = tmp_path / "out"
+    code = main(["batch", str(src / "*.mp4"), "--out", str(out), "--scheduler", address])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    for c in CLIPS:
+        truth = json.loads(c.with_suffix(".truth.json").read_text())
+        assert json.loads((out / f"{c.stem}.json").read_text())["rep_count"] == truth["rep_count"]
+    # the clips were shipped to the workers (they track from their own copies)
+    shipped = list(worker_tmp.glob(f"formcheck-worker-{os.getuid()}/*.mp4"))
+    assert len(shipped) == 2
+    assert sorted(p.stat().st_size for p in shipped) == sorted(c.stat().st_size for c in CLIPS)
+
+
+def test_analyze_with_the_scheduler_from_the_environment(cluster, tmp_path, capsys, monkeypatch):
+    address, _ = cluster
+    monkeypatch.setenv("FORMCHECK_DASK_SCHEDULER", address)
+    report = tmp_path / "r.json"
+    code = main(["analyze", str(CLIPS[0]), "--report", str(report)])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads(report.read_text())["rep_count"] == 3
+
+
+def test_an_unreachable_scheduler_is_a_clear_message(tmp_path, capsys):
+    code = main(["analyze", str(CLIPS[0]), "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert "Traceback" not in err
+
+
+def test_a_scheduler_without_workers_is_a_clear_message(tmp_path, capsys, monkeypatch):
+    import formcheck.engine as engine
+
+    monkeypatch.setattr(engine, "WORKER_WAIT_S", 3.0)
+    sched_file = tmp_path / "scheduler.json"
+    proc = subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                             "--no-dashboard", "--scheduler-file", str(sched_file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        code = main(["analyze", str(CLIPS[0]), "--scheduler", address])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"The Dask scheduler at {address} has no workers" in err
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

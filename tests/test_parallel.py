@@ -1,0 +1,128 @@
+"""Chunk planning, seeking and merging: a rep straddling a chunk boundary is counted and measured
+exactly as in one sequential pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import write_clip
+from formcheck.analysis import analyze_sequence
+from formcheck.parallel import (Chunk, OVERLAP_S, broken_seam, cut_time, merge_chunks,
+                                plan_chunks)
+from formcheck.synthetic import RepSpec, bottoms_s, squat_sequence
+from formcheck.thresholds import get_profile
+
+TH = get_profile("general")
+
+
+def _part(seq, chunk: Chunk, warmup_frames: int = 0, offset_px: float = 0.0) -> dict:
+    """What a worker returns for `chunk` of `seq`: its frames, the first `warmup_frames` of a
+    fresh tracker off by `offset_px` (a new detection before tracking settles)."""
+    end = np.inf if chunk.end_s is None else chunk.end_s
+    m = (seq.t_s >= chunk.start_s - 1e-9) & (seq.t_s < end)
+    xy = seq.xy_px[m].copy()
+    xy[:warmup_frames] += offset_px
+    return {"t_s": seq.t_s[m], "xy_px": xy, "z": seq.z[m], "visibility": seq.visibility[m],
+            "world_m": seq.world_m[m], "warnings": []}
+
+
+def test_plan_covers_the_clip_with_overlapping_chunks_on_the_frame_grid():
+    chunks = plan_chunks(20.0, 2, max_fps=30.0)
+    assert [c.boundary_s for c in chunks] == [0.0, 10.0]
+    assert chunks[0].start_s == 0.0 and chunks[0].end_s == 10.0
+    assert chunks[1].end_s is None
+    assert chunks[1].start_s == pytest.approx(10.0 - OVERLAP_S)
+    assert round(chunks[1].start_s * 30, 6) == int(round(chunks[1].start_s * 30))
+
+
+def test_plan_never_makes_chunks_shorter_than_the_minimum():
+    assert len(plan_chunks(7.9, 2, min_chunk_s=4.0)) == 1
+    assert len(plan_chunks(8.0, 2, min_chunk_s=4.0)) == 2
+    assert len(plan_chunks(600.0, 4)) == 4
+
+
+def test_a_rep_straddling_a_boundary_is_merged_whole():
+    reps = [RepSpec(thigh_deg=5.0, shin_deg=35.0), RepSpec(thigh_deg=-10.0, shin_deg=30.0),
+            RepSpec(thigh_deg=8.0, shin_deg=40.0)]
+    full = squat_sequence(reps, fps=30.0)
+    duration = float(full.t_s[-1]) + 1 / 30
+    chunks = plan_chunks(duration, 2, max_fps=30.0, min_chunk_s=1.0)
+    boundary = chunks[1].boundary_s
+    bottoms = bottoms_s(reps)
+    # the boundary falls inside rep 2 (between its start and its end)
+    assert bottoms[1] - 1.5 < boundary < bottoms[1] + 1.5
+    # the second chunk's tracker starts 60 px off for 5 frames, then agrees
+    parts = [_part(full, chunks[0]), _part(full, chunks[1], warmup_frames=5, offset_px=60.0)]
+    merged = merge_chunks(parts, chunks, full.width_px, full.height_px, full.fps, "s")
+    np.testing.assert_array_equal(merged.t_s, full.t_s)
+    np.testing.assert_array_equal(merged.xy_px, full.xy_px)
+    a, b = analyze_sequence(full, TH), analyze_sequence(merged, TH)
+    assert b.rep_count == 3
+    for ma, mb in zip(a.metrics, b.metrics):
+        assert mb.bottom_s == ma.bottom_s
+        assert mb.thigh_angle_deg == ma.thigh_angle_deg
+        assert mb.knee_over_toe_ratio == ma.knee_over_toe_ratio
+
+
+def test_cut_falls_where_the_two_trackers_agree_best_after_settling():
+    seq = squat_sequence(2, fps=30.0)
+    chunk = Chunk(1, 3.0, None, 4.0)
+    prev = seq.replace(xy_px=seq.xy_px + 3.0)
+    cur = seq.replace(xy_px=seq.xy_px.copy())
+    agree = int(np.flatnonzero(np.isclose(seq.t_s, 3.8))[0])
+    cur.xy_px[agree] = prev.xy_px[agree]       # the one frame where both say the same
+    early = int(np.flatnonzero(np.isclose(seq.t_s, 3.2))[0])
+    cur.xy_px[early] = prev.xy_px[early]       # agrees too, but before the tracker settled
+    prev = prev.replace(t_s=seq.t_s[seq.t_s < 4.0], xy_px=prev.xy_px[seq.t_s < 4.0],
+                        z=seq.z[seq.t_s < 4.0], visibility=seq.visibility[seq.t_s < 4.0],
+                        world_m=seq.world_m[seq.t_s < 4.0])
+    assert cut_time(prev, cur, chunk) == pytest.approx(seq.t_s[agree])
+
+
+def test_a_tracker_that_lost_the_person_is_not_where_the_cut_goes():
+    seq = squat_sequence(2, fps=30.0)
+    chunk = Chunk(1, 3.0, None, 4.0)
+    cur = seq.replace(xy_px=seq.xy_px + 1.0)
+    lost = (seq.t_s > 3.55) & (seq.t_s < 3.75)
+    prev_xy = seq.xy_px.copy()
+    prev_xy[lost] = np.nan
+    prev = seq.replace(xy_px=prev_xy)
+    t = cut_time(prev, cur, chunk)
+    assert not (3.55 < t < 3.75)
+
+
+def test_warnings_of_chunks_are_kept_once_each():
+    seq = squat_sequence(3, fps=30.0)
+    chunks = plan_chunks(float(seq.t_s[-1]) + 1 / 30, 2, min_chunk_s=1.0)
+    parts = [_part(seq, c) for c in chunks]
+    note = "More than one person seems to be in the picture (2 of 6 checked frames)."
+    parts[0]["warnings"] = [note]
+    parts[1]["warnings"] = [note.replace("2 of 6", "3 of 6"), "The file ends early."]
+    out: list[str] = []
+    merge_chunks(parts, chunks, seq.width_px, seq.height_px, seq.fps, "s", out)
+    assert out == [note, "The file ends early."]
+
+
+@pytest.mark.slow
+def test_a_chunk_decodes_the_frames_a_full_pass_keeps(tmp_path):
+    from formcheck.video import iter_frames
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (64, 96, 3), dtype=np.uint8) for _ in range(240)]
+    clip = write_clip(tmp_path / "sixty.mp4", frames, fps=60.0)
+    full = [f.t_s for f in iter_frames(clip, max_fps=30.0)]
+    assert len(full) == 120
+    for c in plan_chunks(4.0, 2, max_fps=30.0, min_chunk_s=1.0):
+        got = [f.t_s for f in iter_frames(clip, max_fps=30.0, start_s=c.start_s, end_s=c.end_s)]
+        end = np.inf if c.end_s is None else c.end_s
+        assert got == [t for t in full if c.start_s - 1e-6 <= t < end]
+
+
+def test_a_chunk_that_follows_someone_else_is_a_broken_seam():
+    seq = squat_sequence(3, fps=30.0)
+    chunks = plan_chunks(float(seq.t_s[-1]) + 1 / 30, 2, min_chunk_s=1.0)
+    settling = [_part(seq, chunks[0]), _part(seq, chunks[1], warmup_frames=5, offset_px=60.0)]
+    assert broken_seam(settling, chunks, seq.width_px, seq.height_px, seq.fps) is None
+    other = [_part(seq, chunks[0]), _part(seq, chunks[1], warmup_frames=10_000, offset_px=60.0)]
+    assert broken_seam(other, chunks, seq.width_px, seq.height_px, seq.fps) == 1
