@@ -8,6 +8,7 @@ so each runs in its own environment and writes a JSON; `diff` compares two such 
     .venv/bin/python        tools/compare_backends.py run --backend tasks  --out out/cmp/tasks
     .venv/bin/python        tools/compare_backends.py diff out/cmp/legacy out/cmp/tasks
     .venv-legacy/bin/python tools/compare_backends.py still [--model OTHER.task]
+    .venv/bin/python        tools/compare_backends.py people
 
 `run` analyses the rendered fixtures (videos/fixtures/*.mp4) and, when present, every clip in
 ../shared/videos (or --videos DIR), with formcheck.pipeline.analyze_video (30 fps cap, the CLI
@@ -230,6 +231,68 @@ def cmd_still(args) -> int:
     return 0
 
 
+def two_up(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two pictures side by side, scaled to the same height: a synthetic two-person frame."""
+    h = min(a.shape[0], b.shape[0])
+    return np.ascontiguousarray(np.concatenate([a[:h], b[:h]], axis=1))
+
+
+def cmd_people(args) -> int:
+    """The second-person check two ways, on the samples track_frames would take: (1) cover the
+    tracked person and run the detector again (formcheck.pose.others_in_picture), (2) the Tasks
+    API's num_poses=2 on the whole picture, counting a pose whose shoulders and hips are clearly
+    visible (mean visibility > 0.7). Real clips (one person each) and synthetic two-person clips
+    (two fixture frames side by side)."""
+    from formcheck.pose import MULTI_PERSON_SAMPLES, PoseEstimator, others_in_picture
+    from formcheck.video import iter_frames, probe
+
+    def samples(frames, total_s):
+        out = []
+        every = max(total_s, 1.0) / MULTI_PERSON_SAMPLES
+        nxt = every / 2
+        with PoseEstimator() as est:
+            for i, (t, rgb) in enumerate(frames):
+                fp = est.process(rgb, t_s=t)
+                if t >= nxt and np.isfinite(fp.xy_px).any():
+                    out.append((rgb, fp, 1.0))
+                    nxt += every
+        return out
+
+    def count_two(smp):
+        n = 0
+        with PoseEstimator(min_detection_confidence=0.6, still=True, num_poses=2) as est:
+            for rgb, _, _ in smp:
+                poses = est.detect_all(rgb)
+                n += sum(float(np.mean(p.visibility[[11, 12, 23, 24]])) > 0.7 for p in poses) >= 2
+        return n
+
+    cases = []
+    for clip in clips(args.videos):
+        info = probe(clip)
+        frames = ((f.t_s, f.rgb) for f in iter_frames(clip, max_fps=30.0))
+        cases.append((clip.name, 1, samples(frames, info.duration_s)))
+    fx = sorted(FIXTURES.glob("*.mp4"))
+    for a, b in zip(fx, fx[1:] + fx[:1]):
+        fa = [f.rgb for f in iter_frames(a, max_fps=30.0)]
+        fb = [f.rgb for f in iter_frames(b, max_fps=30.0)]
+        n = min(len(fa), len(fb))
+        frames = ((i / 30.0, two_up(fa[i], fb[i])) for i in range(n))
+        cases.append((f"two-up {a.stem} + {b.stem}", 2, samples(frames, n / 30.0)))
+    print("| clip | people | samples | covered-up check | num_poses=2 check |")
+    print("|---|---|---|---|---|")
+    wrong = {"mask": 0, "num_poses": 0}
+    for name, people, smp in cases:
+        m, k = others_in_picture(smp), count_two(smp)
+        warn = lambda n: n >= max(1, len(smp) // 3)  # track_frames' rule
+        for key, n in (("mask", m), ("num_poses", k)):
+            wrong[key] += warn(n) != (people > 1)
+        print(f"| {name} | {people} | {len(smp)} | {m} {'WARN' if warn(m) else ''} | "
+              f"{k} {'WARN' if warn(k) else ''} |")
+    print(f"\nwrong warnings (false alarms + misses): covered-up {wrong['mask']}, "
+          f"num_poses {wrong['num_poses']} of {len(cases)} cases")
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -246,8 +309,10 @@ def main() -> int:
     s.add_argument("--model", action="append", help="also try this .task (repeatable)")
     s.add_argument("--every", type=int, default=15, help="every Nth frame (at 30 fps)")
     s.add_argument("--videos", type=Path)
+    q = sub.add_parser("people", help="second-person check: covered-up vs num_poses=2")
+    q.add_argument("--videos", type=Path)
     args = p.parse_args()
-    return {"run": cmd_run, "diff": cmd_diff, "still": cmd_still}[args.cmd](args)
+    return {"run": cmd_run, "diff": cmd_diff, "still": cmd_still, "people": cmd_people}[args.cmd](args)
 
 
 if __name__ == "__main__":

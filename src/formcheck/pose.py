@@ -140,7 +140,7 @@ class PoseEstimator:
             min_tracking_confidence=min_tracking_confidence, output_segmentation_masks=False)
         try:
             self._pose = PoseLandmarker.create_from_options(opts)
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError, OSError) as exc:
             where = f"the model {Path(model).name}" if model is not None else "the bundled pose model"
             raise FormcheckError(f"MediaPipe could not load {where}: {exc}. A pose model must be "
                                  "a MediaPipe PoseLandmarker .task file.") from exc
