@@ -117,3 +117,14 @@ def test_the_legacy_backend_without_its_mediapipe_says_what_to_do(capsys, monkey
     monkeypatch.setenv(BACKEND_ENV, "legacy")
     code, _, err = run(capsys, "analyze", DEMO)
     assert code == 2 and "needs mediapipe 0.10.21" in err and "unset FORMCHECK_POSE_BACKEND" in err
+
+
+@pytest.mark.slow
+def test_the_command_line_prints_no_mediapipe_chatter(tmp_path):
+    """MediaPipe's C++ log lines go to formcheck's logger, not the user's terminal."""
+    r = subprocess.run([sys.executable, "-m", "formcheck.cli", "analyze", str(DEMO)],
+                       capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stderr == ""
+    assert r.stdout.startswith("side_knees_past_toes.mp4: 3 rep(s)")

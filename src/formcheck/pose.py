@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +44,46 @@ ProgressFn = Callable[[float, float], None]  # (seconds done, seconds total)
 BACKENDS = ("tasks", "legacy")
 BACKEND_ENV = "FORMCHECK_POSE_BACKEND"
 MODEL_FILE = "pose_landmarker_full.task"
+
+
+# MediaPipe's C++ log lines ("INFO: [environment.cc:36] ...", "W0000 00:00:... file.cc:81] ...").
+NATIVE_LOG = re.compile(r"^(INFO|WARNING|ERROR|VERBOSE\d*): |^[IWEF]\d{4} \d\d:\d\d:\d\d")
+QUIET_FRAMES = 3  # MediaPipe logs once on the first frames
+
+
+@contextmanager
+def native_logs_to_logger():
+    """MediaPipe's C++ side writes dozens of INFO/WARNING lines straight to the process's stderr
+    when a model loads and on the first frames. Catch fd 2 meanwhile and hand those lines to our
+    logger (DEBUG; errors at WARNING); anything else written then goes back to stderr unchanged."""
+    try:
+        fd = sys.stderr.fileno()
+        sys.stderr.flush()
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured by a test)
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), fd)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, fd)
+            os.close(saved)
+            tmp.seek(0)
+            other = []
+            for line in tmp.read().decode("utf-8", "replace").splitlines():
+                if NATIVE_LOG.match(line):
+                    level = logging.WARNING if line[:1] in "EF" else logging.DEBUG
+                    log.log(level, "mediapipe: %s", line)
+                elif line.strip():
+                    other.append(line)
+            if other:
+                sys.stderr.write("\n".join(other) + "\n")
 
 
 @dataclass
@@ -109,6 +153,8 @@ class PoseEstimator:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown pose backend {self.backend!r}")
         self._still = still
+        self._pose = None
+        self._frames = 0
         self._last_ms = -1
         self._t0 = time.monotonic()
         if self.backend == "legacy":
@@ -120,10 +166,11 @@ class PoseEstimator:
             if not hasattr(mp, "solutions"):
                 raise FormcheckError(f"The legacy pose backend needs mediapipe 0.10.21 (this is "
                                      f"{getattr(mp, '__version__', '?')}); unset {BACKEND_ENV}.")
-            self._pose = mp.solutions.pose.Pose(
-                static_image_mode=still, model_complexity=1, smooth_landmarks=False,
-                enable_segmentation=False, min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence)
+            with native_logs_to_logger():
+                self._pose = mp.solutions.pose.Pose(
+                    static_image_mode=still, model_complexity=1, smooth_landmarks=False,
+                    enable_segmentation=False, min_detection_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence)
             return
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions
@@ -139,7 +186,8 @@ class PoseEstimator:
             min_pose_presence_confidence=min_tracking_confidence,
             min_tracking_confidence=min_tracking_confidence, output_segmentation_masks=False)
         try:
-            self._pose = PoseLandmarker.create_from_options(opts)
+            with native_logs_to_logger():
+                self._pose = PoseLandmarker.create_from_options(opts)
         except (RuntimeError, ValueError, OSError) as exc:
             where = f"the model {Path(model).name}" if model is not None else "the bundled pose model"
             raise FormcheckError(f"MediaPipe could not load {where}: {exc}. A pose model must be "
@@ -159,6 +207,14 @@ class PoseEstimator:
         """Every person found (at most num_poses), each in pixels of a (width_px x height_px) picture."""
         if self._pose is None:
             raise RuntimeError("PoseEstimator is closed")
+        self._frames += 1
+        if self._frames <= QUIET_FRAMES:
+            with native_logs_to_logger():
+                return self._detect_all(rgb, width_px, height_px, t_s)
+        return self._detect_all(rgb, width_px, height_px, t_s)
+
+    def _detect_all(self, rgb: np.ndarray, width_px: int | None, height_px: int | None,
+                    t_s: float | None) -> list[FramePose]:
         h, w = rgb.shape[:2]
         scale = np.array([width_px or w, height_px or h], dtype=np.float64)
         if self.backend == "legacy":
@@ -192,7 +248,8 @@ class PoseEstimator:
         """Release the model. Always call it (or use `with`): the Tasks API's finaliser fails at
         interpreter exit."""
         if self._pose is not None:
-            self._pose.close()
+            with native_logs_to_logger():
+                self._pose.close()
             self._pose = None
 
     def __enter__(self) -> "PoseEstimator":
