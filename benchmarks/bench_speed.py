@@ -126,7 +126,7 @@ def loop_packets(segment: Path, path: Path, seconds: float) -> None:
     tmp.replace(path)
 
 
-def make_clips(force: bool) -> None:
+def make_clips(force: bool, long: bool = True) -> None:
     if not FIXTURE.exists():
         sys.exit(f"{FIXTURE} is missing: run tools/make_fixtures.py first, or pass --clip PATH.")
     BENCH.mkdir(parents=True, exist_ok=True)
@@ -135,7 +135,7 @@ def make_clips(force: bool) -> None:
         if force or not (BENCH / name).exists():
             print(f"making {name} ...", file=sys.stderr)
             encode(BENCH / name, src, src_fps, w, h, fps, sec)
-    if force or not (BENCH / LONG).exists():
+    if long and (force or not (BENCH / LONG).exists()):
         print(f"making {LONG} ...", file=sys.stderr)
         seg = BENCH / "segment_20s_1080p30.mp4"
         encode(seg, src, src_fps, 1920, 1080, 30.0, 20.0, preset="ultrafast")
@@ -323,7 +323,7 @@ def main() -> int:
         print(json.dumps({"wall": wall, "cpu": cpu, "reps": a.rep_count, "frames": len(a.clean_seq)}))
         return 0
     if not args.clip:
-        make_clips(args.make_clips)
+        make_clips(args.make_clips, long=not args.backends)
     clips = args.clip or [BENCH / n for n in CLIPS]
     if args.backends:
         pairs = [tuple(x.split("=", 1)) for x in args.backends.split(",")]

@@ -65,10 +65,11 @@ def test_an_unknown_backend_is_refused(capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_model_path_runs_that_file(tmp_path):
+    """--model runs the Tasks backend on that file (mediapipe 0.10.21 and 1.x both have it)."""
     p = tmp_path / "copy.task"
     p.write_bytes(bundled_model())
     frames = read_frames(DEMO)[:12]
-    with PoseEstimator() as a, PoseEstimator(model=p) as b:
+    with PoseEstimator(backend="tasks") as a, PoseEstimator(model=p) as b:
         for i, rgb in enumerate(frames):
             fa, fb = a.process(rgb, t_s=i / 24), b.process(rgb, t_s=i / 24)
             assert np.isfinite(fa.xy_px).all()
@@ -90,7 +91,7 @@ def test_repeated_timestamps_are_accepted():
 def test_a_still_picture_with_two_people_gives_two_poses():
     rgb = read_frames(DEMO)[0]
     two = np.ascontiguousarray(np.concatenate([rgb, rgb[:, ::-1]], axis=1))
-    with PoseEstimator(still=True, num_poses=2) as est:
+    with PoseEstimator(still=True, num_poses=2, backend="tasks") as est:
         poses = est.detect_all(two)
     assert len(poses) == 2
     hips_x = sorted(float(np.nanmean(p.xy_px[[23, 24], 0])) for p in poses)

@@ -2,19 +2,21 @@
 
 Frames in, PoseSequence out. The BlazePose *full* model in tracking mode: the detector finds the
 person, then the landmark model follows them from frame to frame and the detector runs again only
-when it loses them. Two ways to run it:
+when it loses them. Two backends run it, chosen by the installed mediapipe:
 
-* ``tasks`` (default): MediaPipe's Tasks API (``PoseLandmarker``, mediapipe >= 0.10 / 1.x, Python
-  3.9-3.14) with the model shipped in this package (``models/pose_landmarker_full.task``, built by
-  tools/build_pose_task.py from the same two networks the legacy API ran). Nothing is downloaded.
-  ``model=PATH`` runs another ``.task`` instead (e.g. a heavy model the user fetched themselves).
-* ``legacy``: ``mp.solutions.pose`` (mediapipe <= 0.10.21 only, Python <= 3.12), kept as the
-  reference the Tasks backend is measured against (tools/compare_backends.py,
-  benchmarks/bench_speed.py --backend). Choose it with ``backend="legacy"`` or the environment
-  variable FORMCHECK_POSE_BACKEND=legacy.
+* ``legacy``: ``mp.solutions.pose`` of mediapipe 0.10.21 (installed on Python 3.10-3.12), with
+  the model in that wheel and MediaPipe's smoothing off. Used wherever it is installed, because
+  formcheck's thresholds were set on it and the Tasks backend does not reproduce its per-rep
+  numbers on every real clip (tools/compare_backends.py; README "The pose model").
+* ``tasks``: MediaPipe's Tasks API (``PoseLandmarker``, mediapipe 1.x, installed on Python >= 3.13
+  where 0.10.21 has no wheel) with the model shipped in this package
+  (``models/pose_landmarker_full.task``, built by tools/build_pose_task.py from the same two
+  networks). Nothing is downloaded. ``model=PATH`` (CLI ``--model``) runs another ``.task``,
+  e.g. a heavy model the user fetched themselves; it needs this backend (mediapipe 0.10.21 has
+  the Tasks API too, so ``--model`` works there as well).
 
-MediaPipe's own smoothing is off in the legacy backend; the Tasks API has no switch for it in VIDEO
-mode (its landmark filter stays on). clean.py filters with the real timestamps in both cases.
+FORMCHECK_POSE_BACKEND=tasks|legacy overrides the choice. clean.py filters with the real
+timestamps in both cases.
 """
 
 from __future__ import annotations
@@ -102,23 +104,24 @@ class FramePose:
                    np.full((N_LANDMARKS, 3), np.nan))
 
 
-def _has_tasks() -> bool:
-    try:
-        from mediapipe.tasks.python.vision import PoseLandmarker  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _has_legacy() -> bool:
+    import mediapipe as mp
+
+    return hasattr(mp, "solutions") and hasattr(mp.solutions, "pose")
 
 
-def default_backend() -> str:
-    """FORMCHECK_POSE_BACKEND if set, else the Tasks API wherever mediapipe has it, else legacy."""
+def default_backend(model: str | Path | None = None) -> str:
+    """FORMCHECK_POSE_BACKEND if set; else the legacy API where mediapipe still has it (0.10.21)
+    and no other model is asked for; else the Tasks API."""
     env = os.environ.get(BACKEND_ENV, "").strip().lower()
     if env:
         if env not in BACKENDS:
             raise FormcheckError(f"{BACKEND_ENV}={env!r} is not a pose backend; use one of "
                                  f"{', '.join(BACKENDS)} (or unset it).")
         return env
-    return "tasks" if _has_tasks() else "legacy"
+    if model is None and _has_legacy():
+        return "legacy"
+    return "tasks"
 
 
 def bundled_model() -> bytes:
@@ -149,7 +152,7 @@ class PoseEstimator:
     def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  *, backend: str | None = None, model: str | Path | None = None,
                  still: bool = False, num_poses: int = 1):
-        self.backend = backend or default_backend()
+        self.backend = backend or default_backend(model)
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown pose backend {self.backend!r}")
         self._still = still
