@@ -3,7 +3,8 @@
 
     .venv/bin/python benchmarks/bench_speed.py [--clip PATH ...] [--make-clips] [--skip-memory]
                                                [--append] [--backend tasks|legacy]
-    .venv/bin/python benchmarks/bench_speed.py --backends legacy=.venv-legacy/bin/python,tasks=.venv/bin/python
+    .venv/bin/python benchmarks/bench_speed.py --backends legacy=.venv/bin/python,tasks=VENV/bin/python
+      (VENV: one with mediapipe 1.x, e.g. .venv313; same Python as .venv for a fair comparison)
 
 Benchmark clips are made from the project's fixture (videos/fixtures/side_knees_past_toes.mp4)
 into out/bench/ (gitignored) when missing or with --make-clips:

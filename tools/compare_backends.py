@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Compare formcheck's two pose backends (legacy mp.solutions vs Tasks API) clip by clip.
 
-The two backends need different mediapipe releases (legacy: 0.10.21, Python <= 3.12; Tasks: 1.x),
-so each runs in its own environment and writes a JSON; `diff` compares two such files:
+The legacy backend needs mediapipe 0.10.21 (the default install on Python <= 3.12, e.g. .venv);
+the Tasks backend is measured on mediapipe 1.x (the default install on Python 3.13+, e.g.
+.venv313, or a Python 3.11 venv with `pip install -e . mediapipe==1.2.3 "numpy>=2"` for a
+same-Python comparison). Each runs in its own environment and writes a JSON; `diff` compares:
 
-    .venv-legacy/bin/python tools/compare_backends.py run --backend legacy --out out/cmp/legacy
-    .venv/bin/python        tools/compare_backends.py run --backend tasks  --out out/cmp/tasks
-    .venv/bin/python        tools/compare_backends.py diff out/cmp/legacy out/cmp/tasks
-    .venv-legacy/bin/python tools/compare_backends.py still [--model OTHER.task]
-    .venv/bin/python        tools/compare_backends.py people
+    .venv/bin/python    tools/compare_backends.py run --backend legacy --out out/cmp/legacy
+    .venv313/bin/python tools/compare_backends.py run --backend tasks  --out out/cmp/tasks
+    .venv/bin/python    tools/compare_backends.py diff out/cmp/legacy out/cmp/tasks
+    .venv/bin/python    tools/compare_backends.py still [--model OTHER.task]   # needs 0.10.21
+    .venv313/bin/python tools/compare_backends.py people
+
+`formcheck eval --cache out/cmp/tasks ...` then scores the saved landmarks against the labels.
 
 `run` analyses the rendered fixtures (videos/fixtures/*.mp4) and, when present, every clip in
 ../shared/videos (or --videos DIR), with formcheck.pipeline.analyze_video (30 fps cap, the CLI
