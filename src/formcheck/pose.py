@@ -211,7 +211,7 @@ class PoseEstimator:
         if self._pose is None:
             raise RuntimeError("PoseEstimator is closed")
         self._frames += 1
-        if self._frames <= QUIET_FRAMES:
+        if self._still or self._frames <= QUIET_FRAMES:  # a still one sees only a few pictures
             with native_logs_to_logger():
                 return self._detect_all(rgb, width_px, height_px, t_s)
         return self._detect_all(rgb, width_px, height_px, t_s)
