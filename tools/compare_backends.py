@@ -264,7 +264,8 @@ def cmd_people(args) -> int:
 
     def count_two(smp):
         n = 0
-        with PoseEstimator(min_detection_confidence=0.6, still=True, num_poses=2) as est:
+        with PoseEstimator(min_detection_confidence=0.6, still=True, num_poses=2,
+                           backend="tasks") as est:
             for rgb, _, _ in smp:
                 poses = est.detect_all(rgb)
                 n += sum(float(np.mean(p.visibility[[11, 12, 23, 24]])) > 0.7 for p in poses) >= 2
