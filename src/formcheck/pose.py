@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ MODEL_FILE = "pose_landmarker_full.task"
 # MediaPipe's C++ log lines ("INFO: [environment.cc:36] ...", "W0000 00:00:... file.cc:81] ...").
 NATIVE_LOG = re.compile(r"^(INFO|WARNING|ERROR|VERBOSE\d*): |^[IWEF]\d{4} \d\d:\d\d:\d\d")
 QUIET_FRAMES = 3  # MediaPipe logs once on the first frames
+_STDERR_LOCK = threading.Lock()  # fd 2 is process-wide: one redirection at a time (app threads)
 
 
 @contextmanager
@@ -58,6 +60,11 @@ def native_logs_to_logger():
     """MediaPipe's C++ side writes dozens of INFO/WARNING lines straight to the process's stderr
     when a model loads and on the first frames. Catch fd 2 meanwhile and hand those lines to our
     logger (DEBUG; errors at WARNING); anything else written then goes back to stderr unchanged."""
+    with _STDERR_LOCK:
+        yield from _redirect_native_logs()
+
+
+def _redirect_native_logs():
     try:
         fd = sys.stderr.fileno()
         sys.stderr.flush()
