@@ -1,8 +1,9 @@
 # Two commands on a fresh machine:  make demo  (analyse the built-in example)  and  make test.
-# Both create or reuse the virtual environment in .venv.
-PYTHON ?= $(shell for p in python3.11 python3.12 python3.10 python3; do \
-	  if $$p -c 'import sys; assert (3,10) <= sys.version_info[:2] <= (3,12)' 2>/dev/null; then echo $$p; break; fi; done)
-VENV := .venv
+# Both create or reuse the virtual environment in .venv (any Python 3.10-3.14).
+# Another interpreter or folder: make test PYTHON=python3.13 VENV=.venv313
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3.14 python3.10 python3; do \
+	  if $$p -c 'import sys; assert (3,10) <= sys.version_info[:2] <= (3,14)' 2>/dev/null; then echo $$p; break; fi; done)
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO := videos/fixtures/side_knees_past_toes.mp4
@@ -12,7 +13,7 @@ DEMO := videos/fixtures/side_knees_past_toes.mp4
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "formcheck needs Python 3.10-3.12 (mediapipe 0.10.21 supports no other)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "formcheck needs Python 3.10-3.14 (python3.13 is fine); none was found on PATH"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[app,test]'

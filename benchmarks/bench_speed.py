@@ -2,7 +2,9 @@
 """Speed and memory of `formcheck analyze` against the bare MediaPipe loop.
 
     .venv/bin/python benchmarks/bench_speed.py [--clip PATH ...] [--make-clips] [--skip-memory]
-                                               [--append]
+                                               [--append] [--backend tasks|legacy]
+    .venv/bin/python benchmarks/bench_speed.py --backends legacy=.venv/bin/python,tasks=VENV/bin/python
+      (VENV: one with mediapipe 1.x, e.g. .venv313; same Python as .venv for a fair comparison)
 
 Benchmark clips are made from the project's fixture (videos/fixtures/side_knees_past_toes.mp4)
 into out/bench/ (gitignored) when missing or with --make-clips:
@@ -12,10 +14,16 @@ into out/bench/ (gitignored) when missing or with --make-clips:
   bench_10min_1080p.mp4   1920x1080, 30 fps, 10 min (a 20 s ultrafast segment, its packets
                                                      repeated with shifted timestamps)
 For each clip, (a) the bare loop: decode every frame with PyAV, convert to an RGB ndarray,
-mp.solutions.pose.Pose(model_complexity=1).process on each; (b) formcheck.pipeline.analyze_video
+run BlazePose full on each (legacy: mp.solutions.pose.Pose(model_complexity=1).process; tasks:
+PoseLandmarker.detect_for_video with the bundled .task); (b) formcheck.pipeline.analyze_video
 (max_fps=30, the CLI default). The 60 fps clip is also analysed at full rate (max_fps=None)
 to show that the reps and their metrics agree. Peak memory: `formcheck analyze` on the 10-minute
 clip in a subprocess (ru_maxrss from wait4). Results go to benchmarks/RESULTS.md.
+
+--backends NAME=PYTHON,...: the pose backends against each other instead (the legacy one needs
+mediapipe 0.10.21, so each runs in its own interpreter): for each clip, `analyze` once per
+backend, each in a fresh subprocess of its Python, one after the other; the table gives each
+backend's wall and CPU seconds and their ratio to the first (target: within 1.10).
 The machine is shared: timings are noisy; run it twice.
 """
 
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import resource
@@ -118,7 +127,7 @@ def loop_packets(segment: Path, path: Path, seconds: float) -> None:
     tmp.replace(path)
 
 
-def make_clips(force: bool) -> None:
+def make_clips(force: bool, long: bool = True) -> None:
     if not FIXTURE.exists():
         sys.exit(f"{FIXTURE} is missing: run tools/make_fixtures.py first, or pass --clip PATH.")
     BENCH.mkdir(parents=True, exist_ok=True)
@@ -127,7 +136,7 @@ def make_clips(force: bool) -> None:
         if force or not (BENCH / name).exists():
             print(f"making {name} ...", file=sys.stderr)
             encode(BENCH / name, src, src_fps, w, h, fps, sec)
-    if force or not (BENCH / LONG).exists():
+    if long and (force or not (BENCH / LONG).exists()):
         print(f"making {LONG} ...", file=sys.stderr)
         seg = BENCH / "segment_20s_1080p30.mp4"
         encode(seg, src, src_fps, 1920, 1080, 30.0, 20.0, preset="ultrafast")
@@ -144,16 +153,32 @@ def cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
+BACKEND: str | None = None  # --backend; None = formcheck's default
+
+
 def bare_loop(path: Path) -> tuple[float, float, int]:
     """Decode every frame, convert to RGB, run the full BlazePose model on it: (wall, cpu, n)."""
     import av
     import mediapipe as mp
+    from formcheck.pose import bundled_model, default_backend
 
     t0, c0 = time.perf_counter(), cpu_s()
     n = 0
-    with mp.solutions.pose.Pose(model_complexity=1) as pose, av.open(str(path)) as c:
+    if (BACKEND or default_backend()) == "legacy":
+        with mp.solutions.pose.Pose(model_complexity=1) as pose, av.open(str(path)) as c:
+            for frame in c.decode(c.streams.video[0]):
+                pose.process(frame.to_ndarray(format="rgb24"))
+                n += 1
+        return time.perf_counter() - t0, cpu_s() - c0, n
+    from mediapipe.tasks.python import BaseOptions
+    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+
+    opts = PoseLandmarkerOptions(base_options=BaseOptions(model_asset_buffer=bundled_model()),
+                                 running_mode=RunningMode.VIDEO)
+    with PoseLandmarker.create_from_options(opts) as pose, av.open(str(path)) as c:
         for frame in c.decode(c.streams.video[0]):
-            pose.process(frame.to_ndarray(format="rgb24"))
+            img = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.to_ndarray(format="rgb24"))
+            pose.detect_for_video(img, int(frame.time * 1000) if frame.time is not None else n * 33)
             n += 1
     return time.perf_counter() - t0, cpu_s() - c0, n
 
@@ -164,8 +189,48 @@ def analyze(path: Path, max_fps: float | None):
     from formcheck.thresholds import get_profile
 
     t0, c0 = time.perf_counter(), cpu_s()
-    a, _ = analyze_video(path, get_profile("general"), "general", max_fps=max_fps)
+    a, _ = analyze_video(path, get_profile("general"), "general", max_fps=max_fps, backend=BACKEND)
     return time.perf_counter() - t0, cpu_s() - c0, a
+
+
+def analyze_child(python: str, backend: str, clip: Path) -> dict:
+    """`analyze` in a fresh subprocess of another interpreter: its wall/cpu seconds and reps."""
+    p = subprocess.run([python, str(Path(__file__).resolve()), "--analyze-only", str(clip),
+                        "--backend", backend], capture_output=True, text=True)
+    if p.returncode:
+        raise RuntimeError(f"{python} --backend {backend} failed:\n{p.stderr[-2000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def run_backends(clips: list[Path], backends: list[tuple[str, str]]) -> list[str]:
+    from formcheck.video import probe
+
+    names = [b for b, _ in backends]
+    lines = ["| clip | frames | " + " | ".join(f"{b} s (cpu s)" for b in names) + " | "
+             + " | ".join(f"{b}/{names[0]} wall (cpu)" for b in names[1:]) + " | reps | target |",
+             "|---|---|" + "---|" * (2 * len(names) - 1) + "---|---|"]
+    for clip in clips:
+        info = probe(clip)
+        got = [analyze_child(py, b, clip) for b, py in backends]
+        base = got[0]
+        ratios = [(g["wall"] / base["wall"], g["cpu"] / base["cpu"]) for g in got[1:]]
+        met = all(c <= 1.10 for _, c in ratios)
+        lines.append(
+            f"| {clip.name} | {got[0]['frames']} | "
+            + " | ".join(f"{g['wall']:.1f} ({g['cpu']:.1f})" for g in got) + " | "
+            + " | ".join(f"{w:.2f} ({c:.2f})" for w, c in ratios) + " | "
+            + "/".join(str(g["reps"]) for g in got)
+            + f" | within 1.10 (cpu): {'met' if met else 'MISSED'} |")
+        print(lines[-1], file=sys.stderr)
+        _ = info
+    return lines + [""] + [f"- {b}: {py} (mediapipe {analyze_child_version(py)})" for b, py in backends] + [""]
+
+
+def analyze_child_version(python: str) -> str:
+    p = subprocess.run([python, "-c", "import mediapipe, sys; print(mediapipe.__version__, "
+                        "sys.version.split()[0])"], capture_output=True, text=True)
+    v = p.stdout.split()
+    return f"{v[0]}, Python {v[1]}" if len(v) == 2 else "?"
 
 
 def peak_rss_mb(path: Path) -> tuple[float, float, str]:
@@ -247,14 +312,29 @@ def main() -> int:
     p.add_argument("--make-clips", action="store_true", help="(re)make the clips in out/bench/")
     p.add_argument("--skip-memory", action="store_true", help="skip the 10-minute memory run")
     p.add_argument("--append", action="store_true", help="add this run to RESULTS.md")
+    p.add_argument("--backend", choices=["tasks", "legacy"], help="pose backend (default: formcheck's)")
+    p.add_argument("--backends", metavar="NAME=PYTHON,...",
+                   help="compare pose backends, each run by its own Python (see above)")
+    p.add_argument("--analyze-only", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
+    global BACKEND
+    BACKEND = args.backend
+    if args.analyze_only:
+        wall, cpu, a = analyze(args.analyze_only, 30.0)
+        print(json.dumps({"wall": wall, "cpu": cpu, "reps": a.rep_count, "frames": len(a.clean_seq)}))
+        return 0
     if not args.clip:
-        make_clips(args.make_clips)
+        make_clips(args.make_clips, long=not args.backends)
     clips = args.clip or [BENCH / n for n in CLIPS]
-    body = run(clips, memory=not args.skip_memory and not args.clip)
+    if args.backends:
+        pairs = [tuple(x.split("=", 1)) for x in args.backends.split(",")]
+        body = run_backends(clips, pairs)
+    else:
+        body = run(clips, memory=not args.skip_memory and not args.clip)
     cmd = "python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])
     run_md = [f"## Run {dt.datetime.now().isoformat(timespec='seconds')}", "",
               f"- machine: {machine()}; shared with other jobs, so timings are noisy",
+              f"- pose backend: {args.backends or BACKEND or 'default'}",
               f"- command: `{cmd}`", ""] + body
     head = ["# formcheck speed benchmark", "",
             "bare loop = PyAV decode of every frame + RGB conversion + BlazePose full on each; "

@@ -92,7 +92,7 @@ class StubEstimator:
         self.frames = []
         self.closed = False
 
-    def process(self, rgb):
+    def process(self, rgb, t_s=None):
         from formcheck.pose import FramePose
 
         self.frames.append(rgb.copy())

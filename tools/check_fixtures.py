@@ -3,9 +3,9 @@
 
     python tools/check_fixtures.py [--only NAME] [--dir videos/fixtures] [--json OUT]
 
-For every ``<name>.mp4`` with a ``<name>.truth.json`` beside it, runs
-``mediapipe.solutions.pose.Pose(model_complexity=1, static_image_mode=False)``
-on each decoded frame and prints:
+For every ``<name>.mp4`` with a ``<name>.truth.json`` beside it, runs formcheck's pose model
+(``formcheck.pose.PoseEstimator``: BlazePose full, tracking mode; FORMCHECK_POSE_BACKEND picks
+the backend) on each decoded frame and prints:
 
 * detection rate (target >= 95 %),
 * median / 90th-percentile pixel error of hip, knee, ankle, heel, foot_index
@@ -42,18 +42,18 @@ def decode(path: Path):
             yield fr.to_ndarray(format="rgb24")
 
 
-def track(path: Path, w: int, h: int):
+def track(path: Path, w: int, h: int, fps: float = 30.0):
     """Per frame: dict name -> (x, y) in px, or None when nothing was found."""
-    import mediapipe as mp
+    from formcheck.pose import PoseEstimator  # formcheck's default backend and bundled model
+
     out = []
-    with mp.solutions.pose.Pose(model_complexity=1, static_image_mode=False) as pose:
-        for img in decode(path):
-            res = pose.process(img)
-            if res.pose_landmarks is None:
+    with PoseEstimator() as pose:
+        for n, img in enumerate(decode(path)):
+            fp = pose.process(img, w, h, t_s=n / fps)
+            if not np.isfinite(fp.xy_px).all():
                 out.append(None)
                 continue
-            lm = res.pose_landmarks.landmark
-            out.append({k: np.array([lm[i].x * w, lm[i].y * h]) for k, i in IDX.items()})
+            out.append({k: fp.xy_px[i].copy() for k, i in IDX.items()})
     return out
 
 
@@ -85,7 +85,7 @@ def check_clip(mp4: Path, show=print) -> dict:
     truth = json.loads(mp4.with_name(mp4.stem + ".truth.json").read_text())
     w, h, fps = truth["width"], truth["height"], truth["fps"]
     frames = truth["frames"]
-    dets = track(mp4, w, h)
+    dets = track(mp4, w, h, fps)
     n = min(len(dets), len(frames))
     tj = [{k: np.array(v) for k, v in f["joints_px"].items()} for f in frames[:n]]
     found = [i for i in range(n) if dets[i] is not None]

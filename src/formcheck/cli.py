@@ -110,7 +110,8 @@ def cmd_analyze(args) -> int:
         try:
             analysis, raw = analyze_video(args.clip, th, profile, args.view, progress=bar,
                                           max_duration_s=args.max_minutes * 60,
-                                          replay_live=args.replay_live, engine=engine)
+                                          replay_live=args.replay_live, engine=engine,
+                                          model=args.model)
         finally:
             bar.close()
             if engine is not None:
@@ -157,7 +158,7 @@ def cmd_eval(args) -> int:
             else:
                 from .pose import track_video
 
-                raw = track_video(clip)
+                raw = track_video(clip, model=args.model)
                 if npz is not None:
                     save_npz(raw, npz)
             rep = to_dict(analyze_sequence(raw, th, args.profile))
@@ -183,6 +184,10 @@ def cmd_eval(args) -> int:
         Path(args.json).write_text(json.dumps({"summary": summary, "clips": [r.__dict__ for r in results]},
                                               indent=2) + "\n")
     return 0
+
+
+MODEL_HELP = ("another MediaPipe PoseLandmarker .task file, e.g. a heavy model you downloaded "
+              "(default: the BlazePose full model shipped with formcheck)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--max-minutes", type=float, default=30.0, help="longest clip to accept")
     a.add_argument("--progress", action="store_true", default=None,
                    help="show the progress bar even when stderr is not a terminal")
+    a.add_argument("--model", metavar="PATH.task", help=MODEL_HELP)
     cli_clinic.add_analyze_options(a)
     cli_batch.add_engine_options(a)
     a.set_defaults(func=cmd_analyze)
@@ -225,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also replay each clip through the live path and compare it with the "
                         "clip path")
     e.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
+    e.add_argument("--model", metavar="PATH.task", help=MODEL_HELP + " (use a separate --cache)")
     e.set_defaults(func=cmd_eval)
     cli_clinic.register(sub)
     cli_batch.register(sub)

@@ -60,10 +60,11 @@ class LiveSession:
         if self.mirrored_input:
             rgb = np.ascontiguousarray(rgb[:, ::-1])
         h, w = rgb.shape[:2]
-        fp = self.estimator.process(rgb)
+        t_s = time.monotonic() if t_s is None else t_s
+        fp = self.estimator.process(rgb, t_s=t_s)
         ms = (time.perf_counter() - t_start) * 1000.0
-        return self.push_pose(time.monotonic() if t_s is None else t_s, fp.xy_px, fp.visibility,
-                              w, h, z=fp.z, world_m=fp.world_m, process_ms=ms)
+        return self.push_pose(t_s, fp.xy_px, fp.visibility, w, h, z=fp.z, world_m=fp.world_m,
+                              process_ms=ms)
 
     def push_pose(self, t_s: float, xy_px: np.ndarray, visibility: np.ndarray, width_px: int,
                   height_px: int, z: np.ndarray | None = None, world_m: np.ndarray | None = None,

@@ -18,16 +18,21 @@ if TYPE_CHECKING:
 def analyze_video(path: str | Path, thresholds: Thresholds, profile: str = "custom",
                   view: str = "auto", progress: ProgressFn | None = None,
                   max_fps: float | None = 30.0, max_duration_s: float | None = None,
-                  replay_live: bool = False, engine: "Engine | None" = None
+                  replay_live: bool = False, engine: "Engine | None" = None,
+                  model: str | Path | None = None, backend: str | None = None
                   ) -> tuple[Analysis, PoseSequence]:
     """Track and analyse a clip. Returns the analysis and the raw landmarks (for re-scoring).
     `replay_live` analyses the frames as the live page does, one by one at their timestamps.
     With an `engine` (engine.py), the clip's chunks are tracked in parallel on its workers;
-    without, in this process."""
+    without, or with another pose `model` (a .task file) or `backend` ("tasks" / "legacy", see
+    formcheck.pose), in this process."""
     warnings: list[str] = []
-    track = engine.track_video if engine is not None else track_video
-    seq = track(path, max_fps=max_fps, progress=progress, warnings=warnings,
-                max_duration_s=max_duration_s)
+    if engine is not None and model is None and backend is None:
+        seq = engine.track_video(path, max_fps=max_fps, progress=progress, warnings=warnings,
+                                 max_duration_s=max_duration_s)
+    else:
+        seq = track_video(path, max_fps=max_fps, progress=progress, warnings=warnings,
+                          max_duration_s=max_duration_s, model=model, backend=backend)
     try:
         return analyze_landmarks(seq, thresholds, profile, view, warnings, replay_live), seq
     except NoPersonError:

@@ -1,25 +1,98 @@
 """MediaPipe BlazePose, and the only module that imports mediapipe.
 
-Frames in, PoseSequence out. Full model (model_complexity=1, shipped in the 0.10.21 wheel),
-tracking mode (static_image_mode=False), MediaPipe's own smoothing off: clean.py filters
-with the real timestamps instead.
+Frames in, PoseSequence out. The BlazePose *full* model in tracking mode: the detector finds the
+person, then the landmark model follows them from frame to frame and the detector runs again only
+when it loses them. Two backends run it, chosen by the installed mediapipe:
+
+* ``legacy``: ``mp.solutions.pose`` of mediapipe 0.10.21 (installed on Python 3.10-3.12), with
+  the model in that wheel and MediaPipe's smoothing off. Used wherever it is installed, because
+  formcheck's thresholds were set on it and the Tasks backend does not reproduce its per-rep
+  numbers on every real clip (tools/compare_backends.py; README "The pose model").
+* ``tasks``: MediaPipe's Tasks API (``PoseLandmarker``, mediapipe 1.x, installed on Python >= 3.13
+  where 0.10.21 has no wheel) with the model shipped in this package
+  (``models/pose_landmarker_full.task``, built by tools/build_pose_task.py from the same two
+  networks). Nothing is downloaded. ``model=PATH`` (CLI ``--model``) runs another ``.task``,
+  e.g. a heavy model the user fetched themselves; it needs this backend (mediapipe 0.10.21 has
+  the Tasks API too, so ``--model`` works there as well).
+
+FORMCHECK_POSE_BACKEND=tasks|legacy overrides the choice. clean.py filters with the real
+timestamps in both cases.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
+from .errors import FormcheckError
 from .landmarks import N_LANDMARKS, PoseSequence
 from .video import Frame, check_limits, iter_frames, prefetch, probe
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float, float], None]  # (seconds done, seconds total)
+
+BACKENDS = ("tasks", "legacy")
+BACKEND_ENV = "FORMCHECK_POSE_BACKEND"
+MODEL_FILE = "pose_landmarker_full.task"
+
+
+# MediaPipe's C++ log lines ("INFO: [environment.cc:36] ...", "W0000 00:00:... file.cc:81] ...").
+NATIVE_LOG = re.compile(r"^(INFO|WARNING|ERROR|VERBOSE\d*): |^[IWEF]\d{4} \d\d:\d\d:\d\d")
+QUIET_FRAMES = 3  # MediaPipe logs once on the first frames
+_STDERR_LOCK = threading.Lock()  # fd 2 is process-wide: one redirection at a time (app threads)
+
+
+@contextmanager
+def native_logs_to_logger():
+    """MediaPipe's C++ side writes dozens of INFO/WARNING lines straight to the process's stderr
+    when a model loads and on the first frames. Catch fd 2 meanwhile and hand those lines to our
+    logger (DEBUG; errors at WARNING); anything else written then goes back to stderr unchanged."""
+    with _STDERR_LOCK:
+        yield from _redirect_native_logs()
+
+
+def _redirect_native_logs():
+    try:
+        fd = sys.stderr.fileno()
+        sys.stderr.flush()
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured by a test)
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), fd)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, fd)
+            os.close(saved)
+            tmp.seek(0)
+            other = []
+            for line in tmp.read().decode("utf-8", "replace").splitlines():
+                if NATIVE_LOG.match(line):
+                    level = logging.WARNING if line[:1] in "EF" else logging.DEBUG
+                    log.log(level, "mediapipe: %s", line)
+                elif line.strip():
+                    other.append(line)
+            if other:
+                sys.stderr.write("\n".join(other) + "\n")
 
 
 @dataclass
@@ -38,37 +111,155 @@ class FramePose:
                    np.full((N_LANDMARKS, 3), np.nan))
 
 
+def _has_legacy() -> bool:
+    import mediapipe as mp
+
+    return hasattr(mp, "solutions") and hasattr(mp.solutions, "pose")
+
+
+def default_backend(model: str | Path | None = None) -> str:
+    """FORMCHECK_POSE_BACKEND if set; else the legacy API where mediapipe still has it (0.10.21)
+    and no other model is asked for; else the Tasks API."""
+    env = os.environ.get(BACKEND_ENV, "").strip().lower()
+    if env:
+        if env not in BACKENDS:
+            raise FormcheckError(f"{BACKEND_ENV}={env!r} is not a pose backend; use one of "
+                                 f"{', '.join(BACKENDS)} (or unset it).")
+        return env
+    if model is None and _has_legacy():
+        return "legacy"
+    return "tasks"
+
+
+def bundled_model() -> bytes:
+    """The .task file shipped in the package (package data, read with importlib.resources)."""
+    return resources.files("formcheck").joinpath("models", MODEL_FILE).read_bytes()
+
+
+def _model_bytes(model: str | Path | None) -> bytes:
+    if model is None:
+        return bundled_model()
+    path = Path(model)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormcheckError(f"Cannot read the pose model {path.name}: {exc.strerror or exc}. "
+                             "Check the path given to --model.") from exc
+    if not data.startswith(b"PK"):
+        raise FormcheckError(f"{path.name} is not a MediaPipe .task file (a zip with "
+                             "pose_detector.tflite and pose_landmarks_detector.tflite).")
+    return data
+
+
 class PoseEstimator:
-    """A BlazePose full model in tracking mode. Use one per video or per live session; close it."""
+    """A BlazePose model following one person: use one per video or per live session; close it.
 
-    def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
+    still=True treats every picture on its own (the detector runs on each), for single photos."""
+
+    def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
+                 *, backend: str | None = None, model: str | Path | None = None,
+                 still: bool = False, num_poses: int = 1):
+        self.backend = backend or default_backend(model)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown pose backend {self.backend!r}")
+        self._still = still
+        self._pose = None
+        self._frames = 0
+        self._last_ms = -1
+        self._t0 = time.monotonic()
+        if self.backend == "legacy":
+            if model is not None or num_poses != 1:
+                raise FormcheckError("The legacy pose backend runs only its built-in model and one "
+                                     "person; --model needs the Tasks backend.")
+            import mediapipe as mp
+
+            if not hasattr(mp, "solutions"):
+                raise FormcheckError(f"The legacy pose backend needs mediapipe 0.10.21 (this is "
+                                     f"{getattr(mp, '__version__', '?')}); unset {BACKEND_ENV}.")
+            with native_logs_to_logger():
+                self._pose = mp.solutions.pose.Pose(
+                    static_image_mode=still, model_complexity=1, smooth_landmarks=False,
+                    enable_segmentation=False, min_detection_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence)
+            return
         import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions
+        from mediapipe.tasks.python.vision import (PoseLandmarker, PoseLandmarkerOptions,
+                                                   RunningMode)
 
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=False, model_complexity=1, smooth_landmarks=False,
-            enable_segmentation=False, min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence)
+        self._mp_image = lambda rgb: mp.Image(image_format=mp.ImageFormat.SRGB,
+                                              data=np.ascontiguousarray(rgb))
+        opts = PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=_model_bytes(model)),
+            running_mode=RunningMode.IMAGE if still else RunningMode.VIDEO,
+            num_poses=num_poses, min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_tracking_confidence,
+            min_tracking_confidence=min_tracking_confidence, output_segmentation_masks=False)
+        try:
+            with native_logs_to_logger():
+                self._pose = PoseLandmarker.create_from_options(opts)
+        except (RuntimeError, ValueError, OSError) as exc:
+            where = f"the model {Path(model).name}" if model is not None else "the bundled pose model"
+            raise FormcheckError(f"MediaPipe could not load {where}: {exc}. A pose model must be "
+                                 "a MediaPipe PoseLandmarker .task file.") from exc
 
     def process(self, rgb: np.ndarray, width_px: int | None = None,
-                height_px: int | None = None) -> FramePose:
-        """Landmarks for one RGB frame, in pixels of a (width_px x height_px) picture."""
+                height_px: int | None = None, t_s: float | None = None) -> FramePose:
+        """Landmarks for one RGB frame, in pixels of a (width_px x height_px) picture.
+
+        t_s: the frame's time (the Tasks API's tracking needs increasing times; default: the
+        clock). Of several people found (num_poses > 1), the first is returned; see detect_all."""
+        poses = self.detect_all(rgb, width_px, height_px, t_s)
+        return poses[0] if poses else FramePose.missing()
+
+    def detect_all(self, rgb: np.ndarray, width_px: int | None = None,
+                   height_px: int | None = None, t_s: float | None = None) -> list[FramePose]:
+        """Every person found (at most num_poses), each in pixels of a (width_px x height_px) picture."""
+        if self._pose is None:
+            raise RuntimeError("PoseEstimator is closed")
+        self._frames += 1
+        if self._still or self._frames <= QUIET_FRAMES:  # a still one sees only a few pictures
+            with native_logs_to_logger():
+                return self._detect_all(rgb, width_px, height_px, t_s)
+        return self._detect_all(rgb, width_px, height_px, t_s)
+
+    def _detect_all(self, rgb: np.ndarray, width_px: int | None, height_px: int | None,
+                    t_s: float | None) -> list[FramePose]:
         h, w = rgb.shape[:2]
-        width_px = width_px or w
-        height_px = height_px or h
-        result = self._pose.process(rgb)
-        if result.pose_landmarks is None:
-            return FramePose.missing()
-        lms = result.pose_landmarks.landmark
-        arr = np.array([(p.x, p.y, p.z, p.visibility) for p in lms], dtype=np.float64)
-        xy = arr[:, :2] * np.array([width_px, height_px], dtype=np.float64)
-        world = np.full((N_LANDMARKS, 3), np.nan)
-        if result.pose_world_landmarks is not None:
-            world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
-        return FramePose(xy, arr[:, 2], arr[:, 3], world)
+        scale = np.array([width_px or w, height_px or h], dtype=np.float64)
+        if self.backend == "legacy":
+            result = self._pose.process(rgb)
+            if result.pose_landmarks is None:
+                return []
+            lms = [result.pose_landmarks.landmark]
+            worlds = [result.pose_world_landmarks.landmark if result.pose_world_landmarks else None]
+        else:
+            image = self._mp_image(rgb)
+            if self._still:
+                result = self._pose.detect(image)
+            else:
+                ms = int(round(1000.0 * (time.monotonic() - self._t0 if t_s is None else t_s)))
+                ms = max(ms, self._last_ms + 1)
+                self._last_ms = ms
+                result = self._pose.detect_for_video(image, ms)
+            lms = result.pose_landmarks
+            worlds = list(result.pose_world_landmarks) + [None] * (len(lms) - len(result.pose_world_landmarks))
+        out = []
+        for lm, wl in zip(lms, worlds):
+            arr = np.array([(p.x, p.y, p.z, 0.0 if p.visibility is None else p.visibility)
+                            for p in lm], dtype=np.float64)
+            world = np.full((N_LANDMARKS, 3), np.nan)
+            if wl is not None:
+                world = np.array([(p.x, p.y, p.z) for p in wl], dtype=np.float64)
+            out.append(FramePose(arr[:, :2] * scale, arr[:, 2], arr[:, 3], world))
+        return out
 
     def close(self) -> None:
+        """Release the model. Always call it (or use `with`): the Tasks API's finaliser fails at
+        interpreter exit."""
         if self._pose is not None:
-            self._pose.close()
+            with native_logs_to_logger():
+                self._pose.close()
             self._pose = None
 
     def __enter__(self) -> "PoseEstimator":
@@ -81,18 +272,17 @@ class PoseEstimator:
 MULTI_PERSON_SAMPLES = 6
 
 
-def others_in_picture(samples: list[tuple[np.ndarray, FramePose, float]]) -> int:
+def others_in_picture(samples: list[tuple[np.ndarray, FramePose, float]],
+                      backend: str | None = None, model: str | Path | None = None) -> int:
     """How many sampled frames show a second person once the tracked one is covered up.
 
     MediaPipe follows one person; to find others, paint over the tracked person's box and ask a
-    fresh detector (the same bundled model, still-image mode) whether anyone is left."""
+    fresh detector (the same model, still-image mode) whether anyone is left."""
     if not samples:
         return 0
-    import mediapipe as mp
-
     found = 0
-    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1,
-                                min_detection_confidence=0.6) as still:
+    with PoseEstimator(min_detection_confidence=0.6, still=True, backend=backend,
+                       model=model) as still:
         for rgb, fp, scale in samples:
             pts = fp.xy_px[fp.visibility > 0.3] * scale
             pts = pts[np.isfinite(pts).all(axis=1)]
@@ -104,26 +294,26 @@ def others_in_picture(samples: list[tuple[np.ndarray, FramePose, float]]) -> int
             masked = rgb.copy()
             masked[max(0, int(y0 - my)):min(h, int(y1 + my)),
                    max(0, int(x0 - mx)):min(w, int(x1 + mx))] = np.median(rgb, axis=(0, 1))
-            res = still.process(masked)
-            if res.pose_landmarks is not None:
-                v = [res.pose_landmarks.landmark[i].visibility for i in (11, 12, 23, 24)]
-                found += float(np.mean(v)) > 0.7
+            other = still.process(masked)
+            if np.isfinite(other.xy_px).any():
+                found += float(np.mean(other.visibility[[11, 12, 23, 24]])) > 0.7
     return found
 
 
 def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: float,
                  source: str = "", progress: ProgressFn | None = None,
                  total_s: float = 0.0, on_frame: Callable[[Frame, FramePose], None] | None = None,
-                 warnings: list[str] | None = None) -> PoseSequence:
+                 warnings: list[str] | None = None, backend: str | None = None,
+                 model: str | Path | None = None) -> PoseSequence:
     """Run pose on each frame; frames are streamed, only landmarks are kept (and a handful of
-    frames to check for other people when `warnings` is given)."""
+    frames to check for other people when `warnings` is given). backend/model: see PoseEstimator."""
     ts, xys, zs, vis, worlds = [], [], [], [], []
     samples: list[tuple[np.ndarray, FramePose, float]] = []
     sample_every = max(total_s, 1.0) / MULTI_PERSON_SAMPLES
     next_sample = sample_every / 2
-    with PoseEstimator() as est:
+    with PoseEstimator(backend=backend, model=model) as est:
         for frame in frames:
-            fp = est.process(frame.rgb, width_px, height_px)
+            fp = est.process(frame.rgb, width_px, height_px, t_s=frame.t_s)
             if warnings is not None and frame.t_s >= next_sample and np.isfinite(fp.xy_px).any():
                 samples.append((frame.rgb.copy(), fp, frame.scale))
                 next_sample += sample_every
@@ -137,7 +327,7 @@ def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: fl
             if progress is not None:
                 progress(frame.t_s, total_s)
     if warnings is not None:
-        n = others_in_picture(samples)
+        n = others_in_picture(samples, backend=backend, model=model)
         if n >= max(1, len(samples) // 3):
             warnings.append(f"More than one person seems to be in the picture ({n} of "
                             f"{len(samples)} checked frames). formcheck follows one of them; if "
@@ -149,8 +339,8 @@ def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: fl
 
 
 def track_video(path: str | Path, max_fps: float | None = 30.0, progress: ProgressFn | None = None,
-                warnings: list[str] | None = None, max_duration_s: float | None = None
-                ) -> PoseSequence:
+                warnings: list[str] | None = None, max_duration_s: float | None = None,
+                backend: str | None = None, model: str | Path | None = None) -> PoseSequence:
     """Decode a clip (in a background thread) and track the person in it."""
     info = probe(path)
     if max_duration_s is not None:
@@ -159,7 +349,8 @@ def track_video(path: str | Path, max_fps: float | None = 30.0, progress: Progre
         check_limits(info)
     frames = prefetch(iter_frames(path, max_fps=max_fps, warnings=warnings))
     seq = track_frames(frames, info.width_px, info.height_px, info.fps, str(Path(path).name),
-                       progress=progress, total_s=info.duration_s, warnings=warnings)
+                       progress=progress, total_s=info.duration_s, warnings=warnings,
+                       backend=backend, model=model)
     if warnings is not None:
         note_early_end(info.duration_s, seq, warnings)
     return seq
