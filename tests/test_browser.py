@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,18 +44,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+@contextmanager
+def running_app(workdir: Path, address: str = "127.0.0.1", env: dict | None = None,
+                extra: tuple = ()):
+    """`streamlit run streamlit_app.py` on a free port of `address`; yields its URL once it
+    answers its health check, and stops it afterwards."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("app") / "streamlit.log"
+    log = workdir / f"streamlit-{port}.log"
     streamlit = Path(sys.executable).with_name("streamlit")
     cmd = [str(streamlit) if streamlit.exists() else sys.executable, *([] if streamlit.exists()
            else ["-m", "streamlit"]), "run", "streamlit_app.py", "--server.headless", "true",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+           "--server.port", str(port), "--server.address", address,
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
+    url = f"http://{address}:{port}"
     try:
         deadline = time.time() + 60
         while True:
@@ -74,6 +79,12 @@ def app_url(tmp_path_factory):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("app")) as url:
+        yield url
 
 
 @pytest.fixture

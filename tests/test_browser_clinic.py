@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, _free_port, _launch, playwright  # noqa: F401 - skips too
+from test_browser import CHROMIUM, _launch, playwright, running_app  # noqa: F401 - skips too
 
 pytestmark = pytest.mark.browser
 
@@ -44,37 +40,10 @@ def _non_loopback_ip() -> str | None:
 @contextmanager
 def app(tmp_path: Path, address: str = "127.0.0.1", db: str | None = None):
     """A streamlit server on `address` with its own database and app-files folder."""
-    port = _free_port()
-    log = tmp_path / f"streamlit-{port}.log"
-    env = {**os.environ, "FORMCHECK_DATABASE_URL": db or f"sqlite:///{tmp_path / 'clinic.db'}",
+    env = {"FORMCHECK_DATABASE_URL": db or f"sqlite:///{tmp_path / 'clinic.db'}",
            "FORMCHECK_APP_FILES": str(tmp_path / "app-files")}
-    streamlit = Path(sys.executable).with_name("streamlit")
-    cmd = [str(streamlit), "run", "streamlit_app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", address,
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--server.disconnectedSessionTTL", "2"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://{address}:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_app(tmp_path, address, env, ("--server.disconnectedSessionTTL", "2")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _store(tmp_path):
