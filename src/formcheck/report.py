@@ -13,6 +13,7 @@ from pathlib import Path
 from . import __version__
 from .analysis import Analysis
 from .feedback import DISCLAIMER, bottom_consistency
+from .metrics import depth_class_from_angle
 
 SCHEMA_VERSION = 1
 
@@ -21,6 +22,8 @@ CSV_FIELDS = [
     "knee_flexion_deg", "hip_height_ratio", "knee_past_toes", "knee_over_toe_px",
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
+    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
+    "knee_flexion_3d_deg",
 ]
 
 
@@ -57,6 +60,12 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
             "unmeasured": dict(m.reasons),
+            # depth as a measurement: thigh angle +- its error, and the class it clears
+            "depth_angle_deg": _num(m.depth_angle_deg, 1),
+            "depth_angle_err_deg": _num(m.depth_angle_err_deg, 1),
+            "depth_source": m.depth_source,
+            "depth_angle_class": depth_class_from_angle(m.depth_angle_deg, m.depth_angle_err_deg),
+            "knee_flexion_3d_deg": _num(m.knee_flexion_3d_deg, 1),
         })
     return rows
 
@@ -82,7 +91,11 @@ def to_dict(analysis: Analysis) -> dict:
                   "trunk_lean_deg": "degrees from vertical, + = forward",
                   "fppa_deg": "frontal-plane projection angle, + = knee inward (valgus)",
                   "hip_height_ratio": "hip height above the ankles / standing hip height",
-                  "heel_lift_ratio": "heel rise over its standing height, in foot lengths"},
+                  "heel_lift_ratio": "heel rise over its standing height, in foot lengths",
+                  "depth_angle_deg": "thigh to horizontal at the bottom, + = hip joint below "
+                                     "the knee joint; +- depth_angle_err_deg (one standard "
+                                     "error); parallel = within 10 deg of level",
+                  "knee_flexion_3d_deg": "knee bend in 3-D from the world landmarks"},
         "bottom_consistency_deg": _num(bottom_consistency(analysis.metrics), 1),
         "reps": rep_rows(analysis),
         "cues": [asdict(c) | {"reps": list(c.reps)} for c in analysis.cues],
