@@ -60,6 +60,7 @@ class RepRow:
     view: str
     knee_flexion_deg: float | None
     hip_height_ratio: float | None
+    hip_height_ratio_err: float | None
     depth_angle_deg: float | None
     depth_angle_err_deg: float | None
     knee_over_toe_ratio: float | None
@@ -121,7 +122,8 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                None if d == "unclear" else d,
                                _yn(lk[i]) if i < len(lk) else None,
                                _yn(lc[i]) if i < len(lc) else None, m.view,
-                               m.knee_flexion_deg, m.hip_height_ratio, m.depth_angle_deg,
+                               m.knee_flexion_deg, m.hip_height_ratio,
+                               m.hip_height_ratio_err, m.depth_angle_deg,
                                m.depth_angle_err_deg, m.knee_over_toe_ratio, cave))
     return clips, reps
 
@@ -176,7 +178,8 @@ def _hip_class(r: RepRow, lo: float, hi: float) -> str | None:
     from .metrics import RepMetrics
 
     m = RepMetrics(0, 0, 0, 0, r.view, 0, "left", None, r.knee_flexion_deg, r.hip_height_ratio,
-                   None, None, None, None, None, 0, 0, 0)
+                   None, None, None, None, None, 0, 0, 0,
+                   hip_height_ratio_err=r.hip_height_ratio_err)
     th = Thresholds(below_parallel_max_hip_ratio=lo, above_parallel_min_hip_ratio=hi)
     c = classify_depth(m, th)
     return None if c == "unclear" else c
@@ -455,9 +458,10 @@ def format_lines(lines: list[Line]) -> str:
 def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> str:
     """Per clip, how far it sits from each boundary it is classed by (smallest over its reps):
     the view cut-offs (deg of yaw), the minimum rep depth (depth signal, lowest-peaked rep
-    found), the hip-height cuts and the parallel band (in units of the angle's own error)."""
+    found), the hip-height cuts and the parallel band (both in units of the value's own error:
+    below 1, the rep is "unclear")."""
     out = ["| clip | source | yaw (deg) | to view cut (deg) | shallowest rep peak - min depth | "
-           "hip ratio to nearest cut | thigh angle to band edge (errors) |",
+           "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) |",
            "|---|---|---|---|---|---|---|"]
     lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
     band = 10.0
@@ -466,13 +470,14 @@ def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> 
         vm = min(abs(c.yaw_deg - SIDE_MIN_YAW_DEG), abs(c.yaw_deg - FRONT_MAX_YAW_DEG)) \
             if np.isfinite(c.yaw_deg) else float("nan")
         pk = min(c.peaks) - th.min_rep_depth_ratio if c.peaks else float("nan")
-        hm = [min(abs(r.hip_height_ratio - lo), abs(r.hip_height_ratio - hi)) for r in rs
+        hm = [min(abs(r.hip_height_ratio - lo), abs(r.hip_height_ratio - hi))
+              / max(r.hip_height_ratio_err or 0.0, 1e-3) for r in rs
               if r.hip_height_ratio is not None and r.label_depth is not None]
         am = [min(abs(r.depth_angle_deg - band), abs(r.depth_angle_deg + band)) / r.depth_angle_err_deg
               for r in rs if r.depth_angle_deg is not None and r.depth_angle_err_deg
               and r.label_depth is not None]
         out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | "
-                   f"{min(hm):.3f} | {min(am):.2f} |" if hm and am else
+                   f"{min(hm):.2f} | {min(am):.2f} |" if hm and am else
                    f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | - | - |")
     return "\n".join(out)
 

@@ -348,6 +348,8 @@ class RepMetrics:
     depth_source: str = ""
     # Knee flexion in 3-D from the world landmarks, both legs averaged (does not foreshorten).
     knee_flexion_3d_deg: float | None = None
+    # hip_height_ratio's own error: its frame-to-frame scatter while standing around the rep
+    hip_height_ratio_err: float | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -429,6 +431,23 @@ def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> floa
         if np.isfinite(val) and val > 0:
             return val
     return float("nan")
+
+
+def hip_height_ratio_err(series: Series, rep: Rep, around_s: float = 1.0) -> float | None:
+    """The hip-height ratio's own error, from the landmarks alone: the robust scatter (1.4826 x
+    median absolute deviation) of the hip height over the standing frames just before and after
+    this rep, as a share of their median (the whole clip's standing frames as a fallback)."""
+    t = series.t_s
+    near = ((t >= rep.start_s - around_s) & (t <= rep.start_s)) | \
+           ((t >= rep.end_s) & (t <= rep.end_s + around_s))
+    standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
+    for mask in (near & standing, standing):
+        h = series.hip_height_px[mask]
+        h = h[np.isfinite(h)]
+        if h.size >= 5 and np.median(h) > 0:
+            med = float(np.median(h))
+            return float(1.4826 * np.median(np.abs(h - med)) / med)
+    return None
 
 
 def _f(x) -> float | None:
@@ -526,7 +545,8 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       thigh, flex, hip_h, _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
                       rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
-                      rep.bottom_i, dep, dep_err, dep_src, flex3d)
+                      rep.bottom_i, dep, dep_err, dep_src, flex3d,
+                      None if hip_h is None else hip_height_ratio_err(series, rep))
 
 
 def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
