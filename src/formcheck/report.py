@@ -23,7 +23,7 @@ CSV_FIELDS = [
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
     "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
-    "knee_flexion_3d_deg",
+    "knee_flexion_3d_deg", "hip_height_ratio_err",
 ]
 
 
@@ -45,6 +45,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "thigh_angle_deg": _num(m.thigh_angle_deg, 1),
             "knee_flexion_deg": _num(m.knee_flexion_deg, 1),
             "hip_height_ratio": _num(m.hip_height_ratio),
+            "hip_height_ratio_err": _num(m.hip_height_ratio_err),
             "knee_past_toes": a.knee_past_toes,
             "knee_over_toe_px": _num(m.knee_over_toe_px, 1),
             "knee_over_toe_ratio": _num(m.knee_over_toe_ratio),
