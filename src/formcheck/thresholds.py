@@ -56,7 +56,8 @@ HELP = {
     "heel_lift_max_ratio": "Flag heels rising more than this (foot lengths) at the bottom.",
     "trunk_lean_max_deg": "Flag a trunk leaning forward more than this (deg from vertical).",
     "min_rep_depth_ratio": "Shallowest bottom that counts as a rep: 0 = standing, 1 = thigh "
-                           "level (a quarter squat is about 0.25).",
+                           "level (a quarter squat reads about 0.23-0.29). Applies when a "
+                           "clip is analysed; re-scoring keeps the reps already found.",
     "box_pause_min_s": "A pause at the bottom at least this long (s) counts as sitting on the box.",
 }
 
