@@ -15,8 +15,7 @@ and cross-validated figures are the same by construction.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import numpy as np
@@ -31,8 +30,6 @@ from .metrics import (STANDING_DEPTH, depth_class_from_angle, knee_ankle_separat
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
-
-log = logging.getLogger(__name__)
 
 MIN_DEPTH_GRID = (0.15, 0.18, 0.2, 0.22, 0.25, 0.28, 0.3, 0.34, 0.38, 0.42)
 HIP_LO_GRID = tuple(round(x, 2) for x in np.arange(0.28, 0.50, 0.01))
@@ -481,6 +478,3 @@ def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> 
                    f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | - | - |")
     return "\n".join(out)
 
-
-def with_min_depth(th: Thresholds, md: float) -> Thresholds:
-    return replace(th, min_rep_depth_ratio=md)
