@@ -473,8 +473,9 @@ def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> 
         am = [min(abs(r.depth_angle_deg - band), abs(r.depth_angle_deg + band)) / r.depth_angle_err_deg
               for r in rs if r.depth_angle_deg is not None and r.depth_angle_err_deg
               and r.label_depth is not None]
-        out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | "
-                   f"{min(hm):.2f} | {min(am):.2f} |" if hm and am else
-                   f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | - | - |")
+        hs = f"{min(hm):.2f}" if hm else "-"
+        ams = f"{min(am):.2f}" if am else "-"
+        out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | {hs} | "
+                   f"{ams} |")
     return "\n".join(out)
 
