@@ -177,3 +177,14 @@ def test_a_shallow_profile_setting_counts_what_the_default_does_not():
     assert get_profile("general").min_rep_depth_ratio == 0.25
     assert analyze_sequence(seq, get_profile("general")).rep_count == 0
     assert analyze_sequence(seq, get_profile("knee-rehab")).rep_count == 3
+
+
+def test_medial_knee_displacement_follows_the_knees_moving_inward():
+    """Synthetic front view: each knee 45 px toward the midline at the bottom of the first rep."""
+    from formcheck.metrics import medial_knee_displacement_ratio
+
+    a = analyse([RepSpec(valgus_px=45.0), RepSpec(valgus_px=0.0)], view="front")
+    mkd = medial_knee_displacement_ratio(a.clean_seq.world_m)
+    caved, straight = (float(np.nanmedian(mkd[r.band_start_i:r.band_end_i + 1])) for r in a.reps)
+    # the hips are 140 px apart: each knee 45 px further inward is 0.32 hip widths more
+    assert caved - straight == pytest.approx(45.0 / 140.0, abs=0.02)

@@ -26,7 +26,7 @@ from .feedback import classify_depth
 from .geometry import nanmedian_or_nan
 from .landmarks import PoseSequence
 from .metrics import (STANDING_DEPTH, depth_class_from_angle, knee_ankle_separation_ratio,
-                      rep_fppa_deg)
+                      medial_knee_displacement_ratio, rep_fppa_deg)
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
@@ -37,7 +37,8 @@ HIP_HI_GRID = tuple(round(x, 2) for x in np.arange(0.44, 0.72, 0.01))
 KPT_GRID = tuple(round(x, 2) for x in np.arange(-0.30, 0.31, 0.01))
 SIDE_GRID = tuple(float(x) for x in range(40, 86))
 FRONT_GRID = tuple(float(x) for x in range(5, 41))
-CAVE_CANDIDATES = ("fppa_deg", "knee_ankle_sep_bottom_ratio", "knee_ankle_sep_change_ratio")
+CAVE_CANDIDATES = ("fppa_deg", "knee_ankle_sep_bottom_ratio", "knee_ankle_sep_change_ratio",
+                   "medial_knee_disp_change_ratio")
 
 
 def source_of(file: str) -> str:
@@ -99,6 +100,7 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
         ld, lk, lc = (_split(lab[k]) for k in ("depth_per_rep", "knee_past_toes_per_rep",
                                                "knees_cave_in_per_rep"))
         sep = knee_ankle_separation_ratio(an.clean_seq.world_m)
+        mkd = medial_knee_displacement_ratio(an.clean_seq.world_m)
         t = an.series.t_s
         standing = np.isfinite(an.series.depth) & (an.series.depth < STANDING_DEPTH)
         for i, j in match_reps(truth, [r.bottom_s for r in an.reps]):
@@ -109,11 +111,15 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
             bottom = nanmedian_or_nan(sep[band])
             stand = nanmedian_or_nan(sep[near]) if near.any() else float("nan")
             seen = m.view in ("front", "oblique")
+            mkd_change = nanmedian_or_nan(mkd[band]) - (nanmedian_or_nan(mkd[near]) if near.any()
+                                                        else float("nan"))
             rng = np.arange(r.start_i, r.end_i + 1)
             cave = {"fppa_deg": rep_fppa_deg(an.series, rng) if seen else None,
                     "knee_ankle_sep_bottom_ratio": bottom if seen and np.isfinite(bottom) else None,
                     "knee_ankle_sep_change_ratio": bottom / stand
-                    if seen and np.isfinite(bottom) and np.isfinite(stand) and stand > 0 else None}
+                    if seen and np.isfinite(bottom) and np.isfinite(stand) and stand > 0 else None,
+                    "medial_knee_disp_change_ratio": mkd_change
+                    if seen and np.isfinite(mkd_change) else None}
             d = ld[i] if i < len(ld) else "unclear"
             reps.append(RepRow(lab["file"], source_of(lab["file"]),
                                None if d == "unclear" else d,

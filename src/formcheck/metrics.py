@@ -234,6 +234,25 @@ def knee_ankle_separation_ratio(world_m: np.ndarray) -> np.ndarray:
                 / np.linalg.norm(world_m[:, L.LEFT_ANKLE] - world_m[:, L.RIGHT_ANKLE], axis=-1))
 
 
+def medial_knee_displacement_ratio(world_m: np.ndarray) -> np.ndarray:
+    """(N,) how far the knees sit toward the midline of the hip-to-ankle line, in the body's
+    frontal plane (its left-right axis from the hips, and the vertical), from the world
+    landmarks; both legs averaged, over the hip width. +ve knees inward (a candidate measure of
+    knees caving in; its change from standing to the bottom is the dynamic valgus)."""
+    lat = world_m[:, L.LEFT_HIP] - world_m[:, L.RIGHT_HIP]
+    lat = lat * np.array([1.0, 0.0, 1.0])
+    with np.errstate(all="ignore"):
+        width = np.linalg.norm(lat, axis=-1)
+        lat = lat / width[:, None]
+        legs = []
+        for (hip, knee, ankle, _he, _to), medial in ((LEG["left"], -1.0), (LEG["right"], 1.0)):
+            h, k, a = (np.sum(world_m[:, int(i)] * lat, axis=-1) for i in (hip, knee, ankle))
+            hy, ky, ay = (world_m[:, int(i), 1] for i in (hip, knee, ankle))
+            line = h + (ky - hy) / (ay - hy) * (a - h)
+            legs.append((k - line) * medial)
+        return nanmean_of(legs) / width
+
+
 def hip_height_px(xy: np.ndarray) -> np.ndarray:
     """(N,) mid-hip height above the mid-ankle, in pixels."""
     ank_y = nanmean_of([xy[:, L.LEFT_ANKLE, 1], xy[:, L.RIGHT_ANKLE, 1]])
