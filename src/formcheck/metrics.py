@@ -42,9 +42,14 @@ MAX_REP_TURN_DEG = 40.0
 # those leaning that far have thighs at -23 deg or deeper.)
 STOOP_MIN_TRUNK_LEAN_DEG = 70.0
 STOOP_MAX_THIGH_DEG = -30.0
-# Knees (3-D, both legs averaged) bent less than this at the deepest point: a stance shift, a
-# lean or a step, not a squat. A quarter squat bends the knees 45-60 deg.
+# Knees (3-D, both legs averaged) bent less than this at the deepest point while the hips stay
+# at least STANCE_SHIFT_MIN_HIP_RATIO of their standing height: a stance shift, a lean or a
+# step, not a squat. A quarter squat bends the knees 45-70 deg (hips at about 0.8). With the
+# hips clearly lower the squat is real and the 3-D knee angle is what failed (MediaPipe reads
+# about 40 deg from the front on the rendered front-view squat, whose hips sit at 0.58). On the
+# development clips the dips this drops have their hips at 0.84-1.25 of standing.
 MIN_SQUAT_KNEE_FLEXION_3D_DEG = 40.0
+STANCE_SHIFT_MIN_HIP_RATIO = 0.75
 # The thigh angle's own error, one standard error, from the landmarks alone: side on, the
 # picture and MediaPipe's world landmarks give two independent readings of the same thigh
 # angle; their disagreement at the bottom of every side-view rep of the development clips
@@ -654,8 +659,10 @@ def not_a_squat(m: RepMetrics) -> str:
     """Why a dip in the depth signal is not a squat ("" when it is one): seen from the side or
     at an angle, the trunk bent far forward while the hips stayed well above the knees is a
     stoop or a hinge (picking something up). From the front the trunk's lean cannot be seen.
-    In every view, knees that stay almost straight (3-D) make a stance shift or a lean."""
-    if m.knee_flexion_3d_deg is not None and m.knee_flexion_3d_deg < MIN_SQUAT_KNEE_FLEXION_3D_DEG:
+    In every view, knees that stay almost straight (3-D) with the hips still up make a stance
+    shift or a lean."""
+    if (m.knee_flexion_3d_deg is not None and m.knee_flexion_3d_deg < MIN_SQUAT_KNEE_FLEXION_3D_DEG
+            and (m.hip_height_ratio is None or m.hip_height_ratio >= STANCE_SHIFT_MIN_HIP_RATIO)):
         return (f"the knees bent only {m.knee_flexion_3d_deg:.0f} deg: a stance shift or a lean, "
                 "not a squat")
     if (m.view in ("side", "oblique") and m.trunk_lean_deg is not None
