@@ -34,6 +34,19 @@ def test_depth_classes(hip, flex, view, expected):
                           get_profile("general")) == expected
 
 
+@pytest.mark.parametrize("hip,err,expected", [
+    (0.37, 0.02, "below_parallel"),     # 0.37 + 0.02 < 0.40: clears the cut
+    (0.39, 0.02, "unclear"),            # the interval 0.37..0.41 straddles 0.40
+    (0.45, 0.04, "parallel"),
+    (0.58, 0.03, "unclear"),            # 0.55..0.61 straddles 0.60
+    (0.64, 0.03, "above_parallel"),
+    (0.39, None, "below_parallel"),     # no error known: the point value decides
+])
+def test_depth_class_only_when_the_ratio_and_its_error_clear_a_cut(hip, err, expected):
+    assert classify_depth(m(hip_height_ratio=hip, hip_height_ratio_err=err),
+                          get_profile("general")) == expected
+
+
 @pytest.mark.parametrize("ratio,profile,past,flagged", [
     (-0.20, "general", False, False),
     (0.10, "general", True, False),       # past the toes, but normal for healthy lifters

@@ -34,8 +34,13 @@ def assert_parity(clip, live, bottom_tol_s=0.1):
             assert mc.knee_key == ml.knee_key == "front_most"
         if mc.knee_over_toe_ratio is not None:
             assert ml.knee_over_toe_ratio == pytest.approx(mc.knee_over_toe_ratio, abs=0.1)
-        assert (ac.depth, ac.knee_past_toes, ac.knees_cave_in) == (al.depth, al.knee_past_toes,
-                                                                   al.knees_cave_in)
+        assert (ac.knee_past_toes, ac.knees_cave_in) == (al.knee_past_toes, al.knees_cave_in)
+        if "unclear" in (ac.depth, al.depth) and mc.hip_height_ratio is not None:
+            # near a depth cut one path's interval may straddle it and the other's not: the
+            # paths then read the same hip height, and never class the rep differently
+            assert ml.hip_height_ratio == pytest.approx(mc.hip_height_ratio, abs=0.02)
+        else:
+            assert ac.depth == al.depth
 
 
 @pytest.mark.parametrize("view,yaw", [("side", 90.0), ("front", 0.0), ("oblique", 45.0)])

@@ -12,7 +12,7 @@ from .errors import NoPersonError
 from .feedback import Cue, RepAssessment, assess_rep, cues
 from .landmarks import PoseSequence
 from .metrics import RepMetrics, Series, compute_series, not_a_squat, rep_metrics
-from .reps import Rep, RepSettings, find_reps
+from .reps import Rep, RepSettings, find_reps, settings_for_min_depth
 from .thresholds import Thresholds
 from .view import ViewInfo, detect_view
 
@@ -62,10 +62,12 @@ def coverage_warnings(seq: PoseSequence, frac: float) -> list[str]:
 
 
 def analyze_sequence(seq: PoseSequence, thresholds: Thresholds, profile: str = "custom",
-                     view: str = "auto", rep_settings: RepSettings = RepSettings(),
+                     view: str = "auto", rep_settings: RepSettings | None = None,
                      clean_settings: CleanSettings = CleanSettings(),
                      warnings: list[str] | None = None) -> Analysis:
-    """Score a landmark sequence. `view` forces "side" or "front" instead of detecting it."""
+    """Score a landmark sequence. `view` forces "side" or "front" instead of detecting it.
+    Reps count from the profile's minimum depth unless `rep_settings` are given."""
+    rep_settings = rep_settings or settings_for_min_depth(thresholds.min_rep_depth_ratio)
     with _warnings.catch_warnings():
         # all-NaN stretches (nobody in the picture) are expected; they stay NaN
         _warnings.simplefilter("ignore", RuntimeWarning)

@@ -149,6 +149,7 @@ def cmd_eval(args) -> int:
     tallies = new_tallies()
     results = []
     parity = []
+    raw_by_file = {}
     for lab in labels:
         clip = videos / lab["file"]
         try:
@@ -161,6 +162,8 @@ def cmd_eval(args) -> int:
                 raw = track_video(clip, model=args.model)
                 if npz is not None:
                     save_npz(raw, npz)
+            if args.cv:
+                raw_by_file[lab["file"]] = raw
             rep = to_dict(analyze_sequence(raw, th, args.profile))
             results.append(evaluate_clip(lab, rep, tallies))
             if args.live_parity:
@@ -175,14 +178,29 @@ def cmd_eval(args) -> int:
               f"{results[-1].reps}", file=sys.stderr)
     summary = summarize(results, tallies)
     print(format_table(results, summary))
+    if args.cv:
+        from .crossval import collect, format_lines, format_margins, run_cv
+
+        loaded = {lab["file"]: raw_by_file[lab["file"]] for lab in labels
+                  if lab["file"] in raw_by_file}
+        labs = [lab for lab in labels if lab["file"] in loaded]
+        clips, reps = collect(labs, lambda lab: loaded[lab["file"]], th)
+        lines, cv_json = run_cv(clips, reps, th)
+        print("\nLeave-one-source-out cross-validation (clips grouped by the file-name prefix "
+              f"before '__'; {len({c.source for c in clips})} sources):\n")
+        print(format_lines(lines))
+        print("\nEach clip's margin to the boundaries it is classed by (committed values):\n")
+        print(format_margins(clips, reps, th))
     if args.live_parity:
         from .evaluate import format_parity
 
         print("\nLive path (replayed frame by frame) against the clip path:\n")
         print(format_parity(parity))
     if args.json:
-        Path(args.json).write_text(json.dumps({"summary": summary, "clips": [r.__dict__ for r in results]},
-                                              indent=2) + "\n")
+        out = {"summary": summary, "clips": [r.__dict__ for r in results]}
+        if args.cv:
+            out["cross_validated"] = cv_json
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
     return 0
 
 
@@ -230,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--live-parity", action="store_true",
                    help="also replay each clip through the live path and compare it with the "
                         "clip path")
+    e.add_argument("--cv", action="store_true",
+                   help="also print leave-one-source-out cross-validated figures for every "
+                        "constant fitted on the clips, beside the in-sample ones")
     e.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
     e.add_argument("--model", metavar="PATH.task", help=MODEL_HELP + " (use a separate --cache)")
     e.set_defaults(func=cmd_eval)

@@ -48,18 +48,24 @@ class Cue:
 
 def classify_depth(m: RepMetrics, th: Thresholds) -> str:
     """Depth class from the bottom hip height (share of standing): it agreed best with the
-    by-eye labels on real clips, and unlike the thigh angle it also works from the front."""
+    by-eye labels on real clips (cross-validated; `formcheck eval --cv`), and unlike the thigh
+    angle it also works from the front. Classed only when the ratio +- its own error
+    (hip_height_ratio_err) clears the cut it is near; "unclear" when the interval straddles it."""
     if (m.view != "front" and m.knee_flexion_deg is not None
             and m.knee_flexion_deg < th.above_parallel_max_knee_flexion_deg):
         return "above_parallel"  # a knee bent this little cannot put the thigh level
     h = m.hip_height_ratio
     if h is None:
         return "unclear"
-    if h < th.below_parallel_max_hip_ratio:
+    e = m.hip_height_ratio_err or 0.0
+    lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
+    if h + e < lo:
         return "below_parallel"
-    if h > th.above_parallel_min_hip_ratio:
+    if h - e > hi:
         return "above_parallel"
-    return "parallel"
+    if h - e >= lo and h + e <= hi:
+        return "parallel"
+    return "unclear"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ class LiveSession:
     """One webcam session: a pose model and a StreamingAnalyser, thread-safe."""
 
     def __init__(self, thresholds: Thresholds | None = None, profile: str = "general",
-                 rep_settings: RepSettings = RepSettings(), mirrored_input: bool = False,
+                 rep_settings: RepSettings | None = None, mirrored_input: bool = False,
                  clean_settings: CleanSettings = CleanSettings(), estimator=None):
         self.thresholds = thresholds or get_profile(profile)
         self.profile = profile

@@ -43,6 +43,20 @@ MAX_REP_TURN_DEG = 40.0
 # those leaning that far have thighs at -23 deg or deeper.)
 STOOP_MIN_TRUNK_LEAN_DEG = 70.0
 STOOP_MAX_THIGH_DEG = -30.0
+# Knees (3-D, both legs averaged) bent less than this at the deepest point while the hips stay
+# at least STANCE_SHIFT_MIN_HIP_RATIO of their standing height: a stance shift, a lean or a
+# step, not a squat. A quarter squat bends the knees 45-70 deg (hips at about 0.8). With the
+# hips clearly lower the squat is real and the 3-D knee angle is what failed (MediaPipe reads
+# about 40 deg from the front on the rendered front-view squat, whose hips sit at 0.58). On the
+# development clips the dips this drops have their hips at 0.84-1.25 of standing.
+MIN_SQUAT_KNEE_FLEXION_3D_DEG = 40.0
+STANCE_SHIFT_MIN_HIP_RATIO = 0.75
+# The thigh angle's own error, one standard error, from the landmarks alone: side on, the
+# picture and MediaPipe's world landmarks give two independent readings of the same thigh
+# angle; their disagreement at the bottom of every side-view rep of the development clips
+# (47 reps, labels not used) has an RMS of 7.9 deg, i.e. about RMS / sqrt(2) each.
+DEPTH_ANGLE_PAIR_RMS_DEG = 7.9
+DEPTH_ANGLE_ERR_DEG = DEPTH_ANGLE_PAIR_RMS_DEG / 2 ** 0.5
 
 
 KneeKey = str   # a Leg, or "front_most": the knee furthest forward against the toe furthest forward
@@ -77,6 +91,8 @@ class LegSeries:
     shin_deg: np.ndarray             # shank from vertical, +ve knee forward (needs facing)
     knee_over_toe_px: np.ndarray     # +ve knee ahead of this leg's toes
     fppa_deg: np.ndarray             # frontal-plane projection angle, +ve valgus (knee inward)
+    thigh_world_deg: np.ndarray      # thigh to horizontal from the world landmarks (3-D)
+    knee_flexion_world_deg: np.ndarray   # 180 - hip-knee-ankle in 3-D (world landmarks)
 
 
 @dataclass(frozen=True)
@@ -203,6 +219,46 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: floa
     return ang * np.where(side == 0, 1.0, side)
 
 
+def world_leg_angles_deg(world_m: np.ndarray, leg: Leg) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) thigh to horizontal and knee flexion, both in 3-D from MediaPipe's world landmarks
+    (metres, y down like the picture): they do not foreshorten when the thigh points at the
+    camera. Thigh: +ve with the hip joint below the knee joint, against the plane normal to the
+    picture's vertical; knee flexion: 180 - the 3-D hip-knee-ankle angle."""
+    hip, knee, ankle = (world_m[:, int(i)] for i in LEG[leg][:3])
+    with np.errstate(all="ignore"):
+        level = np.hypot(knee[:, 0] - hip[:, 0], knee[:, 2] - hip[:, 2])
+        thigh = np.degrees(np.arctan2(hip[:, 1] - knee[:, 1], level))
+    return thigh, 180.0 - angle_at(hip, knee, ankle)
+
+
+def knee_ankle_separation_ratio(world_m: np.ndarray) -> np.ndarray:
+    """(N,) the distance between the knees over the distance between the ankles, in 3-D from
+    the world landmarks (a candidate measure of knees caving in: it drops when the knees move
+    toward each other relative to the feet)."""
+    with np.errstate(all="ignore"):
+        return (np.linalg.norm(world_m[:, L.LEFT_KNEE] - world_m[:, L.RIGHT_KNEE], axis=-1)
+                / np.linalg.norm(world_m[:, L.LEFT_ANKLE] - world_m[:, L.RIGHT_ANKLE], axis=-1))
+
+
+def medial_knee_displacement_ratio(world_m: np.ndarray) -> np.ndarray:
+    """(N,) how far the knees sit toward the midline of the hip-to-ankle line, in the body's
+    frontal plane (its left-right axis from the hips, and the vertical), from the world
+    landmarks; both legs averaged, over the hip width. +ve knees inward (a candidate measure of
+    knees caving in; its change from standing to the bottom is the dynamic valgus)."""
+    lat = world_m[:, L.LEFT_HIP] - world_m[:, L.RIGHT_HIP]
+    lat = lat * np.array([1.0, 0.0, 1.0])
+    with np.errstate(all="ignore"):
+        width = np.linalg.norm(lat, axis=-1)
+        lat = lat / width[:, None]
+        legs = []
+        for (hip, knee, ankle, _he, _to), medial in ((LEG["left"], -1.0), (LEG["right"], 1.0)):
+            h, k, a = (np.sum(world_m[:, int(i)] * lat, axis=-1) for i in (hip, knee, ankle))
+            hy, ky, ay = (world_m[:, int(i), 1] for i in (hip, knee, ankle))
+            line = h + (ky - hy) / (ay - hy) * (a - h)
+            legs.append((k - line) * medial)
+        return nanmean_of(legs) / width
+
+
 def hip_height_px(xy: np.ndarray) -> np.ndarray:
     """(N,) mid-hip height above the mid-ankle, in pixels."""
     ank_y = nanmean_of([xy[:, L.LEFT_ANKLE, 1], xy[:, L.RIGHT_ANKLE, 1]])
@@ -269,7 +325,8 @@ def compute_series(seq: PoseSequence, depth: np.ndarray | None = None,
         H, K, A = xy[:, hip], xy[:, knee], xy[:, ankle]
         medial = np.sign(mid_hip_x - H[:, 0])  # toward the body's midline
         legs[side] = LegSeries(incline_deg(H, K), 180.0 - angle_at(H, K, A),
-                               shin_deg(xy, side, facing), kot[side], fppa(H, K, A, medial))
+                               shin_deg(xy, side, facing), kot[side], fppa(H, K, A, medial),
+                               *world_leg_angles_deg(seq.world_m, side))
     trunk = trunk_lean_deg(xy, facing)
     hip_h = hip_height_px(xy) if len(seq) else np.zeros(0)
     with np.errstate(all="ignore"):
@@ -308,6 +365,16 @@ class RepMetrics:
     facing: int = 0                        # this rep's: +1 toes toward +x in the picture, -1 -x
     knee_key: KneeKey = ""                 # which knee/toe pair knee_over_toe compares
     bottom_i: int = -1                     # frame index of the bottom in the analysed sequence
+    # Depth as a measurement: the thigh's angle to horizontal at the bottom (+ve hip joint below
+    # the knee joint), its uncertainty (one standard error, deg) and where it came from
+    # ("thigh_px" side on, "thigh_world" at an angle or from the front; "" when unmeasured).
+    depth_angle_deg: float | None = None
+    depth_angle_err_deg: float | None = None
+    depth_source: str = ""
+    # Knee flexion in 3-D from the world landmarks, both legs averaged (does not foreshorten).
+    knee_flexion_3d_deg: float | None = None
+    # hip_height_ratio's own error: its frame-to-frame scatter while standing around the rep
+    hip_height_ratio_err: float | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -391,6 +458,23 @@ def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> floa
     return float("nan")
 
 
+def hip_height_ratio_err(series: Series, rep: Rep, around_s: float = 1.0) -> float | None:
+    """The hip-height ratio's own error, from the landmarks alone: the robust scatter (1.4826 x
+    median absolute deviation) of the hip height over the standing frames just before and after
+    this rep, as a share of their median (the whole clip's standing frames as a fallback)."""
+    t = series.t_s
+    near = ((t >= rep.start_s - around_s) & (t <= rep.start_s)) | \
+           ((t >= rep.end_s) & (t <= rep.end_s + around_s))
+    standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
+    for mask in (near & standing, standing):
+        h = series.hip_height_px[mask]
+        h = h[np.isfinite(h)]
+        if h.size >= 5 and np.median(h) > 0:
+            med = float(np.median(h))
+            return float(1.4826 * np.median(np.abs(h - med)) / med)
+    return None
+
+
 _f = clean_float
 
 
@@ -449,12 +533,9 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
         reasons["fppa"] = ("side view: knees caving in can only be judged from the front; film "
                            "from the front at knee height")
     elif not turned:
-        both = np.stack([series.legs["left"].fppa_deg[rng], series.legs["right"].fppa_deg[rng]])
-        with np.errstate(all="ignore"):
-            per_frame = np.nanmean(both, axis=0)
-        per_frame = per_frame[np.isfinite(per_frame)]
-        if per_frame.size:
-            fp = float(np.percentile(per_frame, 90))
+        # Measured (rep_fppa_deg) but not reported: it does not yet tell caving in apart on
+        # real clips, and a confident "no" would mislead.
+        reasons["fppa"] = KNEES_CAVE_IN_NOT_JUDGED
     if view == "front":
         reasons["thigh_angle"] = "front view: the thigh points at the camera, so its angle is rough"
     # physically impossible at the bottom of a squat: the view or the tracking failed there
@@ -476,11 +557,85 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                 "the shoulders or hips were mistracked")
             trunk = None
     heel = heel_lift(seq, series, deep, leg) if view in ("side", "oblique") else None
+    dep, dep_err, dep_src = (None, None, "") if turned else depth_angle(series, band, view, leg)
+    flex3d = _f(nanmedian_or_nan(nanmean_of([series.legs["left"].knee_flexion_world_deg[band],
+                                             series.legs["right"].knee_flexion_world_deg[band]])))
+    if view in ("side", "oblique") and thigh is None and not turned:
+        dep, dep_err, dep_src = None, None, ""   # the leg was mistracked at the bottom
+    if dep is None and "depth_angle" not in reasons:
+        reasons["depth_angle"] = reasons.get("thigh_angle") or "the thigh was not seen at the bottom"
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
                       thigh, flex, hip_h, _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
                       rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
-                      rep.bottom_i)
+                      rep.bottom_i, dep, dep_err, dep_src, flex3d,
+                      None if hip_h is None else hip_height_ratio_err(series, rep))
+
+
+def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
+                ) -> tuple[float | None, float | None, str]:
+    """(thigh angle deg, its standard error deg, source) at the bottom of a rep.
+
+    Side on: the near leg's thigh angle in the picture. At an angle or from the front the
+    thigh foreshortens in the picture, so the angle comes from the world landmarks (3-D): the
+    near leg at an angle, both legs averaged from the front. The error combines the landmarks'
+    own error (DEPTH_ANGLE_ERR_DEG) with how much the angle moves over the bottom band."""
+    if view == "side":
+        vals, source = series.legs[leg].thigh_deg[band], "thigh_px"
+    elif view == "oblique":
+        vals, source = series.legs[leg].thigh_world_deg[band], "thigh_world"
+    elif view == "front":
+        vals, source = nanmean_of([series.legs["left"].thigh_world_deg[band],
+                                   series.legs["right"].thigh_world_deg[band]]), "thigh_world"
+    else:
+        return None, None, ""
+    vals = vals[np.isfinite(vals)]
+    if not vals.size:
+        return None, None, ""
+    spread = float(np.std(vals)) if vals.size > 1 else 0.0
+    return float(np.median(vals)), float(np.hypot(DEPTH_ANGLE_ERR_DEG, spread)), source
+
+
+# "Parallel" as coaches use it: the hip joint level with the knee joint (thigh angle 0). The
+# powerlifting rule (hip crease below the top of the knee) sits a few degrees deeper. A rep is
+# "parallel" when its thigh is within PARALLEL_HALF_BAND_DEG of level: the span between those
+# two rules plus what a person judging by eye can tell apart; not fitted to any labels.
+PARALLEL_HALF_BAND_DEG = 10.0
+
+
+def depth_class_from_angle(angle_deg: float | None, err_deg: float | None) -> str:
+    """The depth class a thigh angle +- its error clears, from the definition of parallel:
+    below_parallel when the whole interval lies deeper than the parallel band, above_parallel
+    when it lies higher, parallel when it lies inside; "unclear" when it straddles a boundary
+    (the interval is in the report, so the user sees how close it was)."""
+    if angle_deg is None or err_deg is None:
+        return "unclear"
+    lo, hi = angle_deg - err_deg, angle_deg + err_deg
+    if lo > PARALLEL_HALF_BAND_DEG:
+        return "below_parallel"
+    if hi < -PARALLEL_HALF_BAND_DEG:
+        return "above_parallel"
+    if lo >= -PARALLEL_HALF_BAND_DEG and hi <= PARALLEL_HALF_BAND_DEG:
+        return "parallel"
+    return "unclear"
+
+
+# Why knees caving in is null in every report (figures from `formcheck eval --cv`).
+KNEES_CAVE_IN_NOT_JUDGED = (
+    "knees caving in is not judged yet: on real front-view clips neither the frontal-plane knee "
+    "angle nor the knee-to-ankle width told apart the reps a person sees caving in "
+    "(cross-validated by source); have a physiotherapist look at the front-view video")
+
+
+def rep_fppa_deg(series: Series, rng: np.ndarray) -> float | None:
+    """The frontal-plane projection angle of a rep: the 90th percentile over its frames of
+    both legs' mean FPPA (+ve knees inward). Measured, not reported (see
+    KNEES_CAVE_IN_NOT_JUDGED)."""
+    both = np.stack([series.legs["left"].fppa_deg[rng], series.legs["right"].fppa_deg[rng]])
+    with np.errstate(all="ignore"):
+        per_frame = np.nanmean(both, axis=0)
+    per_frame = per_frame[np.isfinite(per_frame)]
+    return float(np.percentile(per_frame, 90)) if per_frame.size else None
 
 
 def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> float | None:
@@ -502,7 +657,13 @@ def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> f
 def not_a_squat(m: RepMetrics) -> str:
     """Why a dip in the depth signal is not a squat ("" when it is one): seen from the side or
     at an angle, the trunk bent far forward while the hips stayed well above the knees is a
-    stoop or a hinge (picking something up). From the front the trunk's lean cannot be seen."""
+    stoop or a hinge (picking something up). From the front the trunk's lean cannot be seen.
+    In every view, knees that stay almost straight (3-D) with the hips still up make a stance
+    shift or a lean."""
+    if (m.knee_flexion_3d_deg is not None and m.knee_flexion_3d_deg < MIN_SQUAT_KNEE_FLEXION_3D_DEG
+            and (m.hip_height_ratio is None or m.hip_height_ratio >= STANCE_SHIFT_MIN_HIP_RATIO)):
+        return (f"the knees bent only {m.knee_flexion_3d_deg:.0f} deg: a stance shift or a lean, "
+                "not a squat")
     if (m.view in ("side", "oblique") and m.trunk_lean_deg is not None
             and m.thigh_angle_deg is not None and m.trunk_lean_deg >= STOOP_MIN_TRUNK_LEAN_DEG
             and m.thigh_angle_deg <= STOOP_MAX_THIGH_DEG):

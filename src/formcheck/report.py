@@ -18,6 +18,7 @@ from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formch
 from .feedback import DISCLAIMER, RepAssessment, bottom_consistency, shown_value
 from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
+from .metrics import depth_class_from_angle
 
 SCHEMA_VERSION = 1
 
@@ -26,6 +27,8 @@ CSV_FIELDS = [
     "knee_flexion_deg", "hip_height_ratio", "knee_past_toes", "knee_over_toe_px",
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
+    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
+    "knee_flexion_3d_deg", "hip_height_ratio_err",
 ]
 
 
@@ -46,6 +49,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "thigh_angle_deg": v["thigh_angle_deg"],
             "knee_flexion_deg": v["knee_flexion_deg"],
             "hip_height_ratio": v["hip_height_ratio"],
+            "hip_height_ratio_err": clean_float(m.hip_height_ratio_err, 3),
             "knee_past_toes": a.knee_past_toes,
             "knee_over_toe_px": v["knee_over_toe_px"],
             "knee_over_toe_ratio": v["knee_over_toe_ratio"],
@@ -60,6 +64,12 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
             "unmeasured": dict(m.reasons),
+            # depth as a measurement: thigh angle +- its error, and the class it clears
+            "depth_angle_deg": clean_float(m.depth_angle_deg, 1),
+            "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
+            "depth_source": m.depth_source,
+            "depth_angle_class": depth_class_from_angle(m.depth_angle_deg, m.depth_angle_err_deg),
+            "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
         })
     return rows
 
@@ -149,7 +159,11 @@ def to_dict(analysis: Analysis) -> dict:
                   "trunk_lean_deg": "degrees from vertical, + = forward",
                   "fppa_deg": "frontal-plane projection angle, + = knee inward (valgus)",
                   "hip_height_ratio": "hip height above the ankles / standing hip height",
-                  "heel_lift_ratio": "heel rise over its standing height, in foot lengths"},
+                  "heel_lift_ratio": "heel rise over its standing height, in foot lengths",
+                  "depth_angle_deg": "thigh to horizontal at the bottom, + = hip joint below "
+                                     "the knee joint; +- depth_angle_err_deg (one standard "
+                                     "error); parallel = within 10 deg of level",
+                  "knee_flexion_3d_deg": "knee bend in 3-D from the world landmarks"},
         "bottom_consistency_deg": clean_float(bottom_consistency(analysis.metrics), 1),
         "summary": summary,
         "reps": rep_rows(analysis),

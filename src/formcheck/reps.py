@@ -29,6 +29,17 @@ class RepSettings:
     max_lost_s: float = 1.5   # tracking may drop out this long mid-rep (a rack hides the body)
 
 
+def settings_for_min_depth(min_depth: float, base: RepSettings = RepSettings()) -> RepSettings:
+    """Rep settings whose shallowest counted bottom is `min_depth` (a profile setting). The
+    descent level sits at least 0.03 below it and the return level 0.02 below that, lowered
+    only as far as needed: a lower return level merges reps of people who do not stand up
+    fully between them."""
+    from dataclasses import replace
+
+    enter = min(base.enter, min_depth - 0.03)
+    return replace(base, min_depth=min_depth, enter=enter, exit=min(base.exit, enter - 0.02))
+
+
 @dataclass(frozen=True)
 class Rep:
     """One repetition, by frame index into the sequence and by time."""

@@ -30,7 +30,7 @@ from .metrics import (STANDING_DEPTH, STANDING_WINDOW_S, SCALE_WINDOW_S, RepMetr
                       compute_series, depth_signal, knee_over_toe, not_a_squat, rep_metrics,
                       scale_refs,
                       standing_refs)
-from .reps import Rep, RepSegmenter, RepSettings, make_rep
+from .reps import Rep, RepSegmenter, RepSettings, make_rep, settings_for_min_depth
 from .thresholds import Thresholds
 from .values import clean_float
 from .view import detect_view
@@ -168,11 +168,13 @@ class StreamingAnalyser:
     """Feed frames with `push`; read `reps`; end with `finish()`."""
 
     def __init__(self, thresholds: Thresholds, profile: str = "custom",
-                 rep_settings: RepSettings = RepSettings(),
+                 rep_settings: RepSettings | None = None,
                  clean_settings: CleanSettings = CleanSettings(),
                  smoother: Smoother | None = None, source: str = "webcam"):
         self.thresholds = thresholds
         self.profile = profile
+        # reps count from the profile's minimum depth, as on the clip path
+        rep_settings = rep_settings or settings_for_min_depth(thresholds.min_rep_depth_ratio)
         self.rep_settings = rep_settings
         self.clean_settings = clean_settings
         self.source = source
@@ -400,7 +402,7 @@ class StreamingAnalyser:
 
 
 def replay(seq: PoseSequence, thresholds: Thresholds, profile: str = "custom",
-           rep_settings: RepSettings = RepSettings(), clean_settings: CleanSettings = CleanSettings(),
+           rep_settings: RepSettings | None = None, clean_settings: CleanSettings = CleanSettings(),
            warnings: list[str] | None = None) -> Analysis:
     """Feed a recorded landmark sequence through the live path, frame by frame at its
     timestamps, and return the live path's Analysis (what the live page would have shown)."""

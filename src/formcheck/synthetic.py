@@ -169,9 +169,15 @@ def _front_frame(xy, world, i, shin, thigh, lean, valgus) -> None:
         shoulder = np.array([cx + sgn * 110.0, hip[1] - TRUNK * math.cos(le)])
         p = {"ankle": ankle, "knee": knee, "hip": hip, "shoulder": shoulder,
              "heel": ankle + np.array([0.0, 40.0]), "toe": ankle + np.array([sgn * 15.0, 60.0])}
+        # how far each point is toward the camera (the picture does not show it; the world
+        # landmarks do, with z smaller nearer the camera)
+        fwd_knee = SHANK * math.sin(s)
+        fwd_hip = fwd_knee - THIGH * math.cos(t)
+        fwd = {"ankle": 0.0, "knee": fwd_knee, "hip": fwd_hip,
+               "shoulder": fwd_hip + TRUNK * math.sin(le), "heel": -HEEL_BEHIND, "toe": TOE_AHEAD}
         for name, ids in _IDS.items():
             xy[i, int(ids[side])] = p[name]
-            world[i, int(ids[side])] = [p[name][0] / 1000, p[name][1] / 1000, 0.0]
+            world[i, int(ids[side])] = [p[name][0] / 1000, p[name][1] / 1000, -fwd[name] / 1000]
     head = np.array([cx, xy[i, int(L.LEFT_SHOULDER), 1] - NECK])
     for lm, dx in ((L.NOSE, 0), (L.LEFT_EYE, 15), (L.RIGHT_EYE, -15), (L.LEFT_EAR, 35),
                    (L.RIGHT_EAR, -35)):

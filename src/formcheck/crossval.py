@@ -1,0 +1,487 @@
+"""Honest figures: every constant fitted on the labelled clips, chosen by cross-validation.
+
+Leave-one-source-out: the clips are grouped by the source repository (the file-name prefix
+before "__"); each source in turn is held out, the constant is chosen on the other sources, and
+the held-out clips are scored with that choice. The in-sample figure (chosen on, and scored on,
+all clips) is printed beside it, with each clip's margin to the boundaries it is classed by.
+
+Constants covered: the minimum rep depth (RepSettings.min_depth, the profile's
+min_rep_depth_ratio), the hip-height depth cuts (Thresholds.below/above_parallel_*_hip_ratio),
+the knee-past-toes cut (knee_past_toes_min_ratio), the view cut-offs (view.SIDE_MIN_YAW_DEG,
+view.FRONT_MAX_YAW_DEG) and the knees-caving-in threshold of each candidate measurement. The
+thigh-angle depth classes (metrics.depth_class_from_angle) are not fitted, so their in-sample
+and cross-validated figures are the same by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .analysis import analyze_sequence
+from .evaluate import LABEL_VIEW, _split, match_reps
+from .feedback import classify_depth
+from .geometry import nanmedian_or_nan
+from .landmarks import PoseSequence
+from .metrics import (STANDING_DEPTH, depth_class_from_angle, knee_ankle_separation_ratio,
+                      medial_knee_displacement_ratio, rep_fppa_deg)
+from .reps import settings_for_min_depth
+from .thresholds import Thresholds
+from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
+
+MIN_DEPTH_GRID = (0.15, 0.18, 0.2, 0.22, 0.25, 0.28, 0.3, 0.34, 0.38, 0.42)
+HIP_LO_GRID = tuple(round(x, 2) for x in np.arange(0.28, 0.50, 0.01))
+HIP_HI_GRID = tuple(round(x, 2) for x in np.arange(0.44, 0.72, 0.01))
+KPT_GRID = tuple(round(x, 2) for x in np.arange(-0.30, 0.31, 0.01))
+SIDE_GRID = tuple(float(x) for x in range(40, 86))
+FRONT_GRID = tuple(float(x) for x in range(5, 41))
+CAVE_CANDIDATES = ("fppa_deg", "knee_ankle_sep_bottom_ratio", "knee_ankle_sep_change_ratio",
+                   "medial_knee_disp_change_ratio")
+
+
+def source_of(file: str) -> str:
+    """The source repository a clip came from: its file-name prefix before "__"."""
+    return file.split("__", 1)[0]
+
+
+@dataclass
+class RepRow:
+    """One labelled rep matched to a found rep, with what each classifier reads."""
+
+    clip: str
+    source: str
+    label_depth: str | None
+    label_kpt: bool | None
+    label_cave: bool | None
+    view: str
+    knee_flexion_deg: float | None
+    hip_height_ratio: float | None
+    hip_height_ratio_err: float | None
+    depth_angle_deg: float | None
+    depth_angle_err_deg: float | None
+    knee_over_toe_ratio: float | None
+    cave: dict = field(default_factory=dict)   # candidate name -> value (None = unmeasured)
+
+
+@dataclass
+class ClipRow:
+    clip: str
+    source: str
+    label_view: str
+    label_reps: int
+    yaw_deg: float
+    counts: dict = field(default_factory=dict)   # min depth -> (reps found, matched)
+    peaks: list = field(default_factory=list)    # peak depth of each rep found (lowest setting)
+
+
+def _yn(s: str) -> bool | None:
+    return {"yes": True, "no": False}.get(s)
+
+
+def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresholds,
+            min_depth_grid: Iterable[float] = MIN_DEPTH_GRID
+            ) -> tuple[list[ClipRow], list[RepRow]]:
+    """Analyse every labelled clip once per minimum depth, and once with `th` for the reps."""
+    clips, reps = [], []
+    for lab in labels:
+        raw = load(lab)
+        truth = [float(x) for x in _split(lab["rep_bottoms_s"])]
+        an = analyze_sequence(raw, th)
+        row = ClipRow(lab["file"], source_of(lab["file"]), lab["view"], int(lab["rep_count"]),
+                      float(an.view.yaw_deg))
+        for md in min_depth_grid:
+            a = analyze_sequence(raw, th, rep_settings=settings_for_min_depth(md))
+            row.counts[md] = (a.rep_count, len(match_reps(truth, [r.bottom_s for r in a.reps])))
+            if md == min(min_depth_grid):
+                row.peaks = [r.peak_depth for r in a.reps]
+        clips.append(row)
+        ld, lk, lc = (_split(lab[k]) for k in ("depth_per_rep", "knee_past_toes_per_rep",
+                                               "knees_cave_in_per_rep"))
+        sep = knee_ankle_separation_ratio(an.clean_seq.world_m)
+        mkd = medial_knee_displacement_ratio(an.clean_seq.world_m)
+        t = an.series.t_s
+        standing = np.isfinite(an.series.depth) & (an.series.depth < STANDING_DEPTH)
+        for i, j in match_reps(truth, [r.bottom_s for r in an.reps]):
+            m, r = an.metrics[j], an.reps[j]
+            band = np.arange(r.band_start_i, r.band_end_i + 1)
+            near = standing & (((t >= r.start_s - 1.5) & (t <= r.start_s))
+                               | ((t >= r.end_s) & (t <= r.end_s + 1.5)))
+            bottom = nanmedian_or_nan(sep[band])
+            stand = nanmedian_or_nan(sep[near]) if near.any() else float("nan")
+            seen = m.view in ("front", "oblique")
+            mkd_change = nanmedian_or_nan(mkd[band]) - (nanmedian_or_nan(mkd[near]) if near.any()
+                                                        else float("nan"))
+            rng = np.arange(r.start_i, r.end_i + 1)
+            cave = {"fppa_deg": rep_fppa_deg(an.series, rng) if seen else None,
+                    "knee_ankle_sep_bottom_ratio": bottom if seen and np.isfinite(bottom) else None,
+                    "knee_ankle_sep_change_ratio": bottom / stand
+                    if seen and np.isfinite(bottom) and np.isfinite(stand) and stand > 0 else None,
+                    "medial_knee_disp_change_ratio": mkd_change
+                    if seen and np.isfinite(mkd_change) else None}
+            d = ld[i] if i < len(ld) else "unclear"
+            reps.append(RepRow(lab["file"], source_of(lab["file"]),
+                               None if d == "unclear" else d,
+                               _yn(lk[i]) if i < len(lk) else None,
+                               _yn(lc[i]) if i < len(lc) else None, m.view,
+                               m.knee_flexion_deg, m.hip_height_ratio,
+                               m.hip_height_ratio_err, m.depth_angle_deg,
+                               m.depth_angle_err_deg, m.knee_over_toe_ratio, cave))
+    return clips, reps
+
+
+# ------------------------------------------------------------------ scores
+@dataclass
+class Score:
+    agree: int = 0
+    both: int = 0
+    label_decided: int = 0
+    per_class: dict = field(default_factory=dict)
+
+    def add(self, label, pred) -> None:
+        if label is None:
+            return
+        self.label_decided += 1
+        if pred is None:
+            return
+        self.both += 1
+        ok = label == pred
+        self.agree += ok
+        c = self.per_class.setdefault(str(label), [0, 0])
+        c[0] += ok
+        c[1] += 1
+
+    @property
+    def accuracy(self) -> float:
+        return self.agree / self.both if self.both else float("nan")
+
+    @property
+    def balanced(self) -> float:
+        rec = [a / b for a, b in self.per_class.values() if b]
+        return sum(rec) / len(rec) if rec else float("nan")
+
+    @property
+    def decided(self) -> float:
+        return self.both / self.label_decided if self.label_decided else float("nan")
+
+    def key(self) -> tuple:
+        """What a fit maximises: balanced accuracy, then accuracy (NaN counts as worst)."""
+        return (np.nan_to_num(self.balanced, nan=-1.0), np.nan_to_num(self.accuracy, nan=-1.0))
+
+    def text(self) -> str:
+        if not self.both:
+            return f"none decided (label decides {self.label_decided})"
+        return (f"{self.agree}/{self.both} ({self.accuracy:.1%}), bal. {self.balanced:.2f}, "
+                f"decides {self.decided:.0%}")
+
+
+def _hip_class(r: RepRow, lo: float, hi: float) -> str | None:
+    """The hip-height depth class (feedback.classify_depth) with cuts lo / hi."""
+    from .metrics import RepMetrics
+
+    m = RepMetrics(0, 0, 0, 0, r.view, 0, "left", None, r.knee_flexion_deg, r.hip_height_ratio,
+                   None, None, None, None, None, 0, 0, 0,
+                   hip_height_ratio_err=r.hip_height_ratio_err)
+    th = Thresholds(below_parallel_max_hip_ratio=lo, above_parallel_min_hip_ratio=hi)
+    c = classify_depth(m, th)
+    return None if c == "unclear" else c
+
+
+def _angle_class(r: RepRow) -> str | None:
+    c = depth_class_from_angle(r.depth_angle_deg, r.depth_angle_err_deg)
+    return None if c == "unclear" else c
+
+
+def score_depth(rows: list[RepRow], classify: Callable[[RepRow], str | None]) -> Score:
+    s = Score()
+    for r in rows:
+        s.add(r.label_depth, classify(r))
+    return s
+
+
+def score_kpt(rows: list[RepRow], cut: float) -> Score:
+    s = Score()
+    for r in rows:
+        s.add(r.label_kpt, None if r.knee_over_toe_ratio is None else r.knee_over_toe_ratio > cut)
+    return s
+
+
+def score_cave(rows: list[RepRow], name: str, cut: float, sign: int) -> Score:
+    s = Score()
+    for r in rows:
+        v = r.cave.get(name)
+        s.add(r.label_cave, None if v is None else bool(sign * (v - cut) > 0))
+    return s
+
+
+@dataclass
+class Counts:
+    exact: int = 0
+    clips: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, c: ClipRow, md: float) -> None:
+        found, matched = c.counts[md]
+        self.clips += 1
+        self.exact += found == c.label_reps
+        self.tp += matched
+        self.fp += found - matched
+        self.fn += c.label_reps - matched
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
+
+    def key(self) -> tuple:
+        return (self.exact, self.f1)
+
+    def text(self) -> str:
+        return (f"exact {self.exact}/{self.clips}, F1 {self.f1:.3f} "
+                f"(phantom reps {self.fp}, missed {self.fn})")
+
+
+def score_counts(clips: list[ClipRow], md: float) -> Counts:
+    c = Counts()
+    for row in clips:
+        c.add(row, md)
+    return c
+
+
+def _classify_view(yaw: float, side: float, front: float) -> str:
+    if not np.isfinite(yaw):
+        return "unknown"
+    return "side" if yaw >= side else "front" if yaw <= front else "oblique"
+
+
+def score_view(clips: list[ClipRow], side: float, front: float) -> tuple[int, int]:
+    single = [c for c in clips if c.label_view in LABEL_VIEW]
+    return (sum(_classify_view(c.yaw_deg, side, front) == LABEL_VIEW[c.label_view] for c in single),
+            len(single))
+
+
+# ------------------------------------------------------------------ fitting
+def fit_min_depth(clips: list[ClipRow]) -> float:
+    """Most clips counted exactly, then rep F1; among ties the shallowest (quarter squats)."""
+    grid = sorted(clips[0].counts) if clips else list(MIN_DEPTH_GRID)
+    return max(grid, key=lambda md: (*score_counts(clips, md).key(), -md))
+
+
+def fit_hip_cuts(rows: list[RepRow]) -> tuple[float, float]:
+    best, best_key = (0.40, 0.60), None
+    for lo in HIP_LO_GRID:
+        for hi in HIP_HI_GRID:
+            if hi <= lo:
+                continue
+            k = score_depth(rows, lambda r: _hip_class(r, lo, hi)).key()
+            if best_key is None or k > best_key:
+                best, best_key = (lo, hi), k
+    return best
+
+
+def fit_kpt(rows: list[RepRow]) -> float:
+    return max(KPT_GRID, key=lambda c: (*score_kpt(rows, c).key(), -abs(c)))
+
+
+def fit_view(clips: list[ClipRow]) -> tuple[float, float]:
+    best, best_key = (SIDE_MIN_YAW_DEG, FRONT_MAX_YAW_DEG), None
+    for s in SIDE_GRID:
+        for f in FRONT_GRID:
+            right = score_view(clips, s, f)[0]
+            # ties: the cut-offs furthest from every clip (the middle of the widest gap)
+            margin = min((min(abs(c.yaw_deg - s), abs(c.yaw_deg - f)) for c in clips
+                          if np.isfinite(c.yaw_deg)), default=0.0)
+            k = (right, margin)
+            if best_key is None or k > best_key:
+                best, best_key = (s, f), k
+    return best
+
+
+def fit_cave(rows: list[RepRow], name: str) -> tuple[float, int]:
+    """Threshold and direction (+1: flag above, -1: flag below) with the best balanced
+    accuracy on the reps given. With one class only, the cut sits just past that class's most
+    extreme value, so that none of it is flagged (or all, for "yes")."""
+    vals = [(r.cave.get(name), r.label_cave) for r in rows
+            if r.cave.get(name) is not None and r.label_cave is not None]
+    if not vals:
+        return float("inf"), 1
+    xs = np.array([v for v, _ in vals], float)
+    cands = np.unique(np.concatenate([xs, [xs.min() - 1e-6, xs.max() + 1e-6]]))
+    best, best_key = (float(xs.max() + 1e-6), 1), None
+    for sign in (1, -1):
+        for c in cands:
+            k = score_cave(rows, name, float(c), sign).key()
+            if best_key is None or k > best_key:
+                best, best_key = (float(c), sign), k
+    return best
+
+
+# ------------------------------------------------------------------ protocol
+@dataclass
+class Line:
+    """One constant: the committed value's figure, the in-sample fit and the cross-validated one."""
+
+    name: str
+    committed: str
+    committed_score: str
+    fitted: str
+    fitted_score: str
+    cv_choices: str
+    cv_score: str
+
+
+def _fmt_range(vals: list) -> str:
+    vals = sorted(set(vals))
+    return ", ".join(str(v) for v in vals) if len(vals) <= 4 else f"{vals[0]} .. {vals[-1]}"
+
+
+def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[list[Line], dict]:
+    """Leave-one-source-out figures for every fitted constant; also a dict for JSON output."""
+    sources = sorted({c.source for c in clips})
+    out: list[Line] = []
+    js: dict = {}
+
+    # minimum rep depth
+    md_cv, md_choice = Counts(), []
+    for s in sources:
+        md = fit_min_depth([c for c in clips if c.source != s])
+        md_choice.append(md)
+        for c in clips:
+            if c.source == s:
+                md_cv.add(c, md)
+    md_fit = fit_min_depth(clips)
+    committed_md = th.min_rep_depth_ratio
+    com = score_counts(clips, committed_md) if committed_md in clips[0].counts else None
+    out.append(Line("min_rep_depth_ratio", f"{committed_md}", com.text() if com else "n/a",
+                    f"{md_fit}", score_counts(clips, md_fit).text(), _fmt_range(md_choice),
+                    md_cv.text()))
+    js["min_rep_depth_ratio"] = {"fitted": md_fit, "cv_exact": md_cv.exact, "cv_f1": md_cv.f1,
+                                 "cv_clips": md_cv.clips, "cv_phantom": md_cv.fp}
+
+    # depth: hip-height cuts (fitted) and thigh-angle classes (not fitted)
+    hip_cv, hip_choice = Score(), []
+    for s in sources:
+        lo, hi = fit_hip_cuts([r for r in reps if r.source != s])
+        hip_choice.append((lo, hi))
+        for r in reps:
+            if r.source == s:
+                hip_cv.add(r.label_depth, _hip_class(r, lo, hi))
+    lo_c, hi_c = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
+    lo_f, hi_f = fit_hip_cuts(reps)
+    out.append(Line("depth (hip-height cuts)", f"{lo_c:.2f} / {hi_c:.2f}",
+                    score_depth(reps, lambda r: _hip_class(r, lo_c, hi_c)).text(),
+                    f"{lo_f:.2f} / {hi_f:.2f}",
+                    score_depth(reps, lambda r: _hip_class(r, lo_f, hi_f)).text(),
+                    _fmt_range([f"{a:.2f}/{b:.2f}" for a, b in hip_choice]), hip_cv.text()))
+    ang = score_depth(reps, _angle_class)
+    out.append(Line("depth (thigh angle +- error, not fitted)", "+-10 deg band", ang.text(),
+                    "(no fit)", ang.text(), "(no fit)", ang.text()))
+    js["depth_hip_ratio"] = {"cv_accuracy": hip_cv.accuracy, "cv_balanced": hip_cv.balanced,
+                             "cv_decided": hip_cv.decided}
+    js["depth_angle"] = {"accuracy": ang.accuracy, "balanced": ang.balanced,
+                         "decided": ang.decided}
+
+    # knee past toes
+    k_cv, k_choice = Score(), []
+    for s in sources:
+        cut = fit_kpt([r for r in reps if r.source != s])
+        k_choice.append(cut)
+        for r in reps:
+            if r.source == s:
+                k_cv.add(r.label_kpt, None if r.knee_over_toe_ratio is None
+                         else r.knee_over_toe_ratio > cut)
+    k_fit = fit_kpt(reps)
+    out.append(Line("knee_past_toes_min_ratio", f"{th.knee_past_toes_min_ratio:+.2f}",
+                    score_kpt(reps, th.knee_past_toes_min_ratio).text(), f"{k_fit:+.2f}",
+                    score_kpt(reps, k_fit).text(), _fmt_range(k_choice), k_cv.text()))
+    js["knee_past_toes"] = {"cv_accuracy": k_cv.accuracy, "cv_balanced": k_cv.balanced}
+
+    # view cut-offs
+    v_right = v_n = 0
+    v_choice = []
+    for s in sources:
+        sv, fv = fit_view([c for c in clips if c.source != s])
+        v_choice.append(f"{sv:.0f}/{fv:.0f}")
+        r, n = score_view([c for c in clips if c.source == s], sv, fv)
+        v_right += r
+        v_n += n
+    sf, ff = fit_view(clips)
+    r0, n0 = score_view(clips, SIDE_MIN_YAW_DEG, FRONT_MAX_YAW_DEG)
+    r1, _ = score_view(clips, sf, ff)
+    out.append(Line("view cut-offs (side / front yaw)", f"{SIDE_MIN_YAW_DEG:.0f} / "
+                    f"{FRONT_MAX_YAW_DEG:.0f}", f"{r0}/{n0} single-view clips", f"{sf:.0f} / {ff:.0f}",
+                    f"{r1}/{n0}", _fmt_range(v_choice), f"{v_right}/{v_n}"))
+    js["view"] = {"cv_right": v_right, "cv_clips": v_n}
+
+    # knees caving in: each candidate
+    for name in CAVE_CANDIDATES:
+        c_cv, c_choice = Score(), []
+        for s in sources:
+            cut, sign = fit_cave([r for r in reps if r.source != s], name)
+            c_choice.append(f"{'>' if sign > 0 else '<'}{cut:.2f}")
+            for r in reps:
+                if r.source == s:
+                    v = r.cave.get(name)
+                    c_cv.add(r.label_cave, None if v is None else bool(sign * (v - cut) > 0))
+        # the held-out sources that have both "yes" and "no" reps: can it tell them apart there?
+        mixed = [s for s in sources if {r.label_cave for r in reps if r.source == s} >= {True, False}]
+        within = Score()
+        for s in mixed:
+            cut, sign = fit_cave([r for r in reps if r.source != s], name)
+            for r in reps:
+                if r.source == s:
+                    v = r.cave.get(name)
+                    within.add(r.label_cave, None if v is None else bool(sign * (v - cut) > 0))
+        cut, sign = fit_cave(reps, name)
+        committed = f"> {th.fppa_max_deg:g} deg (now not reported)" if name == "fppa_deg" \
+            else "(candidate)"
+        com_score = score_cave(reps, name, th.fppa_max_deg, 1).text() if name == "fppa_deg" else "-"
+        out.append(Line(f"knees cave in: {name}", committed, com_score,
+                        f"{'>' if sign > 0 else '<'} {cut:.2f}",
+                        score_cave(reps, name, cut, sign).text(), _fmt_range(c_choice),
+                        f"{c_cv.text()}; within the held-out source(s) with 'yes' reps "
+                        f"({', '.join(mixed) or 'none'}): {within.text()}"))
+        js[f"cave_{name}"] = {"cv_balanced": c_cv.balanced, "cv_accuracy": c_cv.accuracy,
+                              "within_balanced": within.balanced}
+    return out, js
+
+
+def format_lines(lines: list[Line]) -> str:
+    out = ["| constant | committed value | its figure (in-sample) | fitted on all clips | "
+           "in-sample figure | chosen per held-out source | cross-validated figure |",
+           "|---|---|---|---|---|---|---|"]
+    for ln in lines:
+        out.append(f"| {ln.name} | {ln.committed} | {ln.committed_score} | {ln.fitted} | "
+                   f"{ln.fitted_score} | {ln.cv_choices} | {ln.cv_score} |")
+    return "\n".join(out)
+
+
+def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> str:
+    """Per clip, how far it sits from each boundary it is classed by (smallest over its reps):
+    the view cut-offs (deg of yaw), the minimum rep depth (depth signal, lowest-peaked rep
+    found), the hip-height cuts and the parallel band (both in units of the value's own error:
+    below 1, the rep is "unclear")."""
+    out = ["| clip | source | yaw (deg) | to view cut (deg) | shallowest rep peak - min depth | "
+           "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) |",
+           "|---|---|---|---|---|---|---|"]
+    lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
+    band = 10.0
+    for c in clips:
+        rs = [r for r in reps if r.clip == c.clip]
+        vm = min(abs(c.yaw_deg - SIDE_MIN_YAW_DEG), abs(c.yaw_deg - FRONT_MAX_YAW_DEG)) \
+            if np.isfinite(c.yaw_deg) else float("nan")
+        pk = min(c.peaks) - th.min_rep_depth_ratio if c.peaks else float("nan")
+        hm = [min(abs(r.hip_height_ratio - lo), abs(r.hip_height_ratio - hi))
+              / max(r.hip_height_ratio_err or 0.0, 1e-3) for r in rs
+              if r.hip_height_ratio is not None and r.label_depth is not None]
+        am = [min(abs(r.depth_angle_deg - band), abs(r.depth_angle_deg + band)) / r.depth_angle_err_deg
+              for r in rs if r.depth_angle_deg is not None and r.depth_angle_err_deg
+              and r.label_depth is not None]
+        hs = f"{min(hm):.2f}" if hm else "-"
+        ams = f"{min(am):.2f}" if am else "-"
+        out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | {hs} | "
+                   f"{ams} |")
+    return "\n".join(out)
+
