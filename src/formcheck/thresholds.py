@@ -74,6 +74,7 @@ LABELS = {
     "trunk_lean_max_deg": "Trunk lean: limit (°)",
     "heel_lift_max_ratio": "Heel lift: limit (foot lengths)",
     "box_pause_min_s": "Sitting on the box: pause from (s)",
+    "min_rep_depth_ratio": "Shallowest rep counted (0 standing, 1 thigh level)",
 }
 
 PROFILES: dict[str, Thresholds] = {
