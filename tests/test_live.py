@@ -11,7 +11,7 @@ import pytest
 
 from formcheck.errors import NoPersonError
 from formcheck.landmarks import N_LANDMARKS, PoseSequence
-from formcheck.live import LiveSession, annotate_live
+from formcheck.live import LiveSession, annotate_live, depth_words
 from formcheck.synthetic import RepSpec, squat_sequence
 
 FIXTURES = Path(__file__).resolve().parents[1] / "videos" / "fixtures"
@@ -36,6 +36,7 @@ def test_counts_synthetic_reps_and_reads_out():
     assert r.person and r.phase == "standing" and r.view == "side" and r.leg == "left"
     # standing at the end: knee behind the toes, depth near 0
     assert r.knee_over_toe_ratio < 0 and abs(r.depth) < 0.05 and not r.knee_flag
+    assert depth_words(r) == "standing"
     # every counted rep is measured as the clip path measures a rep
     for k, rep in enumerate(s.live_reps, start=1):
         assert rep.index == k and rep.metrics.view == "side"
@@ -51,6 +52,7 @@ def test_cue_names_the_check_that_fired_at_the_bottom():
                              seq.visibility[:bottom], seq.world_m[:bottom], seq.width_px,
                              seq.height_px, seq.fps))
     assert r.phase == "down" and r.knee_flag and r.cue_level == "warn"
+    assert r.depth_label == "below_parallel" and depth_words(r) == "below parallel"
     assert r.cue.startswith("Sit back onto the box: knee ") and "past the toes" in r.cue
 
 

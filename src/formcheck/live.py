@@ -24,7 +24,7 @@ from .thresholds import Thresholds, get_profile
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LiveSession", "LiveReadout", "LiveRep", "annotate_live"]
+__all__ = ["LiveSession", "LiveReadout", "LiveRep", "annotate_live", "depth_words"]
 
 
 class LiveSession:
@@ -114,6 +114,14 @@ class LiveSession:
 
 
 # ----------------------------------------------------------------------------- drawing
+def depth_words(r: LiveReadout) -> str:
+    """The depth to show for the latest frame: "standing" between reps, else its class."""
+    if r.phase != "down":
+        return "standing"
+    return {"above_parallel": "above parallel", "below_parallel": "below parallel"}.get(
+        r.depth_label, r.depth_label)
+
+
 _CUE_COLORS = {"ok": (40, 170, 60), "warn": (220, 60, 40), "info": (40, 110, 200)}
 
 
@@ -137,10 +145,9 @@ def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
         draw_skeleton(img, xy, r.leg if r.view != "front" else None, st)
     lines = [(f"Reps: {r.reps}", WHITE)]
     if r.person:
-        depth = {"above_parallel": "above parallel", "below_parallel": "below parallel"}.get(
-            r.depth_label, r.depth_label)
-        lines.append((f"Depth: {depth}" + ("" if r.thigh_deg is None or r.view == "front"
-                                           else f"  (thigh {r.thigh_deg:+.0f} deg)"), WHITE))
+        lines.append((f"Depth: {depth_words(r)}" + (
+            "" if r.thigh_deg is None or r.view == "front" or r.phase != "down"
+            else f"  (thigh {r.thigh_deg:+.0f} deg)"), WHITE))
         lines.append(("Knee past toes: " + ("n/a" if r.knee_over_toe_ratio is None
                                             else f"{r.knee_over_toe_ratio:+.2f} foot len"),
                       RED if r.knee_flag else GREEN if r.knee_over_toe_ratio is not None else WHITE))

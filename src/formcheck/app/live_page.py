@@ -24,7 +24,7 @@ import streamlit as st
 
 from formcheck.app import components
 from formcheck.errors import FormcheckError
-from formcheck.live import LiveSession, annotate_live
+from formcheck.live import LiveSession, annotate_live, depth_words
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ def _readouts(holder: dict) -> None:
         c2.metric("Depth", "—")
         c3.metric("Knee past toes", "—")
     else:
-        c2.metric("Depth", {"above_parallel": "above", "below_parallel": "below"}.get(
-                  r.depth_label, r.depth_label),
+        c2.metric("Depth", depth_words(r),
                   help="Live estimate; the end-of-set summary measures each rep properly.")
         c3.metric("Knee past toes", "n/a" if r.knee_over_toe_ratio is None
                   else f"{r.knee_over_toe_ratio:+.2f} foot",
