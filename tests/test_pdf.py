@@ -53,6 +53,7 @@ def test_session_pdf_has_frames_table_plots_cues_thresholds_and_disclaimer(squat
     flat = _flat(text)
     assert "Box squat form report" in flat and "Client: knee-07" in flat and "04 March 2025" in flat
     assert "Every rep" in flat and "Knee past" in flat and "Flags" in flat
+    assert "Knees caving in needs a front view" in flat      # a side-view set
     rows = rep_rows(analysis)
     # every rep's row: its bottom time, then its depth ... knee travel, shin, as in the report
     for r in rows:
@@ -93,6 +94,18 @@ def test_pdf_with_the_video_uses_real_frames_and_shows_progress(tmp_path):
     flat = _flat(text)
     assert "Progress across 3 sessions" in flat
     assert "drawn from the tracked body landmarks" not in flat    # real video frames
+
+
+def test_front_view_pdf_says_knees_caving_in_is_not_judged_yet(tmp_path):
+    from formcheck.analysis import analyze_sequence
+    from formcheck.synthetic import squat_sequence
+    from formcheck.thresholds import get_profile
+
+    analysis = analyze_sequence(squat_sequence(2, view="front"), get_profile("general"), "general")
+    assert analysis.view.view == "front" and analysis.rep_count == 2
+    _, text = _render(session_pdf(analysis), tmp_path)
+    assert ("Knees caving in not judged yet: have a physiotherapist look at a front-view video"
+            in _flat(text))
 
 
 def test_pdf_without_reps_still_renders(tmp_path):

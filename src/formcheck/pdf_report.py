@@ -272,9 +272,18 @@ def _headline(analysis) -> list[tuple[str, str, bool]]:
         ("Steepest shin", "not measured" if shin is None else against("shin_angle", shin, "°"),
          flagged("shin_angle_deg")),
         ("Depth", depth, flagged("thigh_angle_deg")),
-        ("Knees caving in", "needs a front view" if fppa is None else
+        ("Knees caving in", _cave_in_words(analysis) if fppa is None else
          "up to " + against("knees_cave_in", fppa, "°"), flagged("fppa_deg")),
     ]
+
+
+def _cave_in_words(analysis) -> str:
+    """Why no knees-caving-in value: the reps' own reason (not judged yet, or the view)."""
+    from .metrics import KNEES_CAVE_IN_NOT_JUDGED
+
+    if any(m.reasons.get("fppa") == KNEES_CAVE_IN_NOT_JUDGED for m in analysis.metrics):
+        return "not judged yet: have a physiotherapist look at a front-view video"
+    return "needs a front view"
 
 
 def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: bytes | None = None,
