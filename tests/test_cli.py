@@ -114,6 +114,19 @@ def test_zero_frames(capsys, tmp_path):
     assert code == 2 and "noframes.mp4 has no video track" in err
 
 
+@pytest.mark.parametrize("ext,kind", [(".png", "PNG"), (".jpg", "JPEG")])
+def test_a_photo_renamed_as_a_video_is_called_a_still_image(capsys, tmp_path, ext, kind):
+    import cv2
+
+    pic = tmp_path / f"pic{ext}"
+    cv2.imwrite(str(pic), np.full((120, 160, 3), 128, np.uint8))
+    p = tmp_path / "holiday.mp4"
+    p.write_bytes(pic.read_bytes())
+    code, _, err = run(capsys, "analyze", p)
+    assert code == 2
+    assert f"holiday.mp4 is a still image ({kind}), not a video." in err
+
+
 def test_truncated_file(capsys, tmp_path):
     p = tmp_path / "cut.mp4"
     data = DEMO.read_bytes()

@@ -15,6 +15,10 @@ class EmptyVideoError(FormcheckError):
     """The video has no decodable frames."""
 
 
+class StillImageError(FormcheckError):
+    """The file is a photo (a picture format), not a video."""
+
+
 class NoPersonError(FormcheckError):
     """Nobody was found in the video."""
 

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .errors import EmptyVideoError, VideoOpenError, VideoTooLargeError
+from .errors import EmptyVideoError, StillImageError, VideoOpenError, VideoTooLargeError
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,11 @@ def _open(path: str | Path):
     return container
 
 
+# Picture formats that ffmpeg opens as a one-frame "video" (a photo renamed .mp4, say).
+STILL_IMAGE_CODECS = frozenset({"png", "mjpeg", "jpegls", "bmp", "gif", "webp", "tiff", "jpeg2000",
+                                "ppm", "pgm", "pbm", "pam", "qoi", "heif", "avif"})
+
+
 def probe(path: str | Path) -> VideoInfo:
     """Read a clip's size, frame rate, duration and rotation without decoding it all."""
     container = _open(path)
@@ -104,6 +109,12 @@ def probe(path: str | Path) -> VideoInfo:
                 "damaged or uses a codec formcheck cannot read. Export it again as H.264 mp4.") from exc
         if rotation % 180:
             width, height = height, width
+        if (cc.name or "") in STILL_IMAGE_CODECS and (duration <= 0.2 or (stream.frames or 0) == 1):
+            raise StillImageError(
+                f"{Path(path).name} is a still image "
+                f"({'JPEG' if cc.name == 'mjpeg' else cc.name.upper()}), not a video. formcheck "
+                "needs a clip of you squatting: film a few reps (side-on, whole body in the "
+                "picture) and choose that video.")
         if width <= 0 or height <= 0:
             raise VideoOpenError(f"{Path(path).name} has no picture size; export it again.")
         return VideoInfo(str(path), width, height, fps, max(duration, 0.0), rotation % 360,
