@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sys
 import threading
 import time
 import uuid
@@ -102,9 +101,11 @@ class Engine:
                  start_method: str | None = None):
         self.address = scheduler_address(scheduler)
         self.workers = workers or default_workers()
-        # fork: workers start in a fraction of a second with MediaPipe already imported; the
-        # app server asks for spawn (a clean interpreter instead of a copy of the web server)
-        self.start_method = start_method or ("fork" if sys.platform.startswith("linux") else "spawn")
+        # spawn by default: a clean interpreter per worker. Forking a process that already runs
+        # threads (MediaPipe's, a test runner's, a web server's) can deadlock the child: seen on
+        # Python 3.13, where LocalCluster's forked workers never came up. "fork" stays available
+        # for a single-threaded caller that wants workers to start with MediaPipe loaded.
+        self.start_method = start_method or "spawn"
         self._client = None
         self._cluster = None
         self._lock = threading.Lock()
