@@ -14,6 +14,21 @@ FIXTURES = ROOT / "videos" / "fixtures"
 SHARED_VIDEOS = Path(os.environ.get("FORMCHECK_SHARED_VIDEOS", ROOT.parent / "shared" / "videos"))
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_main_module():
+    """Streamlit's AppTest runs a page as `__main__` and leaves it there. A later test whose
+    analysis spawns Dask worker processes would then make every worker re-run that page script
+    (multiprocessing's spawn re-imports `__main__` by path) and fail to start. The formcheck
+    command and the app have a proper `__main__`; this puts the test runner's back after each
+    test."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture(scope="session")
 def shared_videos() -> Path:
     """The labelled real clips (internal test data, never copied into the project)."""
