@@ -37,8 +37,10 @@ def assert_parity(clip, live, bottom_tol_s=0.1):
         assert (ac.knee_past_toes, ac.knees_cave_in) == (al.knee_past_toes, al.knees_cave_in)
         if "unclear" in (ac.depth, al.depth) and mc.hip_height_ratio is not None:
             # near a depth cut one path's interval may straddle it and the other's not: the
-            # paths then read the same hip height, and never class the rep differently
-            assert ml.hip_height_ratio == pytest.approx(mc.hip_height_ratio, abs=0.02)
+            # paths then read the same hip height, and never class the rep differently. 0.03: the
+            # largest gap seen between the causal and the zero-phase reading on the rendered
+            # fixtures is 0.024 (front clip, Tasks backend on Python 3.13)
+            assert ml.hip_height_ratio == pytest.approx(mc.hip_height_ratio, abs=0.03)
         else:
             assert ac.depth == al.depth
 
