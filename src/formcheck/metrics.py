@@ -444,17 +444,26 @@ def knee_key_for(view: str, leg: str) -> KneeKey:
     return "front_most" if view == "side" else leg
 
 
-def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> float:
-    """Hip height when standing just before and after this rep (the camera may zoom between
-    reps), falling back to the whole clip's standing frames."""
+def _standing_hip_heights(series: Series, rep: Rep, around_s: float) -> list[np.ndarray]:
+    """Finite hip heights while standing just before and after this rep, then over the whole
+    clip's standing frames (the fallback): the one definition both functions below use."""
     t = series.t_s
     near = ((t >= rep.start_s - around_s) & (t <= rep.start_s)) | \
            ((t >= rep.end_s) & (t <= rep.end_s + around_s))
     standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
+    out = []
     for mask in (near & standing, standing):
-        val = nanmedian_or_nan(series.hip_height_px[mask]) if mask.any() else float("nan")
-        if np.isfinite(val) and val > 0:
-            return val
+        h = series.hip_height_px[mask]
+        out.append(h[np.isfinite(h)])
+    return out
+
+
+def standing_hip_height(series: Series, rep: Rep, around_s: float = 1.0) -> float:
+    """Hip height when standing just before and after this rep (the camera may zoom between
+    reps), falling back to the whole clip's standing frames."""
+    for h in _standing_hip_heights(series, rep, around_s):
+        if h.size and float(np.median(h)) > 0:
+            return float(np.median(h))
     return float("nan")
 
 
@@ -462,13 +471,7 @@ def hip_height_ratio_err(series: Series, rep: Rep, around_s: float = 1.0) -> flo
     """The hip-height ratio's own error, from the landmarks alone: the robust scatter (1.4826 x
     median absolute deviation) of the hip height over the standing frames just before and after
     this rep, as a share of their median (the whole clip's standing frames as a fallback)."""
-    t = series.t_s
-    near = ((t >= rep.start_s - around_s) & (t <= rep.start_s)) | \
-           ((t >= rep.end_s) & (t <= rep.end_s + around_s))
-    standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
-    for mask in (near & standing, standing):
-        h = series.hip_height_px[mask]
-        h = h[np.isfinite(h)]
+    for h in _standing_hip_heights(series, rep, around_s):
         if h.size >= 5 and np.median(h) > 0:
             med = float(np.median(h))
             return float(1.4826 * np.median(np.abs(h - med)) / med)
