@@ -126,3 +126,24 @@ def test_a_chunk_that_follows_someone_else_is_a_broken_seam():
     assert broken_seam(settling, chunks, seq.width_px, seq.height_px, seq.fps) is None
     other = [_part(seq, chunks[0]), _part(seq, chunks[1], warmup_frames=10_000, offset_px=60.0)]
     assert broken_seam(other, chunks, seq.width_px, seq.height_px, seq.fps) == 1
+
+
+def test_the_first_chunk_takes_the_head_start_and_the_rest_share_what_is_left():
+    chunks = plan_chunks(20.0, 2, max_fps=30.0, head_start_s=6.0)
+    # the first chunk is 6 s longer than the second: 13 s and 7 s
+    assert [c.boundary_s for c in chunks] == [0.0, 13.0]
+    assert chunks[0].end_s == 13.0 and chunks[1].end_s is None
+    assert chunks[1].start_s == pytest.approx(12.0)
+    three = plan_chunks(32.0, 3, max_fps=30.0, head_start_s=6.0)
+    # first (32 + 2 * 6) / 3 = 14.667 s, then two of 8.667 s
+    assert [round(c.boundary_s, 3) for c in three] == [0.0, 14.667, 23.333]
+
+
+def test_a_clip_too_short_to_leave_the_others_a_chunk_is_one_chunk():
+    # (11.9 - 4) / 2 < 4 s: the second chunk would be shorter than the minimum
+    assert len(plan_chunks(11.9, 2, head_start_s=4.0, min_chunk_s=4.0)) == 1
+    assert len(plan_chunks(12.0, 2, head_start_s=4.0, min_chunk_s=4.0)) == 2
+    # with three cores, a 17-s clip gets two chunks: the others would get (17 - 6) / 3 < 4 s
+    # each of three, (17 - 6) / 2 >= 4 s of two
+    assert len(plan_chunks(17.0, 3, head_start_s=6.0, min_chunk_s=4.0)) == 2
+    assert len(plan_chunks(18.0, 3, head_start_s=6.0, min_chunk_s=4.0)) == 3

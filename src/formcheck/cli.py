@@ -106,7 +106,7 @@ def cmd_analyze(args) -> int:
         from .pipeline import analyze_video
 
         bar = ProgressBar("tracking", args.progress)
-        engine = cli_batch.engine_for(args)
+        engine = cli_batch.engine_for(args, track_here=True)
         try:
             analysis, raw = analyze_video(args.clip, th, profile, args.view, progress=bar,
                                           max_duration_s=args.max_minutes * 60,

@@ -20,8 +20,10 @@ def add_engine_options(a: argparse.ArgumentParser) -> None:
                         "FORMCHECK_DASK_SCHEDULER, else this machine's cores)")
 
 
-def engine_for(args, always: bool = False):
-    """The Engine the options ask for, or None to track in this process (analyze --workers 1)."""
+def engine_for(args, always: bool = False, track_here: bool = False):
+    """The Engine the options ask for, or None to track in this process (analyze --workers 1).
+    `track_here` (analyze: one clip) makes this process track a chunk too; a batch keeps it free
+    for merging and writing reports."""
     from .engine import Engine, scheduler_address
 
     workers = getattr(args, "workers", None)
@@ -30,7 +32,7 @@ def engine_for(args, always: bool = False):
     address = scheduler_address(getattr(args, "scheduler", None))
     if address is None and workers == 1 and not always:
         return None
-    return Engine(scheduler=address, workers=workers)
+    return Engine(scheduler=address, workers=workers, track_here=track_here)
 
 
 def cmd_batch(args) -> int:

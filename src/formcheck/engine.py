@@ -9,6 +9,7 @@ clinic store) stays on this machine. A remote cluster gets the clip's bytes, not
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import logging
 import os
@@ -32,6 +33,12 @@ CONNECT_TIMEOUT_S = 10.0
 WORKER_WAIT_S = 60.0       # a remote scheduler without workers would leave the tasks waiting
 MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in memory once
 POLL_S = 0.25
+# Video seconds the calling process tracks while a local cluster's worker processes start
+# (Engine(track_here=True)): their start-up (cluster 1.3 s, importing formcheck and MediaPipe
+# 1.3-1.4 s, loading the model) took about 3 s on an idle 2-core machine
+# (benchmarks/bench_parallel.py prints it), in which the caller tracks about 2.3 s of 30 fps
+# video per second.
+WORKER_HEAD_START_S = 6.0
 
 ProgressFn = Callable[[float, float], None]
 
@@ -82,7 +89,8 @@ class ClipResult:
 
 
 def plan(path: str | Path, n_chunks: int, max_fps: float | None = 30.0,
-         max_duration_s: float | None = None, min_chunk_s: float = MIN_CHUNK_S) -> ClipJob:
+         max_duration_s: float | None = None, min_chunk_s: float = MIN_CHUNK_S,
+         head_start_s: float = 0.0) -> ClipJob:
     """Probe a clip (here, before any work is sent) and split it into chunks."""
     info = probe(path)
     if max_duration_s is not None:
@@ -90,17 +98,50 @@ def plan(path: str | Path, n_chunks: int, max_fps: float | None = 30.0,
     else:
         check_limits(info)
     return ClipJob(Path(path), info, tuple(plan_chunks(info.duration_s, n_chunks, max_fps,
-                                                       min_chunk_s=min_chunk_s)),
+                                                       min_chunk_s=min_chunk_s,
+                                                       head_start_s=head_start_s)),
                    max_fps)
 
 
+class _HereFuture:
+    """A chunk tracked in this process, shaped like the Dask futures run() waits on."""
+
+    def __init__(self, fut: concurrent.futures.Future):
+        self.fut = fut
+
+    @property
+    def status(self) -> str:
+        if not self.fut.done():
+            return "pending"
+        return "error" if self.fut.exception() is not None else "finished"
+
+    def result(self):
+        return self.fut.result()
+
+    def exception(self):
+        return self.fut.exception()
+
+    def release(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        self.fut.cancel()
+
+
 class Engine:
-    """A Dask client, started on first use. Use one per command or per app server; close it."""
+    """A Dask client, started on first use. Use one per command or per app server; close it.
+
+    With `track_here` (the CLI's `analyze` on this machine's cores), the calling process is one
+    of the `workers`: it tracks the first chunk of a clip itself, starting at once, while the
+    local cluster's `workers - 1` processes start and track the rest. The first chunk is
+    WORKER_HEAD_START_S of video longer, the video the caller tracks while the worker processes
+    start; a clip too short to give the others a chunk is tracked here alone, with no cluster."""
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
-                 start_method: str | None = None):
+                 start_method: str | None = None, track_here: bool = False):
         self.address = scheduler_address(scheduler)
         self.workers = workers or default_workers()
+        self.track_here = track_here and self.address is None
         # spawn by default: a clean interpreter per worker. Forking a process that already runs
         # threads (MediaPipe's, a test runner's, a web server's) can deadlock the child: seen on
         # Python 3.13, where LocalCluster's forked workers never came up. "fork" stays available
@@ -153,7 +194,7 @@ class Engine:
 
             preload()
         dask.config.set({"distributed.worker.multiprocessing-method": self.start_method})
-        self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+        self._cluster = LocalCluster(n_workers=self.cluster_workers, threads_per_worker=1,
                                      processes=True, host="127.0.0.1",
                                      # no dashboard; the scheduler's health page on a free
                                      # port of 127.0.0.1 only
@@ -161,6 +202,12 @@ class Engine:
                                      scheduler_kwargs={"dashboard": False},
                                      silence_logs=logging.ERROR)
         self._client = Client(self._cluster, set_as_default=False)
+
+    @property
+    def cluster_workers(self) -> int:
+        """Worker processes of the local cluster (the caller is one of `workers` when it tracks
+        too)."""
+        return self.workers - 1 if self.track_here else self.workers
 
     def n_workers(self) -> int:
         if not self.remote:
@@ -205,7 +252,6 @@ class Engine:
 
         if not jobs:
             return
-        client = self.client
         topic = f"formcheck-progress-{uuid.uuid4().hex}"
         work: dict[int, float] = {}      # task tag -> seconds of video it tracks
         done: dict[int, float] = {}      # task tag -> seconds tracked so far
@@ -216,21 +262,44 @@ class Engine:
             tag, done_s = event[1]
             done[int(tag)] = float(done_s)
 
-        client.subscribe_topic(topic, on_event)
         pending: dict = {}               # future -> (job index, chunk, tag)
         plans: dict[int, list[Chunk]] = {}
         parts: dict[int, dict[Chunk, dict]] = {}
         rejoined: dict[int, int] = {}
         payloads: dict[int, object] = {}
         failed: set[int] = set()
-        ready = as_completed([], loop=client.loop)
+        cluster: list = []               # [client, as_completed], once a chunk goes there
+        here = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="formcheck-here") \
+            if self.track_here else None
+        here_busy = [False]
+
+        def on_cluster():
+            if not cluster:
+                client = self.client
+                client.subscribe_topic(topic, on_event)
+                cluster.extend([client, as_completed([], loop=client.loop)])
+            return cluster
 
         def submit(ji: int, c: Chunk) -> None:
             job, info = jobs[ji], jobs[ji].info
             tag = len(work)
             work[tag] = job.length_s(c)
-            fut = client.submit(track_chunk, payloads[ji], c, job.max_fps, info.width_px,
-                                info.height_px, info.fps, info.duration_s, job.path.name,
+            args = (payloads[ji], c, job.max_fps, info.width_px, info.height_px, info.fps,
+                    info.duration_s, job.path.name)
+            if here is not None and (not here_busy[0] or self.cluster_workers == 0):
+                # this process tracks: the first chunk (while the workers start), or every
+                # chunk when there are no worker processes
+                here_busy[0] = True
+
+                def report(done_s: float, total_s: float, tag: int = tag) -> None:
+                    done[tag] = done_s
+
+                fut = _HereFuture(here.submit(track_chunk, *args,
+                                              report if progress is not None else None))
+                pending[fut] = (ji, c, tag)
+                return
+            client, ready = on_cluster()
+            fut = client.submit(track_chunk, *args,
                                 (topic, tag) if progress is not None else None,
                                 key=f"formcheck-track-{topic[-12:]}-{tag}", pure=False,
                                 priority=-ji)
@@ -249,7 +318,10 @@ class Engine:
                 for c in job.chunks:
                     submit(ji, c)
             while pending:
-                finished = ready.next_batch(block=False) if ready.has_ready() else []
+                finished = [f for f in pending if isinstance(f, _HereFuture)
+                            and f.status != "pending"]
+                if cluster and cluster[1].has_ready():
+                    finished += cluster[1].next_batch(block=False)
                 if not finished:
                     time.sleep(POLL_S)
                 for fut in finished:
@@ -303,17 +375,22 @@ class Engine:
         finally:
             for fut in pending:
                 fut.cancel()
-            try:
-                client.unsubscribe_topic(topic)
-            except ValueError:
-                pass
+            if here is not None:
+                here.shutdown(wait=False, cancel_futures=True)
+            if cluster:
+                try:
+                    cluster[0].unsubscribe_topic(topic)
+                except ValueError:
+                    pass
 
     def track_video(self, path: str | Path, max_fps: float | None = 30.0,
                     progress: ProgressFn | None = None, warnings: list[str] | None = None,
                     max_duration_s: float | None = None, n_chunks: int | None = None
                     ) -> PoseSequence:
         """Like pose.track_video, with the clip's chunks tracked in parallel on the cluster."""
-        job = plan(path, n_chunks or self.n_workers(), max_fps, max_duration_s)
+        job = plan(path, n_chunks or self.n_workers(), max_fps, max_duration_s,
+                   head_start_s=WORKER_HEAD_START_S if self.track_here and self.cluster_workers
+                   else 0.0)
         [res] = list(self.run([job], progress))
         if res.error is not None:
             raise FormcheckError(res.error)

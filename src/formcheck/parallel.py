@@ -21,6 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -52,14 +53,25 @@ class Chunk:
 
 
 def plan_chunks(duration_s: float, n_chunks: int, max_fps: float | None = 30.0,
-                overlap_s: float = OVERLAP_S, min_chunk_s: float = MIN_CHUNK_S) -> list[Chunk]:
-    """Split [0, duration_s) into at most `n_chunks` equal chunks of at least `min_chunk_s`.
+                overlap_s: float = OVERLAP_S, min_chunk_s: float = MIN_CHUNK_S,
+                head_start_s: float = 0.0) -> list[Chunk]:
+    """Split [0, duration_s) into at most `n_chunks` chunks of at least `min_chunk_s`.
 
-    Chunk starts are put on the 1/max_fps grid from 0, so a chunk keeps the same frames a
-    full pass with the same max_fps keeps."""
+    The chunks are equal, except that the first is `head_start_s` seconds of video longer than
+    an equal share when it is tracked by a process that is already running while the others
+    wait for their worker processes to start (Engine(track_here=True)). Chunk starts are put on
+    the 1/max_fps grid from 0, so a chunk keeps the same frames a full pass with the same
+    max_fps keeps."""
     n = max(1, min(int(n_chunks), int(duration_s // min_chunk_s)))
+    # the later chunks share what the first leaves; each keeps at least min_chunk_s
+    while n > 1 and (duration_s - head_start_s) / n < min_chunk_s:
+        n -= 1
     step = 1.0 / max_fps if max_fps else 0.0
-    bounds = [duration_s * k / n for k in range(n + 1)]
+    if n == 1:
+        bounds = [0.0, duration_s]
+    else:
+        first = (duration_s + (n - 1) * head_start_s) / n
+        bounds = [0.0] + [first + (duration_s - first) * k / (n - 1) for k in range(n)]
     out = []
     for k in range(n):
         start = 0.0 if k == 0 else max(0.0, bounds[k] - overlap_s)
@@ -95,10 +107,12 @@ def local_copy(name: str, data: bytes, digest: str) -> Path:
 
 def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height_px: int,
                 fps: float, duration_s: float, source: str,
-                progress_to: tuple[str, int] | None = None) -> dict:
+                progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None
+                ) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
-    progress_to = (topic, tag). Returns landmark arrays and warnings."""
+    progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
+    the calling process. Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
     from .video import iter_frames, prefetch
@@ -120,7 +134,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
             raise
         # the seek went past a damaged or cut-off end: this chunk has nothing
         seq = PoseSequence.empty(width_px, height_px, fps, source)
-    if report is not None:
+    if isinstance(report, _Reporter):
         report.flush()
     return {"t_s": seq.t_s + chunk.start_s, "xy_px": seq.xy_px, "z": seq.z,
             "visibility": seq.visibility, "world_m": seq.world_m, "warnings": warnings}
@@ -145,9 +159,9 @@ class _Reporter:
         self.worker.log_event(self.topic, [self.tag, float(self.done_s)])
 
 
-def _reporter(progress_to: tuple[str, int] | None):
-    if progress_to is None:
-        return None
+def _reporter(progress_to):
+    if progress_to is None or callable(progress_to):
+        return progress_to     # None, or a callback in the process that tracks the chunk
     try:
         from distributed import get_worker
 
