@@ -207,8 +207,10 @@ def bench_memory(clip: Path) -> list[str]:
     info = probe(clip)
     l0 = load()
     t0 = time.perf_counter()
-    p = subprocess.Popen(CLI + ["analyze", str(clip), "--workers", "2"], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
+    err = BENCH / "memory-run.stderr"
+    with err.open("w") as errf:
+        p = subprocess.Popen(CLI + ["analyze", str(clip), "--workers", "2"],
+                             stdout=subprocess.PIPE, stderr=errf, text=True)
     peak = [0.0, 0.0]
     stop = threading.Event()
 
@@ -225,6 +227,9 @@ def bench_memory(clip: Path) -> list[str]:
     th.join()
     wall = time.perf_counter() - t0
     first = (stdout.strip().splitlines() or [""])[0]
+    if p.returncode not in (0, 3):
+        tail = [ln for ln in err.read_text().splitlines() if ln.startswith("formcheck")][-3:]
+        first = first or " / ".join(tail)
     return ["### Peak memory while parallel", "",
             f"`formcheck analyze {clip.name} --workers 2` ({info.width_px}x{info.height_px}, "
             f"{info.fps:.0f} fps, {info.duration_s / 60:.1f} min), exit {p.returncode}, "
