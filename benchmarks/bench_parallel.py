@@ -8,8 +8,9 @@
     bench_speed.py): the bare MediaPipe loop (bench_speed.bare_loop: every frame decoded, full
     model on each, one process) against formcheck.pipeline.analyze_video with 1 worker (tracks
     in this process, as `formcheck analyze --workers 1`) and with 2 workers (as `formcheck
-    analyze`: this process tracks the first chunk while a local Dask cluster of one worker
-    process starts and tracks the second; the time includes starting and stopping it). Also an
+    analyze`: this process starts tracking at once while a local Dask cluster of one worker
+    process starts, then the two share what is left; the time includes starting and stopping
+    the worker). Also an
     80-s 30 fps clip (the 20-s one four times), since start-up weighs less on a longer clip.
 (b) A folder of 8 clips: `formcheck batch DIR --out OUT --workers N` for N = 1 and 2, wall time
     of the whole command. Default folder: the 8 clips of 8-30 s of ../shared/videos (first by
@@ -86,7 +87,7 @@ def long_30fps_clip() -> Path:
 
 def worker_start_s() -> float:
     """Seconds from asking for a local cluster of one worker to that worker having MediaPipe
-    loaded: the head start the calling process gets (engine.WORKER_HEAD_START_S)."""
+    loaded: the time `formcheck analyze` tracks alone before it shares the clip."""
     from formcheck.engine import Engine
 
     t0 = time.perf_counter()

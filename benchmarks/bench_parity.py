@@ -6,9 +6,10 @@
 
 Sequential landmarks: pose.track_video (what `formcheck analyze --workers 1` runs), kept in
 --cache/seq (e.g. written before by `formcheck eval --cache DIR/seq`). Parallel landmarks: the
-local Dask engine, each clip split as `formcheck analyze` splits it (one chunk per worker,
-chunks of at least --min-chunk-s, the first --head-start-s longer: in `formcheck analyze` this
-process tracks it while the worker processes start), kept in --cache/par-N-S[-hH]. Both go through the same pure
+local Dask engine, each clip split into one chunk per worker, chunks of at least --min-chunk-s,
+the first --head-start-s longer (`formcheck analyze` tracks the first chunk in its own process,
+which has tracked some seconds of video by the time the worker processes are ready: the head
+start is that plus the 1-s overlap, 3-8 s seen; default 6), kept in --cache/par-N-S[-hH]. Both go through the same pure
 analysis; the table compares rep counts and, rep by rep, the bottom time, the thigh angle and
 knee-over-toe. Tolerances (issue 9): bottoms within 0.1 s, thigh angle within 2 deg,
 knee-over-toe within 0.05 foot lengths. Keep the cache outside the repository.
@@ -45,15 +46,14 @@ def main() -> int:
     p.add_argument("--chunks", type=int, default=None, help="chunks per clip (default: workers)")
     p.add_argument("--min-chunk-s", type=float, default=None)
     p.add_argument("--head-start-s", type=float, default=None,
-                   help="extra video seconds of the first chunk (default: as formcheck analyze, "
-                        "engine.WORKER_HEAD_START_S)")
+                   help="extra video seconds of the first chunk (default 6)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "PARITY.md")
     args = p.parse_args()
     if not args.videos.is_dir():
         sys.exit(f"{args.videos} not found: the development clips are needed.")
 
     from formcheck.analysis import analyze_sequence
-    from formcheck.engine import WORKER_HEAD_START_S, Engine, plan
+    from formcheck.engine import Engine, plan
     from formcheck.errors import FormcheckError
     from formcheck.landmarks import load_npz, save_npz
     from formcheck.parallel import MIN_CHUNK_S
@@ -63,7 +63,7 @@ def main() -> int:
     th = get_profile("general")
     n_chunks = args.chunks or args.workers
     min_chunk_s = args.min_chunk_s if args.min_chunk_s is not None else MIN_CHUNK_S
-    head_s = args.head_start_s if args.head_start_s is not None else WORKER_HEAD_START_S
+    head_s = args.head_start_s if args.head_start_s is not None else 6.0
     clips = sorted(f for f in args.videos.iterdir() if f.suffix.lower() in (".mp4", ".mov", ".webm"))
     seq_dir = args.cache / "seq"
     par_dir = args.cache / (f"par-{n_chunks}-{min_chunk_s:g}" + (f"-h{head_s:g}" if head_s else ""))

@@ -1,10 +1,12 @@
-"""`formcheck analyze` on this machine's cores: the calling process tracks the clip's first chunk
-while the local cluster's other worker processes start, and a clip too short to share is tracked
-here with no cluster at all."""
+"""`formcheck analyze` on this machine's cores: the calling process starts tracking the clip at
+once while the local cluster's worker processes start, then shares what is left with them; a clip
+too short to share is tracked here with no cluster at all."""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -19,33 +21,51 @@ from formcheck.thresholds import get_profile
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
 
-CLIP = FIXTURES / "side_knees_past_toes.mp4"   # 9.25 s
 TH = get_profile("general")
 
 
-def test_a_short_clip_is_tracked_here_without_starting_a_cluster():
+def test_a_clip_too_short_to_share_is_tracked_here_without_starting_a_cluster():
+    clip = FIXTURES / "side_box_pause.mp4"    # 200 frames at 24 fps: 8.33 s
     with Engine(workers=2, track_here=True) as eng:
-        # (9.25 - 6) / 2 s would leave the worker less than the 4-s minimum chunk
-        seq = eng.track_video(CLIP)
+        # even with the workers ready at once, the second chunk would be (8.33 - 1) / 2 < 4 s
+        seq = eng.track_video(clip)
         assert eng._cluster is None and eng._client is None
-    ref = track_video(CLIP)
+    ref = track_video(clip)
     np.testing.assert_array_equal(seq.t_s, ref.t_s)
     np.testing.assert_allclose(seq.xy_px, ref.xy_px, atol=1e-3)
 
 
-def test_the_caller_tracks_the_first_chunk_and_one_worker_the_second(monkeypatch):
-    monkeypatch.setattr(engine_mod, "WORKER_HEAD_START_S", 1.0)
-    from distributed import get_task_stream
+def test_the_caller_tracks_while_the_worker_starts_then_they_share_the_rest(monkeypatch, caplog):
+    clip = FIXTURES / "side_knees_past_toes.mp4"   # 222 frames at 24 fps: 9.25 s
+    monkeypatch.setattr(engine_mod, "MIN_CHUNK_S", 1.0)
+    # the caller's tracker waits at 2 s of video until the worker has MediaPipe loaded, so the
+    # rest is shared whatever the machine's speed
+    ready = threading.Event()
+    start = Engine._start_workers
 
+    def start_and_tell(self):
+        start(self)
+        ready.set()
+
+    monkeypatch.setattr(Engine, "_start_workers", start_and_tell)
+    callers: set[str] = set()
+
+    def progress(done_s: float, total_s: float) -> None:
+        callers.add(threading.current_thread().name)
+        if threading.current_thread().name.startswith("formcheck-here") and done_s >= 2.0:
+            assert ready.wait(300)
+
+    caplog.set_level(logging.INFO, logger="formcheck.engine")
     with Engine(workers=2, track_here=True) as eng:
-        with get_task_stream(client=eng.client) as stream:
-            seq = eng.track_video(CLIP)
+        seq = eng.track_video(clip, progress=progress)
         # a cluster of one worker process: the caller is the other of the two
         assert len(eng.client.scheduler_info()["workers"]) == 1
         assert os.getpid() not in set(eng.client.run(os.getpid).values())
-        # the worker tracked one chunk; the first was tracked here
-        assert [t["key"].startswith("formcheck-track-") for t in stream.data] == [True]
-    ref = track_video(CLIP)
+    [split] = [r.getMessage() for r in caplog.records if "while the workers started" in r.getMessage()]
+    assert split.endswith("1 worker(s) the rest")
+    # the caller tracked from the start; its progress came from its own thread
+    assert any(n.startswith("formcheck-here") for n in callers)
+    ref = track_video(clip)
     np.testing.assert_array_equal(seq.t_s, ref.t_s)
     a, b = analyze_sequence(ref, TH), analyze_sequence(seq, TH)
     assert b.rep_count == a.rep_count == 3

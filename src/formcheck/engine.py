@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import logging
+import math
 import os
 import threading
 import time
@@ -22,8 +23,8 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, merge_chunks, plan_chunks,
-                       track_chunk)
+from .parallel import (MIN_CHUNK_S, OVERLAP_S, Chunk, broken_seam, merge_chunks,
+                       plan_chunks, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,6 @@ CONNECT_TIMEOUT_S = 10.0
 WORKER_WAIT_S = 60.0       # a remote scheduler without workers would leave the tasks waiting
 MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in memory once
 POLL_S = 0.25
-# Video seconds the calling process tracks while a local cluster's worker processes start
-# (Engine(track_here=True)): their start-up (cluster 1.3 s, importing formcheck and MediaPipe
-# 1.3-1.4 s, loading the model) took about 3 s on an idle 2-core machine
-# (benchmarks/bench_parallel.py prints it), in which the caller tracks about 2.3 s of 30 fps
-# video per second.
-WORKER_HEAD_START_S = 6.0
 
 ProgressFn = Callable[[float, float], None]
 
@@ -91,7 +86,8 @@ class ClipResult:
 def plan(path: str | Path, n_chunks: int, max_fps: float | None = 30.0,
          max_duration_s: float | None = None, min_chunk_s: float = MIN_CHUNK_S,
          head_start_s: float = 0.0) -> ClipJob:
-    """Probe a clip (here, before any work is sent) and split it into chunks."""
+    """Probe a clip (here, before any work is sent) and split it into chunks (the first
+    `head_start_s` longer: parallel.plan_chunks)."""
     info = probe(path)
     if max_duration_s is not None:
         check_limits(info, max_duration_s)
@@ -103,39 +99,13 @@ def plan(path: str | Path, n_chunks: int, max_fps: float | None = 30.0,
                    max_fps)
 
 
-class _HereFuture:
-    """A chunk tracked in this process, shaped like the Dask futures run() waits on."""
-
-    def __init__(self, fut: concurrent.futures.Future):
-        self.fut = fut
-
-    @property
-    def status(self) -> str:
-        if not self.fut.done():
-            return "pending"
-        return "error" if self.fut.exception() is not None else "finished"
-
-    def result(self):
-        return self.fut.result()
-
-    def exception(self):
-        return self.fut.exception()
-
-    def release(self) -> None:
-        pass
-
-    def cancel(self) -> None:
-        self.fut.cancel()
-
-
 class Engine:
     """A Dask client, started on first use. Use one per command or per app server; close it.
 
-    With `track_here` (the CLI's `analyze` on this machine's cores), the calling process is one
-    of the `workers`: it tracks the first chunk of a clip itself, starting at once, while the
-    local cluster's `workers - 1` processes start and track the rest. The first chunk is
-    WORKER_HEAD_START_S of video longer, the video the caller tracks while the worker processes
-    start; a clip too short to give the others a chunk is tracked here alone, with no cluster."""
+    With `track_here` (`formcheck analyze` on this machine's cores) the calling process is one of
+    the `workers`: track_video starts tracking the clip here at once, while a local cluster of
+    `workers - 1` processes starts; when they are ready, what is left of the clip is split
+    between this process and them (track_here_and_there)."""
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
                  start_method: str | None = None, track_here: bool = False):
@@ -205,8 +175,8 @@ class Engine:
 
     @property
     def cluster_workers(self) -> int:
-        """Worker processes of the local cluster (the caller is one of `workers` when it tracks
-        too)."""
+        """Worker processes of the local cluster (this process is one of `workers` when it
+        tracks too)."""
         return self.workers - 1 if self.track_here else self.workers
 
     def n_workers(self) -> int:
@@ -252,6 +222,7 @@ class Engine:
 
         if not jobs:
             return
+        client = self.client
         topic = f"formcheck-progress-{uuid.uuid4().hex}"
         work: dict[int, float] = {}      # task tag -> seconds of video it tracks
         done: dict[int, float] = {}      # task tag -> seconds tracked so far
@@ -262,44 +233,21 @@ class Engine:
             tag, done_s = event[1]
             done[int(tag)] = float(done_s)
 
+        client.subscribe_topic(topic, on_event)
         pending: dict = {}               # future -> (job index, chunk, tag)
         plans: dict[int, list[Chunk]] = {}
         parts: dict[int, dict[Chunk, dict]] = {}
         rejoined: dict[int, int] = {}
         payloads: dict[int, object] = {}
         failed: set[int] = set()
-        cluster: list = []               # [client, as_completed], once a chunk goes there
-        here = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="formcheck-here") \
-            if self.track_here else None
-        here_busy = [False]
-
-        def on_cluster():
-            if not cluster:
-                client = self.client
-                client.subscribe_topic(topic, on_event)
-                cluster.extend([client, as_completed([], loop=client.loop)])
-            return cluster
+        ready = as_completed([], loop=client.loop)
 
         def submit(ji: int, c: Chunk) -> None:
             job, info = jobs[ji], jobs[ji].info
             tag = len(work)
             work[tag] = job.length_s(c)
-            args = (payloads[ji], c, job.max_fps, info.width_px, info.height_px, info.fps,
-                    info.duration_s, job.path.name)
-            if here is not None and (not here_busy[0] or self.cluster_workers == 0):
-                # this process tracks: the first chunk (while the workers start), or every
-                # chunk when there are no worker processes
-                here_busy[0] = True
-
-                def report(done_s: float, total_s: float, tag: int = tag) -> None:
-                    done[tag] = done_s
-
-                fut = _HereFuture(here.submit(track_chunk, *args,
-                                              report if progress is not None else None))
-                pending[fut] = (ji, c, tag)
-                return
-            client, ready = on_cluster()
-            fut = client.submit(track_chunk, *args,
+            fut = client.submit(track_chunk, payloads[ji], c, job.max_fps, info.width_px,
+                                info.height_px, info.fps, info.duration_s, job.path.name,
                                 (topic, tag) if progress is not None else None,
                                 key=f"formcheck-track-{topic[-12:]}-{tag}", pure=False,
                                 priority=-ji)
@@ -318,10 +266,7 @@ class Engine:
                 for c in job.chunks:
                     submit(ji, c)
             while pending:
-                finished = [f for f in pending if isinstance(f, _HereFuture)
-                            and f.status != "pending"]
-                if cluster and cluster[1].has_ready():
-                    finished += cluster[1].next_batch(block=False)
+                finished = ready.next_batch(block=False) if ready.has_ready() else []
                 if not finished:
                     time.sleep(POLL_S)
                 for fut in finished:
@@ -375,28 +320,141 @@ class Engine:
         finally:
             for fut in pending:
                 fut.cancel()
-            if here is not None:
-                here.shutdown(wait=False, cancel_futures=True)
-            if cluster:
-                try:
-                    cluster[0].unsubscribe_topic(topic)
-                except ValueError:
-                    pass
+            try:
+                client.unsubscribe_topic(topic)
+            except ValueError:
+                pass
 
     def track_video(self, path: str | Path, max_fps: float | None = 30.0,
                     progress: ProgressFn | None = None, warnings: list[str] | None = None,
                     max_duration_s: float | None = None, n_chunks: int | None = None
                     ) -> PoseSequence:
         """Like pose.track_video, with the clip's chunks tracked in parallel on the cluster."""
-        job = plan(path, n_chunks or self.n_workers(), max_fps, max_duration_s,
-                   head_start_s=WORKER_HEAD_START_S if self.track_here and self.cluster_workers
-                   else 0.0)
+        if self.track_here and n_chunks is None:
+            return self.track_here_and_there(path, max_fps, progress, warnings, max_duration_s)
+        job = plan(path, n_chunks or self.n_workers(), max_fps, max_duration_s)
         [res] = list(self.run([job], progress))
         if res.error is not None:
             raise FormcheckError(res.error)
         if warnings is not None:
             warnings.extend(res.warnings)
         return res.seq
+
+    def track_here_and_there(self, path: str | Path, max_fps: float | None = 30.0,
+                             progress: ProgressFn | None = None,
+                             warnings: list[str] | None = None,
+                             max_duration_s: float | None = None) -> PoseSequence:
+        """Track a clip in this process from its start, at once; start the local cluster's
+        worker processes meanwhile. When they have MediaPipe loaded, this process has tracked
+        `done_s` of the clip: what is left is split so that this process and each worker have
+        the same amount still to track (parallel.plan_chunks with a head start of done_s plus
+        the overlap), this process's chunk is given its end, and the others go to the workers.
+        A clip this process finishes first, or whose rest is too short to share, is tracked
+        here alone. No start-up time is assumed: the split follows what was measured."""
+        job = plan(path, 1, max_fps, max_duration_s)
+        info, name = job.info, job.path.name
+        total_s = info.duration_s
+        done: dict[str, float] = {}
+        end = [math.inf]            # the end of this process's chunk, once decided
+
+        def tell() -> None:
+            if progress is not None:
+                progress(min(sum(done.values()), total_s), total_s)
+
+        def here_progress(done_s: float, _total_s: float) -> None:
+            done["here"] = done_s
+            tell()
+
+        here_chunk = Chunk(0, 0.0, None, 0.0)
+        pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
+        try:
+            here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
+                               info.width_px, info.height_px, info.fps, total_s, name,
+                               here_progress, lambda: end[0])
+            # workers only for a clip that could be shared even if they started at once
+            could_share = len(plan_chunks(total_s, self.workers, max_fps,
+                                          min_chunk_s=MIN_CHUNK_S, head_start_s=OVERLAP_S)) > 1
+            ready = pool.submit(self._start_workers) \
+                if self.cluster_workers > 0 and could_share else None
+            if ready is not None:
+                concurrent.futures.wait([here, ready],
+                                        return_when=concurrent.futures.FIRST_COMPLETED)
+            chunks = [here_chunk]
+            if ready is not None and not here.done() and ready.exception() is None:
+                done_s = done.get("here", 0.0)
+                chunks = plan_chunks(total_s, self.workers, max_fps, min_chunk_s=MIN_CHUNK_S,
+                                     head_start_s=done_s + OVERLAP_S)
+                if len(chunks) > 1:
+                    end[0] = chunks[0].end_s
+                    log.info("%s: this process tracked %.1f s while the workers started; "
+                             "it tracks to %.1f s, %d worker(s) the rest", name, done_s,
+                             chunks[0].end_s, len(chunks) - 1)
+                else:
+                    chunks = [here_chunk]
+            elif ready is not None and ready.done() and ready.exception() is not None:
+                log.warning("the worker processes did not start (%s); tracking %s here alone",
+                            ready.exception(), name)
+            if len(chunks) == 1:
+                parts = [here.result()]
+            else:
+                parts = self._track_rest(job, chunks, here, done, tell)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if len(chunks) > 1 and broken_seam(parts, chunks, info.width_px, info.height_px,
+                                           info.fps) is not None:
+            log.info("%s: the trackers do not join up; tracking it again in one pass", name)
+            from .pose import track_video
+
+            seq = track_video(job.path, max_fps=max_fps, progress=progress, warnings=warnings,
+                              max_duration_s=max_duration_s)
+            return seq
+        got: list[str] = []
+        seq = merge_chunks(parts, chunks, info.width_px, info.height_px, info.fps, name, got)
+        _note_early_end(info, seq, got)
+        if warnings is not None:
+            warnings.extend(got)
+        return seq
+
+    def _start_workers(self) -> None:
+        """Start the local cluster and load MediaPipe in each worker."""
+        from .pose import preload
+
+        self.client.run(preload)
+
+    def _track_rest(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
+                    tell: Callable[[], None]) -> list[dict]:
+        """The later chunks on the workers while this process finishes the first."""
+        client, info = self.client, job.info
+        topic = f"formcheck-progress-{uuid.uuid4().hex}"
+
+        def on_event(event) -> None:
+            tag, done_s = event[1]
+            done[f"w{tag}"] = float(done_s)
+
+        client.subscribe_topic(topic, on_event)
+        futs = [client.submit(track_chunk, str(job.path.resolve()), c, job.max_fps,
+                              info.width_px, info.height_px, info.fps, info.duration_s,
+                              job.path.name, (topic, c.index), pure=False,
+                              key=f"formcheck-track-{topic[-12:]}-{c.index}")
+                for c in chunks[1:]]
+        try:
+            while not (here.done() and all(f.done() for f in futs)):
+                time.sleep(POLL_S)
+                tell()
+            first = here.result()
+            rest = []
+            for f in futs:
+                if f.status == "error":
+                    raise FormcheckError(_user_message(job.path.name, f.exception()))
+                rest.append(f.result())
+            return [first] + rest
+        finally:
+            for f in futs:
+                f.release()
+            try:
+                client.unsubscribe_topic(topic)
+            except ValueError:
+                pass
 
 
 def _note_early_end(info: VideoInfo, seq: PoseSequence, warnings: list[str]) -> None:

@@ -84,6 +84,17 @@ def plan_chunks(duration_s: float, n_chunks: int, max_fps: float | None = 30.0,
 # ------------------------------------------------------------------------------ worker side
 
 
+def _until(frames, stop_at: Callable[[], float]):
+    """The frames before stop_at(), read again at every frame."""
+    try:
+        for f in frames:
+            if f.t_s >= stop_at():
+                return
+            yield f
+    finally:
+        frames.close()
+
+
 def _shift(frames, by_s: float):
     from .video import Frame
 
@@ -107,12 +118,14 @@ def local_copy(name: str, data: bytes, digest: str) -> Path:
 
 def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height_px: int,
                 fps: float, duration_s: float, source: str,
-                progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None
-                ) -> dict:
+                progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None,
+                stop_at: Callable[[], float] | None = None) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
     progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
-    the calling process. Returns landmark arrays and warnings."""
+    the calling process. `stop_at()` (in the calling process) is read at every frame: the chunk
+    ends at the first frame at or after it, an end decided while the chunk is being tracked.
+    Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
     from .video import iter_frames, prefetch
@@ -125,6 +138,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     try:
         frames = prefetch(iter_frames(clip, max_fps=max_fps, warnings=warnings,
                                       start_s=chunk.start_s, end_s=chunk.end_s))
+        if stop_at is not None:
+            frames = _until(frames, stop_at)
         # times relative to the chunk's start inside track_frames (its sampling for other
         # people and its progress count from 0), then back to the file's clock
         seq = track_frames(_shift(frames, chunk.start_s), width_px, height_px, fps, source,
