@@ -115,3 +115,36 @@ def test_save_files_a_finished_clip_under_the_client_once(tmp_path, capsys, monk
                  "--save"]) == 0
     assert "tuesday.mp4 is already in knee-07's history" in capsys.readouterr().err
     assert len(open_store().list_sessions("knee-07")) == 1
+
+
+def test_the_longest_clips_go_to_the_workers_first(tmp_path):
+    import numpy as np
+
+    from conftest import write_clip
+    from formcheck.engine import ClipResult
+
+    src = tmp_path / "clips"
+    src.mkdir()
+    frame = np.zeros((32, 48, 3), dtype=np.uint8)
+    for name, seconds in (("a_short.mp4", 1), ("b_long.mp4", 3), ("c_middle.mp4", 2)):
+        write_clip(src / name, [frame] * (15 * seconds), fps=15.0)
+
+    class Recorder:
+        order: list[str] = []
+
+        def n_workers(self) -> int:
+            return 2
+
+        def run(self, jobs, progress=None):
+            self.order = [j.path.name for j in jobs]
+            for j in jobs:
+                yield ClipResult(j, None, [], "not tracked in this test")
+
+    eng = Recorder()
+    clips = batch.find_clips([str(src)])
+    settings = batch.BatchSettings(get_profile("general"), "general", "auto")
+    outcomes = batch.run_batch(clips, tmp_path / "out", settings, eng)
+    assert eng.order == ["b_long.mp4", "c_middle.mp4", "a_short.mp4"]
+    # outcomes and the summary keep the order given
+    assert [o.clip.name for o in outcomes] == ["a_short.mp4", "b_long.mp4", "c_middle.mp4"]
+    assert [o.status for o in outcomes] == ["error"] * 3

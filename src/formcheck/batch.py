@@ -234,6 +234,8 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
         job_of[len(jobs)] = i
         jobs.append(job)
     index_of = {id(j): i for j, i in zip(jobs, (job_of[k] for k in range(len(jobs))))}
+    # longest first: the short clips fill in at the end, so no worker waits long on the last one
+    jobs.sort(key=lambda j: j.work_s, reverse=True)
     for res in engine.run(jobs, progress):
         i = index_of[id(res.job)]
         clip = clips[i]
