@@ -27,7 +27,7 @@ TH = get_profile("general")
 def test_a_clip_too_short_to_share_is_tracked_here_without_starting_a_cluster():
     clip = FIXTURES / "side_box_pause.mp4"    # 200 frames at 24 fps: 8.33 s
     with Engine(workers=2, track_here=True) as eng:
-        # even with the workers ready at once, the second chunk would be (8.33 - 1) / 2 < 4 s
+        # even with the workers ready after 2 s, the second chunk would be (8.33 - 3) / 2 < 4 s
         seq = eng.track_video(clip)
         assert eng._cluster is None and eng._client is None
     ref = track_video(clip)

@@ -34,6 +34,10 @@ CONNECT_TIMEOUT_S = 10.0
 WORKER_WAIT_S = 60.0       # a remote scheduler without workers would leave the tasks waiting
 MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in memory once
 POLL_S = 0.25
+# Video this process has tracked, at least, by the time a local cluster's workers are up: 1.8-2.2
+# s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in 1.2 s). A clip whose
+# rest after that is too short to share starts no workers.
+STARTUP_VIDEO_S = 2.0
 
 ProgressFn = Callable[[float, float], None]
 
@@ -371,9 +375,10 @@ class Engine:
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
                                here_progress, lambda: end[0])
-            # workers only for a clip that could be shared even if they started at once
+            # workers only for a clip that could still be shared once they are up
             could_share = len(plan_chunks(total_s, self.workers, max_fps,
-                                          min_chunk_s=MIN_CHUNK_S, head_start_s=OVERLAP_S)) > 1
+                                          min_chunk_s=MIN_CHUNK_S,
+                                          head_start_s=OVERLAP_S + STARTUP_VIDEO_S)) > 1
             ready = pool.submit(self._start_workers) \
                 if self.cluster_workers > 0 and could_share else None
             if ready is not None:
