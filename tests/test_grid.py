@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 
 import numpy as np
 import pytest
 
 from conftest import ROOT
+from pathlib import Path
 
 sys.path.insert(0, str(ROOT / "tools"))
 import grid_eval  # noqa: E402
@@ -80,42 +82,66 @@ def rows() -> list[dict]:
     if not _rows:
         out = []
         for name, truth in TRUTHS.items():
-            analysis, _raw = grid_eval.track(name, GRID)
+            cache = os.environ.get("FORMCHECK_GRID_CACHE")   # tracked landmarks (.npz), optional
+            analysis, _raw = grid_eval.track(name, GRID, Path(cache) if cache else None)
             out += grid_eval.rep_rows(truth, analysis)
         _rows["all"] = out
     return _rows["all"]
 
 
-@pytest.mark.slow
-def test_every_grid_rep_is_found():
-    r = rows()
-    assert sum(x["matched"] for x in r) == len(r)
 
 
-BASELINE = ROOT / "tests" / "grid_baseline.json"   # per yaw: worst errors, reps measured
+BASELINE = ROOT / "tests" / "grid_baseline.json"   # {pose backend: {yaw: worst errors, reps}}
 THIGH_TARGET_DEG, KOT_TARGET_RATIO = 6.0, 0.15
 
 
-@pytest.mark.slow
-def test_error_by_yaw_is_no_worse_than_committed_and_within_target_where_it_was():
-    """Per yaw, the worst thigh-angle and knee-over-toe error against the mesh truth stay within
-    the committed figures (+0.5 deg / +0.02 foot lengths for tracking noise between machines),
-    and as many reps are measured; where the committed figure met the target, the target
-    holds."""
-    base = json.loads(BASELINE.read_text())
+@pytest.fixture(scope="module")
+def by_yaw() -> dict:
+    from formcheck.pose import default_backend
+
     now = {f"{s['yaw_deg']:.0f}": s for s in grid_eval.by_yaw(rows())}
-    assert set(now) == set(base)
+    if os.environ.get("FORMCHECK_UPDATE_BASELINE"):
+        all_ = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
+        all_[default_backend()] = {y: {k: s[k] for k in BASELINE_KEYS} for y, s in now.items()}
+        BASELINE.write_text(json.dumps(all_, indent=1, sort_keys=True) + "\n")
+    return now
+
+
+BASELINE_KEYS = ("matched", "thigh_measured", "thigh_max_abs_err_deg", "kot_measured",
+                 "kot_max_abs_err_ratio")
+
+
+def _base() -> dict:
+    from formcheck.pose import default_backend
+
+    base = json.loads(BASELINE.read_text()).get(default_backend())
+    if base is None:
+        pytest.skip(f"no grid baseline for the {default_backend()} pose backend yet: record it "
+                    "with FORMCHECK_UPDATE_BASELINE=1")
+    return base
+
+
+@pytest.mark.slow
+def test_grid_reps_found_and_measured_no_fewer_than_committed(by_yaw):
+    base = _base()
+    assert set(by_yaw) == set(base)
     for yaw, b in base.items():
-        s = now[yaw]
-        assert s["thigh_measured"] >= b["thigh_measured"], yaw
-        assert s["kot_measured"] >= b["kot_measured"], yaw
-        if b["thigh_max_abs_err_deg"] is not None:
-            limit = b["thigh_max_abs_err_deg"] + 0.5
-            if b["thigh_max_abs_err_deg"] <= THIGH_TARGET_DEG and float(yaw) <= 60:
-                limit = min(limit, THIGH_TARGET_DEG)
-            assert s["thigh_max_abs_err_deg"] <= limit, (yaw, s)
-        if b["kot_max_abs_err_ratio"] is not None:
-            limit = b["kot_max_abs_err_ratio"] + 0.02
-            if b["kot_max_abs_err_ratio"] <= KOT_TARGET_RATIO and float(yaw) <= 60:
-                limit = min(limit, KOT_TARGET_RATIO)
-            assert s["kot_max_abs_err_ratio"] <= limit, (yaw, s)
+        for k in ("matched", "thigh_measured", "kot_measured"):
+            assert by_yaw[yaw][k] >= b[k], (yaw, k)
+
+
+@pytest.mark.slow
+def test_error_by_yaw_is_no_worse_than_committed_and_within_target_where_it_was(by_yaw):
+    """Per yaw, the worst thigh-angle and knee-over-toe error against the mesh truth stay within
+    the committed figures (+0.5 deg / +0.02 foot lengths for tracking noise between machines);
+    where the committed figure met the target (yaw up to 60 deg), the target holds."""
+    for yaw, b in _base().items():
+        s = by_yaw[yaw]
+        for key, tol, target in (("thigh_max_abs_err_deg", 0.5, THIGH_TARGET_DEG),
+                                 ("kot_max_abs_err_ratio", 0.02, KOT_TARGET_RATIO)):
+            if b[key] is None:
+                continue
+            limit = b[key] + tol
+            if b[key] <= target and float(yaw) <= 60:
+                limit = min(limit, target)
+            assert s[key] <= limit, (yaw, key, s[key], limit)

@@ -129,10 +129,11 @@ def _mean(v):
 
 
 def by_yaw(rows: list[dict]) -> list[dict]:
-    """Depth-angle and knee-over-toe error per yaw, over the depth x travel clips."""
+    """Depth-angle and knee-over-toe error per yaw, over every grid rep at that yaw (the
+    knees-caving-in reps included: their knee over toe is level, their thigh quarter or half)."""
     out = []
     for yaw in sorted({r["yaw_deg"] for r in rows}):
-        rs = [r for r in rows if r["yaw_deg"] == yaw and r["fppa_target_deg"] is None]
+        rs = [r for r in rows if r["yaw_deg"] == yaw]
         if not rs:
             continue
         th = [r["thigh_err_deg"] for r in rs]
