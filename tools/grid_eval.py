@@ -181,6 +181,20 @@ def cave_separation(rows: list[dict], names) -> str:
     return "\n".join(lines)
 
 
+def fppa_errors(rows: list[dict]) -> str:
+    """The measured FPPA (rep_fppa_deg) against the rendered FPPA, per yaw and level."""
+    lines = []
+    for yaw in sorted({r["yaw_deg"] for r in rows if r["fppa_target_deg"] is not None}):
+        parts = []
+        for level in sorted({r["fppa_target_deg"] for r in rows if r["fppa_target_deg"] is not None}):
+            got = [round(r["cave"]["fppa_deg"], 1) for r in rows
+                   if r["yaw_deg"] == yaw and r["fppa_target_deg"] == level and r["matched"]
+                   and r["cave"].get("fppa_deg") is not None]
+            parts.append(f"{level:.0f} deg -> {got if got else 'rep not found'}")
+        lines.append(f"FPPA at yaw {yaw:.0f} (rendered -> measured): " + "; ".join(parts))
+    return "\n".join(lines)
+
+
 def grid_rep_rows(rows: list[dict]):
     """The grid reps as cross-validation rows (each grid clip its own source)."""
     from formcheck.crossval import RepRow
@@ -248,6 +262,7 @@ def main(argv=None) -> int:
     for name, off in offsets.items():
         print(f"BlazePose foot points vs the mesh ({name}): {off}")
     print()
+    print(fppa_errors(rows))
     print(cave_separation(rows, CAVE_CANDIDATES))
     cv = None
     if args.real:
