@@ -1040,6 +1040,9 @@ def main(argv=None):
     ap.add_argument("--max-frames", type=int, help="grid: stop each clip after this many frames")
     args = ap.parse_args(argv)
     if args.grid:
+        names = [s.name for s, _ in grid_specs()]
+        if args.only not in [None] + names:
+            ap.error(f"unknown grid clip {args.only!r}; choose from {names}")
         out = Path(args.out) / "grid" if args.out == ap.get_default("out") else Path(args.out)
         main_grid(out, args.only, args.ss or 1, args.max_frames)
         return
