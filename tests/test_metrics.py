@@ -188,3 +188,14 @@ def test_medial_knee_displacement_follows_the_knees_moving_inward():
     caved, straight = (float(np.nanmedian(mkd[r.band_start_i:r.band_end_i + 1])) for r in a.reps)
     # the hips are 140 px apart: each knee 45 px further inward is 0.32 hip widths more
     assert caved - straight == pytest.approx(45.0 / 140.0, abs=0.02)
+
+
+def test_knee_ankle_separation_px_ratio_is_the_knees_width_over_the_ankles_in_the_picture():
+    from formcheck.landmarks import Landmark as L
+    from formcheck.metrics import knee_ankle_separation_px_ratio
+
+    xy = np.full((2, 33, 2), np.nan)
+    xy[:, L.LEFT_ANKLE, 0], xy[:, L.RIGHT_ANKLE, 0] = 260.0, 100.0      # 160 px apart
+    xy[0, L.LEFT_KNEE, 0], xy[0, L.RIGHT_KNEE, 0] = 240.0, 120.0        # 120 px: knees inside
+    xy[1, L.LEFT_KNEE, 0], xy[1, L.RIGHT_KNEE, 0] = 100.0, 260.0        # swapped sides: same width
+    assert knee_ankle_separation_px_ratio(xy).tolist() == [0.75, 1.0]

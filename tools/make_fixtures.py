@@ -707,12 +707,12 @@ def sagittal_metrics(P: dict, near: str) -> dict:
 # ---------------------------------------------------------------------------
 # Encoder
 # ---------------------------------------------------------------------------
-def encode_mp4(path: Path, frames, fps: int, crf: int = 26):
+def encode_mp4(path: Path, frames, fps: int, crf: int = 26, preset: str = "slow"):
     import av
     with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
         st = out.add_stream("libx264", rate=fps)
         st.pix_fmt = "yuv420p"
-        st.options = {"crf": str(crf), "preset": "slow", "threads": "1",
+        st.options = {"crf": str(crf), "preset": preset, "threads": "1",
                       "x264-params": "keyint=48"}
         first = True
         for img in frames:
@@ -803,13 +803,249 @@ def render_clip(spec: SquatSpec, out_dir: Path, ss: int = 2) -> dict:
     return truth
 
 
+# ---------------------------------------------------------------------------
+# Truth grid (issue 8): views x depths x knee travel, and knees caving in
+# ---------------------------------------------------------------------------
+# Unlike the clips above, whose heel / foot_index labels were placed where BlazePose reports
+# them, the grid's truth comes from the mesh alone: the toe is the tip of the shoe, the heel
+# the back of the shoe, the foot length the distance between them (FOOT_LEN). Nothing in it
+# was calibrated against the pose model, so the errors measured on it include BlazePose's own
+# systematic foot-point offset (tools/grid_eval.py measures and reports that offset).
+GRID_DEPTH_THIGH_DEG = {"quarter": -45.0, "half": -25.0, "parallel": 0.0, "deep": 15.0}
+GRID_TRAVEL_RATIO = {"behind": -0.35, "level": 0.0, "past": 0.30}   # knee - toe tip, foot lengths
+# The depth x travel reps of each yaw's clip: every depth once, every travel level at least
+# once (the full 4 x 3 factorial would take three times as long to render and to track in CI).
+GRID_DEPTH_TRAVEL = (("quarter", "behind"), ("half", "past"), ("parallel", "level"),
+                     ("deep", "past"))
+GRID_FPPA_DEG = (0.0, 8.0, 15.0, 20.0)
+GRID_CAVE_MIN_FPPA_DEG = 12.0      # truth: a rep "caves in" at FPPA >= this (15 and 20 do; 0, 8 not)
+GRID_YAWS_DEG = (0.0, 30.0, 45.0, 60.0, 90.0)
+GRID_FPPA_YAWS_DEG = (0.0, 45.0)
+GRID_FPPA_DEPTHS = ("quarter", "half")   # FPPA needs the thigh to rise in the frontal plane
+GRID_TIMING = dict(down_s=0.9, pause_s=0.2, up_s=0.8, between_s=0.4, stand_s=0.9)
+GRID_DEPTH_TRAVEL_TIMING = dict(down_s=0.7, pause_s=0.15, up_s=0.6, between_s=0.35, stand_s=0.7)
+
+
+@dataclass(frozen=True)
+class GridRep:
+    """One rep of a grid clip: its bottom pose and what it stands for."""
+    depth: str
+    travel: str
+    fppa_deg: float | None
+    thigh_deg: float
+    shin_deg: float
+    valgus_m: float
+
+
+def shin_for_travel(ratio: float, toe_out_deg: float) -> float:
+    """Shank lean (deg) that puts the knee `ratio` foot lengths ahead of the shoe's toe tip,
+    along the person's forward axis."""
+    x = ratio * FOOT_LEN + TOE_FWD * math.cos(math.radians(toe_out_deg))
+    return math.degrees(math.asin(x / SHANK))
+
+
+def frontal_fppa_deg(P: dict, side: str) -> float:
+    """Frontal-plane projection angle of one leg from the model's joint centres: the
+    hip-knee-ankle angle projected on the body's frontal plane (up x left-right), as
+    180 - that angle, +ve with the knee on the medial side of the hip-ankle line."""
+    h, k, a = (np.array([P[f"{side}_{j}"][2], P[f"{side}_{j}"][1]]) for j in ("hip", "knee", "ankle"))
+    ang = 180.0 - angle_deg(h, k, a)
+    line_z = h[0] + (k[1] - h[1]) / (a[1] - h[1]) * (a[0] - h[0])
+    medial = -1.0 if side == "right" else 1.0   # right leg's medial side is toward -Z
+    return ang if (k[0] - line_z) * medial >= 0 else -ang
+
+
+def valgus_for_fppa(spec: SquatSpec, target_deg: float) -> float:
+    """Inward knee shift (m) at the bottom that gives FPPA = target (bisection)."""
+    lo, hi = -0.15, 0.25
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        P = pose3d(1.0, _replace(spec, valgus_m=mid))
+        if frontal_fppa_deg(P, "right") < target_deg:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _replace(spec: SquatSpec, **kw) -> SquatSpec:
+    from dataclasses import replace
+    return replace(spec, **kw)
+
+
+def grid_rep(base: SquatSpec, depth: str, travel: str, fppa: float | None) -> GridRep:
+    """fppa None: the knees track the feet as the model builds them (no inward shift)."""
+    thigh = GRID_DEPTH_THIGH_DEG[depth]
+    shin = shin_for_travel(GRID_TRAVEL_RATIO[travel], base.toe_out_deg)
+    spec = _replace(base, thigh_deg=thigh, shin_deg=shin)
+    return GridRep(depth, travel, fppa, thigh, shin,
+                   0.0 if fppa is None else valgus_for_fppa(spec, fppa))
+
+
+def grid_specs() -> list[tuple[SquatSpec, list[GridRep]]]:
+    """One clip per yaw whose reps walk through depth x knee travel (GRID_DEPTH_TRAVEL; the
+    knees track the feet), plus clips at 0 and 45 deg whose reps walk through the FPPA levels at
+    quarter and half depth."""
+    out = []
+    for yaw in GRID_YAWS_DEG:
+        view = "front" if yaw < 22 else ("side" if yaw > 59 else "oblique")
+        base = SquatSpec(f"grid_yaw{yaw:02.0f}_depth_travel", view, yaw,
+                         **GRID_DEPTH_TRAVEL_TIMING)
+        reps = [grid_rep(base, d, tr, None) for d, tr in GRID_DEPTH_TRAVEL]
+        out.append((_replace(base, reps=len(reps)), reps))
+    for yaw in GRID_FPPA_YAWS_DEG:
+        view = "front" if yaw < 22 else "oblique"
+        base = SquatSpec(f"grid_yaw{yaw:02.0f}_knees_in", view, yaw, stance_half_w=0.16,
+                         toe_out_deg=10.0, **GRID_TIMING)
+        reps = [grid_rep(base, d, "level", f) for f in GRID_FPPA_DEG for d in GRID_FPPA_DEPTHS]
+        out.append((_replace(base, reps=len(reps)), reps))
+    return out
+
+
+def grid_rep_spec(base: SquatSpec, r: GridRep) -> SquatSpec:
+    return _replace(base, thigh_deg=r.thigh_deg, shin_deg=r.shin_deg, valgus_m=r.valgus_m)
+
+
+def mesh_foot_points(P: dict, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """(toe tip, back of the heel) of the shoe mesh, on the floor."""
+    a, f = P[f"{side}_ankle"], P[f"{side}_foot_dir"]
+    base = np.array([a[0], 0.0, a[2]])
+    return base + TOE_FWD * f, base - HEEL_BACK * f
+
+
+def grid_rep_truth(P: dict) -> dict:
+    """Exact per-rep truth at the bottom, from the model (no BlazePose calibration)."""
+    out = {}
+    for side in ("left", "right"):
+        hip, knee, ankle = P[f"{side}_hip"], P[f"{side}_knee"], P[f"{side}_ankle"]
+        toe, _heel = mesh_foot_points(P, side)
+        out[side] = {
+            "thigh_angle_deg": round(math.degrees(math.atan2(knee[1] - hip[1],
+                                                             knee[0] - hip[0])), 2),
+            "knee_over_toe_ratio": round(float((knee[0] - toe[0]) / FOOT_LEN), 3),
+            "knee_flexion_deg": round(180 - angle_deg(hip, knee, ankle), 2),
+            # undefined when the thigh points at the camera of the frontal plane (hip ~ knee height)
+            "fppa_deg": (round(frontal_fppa_deg(P, side), 2) if hip[1] - knee[1] > 0.1 else None),
+        }
+    ks = float(np.linalg.norm(P["left_knee"] - P["right_knee"]))
+    an = float(np.linalg.norm(P["left_ankle"] - P["right_ankle"]))
+    out["knee_ankle_sep_ratio"] = round(ks / an, 3)
+    out["trunk_lean_deg"] = round(P["lean_deg"], 2)
+    return out
+
+
+GRID_POINTS = LANDMARKS + ["left_toe_tip", "right_toe_tip", "left_heel_back", "right_heel_back"]
+
+
+def _grid_points_px(cam: Camera, P: dict) -> dict:
+    Q = dict(P)
+    for side in ("left", "right"):
+        Q[f"{side}_toe_tip"], Q[f"{side}_heel_back"] = mesh_foot_points(P, side)
+    return {k: [round(float(v), 2) for v in cam.project(Q[k])] for k in GRID_POINTS}
+
+
+def render_grid_clip(spec: SquatSpec, reps: list[GridRep], out_dir: Path, ss: int = 2,
+                     max_frames: int | None = None) -> dict:
+    """Render one grid clip: rep i squats to reps[i]'s bottom pose (the standing pose is the
+    same for every rep, so switching between reps while standing is seamless)."""
+    specs = [grid_rep_spec(spec, r) for r in reps]
+    cam = make_grid_camera(specs)
+    facing, near = facing_of(spec, cam)
+    rnd = Renderer(cam, ss=ss, light_cam=light_for(facing))
+    duration, bottoms, depth = timeline(spec)
+    n = int(round(duration * spec.fps))
+    if max_frames:
+        n = min(n, max_frames)
+    rep_end = [b + spec.pause_s / 2 + spec.up_s for b in bottoms]
+    images = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        t = i / spec.fps
+        k = min(sum(1 for e in rep_end if t >= e), len(reps) - 1)
+        images.append(rnd.render(body_primitives(pose3d(depth(t), specs[k]))))
+    per_frame_s = (time.perf_counter() - t0) / n
+    per_rep = []
+    for r, s_r, tb in zip(reps, specs, bottoms):
+        Pb = pose3d(1.0, s_r)
+        per_rep.append({"bottom_s": round(tb, 3), "depth": r.depth, "travel": r.travel,
+                        "fppa_target_deg": r.fppa_deg,
+                        "knees_cave_in": r.fppa_deg is not None and r.fppa_deg >= GRID_CAVE_MIN_FPPA_DEG,
+                        "valgus_m": round(r.valgus_m, 4), "truth": grid_rep_truth(Pb),
+                        "points_px": _grid_points_px(cam, Pb)})
+    P0 = pose3d(0.0, spec)
+    truth = {
+        "name": spec.name, "fps": spec.fps, "width": spec.width, "height": spec.height,
+        "yaw_deg": spec.yaw_deg, "view": spec.view, "facing": facing, "near_side": near,
+        "rep_count": spec.reps, "rep_bottoms_s": [round(b, 3) for b in bottoms],
+        "n_frames": n, "foot_len_m": round(FOOT_LEN, 4),
+        "camera": {"f_px": round(cam.f, 3), "cx": cam.cx, "cy": cam.cy,
+                   "pos_m": [round(float(v), 4) for v in cam.pos],
+                   "fwd": [round(float(v), 5) for v in cam.fwd]},
+        "standing_points_px": _grid_points_px(cam, P0),
+        "standing_points_m": {k: [round(float(v), 4) for v in p] for k, p in
+                              {**{k: P0[k] for k in LANDMARKS},
+                               **{f"{sd}_{nm}": pt for sd in ("left", "right") for nm, pt in
+                                  zip(("toe_tip", "heel_back"), mesh_foot_points(P0, sd))}}.items()},
+        "per_rep": per_rep,
+        "notes": ("Truth grid rendered by tools/make_fixtures.py --grid. Person frame: X forward, "
+                  "Y up, Z the person's right (metres). Truth per rep at the bottom, both legs, "
+                  "from the model's joint centres and the shoe mesh: thigh_angle_deg (+ = hip "
+                  "below knee), knee_over_toe_ratio = (knee - shoe toe tip) along X over the "
+                  "shoe's heel-to-toe length, fppa_deg in the body's frontal plane (+ = knee "
+                  "medial of the hip-ankle line). points_px / standing_points_px: exact "
+                  "projections (pixel centres at +0.5); toe_tip / heel_back are the mesh's."),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    encode_mp4(out_dir / f"{spec.name}.mp4", images, spec.fps, preset="fast")
+    (out_dir / f"{spec.name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")))
+    print(f"{spec.name}: {n} frames, {per_frame_s:.3f} s/frame, "
+          f"{(out_dir / f'{spec.name}.mp4').stat().st_size / 1024:.0f} KB", flush=True)
+    return truth
+
+
+def make_grid_camera(specs: list[SquatSpec]) -> Camera:
+    """make_camera framed on every rep of a grid clip."""
+    spec = specs[0]
+    f = _focal(spec)
+    cam_h = 1.8 - (spec.height / 2 - 20) * spec.cam_dist / f
+    cam = _camera(spec, np.array([0.0, cam_h, 0.0]))
+    xs = []
+    for sp in specs:
+        for s in (0.0, 0.5, 1.0):
+            for prim in body_primitives(pose3d(s, sp)):
+                c, r = prim.bound()
+                x = cam.project(c)[0]
+                rp = f * r / ((c - cam.pos) @ cam.fwd)
+                xs += [x - rp, x + rp]
+    shift = 0.5 * (min(xs) + max(xs)) - cam.cx
+    target = np.array([0.0, cam_h, 0.0]) + cam.right * shift * spec.cam_dist / f
+    return _camera(spec, target)
+
+
+def main_grid(out: Path, only: str | None, ss: int, max_frames: int | None) -> None:
+    for spec, reps in grid_specs():
+        if only in (None, spec.name):
+            render_grid_clip(spec, reps, out, ss=ss, max_frames=max_frames)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="render just this clip")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "videos" / "fixtures"))
-    ap.add_argument("--ss", type=int, default=2, help="supersampling factor")
+    ap.add_argument("--ss", type=int, help="supersampling factor (default 2; the grid 1)")
     ap.add_argument("--still", type=float, help="write a PNG of depth STILL (0..1) instead")
+    ap.add_argument("--grid", action="store_true",
+                    help="render the truth grid (views x depths x knee travel, knees caving in) "
+                         "into videos/fixtures/grid instead")
+    ap.add_argument("--max-frames", type=int, help="grid: stop each clip after this many frames")
     args = ap.parse_args(argv)
+    if args.grid:
+        names = [s.name for s, _ in grid_specs()]
+        if args.only not in [None] + names:
+            ap.error(f"unknown grid clip {args.only!r}; choose from {names}")
+        out = Path(args.out) / "grid" if args.out == ap.get_default("out") else Path(args.out)
+        main_grid(out, args.only, args.ss or 1, args.max_frames)
+        return
     specs = [c for c in CLIPS if args.only in (None, c.name)]
     if not specs:
         ap.error(f"unknown clip {args.only!r}; choose from {[c.name for c in CLIPS]}")
@@ -817,7 +1053,7 @@ def main(argv=None):
         if args.still is not None:
             import cv2
             cam = make_camera(spec)
-            rnd = Renderer(cam, ss=args.ss, light_cam=light_for(facing_of(spec, cam)[0]))
+            rnd = Renderer(cam, ss=args.ss or 2, light_cam=light_for(facing_of(spec, cam)[0]))
             img = rnd.render(body_primitives(pose3d(args.still, spec))
                              + box_primitives(spec))
             p = Path(args.out) / f"{spec.name}_{args.still:.2f}.png"
@@ -825,7 +1061,7 @@ def main(argv=None):
             cv2.imwrite(str(p), img[..., ::-1])
             print(p)
         else:
-            render_clip(spec, Path(args.out), ss=args.ss)
+            render_clip(spec, Path(args.out), ss=args.ss or 2)
 
 
 if __name__ == "__main__":

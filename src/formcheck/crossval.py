@@ -25,8 +25,8 @@ from .evaluate import LABEL_VIEW, _split, match_reps
 from .feedback import classify_depth
 from .geometry import nanmedian_or_nan
 from .landmarks import PoseSequence
-from .metrics import (STANDING_DEPTH, depth_class_from_angle, knee_ankle_separation_ratio,
-                      medial_knee_displacement_ratio, rep_fppa_deg)
+from .metrics import (STANDING_DEPTH, depth_class_from_angle, knee_ankle_separation_px_ratio,
+                      knee_ankle_separation_ratio, medial_knee_displacement_ratio, rep_fppa_deg)
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
@@ -38,7 +38,8 @@ KPT_GRID = tuple(round(x, 2) for x in np.arange(-0.30, 0.31, 0.01))
 SIDE_GRID = tuple(float(x) for x in range(40, 86))
 FRONT_GRID = tuple(float(x) for x in range(5, 41))
 CAVE_CANDIDATES = ("fppa_deg", "knee_ankle_sep_bottom_ratio", "knee_ankle_sep_change_ratio",
-                   "medial_knee_disp_change_ratio")
+                   "medial_knee_disp_change_ratio", "knee_ankle_sep_px_bottom_ratio",
+                   "knee_ankle_sep_px_change_ratio")
 
 
 def source_of(file: str) -> str:
@@ -99,27 +100,9 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
         clips.append(row)
         ld, lk, lc = (_split(lab[k]) for k in ("depth_per_rep", "knee_past_toes_per_rep",
                                                "knees_cave_in_per_rep"))
-        sep = knee_ankle_separation_ratio(an.clean_seq.world_m)
-        mkd = medial_knee_displacement_ratio(an.clean_seq.world_m)
-        t = an.series.t_s
-        standing = np.isfinite(an.series.depth) & (an.series.depth < STANDING_DEPTH)
         for i, j in match_reps(truth, [r.bottom_s for r in an.reps]):
-            m, r = an.metrics[j], an.reps[j]
-            band = np.arange(r.band_start_i, r.band_end_i + 1)
-            near = standing & (((t >= r.start_s - 1.5) & (t <= r.start_s))
-                               | ((t >= r.end_s) & (t <= r.end_s + 1.5)))
-            bottom = nanmedian_or_nan(sep[band])
-            stand = nanmedian_or_nan(sep[near]) if near.any() else float("nan")
-            seen = m.view in ("front", "oblique")
-            mkd_change = nanmedian_or_nan(mkd[band]) - (nanmedian_or_nan(mkd[near]) if near.any()
-                                                        else float("nan"))
-            rng = np.arange(r.start_i, r.end_i + 1)
-            cave = {"fppa_deg": rep_fppa_deg(an.series, rng) if seen else None,
-                    "knee_ankle_sep_bottom_ratio": bottom if seen and np.isfinite(bottom) else None,
-                    "knee_ankle_sep_change_ratio": bottom / stand
-                    if seen and np.isfinite(bottom) and np.isfinite(stand) and stand > 0 else None,
-                    "medial_knee_disp_change_ratio": mkd_change
-                    if seen and np.isfinite(mkd_change) else None}
+            m = an.metrics[j]
+            cave = cave_candidates(an, j)
             d = ld[i] if i < len(ld) else "unclear"
             reps.append(RepRow(lab["file"], source_of(lab["file"]),
                                None if d == "unclear" else d,
@@ -129,6 +112,39 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                m.hip_height_ratio_err, m.depth_angle_deg,
                                m.depth_angle_err_deg, m.knee_over_toe_ratio, cave))
     return clips, reps
+
+
+def cave_candidates(an, j: int) -> dict:
+    """Each knees-caving-in candidate's value for rep j of an analysis (None where the view
+    cannot show it): the grid check (tools/grid_eval.py) and the cross-validation read the
+    same numbers."""
+    r, m = an.reps[j], an.metrics[j]
+    if m.view not in ("front", "oblique"):
+        return {k: None for k in CAVE_CANDIDATES}
+    t = an.series.t_s
+    standing = np.isfinite(an.series.depth) & (an.series.depth < STANDING_DEPTH)
+    band = np.arange(r.band_start_i, r.band_end_i + 1)
+    near = standing & (((t >= r.start_s - 1.5) & (t <= r.start_s))
+                       | ((t >= r.end_s) & (t <= r.end_s + 1.5)))
+
+    def bottom_and_change(per_frame: np.ndarray, change) -> tuple[float | None, float | None]:
+        bottom = nanmedian_or_nan(per_frame[band])
+        stand = nanmedian_or_nan(per_frame[near]) if near.any() else float("nan")
+        ch = change(bottom, stand) if np.isfinite(bottom) and np.isfinite(stand) else float("nan")
+        return (bottom if np.isfinite(bottom) else None), (ch if np.isfinite(ch) else None)
+
+    def ratio(b, s):
+        return b / s if s > 0 else float("nan")
+
+    sep_b, sep_c = bottom_and_change(knee_ankle_separation_ratio(an.clean_seq.world_m), ratio)
+    px_b, px_c = bottom_and_change(knee_ankle_separation_px_ratio(an.clean_seq.xy_px), ratio)
+    _, mkd_c = bottom_and_change(medial_knee_displacement_ratio(an.clean_seq.world_m),
+                                 lambda b, s: b - s)
+    rng = np.arange(r.start_i, r.end_i + 1)
+    return {"fppa_deg": rep_fppa_deg(an.series, rng),
+            "knee_ankle_sep_bottom_ratio": sep_b, "knee_ankle_sep_change_ratio": sep_c,
+            "medial_knee_disp_change_ratio": mkd_c,
+            "knee_ankle_sep_px_bottom_ratio": px_b, "knee_ankle_sep_px_change_ratio": px_c}
 
 
 # ------------------------------------------------------------------ scores

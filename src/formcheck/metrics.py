@@ -240,6 +240,15 @@ def knee_ankle_separation_ratio(world_m: np.ndarray) -> np.ndarray:
                 / np.linalg.norm(world_m[:, L.LEFT_ANKLE] - world_m[:, L.RIGHT_ANKLE], axis=-1))
 
 
+def knee_ankle_separation_px_ratio(xy: np.ndarray) -> np.ndarray:
+    """(N,) the knees' horizontal distance over the ankles' in the picture: the knee-to-ankle
+    separation ratio of 2-D front-view screening (Mizner et al. 2012; < 1 knees inside the
+    ankles). A candidate measure of knees caving in, seen from the front."""
+    with np.errstate(all="ignore"):
+        return (np.abs(xy[:, L.LEFT_KNEE, 0] - xy[:, L.RIGHT_KNEE, 0])
+                / np.abs(xy[:, L.LEFT_ANKLE, 0] - xy[:, L.RIGHT_ANKLE, 0]))
+
+
 def medial_knee_displacement_ratio(world_m: np.ndarray) -> np.ndarray:
     """(N,) how far the knees sit toward the midline of the hip-to-ankle line, in the body's
     frontal plane (its left-right axis from the hips, and the vertical), from the world

@@ -1,0 +1,147 @@
+"""The rendered truth grid (videos/fixtures/grid, tools/make_fixtures.py --grid): the truth is the
+body model's and the shoe mesh's, and formcheck's error against it by camera yaw stays within
+the targets (thigh angle within 6 deg, knee over toe within 0.15 foot lengths, every yaw up to
+60 deg)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from pathlib import Path
+
+sys.path.insert(0, str(ROOT / "tools"))
+import grid_eval  # noqa: E402
+import make_fixtures as mf  # noqa: E402
+
+GRID = ROOT / "videos" / "fixtures" / "grid"
+TRUTHS = grid_eval.load_truths(GRID)
+
+
+def test_the_grid_is_committed_with_every_yaw_and_level():
+    assert {t["yaw_deg"] for t in TRUTHS.values()} == set(mf.GRID_YAWS_DEG)
+    depth_travel = [t for n, t in TRUTHS.items() if n.endswith("_depth_travel")]
+    assert sorted(t["yaw_deg"] for t in depth_travel) == sorted(mf.GRID_YAWS_DEG)
+    for t in depth_travel:
+        assert [(r["depth"], r["travel"]) for r in t["per_rep"]] == list(mf.GRID_DEPTH_TRAVEL)
+        assert {r["depth"] for r in t["per_rep"]} == set(mf.GRID_DEPTH_THIGH_DEG)
+        assert {r["travel"] for r in t["per_rep"]} == set(mf.GRID_TRAVEL_RATIO)
+    knees_in = [t for n, t in TRUTHS.items() if n.endswith("_knees_in")]
+    assert sorted(t["yaw_deg"] for t in knees_in) == sorted(mf.GRID_FPPA_YAWS_DEG)
+    for t in knees_in:
+        assert sorted({r["fppa_target_deg"] for r in t["per_rep"]}) == list(mf.GRID_FPPA_DEG)
+    for name in TRUTHS:
+        assert (GRID / f"{name}.mp4").stat().st_size < 1_500_000
+
+
+def test_truth_comes_from_the_mesh_not_from_blazepose_labels():
+    """Knee over toe is measured to the shoe's toe tip over the heel-to-toe length, and the
+    rendered levels are what the grid asks for."""
+    for t in TRUTHS.values():
+        for r in t["per_rep"]:
+            tr = r["truth"]
+            for side in ("left", "right"):
+                assert tr[side]["knee_over_toe_ratio"] == pytest.approx(
+                    mf.GRID_TRAVEL_RATIO[r["travel"]], abs=0.002)
+                assert tr[side]["thigh_angle_deg"] == pytest.approx(
+                    mf.GRID_DEPTH_THIGH_DEG[r["depth"]], abs=0.01)
+                if r["fppa_target_deg"] is not None:
+                    assert tr[side]["fppa_deg"] == pytest.approx(r["fppa_target_deg"], abs=0.05)
+            assert r["knees_cave_in"] == (r["fppa_target_deg"] is not None
+                                          and r["fppa_target_deg"] >= mf.GRID_CAVE_MIN_FPPA_DEG)
+        # the mesh's toe tip lies TOE_FWD ahead of the ankle along the foot, on the floor
+        m = t["standing_points_m"]
+        toe, heel, ankle = (np.array(m[f"right_{k}"]) for k in ("toe_tip", "heel_back", "ankle"))
+        assert np.linalg.norm(toe - heel) == pytest.approx(mf.FOOT_LEN, abs=1e-3)
+        assert toe[1] == 0.0 and heel[1] == 0.0
+        assert toe[0] - ankle[0] == pytest.approx(mf.TOE_FWD * math.cos(math.radians(
+            8.0 if t["name"].endswith("_depth_travel") else 10.0)), abs=1e-3)
+
+
+def test_fppa_truth_is_the_frontal_plane_angle():
+    """frontal_fppa_deg against a hand-made leg: knee 0.1 m medial of a vertical hip-ankle line,
+    0.4 m below the hip and above the ankle -> 2 * atan(0.1 / 0.4)."""
+    P = {"right_hip": np.array([0.0, 0.9, 0.1]), "right_knee": np.array([0.3, 0.5, 0.0]),
+         "right_ankle": np.array([0.0, 0.1, 0.1])}
+    assert mf.frontal_fppa_deg(P, "right") == pytest.approx(2 * math.degrees(math.atan(0.25)))
+    P["right_knee"] = np.array([0.3, 0.5, 0.2])   # lateral: negative
+    assert mf.frontal_fppa_deg(P, "right") == pytest.approx(-2 * math.degrees(math.atan(0.25)))
+
+
+# ------------------------------------------------------------------ tracked (MediaPipe)
+_rows: dict = {}
+
+
+def rows() -> list[dict]:
+    if not _rows:
+        out = []
+        for name, truth in TRUTHS.items():
+            cache = os.environ.get("FORMCHECK_GRID_CACHE")   # tracked landmarks (.npz), optional
+            analysis, _raw = grid_eval.track(name, GRID, Path(cache) if cache else None)
+            out += grid_eval.rep_rows(truth, analysis)
+        _rows["all"] = out
+    return _rows["all"]
+
+
+
+
+BASELINE = ROOT / "tests" / "grid_baseline.json"   # {pose backend: {yaw: worst errors, reps}}
+THIGH_TARGET_DEG, KOT_TARGET_RATIO = 6.0, 0.15
+
+
+@pytest.fixture(scope="module")
+def by_yaw() -> dict:
+    from formcheck.pose import default_backend
+
+    now = {f"{s['yaw_deg']:.0f}": s for s in grid_eval.by_yaw(rows())}
+    if os.environ.get("FORMCHECK_UPDATE_BASELINE"):
+        all_ = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
+        all_[default_backend()] = {y: {k: s[k] for k in BASELINE_KEYS} for y, s in now.items()}
+        BASELINE.write_text(json.dumps(all_, indent=1, sort_keys=True) + "\n")
+    return now
+
+
+BASELINE_KEYS = ("matched", "thigh_measured", "thigh_max_abs_err_deg", "kot_measured",
+                 "kot_max_abs_err_ratio")
+
+
+def _base() -> dict:
+    from formcheck.pose import default_backend
+
+    base = json.loads(BASELINE.read_text()).get(default_backend())
+    if base is None:
+        pytest.skip(f"no grid baseline for the {default_backend()} pose backend yet: record it "
+                    "with FORMCHECK_UPDATE_BASELINE=1")
+    return base
+
+
+@pytest.mark.slow
+def test_grid_reps_found_and_measured_no_fewer_than_committed(by_yaw):
+    base = _base()
+    assert set(by_yaw) == set(base)
+    for yaw, b in base.items():
+        for k in ("matched", "thigh_measured", "kot_measured"):
+            assert by_yaw[yaw][k] >= b[k], (yaw, k)
+
+
+@pytest.mark.slow
+def test_error_by_yaw_is_no_worse_than_committed_and_within_target_where_it_was(by_yaw):
+    """Per yaw, the worst thigh-angle and knee-over-toe error against the mesh truth stay within
+    the committed figures (+0.5 deg / +0.02 foot lengths for tracking noise between machines);
+    where the committed figure met the target (yaw up to 60 deg), the target holds."""
+    for yaw, b in _base().items():
+        s = by_yaw[yaw]
+        for key, tol, target in (("thigh_max_abs_err_deg", 0.5, THIGH_TARGET_DEG),
+                                 ("kot_max_abs_err_ratio", 0.02, KOT_TARGET_RATIO)):
+            if b[key] is None:
+                continue
+            limit = b[key] + tol
+            if b[key] <= target and float(yaw) <= 60:
+                limit = min(limit, target)
+            assert s[key] <= limit, (yaw, key, s[key], limit)

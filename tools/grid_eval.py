@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Score formcheck against the rendered truth grid (videos/fixtures/grid): error by camera yaw.
+
+    python tools/grid_eval.py [--cache DIR] [--json OUT.json]
+        [--real ../shared/videos --real-cache /work/lmcache]
+
+The grid's truth comes from the body model and the shoe mesh (tools/make_fixtures.py --grid),
+never from where BlazePose puts a point, so a systematic pose-model error shows up here. For each
+yaw it prints the error of the reported depth angle (thigh to horizontal) and of the
+knee-over-toe ratio against the truth, BlazePose's foot points against the mesh's toe tip and
+heel, and each knees-caving-in candidate's separation. With --real it also cross-validates each
+candidate's threshold over the grid clips plus the labelled real clips (leave one source out;
+each grid clip is its own source).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = ROOT / "videos" / "fixtures" / "grid"
+
+
+def load_truths(grid: Path = GRID) -> dict[str, dict]:
+    return {p.name[:-len(".truth.json")]: json.loads(p.read_text())
+            for p in sorted(grid.glob("*.truth.json"))}
+
+
+def track(name: str, grid: Path = GRID, cache: Path | None = None):
+    """(analysis, raw landmarks) of one grid clip, tracking it unless cached."""
+    from formcheck.landmarks import load_npz, save_npz
+    from formcheck.pipeline import analyze_landmarks, analyze_video
+    from formcheck.thresholds import get_profile
+
+    clip = grid / f"{name}.mp4"
+    npz = cache / f"{name}.npz" if cache else None
+    if npz is not None and npz.is_file() and npz.stat().st_mtime >= clip.stat().st_mtime:
+        raw = load_npz(npz)
+        return analyze_landmarks(raw, get_profile("general"), "general"), raw
+    analysis, raw = analyze_video(clip, get_profile("general"), "general")
+    if npz is not None:
+        npz.parent.mkdir(parents=True, exist_ok=True)
+        save_npz(raw, npz)
+    return analysis, raw
+
+
+def rep_rows(truth: dict, analysis) -> list[dict]:
+    """One row per truth rep: what formcheck reported against the truth (None = not matched or
+    not measured)."""
+    from formcheck.crossval import cave_candidates
+    from formcheck.evaluate import match_reps
+
+    pairs = dict(match_reps(truth["rep_bottoms_s"], [r.bottom_s for r in analysis.reps]))
+    rows = []
+    for i, t in enumerate(truth["per_rep"]):
+        tr = t["truth"]
+        row = {"clip": truth["name"], "yaw_deg": truth["yaw_deg"], "depth": t["depth"],
+               "travel": t["travel"], "fppa_target_deg": t["fppa_target_deg"],
+               "knees_cave_in": t["knees_cave_in"], "matched": i in pairs,
+               "thigh_truth_deg": tr["right"]["thigh_angle_deg"],
+               "kot_truth_ratio": tr["right"]["knee_over_toe_ratio"],
+               "view": None, "depth_angle_deg": None, "thigh_err_deg": None,
+               "knee_over_toe_ratio": None, "kot_err_ratio": None, "cave": {}}
+        if i in pairs:
+            j = pairs[i]
+            m = analysis.metrics[j]
+            row["view"] = m.view
+            row["depth_angle_deg"] = m.depth_angle_deg
+            if m.depth_angle_deg is not None:
+                row["thigh_err_deg"] = m.depth_angle_deg - row["thigh_truth_deg"]
+            row["knee_over_toe_ratio"] = m.knee_over_toe_ratio
+            if m.knee_over_toe_ratio is not None:
+                row["kot_err_ratio"] = m.knee_over_toe_ratio - row["kot_truth_ratio"]
+            row["cave"] = cave_candidates(analysis, j)
+            row["knees_cave_in_reported"] = analysis.assessments[j].knees_cave_in
+        rows.append(row)
+    return rows
+
+
+def foot_point_offsets(truth: dict, raw) -> dict | None:
+    """Side views only: where BlazePose puts heel and foot_index against the mesh's heel back
+    and toe tip, over the standing frames before the first rep, along the way the person faces
+    (+ = toward the toes) and up, in cm and in foot lengths."""
+    from formcheck.landmarks import Landmark as L
+
+    if abs(truth["yaw_deg"]) != 90:
+        return None
+    cam = truth["camera"]
+    near = truth["near_side"]
+    sp = truth["standing_points_px"]
+    pos = np.array(cam["pos_m"])
+    m = truth["standing_points_m"]
+    # px per metre at the near foot's depth
+    depth_m = float((np.array(m[f"{near}_ankle"]) - pos) @ np.array(cam["fwd"]))
+    px_per_m = cam["f_px"] / depth_m
+    face = 1.0 if truth["facing"] == "right" else -1.0
+    stand = raw.t_s < truth["rep_bottoms_s"][0] - 1.0
+    out = {}
+    for name, lm, mesh in (("heel", L.LEFT_HEEL if near == "left" else L.RIGHT_HEEL,
+                            f"{near}_heel_back"),
+                           ("toe", L.LEFT_FOOT_INDEX if near == "left" else L.RIGHT_FOOT_INDEX,
+                            f"{near}_toe_tip")):
+        xy = raw.xy_px[stand, int(lm)]
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if not len(xy):
+            return None
+        dx = (float(np.median(xy[:, 0])) - sp[mesh][0]) * face / px_per_m
+        dy = -(float(np.median(xy[:, 1])) - sp[mesh][1]) / px_per_m
+        out[name] = {"forward_cm": round(100 * dx, 1), "up_cm": round(100 * dy, 1),
+                     "forward_foot_lengths": round(dx / truth["foot_len_m"], 3)}
+    bp_len = (out["toe"]["forward_cm"] - out["heel"]["forward_cm"]) / 100 + truth["foot_len_m"]
+    out["blazepose_foot_len_over_mesh"] = round(bp_len / truth["foot_len_m"], 3)
+    return out
+
+
+def _maxabs(v):
+    v = [abs(x) for x in v if x is not None]
+    return max(v) if v else None
+
+
+def _mean(v):
+    v = [x for x in v if x is not None]
+    return sum(v) / len(v) if v else None
+
+
+def by_yaw(rows: list[dict]) -> list[dict]:
+    """Depth-angle and knee-over-toe error per yaw, over every grid rep at that yaw (the
+    knees-caving-in reps included: their knee over toe is level, their thigh quarter or half)."""
+    out = []
+    for yaw in sorted({r["yaw_deg"] for r in rows}):
+        rs = [r for r in rows if r["yaw_deg"] == yaw]
+        if not rs:
+            continue
+        th = [r["thigh_err_deg"] for r in rs]
+        kt = [r["kot_err_ratio"] for r in rs]
+        out.append({"yaw_deg": yaw, "reps": len(rs), "matched": sum(r["matched"] for r in rs),
+                    "views": sorted({r["view"] for r in rs if r["view"]}),
+                    "thigh_measured": sum(x is not None for x in th),
+                    "thigh_mean_err_deg": _mean(th), "thigh_max_abs_err_deg": _maxabs(th),
+                    "kot_measured": sum(x is not None for x in kt),
+                    "kot_mean_err_ratio": _mean(kt), "kot_max_abs_err_ratio": _maxabs(kt)})
+    return out
+
+
+def _fmt(v, f):
+    return "-" if v is None else format(v, f)
+
+
+def table(stats: list[dict]) -> str:
+    lines = ["| camera yaw | reps found | view | thigh angle: measured, mean / worst error (deg) "
+             "| knee over toe: measured, mean / worst error (foot lengths) |",
+             "|---|---|---|---|---|"]
+    for s in stats:
+        lines.append(
+            f"| {s['yaw_deg']:.0f}° | {s['matched']}/{s['reps']} | {', '.join(s['views'])} | "
+            f"{s['thigh_measured']}: {_fmt(s['thigh_mean_err_deg'], '+.1f')} / "
+            f"{_fmt(s['thigh_max_abs_err_deg'], '.1f')} | "
+            f"{s['kot_measured']}: {_fmt(s['kot_mean_err_ratio'], '+.2f')} / "
+            f"{_fmt(s['kot_max_abs_err_ratio'], '.2f')} |")
+    return "\n".join(lines)
+
+
+def cave_separation(rows: list[dict], names) -> str:
+    """Each candidate's values on caving-in and straight reps, per yaw."""
+    lines = []
+    for yaw in sorted({r["yaw_deg"] for r in rows}):
+        rs = [r for r in rows if r["yaw_deg"] == yaw and r["matched"] and r["view"] != "side"]
+        if not rs:
+            continue
+        for name in names:
+            yes = [r["cave"].get(name) for r in rs if r["knees_cave_in"]]
+            no = [r["cave"].get(name) for r in rs if not r["knees_cave_in"]]
+            yes = sorted(round(v, 2) for v in yes if v is not None)
+            no = sorted(round(v, 2) for v in no if v is not None)
+            lines.append(f"yaw {yaw:.0f}: {name}: caving in {yes}  straight {no}")
+    return "\n".join(lines)
+
+
+def fppa_errors(rows: list[dict]) -> str:
+    """The measured FPPA (rep_fppa_deg) against the rendered FPPA, per yaw and level."""
+    lines = []
+    for yaw in sorted({r["yaw_deg"] for r in rows if r["fppa_target_deg"] is not None}):
+        parts = []
+        for level in sorted({r["fppa_target_deg"] for r in rows if r["fppa_target_deg"] is not None}):
+            got = [round(r["cave"]["fppa_deg"], 1) for r in rows
+                   if r["yaw_deg"] == yaw and r["fppa_target_deg"] == level and r["matched"]
+                   and r["cave"].get("fppa_deg") is not None]
+            parts.append(f"{level:.0f} deg -> {got if got else 'rep not found'}")
+        lines.append(f"FPPA at yaw {yaw:.0f} (rendered -> measured): " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def grid_rep_rows(rows: list[dict]):
+    """The grid reps as cross-validation rows (each grid clip its own source)."""
+    from formcheck.crossval import RepRow
+
+    return [RepRow(r["clip"] + ".mp4", r["clip"], None, None, r["knees_cave_in"], r["view"],
+                   None, None, None, None, None, None, dict(r["cave"]))
+            for r in rows if r["matched"]]
+
+
+def cross_validate(reps, names) -> dict:
+    """Leave-one-source-out: per candidate, the held-out figure on grid 0 deg, grid 45 deg and
+    the real front clips, and the threshold chosen on everything."""
+    from formcheck.crossval import Score, fit_cave
+
+    sources = sorted({r.source for r in reps})
+    out = {}
+    for name in names:
+        groups = {"grid 0°": Score(), "grid 45°": Score(), "real front": Score(),
+                  "real 45°": Score()}
+        for s in sources:
+            cut, sign = fit_cave([r for r in reps if r.source != s], name)
+            for r in reps:
+                if r.source != s:
+                    continue
+                v = r.cave.get(name)
+                pred = None if v is None else bool(sign * (v - cut) > 0)
+                if r.source.startswith("grid_yaw00"):
+                    groups["grid 0°"].add(r.label_cave, pred)
+                elif r.source.startswith("grid_yaw45"):
+                    groups["grid 45°"].add(r.label_cave, pred)
+                elif r.view == "front":
+                    groups["real front"].add(r.label_cave, pred)
+                elif r.view == "oblique":
+                    groups["real 45°"].add(r.label_cave, pred)
+        out[name] = {"fit_all": fit_cave(reps, name), **{k: v for k, v in groups.items()}}
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cache", type=Path, help="keep the tracked landmarks here (.npz)")
+    ap.add_argument("--json", type=Path, help="write the per-rep rows and the table here")
+    ap.add_argument("--real", type=Path, help="labelled real clips (LABELS.tsv) to add to the "
+                                              "knees-caving-in cross-validation")
+    ap.add_argument("--real-cache", type=Path, help="their landmark cache (.npz per clip)")
+    args = ap.parse_args(argv)
+    from formcheck.crossval import CAVE_CANDIDATES
+
+    truths = load_truths()
+    if not truths:
+        print(f"no grid clips in {GRID}: render them with tools/make_fixtures.py --grid")
+        return 1
+    rows, offsets = [], {}
+    for name, truth in truths.items():
+        analysis, raw = track(name, cache=args.cache)
+        rows += rep_rows(truth, analysis)
+        off = foot_point_offsets(truth, raw)
+        if off:
+            offsets[name] = off
+        print(f"{name}: {analysis.rep_count} reps found of {truth['rep_count']}", flush=True)
+    stats = by_yaw(rows)
+    print()
+    print(table(stats))
+    print()
+    for name, off in offsets.items():
+        print(f"BlazePose foot points vs the mesh ({name}): {off}")
+    print()
+    print(fppa_errors(rows))
+    print(cave_separation(rows, CAVE_CANDIDATES))
+    cv = None
+    if args.real:
+        from formcheck.crossval import collect
+        from formcheck.evaluate import read_labels
+        from formcheck.landmarks import load_npz
+        from formcheck.thresholds import get_profile
+
+        labels = read_labels(args.real / "LABELS.tsv")
+        _, real = collect(labels, lambda lab: load_npz(args.real_cache / (Path(lab["file"]).stem
+                                                                          + ".npz")),
+                          get_profile("general"), min_depth_grid=(0.25,))
+        cv = cross_validate(grid_rep_rows(rows) + real, CAVE_CANDIDATES)
+        print("\nKnees caving in, leave-one-source-out over the grid clips + the real clips "
+              "(held-out figures):")
+        for name, res in cv.items():
+            cut, sign = res["fit_all"]
+            print(f"  {name}: fitted on all {'>' if sign > 0 else '<'} {cut:.3g}; "
+                  + "; ".join(f"{k}: {v.text()}" for k, v in res.items() if k != "fit_all"))
+    if args.json:
+        args.json.write_text(json.dumps({"by_yaw": stats, "foot_points": offsets, "reps": rows},
+                                        indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
