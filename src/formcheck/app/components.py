@@ -17,7 +17,7 @@ from formcheck.analysis import Analysis
 from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
-from formcheck.report import analysis_summary, csv_text, rep_rows, to_dict
+from formcheck.report import analysis_summary, csv_text, knee_travel_visible, rep_rows, to_dict
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
 from formcheck.values import fmt_num
 
@@ -203,6 +203,8 @@ def plots(analysis: Analysis) -> None:
     specs = [("knee_over_toe", "Knee past toes (foot lengths)", th.knee_over_toe_max_ratio),
              ("thigh_deg", "Thigh angle (°, 0 = level)", 0.0),
              ("hip_height", "Hip height (share of standing)", None)]
+    if not knee_travel_visible(analysis):   # filmed from the front: no knee-past-toes plot
+        specs = specs[1:]
     cols = st.columns(len(specs))
     for col, (key, title, limit) in zip(cols, specs):
         base = alt.Chart(df).mark_line(color="#1f6fb2").encode(
@@ -216,8 +218,11 @@ def plots(analysis: Analysis) -> None:
                 color="#c0392b" if key == "knee_over_toe" else "#999").encode(y="y:Q"))
         col.altair_chart(alt.layer(*layers).properties(height=220, title=title),
                          width="stretch")
-    st.caption("Orange dashed lines: the bottom of each rep. Red line: the knee-over-toe limit "
-               "in use. Near leg: " + analysis.view.near_leg + ".")
+    st.caption("Orange dashed lines: the bottom of each rep."
+               + (" Red line: the knee-over-toe limit in use." if knee_travel_visible(analysis)
+                  else " Knee travel past the toes cannot be seen from the front, so it is not "
+                       "plotted.")
+               + " Near leg: " + analysis.view.near_leg + ".")
 
 
 # ----------------------------------------------------------------------------- frames

@@ -1,0 +1,48 @@
+"""Words and charts for people (issue 13): one label table for the thresholds, axis spans."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from dataclasses import fields
+
+import pytest
+
+from formcheck.thresholds import LABELS, WORDS, Thresholds, cli_help, label
+from formcheck.values import axis_range, min_axis_span
+
+
+def test_every_threshold_has_a_human_label_with_its_unit():
+    names = [f.name for f in fields(Thresholds)]
+    assert sorted(WORDS) == sorted(names)
+    for n in names:
+        name, unit = WORDS[n]
+        assert unit and name and "_" not in name
+        assert LABELS[n] == label(n) == f"{name} ({unit})"
+    assert label("knee_over_toe_max_ratio") == "Knee past toes: limit (foot lengths)"
+
+
+def test_cli_help_names_every_threshold_with_its_label():
+    out = subprocess.run([str(Path(sys.executable).with_name("formcheck")), "analyze", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    flat = " ".join(out.split())
+    assert " ".join(cli_help().split()) in flat
+    assert "shin_angle_max_deg = Shin angle: limit (° from vertical)" in flat
+
+
+def test_a_tiny_spread_gets_the_minimum_span_around_its_middle():
+    lo, hi = axis_range([36.8, 36.9], min_axis_span("mean_thigh_angle_deg"))
+    assert (lo, hi) == pytest.approx((31.85, 41.85))
+    assert axis_range([0.10, 0.12, None], min_axis_span("worst_knee_over_toe_ratio")) == \
+        pytest.approx((0.01, 0.21))
+    assert axis_range([None, float("nan")], 10.0) is None
+
+
+def test_a_wide_spread_is_padded_not_squeezed():
+    assert axis_range([0.0, 50.0], 10.0) == pytest.approx((-4.0, 54.0))
+
+
+def test_units_pick_the_minimum_span():
+    assert (min_axis_span("x_deg"), min_axis_span("x_ratio"), min_axis_span("pause_s"),
+            min_axis_span("reps")) == (10.0, 0.2, 1.0, 4.0)
