@@ -82,7 +82,8 @@ def key_reps(analysis) -> list[int]:
 
 def key_frame(analysis, rep_index: int, clip_path: str | Path | None) -> tuple[np.ndarray, bool]:
     """(RGB picture, from_video). The annotated video frame at the bottom of the rep; without
-    the video, the same measurements drawn from the landmarks on a plain background."""
+    the video, the same drawing (skeleton, numbers, depth bar) from the landmarks on a plain
+    background of the video's size."""
     if clip_path:
         try:
             from .render import bottom_frame
@@ -99,19 +100,8 @@ def key_frame(analysis, rep_index: int, clip_path: str | Path | None) -> tuple[n
     if scale < 1.0:
         canvas = canvas[: int(seq.height_px * scale), : int(seq.width_px * scale)]
     i = analysis.reps[rep_index].bottom_i
+    # the whole picture, as the video would show it (a crop cut the depth bar in pieces)
     img = annotate_frame(canvas, analysis, i, scale)
-    # crop to the person (the caption carries the numbers the corner panels showed)
-    xy = seq.xy_px[i] * scale
-    xy = xy[np.isfinite(xy).all(axis=1)]
-    if len(xy):
-        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-        size = max(x1 - x0, y1 - y0)
-        mx, my = 0.5 * size, 0.2 * size       # the angle labels sit beside the joints
-        h, w = img.shape[:2]
-        x0, x1 = int(max(0, x0 - mx)), int(min(w, x1 + mx))
-        y0, y1 = int(max(0, y0 - my)), int(min(h, y1 + my))
-        if x1 - x0 > 20 and y1 - y0 > 20:
-            img = img[y0:y1, x0:x1]
     return img, False
 
 
