@@ -323,18 +323,17 @@ def results(analysis: Analysis, name: str, key: str, video_path=None,
 
 
 # ----------------------------------------------------------------------------- review in motion
-REVIEW_HEIGHT_PX = 590          # one player: video with the numbers beside, then the controls
-COMPARE_HEIGHT_PX = 700         # two players side by side, controls, the numbers table
+def _players(cache_key: tuple, make: Callable[[], list]) -> tuple[list, str]:
+    """(players, their signature) for this video and scoring, made once per browser session
+    (the numbers of every frame and the video's bytes; the newest three kept)."""
+    from formcheck.app import review
 
-
-def _players(cache_key: tuple, make: Callable[[], list]) -> list:
-    """The players' data for this video and scoring, made once per browser session (the
-    numbers of every frame and the video's bytes; the newest two kept)."""
     cache = st.session_state.setdefault("review_players", {})
     if cache_key not in cache:
-        while len(cache) >= 2:
+        while len(cache) >= 3:
             cache.pop(next(iter(cache)))
-        cache[cache_key] = make()
+        players = make()
+        cache[cache_key] = (players, None if None in players else review.signature(players))
     return cache[cache_key]
 
 
@@ -350,13 +349,13 @@ def review_player(analysis: Analysis, video_path, key: str) -> bool:
 
     if video_path is None or not Path(video_path).is_file():
         return False
-    players = _players(("one",) + review_key(analysis, video_path),
-                       lambda: [review.player_spec(analysis, video_path, "")])
+    players, sig = _players(("one",) + review_key(analysis, video_path),
+                            lambda: [review.player_spec(analysis, video_path, "")])
     if players[0] is None:
         st.caption("The annotated video is too large to review frame by frame in the browser; "
                    "download it from Downloads.")
         return False
-    review.show(players, REVIEW_HEIGHT_PX, key=key)
+    review.show(players, sig, key=key)
     return True
 
 
@@ -369,11 +368,11 @@ def compare_players(pairs: list[tuple], key: str) -> bool:
     if any(v is None or not Path(v).is_file() for _a, v, _t, _r in pairs):
         return False
     ck = ("two",) + tuple((review_key(a, v), t, r) for a, v, t, r in pairs)
-    players = _players(ck, lambda: [review.player_spec(a, v, t, r) for a, v, t, r in pairs])
+    players, sig = _players(ck, lambda: [review.player_spec(a, v, t, r) for a, v, t, r in pairs])
     if any(p is None for p in players):
         st.caption("A video is too large to play here side by side.")
         return False
-    review.show(players, COMPARE_HEIGHT_PX, key=key)
+    review.show(players, sig, key=key)
     return True
 
 
