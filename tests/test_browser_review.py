@@ -62,7 +62,7 @@ def shots(tmp_path) -> Path:
 def _open_client(page, url, tab: str):
     page.goto(f"{url}/clients")
     page.get_by_role("heading", name="Clients").wait_for(timeout=60000)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Client").first.click()
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Client").first.click(timeout=120000)
     page.get_by_role("option", name="knee-07").click()
     page.get_by_role("tab", name=tab).click()
 
@@ -207,9 +207,13 @@ def test_a_correction_made_on_the_page_shows_in_the_pdf(clinic, tmp_path):
         browser = _launch(p)
         page = browser.new_page(viewport=DESKTOP)
         _open_client(page, url, "Progress")
+        page.get_by_text("Corrections (0)").click()
         form = page.locator("[data-testid='stForm']").filter(has_text="Save correction")
         form.locator("[data-testid='stSelectbox']").filter(has_text="Correction").click()
-        page.get_by_role("option", name="The shin angle is wrong").click()
+        page.keyboard.type("The shin angle")
+        page.keyboard.press("Enter")
+        form.locator("[data-testid='stSelectbox']").filter(
+            has_text="The shin angle is wrong").wait_for(timeout=30000)
         form.get_by_role("textbox", name="Note (why)").fill("the box hides the ankle")
         form.get_by_role("button", name="Save correction").click()
         page.get_by_text("shin angle", exact=False).filter(has_text="marked wrong").first.wait_for(

@@ -46,3 +46,29 @@ def test_a_wide_spread_is_padded_not_squeezed():
 def test_units_pick_the_minimum_span():
     assert (min_axis_span("x_deg"), min_axis_span("x_ratio"), min_axis_span("pause_s"),
             min_axis_span("reps")) == (10.0, 0.2, 1.0, 4.0)
+
+
+def test_front_view_clips_get_no_knee_past_toes_plot_or_limit_line():
+    from formcheck.analysis import analyze_sequence
+    from formcheck.report import knee_travel_visible
+    from formcheck.synthetic import squat_sequence
+    from formcheck.thresholds import get_profile
+
+    front = analyze_sequence(squat_sequence(2, view="front"), get_profile("general"), "general")
+    side = analyze_sequence(squat_sequence(2, view="side"), get_profile("general"), "general")
+    assert (front.view.view, side.view.view) == ("front", "side")
+    assert knee_travel_visible(front) is False and knee_travel_visible(side) is True
+
+
+def test_the_app_plots_leave_out_knee_travel_for_a_front_view_clip():
+    from formcheck.analysis import analyze_sequence
+    from formcheck.app.components import plot_specs
+    from formcheck.synthetic import squat_sequence
+    from formcheck.thresholds import get_profile
+
+    def specs(view):
+        a = analyze_sequence(squat_sequence(2, view=view), get_profile("general"), "general")
+        return [k for k, _title, _limit in plot_specs(a)]
+
+    assert specs("front") == ["thigh_deg", "hip_height"]
+    assert specs("side") == ["knee_over_toe", "thigh_deg", "hip_height"]

@@ -193,18 +193,23 @@ def series_frame(analysis: Analysis) -> pd.DataFrame:
                          "hip_height": s.hip_height_ratio})
 
 
+def plot_specs(analysis: Analysis) -> list[tuple[str, str, float | None]]:
+    """(series column, title, limit line) of each plot over time; no knee-past-toes plot (nor
+    its limit line) for a clip filmed from the front, where it cannot be seen."""
+    th = analysis.thresholds
+    specs = [("knee_over_toe", "Knee past toes (foot lengths)", th.knee_over_toe_max_ratio),
+             ("thigh_deg", "Thigh angle (°, 0 = level)", 0.0),
+             ("hip_height", "Hip height (share of standing)", None)]
+    return specs if knee_travel_visible(analysis) else specs[1:]
+
+
 def plots(analysis: Analysis) -> None:
     import altair as alt
 
     df = series_frame(analysis)
     bottoms = pd.DataFrame({"t_s": [r.bottom_s for r in analysis.reps],
                             "rep": [f"rep {i + 1}" for i in range(len(analysis.reps))]})
-    th = analysis.thresholds
-    specs = [("knee_over_toe", "Knee past toes (foot lengths)", th.knee_over_toe_max_ratio),
-             ("thigh_deg", "Thigh angle (°, 0 = level)", 0.0),
-             ("hip_height", "Hip height (share of standing)", None)]
-    if not knee_travel_visible(analysis):   # filmed from the front: no knee-past-toes plot
-        specs = specs[1:]
+    specs = plot_specs(analysis)
     cols = st.columns(len(specs))
     for col, (key, title, limit) in zip(cols, specs):
         base = alt.Chart(df).mark_line(color="#1f6fb2").encode(
