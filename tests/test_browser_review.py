@@ -207,7 +207,7 @@ def test_a_correction_made_on_the_page_shows_in_the_pdf(clinic, tmp_path):
         browser = _launch(p)
         page = browser.new_page(viewport=DESKTOP)
         _open_client(page, url, "Progress")
-        page.get_by_text("Corrections (0)").click()
+        page.get_by_text("Corrections (0)").click(timeout=300000)   # after the video is drawn
         form = page.locator("[data-testid='stForm']").filter(has_text="Save correction")
         form.locator("[data-testid='stSelectbox']").filter(has_text="Correction").click()
         page.keyboard.type("The shin angle")

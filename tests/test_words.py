@@ -72,3 +72,41 @@ def test_the_app_plots_leave_out_knee_travel_for_a_front_view_clip():
 
     assert specs("front") == ["thigh_deg", "hip_height"]
     assert specs("side") == ["knee_over_toe", "thigh_deg", "hip_height"]
+
+
+def test_pdf_trend_axes_never_span_less_than_the_minimum():
+    import datetime as dt
+
+    from formcheck.pdf_report import session_ticks, trend_plot, trend_spans
+    from formcheck.report import summarize_rows
+    from formcheck.store.repo import TrendPoint
+
+    def point(sid, day, thigh):
+        rows = [{"rep": 1, "view": "side", "depth": "parallel", "flags": [],
+                 "thigh_angle_deg": thigh, "knee_over_toe_ratio": 0.1, "shin_angle_deg": 30.0}]
+        return TrendPoint(sid, dt.datetime(2026, 11, day, 9 + sid), "side", summarize_rows(rows))
+
+    history = [point(1, 2, 36.8), point(2, 16, 36.9)]
+    spans = trend_spans(history)
+    lo, hi = spans["mean_thigh_angle_deg"]
+    assert hi - lo == pytest.approx(10.0) and lo < 36.8 < 36.9 < hi
+    lo, hi = spans["worst_knee_over_toe_ratio"]
+    assert hi - lo == pytest.approx(0.2)
+    assert trend_plot(history).getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert session_ticks([h.recorded_at for h in history]) == ["02 Nov 2026", "16 Nov 2026"]
+    same_day = [dt.datetime(2026, 11, 2, 9, 5), dt.datetime(2026, 11, 2, 15, 30)]
+    assert session_ticks(same_day) == ["02 Nov 2026\n09:05", "02 Nov 2026\n15:30"]
+
+
+def test_app_trends_are_labelled_by_session_date():
+    import datetime as dt
+
+    import pandas as pd
+
+    from formcheck.app.clients_page import trend_frame
+
+    df = pd.DataFrame({"id": [3, 1, 2],
+                       "date": [dt.datetime(2026, 11, 20, 10), dt.datetime(2026, 11, 2, 10),
+                                dt.datetime(2026, 11, 2, 16)]})
+    assert list(trend_frame(df)["session"]) == ["02 Nov 2026 10:00", "02 Nov 2026 16:00",
+                                                "20 Nov 2026"]

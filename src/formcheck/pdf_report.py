@@ -198,11 +198,21 @@ def session_ticks(dates: list) -> list[str]:
     return [f"{day}\n{d:%H:%M}" if days.count(day) > 1 else day for day, d in zip(days, dates)]
 
 
+TREND_KEYS = ("worst_knee_over_toe_ratio", "worst_shin_angle_deg", "mean_thigh_angle_deg")
+
+
+def trend_spans(history: list) -> dict:
+    """The value axis (low, high) of each trend plot: at least values.MIN_AXIS_SPAN for its
+    unit, so a change of 0.1° does not fill the plot. None where nothing was measured."""
+    from .values import axis_range, min_axis_span
+
+    return {k: axis_range([getattr(h.summary, k) for h in history], min_axis_span(k))
+            for k in TREND_KEYS}
+
+
 def trend_plot(history: list, current_id: int | None = None) -> io.BytesIO:
     """Across sessions, one point per session labelled by its date: worst knee travel, worst
     shin angle, mean depth. Each value axis spans at least values.MIN_AXIS_SPAN for its unit."""
-    from .values import axis_range, min_axis_span
-
     plt = _plt()
     dates = [h.recorded_at for h in history]
     x = np.arange(len(history))
@@ -211,6 +221,7 @@ def trend_plot(history: list, current_id: int | None = None) -> io.BytesIO:
     series = [("Worst knee past toes", "foot lengths", "worst_knee_over_toe_ratio"),
               ("Worst shin angle", "° from vertical", "worst_shin_angle_deg"),
               ("Mean depth (thigh angle)", "° (+ = hip below knee)", "mean_thigh_angle_deg")]
+    spans = trend_spans(history)
     for ax, (title, unit, key) in zip(axes, series):
         v = np.array([np.nan if getattr(h.summary, key) is None else getattr(h.summary, key)
                       for h in history], float)
@@ -219,7 +230,7 @@ def trend_plot(history: list, current_id: int | None = None) -> io.BytesIO:
             for h, xi, val in zip(history, x, v):
                 if h.session_id == current_id and np.isfinite(val):
                     ax.plot([xi], [val], "o", ms=8, mfc="none", mec="#b22222", mew=1.5)
-        span = axis_range(v, min_axis_span(key))
+        span = spans[key]
         if span is None:
             ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center",
                     color="#555555", fontsize=7)
