@@ -207,11 +207,17 @@ def test_a_correction_made_on_the_page_shows_in_the_pdf(clinic, tmp_path):
         browser = _launch(p)
         page = browser.new_page(viewport=DESKTOP)
         _open_client(page, url, "Progress")
-        page.get_by_text("Corrections (0)").click(timeout=300000)   # after the video is drawn
+        _player(page, 1)                          # the page has finished drawing
+        page.get_by_text("Corrections (0)").click()
         form = page.locator("[data-testid='stForm']").filter(has_text="Save correction")
-        form.locator("[data-testid='stSelectbox']").filter(has_text="Correction").click()
-        page.keyboard.type("The shin angle")
-        page.keyboard.press("Enter")
+        choice = form.locator("[data-testid='stSelectbox']").filter(has_text="Correction")
+        for _attempt in range(3):
+            choice.click()
+            try:
+                page.get_by_role("option", name="The shin angle is wrong").click(timeout=15000)
+                break
+            except playwright.Error:
+                page.keyboard.press("Escape")
         form.locator("[data-testid='stSelectbox']").filter(
             has_text="The shin angle is wrong").wait_for(timeout=30000)
         form.get_by_role("textbox", name="Note (why)").fill("the box hides the ankle")
