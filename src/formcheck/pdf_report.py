@@ -23,9 +23,8 @@ import numpy as np
 
 from . import __version__
 from .feedback import CHECK_BY_CODE, DISCLAIMER, shown_value, value_and_limit
-from .report import (apply_corrections, counted_rows, csv_text, knee_travel_visible, rep_rows,
-                     summarize_rows)
-from .report import CORRECTABLE
+from .report import (CORRECTABLE, apply_corrections, counted_rows, csv_text, knee_travel_visible,
+                     rep_rows, summarize_rows)
 from .thresholds import HELP, LABELS, Thresholds
 from .values import fmt_num
 
