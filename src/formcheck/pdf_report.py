@@ -134,11 +134,12 @@ def _plt():
     return plt
 
 
-def rep_plots(analysis) -> io.BytesIO:
-    """Per rep: knee travel past the toes, shin angle and depth, each against its limit."""
+def rep_plots(analysis, corrections=()) -> io.BytesIO:
+    """Per rep: knee travel past the toes, shin angle and depth, each against its limit, with
+    the physio's corrections (no bar for an excluded rep or a value marked wrong)."""
     plt = _plt()
     th = analysis.thresholds
-    rows = rep_rows(analysis)
+    rows = _rows(analysis, corrections)
     reps = [r["rep"] for r in rows]
     specs = [
         ("Knee past the toes", "foot lengths (+ = ahead of toes)", "knee_over_toe_ratio",
@@ -152,13 +153,17 @@ def rep_plots(analysis) -> io.BytesIO:
         specs = specs[1:]
     fig, axes = plt.subplots(1, len(specs), figsize=(7.2, 2.3), constrained_layout=True)
     for ax, (title, unit, key, limit, what) in zip(axes, specs):
-        v = [np.nan if r[key] is None else r[key] for r in rows]
+        v = [np.nan if r[key] is None or r.get("excluded") else r[key] for r in rows]
         over = [r["checks"].get(key) == "flag" for r in rows]   # red where the check flagged
         colors = ["#b22222" if o else "#1f4e79" for o in over]
         ax.bar(reps, np.nan_to_num(v), color=colors, width=0.6)
-        for r, x in zip(reps, v):
+        for r, x, row in zip(reps, v, rows):
             if not np.isfinite(x):
-                ax.text(r, 0, "n/a", ha="center", va="bottom", color="#555555", fontsize=7)
+                why = ("not a rep" if row.get("excluded") else
+                       "corrected" if key in row.get("wrong", []) else "n/a")
+                ax.text(r, 0.5, why, transform=ax.get_xaxis_transform(), ha="center",
+                        va="center", color="#555555", fontsize=6.5,
+                        rotation=90 if why != "n/a" else 0)
         if limit is not None:
             ax.axhline(limit, color="#444444", ls="--", lw=1)
             title = f"{title}\n(dashed: {what} {limit:+.2g})"
@@ -338,7 +343,7 @@ def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: b
         _physio_note_section(pdf, physio_note)
         _corrections_section(pdf, analysis, corrections)
         _rep_table_section(pdf, analysis, corrections)
-        _plots_section(pdf, analysis, history, session_id)
+        _plots_section(pdf, analysis, history, session_id, corrections)
         _thresholds_section(pdf, analysis)
         _recording_notes_section(pdf, analysis)
         _consent_section(pdf, video_consent)
@@ -534,10 +539,10 @@ def _rep_table_section(pdf, analysis, corrections=()) -> None:
     pdf.ln(2)
 
 
-def _plots_section(pdf, analysis, history, session_id) -> None:
+def _plots_section(pdf, analysis, history, session_id, corrections=()) -> None:
     W = pdf.epw
     if analysis.metrics:
-        pdf.image(rep_plots(analysis), w=W)
+        pdf.image(rep_plots(analysis, corrections), w=W)
         pdf.ln(1)
     if len(analysis.series.t_s):
         pdf.image(time_plot(analysis), w=W)
@@ -596,8 +601,8 @@ def _rep_table(pdf, analysis, corrections=()) -> None:
         for r in rows:
             chk = r["checks"]
 
-            def style(metric):
-                return red if chk.get(metric) == "flag" else None
+            def style(metric, r=r):
+                return red if chk.get(metric) == "flag" and not r.get("excluded") else None
 
             def cell(metric, spec, r=r):
                 return shown_value(metric, r[metric], th, spec, none="–")
