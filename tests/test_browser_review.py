@@ -88,10 +88,11 @@ def _cell(frame, player: int, key: str) -> str:
 
 def _expected(store, sid: int, rep: int) -> dict:
     from formcheck.report import rep_rows
+    from formcheck.values import fmt_num
 
     row = rep_rows(store.load_analysis(sid))[rep - 1]
     return {"rep": f"{rep} · bottom (reported values)",
-            "kot": f"{row['knee_over_toe_ratio']:+.2f} foot lengths",
+            "kot": fmt_num(row["knee_over_toe_ratio"], "+.2f", " foot lengths"),
             "knee": f"{row['knee_flexion_deg']:.0f}°"}
 
 
