@@ -90,9 +90,9 @@ def test_clients_set_and_show(clinic, capsys):
     code, out, _ = run(capsys, "clients", "show", "a2")
     lines = out.splitlines()
     assert lines[0] == "a2  (profile knee-rehab, 0 session(s))"
-    assert "  depth_target_deg                        -20  Depth target: thigh angle (°)  " \
-        "(client's own)" in lines
-    assert "  shin_angle_max_deg                       30  Shin angle: limit (°)" in lines
+    assert "  depth_target_deg                        -20  Depth target: thigh angle " \
+        "(°, + = hip below knee)  (client's own)" in lines
+    assert "  shin_angle_max_deg                       30  Shin angle: limit (° from vertical)" in lines
 
 
 def test_errors_are_one_line_with_what_to_do(clinic, capsys, tmp_path):

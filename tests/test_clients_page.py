@@ -105,3 +105,41 @@ def test_the_comparison_shows_the_library_summary_of_both_sessions(clinic):
                                     f"{second.reps_flagged - first.reps_flagged:+d}"]
     # the rep picked for the picture is the summary's worst knee
     assert _worst_rep(clinic.load_analysis(1)) == first.worst_knee_rep - 1
+
+
+def test_the_header_counts_the_session_just_saved(clinic):
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    clinic.save_session("knee-07", a, raw)
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    assert any("· 1 session" in c.value and "sessions" not in c.value for c in at.caption)
+    at.session_state["analysis"] = a
+    at.session_state["raw_landmarks"] = raw
+    at.session_state["clip_name"] = "visit2.mp4"
+    at.run()
+    at.button[[b.label for b in at.button].index("Save session")].click().run()
+    assert not at.exception, at.exception
+    assert any("Saved as session 2" in s.value for s in at.success)
+    assert any("· 2 sessions" in c.value for c in at.caption)
+
+
+def test_a_correction_made_on_the_page_names_its_author_and_can_be_withdrawn(clinic):
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    sid = clinic.save_session("knee-07", a, raw).id
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    at.selectbox(key=f"corr_rep_{sid}").select(2)
+    at.selectbox(key=f"corr_what_{sid}").select("Not a rep (exclude it)")
+    at.text_input(key=f"corr_note_{sid}").input("stood up halfway")
+    at.button[[b.label for b in at.button].index("Save correction")].click().run()
+    assert not at.exception, at.exception
+    (c,) = clinic.corrections(sid)
+    assert (c.rep, c.kind, c.author, c.note) == (2, "not_a_rep", "local", "stood up halfway")
+    assert any(m.value.startswith("**Rep 2:** not a rep (by local, ") for m in at.markdown)
+    assert clinic.history("knee-07")[0].summary.rep_count == 2
+    at.button(key=f"undo_corr_{c.id}").click().run()
+    assert not at.exception, at.exception
+    assert clinic.corrections(sid) == []
+    assert clinic.history("knee-07")[0].summary.rep_count == 3

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__, cli_batch, cli_clinic
 from .errors import FormcheckError
-from .thresholds import PROFILES, get_profile, parse_overrides
+from .thresholds import PROFILES, cli_help, get_profile, parse_overrides
 
 
 EXIT_WARNINGS = 3
@@ -227,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--profile", default="general", choices=sorted(PROFILES),
                    help="threshold profile (default: general)")
     a.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="override one threshold, e.g. --set knee_over_toe_max_ratio=0.1")
+                   help="override one threshold, e.g. --set knee_over_toe_max_ratio=0.1. "
+                        "Thresholds: " + cli_help())
     a.add_argument("--view", default="auto", choices=["auto", "side", "front"])
     a.add_argument("--replay-live", action="store_true",
                    help="analyse the frames one by one at their timestamps through exactly what "

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import FormcheckError
-from .thresholds import PROFILES, parse_overrides
+from .thresholds import PROFILES, cli_help, parse_overrides
 
 
 def add_engine_options(a: argparse.ArgumentParser) -> None:
@@ -119,7 +119,8 @@ def register(sub) -> None:
     b.add_argument("--annotated", action="store_true", help="also write annotated videos")
     b.add_argument("--pdf", action="store_true", help="also write a PDF report per clip")
     b.add_argument("--profile", default="general", choices=sorted(PROFILES))
-    b.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a threshold")
+    b.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="override a threshold. Thresholds: " + cli_help())
     b.add_argument("--view", default="auto", choices=["auto", "side", "front"])
     b.add_argument("--max-minutes", type=float, default=30.0, help="longest clip to accept")
     b.add_argument("--progress", action="store_true", default=None,

@@ -23,7 +23,8 @@ import numpy as np
 
 from . import __version__
 from .feedback import CHECK_BY_CODE, DISCLAIMER, shown_value, value_and_limit
-from .report import analysis_summary, csv_text, rep_rows
+from .report import (CORRECTABLE, apply_corrections, counted_rows, csv_text, knee_travel_visible,
+                     rep_rows, summarize_rows)
 from .thresholds import HELP, LABELS, Thresholds
 from .values import fmt_num
 
@@ -80,7 +81,8 @@ def key_reps(analysis) -> list[int]:
 
 def key_frame(analysis, rep_index: int, clip_path: str | Path | None) -> tuple[np.ndarray, bool]:
     """(RGB picture, from_video). The annotated video frame at the bottom of the rep; without
-    the video, the same measurements drawn from the landmarks on a plain background."""
+    the video, the same drawing (skeleton, numbers, depth bar) from the landmarks on a plain
+    background of the video's size."""
     if clip_path:
         try:
             from .render import bottom_frame
@@ -97,19 +99,8 @@ def key_frame(analysis, rep_index: int, clip_path: str | Path | None) -> tuple[n
     if scale < 1.0:
         canvas = canvas[: int(seq.height_px * scale), : int(seq.width_px * scale)]
     i = analysis.reps[rep_index].bottom_i
+    # the whole picture, as the video would show it (a crop cut the depth bar in pieces)
     img = annotate_frame(canvas, analysis, i, scale)
-    # crop to the person (the caption carries the numbers the corner panels showed)
-    xy = seq.xy_px[i] * scale
-    xy = xy[np.isfinite(xy).all(axis=1)]
-    if len(xy):
-        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-        size = max(x1 - x0, y1 - y0)
-        mx, my = 0.5 * size, 0.2 * size       # the angle labels sit beside the joints
-        h, w = img.shape[:2]
-        x0, x1 = int(max(0, x0 - mx)), int(min(w, x1 + mx))
-        y0, y1 = int(max(0, y0 - my)), int(min(h, y1 + my))
-        if x1 - x0 > 20 and y1 - y0 > 20:
-            img = img[y0:y1, x0:x1]
     return img, False
 
 
@@ -143,13 +134,13 @@ def _plt():
     return plt
 
 
-def rep_plots(analysis) -> io.BytesIO:
-    """Per rep: knee travel past the toes, shin angle and depth, each against its limit."""
+def rep_plots(analysis, corrections=()) -> io.BytesIO:
+    """Per rep: knee travel past the toes, shin angle and depth, each against its limit, with
+    the physio's corrections (no bar for an excluded rep or a value marked wrong)."""
     plt = _plt()
     th = analysis.thresholds
-    rows = rep_rows(analysis)
+    rows = _rows(analysis, corrections)
     reps = [r["rep"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.3), constrained_layout=True)
     specs = [
         ("Knee past the toes", "foot lengths (+ = ahead of toes)", "knee_over_toe_ratio",
          th.knee_over_toe_max_ratio, "limit"),
@@ -158,14 +149,21 @@ def rep_plots(analysis) -> io.BytesIO:
         ("Depth: thigh angle", "deg (+ = hip below knee)", "thigh_angle_deg",
          th.depth_target_deg, "target"),
     ]
+    if not knee_travel_visible(analysis):     # no knee-past-toes plot nor limit from the front
+        specs = specs[1:]
+    fig, axes = plt.subplots(1, len(specs), figsize=(7.2, 2.3), constrained_layout=True)
     for ax, (title, unit, key, limit, what) in zip(axes, specs):
-        v = [np.nan if r[key] is None else r[key] for r in rows]
+        v = [np.nan if r[key] is None or r.get("excluded") else r[key] for r in rows]
         over = [r["checks"].get(key) == "flag" for r in rows]   # red where the check flagged
         colors = ["#b22222" if o else "#1f4e79" for o in over]
         ax.bar(reps, np.nan_to_num(v), color=colors, width=0.6)
-        for r, x in zip(reps, v):
+        for r, x, row in zip(reps, v, rows):
             if not np.isfinite(x):
-                ax.text(r, 0, "n/a", ha="center", va="bottom", color="#555555", fontsize=7)
+                why = ("not a rep" if row.get("excluded") else
+                       "corrected" if key in row.get("wrong", []) else "n/a")
+                ax.text(r, 0.5, why, transform=ax.get_xaxis_transform(), ha="center",
+                        va="center", color="#555555", fontsize=6.5,
+                        rotation=90 if why != "n/a" else 0)
         if limit is not None:
             ax.axhline(limit, color="#444444", ls="--", lw=1)
             title = f"{title}\n(dashed: {what} {limit:+.2g})"
@@ -197,30 +195,57 @@ def time_plot(analysis) -> io.BytesIO:
     return _fig_png(fig)
 
 
+def session_ticks(dates: list) -> list[str]:
+    """Tick labels for sessions in date order: the session date, with the time of day added
+    only where two sessions fall on the same day."""
+    days = [f"{d:%d %b %Y}" for d in dates]
+    return [f"{day}\n{d:%H:%M}" if days.count(day) > 1 else day for day, d in zip(days, dates)]
+
+
+TREND_KEYS = ("worst_knee_over_toe_ratio", "worst_shin_angle_deg", "mean_thigh_angle_deg")
+
+
+def trend_spans(history: list) -> dict:
+    """The value axis (low, high) of each trend plot: at least values.MIN_AXIS_SPAN for its
+    unit, so a change of 0.1° does not fill the plot. None where nothing was measured."""
+    from .values import axis_range, min_axis_span
+
+    return {k: axis_range([getattr(h.summary, k) for h in history], min_axis_span(k))
+            for k in TREND_KEYS}
+
+
 def trend_plot(history: list, current_id: int | None = None) -> io.BytesIO:
-    """Across sessions: worst knee travel, worst shin angle, mean depth, reps."""
+    """Across sessions, one point per session labelled by its date: worst knee travel, worst
+    shin angle, mean depth. Each value axis spans at least values.MIN_AXIS_SPAN for its unit."""
     plt = _plt()
     dates = [h.recorded_at for h in history]
-    fig, axes = plt.subplots(1, 3, figsize=(7.2, 1.9), constrained_layout=True)
-    series = [("Worst knee past toes", "foot lengths",
-               [h.summary.worst_knee_over_toe_ratio for h in history]),
-              ("Worst shin angle", "deg", [h.summary.worst_shin_angle_deg for h in history]),
-              ("Mean depth (thigh angle)", "deg", [h.summary.mean_thigh_angle_deg for h in history])]
-    for ax, (title, unit, vals) in zip(axes, series):
-        v = np.array([np.nan if x is None else x for x in vals], float)
-        ax.plot(dates, v, "o-", color="#1f4e79", ms=4, lw=1.2)
+    x = np.arange(len(history))
+    ticks = session_ticks(dates)
+    fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.1), constrained_layout=True)
+    series = [("Worst knee past toes", "foot lengths", "worst_knee_over_toe_ratio"),
+              ("Worst shin angle", "° from vertical", "worst_shin_angle_deg"),
+              ("Mean depth (thigh angle)", "° (+ = hip below knee)", "mean_thigh_angle_deg")]
+    spans = trend_spans(history)
+    for ax, (title, unit, key) in zip(axes, series):
+        v = np.array([np.nan if getattr(h.summary, key) is None else getattr(h.summary, key)
+                      for h in history], float)
+        ax.plot(x, v, "o-", color="#1f4e79", ms=4, lw=1.2)
         if current_id is not None:
-            for h, x in zip(history, v):
-                if h.session_id == current_id and np.isfinite(x):
-                    ax.plot([h.recorded_at], [x], "o", ms=8, mfc="none", mec="#b22222", mew=1.5)
+            for h, xi, val in zip(history, x, v):
+                if h.session_id == current_id and np.isfinite(val):
+                    ax.plot([xi], [val], "o", ms=8, mfc="none", mec="#b22222", mew=1.5)
+        span = spans[key]
+        if span is None:
+            ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center",
+                    color="#555555", fontsize=7)
+        else:
+            ax.set_ylim(*span)
         ax.set_title(title)
         ax.set_ylabel(unit)
-        import matplotlib.dates as mdates
-
-        loc = mdates.AutoDateLocator(minticks=2, maxticks=5)
-        ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-        ax.tick_params(axis="x", labelsize=7)
+        step = max(1, int(np.ceil(len(x) / 5)))
+        ax.set_xticks(x[::step], ticks[::step])
+        ax.set_xlim(-0.5, len(x) - 0.5)
+        ax.tick_params(axis="x", labelsize=6.5)
     return _fig_png(fig)
 
 
@@ -242,14 +267,21 @@ def _pdf_class():
     return ReportPDF
 
 
-def _headline(analysis) -> list[tuple[str, str, bool]]:
-    """(label, value, flagged) for the summary strip: the set summary (report.summarize), each
-    value against its limit, marked when a rep's check flagged it."""
+def _rows(analysis, corrections=()) -> list[dict]:
+    """The per-rep rows with the physio's corrections applied (report.apply_corrections)."""
+    return apply_corrections(rep_rows(analysis), corrections)
+
+
+def _headline(analysis, corrections=()) -> list[tuple[str, str, bool]]:
+    """(label, value, flagged) for the summary strip: the set summary (report.summarize_rows)
+    of the reps that count after the physio's corrections, each value against its limit,
+    marked when a counted rep's check flagged it."""
     th = analysis.thresholds
-    sm = analysis_summary(analysis)
+    rows = counted_rows(_rows(analysis, corrections))
+    sm = summarize_rows(rows)
 
     def flagged(field: str) -> bool:
-        return any(a.checks.get(field) == "flag" for a in analysis.assessments)
+        return any(r["checks"].get(field) == "flag" for r in rows)
 
     def against(code: str, value, unit: str = "") -> str:
         c = CHECK_BY_CODE[code]
@@ -264,8 +296,10 @@ def _headline(analysis) -> list[tuple[str, str, bool]]:
         depth = (f"{DEPTH_WORDS.get(sm.most_common_depth, sm.most_common_depth)}; thigh "
                  + (lo if lo == hi else f"{lo} to {hi}"))
     kot, shin, fppa = (sm.worst_knee_over_toe_ratio, sm.worst_shin_angle_deg, sm.worst_fppa_deg)
+    excluded = len(_rows(analysis, corrections)) - len(rows)
     return [
-        ("Reps", str(sm.rep_count), False),
+        ("Reps", str(sm.rep_count) + (f" ({excluded} excluded by the physio)" if excluded
+                                      else ""), False),
         ("Worst knee past toes", "not measured" if kot is None else
          against("knee_travel", kot).replace(" (", " foot lengths (", 1),
          flagged("knee_over_toe_ratio")),
@@ -289,8 +323,10 @@ def _cave_in_words(analysis) -> str:
 def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: bytes | None = None,
                 client_label: str | None = None, recorded_at: dt.datetime | None = None,
                 clip_name: str | None = None, physio_note: str = "", history: list | None = None,
-                session_id: int | None = None) -> bytes:
-    """The PDF report of one analysed clip, as bytes."""
+                session_id: int | None = None, corrections: list | tuple = (),
+                video_consent: str = "") -> bytes:
+    """The PDF report of one analysed clip, as bytes, with the physio's corrections
+    (report.Correction) shown where they apply and listed with who made them."""
     tmp_video = None
     if clip_path is None and video_bytes:
         fd, tmp_video = tempfile.mkstemp(suffix=Path(clip_name or "clip.mp4").suffix or ".mp4")
@@ -301,14 +337,16 @@ def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: b
         name = clip_name or Path(analysis.source or "clip").name
         pdf = _new_document(f"Squat form report – {client_label or name}")
         _header_section(pdf, analysis, client_label, recorded_at, name)
-        _headline_section(pdf, analysis)
-        _key_frames_section(pdf, analysis, clip_path)
+        _headline_section(pdf, analysis, corrections)
+        _key_frames_section(pdf, analysis, clip_path, corrections)
         _cues_section(pdf, analysis)
         _physio_note_section(pdf, physio_note)
-        _rep_table_section(pdf, analysis)
-        _plots_section(pdf, analysis, history, session_id)
+        _corrections_section(pdf, analysis, corrections)
+        _rep_table_section(pdf, analysis, corrections)
+        _plots_section(pdf, analysis, history, session_id, corrections)
         _thresholds_section(pdf, analysis)
         _recording_notes_section(pdf, analysis)
+        _consent_section(pdf, video_consent)
         _disclaimer_section(pdf)
         return bytes(pdf.output())
     finally:
@@ -352,9 +390,9 @@ def _header_section(pdf, analysis, client_label, recorded_at, name) -> None:
     pdf.ln(2)
 
 
-def _headline_section(pdf, analysis) -> None:
+def _headline_section(pdf, analysis, corrections=()) -> None:
     W, line = pdf.epw, 5.2
-    items = _headline(analysis)
+    items = _headline(analysis, corrections)
     pdf.set_fill_color(*LIGHT)
     y0 = pdf.get_y()
     pdf.rect(pdf.l_margin, y0, W, line * len(items) + 3, style="F")
@@ -389,7 +427,7 @@ def _caption_lines(row: dict, th) -> list[str]:
     return lines
 
 
-def _key_frames_section(pdf, analysis, clip_path) -> None:
+def _key_frames_section(pdf, analysis, clip_path, corrections=()) -> None:
     picks = key_reps(analysis)
     if not picks:
         return
@@ -408,7 +446,7 @@ def _key_frames_section(pdf, analysis, clip_path) -> None:
         pdf.image(_png(img), x=pdf.l_margin + k * (col_w + gap) + (col_w - w) / 2, y=y, w=w, h=h)
         heights.append(h)
     y_cap = y + max(heights) + 1.5
-    rows = rep_rows(analysis)
+    rows = _rows(analysis, corrections)
     for k, i in enumerate(picks):
         row = rows[i]
         pdf.set_xy(pdf.l_margin + k * (col_w + gap), y_cap)
@@ -446,6 +484,36 @@ def _cues_section(pdf, analysis) -> None:
         pdf.ln(1.2)
 
 
+def _corrections_section(pdf, analysis, corrections) -> None:
+    """The physio's corrections, each with the original value and who made it."""
+    if not corrections:
+        return
+    rows = {r["rep"]: r for r in rep_rows(analysis)}     # the original values
+    pdf.ln(1)
+    _heading(pdf, "Corrections by the physiotherapist")
+    pdf.set_font("DejaVu", "", 8.5)
+    for c in corrections:
+        original = rows.get(c.rep, {}).get(c.metric) if c.metric else None
+        pdf.multi_cell(pdf.epw, 4.4, f"• Rep {c.rep}: {c.words(original)}",
+                       new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "I", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(pdf.epw, 3.6, "Excluded reps and values marked wrong are left out of the "
+                   "summary, the tables and the trends; the measured values stay on record.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+
+
+def _consent_section(pdf, video_consent: str) -> None:
+    if not video_consent:
+        return
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.cell(pdf.epw, 4.4, "Video kept with the client's consent", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 7.5)
+    pdf.multi_cell(pdf.epw, 3.6, video_consent, new_x="LMARGIN", new_y="NEXT")
+
+
 def _physio_note_section(pdf, physio_note: str) -> None:
     if not physio_note:
         return
@@ -455,10 +523,10 @@ def _physio_note_section(pdf, physio_note: str) -> None:
     pdf.multi_cell(pdf.epw, 4.6, physio_note, new_x="LMARGIN", new_y="NEXT")
 
 
-def _rep_table_section(pdf, analysis) -> None:
+def _rep_table_section(pdf, analysis, corrections=()) -> None:
     pdf.add_page()
     _heading(pdf, "Every rep")
-    _rep_table(pdf, analysis)
+    _rep_table(pdf, analysis, corrections)
     pdf.set_font("DejaVu", "", 7)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(pdf.epw, 3.4, "Thigh: angle to the horizontal at the bottom, + = hip below "
@@ -471,10 +539,10 @@ def _rep_table_section(pdf, analysis) -> None:
     pdf.ln(2)
 
 
-def _plots_section(pdf, analysis, history, session_id) -> None:
+def _plots_section(pdf, analysis, history, session_id, corrections=()) -> None:
     W = pdf.epw
     if analysis.metrics:
-        pdf.image(rep_plots(analysis), w=W)
+        pdf.image(rep_plots(analysis, corrections), w=W)
         pdf.ln(1)
     if len(analysis.series.t_s):
         pdf.image(time_plot(analysis), w=W)
@@ -509,13 +577,13 @@ def _disclaimer_section(pdf) -> None:
     pdf.multi_cell(pdf.epw, 4.6, DISCLAIMER, new_x="LMARGIN", new_y="NEXT")
 
 
-def _rep_table(pdf, analysis) -> None:
+def _rep_table(pdf, analysis, corrections=()) -> None:
     from fpdf.fonts import FontFace
 
     cols = [("Rep", 9), ("Bottom\n(s)", 13), ("Depth", 22), ("Thigh\n(°)", 13),
             ("Knee bend\n(°)", 16), ("Knee past\ntoes (foot)", 19), ("Shin\n(°)", 12),
             ("Trunk\n(°)", 12), ("Knees in\nFPPA (°)", 16), ("Pause\n(s)", 12), ("Flags", 38)]
-    rows = rep_rows(analysis)
+    rows = _rows(analysis, corrections)
     th = analysis.thresholds
     if not rows:
         pdf.set_font("DejaVu", "", 9)
@@ -533,8 +601,8 @@ def _rep_table(pdf, analysis) -> None:
         for r in rows:
             chk = r["checks"]
 
-            def style(metric):
-                return red if chk.get(metric) == "flag" else None
+            def style(metric, r=r):
+                return red if chk.get(metric) == "flag" and not r.get("excluded") else None
 
             def cell(metric, spec, r=r):
                 return shown_value(metric, r[metric], th, spec, none="–")
@@ -551,7 +619,12 @@ def _rep_table(pdf, analysis) -> None:
             row.cell(cell("fppa_deg", ".0f") if r["view"] != "side" else "–",
                      style=style("fppa_deg"))
             row.cell(_fmt(r["pause_s"], ".1f"))
-            row.cell(", ".join(FLAG_WORDS.get(f, f) for f in r["flags"]) or "none")
+            if r.get("excluded"):
+                row.cell("not a rep (physio)", style=FontFace(color=GREY, emphasis="ITALICS"))
+            else:
+                flags = ", ".join(FLAG_WORDS.get(f, f) for f in r["flags"]) or "none"
+                fixed = [CORRECTABLE[m][0] for m in r.get("wrong", [])]
+                row.cell(flags + (f"; corrected: {', '.join(fixed)}" if fixed else ""))
 
 
 def _threshold_table(pdf, th: Thresholds) -> None:
@@ -578,14 +651,16 @@ def session_files(store, session_id: int) -> tuple[bytes, str]:
     thresholds used at the time (and its video, if it was kept)."""
     info = store.get_session(session_id)
     analysis = store.load_analysis(session_id)
+    corrections = store.corrections(session_id)
     history = [h for h in store.history(info.client_label) if h.recorded_at <= info.recorded_at]
     pdf = session_pdf(analysis, video_bytes=store.load_video(session_id),
                       client_label=info.client_label, recorded_at=info.recorded_at,
                       clip_name=info.clip_name, physio_note=info.physio_note, history=history,
-                      session_id=session_id)
-    return pdf, csv_text(analysis)
+                      session_id=session_id, corrections=corrections,
+                      video_consent=info.video_consent)
+    return pdf, csv_text(analysis, corrections)
 
 
-def session_csv(analysis) -> str:
-    """One row per rep (formcheck.report's CSV)."""
-    return csv_text(analysis)
+def session_csv(analysis, corrections=()) -> str:
+    """One row per rep (formcheck.report's CSV), with the physio's corrections."""
+    return csv_text(analysis, corrections)

@@ -4,6 +4,7 @@ CSV, the set summary every view shows, and a human summary."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -15,10 +16,11 @@ from pathlib import Path
 from . import __version__
 from .analysis import Analysis
 from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
-from .feedback import DISCLAIMER, RepAssessment, bottom_consistency, shown_value
+from .feedback import CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, shown_value
 from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
 from .metrics import depth_class_from_angle
+from .vocab import CORRECTION_KINDS, CorrectionKind
 
 SCHEMA_VERSION = 1
 
@@ -28,7 +30,7 @@ CSV_FIELDS = [
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
     "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
-    "knee_flexion_3d_deg", "hip_height_ratio_err",
+    "knee_flexion_3d_deg", "hip_height_ratio_err", "excluded", "correction",
 ]
 
 
@@ -72,6 +74,95 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
         })
     return rows
+
+
+# --- a physiotherapist's corrections ----------------------------------------------------------
+# The values a physio may mark as wrong, with the words the report uses for them.
+CORRECTABLE = {
+    "thigh_angle_deg": ("depth: thigh angle", "°", "+.0f"),
+    "knee_over_toe_ratio": ("knee past toes", " foot lengths", "+.2f"),
+    "shin_angle_deg": ("shin angle", "°", ".0f"),
+    "knee_flexion_deg": ("knee bend", "°", ".0f"),
+    "trunk_lean_deg": ("trunk lean", "°", ".0f"),
+    "fppa_deg": ("knees caving in (FPPA)", "°", ".0f"),
+    "heel_lift_ratio": ("heel lift", " foot lengths", ".2f"),
+}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A physio's correction of one rep, kept apart from the analysis (which it never
+    changes): the rep is not a rep, or one of its values (`metric`) is wrong."""
+
+    rep: int                         # the rep number as reported (1-based)
+    kind: CorrectionKind
+    metric: str | None               # with "wrong_value": a CORRECTABLE key
+    note: str
+    author: str                      # who made it (the signed-in user)
+    created_at: dt.datetime | None = None
+    id: int | None = None
+
+    def words(self, original=None) -> str:
+        """e.g. 'not a rep (by ana, 2026-11-30: camera bumped)' or 'knee past toes +0.42
+        foot lengths marked wrong (by ana, ...)'."""
+        when = f", {self.created_at:%Y-%m-%d}" if self.created_at else ""
+        note = f": {self.note}" if self.note else ""
+        if self.kind == "not_a_rep":
+            what = "not a rep"
+        else:
+            name, unit, spec = CORRECTABLE.get(self.metric, (self.metric, "", "g"))
+            what = f"{name} {fmt_num(original, spec, unit, none='n/a')} marked wrong"
+        return f"{what} (by {self.author}{when}{note})"
+
+
+def check_correction(kind: str, metric: str | None) -> None:
+    """Raise ValueError unless (kind, metric) is a correction formcheck knows."""
+    if kind not in CORRECTION_KINDS:
+        raise ValueError(f"Unknown correction {kind!r}; one of: {', '.join(CORRECTION_KINDS)}.")
+    if kind == "wrong_value" and metric not in CORRECTABLE:
+        raise ValueError(f"Only these values can be marked wrong: {', '.join(CORRECTABLE)}.")
+
+
+def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]) -> list[dict]:
+    """Per-rep rows with the corrections applied (new dicts; `rows` are not changed): a rep
+    marked "not a rep" gets excluded=True; a value marked wrong becomes None (its key listed
+    in "wrong"), its check "n/a" and its flag goes. Every row affected gets "corrections": the words, with the original
+    value and who corrected it."""
+    by_rep: dict[int, list[Correction]] = {}
+    for c in corrections:
+        by_rep.setdefault(int(c.rep), []).append(c)
+    out = []
+    for row in rows:
+        r = dict(row)
+        cs = by_rep.get(int(r["rep"]), [])
+        if cs:
+            r["checks"] = dict(r.get("checks") or {})
+            r["flags"] = list(r.get("flags") or [])
+            r["corrections"] = [c.words(r.get(c.metric) if c.metric else None) for c in cs]
+            for c in cs:
+                if c.kind == "not_a_rep":
+                    r["excluded"] = True
+                elif c.metric in CORRECTABLE:
+                    r.setdefault("wrong", []).append(c.metric)
+                    r[c.metric] = None
+                    r["checks"][c.metric] = "n/a"
+                    codes = {k.code for k in CHECKS if k.field == c.metric}
+                    keep = [i for i, f in enumerate(r["flags"]) if f not in codes]
+                    if "flag_messages" in r:
+                        r["flag_messages"] = [r["flag_messages"][i] for i in keep]
+                    r["flags"] = [r["flags"][i] for i in keep]
+        out.append(r)
+    return out
+
+
+def counted_rows(rows: Sequence[Mapping]) -> list[Mapping]:
+    """The rows that count (a rep the physio marked "not a rep" does not)."""
+    return [r for r in rows if not r.get("excluded")]
+
+
+def corrected_summary(rows: Sequence[Mapping], corrections: Sequence[Correction]) -> "SetSummary":
+    """The set summary after the physio's corrections (summarize_rows over what counts)."""
+    return summarize_rows(counted_rows(apply_corrections(rows, corrections)))
 
 
 # --- the set at a glance -----------------------------------------------------------------------
@@ -132,6 +223,13 @@ def summarize(metrics: Iterable[RepMetrics], assessments: Iterable[RepAssessment
                            for m, a in zip(metrics, assessments)])
 
 
+def knee_travel_visible(analysis) -> bool:
+    """False when no rep was filmed from a view where the knee's travel past the toes can be
+    seen (a front view): then no knee-past-toes plot or limit line is drawn anywhere."""
+    views = {m.view for m in analysis.metrics} or {analysis.view.view}
+    return views != {"front"}
+
+
 def analysis_summary(analysis: Analysis) -> SetSummary:
     return summarize(analysis.metrics, analysis.assessments)
 
@@ -177,13 +275,17 @@ def write_json(analysis: Analysis, path: str | Path) -> None:
     write_text_atomic(path, json.dumps(to_dict(analysis), indent=2) + "\n")
 
 
-def csv_text(analysis: Analysis) -> str:
+def csv_text(analysis: Analysis, corrections: Sequence["Correction"] = ()) -> str:
+    """One row per rep, with the physio's corrections applied: a value marked wrong is blank,
+    an excluded rep says so, and `correction` tells what was changed, from what, and by whom."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     w.writeheader()
-    for row in rep_rows(analysis):
+    for row in apply_corrections(rep_rows(analysis), corrections):
         row = dict(row)
         row["flags"] = ";".join(row["flags"])
+        row["excluded"] = bool(row.get("excluded"))
+        row["correction"] = " | ".join(row.get("corrections", []))
         w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_FIELDS})
     return buf.getvalue()
 

@@ -61,21 +61,40 @@ HELP = {
     "box_pause_min_s": "A pause at the bottom at least this long (s) counts as sitting on the box.",
 }
 
-# Short human names of the thresholds, for the PDF, the app and the CLI (HELP says more).
-LABELS = {
-    "below_parallel_max_hip_ratio": "Below parallel: hip height under",
-    "above_parallel_min_hip_ratio": "Above parallel: hip height over",
-    "above_parallel_max_knee_flexion_deg": "Above parallel: knee bend under (°)",
-    "knee_past_toes_min_ratio": "Knee past toes from (foot lengths)",
-    "knee_over_toe_max_ratio": "Knee past toes: limit (foot lengths)",
-    "shin_angle_max_deg": "Shin angle: limit (°)",
-    "depth_target_deg": "Depth target: thigh angle (°)",
-    "fppa_max_deg": "Knees caving in: limit (°)",
-    "trunk_lean_max_deg": "Trunk lean: limit (°)",
-    "heel_lift_max_ratio": "Heel lift: limit (foot lengths)",
-    "box_pause_min_s": "Sitting on the box: pause from (s)",
-    "min_rep_depth_ratio": "Shallowest rep counted (0 standing, 1 thigh level)",
+# THE label table: a human name and a unit for every threshold. The app's sidebar and Targets
+# tab, the PDF and the CLI's --help all read it (through `label`); HELP says more.
+WORDS: dict[str, tuple[str, str]] = {
+    "below_parallel_max_hip_ratio": ("Below parallel: bottom hip height under",
+                                     "share of standing hip height"),
+    "above_parallel_min_hip_ratio": ("Above parallel: bottom hip height over",
+                                     "share of standing hip height"),
+    "above_parallel_max_knee_flexion_deg": ("Above parallel: knee bend under", "°"),
+    "knee_past_toes_min_ratio": ("Knee counts as past the toes from", "foot lengths"),
+    "knee_over_toe_max_ratio": ("Knee past toes: limit", "foot lengths"),
+    "shin_angle_max_deg": ("Shin angle: limit", "° from vertical"),
+    "depth_target_deg": ("Depth target: thigh angle", "°, + = hip below knee"),
+    "fppa_max_deg": ("Knees caving in: limit", "°"),
+    "trunk_lean_max_deg": ("Trunk lean: limit", "° from vertical"),
+    "heel_lift_max_ratio": ("Heel lift: limit", "foot lengths"),
+    "box_pause_min_s": ("Sitting on the box: pause from", "s"),
+    "min_rep_depth_ratio": ("Shallowest rep counted", "0 = standing, 1 = thigh level"),
 }
+
+
+def label(name: str) -> str:
+    """'Human name (unit)' of a threshold, e.g. 'Knee past toes: limit (foot lengths)'."""
+    words = WORDS.get(name)
+    return f"{words[0]} ({words[1]})" if words else name
+
+
+# The labels with their units, by field name (what every shell shows).
+LABELS = {name: label(name) for name in WORDS}
+
+
+def cli_help() -> str:
+    """The thresholds for the CLI's --help: NAME: label (unit), one per line."""
+    return "; ".join(f"{f.name} = {label(f.name)}" for f in fields(Thresholds))
+
 
 PROFILES: dict[str, Thresholds] = {
     # Healthy lifters: knees past the toes are normal; flag only large travel.

@@ -50,3 +50,34 @@ def fmt_num(x, spec: str, unit: str = "", none: str = "n/a") -> str:
         width = re.match(r"[+\- ]?0?(\d*)", spec).group(1)
         out = out.strip().lstrip("+-").rjust(int(width or 0))
     return out + unit
+
+
+# The smallest span a chart's value axis shows, by unit: a change smaller than this must not
+# fill the plot (0.1° spread over a whole axis looks like a trend). Used by the app's charts
+# and the PDF's plots alike.
+MIN_AXIS_SPAN = {"deg": 10.0, "ratio": 0.2, "s": 1.0, "count": 4.0}
+
+
+def min_axis_span(name: str) -> float:
+    """The minimum axis span for a quantity named with its unit suffix (`_deg`, `_ratio`, `_s`);
+    counts otherwise."""
+    for unit in ("deg", "ratio", "s"):
+        if name.endswith("_" + unit) or name == unit:
+            return MIN_AXIS_SPAN[unit]
+    return MIN_AXIS_SPAN["count"]
+
+
+def axis_range(values, min_span: float, pad_ratio: float = 0.08) -> tuple[float, float] | None:
+    """(low, high) for a value axis showing `values` (None/NaN skipped, plus any limits the
+    caller adds): the data's range padded by `pad_ratio`, widened about its middle to at least
+    `min_span`. None when there is no finite value."""
+    xs = [v for v in (clean_float(x) for x in values) if v is not None]
+    if not xs:
+        return None
+    lo, hi = min(xs), max(xs)
+    pad = (hi - lo) * pad_ratio
+    lo, hi = lo - pad, hi + pad
+    if hi - lo < min_span:
+        mid = (lo + hi) / 2
+        lo, hi = mid - min_span / 2, mid + min_span / 2
+    return lo, hi

@@ -30,6 +30,11 @@ from formcheck.values import fmt_num
 log = logging.getLogger(__name__)
 
 CLIENT_KEY = "client_label"
+# Shown beside "Keep the video" and stored with every session whose video is kept.
+VIDEO_CONSENT = ("The client agreed that this video of their squats is stored in the clinic's "
+                 "formcheck database, seen only by the clinic's staff, used to review and "
+                 "compare their movement, and deleted when they ask (Forget this client) or "
+                 "when the session is deleted.")
 # Thresholds a physio sets per client, first in the form.
 MAIN_TARGETS = ("knee_over_toe_max_ratio", "shin_angle_max_deg", "depth_target_deg", "fppa_max_deg")
 
@@ -47,6 +52,11 @@ def _fail(exc: Exception) -> None:
         log.exception("clients page")
         st.error(f"Something went wrong ({type(exc).__name__}); nothing was changed.",
                  icon=":material/error:")
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 session', '2 sessions'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _fmt(x, spec: str) -> str:
@@ -107,6 +117,8 @@ def apply_client_targets(label: str) -> None:
 
 # --- save the current analysis ---------------------------------------------------------------------------
 def _save_section(store, client) -> None:
+    if "saved_message" in st.session_state:
+        st.success(st.session_state.pop("saved_message"), icon=":material/check_circle:")
     analysis = st.session_state.get("analysis")
     raw = st.session_state.get("raw_landmarks")
     if analysis is None or raw is None:
@@ -136,10 +148,13 @@ def _save_section(store, client) -> None:
     with st.form("save_session", border=True):
         c1, c2 = st.columns([1, 2])
         day = c1.date_input("Session date", value=dt.date.today(), key="save_date")
-        keep = c1.checkbox("Keep the video", value=False, key="save_keep_video",
-                           help="Off by default: only the landmarks and measurements are saved. "
-                                "Tick to store the video file in the clinic database too.",
+        keep = c1.checkbox("Keep the video", value=bool(clip_path), key="save_keep_video",
+                           help="On by default in the clinic: the review, the comparison and "
+                                "the PDF then show the real frames. Untick to save only the "
+                                "landmarks and measurements.",
                            disabled=not clip_path)
+        if clip_path:
+            c1.caption(f"**Consent:** {VIDEO_CONSENT}")
         note = c2.text_area("Physio's note", key="save_note", height=110,
                             placeholder="e.g. box 45 cm, pain 2/10 after the set, keep for 2 weeks")
         submitted = st.form_submit_button("Save session", type="primary", icon=":material/save:")
@@ -152,14 +167,16 @@ def _save_section(store, client) -> None:
             info = store.save_session(client.label, a, raw, clip_path=clip_path, keep_video=keep,
                                       physio_note=note, recorded_at=when,
                                       view_requested=st.session_state.get("view", "auto"),
-                                      clip_name=name)
+                                      clip_name=name,
+                                      video_consent=VIDEO_CONSENT if keep else "")
         except Exception as exc:  # noqa: BLE001
             _fail(exc)
             return
         st.session_state["last_saved"] = (client.label, info.id)
-        st.success(f"Saved as session {info.id} for {md(client.label)}"
-                   f"{' with the video' if info.has_video else ' (video not kept)'}.",
-                   icon=":material/check_circle:")
+        st.session_state["saved_message"] = (
+            f"Saved as session {info.id} for {md(client.label)}"
+            f"{' with the video' if info.has_video else ' (video not kept)'}.")
+        st.rerun()        # the header, the history and the trends count the new session
 
 
 # --- progress ------------------------------------------------------------------------------------------------
@@ -176,6 +193,7 @@ def _sessions_frame(store, label: str) -> pd.DataFrame:
                      "mean depth: thigh (°)": m.mean_thigh_angle_deg,
                      "knees caving in: worst FPPA (°)": m.worst_fppa_deg,
                      "video": "kept" if s.has_video else "",
+                     "corrections": h.corrections,
                      "note": s.physio_note})
     return pd.DataFrame(rows)
 
@@ -197,31 +215,78 @@ def _progress_section(store, client) -> None:
                                 "mean depth: thigh (°)": st.column_config.NumberColumn(format="%+.0f"),
                                 "knees caving in: worst FPPA (°)": st.column_config.NumberColumn(format="%.0f")})
     if len(df) >= 2:
-        th = client.thresholds
-        t = df.set_index("date")
-        c1, c2 = st.columns(2)
-        with c1:
-            st.markdown("**Worst knee past the toes** (foot lengths, with the client's limit)")
-            st.line_chart(pd.DataFrame({"worst rep": t["worst knee past toes (foot lengths)"],
-                                        "limit": th.knee_over_toe_max_ratio}, index=t.index),
-                          height=220)
-            st.markdown("**Knees caving in**: worst FPPA (°, front-view clips)")
-            fppa = t[["knees caving in: worst FPPA (°)"]].set_axis(["worst FPPA (°)"], axis=1)
-            if fppa.notna().any().any():
-                st.line_chart(fppa.astype(float), height=220)
-            else:
-                st.caption("Not measured yet: knees caving in needs a clip filmed from the front.")
-        with c2:
-            st.markdown("**Depth**: mean thigh angle at the bottom (°, + = hip below knee)")
-            st.line_chart(t[["mean depth: thigh (°)"]].set_axis(["mean thigh angle (°)"], axis=1),
-                          height=220)
-            st.markdown("**Reps** per session")
-            st.bar_chart(pd.DataFrame({"reps": t["reps"].values},
-                                      index=[f"{d:%Y-%m-%d} #{i}" for d, i in zip(t.index, t["id"])]),
-                         height=220)
+        _trend_charts(df, client.thresholds)
     else:
         st.caption("Trends appear from the second saved session on.")
     _session_detail(store, client, df)
+
+
+# (column of the history table, chart title, unit suffix for the minimum axis span, limit field)
+TRENDS = (
+    ("worst knee past toes (foot lengths)", "Worst knee past the toes (foot lengths)", "ratio",
+     "knee_over_toe_max_ratio"),
+    ("mean depth: thigh (°)", "Depth: mean thigh angle at the bottom (°, + = hip below knee)",
+     "deg", "depth_target_deg"),
+    ("steepest shin (°)", "Steepest shin (° from vertical)", "deg", "shin_angle_max_deg"),
+    ("knees caving in: worst FPPA (°)", "Knees caving in: worst FPPA (°, front-view clips)",
+     "deg", "fppa_max_deg"),
+)
+
+
+def trend_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The history with one x label per session: its date (and time where two sessions share
+    a day), in date order. The trend charts' x axis is this, never seconds."""
+    from formcheck.pdf_report import session_ticks
+
+    out = df.sort_values(["date", "id"]).reset_index(drop=True)
+    out["session"] = [t.replace("\n", " ") for t in session_ticks(list(out["date"]))]
+    dup = out["session"].duplicated(keep=False)
+    out.loc[dup, "session"] = out.loc[dup, "session"] + " #" + out.loc[dup, "id"].astype(str)
+    return out
+
+
+def _trend_chart(t: pd.DataFrame, column: str, title: str, unit: str, limit):
+    import altair as alt
+
+    from formcheck.values import MIN_AXIS_SPAN, axis_range
+
+    values = t[column].astype(float)
+    span = axis_range(list(values) + ([] if limit is None else [limit]), MIN_AXIS_SPAN[unit])
+    order = list(t["session"])
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=list(span), zero=False, nice=False))
+    x = alt.X("session:N", sort=order, title="session date",
+              axis=alt.Axis(labelAngle=0 if len(order) <= 4 else -30, labelLimit=140))
+    data = pd.DataFrame({"session": t["session"], "value": values})
+    layers = [alt.Chart(data).mark_line(point=True, color="#1f6fb2").encode(
+        x=x, y=y, tooltip=["session", alt.Tooltip("value:Q", format=".2f")])]
+    if limit is not None:
+        layers.append(alt.Chart(pd.DataFrame({"value": [limit]})).mark_rule(
+            color="#c0392b", strokeDash=[5, 3]).encode(y="value:Q"))
+    return alt.layer(*layers).properties(height=220, title=title)
+
+
+def _trend_charts(df: pd.DataFrame, th) -> None:
+    """The client's trends, one point per session by date, each axis at least the minimum
+    span of its unit; a limit line only where the value was measured."""
+    t = trend_frame(df)
+    charts = []
+    for column, title, unit, limit_name in TRENDS:
+        measured = t[column].notna()
+        if column.startswith("worst knee past toes"):
+            measured &= t["view"] != "front"     # cannot be seen from the front
+        if not measured.any():
+            continue
+        charts.append(_trend_chart(t[measured], column, title, unit, getattr(th, limit_name)))
+    cols = st.columns(2)
+    for k, chart in enumerate(charts):
+        cols[k % 2].altair_chart(chart, width="stretch")
+    if all(t["view"] == "front"):
+        st.caption("Knee travel past the toes is not charted: every session was filmed from the "
+                   "front, where it cannot be seen.")
+    if t["knees caving in: worst FPPA (°)"].isna().all():
+        st.caption("Knees caving in is not charted yet: it needs a clip filmed from the front.")
+    st.caption("Dashed red line: the client's limit or target now. Trends count the physio's "
+               "corrections (excluded reps and values marked wrong are left out).")
 
 
 def _session_label(store_df: pd.DataFrame):
@@ -272,10 +337,116 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
                 st.rerun()
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
+    analysis = _analysis(store, sid)
+    _review_section(store, info, analysis)
+    _corrections_section(store, info, analysis)
     if info.cues:
         with st.expander("Cues given", expanded=False):
             for c in info.cues:
                 st.markdown(f"**{md(c['title'])}** {md(c['seen'])} *Try:* {md(c['try_this'])}")
+
+
+# --- review in motion and corrections (issue 13) ------------------------------------------------------------
+def _clinic_files():
+    """This browser session's folder for kept videos taken out of the database to be drawn on
+    (deleted when the session ends, or after session_files_ttl_s)."""
+    from formcheck.app import session_files
+
+    folder = st.session_state.get("clinic_files")
+    if folder is None or not folder.path.is_dir():
+        folder = st.session_state["clinic_files"] = session_files.SessionFolder()
+    return folder
+
+
+def _annotated_video(store, sid: int, analysis) -> Path | None:
+    """The session's kept video with the analysis drawn on it (made once per browser session),
+    or None when the video was not kept."""
+    from formcheck import render
+
+    cache = st.session_state.setdefault("clinic_videos", {})
+    k = (sid, repr(analysis.thresholds))
+    if k in cache and Path(cache[k]).is_file():
+        return Path(cache[k])
+    data = store.load_video(sid)
+    if not data:
+        return None
+    folder = _clinic_files().add_clip(data, store.get_session(sid).clip_name or "clip.mp4")
+    del data
+    out = folder.derived("annotated", ".mp4")
+    with st.spinner(f"Drawing the measurements on the video of session {sid}…"):
+        render.write_annotated(folder.clip, analysis, out)
+    cache[k] = str(out)
+    return out
+
+
+def _review_section(store, info, analysis) -> None:
+    with st.expander("Review in motion (frame by frame)", icon=":material/slow_motion_video:",
+                     expanded=info.has_video):
+        if not info.has_video:
+            st.caption("The video of this session was not kept, so it cannot be reviewed in "
+                       "motion. Keep the video when saving to review it frame by frame.")
+            return
+        try:
+            video = _annotated_video(store, info.id, analysis)
+        except Exception as exc:  # noqa: BLE001
+            _fail(exc)
+            return
+        from formcheck.app import components
+
+        components.review_player(analysis, video, key=f"review_{info.id}")
+        if info.video_consent:
+            st.caption(f"Video kept with consent: {md(info.video_consent)}")
+
+
+def correction_choices() -> dict[str, tuple[str, str | None]]:
+    """What a physio can say about a rep: words -> (kind, metric)."""
+    from formcheck.report import CORRECTABLE
+
+    out = {"Not a rep (exclude it)": ("not_a_rep", None)}
+    for metric, (name, _unit, _spec) in CORRECTABLE.items():
+        out[f"The {name} is wrong"] = ("wrong_value", metric)
+    return out
+
+
+def _corrections_section(store, info, analysis) -> None:
+    """List the session's corrections (each can be withdrawn) and add one."""
+    user = st.session_state.get("clinic_user") or access.LOCAL_USER
+    corrections = store.corrections(info.id)
+    originals = {r["rep"]: r for r in info.reps}
+    with st.expander(f"Corrections ({len(corrections)})", icon=":material/edit_note:",
+                     expanded=bool(corrections)):
+        st.caption("Mark a rep the tracker got wrong. The report, the PDF, the CSV and the "
+                   "trends show the correction and who made it; the measured values stay on "
+                   "record, and withdrawing a correction brings them back.")
+        for c in corrections:
+            c1, c2 = st.columns([5, 1], vertical_alignment="center")
+            original = originals.get(c.rep, {}).get(c.metric) if c.metric else None
+            c1.markdown(f"**Rep {c.rep}:** {md(c.words(original))}")
+            if c2.button("Withdraw", key=f"undo_corr_{c.id}", width="stretch"):
+                try:
+                    store.delete_correction(c.id)
+                    st.session_state.pop("clinic_analyses", None)
+                    st.rerun()
+                except Exception as exc:  # noqa: BLE001
+                    _fail(exc)
+        reps = [r["rep"] for r in info.reps]
+        if not reps:
+            return
+        choices = correction_choices()
+        with st.form(f"correct_{info.id}", clear_on_submit=True, border=False):
+            c1, c2, c3 = st.columns([1, 2, 3])
+            rep = c1.selectbox("Rep", reps, key=f"corr_rep_{info.id}")
+            what = c2.selectbox("Correction", list(choices), key=f"corr_what_{info.id}")
+            note = c3.text_input("Note (why)", key=f"corr_note_{info.id}",
+                                 placeholder="e.g. the box hid the foot")
+            if st.form_submit_button("Save correction", icon=":material/edit:"):
+                kind, metric = choices[what]
+                try:
+                    store.add_correction(info.id, rep, kind, metric=metric, note=note,
+                                         author=user.name)
+                    st.rerun()
+                except Exception as exc:  # noqa: BLE001
+                    _fail(exc)
 
 
 # --- compare two sessions ---------------------------------------------------------------------------------
@@ -356,19 +527,45 @@ def _compare_section(store, client) -> None:
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
+    chosen = []
     for col, (sid, an) in zip((c1, c2), pair):
         if not an.reps:
             col.warning("No reps in this session.")
+            chosen.append(None)
             continue
         reps = list(range(len(an.reps)))
-        i = col.selectbox("Rep", reps, index=_worst_rep(an), key=f"cmp_rep_{sid}_{col is c1}",
-                          format_func=lambda r, an=an: f"rep {r + 1} (bottom at {an.metrics[r].bottom_s:.1f} s)"
-                          + ("  ← knee furthest forward" if r == _worst_rep(an) else ""))
-        img, from_video = _bottom_picture(store, sid, an, i)
-        col.image(img, width="stretch",
-                  caption=None if from_video else "Drawn from the landmarks (video not kept)")
-    rows = compare_rows(analysis_summary(pair[0][1]), analysis_summary(pair[1][1]),
-                        names[a_id], names[b_id])
+        chosen.append(col.selectbox(
+            "Rep", reps, index=_worst_rep(an), key=f"cmp_rep_{sid}_{col is c1}",
+            format_func=lambda r, an=an: f"rep {r + 1} (bottom at {an.metrics[r].bottom_s:.1f} s)"
+            + ("  ← knee furthest forward" if r == _worst_rep(an) else "")))
+    kept = {s.id: s.has_video for s in sessions}
+    played = False
+    if None not in chosen and kept.get(a_id) and kept.get(b_id):
+        from formcheck.app import components
+
+        try:
+            videos = [_annotated_video(store, sid, an) for sid, an in pair]
+        except Exception as exc:  # noqa: BLE001
+            _fail(exc)
+            videos = [None, None]
+        played = components.compare_players(
+            [(an, v, names[sid], i) for (sid, an), v, i in zip(pair, videos, chosen)],
+            key=f"cmp_{a_id}_{b_id}")
+        if played:
+            st.caption("The two reps play in step: they start together and reach the bottom "
+                       "together. Step frame by frame or play in slow motion; each video's "
+                       "numbers are next to the other's.")
+    if not played:
+        for col, (sid, an), i in zip((c1, c2), pair, chosen):
+            if i is None:
+                continue
+            img, from_video = _bottom_picture(store, sid, an, i)
+            col.image(img, width="stretch",
+                      caption=None if from_video else "Drawn from the landmarks (video not kept)")
+        if not (kept.get(a_id) and kept.get(b_id)):
+            st.caption("Keep the video when saving a session to compare the two in motion.")
+    summaries = {h.session_id: h.summary for h in store.history(client.label)}
+    rows = compare_rows(summaries[a_id], summaries[b_id], names[a_id], names[b_id])
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Both sessions are scored here with the thresholds used at the time. Changes in "
                "FPPA under about 8° are within the error of a 2D video.")
@@ -506,7 +703,8 @@ def render() -> None:
                f"{fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths · shin limit "
                f"{fmt_num(th.shin_angle_max_deg, '.0f')}° · depth target "
                f"{fmt_num(th.depth_target_deg, '+.0f', '°', none='none')} · "
-               f"{client.session_count} session(s)" + (f" · {md(client.notes)}" if client.notes else ""))
+               f"{_count(client.session_count, 'session')}"
+               + (f" · {md(client.notes)}" if client.notes else ""))
     tabs = st.tabs(["Save current analysis", "Progress", "Compare two sessions", "Targets and notes"])
     try:
         with tabs[0]:

@@ -17,7 +17,7 @@ from formcheck.analysis import Analysis
 from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
-from formcheck.report import analysis_summary, csv_text, rep_rows, to_dict
+from formcheck.report import analysis_summary, csv_text, knee_travel_visible, rep_rows, to_dict
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
 from formcheck.values import fmt_num
 
@@ -193,16 +193,23 @@ def series_frame(analysis: Analysis) -> pd.DataFrame:
                          "hip_height": s.hip_height_ratio})
 
 
+def plot_specs(analysis: Analysis) -> list[tuple[str, str, float | None]]:
+    """(series column, title, limit line) of each plot over time; no knee-past-toes plot (nor
+    its limit line) for a clip filmed from the front, where it cannot be seen."""
+    th = analysis.thresholds
+    specs = [("knee_over_toe", "Knee past toes (foot lengths)", th.knee_over_toe_max_ratio),
+             ("thigh_deg", "Thigh angle (°, 0 = level)", 0.0),
+             ("hip_height", "Hip height (share of standing)", None)]
+    return specs if knee_travel_visible(analysis) else specs[1:]
+
+
 def plots(analysis: Analysis) -> None:
     import altair as alt
 
     df = series_frame(analysis)
     bottoms = pd.DataFrame({"t_s": [r.bottom_s for r in analysis.reps],
                             "rep": [f"rep {i + 1}" for i in range(len(analysis.reps))]})
-    th = analysis.thresholds
-    specs = [("knee_over_toe", "Knee past toes (foot lengths)", th.knee_over_toe_max_ratio),
-             ("thigh_deg", "Thigh angle (°, 0 = level)", 0.0),
-             ("hip_height", "Hip height (share of standing)", None)]
+    specs = plot_specs(analysis)
     cols = st.columns(len(specs))
     for col, (key, title, limit) in zip(cols, specs):
         base = alt.Chart(df).mark_line(color="#1f6fb2").encode(
@@ -216,8 +223,11 @@ def plots(analysis: Analysis) -> None:
                 color="#c0392b" if key == "knee_over_toe" else "#999").encode(y="y:Q"))
         col.altair_chart(alt.layer(*layers).properties(height=220, title=title),
                          width="stretch")
-    st.caption("Orange dashed lines: the bottom of each rep. Red line: the knee-over-toe limit "
-               "in use. Near leg: " + analysis.view.near_leg + ".")
+    st.caption("Orange dashed lines: the bottom of each rep."
+               + (" Red line: the knee-over-toe limit in use." if knee_travel_visible(analysis)
+                  else " Knee travel past the toes cannot be seen from the front, so it is not "
+                       "plotted.")
+               + " Near leg: " + analysis.view.near_leg + ".")
 
 
 # ----------------------------------------------------------------------------- frames
@@ -308,9 +318,93 @@ def results(analysis: Analysis, name: str, key: str, video_path=None,
             with right:
                 st.subheader("Bottom of each rep")
                 frame_stepper(analysis, get_frame, key)
+    review_section(analysis, video_path, key)
     st.subheader("Every rep")
     rep_table(analysis)
     st.subheader("Over time")
     plots(analysis)
     st.subheader("Downloads")
     downloads(analysis, Path(name).stem or "formcheck", video_path, key=f"{key}_dl")
+
+
+# ----------------------------------------------------------------------------- review in motion
+def _players(cache_key: tuple, make: Callable[[], list]) -> tuple[list, str]:
+    """(players, their signature) for this video and scoring, made once per browser session
+    (the numbers of every frame and the video's bytes; the newest three kept)."""
+    from formcheck.app import review
+
+    cache = st.session_state.setdefault("review_players", {})
+    if cache_key not in cache:
+        while len(cache) >= 3:
+            cache.pop(next(iter(cache)))
+        players = make()
+        cache[cache_key] = (players, None if None in players else review.signature(players))
+    return cache[cache_key]
+
+
+def review_key(analysis: Analysis, video_path) -> tuple:
+    p = Path(video_path)
+    return (str(p), p.stat().st_mtime_ns, repr(analysis.thresholds), analysis.view.view)
+
+
+def review_player(analysis: Analysis, video_path, key: str) -> bool:
+    """The annotated video frame by frame: slider, one frame or one rep back and on, slow
+    motion, and that frame's numbers beside it. False when there is no video to review."""
+    from formcheck.app import review
+
+    if video_path is None or not Path(video_path).is_file():
+        return False
+    players, sig = _players(("one",) + review_key(analysis, video_path),
+                            lambda: [review.player_spec(analysis, video_path, "")])
+    if players[0] is None:
+        st.caption("The annotated video is too large to review frame by frame in the browser; "
+                   "download it from Downloads.")
+        return False
+    review.show(players, sig, key=key)
+    return True
+
+
+def compare_players(pairs: list[tuple], key: str) -> bool:
+    """Two players synchronised at their rep's start and bottom. `pairs`: two (analysis,
+    annotated video path, title, 0-based rep) tuples (the same video twice compares two reps
+    of one clip). False when a video is missing or too large."""
+    from formcheck.app import review
+
+    if any(v is None or not Path(v).is_file() for _a, v, _t, _r in pairs):
+        return False
+    ck = ("two",) + tuple((review_key(a, v), t, r) for a, v, t, r in pairs)
+    players, sig = _players(ck, lambda: [review.player_spec(a, v, t, r) for a, v, t, r in pairs])
+    if any(p is None for p in players):
+        st.caption("A video is too large to play here side by side.")
+        return False
+    review.show(players, sig, key=key)
+    return True
+
+
+def _rep_choice(analysis: Analysis, label: str, key: str, index: int = 0, where=None) -> int:
+    where = where or st
+    return where.selectbox(label, list(range(len(analysis.reps))), index=index, key=key,
+                           format_func=lambda r: f"rep {analysis.metrics[r].index} (bottom at "
+                                                 f"{analysis.metrics[r].bottom_s:.1f} s)")
+
+
+def review_section(analysis: Analysis, video_path, key: str) -> None:
+    """'Review frame by frame' and 'Compare two reps' on the results page (needs the
+    annotated video; `video_path` may be a callable, read now)."""
+    if callable(video_path):
+        video_path = video_path()
+    if video_path is None or not Path(video_path).is_file() or not analysis.reps:
+        return
+    st.subheader("Review frame by frame")
+    if not review_player(analysis, video_path, key=f"{key}_review"):
+        return
+    if len(analysis.reps) >= 2:
+        with st.expander("Compare two reps side by side", icon=":material/compare:"):
+            c1, c2 = st.columns(2)
+            a = _rep_choice(analysis, "First rep", f"{key}_cmp_a", 0, c1)
+            b = _rep_choice(analysis, "Second rep", f"{key}_cmp_b", len(analysis.reps) - 1, c2)
+            compare_players([(analysis, video_path, f"Rep {analysis.metrics[a].index}", a),
+                             (analysis, video_path, f"Rep {analysis.metrics[b].index}", b)],
+                            key=f"{key}_cmp")
+            st.caption("Both play in step: they start together and reach the bottom together "
+                       "(the slower rep is slowed down or sped up between those moments).")

@@ -315,7 +315,39 @@ def _session(sd, where: str, members, limits: Limits) -> dict:
             "physio_note": _field(lambda: check_notes(sd["physio_note"], limits, "Session notes"),
                                   f"{where}.physio_note"),
             "formcheck_version": _str(sd["formcheck_version"], f"{where}.formcheck_version", 20),
-            "reps": reps, "files": files}
+            "reps": reps, "files": files,
+            # since schema 0003 (absent from older exports)
+            "video_consent": _field(lambda: check_notes(sd.get("video_consent") or "", limits,
+                                                        "Video consent"),
+                                    f"{where}.video_consent"),
+            "corrections": _corrections(sd.get("corrections") or [], f"{where}.corrections",
+                                        numbers, limits)}
+
+
+def _corrections(cs, where: str, rep_numbers: list, limits: Limits) -> list[dict]:
+    """A session's rep corrections (a physio's "not a rep" / "wrong value" marks)."""
+    from ..report import check_correction
+
+    if not isinstance(cs, list) or len(cs) > 10_000:
+        raise Malformed(f"{where} is not a list")
+    out = []
+    for i, c in enumerate(cs):
+        w = f"{where}[{i}]"
+        _obj(c, w, {"rep", "kind", "metric", "note", "author", "created_at"})
+        rep = _int(c["rep"], f"{w}.rep", 1, 100_000)
+        if rep not in rep_numbers:
+            raise Malformed(f"{w}.rep names a rep the session does not have")
+        try:
+            check_correction(c["kind"], c["metric"])
+        except ValueError:
+            raise Malformed(f"{w} is not a known correction") from None
+        out.append({"rep": rep, "kind": c["kind"],
+                    "metric": c["metric"] if c["kind"] == "wrong_value" else None,
+                    "note": _field(lambda c=c: check_notes(c["note"], limits, "Correction note"),
+                                   f"{w}.note"),
+                    "author": _str(c["author"], f"{w}.author", 160),
+                    "created_at": _time(c["created_at"], f"{w}.created_at")})
+    return out
 
 
 def validate(data, members: dict[str, Member], limits: Limits) -> list[dict]:

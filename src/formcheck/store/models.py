@@ -76,6 +76,8 @@ class Session(Base):
     cues: Mapped[list] = mapped_column(JSON, default=list)
     report: Mapped[dict] = mapped_column(JSON)       # formcheck.report.to_dict at save time
     physio_note: Mapped[str] = mapped_column(Text, default="")
+    # The consent wording shown when the video was kept ("" when it was not).
+    video_consent: Mapped[str] = mapped_column(Text, default="", server_default="")
     formcheck_version: Mapped[str] = mapped_column(String(20), default="")
 
     client: Mapped[Client] = relationship(back_populates="sessions")
@@ -119,6 +121,24 @@ class Rep(Base):
     flags: Mapped[list] = mapped_column(JSON, default=list)
 
     session: Mapped[Session] = relationship(back_populates="reps")
+
+
+class RepCorrection(Base):
+    """A physio's correction of one rep of a session: "not_a_rep", or "wrong_value" of one
+    metric, with a note and who made it. The session's reps and landmarks are never changed,
+    so deleting the correction brings the original back."""
+
+    __tablename__ = "rep_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"),
+                                            index=True)
+    rep: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    metric: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class SessionFile(Base):

@@ -32,10 +32,11 @@ from ..values import clean_float
 from .db import Database, open_database
 from .errors import (ClientExistsError, ExportFileError, ImportConflictError, StoreError,
                      UnknownClientError, UnknownSessionError)
-from .models import REP_FIELDS, Client, Rep, Session, SessionFile, new_uid, utcnow
+from .models import (REP_FIELDS, Client, Rep, RepCorrection, Session, SessionFile, new_uid,
+                     utcnow)
 
 if TYPE_CHECKING:
-    from ..report import SetSummary
+    from ..report import Correction, SetSummary
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class SessionInfo:
     cues: list = field(default_factory=list)
     report: dict = field(default_factory=dict)
     reps: list = field(default_factory=list)      # dicts with REP_FIELDS
+    video_consent: str = ""                       # the consent wording shown when kept
 
     @property
     def thresholds_obj(self) -> Thresholds:
@@ -123,7 +125,9 @@ class TrendPoint:
     session_id: int
     recorded_at: dt.datetime
     view: str
-    summary: "SetSummary"     # formcheck.report.summarize_rows over the session's rep rows
+    summary: "SetSummary"     # formcheck.report.summarize_rows over the session's rep rows,
+                              # after the physio's corrections (report.corrected_summary)
+    corrections: int = 0      # how many corrections the physio made to the session
 
 
 def _known(d: dict | None) -> dict:
@@ -257,9 +261,11 @@ class Store:
     def save_session(self, client_label: str, analysis, raw_seq: PoseSequence, *,
                      clip_path: str | Path | None = None, keep_video: bool = False,
                      physio_note: str = "", recorded_at: dt.datetime | None = None,
-                     view_requested: str = "auto", clip_name: str | None = None) -> SessionInfo:
+                     view_requested: str = "auto", clip_name: str | None = None,
+                     video_consent: str = "") -> SessionInfo:
         """Save one analysed clip in ONE transaction: the session, its reps, its landmarks and,
-        only if keep_video, the video file. Nothing is written if any part fails."""
+        only if keep_video, the video file (with `video_consent`, the consent wording the
+        client agreed to). Nothing is written if any part fails."""
         from ..report import rep_rows, to_dict
 
         if raw_seq is None or len(raw_seq) == 0:
@@ -290,6 +296,8 @@ class Store:
                            view=analysis.view.view, rep_count=analysis.rep_count,
                            cues=report["cues"], report=report,
                            physio_note=_check_notes(physio_note, "Session notes"),
+                           video_consent=_check_notes(video_consent, "Video consent")
+                           if keep_video else "",
                            formcheck_version=__version__)
             for row in rep_rows(analysis):
                 sess.reps.append(Rep(**{k: (clean_float(row[k]) if isinstance(row[k], float)
@@ -314,7 +322,8 @@ class Store:
         return SessionInfo(sess.id, sess.uid, sess.client.label, sess.recorded_at, sess.clip_name,
                            sess.clip_sha256, sess.profile, dict(sess.thresholds), sess.view_requested,
                            sess.view, sess.rep_count, sess.physio_note, "video" in kinds,
-                           list(sess.cues) if full else [], dict(sess.report) if full else {}, reps)
+                           list(sess.cues) if full else [], dict(sess.report) if full else {}, reps,
+                           sess.video_consent or "")
 
     def _session(self, s, session_id: int) -> Session:
         sess = s.get(Session, int(session_id))
@@ -370,11 +379,53 @@ class Store:
         return analyze_sequence(raw, th, profile or (info.profile if thresholds is None else "custom"),
                                 info.view_requested)
 
+    # --- a physio's corrections -----------------------------------------------------------------
+    def add_correction(self, session_id: int, rep: int, kind: str, *, author: str,
+                       metric: str | None = None, note: str = "") -> "Correction":
+        """Mark rep `rep` (1-based) of a session "not_a_rep", or one of its values
+        ("wrong_value", `metric`) as wrong, with a note and its author. Stored apart from the
+        analysis, which is never changed: `delete_correction` brings the original back."""
+        from ..report import check_correction
+
+        try:
+            check_correction(kind, metric)
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+        with self.db.session() as s:
+            sess = self._session(s, session_id)
+            reps = set(s.scalars(select(Rep.rep).where(Rep.session_id == sess.id)))
+            if int(rep) not in reps:
+                raise StoreError(f"Session {session_id} has no rep {rep} (it has "
+                                 f"{len(reps)} rep(s)).")
+            c = RepCorrection(session_id=sess.id, rep=int(rep), kind=kind,
+                              metric=metric if kind == "wrong_value" else None,
+                              note=_check_notes(note, "Correction note"),
+                              author=(author or "unknown")[:160])
+            s.add(c)
+            s.flush()
+            return _correction(c)
+
+    def corrections(self, session_id: int) -> list["Correction"]:
+        """The session's corrections, oldest first."""
+        with self.db.session(write=False) as s:
+            self._session(s, session_id)
+            return [_correction(c) for c in s.scalars(
+                select(RepCorrection).where(RepCorrection.session_id == session_id)
+                .order_by(RepCorrection.created_at, RepCorrection.id))]
+
+    def delete_correction(self, correction_id: int) -> None:
+        """Withdraw a correction: the rep shows its original values again."""
+        with self.db.session() as s:
+            c = s.get(RepCorrection, int(correction_id))
+            if c is None:
+                raise StoreError(f"No correction with id {correction_id}.")
+            s.delete(c)
+
     # --- history --------------------------------------------------------------------------------
     def history(self, client_label: str) -> list[TrendPoint]:
         """Per-session summaries, oldest first: `report.summarize_rows` over each session's
         stored rep rows, the one definition the CLI, the PDF and the app use too."""
-        from ..report import summarize_rows
+        from ..report import corrected_summary
 
         with self.db.session(write=False) as s:
             c = self._client(s, client_label)
@@ -386,7 +437,15 @@ class Store:
                  .where(Session.client_id == c.id).order_by(Rep.session_id, Rep.rep))
             for r in s.scalars(q):
                 rows.setdefault(r.session_id, []).append({k: getattr(r, k) for k in REP_FIELDS})
-            return [TrendPoint(sid, at, view, summarize_rows(rows.get(sid, [])))
+            fixes: dict[int, list] = {}
+            q = (select(RepCorrection).join(Session, RepCorrection.session_id == Session.id)
+                 .where(Session.client_id == c.id).order_by(RepCorrection.id))
+            for x in s.scalars(q):
+                fixes.setdefault(x.session_id, []).append(_correction(x))
+            # the physio's corrections apply: excluded reps and values marked wrong do not count
+            return [TrendPoint(sid, at, view, corrected_summary(rows.get(sid, []),
+                                                                fixes.get(sid, [])),
+                               len(fixes.get(sid, [])))
                     for sid, at, view in sessions]
 
     # --- forget ---------------------------------------------------------------------------------
@@ -405,6 +464,7 @@ class Store:
                 Session.client_id == c.id, Session.clip_sha256.is_not(None)))))
             # Explicit deletes (children first) rather than relying on cascades alone.
             s.execute(delete(SessionFile).where(SessionFile.session_id.in_(sids)))
+            s.execute(delete(RepCorrection).where(RepCorrection.session_id.in_(sids)))
             s.execute(delete(Rep).where(Rep.session_id.in_(sids)))
             s.execute(delete(Session).where(Session.client_id == c.id))
             s.execute(delete(Client).where(Client.id == c.id))
@@ -429,7 +489,7 @@ class Store:
             finally:
                 raw.close()
         with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("session_files", "reps", "sessions", "clients"):
+            for table in ("session_files", "rep_corrections", "reps", "sessions", "clients"):
                 conn.exec_driver_sql(f"VACUUM FULL {table}")
         return True
 
@@ -460,7 +520,12 @@ class Store:
                 "rep_count": x.rep_count, "cues": x.cues, "report": x.report,
                 "physio_note": x.physio_note, "formcheck_version": x.formcheck_version,
                 "reps": [{k: getattr(r, k) for k in REP_FIELDS} for r in x.reps],
-                "files": files})
+                "files": files, "video_consent": x.video_consent or "",
+                "corrections": [{"rep": k.rep, "kind": k.kind, "metric": k.metric,
+                                 "note": k.note, "author": k.author,
+                                 "created_at": _iso(k.created_at)}
+                                for k in s.scalars(select(RepCorrection).where(
+                                    RepCorrection.session_id == x.id).order_by(RepCorrection.id))]})
         return {"uid": c.uid, "label": c.label, "notes": c.notes, "profile": c.profile,
                 "threshold_overrides": c.threshold_overrides, "created_at": _iso(c.created_at),
                 "updated_at": _iso(c.updated_at), "sessions": sessions}
@@ -592,9 +657,11 @@ class Store:
                            thresholds=sd["thresholds"], view_requested=sd["view_requested"],
                            view=sd["view"], rep_count=sd["rep_count"], cues=sd["cues"],
                            report=sd["report"], physio_note=sd["physio_note"],
-                           formcheck_version=sd["formcheck_version"])
+                           formcheck_version=sd["formcheck_version"],
+                           video_consent=sd.get("video_consent", ""))
             for r in sd["reps"]:
                 sess.reps.append(Rep(**r))
+            corrections = sd.get("corrections", [])
             for f in sd["files"]:
                 blob = archive.read_blob(z, members, f)
                 if f["kind"] == "landmarks":
@@ -609,8 +676,16 @@ class Store:
                 del blob
             s.add(sess)
             s.flush()
+            for k in corrections:
+                s.add(RepCorrection(session_id=sess.id, **k))
             s.expunge(sess)   # the blobs need not stay in memory until COMMIT
             counts["sessions_added"] += 1
+
+
+def _correction(c: RepCorrection) -> "Correction":
+    from ..report import Correction
+
+    return Correction(c.rep, c.kind, c.metric, c.note, c.author, c.created_at, c.id)
 
 
 def open_store(url: str | None = None) -> Store:

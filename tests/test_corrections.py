@@ -1,0 +1,113 @@
+"""A physio's corrections (issue 13): stored apart from the analysis, shown with their author in
+the report rows, the CSV, the trends and the PDF; the original comes back when withdrawn."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+import subprocess
+
+import pytest
+
+from clinic_helpers import db_url, squat_analysis, store  # noqa: F401  (fixtures)
+from formcheck.report import (Correction, apply_corrections, corrected_summary, csv_text,
+                              rep_rows, summarize_rows)
+
+
+def _saved(store, **kw):
+    store.add_client("knee-07")
+    a, raw = squat_analysis(**kw)
+    info = store.save_session("knee-07", a, raw, recorded_at=dt.datetime(2026, 11, 2, 10))
+    return a, info
+
+
+def test_not_a_rep_drops_the_rep_from_the_summary_but_keeps_the_row():
+    a, _ = squat_analysis(reps=3, bottom_thigh_deg=(5.0, 0.0, -5.0))
+    rows = rep_rows(a)
+    fixed = apply_corrections(rows, [Correction(3, "not_a_rep", None, "stood up early", "ana")])
+    assert [r.get("excluded", False) for r in fixed] == [False, False, True]
+    assert fixed[2]["corrections"] == ["not a rep (by ana: stood up early)"]
+    assert "excluded" not in rows[2]                        # the input rows are not changed
+    s = corrected_summary(rows, [Correction(3, "not_a_rep", None, "", "ana")])
+    assert s == summarize_rows(rows[:2])
+    assert s.rep_count == 2
+
+
+def test_a_value_marked_wrong_is_left_out_and_its_flag_goes():
+    a, _ = squat_analysis(reps=3, bottom_shin_deg=(38.0, 30.0, 24.0))   # knee-rehab: shin <= 30
+    rows = rep_rows(a)
+    assert "shin_angle" in rows[0]["flags"]
+    original = rows[0]["shin_angle_deg"]
+    c = Correction(1, "wrong_value", "shin_angle_deg", "foot hidden by the box", "ben",
+                   dt.datetime(2026, 11, 30, 9, 0))
+    fixed = apply_corrections(rows, [c])[0]
+    assert fixed["shin_angle_deg"] is None
+    assert fixed["checks"]["shin_angle_deg"] == "n/a"
+    assert "shin_angle" not in fixed["flags"]
+    assert fixed["wrong"] == ["shin_angle_deg"]
+    assert fixed["corrections"] == [f"shin angle {original:.0f}° marked wrong (by ben, "
+                                    "2026-11-30: foot hidden by the box)"]
+    assert rows[0]["shin_angle_deg"] == original
+    expected = max(r["shin_angle_deg"] for r in rows[1:])
+    assert corrected_summary(rows, [c]).worst_shin_angle_deg == expected
+
+
+def test_the_csv_shows_the_correction_and_who_made_it():
+    a, _ = squat_analysis(reps=3)
+    text = csv_text(a, [Correction(2, "not_a_rep", None, "a stumble", "ana")])
+    got = list(csv.DictReader(io.StringIO(text)))
+    assert [r["excluded"] for r in got] == ["False", "True", "False"]
+    assert [r["correction"] for r in got] == ["", "not a rep (by ana: a stumble)", ""]
+    assert [r["rep"] for r in got] == ["1", "2", "3"]          # the rep stays on record
+
+
+def test_store_keeps_corrections_apart_and_the_trend_uses_them(store):
+    a, info = _saved(store, reps=3, bottom_thigh_deg=(5.0, 0.0, -5.0))
+    before = store.history("knee-07")[0].summary
+    c = store.add_correction(info.id, 1, "not_a_rep", author="ana", note="warm-up")
+    assert (c.rep, c.kind, c.author, c.note) == (1, "not_a_rep", "ana", "warm-up")
+    h = store.history("knee-07")[0]
+    assert h.summary.rep_count == 2 and h.corrections == 1
+    assert h.summary == summarize_rows(store.get_session(info.id).reps[1:])
+    # the analysis is not changed: the stored reps are the original ones
+    assert len(store.get_session(info.id).reps) == 3
+    store.delete_correction(c.id)
+    assert store.history("knee-07")[0].summary == before
+    with pytest.raises(Exception, match="no rep 9"):
+        store.add_correction(info.id, 9, "not_a_rep", author="ana")
+    with pytest.raises(Exception, match="Only these values"):
+        store.add_correction(info.id, 1, "wrong_value", metric="rep", author="ana")
+
+
+def test_corrections_travel_with_an_export(store, tmp_path):
+    from formcheck.store import open_store
+
+    _a, info = _saved(store, reps=3)
+    store.add_correction(info.id, 2, "wrong_value", metric="knee_over_toe_ratio",
+                         author="ben", note="toe hidden")
+    store.export(tmp_path / "x.zip")
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    other.import_(tmp_path / "x.zip")
+    sid = other.list_sessions("knee-07")[0].id
+    got = other.corrections(sid)
+    assert [(c.rep, c.kind, c.metric, c.author, c.note) for c in got] == [
+        (2, "wrong_value", "knee_over_toe_ratio", "ben", "toe hidden")]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (pdftotext)")
+def test_the_pdf_lists_the_correction_with_its_author(store, tmp_path):
+    from formcheck.pdf_report import session_files
+
+    _a, info = _saved(store, reps=3)
+    store.add_correction(info.id, 2, "not_a_rep", author="ana", note="camera bumped")
+    pdf, csv_out = session_files(store, info.id)
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    assert "Corrections by the physiotherapist" in text
+    assert "Rep 2: not a rep (by ana, " in text and "camera bumped)" in text
+    assert "2 (1 excluded by the physio)" in text
+    assert "not a rep (physio)" in text
+    assert "not a rep (by ana" in csv_out
