@@ -45,8 +45,8 @@ VERDICTS = ("depth", "knee_past_toes", "knees_cave_in")
 LOWER_BODY = slice(23, 33)  # hips, knees, ankles, heels, toes
 
 
-def clips(videos: Path | None) -> list[Path]:
-    out = sorted(FIXTURES.glob("*.mp4"))
+def clips(videos: Path | None, fixtures: bool = True) -> list[Path]:
+    out = sorted(FIXTURES.glob("*.mp4")) if fixtures else []
     videos = videos if videos is not None else SHARED
     if videos.is_dir():
         out += sorted(videos.glob("*.mp4"))
@@ -68,7 +68,12 @@ def cmd_run(args) -> int:
     meta = {"backend": args.backend, "mediapipe": mp.__version__, "python": sys.version.split()[0],
             "clips": {}}
     total = 0.0
-    for clip in clips(args.videos):
+    for clip in clips(args.videos, fixtures=not args.no_fixtures):
+        done = out / f"{clip.stem}.json"
+        if args.resume and done.is_file():  # a run that was stopped part-way
+            meta["clips"][clip.name] = json.loads(done.read_text())
+            total += meta["clips"][clip.name].get("seconds", 0.0)
+            continue
         t0 = time.perf_counter()
         try:
             a, raw = analyze_video(clip, get_profile("general"), "general", backend=args.backend,
@@ -81,6 +86,7 @@ def cmd_run(args) -> int:
         total += sec
         save_npz(raw, out / f"{clip.stem}.npz")
         meta["clips"][clip.name] = {"seconds": round(sec, 2), "report": to_dict(a)}
+        done.write_text(json.dumps(meta["clips"][clip.name]) + "\n")
         print(f"{clip.name}: {a.rep_count} reps, {sec:.1f} s", file=sys.stderr)
     meta["total_s"] = round(total, 1)
     (out / "results.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -306,6 +312,9 @@ def main() -> int:
     r.add_argument("--model", help="another .task for the tasks backend")
     r.add_argument("--videos", type=Path, help=f"folder of clips (default {SHARED}, if present)")
     r.add_argument("--out", required=True, help="folder for results.json and the landmarks")
+    r.add_argument("--no-fixtures", action="store_true", help="only the clips in --videos")
+    r.add_argument("--resume", action="store_true",
+                   help="keep the clips a stopped run already finished (their .json in --out)")
     d = sub.add_parser("diff", help="compare two `run` folders")
     d.add_argument("a")
     d.add_argument("b")
