@@ -112,12 +112,37 @@ def landmark_gap(a_npz: Path, b_npz: Path) -> tuple[float, float, int]:
     return float(np.median(d)), float(np.percentile(d, 95)), int(ok.sum())
 
 
+def rescore(run: dict, folder: Path) -> None:
+    """Replace each clip's report by one computed now from its saved landmarks, so that two runs
+    made with different versions of formcheck's analysis compare only their landmarks."""
+    from formcheck.analysis import analyze_sequence
+    from formcheck.errors import FormcheckError
+    from formcheck.landmarks import load_npz
+    from formcheck.report import to_dict
+    from formcheck.thresholds import get_profile
+
+    for name, clip in run["clips"].items():
+        npz = folder / f"{Path(name).stem}.npz"
+        if "error" in clip or not npz.is_file():
+            continue
+        try:
+            clip["report"] = to_dict(analyze_sequence(load_npz(npz), get_profile("general"),
+                                                      "general"))
+        except FormcheckError as exc:
+            run["clips"][name] = {"error": str(exc)}
+
+
 def cmd_diff(args) -> int:
     a_dir, b_dir = Path(args.a), Path(args.b)
     A = json.loads((a_dir / "results.json").read_text())
     B = json.loads((b_dir / "results.json").read_text())
     print(f"A = {A['backend']} (mediapipe {A['mediapipe']}, Python {A['python']}), "
           f"B = {B['backend']} (mediapipe {B['mediapipe']}, Python {B['python']})\n")
+    if args.rescore:
+        for run, folder in ((A, a_dir), (B, b_dir)):
+            rescore(run, folder)
+        print("Reports re-scored from the saved landmarks with this checkout's code (warnings: "
+              "only those the analysis gives, not the tracking's).\n")
     judged = [m for m, tol in METRICS.items() if tol is not None]
     shown = [m for m, tol in METRICS.items() if tol is None]
     head = (["clip", "reps A", "reps B"] + [f"max d {m}" for m in judged + shown]
@@ -318,6 +343,8 @@ def main() -> int:
     d = sub.add_parser("diff", help="compare two `run` folders")
     d.add_argument("a")
     d.add_argument("b")
+    d.add_argument("--rescore", action="store_true", help="score both runs' saved landmarks with "
+                   "this checkout's analysis first (runs made by different versions)")
     s = sub.add_parser("still", help="detector check: single pictures and leave-and-return, "
                        "both backends in one environment (mediapipe 0.10.21 has both APIs)")
     s.add_argument("--model", action="append", help="also try this .task (repeatable)")
