@@ -8,11 +8,14 @@ same-Python comparison). Each runs in its own environment and writes a JSON; `di
 
     .venv/bin/python    tools/compare_backends.py run --backend legacy --out out/cmp/legacy
     .venv313/bin/python tools/compare_backends.py run --backend tasks  --out out/cmp/tasks
-    .venv/bin/python    tools/compare_backends.py diff out/cmp/legacy out/cmp/tasks
+    .venv/bin/python    tools/compare_backends.py diff [--rescore] out/cmp/legacy out/cmp/tasks
     .venv/bin/python    tools/compare_backends.py still [--model OTHER.task]   # needs 0.10.21
     .venv313/bin/python tools/compare_backends.py people
 
 `formcheck eval --cache out/cmp/tasks ...` then scores the saved landmarks against the labels.
+Noise floor: `run --backend legacy --no-fixtures --videos DIR` on re-encoded copies of some clips
+(e.g. `ffmpeg -i CLIP -c:v libx264 -crf 18 -an DIR/CLIP`), then `diff --rescore DIR_RUN
+out/cmp/legacy`: how far the legacy backend moves from itself when only the encoding changes.
 
 `run` analyses the rendered fixtures (videos/fixtures/*.mp4) and, when present, every clip in
 ../shared/videos (or --videos DIR), with formcheck.pipeline.analyze_video (30 fps cap, the CLI
