@@ -107,6 +107,24 @@ def test_the_tasks_backend_gives_each_frames_own_landmarks_not_mediapipes_smooth
 
 
 @pytest.mark.slow
+def test_after_losing_the_person_the_tasks_backend_gives_what_a_single_picture_gives():
+    """When the person comes back, MediaPipe runs the detector and then the landmark model on
+    the detector's box, as it does for a single picture (still=True): so the frame's own
+    landmarks are exactly those of the still picture. MediaPipe's video-mode smoothing would
+    mix in the frames from before the person left; the backend must have undone it."""
+    frames = read_frames(DEMO)
+    empty = np.empty_like(frames[0])
+    empty[:] = np.median(frames[0][:, :8].reshape(-1, 3), axis=0).astype(np.uint8)
+    with PoseEstimator(backend="tasks") as video, PoseEstimator(backend="tasks", still=True) as still:
+        for i, rgb in enumerate(frames[:3] + [empty] * 3 + [frames[50]]):
+            back = video.process(rgb, t_s=i / 24)
+        alone = still.process(frames[50])
+    assert np.isfinite(back.xy_px).all()
+    assert np.abs(back.visibility - alone.visibility).max() < 1e-4
+    assert np.abs(back.xy_px - alone.xy_px).max() < 0.05
+
+
+@pytest.mark.slow
 def test_a_still_picture_with_two_people_gives_two_poses():
     rgb = read_frames(DEMO)[0]
     two = np.ascontiguousarray(np.concatenate([rgb, rgb[:, ::-1]], axis=1))
