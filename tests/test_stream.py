@@ -29,7 +29,9 @@ def assert_parity(clip, live, bottom_tol_s=0.1):
     assert live.rep_count == clip.rep_count
     for mc, ml, ac, al in zip(clip.metrics, live.metrics, clip.assessments, live.assessments):
         assert abs(mc.bottom_s - ml.bottom_s) <= bottom_tol_s
-        assert (mc.view, mc.leg) == (ml.view, ml.leg)
+        assert mc.view == ml.view
+        if mc.view != "front":  # from the front neither leg is nearer (ViewInfo.near_leg): the
+            assert mc.leg == ml.leg  # two paths' windows may break that tie differently
         if mc.view == "side":
             assert mc.knee_key == ml.knee_key == "front_most"
         if mc.knee_over_toe_ratio is not None:

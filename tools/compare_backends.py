@@ -8,11 +8,14 @@ same-Python comparison). Each runs in its own environment and writes a JSON; `di
 
     .venv/bin/python    tools/compare_backends.py run --backend legacy --out out/cmp/legacy
     .venv313/bin/python tools/compare_backends.py run --backend tasks  --out out/cmp/tasks
-    .venv/bin/python    tools/compare_backends.py diff out/cmp/legacy out/cmp/tasks
+    .venv/bin/python    tools/compare_backends.py diff [--rescore] out/cmp/legacy out/cmp/tasks
     .venv/bin/python    tools/compare_backends.py still [--model OTHER.task]   # needs 0.10.21
     .venv313/bin/python tools/compare_backends.py people
 
 `formcheck eval --cache out/cmp/tasks ...` then scores the saved landmarks against the labels.
+Noise floor: `run --backend legacy --no-fixtures --videos DIR` on re-encoded copies of some clips
+(e.g. `ffmpeg -i CLIP -c:v libx264 -crf 18 -an DIR/CLIP`), then `diff --rescore DIR_RUN
+out/cmp/legacy`: how far the legacy backend moves from itself when only the encoding changes.
 
 `run` analyses the rendered fixtures (videos/fixtures/*.mp4) and, when present, every clip in
 ../shared/videos (or --videos DIR), with formcheck.pipeline.analyze_video (30 fps cap, the CLI
@@ -45,8 +48,8 @@ VERDICTS = ("depth", "knee_past_toes", "knees_cave_in")
 LOWER_BODY = slice(23, 33)  # hips, knees, ankles, heels, toes
 
 
-def clips(videos: Path | None) -> list[Path]:
-    out = sorted(FIXTURES.glob("*.mp4"))
+def clips(videos: Path | None, fixtures: bool = True) -> list[Path]:
+    out = sorted(FIXTURES.glob("*.mp4")) if fixtures else []
     videos = videos if videos is not None else SHARED
     if videos.is_dir():
         out += sorted(videos.glob("*.mp4"))
@@ -68,7 +71,12 @@ def cmd_run(args) -> int:
     meta = {"backend": args.backend, "mediapipe": mp.__version__, "python": sys.version.split()[0],
             "clips": {}}
     total = 0.0
-    for clip in clips(args.videos):
+    for clip in clips(args.videos, fixtures=not args.no_fixtures):
+        done = out / f"{clip.stem}.json"
+        if args.resume and done.is_file():  # a run that was stopped part-way
+            meta["clips"][clip.name] = json.loads(done.read_text())
+            total += meta["clips"][clip.name].get("seconds", 0.0)
+            continue
         t0 = time.perf_counter()
         try:
             a, raw = analyze_video(clip, get_profile("general"), "general", backend=args.backend,
@@ -81,6 +89,7 @@ def cmd_run(args) -> int:
         total += sec
         save_npz(raw, out / f"{clip.stem}.npz")
         meta["clips"][clip.name] = {"seconds": round(sec, 2), "report": to_dict(a)}
+        done.write_text(json.dumps(meta["clips"][clip.name]) + "\n")
         print(f"{clip.name}: {a.rep_count} reps, {sec:.1f} s", file=sys.stderr)
     meta["total_s"] = round(total, 1)
     (out / "results.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -106,12 +115,37 @@ def landmark_gap(a_npz: Path, b_npz: Path) -> tuple[float, float, int]:
     return float(np.median(d)), float(np.percentile(d, 95)), int(ok.sum())
 
 
+def rescore(run: dict, folder: Path) -> None:
+    """Replace each clip's report by one computed now from its saved landmarks, so that two runs
+    made with different versions of formcheck's analysis compare only their landmarks."""
+    from formcheck.analysis import analyze_sequence
+    from formcheck.errors import FormcheckError
+    from formcheck.landmarks import load_npz
+    from formcheck.report import to_dict
+    from formcheck.thresholds import get_profile
+
+    for name, clip in run["clips"].items():
+        npz = folder / f"{Path(name).stem}.npz"
+        if "error" in clip or not npz.is_file():
+            continue
+        try:
+            clip["report"] = to_dict(analyze_sequence(load_npz(npz), get_profile("general"),
+                                                      "general"))
+        except FormcheckError as exc:
+            run["clips"][name] = {"error": str(exc)}
+
+
 def cmd_diff(args) -> int:
     a_dir, b_dir = Path(args.a), Path(args.b)
     A = json.loads((a_dir / "results.json").read_text())
     B = json.loads((b_dir / "results.json").read_text())
     print(f"A = {A['backend']} (mediapipe {A['mediapipe']}, Python {A['python']}), "
           f"B = {B['backend']} (mediapipe {B['mediapipe']}, Python {B['python']})\n")
+    if args.rescore:
+        for run, folder in ((A, a_dir), (B, b_dir)):
+            rescore(run, folder)
+        print("Reports re-scored from the saved landmarks with this checkout's code (warnings: "
+              "only those the analysis gives, not the tracking's).\n")
     judged = [m for m, tol in METRICS.items() if tol is not None]
     shown = [m for m, tol in METRICS.items() if tol is None]
     head = (["clip", "reps A", "reps B"] + [f"max d {m}" for m in judged + shown]
@@ -306,9 +340,14 @@ def main() -> int:
     r.add_argument("--model", help="another .task for the tasks backend")
     r.add_argument("--videos", type=Path, help=f"folder of clips (default {SHARED}, if present)")
     r.add_argument("--out", required=True, help="folder for results.json and the landmarks")
+    r.add_argument("--no-fixtures", action="store_true", help="only the clips in --videos")
+    r.add_argument("--resume", action="store_true",
+                   help="keep the clips a stopped run already finished (their .json in --out)")
     d = sub.add_parser("diff", help="compare two `run` folders")
     d.add_argument("a")
     d.add_argument("b")
+    d.add_argument("--rescore", action="store_true", help="score both runs' saved landmarks with "
+                   "this checkout's analysis first (runs made by different versions)")
     s = sub.add_parser("still", help="detector check: single pictures and leave-and-return, "
                        "both backends in one environment (mediapipe 0.10.21 has both APIs)")
     s.add_argument("--model", action="append", help="also try this .task (repeatable)")

@@ -17,6 +17,21 @@ when it loses them. Two backends run it, chosen by the installed mediapipe:
 
 FORMCHECK_POSE_BACKEND=tasks|legacy overrides the choice. clean.py filters with the real
 timestamps in both cases.
+
+Both backends hand out each frame's own landmarks, unfiltered (formcheck filters them once, in
+clean.py). The legacy one is told so (``smooth_landmarks=False``). The Tasks API's VIDEO mode has
+no such option: for one person it always smooths the landmarks (a One-Euro filter, driven by the
+timestamps) and their visibility (an exponential average, alpha 0.1, whatever the timestamps;
+mediapipe/tasks/cc/vision/pose_landmarker/pose_landmarks_detector_graph.cc). So the Tasks backend
+(a) gives MediaPipe frame numbers (from 1: at a zero timestamp the filter keeps its default rate for
+the next frame) VIDEO_FRAME_GAP_MS apart as timestamps, which makes the One-Euro filter pass each
+value through (its weight for the new value is 1 / (1 + 1 / (2 pi f_c dt)) >
+0.99996 for dt = 1e5 s), and (b) undoes the visibility average exactly (raw_t = (s_t - (1 - alpha)
+s_prev) / alpha, the filter keeping its state across frames without a person). Neither touches
+the tracking. The one difference left is not configurable: the legacy graph crops the next frame
+around its auxiliary landmarks after a heavy One-Euro filter that is always on
+(pose_landmark_filtering.pbtxt), the Tasks graph around the raw ones; the two crops differ by a
+few pixels and the landmark model answers a little differently to each (README "The pose model").
 """
 
 from __future__ import annotations
@@ -27,7 +42,6 @@ import re
 import sys
 import tempfile
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -45,6 +59,8 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, float], None]  # (seconds done, seconds total)
 
 BACKENDS = ("tasks", "legacy")
+VIDEO_FRAME_GAP_MS = 100_000_000  # Tasks VIDEO mode: frame n is given timestamp n * 1e5 s (see above)
+TASKS_VISIBILITY_ALPHA = 0.1      # the Tasks graph's visibility low-pass, undone (see above)
 BACKEND_ENV = "FORMCHECK_POSE_BACKEND"
 MODEL_FILE = "pose_landmarker_full.task"
 
@@ -163,10 +179,10 @@ class PoseEstimator:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown pose backend {self.backend!r}")
         self._still = still
+        self._num_poses = num_poses
         self._pose = None
         self._frames = 0
-        self._last_ms = -1
-        self._t0 = time.monotonic()
+        self._vis_smoothed: np.ndarray | None = None  # Tasks VIDEO mode: MediaPipe's last average
         if self.backend == "legacy":
             if model is not None or num_poses != 1:
                 raise FormcheckError("The legacy pose backend runs only its built-in model and one "
@@ -207,8 +223,9 @@ class PoseEstimator:
                 height_px: int | None = None, t_s: float | None = None) -> FramePose:
         """Landmarks for one RGB frame, in pixels of a (width_px x height_px) picture.
 
-        t_s: the frame's time (the Tasks API's tracking needs increasing times; default: the
-        clock). Of several people found (num_poses > 1), the first is returned; see detect_all."""
+        t_s: the frame's time. Neither backend needs it (the Tasks one is given frame numbers,
+        see the module's notes); callers pass it for the record. Of several people found
+        (num_poses > 1), the first is returned; see detect_all."""
         poses = self.detect_all(rgb, width_px, height_px, t_s)
         return poses[0] if poses else FramePose.missing()
 
@@ -238,10 +255,7 @@ class PoseEstimator:
             if self._still:
                 result = self._pose.detect(image)
             else:
-                ms = int(round(1000.0 * (time.monotonic() - self._t0 if t_s is None else t_s)))
-                ms = max(ms, self._last_ms + 1)
-                self._last_ms = ms
-                result = self._pose.detect_for_video(image, ms)
+                result = self._pose.detect_for_video(image, self._frames * VIDEO_FRAME_GAP_MS)
             lms = result.pose_landmarks
             worlds = list(result.pose_world_landmarks) + [None] * (len(lms) - len(result.pose_world_landmarks))
         out = []
@@ -252,7 +266,17 @@ class PoseEstimator:
             if wl is not None:
                 world = np.array([(p.x, p.y, p.z) for p in wl], dtype=np.float64)
             out.append(FramePose(arr[:, :2] * scale, arr[:, 2], arr[:, 3], world))
+        if self.backend == "tasks" and not self._still and self._num_poses == 1 and out:
+            out[0].visibility = self._unsmoothed_visibility(out[0].visibility)
         return out
+
+    def _unsmoothed_visibility(self, smoothed: np.ndarray) -> np.ndarray:
+        """The visibility the landmark model gave, from the Tasks graph's running average of it."""
+        prev, self._vis_smoothed = self._vis_smoothed, smoothed
+        if prev is None:  # the average starts at the first value
+            return smoothed
+        a = TASKS_VISIBILITY_ALPHA
+        return np.clip((smoothed - (1.0 - a) * prev) / a, 0.0, 1.0)
 
     def close(self) -> None:
         """Release the model. Always call it (or use `with`): the Tasks API's finaliser fails at
