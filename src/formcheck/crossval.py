@@ -281,8 +281,17 @@ def fit_hip_cuts(rows: list[RepRow]) -> tuple[float, float]:
     return best
 
 
+def kpt_margin(rows: list[RepRow], cut: float) -> float:
+    """How far the cut sits from the nearest labelled rep's knee_over_toe_ratio (foot lengths)."""
+    vals = [r.knee_over_toe_ratio for r in rows
+            if r.knee_over_toe_ratio is not None and r.label_kpt is not None]
+    return min((abs(v - cut) for v in vals), default=0.0)
+
+
 def fit_kpt(rows: list[RepRow]) -> float:
-    return max(KPT_GRID, key=lambda c: (*score_kpt(rows, c).key(), -abs(c)))
+    """Best balanced accuracy, then accuracy; among ties the cut furthest from every labelled
+    rep (the middle of the widest gap), so that no single rep decides where it lies."""
+    return max(KPT_GRID, key=lambda c: (*score_kpt(rows, c).key(), kpt_margin(rows, c)))
 
 
 def fit_view(clips: list[ClipRow]) -> tuple[float, float]:
