@@ -479,10 +479,11 @@ def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> 
     """Per clip, how far it sits from each boundary it is classed by (smallest over its reps):
     the view cut-offs (deg of yaw), the minimum rep depth (depth signal, lowest-peaked rep
     found), the hip-height cuts and the parallel band (both in units of the value's own error:
-    below 1, the rep is "unclear")."""
+    below 1, the rep is "unclear") and the knee-past-toes cut (foot lengths, labelled reps)."""
     out = ["| clip | source | yaw (deg) | to view cut (deg) | shallowest rep peak - min depth | "
-           "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) |",
-           "|---|---|---|---|---|---|---|"]
+           "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) | "
+           "knee travel to the knee-past-toes cut (foot lengths) |",
+           "|---|---|---|---|---|---|---|---|"]
     lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
     band = 10.0
     for c in clips:
@@ -496,9 +497,12 @@ def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> 
         am = [min(abs(r.depth_angle_deg - band), abs(r.depth_angle_deg + band)) / r.depth_angle_err_deg
               for r in rs if r.depth_angle_deg is not None and r.depth_angle_err_deg
               and r.label_depth is not None]
+        km = [abs(r.knee_over_toe_ratio - th.knee_past_toes_min_ratio) for r in rs
+              if r.knee_over_toe_ratio is not None and r.label_kpt is not None]
         hs = f"{min(hm):.2f}" if hm else "-"
         ams = f"{min(am):.2f}" if am else "-"
+        ks = f"{min(km):.3f}" if km else "-"
         out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | {hs} | "
-                   f"{ams} |")
+                   f"{ams} | {ks} |")
     return "\n".join(out)
 

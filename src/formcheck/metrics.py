@@ -17,7 +17,7 @@ from .geometry import (angle_at, distance, incline_deg, midpoint, nanmean_of, na
 from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
 from .reps import Rep
-from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
+from .view import SIDE_MIN_YAW_DEG, classify_yaw, facing_sign, near_leg, yaw_per_frame
 from .values import clean_float
 from .vocab import Leg, View
 
@@ -302,21 +302,25 @@ def _forward_world(world_m: np.ndarray) -> np.ndarray:
 
 
 def knee_over_toe_ratio_frames(xy_px: np.ndarray, world_m: np.ndarray, standing: StandingRefs,
-                               yaw_deg: np.ndarray, facing: int) -> np.ndarray:
+                               yaw_deg: np.ndarray, facing: int,
+                               side: np.ndarray | bool | None = None) -> np.ndarray:
     """(N,) how far the knees travel past the toes, in foot lengths, +ve knee ahead: the one
     definition (per rep: its 90th percentile over the deep part, knee_over_toe).
 
-    Two readings of the same distance, each in shank lengths, averaged (as the view's yaw is):
+    Measured in shank lengths (the upright shank does not foreshorten as the camera turns; the
+    foot does, and differently with the toes turned out) from two readings:
     - the picture: the front-most knee against the front-most toe (side on, MediaPipe often
       swaps which knee and foot are left or right; this needs no pairing), over the standing
       shank length times sin(yaw): a distance along the way the person faces shows in the
       picture shortened by sin(yaw), the upright shank does not;
     - the world landmarks (3-D): both legs' knee minus toe along the way the body faces (normal
-      to the hip line), over the standing 3-D shank length; they do not foreshorten, and a
-      knee beside its toes rather than ahead of them does not count.
-    The picture's foot length is not the reference: the foot foreshortens differently from the
-    shank as the camera turns and with the toes turned out, and a small denominator inflated
-    the ratio at 45 deg. The shank lengths become foot lengths by FOOT_PER_SHANK."""
+      to the hip line), over the standing 3-D shank length.
+    Side on (`side`: per frame, or the rep's view; by default each frame's yaw) the picture
+    alone: it is exact geometry there, while the world landmarks put the knee ahead of the toes
+    on the rendered side clip whose knees stay 0.19 foot lengths behind them. At an angle the
+    picture also shows a knee beside its toes as if ahead of them (by cot(yaw) of the sideways
+    offset), which the world reading does not, so the two are averaged. The shank lengths
+    become foot lengths by FOOT_PER_SHANK."""
     with np.errstate(all="ignore"):
         sin_yaw = np.sin(np.radians(np.asarray(yaw_deg, float)))
         sin_yaw = np.where(sin_yaw > 1e-3, sin_yaw, np.nan)
@@ -327,7 +331,9 @@ def knee_over_toe_ratio_frames(xy_px: np.ndarray, world_m: np.ndarray, standing:
         legs = [np.einsum("ij,ij->i", w[:, int(knee)] - w[:, int(toe)], fwd)
                 for _h, knee, _a, _he, toe in LEG.values()]
         world = nanmean_of(legs) / standing.shin_len_m
-        return nanmean_of([picture, world]) / FOOT_PER_SHANK
+        if side is None:
+            side = np.asarray(yaw_deg, float) >= SIDE_MIN_YAW_DEG
+        return np.where(side, picture, nanmean_of([picture, world])) / FOOT_PER_SHANK
 
 
 def knee_and_toe_points(xy: np.ndarray, key: KneeKey, facing: int) -> tuple[np.ndarray, np.ndarray]:
@@ -455,14 +461,14 @@ def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str,
                   facing: int) -> tuple[float | None, float | None, float | None, str, KneeKey]:
     """(px, foot lengths, shin angle, reason if unmeasured, knee key) over the frames idx: the
     90th percentile over the deep part of the rep of knee_over_toe_ratio_frames along this
-    rep's facing (side on and at an angle alike), with the picture's front-most knee-to-toe
+    rep's facing and for this rep's view, with the picture's front-most knee-to-toe
     distance in pixels and the near leg's shin angle beside it."""
     seen = {k: _foot_seen(seq, idx, k) for k in ("left", "right")}
     if max(seen.values()) < MIN_FOOT_VISIBILITY:
         return None, None, None, ("feet not clearly visible at the bottom: keep the whole foot "
                                   "in the picture"), ""
     ratio = knee_over_toe_ratio_frames(seq.xy_px[idx], seq.world_m[idx], series.standing,
-                                       series.yaw_deg[idx], facing)
+                                       series.yaw_deg[idx], facing, view == "side")
     ratio = ratio[np.isfinite(ratio)]
     if not ratio.size:
         return None, None, None, ("the knees and toes were not measured at the bottom: film from "
