@@ -463,16 +463,16 @@ def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str,
     90th percentile over the deep part of the rep of knee_over_toe_ratio_frames along this
     rep's facing and for this rep's view, with the picture's front-most knee-to-toe
     distance in pixels and the near leg's shin angle beside it."""
+    feet_missing = ("feet not clearly visible at the bottom: keep the whole foot in the "
+                    "picture")
     seen = {k: _foot_seen(seq, idx, k) for k in ("left", "right")}
     if max(seen.values()) < MIN_FOOT_VISIBILITY:
-        return None, None, None, ("feet not clearly visible at the bottom: keep the whole foot "
-                                  "in the picture"), ""
+        return None, None, None, feet_missing, ""
     ratio = knee_over_toe_ratio_frames(seq.xy_px[idx], seq.world_m[idx], series.standing,
                                        series.yaw_deg[idx], facing, view == "side")
     ratio = ratio[np.isfinite(ratio)]
-    if not ratio.size:
-        return None, None, None, ("the knees and toes were not measured at the bottom: film from "
-                                  "the side with the whole leg and foot in the picture"), ""
+    if not ratio.size:   # the toes were left out of the picture (cleaned away as off-frame)
+        return None, None, None, feet_missing, ""
     px = knee_over_toe_px(seq.xy_px[idx], facing)["front_most"]
     px = px[np.isfinite(px)]
     shin = shin_deg(seq.xy_px[idx], leg, facing)
