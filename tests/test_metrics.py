@@ -188,3 +188,19 @@ def test_medial_knee_displacement_follows_the_knees_moving_inward():
     caved, straight = (float(np.nanmedian(mkd[r.band_start_i:r.band_end_i + 1])) for r in a.reps)
     # the hips are 140 px apart: each knee 45 px further inward is 0.32 hip widths more
     assert caved - straight == pytest.approx(45.0 / 140.0, abs=0.02)
+
+
+@pytest.mark.parametrize("shin", [20.0, 40.0])
+@pytest.mark.parametrize("view,yaw", [("side", None), ("oblique", 75.0), ("oblique", 60.0),
+                                      ("oblique", 45.0)])
+def test_knee_over_toe_holds_as_the_camera_turns(shin, view, yaw):
+    """The knee travel in foot lengths does not depend on the camera's yaw: the shank is the
+    ruler (it does not foreshorten as the body turns), the picture's reading is scaled by
+    sin(yaw), and at an angle the world landmarks' forward distance is averaged in. Truth: the
+    synthetic body's exact geometry, in the foot lengths formcheck reports."""
+    kw = {"view": view} if yaw is None else {"view": view, "yaw_deg": yaw}
+    a = analyse([RepSpec(shin_deg=shin)] * 2, **kw)
+    assert a.rep_count == 2
+    for m in a.metrics:
+        assert m.view == ("side" if yaw is None or yaw >= 67.5 else "oblique")
+        assert m.knee_over_toe_ratio == pytest.approx(knee_over_toe_ratio(shin), abs=0.03)
