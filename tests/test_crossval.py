@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from formcheck.crossval import (ClipRow, RepRow, Score, fit_cave, fit_min_depth, score_counts,
-                                source_of)
+from formcheck.crossval import (ClipRow, RepRow, Score, fit_cave, fit_kpt, fit_min_depth,
+                                kpt_margin, score_counts, score_kpt, source_of)
 
 
 def test_source_is_the_file_name_prefix_before_the_double_underscore():
@@ -50,3 +50,18 @@ def test_held_out_source_is_scored_with_a_cut_chosen_without_it():
                 score.add(r.label_cave, bool(sign * (r.cave["x"] - cut) > 0))
     assert score.per_class == {"False": [2, 3], "True": [0, 1]}
     assert score.balanced == pytest.approx(1 / 3)
+
+
+def kpt_rep(name, ratio, label):
+    return RepRow(name, source_of(name), None, label, None, "side", None, None, None, None,
+                  None, ratio)
+
+
+def test_knee_past_toes_fit_takes_the_middle_of_the_widest_gap_among_equal_scores():
+    """Every cut from 0.01 to 0.19 separates these reps perfectly; the fit takes the one
+    furthest from every rep (0.10), so that no single rep decides where the cut lies."""
+    rows = [kpt_rep("a__x.mp4", 0.0, False), kpt_rep("b__x.mp4", -0.2, False),
+            kpt_rep("c__x.mp4", 0.2, True), kpt_rep("d__x.mp4", 0.5, True)]
+    assert fit_kpt(rows) == pytest.approx(0.10)
+    assert kpt_margin(rows, 0.10) == pytest.approx(0.10)
+    assert score_kpt(rows, 0.10).agree == 4

@@ -49,9 +49,11 @@ def test_depth_class_only_when_the_ratio_and_its_error_clear_a_cut(hip, err, exp
 
 @pytest.mark.parametrize("ratio,profile,past,flagged", [
     (-0.20, "general", False, False),
-    (0.10, "general", True, False),       # past the toes, but normal for healthy lifters
+    (0.10, "general", False, False),      # the knee centre a little ahead: not "past" by eye
+    (0.20, "general", True, False),       # past the toes, but normal for healthy lifters
     (0.50, "general", True, True),
-    (0.05, "knee-rehab", True, True),     # rehab: the knee stays behind the toes
+    (0.05, "knee-rehab", False, True),    # rehab: the knee stays behind the toes (stricter
+    (0.20, "knee-rehab", True, True),     # than what a person watching calls past them)
     (-0.10, "knee-rehab", False, False),
     (None, "general", None, False),
 ])

@@ -199,3 +199,19 @@ def test_knee_ankle_separation_px_ratio_is_the_knees_width_over_the_ankles_in_th
     xy[0, L.LEFT_KNEE, 0], xy[0, L.RIGHT_KNEE, 0] = 240.0, 120.0        # 120 px: knees inside
     xy[1, L.LEFT_KNEE, 0], xy[1, L.RIGHT_KNEE, 0] = 100.0, 260.0        # swapped sides: same width
     assert knee_ankle_separation_px_ratio(xy).tolist() == [0.75, 1.0]
+
+
+@pytest.mark.parametrize("shin", [20.0, 40.0])
+@pytest.mark.parametrize("view,yaw", [("side", None), ("oblique", 75.0), ("oblique", 60.0),
+                                      ("oblique", 45.0)])
+def test_knee_over_toe_holds_as_the_camera_turns(shin, view, yaw):
+    """The knee travel in foot lengths does not depend on the camera's yaw: the shank is the
+    ruler (it does not foreshorten as the body turns), the picture's reading is scaled by
+    sin(yaw), and at an angle the world landmarks' forward distance is averaged in. Truth: the
+    synthetic body's exact geometry, in the foot lengths formcheck reports."""
+    kw = {"view": view} if yaw is None else {"view": view, "yaw_deg": yaw}
+    a = analyse([RepSpec(shin_deg=shin)] * 2, **kw)
+    assert a.rep_count == 2
+    for m in a.metrics:
+        assert m.view == ("side" if yaw is None or yaw >= 67.5 else "oblique")
+        assert m.knee_over_toe_ratio == pytest.approx(knee_over_toe_ratio(shin), abs=0.03)

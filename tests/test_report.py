@@ -18,6 +18,7 @@ def test_summary_text_names_only_the_check_that_fired(squat):
     assert not any("foot lengths" in x or "Knee travels" in x for x in lines)
     # the per-rep lines print the reported values: the knee level with the toes reads 0.00
     r = rep_rows(a)[0]
-    assert (r["knee_over_toe_ratio"], r["knee_past_toes"]) == (0.0, True)   # 0.00 > -0.05
-    assert lines[2] == (f"    1  {r['bottom_s']:5.2f}s  below_parallel     +5°   0.00 yes   38°  "
+    # (knee_past_toes from knee_past_toes_min_ratio 0.12: level with the toes is not "past")
+    assert (r["knee_over_toe_ratio"], r["knee_past_toes"]) == (0.0, False)
+    assert lines[2] == (f"    1  {r['bottom_s']:5.2f}s  below_parallel     +5°   0.00 no    38°  "
                         "n/a  ! shin_angle")

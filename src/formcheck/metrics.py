@@ -17,13 +17,18 @@ from .geometry import (angle_at, distance, incline_deg, midpoint, nanmean_of, na
 from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
 from .reps import Rep
-from .view import classify_yaw, facing_sign, near_leg, yaw_per_frame
+from .view import SIDE_MIN_YAW_DEG, classify_yaw, facing_sign, near_leg, yaw_per_frame
 from .values import clean_float
 from .vocab import Leg, View
 
 STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
 MIN_FOOT_VISIBILITY = 0.5   # heel and toe must be seen this well to judge knee-over-toe
-MIN_FOOT_TO_SHIN = 0.3      # a foot shorter than this (in the picture) points at the camera
+# Foot length over shank length (knee joint to ankle joint), from the segment lengths as shares
+# of body height in Winter, "Biomechanics and Motor Control of Human Movement" (4th ed., fig.
+# 4.1): foot 0.152 H; shank = knee height 0.285 H - ankle height 0.039 H = 0.246 H. Knee travel
+# past the toes is measured in shank lengths (the shank stands upright, so it does not
+# foreshorten as the camera turns; the foot does) and reported in foot lengths with this.
+FOOT_PER_SHANK = 0.152 / 0.246
 STANDING_WINDOW_S = 2.5     # half-width of the window that finds the local standing level
 SCALE_WINDOW_S = 1.0        # half-width of the window that smooths the body scale
 MIN_TORSO_RISE = 0.2        # shoulders must be this many body lengths above the hips
@@ -80,6 +85,7 @@ class StandingRefs:
     foot_len_px: dict            # "left" / "right": heel->toe horizontal length; "front_most": mean
     shin_len_px: float           # knee->ankle, both legs
     hip_height_px: float         # mid-hip above mid-ankle
+    shin_len_m: float = float("nan")   # knee->ankle in 3-D (world landmarks), both legs
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ class Series:
     trunk_lean_deg: np.ndarray        # +ve leaning forward
     standing: StandingRefs
     facing: int
+    knee_over_toe_ratio: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # ^ knee travel past the toes in foot lengths (knee_over_toe_ratio_frames), +ve knee ahead
 
     def knee_over_toe(self, key: KneeKey) -> tuple[np.ndarray, float]:
         """(per-frame px, standing foot length px) for a leg or "front_most"."""
@@ -288,6 +296,55 @@ def knee_over_toe_px(xy: np.ndarray, facing: int) -> dict:
     return out
 
 
+def _forward_world(world_m: np.ndarray) -> np.ndarray:
+    """(N, 3) the way the body faces, in the world landmarks' horizontal plane: normal to the
+    hip line, signed so that the feet (heel -> toe, both feet, median over the frames) point
+    along it."""
+    lat = (world_m[:, L.LEFT_HIP] - world_m[:, L.RIGHT_HIP]) * np.array([1.0, 0.0, 1.0])
+    with np.errstate(all="ignore"):
+        lat = lat / np.linalg.norm(lat, axis=-1, keepdims=True)
+    fwd = np.stack([-lat[:, 2], np.zeros(len(lat)), lat[:, 0]], axis=-1)
+    feet = (world_m[:, L.LEFT_FOOT_INDEX] - world_m[:, L.LEFT_HEEL]
+            + world_m[:, L.RIGHT_FOOT_INDEX] - world_m[:, L.RIGHT_HEEL])
+    sign = nanmedian_or_nan(np.einsum("ij,ij->i", feet, fwd))
+    return fwd * (-1.0 if np.isfinite(sign) and sign < 0 else 1.0)
+
+
+def knee_over_toe_ratio_frames(xy_px: np.ndarray, world_m: np.ndarray, standing: StandingRefs,
+                               yaw_deg: np.ndarray, facing: int,
+                               side: np.ndarray | bool | None = None) -> np.ndarray:
+    """(N,) how far the knees travel past the toes, in foot lengths, +ve knee ahead: the one
+    definition (per rep: its 90th percentile over the deep part, knee_over_toe).
+
+    Measured in shank lengths (the upright shank does not foreshorten as the camera turns; the
+    foot does, and differently with the toes turned out) from two readings:
+    - the picture: the front-most knee against the front-most toe (side on, MediaPipe often
+      swaps which knee and foot are left or right; this needs no pairing), over the standing
+      shank length times sin(yaw): a distance along the way the person faces shows in the
+      picture shortened by sin(yaw), the upright shank does not;
+    - the world landmarks (3-D): both legs' knee minus toe along the way the body faces (normal
+      to the hip line), over the standing 3-D shank length.
+    Side on (`side`: per frame, or the rep's view; by default each frame's yaw) the picture
+    alone: it is exact geometry there, while the world landmarks put the knee ahead of the toes
+    on the rendered side clip whose knees stay 0.19 foot lengths behind them. At an angle the
+    picture also shows a knee beside its toes as if ahead of them (by cot(yaw) of the sideways
+    offset), which the world reading does not, so the two are averaged. The shank lengths
+    become foot lengths by FOOT_PER_SHANK."""
+    with np.errstate(all="ignore"):
+        sin_yaw = np.sin(np.radians(np.asarray(yaw_deg, float)))
+        sin_yaw = np.where(sin_yaw > 1e-3, sin_yaw, np.nan)
+        picture = knee_over_toe_px(xy_px, facing)["front_most"] / (
+            standing.shin_len_px * sin_yaw)
+        w = world_m
+        fwd = _forward_world(w)
+        legs = [np.einsum("ij,ij->i", w[:, int(knee)] - w[:, int(toe)], fwd)
+                for _h, knee, _a, _he, toe in LEG.values()]
+        world = nanmean_of(legs) / standing.shin_len_m
+        if side is None:
+            side = np.asarray(yaw_deg, float) >= SIDE_MIN_YAW_DEG
+        return np.where(side, picture, nanmean_of([picture, world])) / FOOT_PER_SHANK
+
+
 def knee_and_toe_points(xy: np.ndarray, key: KneeKey, facing: int) -> tuple[np.ndarray, np.ndarray]:
     """The knee and toe points (2,) that knee_over_toe_px compares in one frame (33, 2)."""
     if key != "front_most":
@@ -315,7 +372,11 @@ def standing_refs(seq: PoseSequence, depth: np.ndarray) -> StandingRefs:
     shin = nanmedian_or_nan(np.concatenate([
         distance(xy[standing, L.LEFT_KNEE], xy[standing, L.LEFT_ANKLE]),
         distance(xy[standing, L.RIGHT_KNEE], xy[standing, L.RIGHT_ANKLE])]))
-    return StandingRefs(foot, shin, nanmedian_or_nan(hip_height_px(xy[pick])))
+    w = seq.world_m[pick]
+    shin_m = nanmedian_or_nan(np.concatenate([
+        np.linalg.norm(w[:, L.LEFT_KNEE] - w[:, L.LEFT_ANKLE], axis=-1),
+        np.linalg.norm(w[:, L.RIGHT_KNEE] - w[:, L.RIGHT_ANKLE], axis=-1)]))
+    return StandingRefs(foot, shin, nanmedian_or_nan(hip_height_px(xy[pick])), shin_m)
 
 
 def compute_series(seq: PoseSequence, depth: np.ndarray | None = None,
@@ -340,8 +401,10 @@ def compute_series(seq: PoseSequence, depth: np.ndarray | None = None,
     hip_h = hip_height_px(xy) if len(seq) else np.zeros(0)
     with np.errstate(all="ignore"):
         hip_ratio = hip_h / standing.hip_height_px
-    return Series(seq.t_s, depth, yaw_per_frame(seq), hip_h, hip_ratio, legs, kot["front_most"],
-                  trunk, standing, facing)
+    yaw = yaw_per_frame(seq)
+    return Series(seq.t_s, depth, yaw, hip_h, hip_ratio, legs, kot["front_most"],
+                  trunk, standing, facing,
+                  knee_over_toe_ratio_frames(xy, seq.world_m, standing, yaw, facing))
 
 
 @dataclass(frozen=True)
@@ -405,52 +468,41 @@ def trunk_lean_deg(xy: np.ndarray, facing: int) -> np.ndarray:
 
 def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str, leg: str,
                   facing: int) -> tuple[float | None, float | None, float | None, str, KneeKey]:
-    """(px, foot lengths, shin angle, reason if unmeasured, knee key) over the frames idx.
-
-    Side view: the front-most knee against the front-most toe. Oblique: the leg whose knee
-    travels furthest past its own toes. The 90th percentile over the deep part of the rep,
-    along this rep's facing."""
+    """(px, foot lengths, shin angle, reason if unmeasured, knee key) over the frames idx: the
+    90th percentile over the deep part of the rep of knee_over_toe_ratio_frames along this
+    rep's facing and for this rep's view, with the picture's front-most knee-to-toe
+    distance in pixels and the near leg's shin angle beside it."""
+    feet_missing = ("feet not clearly visible at the bottom: keep the whole foot in the "
+                    "picture")
     seen = {k: _foot_seen(seq, idx, k) for k in ("left", "right")}
     if max(seen.values()) < MIN_FOOT_VISIBILITY:
-        return None, None, None, ("feet not clearly visible at the bottom: keep the whole foot "
-                                  "in the picture"), ""
-    shin_len = series.standing.shin_len_px
-    candidates = ["front_most"] if view == "side" else \
-        [k for k in ("left", "right") if seen[k] >= MIN_FOOT_VISIBILITY]
-    kot = knee_over_toe_px(seq.xy_px[idx], facing)
-    best = None
-    for key in candidates:
-        foot_len = series.standing.foot_len_px.get(key, float("nan"))
-        if not (np.isfinite(foot_len) and foot_len > 1):
-            continue
-        if np.isfinite(shin_len) and foot_len < MIN_FOOT_TO_SHIN * shin_len:
-            continue  # the foot points at the camera: its length is not seen
-        vals = kot[key][np.isfinite(kot[key])]
-        if vals.size:
-            px = float(np.percentile(vals, 90))
-            if best is None or px / foot_len > best[1]:
-                shin_leg = leg if key == "front_most" else key
-                shin = shin_deg(seq.xy_px[idx], shin_leg, facing)
-                best = (px, px / foot_len, _f(np.nanpercentile(shin, 90)) if np.isfinite(shin).any()
-                        else None, key)
-    if best is None:
-        return None, None, None, ("the feet point toward the camera, so knee travel past the toes "
-                                  "cannot be seen: film from the side"), ""
-    return best[0], best[1], best[2], "", best[3]
+        return None, None, None, feet_missing, ""
+    ratio = knee_over_toe_ratio_frames(seq.xy_px[idx], seq.world_m[idx], series.standing,
+                                       series.yaw_deg[idx], facing, view == "side")
+    ratio = ratio[np.isfinite(ratio)]
+    if not ratio.size:   # the toes were left out of the picture (cleaned away as off-frame)
+        return None, None, None, feet_missing, ""
+    px = knee_over_toe_px(seq.xy_px[idx], facing)["front_most"]
+    px = px[np.isfinite(px)]
+    shin = shin_deg(seq.xy_px[idx], leg, facing)
+    return (float(np.percentile(px, 90)) if px.size else None, float(np.percentile(ratio, 90)),
+            _f(np.nanpercentile(shin, 90)) if np.isfinite(shin).any() else None, "",
+            "front_most")
 
 
 def knee_over_toe_ratio_series(series: Series, view: str, leg: str) -> np.ndarray:
-    """(N,) knee-over-toe per frame in foot lengths, measured as the per-rep value is (side on:
-    the front-most knee and toe; otherwise the given leg), for plots and the overlay."""
-    px, foot = series.knee_over_toe(knee_key_for(view, leg))
-    if not (np.isfinite(foot) and foot > 1):
+    """(N,) knee-over-toe per frame in foot lengths, the per-rep value's definition
+    (knee_over_toe_ratio_frames), for plots and the overlay; NaN from the front, where it is
+    not judged."""
+    if view == "front":
         return np.full(len(series.t_s), np.nan)
-    return px / foot
+    return series.knee_over_toe_ratio
 
 
 def knee_key_for(view: str, leg: str) -> KneeKey:
-    """The knee/toe pair a view compares frame by frame: front-most side on, else the leg's own."""
-    return "front_most" if view == "side" else leg
+    """The knee/toe pair the picture's reading compares frame by frame (knee_over_toe_ratio_frames):
+    the front-most knee against the front-most toe, in every view it is judged in."""
+    return "front_most"
 
 
 def _standing_hip_heights(series: Series, rep: Rep, around_s: float) -> list[np.ndarray]:

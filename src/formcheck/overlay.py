@@ -259,8 +259,7 @@ def frame_values(analysis, i: int) -> FrameValues:
     gap = ratio = None
     if key:
         gap = clean_float(knee_over_toe_px(analysis.clean_seq.xy_px[i:i + 1], facing)[key][0])
-        foot = s.standing.foot_len_px.get(key, float("nan"))
-        ratio = gap / foot if gap is not None and np.isfinite(foot) and foot > 1 else None
+        ratio = clean_float(s.knee_over_toe_ratio[i]) if gap is not None else None
     flex = clean_float(s.legs[leg].knee_flexion_deg[i])
     thigh = clean_float(s.legs[leg].thigh_deg[i])
     return FrameValues(i, rep, False, view, leg, facing, key, gap, ratio, flex, thigh,

@@ -46,8 +46,12 @@ SHOULDER_HALF, HIP_HALF = 112.0, 67.0     # half widths: 0.75 and 0.45 of the tr
 
 
 def knee_over_toe_ratio(shin_deg: float) -> float:
-    """True knee-over-toe at a shin angle, in foot lengths (the model's exact geometry)."""
-    return (SHANK * math.sin(math.radians(shin_deg)) - TOE_AHEAD) / FOOT_LEN
+    """True knee-over-toe at a shin angle, in the foot lengths formcheck reports (a typical
+    foot for the shank, metrics.FOOT_PER_SHANK shank lengths; this model's own foot is longer),
+    from the model's exact geometry."""
+    from .metrics import FOOT_PER_SHANK
+
+    return (SHANK * math.sin(math.radians(shin_deg)) - TOE_AHEAD) / (SHANK * FOOT_PER_SHANK)
 
 
 def _timeline(reps: list[RepSpec], lead_s: float) -> list[tuple[float, float, float, int]]:

@@ -18,7 +18,7 @@ class Thresholds:
     # Seen from the side, a knee bent less than this is above parallel whatever the hip does.
     above_parallel_max_knee_flexion_deg: float = 70.0
     # Knee travel past the toes, in foot lengths (0 = knee over the toes).
-    knee_past_toes_min_ratio: float = -0.05
+    knee_past_toes_min_ratio: float = 0.12
     knee_over_toe_max_ratio: float = 0.35
     shin_angle_max_deg: float = 45.0
     # Target depth: flag reps shallower than this thigh angle (None = no depth target).
