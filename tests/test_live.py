@@ -155,3 +155,38 @@ def test_fixture_clip_through_the_real_model_counts_the_truth():
     analysis, _ = s.finish()
     assert analysis.rep_count == truth
     assert analysis.view.view == "side"
+
+
+def test_the_set_is_recorded_to_disk_as_it_comes_and_lines_up_with_the_landmarks(tmp_path):
+    """SetRecorder: one mp4 frame per analysed frame, at the landmarks' times (from 0), the
+    un-mirrored picture; the file is only finished (and reported) after close()."""
+    from formcheck.live import SetRecorder
+    from formcheck.video import iter_frames
+
+    seq = squat_sequence(1, width_px=320, height_px=240, scale=0.3)
+    est = StubEstimator(seq.xy_px[0])
+    rec = SetRecorder(tmp_path / "set.mp4")
+    s = LiveSession(mirrored_input=True, estimator=est, recorder=rec)
+    n = 45
+    for i in range(n):
+        rgb = np.zeros((240, 321, 3), np.uint8)    # an odd width is cropped to even
+        rgb[:, :40] = 255                          # white on the left of the mirrored picture
+        s.process(rgb, 100.0 + i / 15.0)           # camera clock: starts anywhere, 15 fps
+    assert s.recording is None                     # not before the set ends
+    s.close()
+    path = s.recording
+    assert path == tmp_path / "set.mp4"
+    frames = list(iter_frames(path, max_fps=None))
+    raw = s.recorded_sequence()
+    assert len(frames) == n == len(raw)
+    assert np.allclose([f.t_s for f in frames], raw.t_s, atol=1e-3)
+    assert frames[0].rgb.shape == (240, 320, 3)
+    assert frames[0].rgb[:, -30:].mean() > 200 and frames[0].rgb[:, :30].mean() < 50   # un-mirrored
+
+
+def test_a_set_without_recording_has_no_video():
+    seq = squat_sequence(1)
+    s = LiveSession(estimator=StubEstimator(seq.xy_px[0]))
+    s.process(np.zeros((480, 640, 3), np.uint8), 0.0)
+    s.close()
+    assert s.recording is None
