@@ -190,3 +190,32 @@ def test_a_set_without_recording_has_no_video():
     s.process(np.zeros((480, 640, 3), np.uint8), 0.0)
     s.close()
     assert s.recording is None
+
+
+def test_spoken_cues_wait_between_cues_and_do_not_repeat_each_rep():
+    from formcheck.live import SpokenCues
+
+    sp = SpokenCues(gap_s=4.0, repeat_s=20.0)
+    assert sp.next("Ready: squat when you are.", "info", 0.0) is None      # info is not spoken
+    assert sp.next("Sit back onto the box.", "warn", 1.0) == "Sit back onto the box."
+    assert sp.next("Rep 1 done.", "ok", 3.0) is None                       # within the gap
+    assert sp.next("Rep 1 done.", "ok", 5.5) == "Rep 1 done."
+    assert sp.next("Sit back onto the box.", "warn", 12.0) is None         # said 11 s ago
+    assert sp.next("Sit back onto the box.", "warn", 21.5) == "Sit back onto the box."
+
+
+def test_framing_check_before_counting():
+    from dataclasses import replace
+
+    from formcheck.landmarks import Landmark as L
+    from formcheck.live import framing_check
+    from formcheck.stream import LiveReadout
+
+    seq = squat_sequence(1)
+    r = LiveReadout(person=True, view="side", xy_px=seq.xy_px[0].copy())
+    assert framing_check(r) is None
+    assert framing_check(replace(r, view="front")) == "Turn side-on to the camera."
+    no_feet = seq.xy_px[0].copy()
+    no_feet[[int(L.LEFT_HEEL), int(L.LEFT_FOOT_INDEX), int(L.RIGHT_HEEL), int(L.RIGHT_FOOT_INDEX)]] = np.nan
+    assert framing_check(replace(r, xy_px=no_feet)) == "Step back: feet not in view."
+    assert framing_check(LiveReadout()).startswith("Step into the picture")

@@ -25,7 +25,8 @@ from .thresholds import Thresholds, get_profile
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LiveSession", "LiveReadout", "LiveRep", "SetRecorder", "annotate_live", "depth_words"]
+__all__ = ["LiveSession", "LiveReadout", "LiveRep", "SetRecorder", "SpokenCues", "annotate_live",
+           "depth_words", "framing_check"]
 
 
 class SetRecorder:
@@ -176,6 +177,43 @@ class LiveSession:
         NoPersonError when nothing usable was recorded."""
         with self._lock:
             return self._analyser.finish(thresholds, profile)
+
+
+# ----------------------------------------------------------------------------- framing and cues
+def framing_check(r: LiveReadout) -> str | None:
+    """What to fix in the framing before the reps can be measured, or None when it is fine.
+    From the readout's own judgements: the person found, the view (view.detect_view) and the
+    feet seen (clean.gate's visibility rule left them NaN when they are not)."""
+    from .landmarks import Landmark as L
+
+    if not r.person or r.xy_px is None:
+        return "Step into the picture: whole body in view, 2-3 m away."
+    if r.view == "front":
+        return "Turn side-on to the camera."
+    feet = [L.LEFT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]
+    if not np.isfinite(r.xy_px[[int(i) for i in feet]]).any():
+        return "Step back: feet not in view."
+    return None
+
+
+class SpokenCues:
+    """Which cue to speak now, if any: a new cue is spoken at most every `gap_s` seconds, and
+    the same words not again within `repeat_s` (so "Sit back onto the box" is not said every
+    rep). Warnings and rep results are spoken; plain info lines are not."""
+
+    def __init__(self, gap_s: float = 4.0, repeat_s: float = 20.0):
+        self.gap_s, self.repeat_s = gap_s, repeat_s
+        self._last_t = -np.inf
+        self._said: dict[str, float] = {}
+
+    def next(self, cue: str, level: str, now_s: float) -> str | None:
+        if level not in ("warn", "ok") or not cue:
+            return None
+        if now_s - self._last_t < self.gap_s or now_s - self._said.get(cue, -np.inf) < self.repeat_s:
+            return None
+        self._last_t = now_s
+        self._said[cue] = now_s
+        return cue
 
 
 # ----------------------------------------------------------------------------- drawing
