@@ -217,7 +217,8 @@ def render() -> None:
              "the reps and measures, for each one, how far the knee travels past the toes and "
              "how deep you go.")
     _client_choice()
-    profile, th, view = components.threshold_controls()
+    with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
+        profile, th, view = components.threshold_controls(where=st.container())
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
