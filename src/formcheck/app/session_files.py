@@ -175,6 +175,8 @@ def end_session(path: Path) -> None:
         return
     for p in list(path.iterdir()):
         if p.is_dir() and (p / RESULT_FILE).is_file():
+            for drawn in p.glob("annotated-*"):     # re-drawn after a reload if needed
+                drawn.unlink(missing_ok=True)
             continue
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     try:
