@@ -104,13 +104,14 @@ def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresho
 def summary(analysis: Analysis, name: str) -> None:
     """Reps, view, profile, and a plain warning when the view is poor for knee-over-toe."""
     v = analysis.view
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Reps", analysis.rep_count)
-    c2.metric("View", VIEW_WORDS.get(v.view, v.view),
-              help=None if not np.isfinite(v.yaw_deg) else f"Estimated turn from facing the "
-                                                           f"camera: {v.yaw_deg:.0f}°")
-    c3.metric("Reps flagged", analysis_summary(analysis).reps_flagged)
-    c4.metric("Profile", analysis.profile)
+    # a wrapping row, not columns: on a phone the four stay two by two instead of one per line
+    row = st.container(horizontal=True, gap="large")
+    row.metric("Reps", analysis.rep_count, width="content")
+    row.metric("View", VIEW_WORDS.get(v.view, v.view), width="content",
+               help=None if not np.isfinite(v.yaw_deg) else f"Estimated turn from facing the "
+                                                            f"camera: {v.yaw_deg:.0f}°")
+    row.metric("Reps flagged", analysis_summary(analysis).reps_flagged, width="content")
+    row.metric("Profile", analysis.profile, width="content")
     st.caption(f"{md(name)} · {analysis.duration_s:.1f} s · person found in "
                f"{analysis.detected_fraction:.0%} of the frames")
     if v.view != "side":
@@ -187,11 +188,14 @@ def rep_table(analysis: Analysis) -> None:
 
 # Phone-sized table: the three things a person checks first, and one column for every flag.
 COMPACT_COLUMNS = ["Rep", "Depth", "Knee past toes", "Flag"]
+FLAG_WORDS = {"knee_travel": "knee far past toes", "shin_angle": "shin leans far",
+              "knees_cave_in": "knees cave in", "shallow": "not deep enough",
+              "trunk_lean": "trunk leans far", "heel_lift": "heels lift"}
 
 
 def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
-    """Rep, depth, knee past toes and the rep's flags in words (the library's messages):
-    four columns, readable without a sideways scroll at 390 px."""
+    """Rep, depth, knee past toes and the rep's flags in a few words (the numbers are in the
+    full table and the cards): four columns, readable without a sideways scroll at 390 px."""
     out = []
     for row in rep_rows(analysis):
         kot_key = "knee_over_toe_ratio"
@@ -199,7 +203,8 @@ def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
                     analysis.thresholds)
         out.append({"Rep": str(row["rep"]), "Depth": DEPTH_WORDS.get(row["depth"], row["depth"]),
                     "Knee past toes": kot,
-                    "Flag": "; ".join(row["flag_messages"]) if row["flag_messages"] else OK_MARK})
+                    "Flag": ", ".join(FLAG_WORDS.get(c, c.replace("_", " ")) for c in row["flags"])
+                    or OK_MARK})
     return pd.DataFrame(out, columns=COMPACT_COLUMNS)
 
 
@@ -209,7 +214,10 @@ def compact_rep_table(analysis: Analysis) -> None:
         return
     df = compact_rep_frame(analysis)
     st.dataframe(df.style.map(_style, subset=["Knee past toes"]), hide_index=True, width="stretch",
-                 column_config={"Rep": st.column_config.TextColumn("Rep", width=40),
+                 column_config={"Rep": st.column_config.TextColumn("Rep", width=36),
+                                "Flag": st.column_config.TextColumn(
+                                    "Flag", help="The checks this rep fired; ✓ none. Numbers: "
+                                                 "the full table below, and the feedback cards."),
                                 "Knee past toes": st.column_config.TextColumn(
                                     "Knee past toes", help="In foot lengths (near leg); "
                                                            "+ = knee ahead of the toes")})
