@@ -168,10 +168,14 @@ def test_the_set_is_recorded_to_disk_as_it_comes_and_lines_up_with_the_landmarks
     rec = SetRecorder(tmp_path / "set.mp4")
     s = LiveSession(mirrored_input=True, estimator=est, recorder=rec)
     n = 45
-    for i in range(n):
-        rgb = np.zeros((240, 321, 3), np.uint8)    # an odd width is cropped to even
-        rgb[:, :40] = 255                          # white on the left of the mirrored picture
-        s.process(rgb, 100.0 + i / 15.0)           # camera clock: starts anywhere, 15 fps
+    # the camera's clock starts anywhere; frames come irregularly (some 5 ms apart, far less
+    # than the median gap) and WebRTC changes the picture size under load
+    times = 100.0 + np.cumsum([0.0] + [0.005 if i % 7 == 3 else 0.09 for i in range(n - 1)])
+    for i, t in enumerate(times):
+        size = (240, 321) if i < 20 else (120, 160)
+        rgb = np.zeros((*size, 3), np.uint8)        # an odd width is cropped to even
+        rgb[:, :size[1] // 8] = 255                 # white on the left of the mirrored picture
+        s.process(rgb, float(t))
     assert s.recording is None                     # not before the set ends
     s.close()
     path = s.recording
@@ -182,6 +186,7 @@ def test_the_set_is_recorded_to_disk_as_it_comes_and_lines_up_with_the_landmarks
     assert np.allclose([f.t_s for f in frames], raw.t_s, atol=1e-3)
     assert frames[0].rgb.shape == (240, 320, 3)
     assert frames[0].rgb[:, -30:].mean() > 200 and frames[0].rgb[:, :30].mean() < 50   # un-mirrored
+    assert frames[-1].rgb.shape == (240, 320, 3) and frames[-1].rgb[:, -30:].mean() > 200
 
 
 def test_a_set_without_recording_has_no_video():

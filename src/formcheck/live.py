@@ -58,6 +58,11 @@ class SetRecorder:
 
                 h, w = rgb.shape[:2]
                 self._enc = _Encoder(self.path, w - w % 2, h - h % 2, Fraction(30))
+                self._size = (w, h)
+            if (rgb.shape[1], rgb.shape[0]) != self._size:   # WebRTC lowers the size under load
+                import cv2
+
+                rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
             self._enc.write(rgb, t)
             self.frames += 1
         except Exception:  # a failing recording must not stop the set: the landmarks go on

@@ -257,6 +257,7 @@ def render() -> None:
     _restore_from_url(holder)
     Processor = _processor_class()
     files = upload_page._files()
+    cues = st.container()      # above the picture: what the person reads from 3 m
 
     def factory():
         old = holder.get("folder")
@@ -278,7 +279,8 @@ def render() -> None:
     playing = ctx.state.playing
     if playing:
         st.query_params.pop("set", None)
-        st.fragment(run_every=0.5)(_readouts)(holder)
+        with cues:
+            st.fragment(run_every=0.5)(_readouts)(holder)
         return
     session: LiveSession | None = holder.get("session")
     if holder.get("entry") is None and session is not None and session.recorded_frames > 0:
