@@ -182,3 +182,13 @@ def test_a_finished_result_outlives_its_session_for_a_reload_and_moves_to_the_ne
     assert got.clip.read_bytes() == b"clip bytes"
     # still bounded: the expiry sweep deletes it like any clip
     assert sweep(now=time.time() + 3601) == 1 and not got.path.exists()
+
+
+def test_uploads_replace_each_other_but_leave_a_live_set_alone(app_files):
+    s = SessionFolder()
+    live = s.new_live_folder()
+    (live.path / "upload.mp4").write_bytes(b"the set")
+    first = s.add_clip(b"one", "a.mp4")
+    second = s.add_clip(b"two", "b.mp4")
+    s.keep_only(second)
+    assert not first.path.exists() and second.exists() and live.exists()

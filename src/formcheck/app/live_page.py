@@ -263,7 +263,7 @@ def render() -> None:
         old = holder.get("folder")
         if old is not None:
             old.remove()           # the previous set's files (a saved set is in the database)
-        folder = files.new_folder()
+        folder = files.new_live_folder()
         rec = SetRecorder(folder.path / "upload.mp4") if record else None
         session = LiveSession(th, profile, mirrored_input=mirrored_input, recorder=rec)
         proc = Processor(session, holder["opts"])

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 ROOT_ENV = "FORMCHECK_APP_FILES"
 SHA_NOTE = "sha256"
 RESULT_FILE = "result.pkl"
+LIVE_NOTE = "live-set"      # a live set's folder: the Live page deletes it, not the uploads
 _RESULT_ID = re.compile(r"^[0-9a-f]{16}$")
 SWEEP_EVERY_S = 60.0
 SESSION_CHECK_EVERY_S = 2.0
@@ -121,10 +122,12 @@ class SessionFolder:
                 _owners[owner] = [self.path, None]
         ensure_sweeper()
 
-    def new_folder(self) -> ClipFolder:
-        """An empty clip folder (random name), e.g. for a live set being recorded."""
+    def new_live_folder(self) -> ClipFolder:
+        """An empty clip folder (random name) for a live set being recorded. The Analyse page's
+        keep_only leaves it alone: the Live page deletes it (next START, "Clear this set")."""
         folder = ClipFolder(_private_dir(self.path / secrets.token_hex(8)))
         (folder.path / SHA_NOTE).write_text("")      # written-at mark for the expiry sweep
+        (folder.path / LIVE_NOTE).write_text("")
         return folder
 
     def adopt_result(self, result_id: str) -> ClipFolder | None:
@@ -158,9 +161,10 @@ class SessionFolder:
         return [ClipFolder(p) for p in self.path.iterdir() if p.is_dir()] if self.path.is_dir() else []
 
     def keep_only(self, keep: ClipFolder | None) -> None:
-        """Delete every clip folder but `keep` (the analysis no longer needs them)."""
+        """Delete every uploaded clip's folder but `keep` (the analysis no longer needs them);
+        live sets' folders stay (see new_live_folder)."""
         for c in self.clips():
-            if keep is None or c.path != keep.path:
+            if (keep is None or c.path != keep.path) and not (c.path / LIVE_NOTE).exists():
                 c.remove()
 
     def close(self) -> None:

@@ -121,7 +121,10 @@ def _restore_from_url() -> None:
         st.info(f"The results of this link are no longer on the server (they are kept at most "
                 f"{ttl_min:.0f} min). Upload the clip again to see them.")
         return
-    key = "restored-" + folder.result_id
+    try:   # the clip's hash, as _store keys it: the same clip uploaded again is not re-run
+        key = (folder.path / session_files.SHA_NOTE).read_text().strip()[:16] or folder.result_id
+    except OSError:
+        key = folder.result_id
     _cache()[key] = _entry(saved["raw"], saved["base"], folder, saved["name"])
     st.session_state["active_key"] = key
 
