@@ -66,9 +66,14 @@ def test_uploading_a_fixture_clip_shows_the_results(analysed):
     assert len(df) == truth and KNEE_COL in df.columns
     assert all(str(v).startswith(("⚠", "✓")) for v in df[KNEE_COL])
     headers = [h.value for h in at.subheader]
-    for h in ("Feedback", "Annotated video", "Bottom of each rep", "Every rep", "Over time",
-              "Downloads"):
+    for h in ("Feedback", "Annotated video", "Bottom of each rep", "Every rep", "Downloads"):
         assert h in headers
+    # the compact table first; the full table and the plots behind expanders
+    assert list(df.columns) == ["Rep", "Depth", KNEE_COL, "Flag"]
+    expanders = [e.label for e in at.expander]
+    assert "Every measurement of every rep" in expanders
+    assert "Over time: plots of every frame" in expanders
+    assert len(at.dataframe[1].value.columns) == 13
     assert any("education, not diagnosis" in i.value for i in at.info)
     labels = [b.label for b in at.get("download_button")]
     assert {"Report (JSON)", "Reps (CSV)"} <= set(labels)
