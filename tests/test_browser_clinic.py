@@ -197,7 +197,8 @@ def test_two_browsers_same_clip_different_profiles_each_see_their_own_video(tmp_
             page.goto(url)
             page.get_by_role("heading", name="Analyse a squat clip").wait_for(timeout=60000)
             if profile != "general":
-                page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+                page.get_by_text("Settings: profile, camera view, thresholds").click()
+                page.locator("[data-testid='stSelectbox']").filter(has_text="Profile").first.click()
                 page.get_by_role("option", name=profile).click()
                 page.wait_for_timeout(1000)
             page.locator("input[type='file']").set_input_files(str(CLIP))
