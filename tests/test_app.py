@@ -66,9 +66,14 @@ def test_uploading_a_fixture_clip_shows_the_results(analysed):
     assert len(df) == truth and KNEE_COL in df.columns
     assert all(str(v).startswith(("⚠", "✓")) for v in df[KNEE_COL])
     headers = [h.value for h in at.subheader]
-    for h in ("Feedback", "Annotated video", "Bottom of each rep", "Every rep", "Over time",
-              "Downloads"):
+    for h in ("Feedback", "Annotated video", "Bottom of each rep", "Every rep", "Downloads"):
         assert h in headers
+    # the compact table first; the full table and the plots behind expanders
+    assert list(df.columns) == ["Rep", "Depth", KNEE_COL, "Flag"]
+    expanders = [e.label for e in at.expander]
+    assert "Every measurement of every rep" in expanders
+    assert "Over time: plots of every frame" in expanders
+    assert len(at.dataframe[1].value.columns) == 13
     assert any("education, not diagnosis" in i.value for i in at.info)
     labels = [b.label for b in at.get("download_button")]
     assert {"Report (JSON)", "Reps (CSV)"} <= set(labels)
@@ -118,3 +123,26 @@ def test_the_filming_page_renders_with_its_picture():
     assert sub.title[0].value == "How to film"
     assert len(sub.get("image")) == 1
     assert "hip height" in sub.markdown[0].value
+
+
+def test_a_still_image_gets_its_own_message_and_errors_clear_with_the_next_file(tmp_path):
+    import cv2
+    import numpy as np
+
+    pic = tmp_path / "pic.png"
+    cv2.imwrite(str(pic), np.full((120, 160, 3), 128, np.uint8))
+    at = _new()
+    at.run()
+    at.file_uploader[0].set_value(("holiday.mp4", pic.read_bytes(), "video/mp4"))
+    at.run()
+    assert not at.exception
+    assert [e.value.startswith("holiday.mp4 is a still image (PNG), not a video.")
+            for e in at.error] == [True]
+    # the next file replaces the message with its own
+    at.file_uploader[0].set_value(("broken.mp4", b"not a video at all", "video/mp4"))
+    at.run()
+    assert len(at.error) == 1 and at.error[0].value.startswith("Cannot read broken.mp4 as a video")
+    # removing the file from the uploader clears its error
+    at.file_uploader[0].set_value(None)
+    at.run()
+    assert len(at.error) == 0

@@ -184,7 +184,7 @@ def test_live_page_counts_the_reps_of_a_fake_camera_clip(app_url, shots, tmp_pat
         while time.time() < deadline:
             page.wait_for_timeout(1000)
             try:
-                reps = int(_metric(page, "Reps"))
+                reps = int(page.get_by_test_id("live-reps").inner_text().split()[0])
             except (ValueError, playwright.Error):
                 continue
             if reps >= 1 and not shot_taken:

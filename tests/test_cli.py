@@ -252,3 +252,22 @@ def test_pdf_report_from_the_command_line(capsys, tmp_path, synthetic_npz):
     assert code == 0 and pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "education, not diagnosis" in text and "knee-rehab" in text
+
+
+@pytest.mark.slow
+def test_mediapipe_log_lines_are_silenced_unless_verbose():
+    """A real CLI run (model and worker processes included): MediaPipe's C++ log lines
+    (W0000 ..., INFO: Created TensorFlow Lite ...) reach stderr only with --verbose."""
+    from formcheck.pose import NATIVE_LOG
+
+    clip = FIXTURES / "side_knees_past_toes.mp4"
+
+    def run(*flags):
+        p = subprocess.run([sys.executable, "-m", "formcheck.cli", *flags, "analyze", str(clip)],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith("side_knees_past_toes.mp4: 3 rep(s)")
+        return [ln for ln in p.stderr.splitlines() if NATIVE_LOG.match(ln)]
+
+    assert run() == []
+    assert len(run("--verbose")) >= 1   # the same run does print them when asked

@@ -24,3 +24,24 @@ def test_rep_table_marks_flags_and_never_shows_a_flagged_value_equal_to_its_limi
         assert cells["Shin °"] == f"{mark} {shin}"
         assert cells["Knee past toes"] == f"✓ {fmt_num(r['knee_over_toe_ratio'], '+.2f')}"
     assert list(df["Shin °"].str[0]) == ["⚠", "⚠", "✓"]
+
+
+def test_the_compact_rep_table_has_four_columns_and_one_flag_column():
+    """The phone table: rep, depth, knee past toes (marked by the library's check) and the
+    rep's flags in a few words."""
+    from formcheck.analysis import analyze_sequence
+    from formcheck.app.components import COMPACT_COLUMNS, compact_rep_frame
+    from formcheck.report import rep_rows
+    from formcheck.synthetic import RepSpec, squat_sequence
+    from formcheck.thresholds import get_profile
+
+    a = analyze_sequence(squat_sequence([RepSpec(), RepSpec(shin_deg=55.0)]),
+                         get_profile("general"), "general")
+    df = compact_rep_frame(a)
+    rows = rep_rows(a)
+    assert list(df.columns) == COMPACT_COLUMNS == ["Rep", "Depth", "Knee past toes", "Flag"]
+    assert df["Rep"].tolist() == ["1", "2"]
+    assert rows[0]["flags"] == [] and df["Flag"][0] == "✓"
+    assert rows[1]["flags"] == ["shin_angle"]
+    assert df["Flag"][1] == "shin leans far"
+    assert df["Knee past toes"][1] == f"✓ {rows[1]['knee_over_toe_ratio']:+.2f}"

@@ -155,3 +155,72 @@ def test_fixture_clip_through_the_real_model_counts_the_truth():
     analysis, _ = s.finish()
     assert analysis.rep_count == truth
     assert analysis.view.view == "side"
+
+
+def test_the_set_is_recorded_to_disk_as_it_comes_and_lines_up_with_the_landmarks(tmp_path):
+    """SetRecorder: one mp4 frame per analysed frame, at the landmarks' times (from 0), the
+    un-mirrored picture; the file is only finished (and reported) after close()."""
+    from formcheck.live import SetRecorder
+    from formcheck.video import iter_frames
+
+    seq = squat_sequence(1, width_px=320, height_px=240, scale=0.3)
+    est = StubEstimator(seq.xy_px[0])
+    rec = SetRecorder(tmp_path / "set.mp4")
+    s = LiveSession(mirrored_input=True, estimator=est, recorder=rec)
+    n = 45
+    # the camera's clock starts anywhere; frames come irregularly (some 5 ms apart, far less
+    # than the median gap) and WebRTC changes the picture size under load
+    times = 100.0 + np.cumsum([0.0] + [0.005 if i % 7 == 3 else 0.09 for i in range(n - 1)])
+    for i, t in enumerate(times):
+        size = (240, 321) if i < 20 else (120, 160)
+        rgb = np.zeros((*size, 3), np.uint8)        # an odd width is cropped to even
+        rgb[:, :size[1] // 8] = 255                 # white on the left of the mirrored picture
+        s.process(rgb, float(t))
+    assert s.recording is None                     # not before the set ends
+    s.close()
+    path = s.recording
+    assert path == tmp_path / "set.mp4"
+    frames = list(iter_frames(path, max_fps=None))
+    raw = s.recorded_sequence()
+    assert len(frames) == n == len(raw)
+    assert np.allclose([f.t_s for f in frames], raw.t_s, atol=1e-3)
+    assert frames[0].rgb.shape == (240, 320, 3)
+    assert frames[0].rgb[:, -30:].mean() > 200 and frames[0].rgb[:, :30].mean() < 50   # un-mirrored
+    assert frames[-1].rgb.shape == (240, 320, 3) and frames[-1].rgb[:, -30:].mean() > 200
+
+
+def test_a_set_without_recording_has_no_video():
+    seq = squat_sequence(1)
+    s = LiveSession(estimator=StubEstimator(seq.xy_px[0]))
+    s.process(np.zeros((480, 640, 3), np.uint8), 0.0)
+    s.close()
+    assert s.recording is None
+
+
+def test_spoken_cues_wait_between_cues_and_do_not_repeat_each_rep():
+    from formcheck.live import SpokenCues
+
+    sp = SpokenCues(gap_s=4.0, repeat_s=20.0)
+    assert sp.next("Ready: squat when you are.", "info", 0.0) is None      # info is not spoken
+    assert sp.next("Sit back onto the box.", "warn", 1.0) == "Sit back onto the box."
+    assert sp.next("Rep 1 done.", "ok", 3.0) is None                       # within the gap
+    assert sp.next("Rep 1 done.", "ok", 5.5) == "Rep 1 done."
+    assert sp.next("Sit back onto the box.", "warn", 12.0) is None         # said 11 s ago
+    assert sp.next("Sit back onto the box.", "warn", 21.5) == "Sit back onto the box."
+
+
+def test_framing_check_before_counting():
+    from dataclasses import replace
+
+    from formcheck.landmarks import Landmark as L
+    from formcheck.live import framing_check
+    from formcheck.stream import LiveReadout
+
+    seq = squat_sequence(1)
+    r = LiveReadout(person=True, view="side", xy_px=seq.xy_px[0].copy())
+    assert framing_check(r) is None
+    assert framing_check(replace(r, view="front")) == "Turn side-on to the camera."
+    no_feet = seq.xy_px[0].copy()
+    no_feet[[int(L.LEFT_HEEL), int(L.LEFT_FOOT_INDEX), int(L.RIGHT_HEEL), int(L.RIGHT_FOOT_INDEX)]] = np.nan
+    assert framing_check(replace(r, xy_px=no_feet)) == "Step back: feet not in view."
+    assert framing_check(LiveReadout()).startswith("Step into the picture")

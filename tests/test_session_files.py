@@ -149,7 +149,7 @@ def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_
     session = at.session_state["session_files"].path
     assert {f.parent.parent for f in files} == {session}
     kinds = sorted(f.name.split("-")[0].split(".")[0] for f in files)
-    assert kinds == ["annotated", "sha256", "upload"]
+    assert kinds == ["annotated", "result", "sha256", "upload"]   # result.pkl: for a reload
     first = {f.parent for f in files}
     # the example replaces it: the first clip's copy and drawing are deleted
     at.button(key="example").click()
@@ -162,3 +162,33 @@ def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_
     at.run()
     assert "side\\_knees\\_past\\_toes.mp4 was deleted from the server" in at.info[0].value
     assert _all_files(app_files) == []
+
+
+def test_a_finished_result_outlives_its_session_for_a_reload_and_moves_to_the_new_one(app_files):
+    old = SessionFolder()
+    done = old.add_clip(b"clip bytes", "a.mp4")
+    done.derived("annotated", ".mp4").write_bytes(b"drawn")
+    done.save_result({"name": "a.mp4", "reps": 3})
+    other = old.add_clip(b"other", "b.mp4")          # no result: nothing to come back to
+    rid = done.result_id
+    session_files.end_session(old.path)
+    assert not other.path.exists()
+    assert sorted(p.name for p in done.path.iterdir()) == ["result.pkl", "sha256", "upload.mp4"]
+    new = SessionFolder()
+    assert new.adopt_result("../" + rid) is None and new.adopt_result("0" * 16) is None
+    got = new.adopt_result(rid)
+    assert got.path == new.path / rid and not done.path.exists()
+    assert got.load_result() == {"name": "a.mp4", "reps": 3}
+    assert got.clip.read_bytes() == b"clip bytes"
+    # still bounded: the expiry sweep deletes it like any clip
+    assert sweep(now=time.time() + 3601) == 1 and not got.path.exists()
+
+
+def test_uploads_replace_each_other_but_leave_a_live_set_alone(app_files):
+    s = SessionFolder()
+    live = s.new_live_folder()
+    (live.path / "upload.mp4").write_bytes(b"the set")
+    first = s.add_clip(b"one", "a.mp4")
+    second = s.add_clip(b"two", "b.mp4")
+    s.keep_only(second)
+    assert not first.path.exists() and second.exists() and live.exists()

@@ -212,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="formcheck", description="Squat form checker: reps, depth "
                                 "and knee-over-toe from a video. Education, not diagnosis.")
     p.add_argument("--version", action="version", version=f"formcheck {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="log what the library does, and let MediaPipe's own log lines through")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("analyze", help="analyse a squat clip", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -264,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    quiet = None
+    if not args.verbose:
+        from .pose import NativeLogFilter   # imports no mediapipe
+
+        quiet = NativeLogFilter().install()
     try:
         return args.func(args)
     except FormcheckError as exc:
@@ -276,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"formcheck: {exc.strerror or exc}: {exc.filename or ''}. Check the path and that "
               "you may write there.", file=sys.stderr)
         return 2
+    finally:
+        if quiet is not None:
+            quiet.remove()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -19,12 +20,66 @@ from .analysis import Analysis
 from .clean import CleanSettings
 from .landmarks import PoseSequence
 from .reps import RepSettings
-from .stream import LiveReadout, LiveRep, StreamingAnalyser
+from .stream import MAX_RECORD_S, LiveReadout, LiveRep, StreamingAnalyser
 from .thresholds import Thresholds, get_profile
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LiveSession", "LiveReadout", "LiveRep", "annotate_live", "depth_words"]
+__all__ = ["LiveSession", "LiveReadout", "LiveRep", "SetRecorder", "SpokenCues", "annotate_live",
+           "depth_words", "framing_check"]
+
+
+class SetRecorder:
+    """The camera picture of a live set, written frame by frame to an H.264 mp4 as it comes
+    (memory stays one frame whatever the set's length), with the frames' real times, so the
+    recording lines up with the recorded landmarks (times from the first frame) and is read
+    back like any uploaded clip. Stops at the analyser's MAX_RECORD_S."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.frames = 0
+        self._enc = None
+        self._t0: float | None = None
+        self.failed = False
+
+    def write(self, rgb: np.ndarray, t_s: float) -> None:
+        if self.failed:
+            return
+        if self._t0 is None:
+            self._t0 = t_s
+        t = t_s - self._t0
+        if t > MAX_RECORD_S:
+            return
+        try:
+            if self._enc is None:
+                from fractions import Fraction
+
+                from .render import _Encoder
+
+                h, w = rgb.shape[:2]
+                self._enc = _Encoder(self.path, w - w % 2, h - h % 2, Fraction(30))
+                self._size = (w, h)
+            if (rgb.shape[1], rgb.shape[0]) != self._size:   # WebRTC lowers the size under load
+                import cv2
+
+                rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
+            self._enc.write(rgb, t)
+            self.frames += 1
+        except Exception:  # a failing recording must not stop the set: the landmarks go on
+            log.exception("recording the live set to %s failed; landmarks only", self.path)
+            self.failed = True
+
+    def close(self) -> Path | None:
+        """Finish the file; its path, or None when nothing usable was written."""
+        enc, self._enc = self._enc, None
+        if enc is not None:
+            try:
+                enc.close()
+            except Exception:
+                log.exception("closing the live recording %s", self.path)
+                self.failed = True
+        ok = self.frames > 0 and not self.failed and self.path.is_file()
+        return self.path if ok else None
 
 
 class LiveSession:
@@ -32,7 +87,8 @@ class LiveSession:
 
     def __init__(self, thresholds: Thresholds | None = None, profile: str = "general",
                  rep_settings: RepSettings | None = None, mirrored_input: bool = False,
-                 clean_settings: CleanSettings = CleanSettings(), estimator=None):
+                 clean_settings: CleanSettings = CleanSettings(), estimator=None,
+                 recorder: SetRecorder | None = None):
         self.thresholds = thresholds or get_profile(profile)
         self.profile = profile
         self.mirrored_input = mirrored_input
@@ -41,6 +97,8 @@ class LiveSession:
         self._own_estimator = estimator is None
         self._lock = threading.Lock()
         self._closed = False
+        self._recorder = recorder
+        self._recording: Path | None = None
 
     # ----------------------------------------------------------------- model side
     @property
@@ -63,8 +121,12 @@ class LiveSession:
         t_s = time.monotonic() if t_s is None else t_s
         fp = self.estimator.process(rgb, t_s=t_s)
         ms = (time.perf_counter() - t_start) * 1000.0
-        return self.push_pose(t_s, fp.xy_px, fp.visibility, w, h, z=fp.z, world_m=fp.world_m,
-                              process_ms=ms)
+        readout = self.push_pose(t_s, fp.xy_px, fp.visibility, w, h, z=fp.z, world_m=fp.world_m,
+                                 process_ms=ms)
+        with self._lock:
+            if self._recorder is not None:   # the picture the landmarks were measured on
+                self._recorder.write(rgb, t_s)
+        return readout
 
     def push_pose(self, t_s: float, xy_px: np.ndarray, visibility: np.ndarray, width_px: int,
                   height_px: int, z: np.ndarray | None = None, world_m: np.ndarray | None = None,
@@ -79,12 +141,21 @@ class LiveSession:
         with self._lock:
             self._closed = True
             est, self._estimator = self._estimator, None
+            rec, self._recorder = self._recorder, None
+            if rec is not None:
+                self._recording = rec.close()
         if est is not None and self._own_estimator:
             est.close()
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def recording(self) -> Path | None:
+        """The set's video (after close()), None when not recorded or nothing usable."""
+        with self._lock:
+            return self._recording
 
     # ----------------------------------------------------------------- script side
     def latest(self) -> LiveReadout:
@@ -111,6 +182,43 @@ class LiveSession:
         NoPersonError when nothing usable was recorded."""
         with self._lock:
             return self._analyser.finish(thresholds, profile)
+
+
+# ----------------------------------------------------------------------------- framing and cues
+def framing_check(r: LiveReadout) -> str | None:
+    """What to fix in the framing before the reps can be measured, or None when it is fine.
+    From the readout's own judgements: the person found, the view (view.detect_view) and the
+    feet seen (clean.gate's visibility rule left them NaN when they are not)."""
+    from .landmarks import Landmark as L
+
+    if not r.person or r.xy_px is None:
+        return "Step into the picture: whole body in view, 2-3 m away."
+    if r.view == "front":
+        return "Turn side-on to the camera."
+    feet = [L.LEFT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]
+    if not np.isfinite(r.xy_px[[int(i) for i in feet]]).any():
+        return "Step back: feet not in view."
+    return None
+
+
+class SpokenCues:
+    """Which cue to speak now, if any: a new cue is spoken at most every `gap_s` seconds, and
+    the same words not again within `repeat_s` (so "Sit back onto the box" is not said every
+    rep). Warnings and rep results are spoken; plain info lines are not."""
+
+    def __init__(self, gap_s: float = 4.0, repeat_s: float = 20.0):
+        self.gap_s, self.repeat_s = gap_s, repeat_s
+        self._last_t = -np.inf
+        self._said: dict[str, float] = {}
+
+    def next(self, cue: str, level: str, now_s: float) -> str | None:
+        if level not in ("warn", "ok") or not cue:
+            return None
+        if now_s - self._last_t < self.gap_s or now_s - self._said.get(cue, -np.inf) < self.repeat_s:
+            return None
+        self._last_t = now_s
+        self._said[cue] = now_s
+        return cue
 
 
 # ----------------------------------------------------------------------------- drawing

@@ -111,6 +111,78 @@ def _redirect_native_logs():
                 sys.stderr.write("\n".join(other) + "\n")
 
 
+class NativeLogFilter:
+    """Process-wide: fd 2 becomes a pipe read by a thread that drops MediaPipe's C++ log lines
+    (NATIVE_LOG; handed to our logger at DEBUG) and passes every other line to the real stderr.
+    Worker processes started afterwards inherit the pipe as their stderr, so the lines their
+    models print (which `native_logs_to_logger` cannot catch: they come from other threads and
+    processes, after the first frames) are dropped too. The CLI installs it unless --verbose."""
+
+    def __init__(self):
+        self._saved: int | None = None
+        self._thread: threading.Thread | None = None
+
+    def install(self) -> "NativeLogFilter":
+        try:
+            sys.stderr.flush()
+            fd = sys.stderr.fileno()
+        except (AttributeError, OSError, ValueError):
+            return self            # no real stderr: nothing to filter
+        self._fd = fd
+        self._saved = os.dup(fd)
+        r, w = os.pipe()
+        os.dup2(w, fd)
+        os.close(w)
+        self._thread = threading.Thread(target=self._pump, args=(r,), name="native-log-filter",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def _pump(self, r: int) -> None:
+        with os.fdopen(r, "rb", buffering=0) as pipe:
+            buf = b""
+            while True:
+                chunk = pipe.read(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                self._emit(lines)
+            if buf:
+                self._emit([buf])
+
+    def _emit(self, lines: list[bytes]) -> None:
+        keep = []
+        for raw in lines:
+            line = raw.decode("utf-8", "replace")
+            if NATIVE_LOG.match(line):
+                log.debug("mediapipe: %s", line)
+            else:
+                keep.append(raw + b"\n")
+        if keep and self._saved is not None:
+            os.write(self._saved, b"".join(keep))
+
+    def remove(self) -> None:
+        """Give fd 2 back and pass on what is still in the pipe (workers must have ended)."""
+        if self._saved is None:
+            return
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(self._saved, self._fd)     # closes our end of the pipe: the pump sees EOF
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        os.close(self._saved)
+        self._saved = None
+
+    def __enter__(self) -> "NativeLogFilter":
+        return self.install()
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
 @dataclass
 class FramePose:
     """One frame's landmarks, in display pixels."""

@@ -112,6 +112,9 @@ class _Encoder:
         self.stream = self.container.add_stream("libx264", rate=rate)
         self.stream.width, self.stream.height = width, height
         self.stream.pix_fmt = "yuv420p"
+        # the frames' own clock: a time base of 1/rate would merge frames that come closer
+        # together than the median interval (a live set's camera does) and break the muxer
+        self.stream.codec_context.time_base = self.TIME_BASE
         self.stream.options = {"preset": "veryfast", "crf": "21"}
         self.last_pts = -1
 

@@ -60,11 +60,13 @@ def _step(name: str) -> float:
     return 1.0
 
 
-def threshold_controls(show_view: bool = True) -> tuple[str, Thresholds, str]:
-    """Sidebar: profile, (view) and every threshold with its unit and help.
+def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresholds, str]:
+    """Profile, (view) and every threshold with its unit and help, in `where` (default the
+    sidebar; the pages pass a container on the page, so phones reach them too).
     Returns (profile label, thresholds, view). Changing them never re-runs the model."""
-    sb = st.sidebar
-    sb.header("Profile and thresholds")
+    sb = st.sidebar if where is None else where
+    if where is None:
+        sb.header("Profile and thresholds")
     names = list(PROFILES)
     profile = sb.selectbox("Profile", names, key="profile",
                            format_func=lambda n: n.replace("-", " "),
@@ -102,13 +104,14 @@ def threshold_controls(show_view: bool = True) -> tuple[str, Thresholds, str]:
 def summary(analysis: Analysis, name: str) -> None:
     """Reps, view, profile, and a plain warning when the view is poor for knee-over-toe."""
     v = analysis.view
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Reps", analysis.rep_count)
-    c2.metric("View", VIEW_WORDS.get(v.view, v.view),
-              help=None if not np.isfinite(v.yaw_deg) else f"Estimated turn from facing the "
-                                                           f"camera: {v.yaw_deg:.0f}°")
-    c3.metric("Reps flagged", analysis_summary(analysis).reps_flagged)
-    c4.metric("Profile", analysis.profile)
+    # a wrapping row, not columns: on a phone the four stay two by two instead of one per line
+    row = st.container(horizontal=True, gap="large")
+    row.metric("Reps", analysis.rep_count, width="content")
+    row.metric("View", VIEW_WORDS.get(v.view, v.view), width="content",
+               help=None if not np.isfinite(v.yaw_deg) else f"Estimated turn from facing the "
+                                                            f"camera: {v.yaw_deg:.0f}°")
+    row.metric("Reps flagged", analysis_summary(analysis).reps_flagged, width="content")
+    row.metric("Profile", analysis.profile, width="content")
     st.caption(f"{md(name)} · {analysis.duration_s:.1f} s · person found in "
                f"{analysis.detected_fraction:.0%} of the frames")
     if v.view != "side":
@@ -181,6 +184,43 @@ def rep_table(analysis: Analysis) -> None:
             reasons.setdefault(why, []).append(str(row["rep"]))
     for why, reps in reasons.items():
         st.caption(f"Not measured in rep{'s' if len(reps) > 1 else ''} {', '.join(reps)}: {why}.")
+
+
+# Phone-sized table: the three things a person checks first, and one column for every flag.
+COMPACT_COLUMNS = ["Rep", "Depth", "Knee past toes", "Flag"]
+FLAG_WORDS = {"knee_travel": "knee far past toes", "shin_angle": "shin leans far",
+              "knees_cave_in": "knees cave in", "shallow": "not deep enough",
+              "trunk_lean": "trunk leans far", "heel_lift": "heels lift"}
+
+
+def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
+    """Rep, depth, knee past toes and the rep's flags in a few words (the numbers are in the
+    full table and the cards): four columns, readable without a sideways scroll at 390 px."""
+    out = []
+    for row in rep_rows(analysis):
+        kot_key = "knee_over_toe_ratio"
+        kot = _cell(row.get(kot_key), "{:+.2f}", row.get("checks", {}).get(kot_key), kot_key,
+                    analysis.thresholds)
+        out.append({"Rep": str(row["rep"]), "Depth": DEPTH_WORDS.get(row["depth"], row["depth"]),
+                    "Knee past toes": kot,
+                    "Flag": ", ".join(FLAG_WORDS.get(c, c.replace("_", " ")) for c in row["flags"])
+                    or OK_MARK})
+    return pd.DataFrame(out, columns=COMPACT_COLUMNS)
+
+
+def compact_rep_table(analysis: Analysis) -> None:
+    if not analysis.reps:
+        rep_table(analysis)        # its message says why there is nothing to tabulate
+        return
+    df = compact_rep_frame(analysis)
+    st.dataframe(df.style.map(_style, subset=["Knee past toes"]), hide_index=True, width="stretch",
+                 column_config={"Rep": st.column_config.TextColumn("Rep", width=36),
+                                "Flag": st.column_config.TextColumn(
+                                    "Flag", help="The checks this rep fired; ✓ none. Numbers: "
+                                                 "the full table below, and the feedback cards."),
+                                "Knee past toes": st.column_config.TextColumn(
+                                    "Knee past toes", help="In foot lengths (near leg); "
+                                                           "+ = knee ahead of the toes")})
 
 
 # ----------------------------------------------------------------------------- plots
@@ -304,8 +344,14 @@ def downloads(analysis: Analysis, stem: str, video_path=None, key: str = "dl") -
 def results(analysis: Analysis, name: str, key: str, video_path=None,
             get_frame: Callable[[int], np.ndarray] | None = None,
             video_slot: Callable[[], None] | None = None) -> None:
-    """The whole results view, shared by the upload page and the end of a live set."""
+    """The whole results view, shared by the upload page and the end of a live set. The
+    summary, the per-rep table (compact) and the feedback come first (what fits a phone's
+    first screens); the full table and the plots are behind expanders."""
     summary(analysis, name)
+    st.subheader("Every rep")
+    compact_rep_table(analysis)
+    with st.expander("Every measurement of every rep"):
+        rep_table(analysis)
     st.subheader("Feedback")
     feedback_cards(analysis)
     if video_slot is not None or get_frame is not None:
@@ -319,10 +365,8 @@ def results(analysis: Analysis, name: str, key: str, video_path=None,
                 st.subheader("Bottom of each rep")
                 frame_stepper(analysis, get_frame, key)
     review_section(analysis, video_path, key)
-    st.subheader("Every rep")
-    rep_table(analysis)
-    st.subheader("Over time")
-    plots(analysis)
+    with st.expander("Over time: plots of every frame"):
+        plots(analysis)
     st.subheader("Downloads")
     downloads(analysis, Path(name).stem or "formcheck", video_path, key=f"{key}_dl")
 

@@ -8,23 +8,33 @@ session; STOP (or closing the tab) calls on_ended, which releases the model. The
 calls st.*: the page reads LiveSession.latest() (guarded by a lock) from a fragment that
 re-runs twice a second.
 
+The set is recorded: the landmarks always, and the camera picture (un-mirrored, as measured)
+unless "Record the video" is off, written frame by frame to an mp4 in the session's folder
+(live.SetRecorder). After STOP the set gets the Analyse page's review (annotated video, bottom
+frames, table, cards), is published as the session's current result (the Clients page saves
+it), and its result id goes into the URL (?set=...) so a reload shows it again.
+
 ICE servers: none by default (works on localhost and a LAN). For a deployment set
 FORMCHECK_ICE_SERVERS to a JSON list of RTCIceServer dicts, e.g. a TURN server.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import logging
 import os
 import threading
 import time
+from pathlib import Path
 
 import streamlit as st
 
-from formcheck.app import components
+from formcheck.app import components, current_result, session_files, upload_page
 from formcheck.errors import FormcheckError
-from formcheck.live import LiveSession, annotate_live, depth_words
+from formcheck.live import (LiveSession, SetRecorder, SpokenCues, annotate_live, depth_words,
+                            framing_check)
 
 log = logging.getLogger(__name__)
 
@@ -85,30 +95,137 @@ def _processor_class():
 
 def _holder() -> dict:
     return st.session_state.setdefault("live_holder", {"session": None, "opts": {},
-                                                        "result": None, "processor": None})
+                                                        "entry": None, "processor": None,
+                                                        "folder": None, "speaker": None})
+
+
+CUE_STYLE = {  # high contrast, readable from 3 m
+    "warn": ("#111111", "#ffd23f"), "ok": ("#ffffff", "#136f2d"), "info": ("#ffffff", "#123e7c")}
+
+
+def _big(text: str, level: str, testid: str) -> None:
+    fg, bg = CUE_STYLE.get(level, CUE_STYLE["info"])
+    st.markdown(f"<div data-testid='{testid}' style='background:{bg};color:{fg};font-size:clamp(1.8rem,6vw,3.2rem);"
+                f"font-weight:800;line-height:1.15;padding:.5em .6em;border-radius:.4em;"
+                f"text-align:center'>{html.escape(text)}</div>", unsafe_allow_html=True)
+
+
+def _speak(holder: dict, text: str, level: str) -> None:
+    """Say the cue through the browser's speech synthesis (SpokenCues decides when)."""
+    speaker = holder.get("speaker")
+    if speaker is None:
+        speaker = holder["speaker"] = SpokenCues()
+    say = speaker.next(text, level, time.monotonic())
+    if say is None:
+        return
+    import streamlit.components.v1 as stc
+
+    stc.html("<script>const s=(window.parent&&window.parent.speechSynthesis)||window.speechSynthesis;"
+             f"if(s){{s.cancel();s.speak(new SpeechSynthesisUtterance({json.dumps(say)}));}}</script>",
+             height=0)
 
 
 def _readouts(holder: dict) -> None:
     s: LiveSession | None = holder.get("session")
     r = s.latest() if s is not None else None
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Reps", 0 if r is None else r.reps)
-    if r is None or not r.person:
-        c2.metric("Depth", "—")
-        c3.metric("Knee past toes", "—")
+    reps = 0 if r is None else r.reps
+    fix = framing_check(r) if r is not None and reps == 0 and r.frames > 0 else None
+    if r is None:
+        cue, level = "Starting the camera…", "info"
+    elif fix is not None:                  # before counting: get the framing right first
+        cue, level = fix, "warn"
     else:
-        c2.metric("Depth", depth_words(r),
-                  help="Live estimate; the end-of-set summary measures each rep properly.")
-        c3.metric("Knee past toes", "n/a" if r.knee_over_toe_ratio is None
-                  else f"{r.knee_over_toe_ratio:+.2f} foot",
-                  help="Near leg, in foot lengths; + = knee ahead of the toes.")
-    if r is not None:
-        show = {"ok": st.success, "warn": st.warning}.get(r.cue_level, st.info)
-        show(r.cue)
+        cue, level = r.cue, r.cue_level
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    with c1:
+        _big(f"{reps} rep{'s' if reps != 1 else ''}", "info", "live-reps")
+    with c2:
+        _big(cue, level, "live-cue")
+    if r is not None and r.person:
+        kot = ("n/a" if r.knee_over_toe_ratio is None else f"{r.knee_over_toe_ratio:+.2f} foot lengths")
+        st.markdown(f"<div style='font-size:1.6rem;font-weight:600'>Depth: {html.escape(depth_words(r))}"
+                    f" · Knee past toes: {kot}</div>", unsafe_allow_html=True)
+    if holder["opts"].get("speak"):
+        _speak(holder, cue, level)
     proc = holder.get("processor")
     if proc is not None and proc.callback_ms and r is not None:
         st.caption(f"Frame callback {proc.callback_ms:.0f} ms (model {r.process_ms:.0f} ms); "
                    "when the model is slower than the camera, stale frames are skipped.")
+
+
+def _set_entry(holder: dict, th, profile: str) -> dict | str:
+    """The finished set, as the Analyse page's cache entry (or the user-facing error)."""
+    session: LiveSession = holder["session"]
+    folder: session_files.ClipFolder | None = holder.get("folder")
+    try:
+        with st.spinner("Measuring every rep…"):
+            analysis, raw = session.finish(th, profile)
+    except FormcheckError as exc:
+        return str(exc)
+    name = f"Live set {time.strftime('%Y-%m-%d %H-%M')}"
+    clip = session.recording
+    analysis = dataclasses.replace(analysis, source=name)
+    raw = raw.replace(source=name)
+    if folder is None:
+        return {"raw": raw, "base": analysis, "by_view": {}, "clip_path": None, "folder": None,
+                "name": name, "video": None, "frames": {}}
+    if clip is not None:
+        import hashlib
+
+        h = hashlib.sha256()
+        with open(clip, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        (folder.path / session_files.SHA_NOTE).write_text(h.hexdigest())   # for `forget`
+    try:
+        folder.save_result({"raw": raw, "base": analysis, "name": name})
+        st.query_params["set"] = folder.result_id
+    except OSError:
+        log.exception("saving the live set for a reload")
+    return {"raw": raw, "base": analysis, "by_view": {}, "clip_path": clip, "folder": folder,
+            "name": name, "video": None, "frames": {}}
+
+
+def _restore_from_url(holder: dict) -> None:
+    rid = st.query_params.get("set")
+    if not rid or holder.get("entry") is not None or holder.get("session") is not None:
+        return
+    folder = upload_page._files().adopt_result(rid)
+    saved = folder.load_result() if folder is not None else None
+    if saved is None:
+        st.query_params.pop("set", None)
+        return
+    clip = folder.clip if folder.exists() else None
+    holder.update(folder=folder, entry={"raw": saved["raw"], "base": saved["base"], "by_view": {},
+                                        "clip_path": clip, "folder": folder, "name": saved["name"],
+                                        "video": None, "frames": {}})
+
+
+def _end_of_set(holder: dict, th, profile: str) -> None:
+    from formcheck.analysis import rescore
+
+    entry = holder["entry"]
+    st.divider()
+    st.header("End of set")
+    if isinstance(entry, str):
+        st.error(entry, icon=":material/error:")
+        return
+    analysis = rescore(entry["base"], th, profile)
+    has_video = entry["clip_path"] is not None and Path(entry["clip_path"]).is_file()
+    current_result.publish(analysis, entry["raw"], entry["clip_path"] if has_video else None,
+                           entry["name"], "live")
+    st.caption("To keep this set in a client's history, open **Clients** and save it there.")
+    components.results(analysis, entry["name"], key="live",
+                       video_path=lambda: entry.get("video"),
+                       get_frame=upload_page._frame_getter(entry, analysis) if has_video else None,
+                       video_slot=(lambda: upload_page._video_slot(entry, analysis)) if has_video else None)
+    if st.button("Clear this set", key="live_clear"):
+        if entry.get("folder") is not None:
+            entry["folder"].remove()
+        current_result.clear("live")
+        st.query_params.pop("set", None)
+        holder.update(session=None, entry=None, processor=None, folder=None)
+        st.rerun()
 
 
 def render() -> None:
@@ -118,22 +235,39 @@ def render() -> None:
     st.write("Stand side-on to the camera, 2-3 m away, whole body and feet in the picture, "
              "box behind you. Press **START**, squat, and press **STOP** at the end of the set "
              "to see every rep measured.")
-    profile, th, _ = components.threshold_controls(show_view=False)
-    holder = _holder()
-    c1, c2 = st.columns(2)
-    holder["opts"]["mirror_view"] = c1.toggle(
-        "Show as a mirror", value=True, key="live_mirror_view",
-        help="Flip the picture left-right, like a mirror. The measurements do not change.")
-    mirrored_input = c2.toggle(
-        "My camera sends a mirrored picture", value=False, key="live_mirrored_input",
-        help="Some phones and virtual cameras mirror the selfie camera. Takes effect at the "
-             "next START.")
+    with st.expander("Settings", icon=":material/tune:"):
+        profile, th, _ = components.threshold_controls(show_view=False, where=st.container())
+        holder = _holder()
+        c1, c2 = st.columns(2)
+        holder["opts"]["mirror_view"] = c1.toggle(
+            "Show as a mirror", value=True, key="live_mirror_view",
+            help="Flip the picture left-right, like a mirror. The measurements do not change.")
+        mirrored_input = c2.toggle(
+            "My camera sends a mirrored picture", value=False, key="live_mirrored_input",
+            help="Some phones and virtual cameras mirror the selfie camera. Takes effect at the "
+                 "next START.")
+        record = c1.toggle(
+            "Record the video of the set", value=True, key="live_record",
+            help="The set's video is written to this session's folder as it is filmed (kept at "
+                 "most an hour) so the end of the set shows it with every rep's bottom frame. "
+                 "Off: only the landmarks are kept. Takes effect at the next START.")
+        holder["opts"]["speak"] = c2.toggle(
+            "Speak the cues", value=False, key="live_speak",
+            help="The browser reads the cues aloud (not every rep: the same cue waits 20 s).")
+    _restore_from_url(holder)
     Processor = _processor_class()
+    files = upload_page._files()
+    cues = st.container()      # above the picture: what the person reads from 3 m
 
     def factory():
-        session = LiveSession(th, profile, mirrored_input=mirrored_input)
+        old = holder.get("folder")
+        if old is not None:
+            old.remove()           # the previous set's files (a saved set is in the database)
+        folder = files.new_live_folder()
+        rec = SetRecorder(folder.path / "upload.mp4") if record else None
+        session = LiveSession(th, profile, mirrored_input=mirrored_input, recorder=rec)
         proc = Processor(session, holder["opts"])
-        holder.update(session=session, processor=proc, result=None)
+        holder.update(session=session, processor=proc, entry=None, folder=folder)
         return proc
 
     ctx = webrtc_streamer(
@@ -144,37 +278,18 @@ def render() -> None:
                           "style": {"width": "100%", "maxWidth": "640px"}})
     playing = ctx.state.playing
     if playing:
-        st.fragment(run_every=0.5)(_readouts)(holder)
-
+        st.query_params.pop("set", None)
+        with cues:
+            st.fragment(run_every=0.5)(_readouts)(holder)
+        return
     session: LiveSession | None = holder.get("session")
-    if playing or session is None:
-        if not playing:
-            st.caption("No camera? Use the **Analyse a clip** page with a recorded clip.")
+    if holder.get("entry") is None and session is not None and session.recorded_frames > 0:
+        session.close()        # finishes the recording (STOP also does, from the video thread)
+        holder["entry"] = _set_entry(holder, th, profile)
+    if holder.get("entry") is None:
+        st.caption("No camera? Use the **Analyse a clip** page with a recorded clip.")
         return
-    if session.recorded_frames == 0:
-        return
-    st.divider()
-    st.header("End of set")
-    if holder.get("result") is None:
-        try:
-            with st.spinner("Measuring every rep…"):
-                holder["result"] = session.finish(th, profile)
-        except FormcheckError as exc:
-            holder["result"] = str(exc)
-    result = holder["result"]
-    if isinstance(result, str):
-        st.error(result, icon=":material/error:")
-        return
-    analysis, raw = result
-    from formcheck.analysis import rescore
-
-    analysis = rescore(analysis, th, profile)
-    st.session_state["live_analysis"] = analysis
-    st.session_state["live_raw_landmarks"] = raw
-    components.results(analysis, "webcam set", key="live")
-    if st.button("Clear this set", key="live_clear"):
-        holder.update(session=None, result=None, processor=None)
-        st.rerun()
+    _end_of_set(holder, th, profile)
 
 
 if __name__ == "__main__":

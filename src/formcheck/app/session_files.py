@@ -10,7 +10,10 @@ A clip folder is deleted:
 - when the analysis fails (nothing can be made from it),
 - when the browser session ends: its browser disconnected and did not come back within
   Streamlit's server.disconnectedSessionTTL (checked every few seconds by a background thread),
-  or its folder object in st.session_state was collected,
+  or its folder object in st.session_state was collected; except a folder holding a finished
+  result (`result.pkl`, see save_result), which stays until the expiry below so that a reload
+  (a phone reloading a background tab) finds it again through the result id in the page's URL,
+  and moves it into the new session's folder (adopt_result),
 - in any case `session_files_ttl_s` after it was written (default 1 h; FORMCHECK_SESSION_FILES_TTL_S),
   by a sweep that runs in a background thread of the app process and on every page run,
 - when its clip belongs to a client the clinic forgets.
@@ -24,6 +27,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import pickle
+import re
 import secrets
 import shutil
 import tempfile
@@ -38,6 +43,9 @@ log = logging.getLogger(__name__)
 
 ROOT_ENV = "FORMCHECK_APP_FILES"
 SHA_NOTE = "sha256"
+RESULT_FILE = "result.pkl"
+LIVE_NOTE = "live-set"      # a live set's folder: the Live page deletes it, not the uploads
+_RESULT_ID = re.compile(r"^[0-9a-f]{16}$")
 SWEEP_EVERY_S = 60.0
 SESSION_CHECK_EVERY_S = 2.0
 
@@ -81,6 +89,24 @@ class ClipFolder:
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
+    @property
+    def result_id(self) -> str:
+        """The folder's random name: what the page puts in its URL to find the result again."""
+        return self.path.name
+
+    def save_result(self, payload: dict) -> None:
+        """Keep a finished result (analysis, landmarks, the user's file name) beside the clip,
+        private to this user, so a reload can show it again without the model."""
+        _write_private(self.path / RESULT_FILE, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def load_result(self) -> dict | None:
+        """The saved result; only ever a file this app wrote into its own 0700 folder."""
+        try:
+            return pickle.loads((self.path / RESULT_FILE).read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            log.warning("the saved result in %s cannot be read", self.path)
+            return None
+
 
 class SessionFolder:
     """The files of one browser session. Keep the object in st.session_state: when Streamlit
@@ -90,11 +116,36 @@ class SessionFolder:
     def __init__(self, base: Path | None = None, owner: str | None = None):
         base = _private_dir(base or root())
         self.path = _private_dir(base / secrets.token_hex(16))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+        self._finalizer = weakref.finalize(self, end_session, self.path)
         if owner:
             with _owners_lock:
                 _owners[owner] = [self.path, None]
         ensure_sweeper()
+
+    def new_live_folder(self) -> ClipFolder:
+        """An empty clip folder (random name) for a live set being recorded. The Analyse page's
+        keep_only leaves it alone: the Live page deletes it (next START, "Clear this set")."""
+        folder = ClipFolder(_private_dir(self.path / secrets.token_hex(8)))
+        (folder.path / SHA_NOTE).write_text("")      # written-at mark for the expiry sweep
+        (folder.path / LIVE_NOTE).write_text("")
+        return folder
+
+    def adopt_result(self, result_id: str) -> ClipFolder | None:
+        """Move the clip folder with this result id (from an earlier browser session of the
+        same user: a reload) into this session's folder; None when it is gone or not a result."""
+        if not isinstance(result_id, str) or not _RESULT_ID.match(result_id):
+            return None
+        mine = self.path / result_id
+        if (mine / RESULT_FILE).is_file():
+            return ClipFolder(mine)
+        for found in root().glob(f"*/{result_id}"):
+            if (found / RESULT_FILE).is_file():
+                try:
+                    os.replace(found, mine)
+                except OSError:
+                    return None
+                return ClipFolder(mine)
+        return None
 
     def add_clip(self, data: bytes, name: str) -> ClipFolder:
         """Store an upload under a random name (the user's file name is kept only in memory)."""
@@ -110,13 +161,32 @@ class SessionFolder:
         return [ClipFolder(p) for p in self.path.iterdir() if p.is_dir()] if self.path.is_dir() else []
 
     def keep_only(self, keep: ClipFolder | None) -> None:
-        """Delete every clip folder but `keep` (the analysis no longer needs them)."""
+        """Delete every uploaded clip's folder but `keep` (the analysis no longer needs them);
+        live sets' folders stay (see new_live_folder)."""
         for c in self.clips():
-            if keep is None or c.path != keep.path:
+            if (keep is None or c.path != keep.path) and not (c.path / LIVE_NOTE).exists():
                 c.remove()
 
     def close(self) -> None:
         self._finalizer()
+
+
+def end_session(path: Path) -> None:
+    """A browser session ended: delete its files but the finished results (kept for a reload
+    until the expiry sweep)."""
+    path = Path(path)
+    if not path.is_dir():
+        return
+    for p in list(path.iterdir()):
+        if p.is_dir() and (p / RESULT_FILE).is_file():
+            for drawn in p.glob("annotated-*"):     # re-drawn after a reload if needed
+                drawn.unlink(missing_ok=True)
+            continue
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    try:
+        path.rmdir()          # only when nothing is left
+    except OSError:
+        pass
 
 
 def sweep(now: float | None = None, ttl_s: float | None = None, base: Path | None = None) -> int:
@@ -204,7 +274,7 @@ def close_ended_sessions(now: float | None = None) -> int:
             elif entry[1] is None:
                 entry[1] = now
             elif now - entry[1] >= grace:
-                shutil.rmtree(entry[0], ignore_errors=True)
+                end_session(entry[0])
                 del _owners[sid]
                 n += 1
     if n:

@@ -4,8 +4,11 @@ The model runs once per clip (cached per browser session, keyed by the file's SH
 view and threshold changes re-score the cached landmarks; they never run MediaPipe again. Files
 live in the session's own folder and are deleted as app/session_files.py describes.
 
-For other pages (e.g. a clinic's Clients page) the current result is exposed in
-st.session_state["analysis"], ["raw_landmarks"], ["clip_path"] and ["clip_name"].
+For other pages (e.g. a clinic's Clients page) the result on screen is published as the
+session's current result (app/current_result.py).
+
+A reload keeps the result: the finished analysis is saved beside the clip (session_files) and
+its id put in the page's URL (?result=...); a new browser session with that URL adopts it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import streamlit as st
 
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore
-from formcheck.app import components, offload, session_files
+from formcheck.app import components, current_result, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -90,11 +93,48 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
         # the user's file name, not the private copy's, in messages and the report's source
         raw = raw.replace(source=name)
         analysis = dataclasses.replace(analysis, source=name)
-        cache[key] = {"raw": raw, "base": analysis, "by_view": {"auto": analysis},
-                      "clip_path": path, "folder": folder, "name": name, "video": None,
-                      "frames": {}}
+        cache[key] = _entry(raw, analysis, folder, name)
+        try:
+            folder.save_result({"raw": raw, "base": analysis, "name": name})
+            st.query_params["result"] = folder.result_id
+        except OSError:
+            log.exception("saving the result of %s for a reload", name)
     finally:
         bar.empty()
+
+
+def _entry(raw, analysis, folder: session_files.ClipFolder, name: str) -> dict:
+    return {"raw": raw, "base": analysis, "by_view": {"auto": analysis}, "clip_path": folder.clip,
+            "folder": folder, "name": name, "video": None, "frames": {}}
+
+
+def _restore_from_url() -> None:
+    """After a reload: the result named in the URL, if it is still on the server."""
+    rid = st.query_params.get("result")
+    if not rid or st.session_state.get("active_key"):
+        return
+    folder = _files().adopt_result(rid)
+    saved = folder.load_result() if folder is not None else None
+    if saved is None:
+        st.query_params.pop("result", None)
+        ttl_min = limits.current().session_files_ttl_s / 60
+        st.info(f"The results of this link are no longer on the server (they are kept at most "
+                f"{ttl_min:.0f} min). Upload the clip again to see them.")
+        return
+    try:   # the clip's hash, as _store keys it: the same clip uploaded again is not re-run
+        key = (folder.path / session_files.SHA_NOTE).read_text().strip()[:16] or folder.result_id
+    except OSError:
+        key = folder.result_id
+    _cache()[key] = _entry(saved["raw"], saved["base"], folder, saved["name"])
+    st.session_state["active_key"] = key
+
+
+def _clear_when_upload_removed(up) -> None:
+    """The user removed their file from the uploader: its error (or result) goes too."""
+    if up is None and st.session_state.pop("upload_id", None) is not None:
+        entry = _cache().get(st.session_state.get("active_key"))
+        if entry is not None and "error" in entry:
+            st.session_state.pop("active_key", None)
 
 
 def _analysis_for(entry: dict, th, profile: str, view: str):
@@ -180,7 +220,8 @@ def render() -> None:
              "the reps and measures, for each one, how far the knee travels past the toes and "
              "how deep you go.")
     _client_choice()
-    profile, th, view = components.threshold_controls()
+    with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
+        profile, th, view = components.threshold_controls(where=st.container())
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
@@ -189,6 +230,8 @@ def render() -> None:
                         disabled=not EXAMPLE.is_file(), key="example",
                         help="A rendered side-view clip of 3 box squats with the knees "
                              "travelling past the toes.")
+    _clear_when_upload_removed(up)
+    _restore_from_url()
     if up is not None and st.session_state.get("upload_id") != up.file_id:
         st.session_state["upload_id"] = up.file_id
         key, folder = _store(up.getvalue(), up.name)
@@ -202,8 +245,8 @@ def render() -> None:
     entry = _cache().get(st.session_state.get("active_key"))
     if entry is not None and "folder" in entry and not entry["folder"].exists():
         _cache().pop(st.session_state.pop("active_key"), None)
-        for k in ("analysis", "raw_landmarks", "clip_path", "clip_name"):
-            st.session_state.pop(k, None)
+        current_result.clear("upload")
+        st.query_params.pop("result", None)
         ttl_min = limits.current().session_files_ttl_s / 60
         st.info(f"The clip {md(entry['name'])} was deleted from the server (clips are kept at most "
                 f"{ttl_min:.0f} min). Upload it again to see its results.")
@@ -213,6 +256,7 @@ def render() -> None:
                 "frame of each rep, a table of every rep, plots and downloads.")
         return
     if "error" in entry:
+        st.query_params.pop("result", None)
         st.error(md(entry["error"]), icon=":material/error:")
         return
     try:
@@ -220,10 +264,8 @@ def render() -> None:
     except FormcheckError as exc:
         st.error(md(exc), icon=":material/error:")
         return
-    st.session_state["analysis"] = analysis
-    st.session_state["raw_landmarks"] = entry["raw"]
-    st.session_state["clip_path"] = str(entry["clip_path"])
-    st.session_state["clip_name"] = entry["name"]
+    st.query_params["result"] = entry["folder"].result_id
+    current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
     components.results(analysis, entry["name"], key="upload",
                        video_path=lambda: entry.get("video"),
                        get_frame=_frame_getter(entry, analysis),

@@ -1,0 +1,183 @@
+"""The phone user and the live set, in a real browser (Debian's Chromium via Playwright), at a
+390-px phone viewport and a 1400-px desktop one:
+
+- every page opens at its own URL (/analyse, /live, /filming, /clients);
+- a reload keeps the results (the result id in the URL), without tracking the clip again;
+- at 390 px the summary, the compact per-rep table and the first feedback card are within the
+  first two screens;
+- a live set from a fake camera (a fixture clip as a .y4m) ends with the upload page's review
+  (video, bottom frames, table), is saved to a client with its video and is in their history.
+
+Screenshots go to $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from test_browser import _launch, _metric, _y4m, playwright, running_app  # noqa: F401 - skips too
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT / "videos" / "fixtures" / "side_knees_past_toes.mp4"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def app_env(tmp_path_factory):
+    d = tmp_path_factory.mktemp("phone")
+    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
+           "FORMCHECK_APP_FILES": str(d / "app-files")}
+    with running_app(d, env=env) as url:
+        yield url, d
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _truth(clip: Path) -> int:
+    return json.loads(clip.with_suffix(".truth.json").read_text())["rep_count"]
+
+
+def test_every_page_opens_at_its_own_url(app_env):
+    url, _ = app_env
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport=PHONE)
+        for path, title in [("/analyse", "Analyse a squat clip"), ("/live", "Live webcam"),
+                            ("/filming", "How to film"), ("/clients", "Clients"),
+                            ("", "Analyse a squat clip")]:
+            page.goto(url + path)
+            page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60000)
+            page.wait_for_timeout(1000)
+            assert page.get_by_text("Page not found").count() == 0, path
+        browser.close()
+
+
+def _screens_to(page, locator) -> float:
+    """How many viewport heights down the page the element ends (Streamlit scrolls its own
+    main section, so positions are read from the element's box after scrolling to the top)."""
+    box = locator.bounding_box()
+    return box["y"] + box["height"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1400px"])
+def test_a_reload_keeps_the_results(app_env, shots, viewport):
+    if not CLIP.is_file():
+        pytest.skip(f"fixture clip missing: {CLIP}")
+    url, _ = app_env
+    truth = _truth(CLIP)
+    tag = "phone" if viewport is PHONE else "desktop"
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport=viewport)
+        page.goto(f"{url}/analyse")
+        page.get_by_role("heading", name="Analyse a squat clip").wait_for(timeout=60000)
+        page.locator("input[type='file']").set_input_files(str(CLIP))
+        page.get_by_role("heading", name="Every rep").wait_for(timeout=240000)
+        assert _metric(page, "Reps") == str(truth)
+        page.wait_for_function("() => location.search.includes('result=')", timeout=30000)
+        rid = re.search(r"result=([0-9a-f]{16})", page.url).group(1)
+        # the compact table: 4 columns, one row per rep
+        table = page.locator("[data-testid='stDataFrame']").first
+        table.wait_for()
+        page.wait_for_timeout(1500)
+        if viewport is PHONE:
+            # summary, compact table and the first feedback card within two screens
+            card = page.get_by_role("heading", name=re.compile("Knee")).first
+            assert _screens_to(page, table) <= 2 * viewport["height"]
+            assert card.bounding_box()["y"] <= 2 * viewport["height"]
+        page.screenshot(path=str(shots / f"analyse_results_{tag}.png"), full_page=False)
+        page.reload()
+        page.get_by_role("heading", name="Every rep").wait_for(timeout=60000)
+        assert _metric(page, "Reps") == str(truth)
+        assert f"result={rid}" in page.url
+        assert page.get_by_text("Finding the person").count() == 0 and \
+            page.get_by_text("Tracking ").count() == 0
+        page.wait_for_function("() => { const v = document.querySelector('video');"
+                               " return v && v.readyState >= 2 && v.videoWidth > 0; }",
+                               timeout=120000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+
+@pytest.mark.slow
+def test_a_live_set_is_saved_to_a_client_with_its_video(app_env, shots, tmp_path):
+    if not CLIP.is_file():
+        pytest.skip(f"fixture clip missing: {CLIP}")
+    url, d = app_env
+    truth = _truth(CLIP)
+    cam = _y4m(CLIP, tmp_path / "camera.y4m")
+    fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={cam}"]
+    with playwright.sync_playwright() as p:
+        browser = _launch(p, fake)
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(f"{url}/live")
+        frame = page.frame_locator("iframe[title*='webrtc']")
+        frame.get_by_role("button", name=re.compile("^start$", re.I)).click(timeout=60000)
+        reps, deadline, shot = 0, time.time() + 180, False
+        ended = page.get_by_role("heading", name="End of set")
+        while time.time() < deadline and ended.count() == 0:
+            page.wait_for_timeout(1000)
+            try:
+                reps = int(page.get_by_test_id("live-reps").inner_text().split()[0])
+            except (ValueError, playwright.Error):
+                continue
+            if reps >= 1 and not shot:
+                page.screenshot(path=str(shots / "live_counting_desktop.png"))
+                page.set_viewport_size(PHONE)
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(shots / "live_counting_phone.png"))
+                page.set_viewport_size(DESKTOP)
+                shot = True
+            if reps >= truth:
+                break
+        assert reps >= 1, "the live counter counted no rep"
+        if ended.count() == 0:   # (on a loaded machine the WebRTC connection may end by itself)
+            frame.get_by_role("button", name=re.compile("^stop$", re.I)).click()
+        ended.wait_for(timeout=120000)
+        page.get_by_role("heading", name="Every rep").wait_for(timeout=120000)
+        reps = int(_metric(page, "Reps"))
+        assert reps >= 1
+        # the same review as an upload: the set's annotated video and its bottom frames
+        page.wait_for_function("() => { const v = document.querySelector('video[src]');"
+                               " return v && v.readyState >= 2 && v.videoWidth > 0; }",
+                               timeout=180000)
+        page.get_by_text(re.compile(r"Rep 1 of \d")).wait_for(timeout=60000)
+        page.wait_for_timeout(3000)
+        ended.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "live_end_of_set.png"))
+        assert page.locator("[data-testid='stException']").count() == 0
+        # save it to a new client on the Clients page
+        page.get_by_role("link", name="Clients").click()
+        page.get_by_role("heading", name="Clients").wait_for(timeout=60000)
+        page.get_by_role("button", name="Add a client").click()
+        page.get_by_role("textbox", name=re.compile("^Label")).fill("live-01")
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_role("tab", name="Save current analysis").wait_for(timeout=60000)
+        page.get_by_text(re.compile(r"Current analysis: Live set")).wait_for(timeout=30000)
+        page.get_by_text("Keep the video").click()
+        page.get_by_role("button", name="Save session").click()
+        page.get_by_text(re.compile("Saved as session .* with the video")).wait_for(timeout=60000)
+        browser.close()
+    from formcheck.store import open_store
+
+    store = open_store(f"sqlite:///{d / 'clinic.db'}")
+    sessions = store.list_sessions("live-01")
+    assert len(sessions) == 1 and sessions[0].has_video
+    assert sessions[0].clip_name.startswith("Live set ")
+    assert [h.summary.rep_count for h in store.history("live-01")] == [reps]
