@@ -5,6 +5,9 @@ metrics.depth_signal. A rep starts when depth stays above `enter` for `debounce_
 it stays below max(`exit`, `exit_frac` x the rep's deepest point) for `debounce_s`; it counts
 when its deepest point reaches `min_depth`. A descent that never comes back up (the clip ends
 mid-rise, a push-up follows) does not count; tracking may drop out for up to `max_lost_s` mid-rep.
+A clip that starts seated (or at the bottom: the first measured depth is already past `enter`)
+does not count its first stand as a rep: a rep starts from standing. A clip that ends seated
+never comes back up, so its last sit does not count either.
 """
 
 from __future__ import annotations
@@ -119,6 +122,11 @@ class RepSegmenter:
     `max_lost_s` drops the rep. `update` returns a counted rep as (index where the descent began,
     index where the person was back up) the moment the return to standing is confirmed, i.e.
     `debounce_s` after that index.
+
+    A descent confirmed before the person was ever seen standing (depth at or below `enter`)
+    is the stand-up from a seated start: not a rep. `seated_start` keeps it as (first index,
+    index where the person was up), and `down` at the end of a sequence means it ended down
+    (seated), from `start_i`.
     """
 
     def __init__(self, settings: RepSettings = RepSettings()):
@@ -139,6 +147,9 @@ class RepSegmenter:
         self._up_t: list[float] = []
         self._last_finite_t: float | None = None
         self._lost = False
+        self._stood = False                     # seen standing since the sequence began
+        self._from_seated = False               # the current descent began before that
+        self.seated_start: tuple[int, int] | None = None
 
     @property
     def start_i(self) -> int | None:
@@ -168,7 +179,7 @@ class RepSegmenter:
 
     def _standing(self, i: int, t_s: float, depth: float) -> tuple[int, int] | None:
         if depth <= self.settings.enter:
-            self._dn_i = None
+            self._dn_i, self._stood = None, True
             return None
         if self._dn_i is None:
             self._dn_i, self._dn_t, self._dn_d = i, [], []
@@ -178,6 +189,7 @@ class RepSegmenter:
             return None
         onset, ts, ds = self._dn_i, self._dn_t, self._dn_d
         self.down, self.peak, self._dn_i = True, ds[0], None
+        self._from_seated = not self._stood
         self._start_i, self._start_t = self._stand_i, self._stand_t
         self._start_max = self._seg_max
         for k in range(1, len(ts)):   # the samples after the onset were down samples
@@ -206,7 +218,10 @@ class RepSegmenter:
         if self._up_t[-1] - self._up_t[0] < s.debounce_s:
             return None
         end, dur = self._up_i, self._up_t[0] - self._start_t
-        self.down, self._up_i = False, None
+        self.down, self._up_i, self._stood = False, None, True
+        if self._from_seated:
+            self.seated_start = (self._start_i, end)
+            return None
         if self._start_max >= s.min_depth and s.min_rep_s <= dur <= s.max_rep_s:
             self.count += 1
             return self._start_i, end
