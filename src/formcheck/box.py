@@ -54,18 +54,26 @@ def _run_width_s(t_s: np.ndarray, h: np.ndarray, k: int, level: float) -> float:
     return cross(b, b + 1) - cross(a, a - 1)
 
 
+def lowest(h: np.ndarray) -> tuple[int, float]:
+    """(index, level) of the lowest point of a series, robust to a single stray sample: the
+    lowest 3-sample running median ((-1, NaN) when nothing is measured)."""
+    h = np.asarray(h, dtype=np.float64)
+    if not np.isfinite(h).any():
+        return -1, float("nan")
+    pad = np.concatenate([h[:1], h, h[-1:]])
+    med = np.nanmedian(np.stack([pad[:-2], pad[1:-1], pad[2:]]), axis=0)
+    k = int(np.nanargmin(med))
+    return k, float(med[k])
+
+
 def hold_s(t_s: np.ndarray, hip_ratio: np.ndarray, band: float = CONTACT_BAND_RATIO
            ) -> tuple[float, int, float]:
     """(held time s, index of the lowest point, lowest level) of a rep's hip height ratio
     (hip height / standing hip height, per frame): P = 2 w(band) - w(4 band), at least 0."""
     h = np.asarray(hip_ratio, dtype=np.float64)
-    if not np.isfinite(h).any():
+    k, low = lowest(h)
+    if k < 0:
         return 0.0, -1, float("nan")
-    # the lowest level, robust to a single stray sample: the lowest 3-sample running median
-    pad = np.concatenate([h[:1], h, h[-1:]])
-    med = np.nanmedian(np.stack([pad[:-2], pad[1:-1], pad[2:]]), axis=0)
-    k = int(np.nanargmin(med))
-    low = float(med[k])
     w1 = _run_width_s(t_s, h, k, low + band)
     w4 = _run_width_s(t_s, h, k, low + 4 * band)
     return max(0.0, 2 * w1 - w4), k, low

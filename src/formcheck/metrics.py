@@ -382,7 +382,7 @@ class RepMetrics:
     contact_s: float | None = None
     box_hip_height_ratio: float | None = None
     box_hip_per_knee_ratio: float | None = None
-    # The hip height at the bottom in shin lengths, and the descent's (hip height in shin
+    # The hip height at the bottom (its lowest, box.lowest) in shin lengths, and the descent's (hip height in shin
     # lengths, knee-over-toe in foot lengths) per frame: what box.higher_box_shin reads.
     bottom_hip_shin: float | None = None
     descent_kot: tuple = ()
@@ -607,10 +607,10 @@ def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: Kn
     if np.isfinite(shin) and shin > 0:
         with np.errstate(all="ignore"):
             hip_shin = series.hip_height_px / shin
-        out["bottom_hip_shin"] = _f(nanmedian_or_nan(hip_shin[band]))
+        out["bottom_hip_shin"] = _f(box.lowest(hip_shin[band])[1])
         if key:
             px, foot = series.knee_over_toe(key)
-            desc = np.arange(rep.start_i, rep.band_start_i + 1)
+            desc = np.arange(rep.start_i, rep.bottom_i + 1)
             if np.isfinite(foot) and foot > 1:
                 out["descent_kot"] = box.descent_profile(hip_shin[desc], px[desc] / foot)
     return out
