@@ -234,13 +234,16 @@ def chair_stand(seq: PoseSequence, series: Series, test: str, age: int | None = 
         stands.append(Stand(k + 1, leave, up, seat_t, knee_top, complete, arms))
     # rises that turned back half-way up, inside the seated stretches
     for r in reps:
-        lo_i, hi_i = r.band_start_i, r.band_end_i
-        seg_d = d[lo_i:hi_i + 1]
-        lvl = float(np.nanmax(seg_d)) if np.isfinite(seg_d).any() else float("nan")
+        seg_d = d[r.start_i:r.end_i + 1]
+        if not np.isfinite(seg_d).any():
+            continue
+        lvl = float(np.nanmax(seg_d))
+        seated = np.flatnonzero(np.nan_to_num(seg_d, nan=0.0) >= lvl - 0.1 * (lvl - stand_lvl))
         half = lvl - 0.5 * (lvl - stand_lvl)
-        dips = np.flatnonzero(np.nan_to_num(seg_d, nan=lvl) < half)
+        inner = seg_d[seated[0]:seated[-1] + 1]
+        dips = np.flatnonzero(np.nan_to_num(inner, nan=lvl) < half)
         if dips.size:
-            partial.append(float(t[lo_i + dips[0]]))
+            partial.append(float(t[r.start_i + seated[0] + dips[0]]))
     first = float(first)
     counted = [s for s in stands if s.complete]
     if test == TEST_30S:
