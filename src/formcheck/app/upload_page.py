@@ -19,7 +19,7 @@ import streamlit as st
 
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore
-from formcheck.app import components, offload, session_files
+from formcheck.app import chairstand_panel, components, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -180,6 +180,7 @@ def render() -> None:
              "the reps and measures, for each one, how far the knee travels past the toes and "
              "how deep you go.")
     _client_choice()
+    chair_mode = chairstand_panel.chosen()   # the "Chair-stand test" mode (its own module)
     profile, th, view = components.threshold_controls()
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
@@ -224,6 +225,9 @@ def render() -> None:
     st.session_state["raw_landmarks"] = entry["raw"]
     st.session_state["clip_path"] = str(entry["clip_path"])
     st.session_state["clip_name"] = entry["name"]
+    if chair_mode:
+        st.session_state["chair_stand"] = chairstand_panel.render(analysis, entry["name"])
+        return
     components.results(analysis, entry["name"], key="upload",
                        video_path=lambda: entry.get("video"),
                        get_frame=_frame_getter(entry, analysis),
