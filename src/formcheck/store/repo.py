@@ -126,6 +126,18 @@ class TrendPoint:
     summary: "SetSummary"     # formcheck.report.summarize_rows over the session's rep rows
 
 
+@dataclass(frozen=True)
+class ChairStandPoint:
+    """One saved chair-stand test, for the client's trend."""
+
+    session_id: int
+    recorded_at: dt.datetime
+    test: str                 # chairstand.TESTS
+    stands: int               # complete stands counted
+    time_s: float | None      # the test's time
+    verdict: str | None       # against the published norm, when the age (and sex) was given
+
+
 def _known(d: dict | None) -> dict:
     known = {f.name for f in fields(Thresholds)}
     gone = set(d or {}) - known
@@ -257,9 +269,11 @@ class Store:
     def save_session(self, client_label: str, analysis, raw_seq: PoseSequence, *,
                      clip_path: str | Path | None = None, keep_video: bool = False,
                      physio_note: str = "", recorded_at: dt.datetime | None = None,
-                     view_requested: str = "auto", clip_name: str | None = None) -> SessionInfo:
+                     view_requested: str = "auto", clip_name: str | None = None,
+                     chair_stand: dict | None = None) -> SessionInfo:
         """Save one analysed clip in ONE transaction: the session, its reps, its landmarks and,
-        only if keep_video, the video file. Nothing is written if any part fails."""
+        only if keep_video, the video file. Nothing is written if any part fails. A chair-stand
+        test's report (chairstand.to_dict) is kept in the session's report as "chair_stand"."""
         from ..report import rep_rows, to_dict
 
         if raw_seq is None or len(raw_seq) == 0:
@@ -281,6 +295,8 @@ class Store:
                 video = clip_path.read_bytes()
         landmarks = to_npz_bytes(raw_seq)
         report = to_dict(analysis)
+        if chair_stand is not None:
+            report["chair_stand"] = chair_stand
         name = clip_name or (clip_path.name if clip_path else Path(analysis.source or "").name)
         with self.db.session() as s:
             c = self._client(s, client_label)
@@ -388,6 +404,21 @@ class Store:
                 rows.setdefault(r.session_id, []).append({k: getattr(r, k) for k in REP_FIELDS})
             return [TrendPoint(sid, at, view, summarize_rows(rows.get(sid, [])))
                     for sid, at, view in sessions]
+
+    def chair_stand_history(self, client_label: str) -> list[ChairStandPoint]:
+        """The client's saved chair-stand tests, oldest first (from the sessions' reports)."""
+        with self.db.session(write=False) as s:
+            c = self._client(s, client_label)
+            q = (select(Session.id, Session.recorded_at, Session.report)
+                 .where(Session.client_id == c.id).order_by(Session.recorded_at, Session.id))
+            out = []
+            for sid, at, report in s.execute(q):
+                cs = (report or {}).get("chair_stand")
+                if cs:
+                    norm = cs.get("norm") or {}
+                    out.append(ChairStandPoint(sid, at, cs["test"], cs["stands"], cs.get("time_s"),
+                                               norm.get("verdict")))
+            return out
 
     # --- forget ---------------------------------------------------------------------------------
     def forget_client(self, client_label: str) -> dict:
