@@ -70,7 +70,7 @@ def test_arms_off_the_chest_are_flagged():
     # the third stand's rise: from leaving the seat after rep 2 to standing
     t_push = SEATED_S + SIT.up_s + LEAD_S + CYCLE_S + SIT.down_s + SIT.pause_s
     seq = squat_sequence([SIT] * 4, lead_s=LEAD_S, seated_start_s=SEATED_S, seated_end_s=1.0,
-                         arms_at=lambda t: "forward" if t_push - 0.7 < t < t_push + 1.2 else "chest")
+                         arms_at=lambda t: "thighs" if t_push - 0.7 < t < t_push + 1.2 else "chest")
     r = from_analysis(analyze_sequence(seq, get_profile("general")), TEST_30S)
     assert to_dict(r)["arms_off_chest_stands"] == [3]
 

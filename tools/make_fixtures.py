@@ -909,9 +909,9 @@ def session_pose(s: float, spec: SessionSpec) -> dict:
 
 
 def _near_kot_ratio(s: float, spec: SessionSpec, cam, near: str, facing: str, J0: dict) -> float:
-    P = session_pose(s, spec)
-    J = {k: list(cam.project(P[k])) for k in LANDMARKS}
-    return rep_metrics(J, J0, near, facing, spec.view)["knee_over_toe_ratio"]
+    """Knee over toe (foot lengths) of the near leg in the person's sagittal plane (3-D: the
+    physical quantity, the same in every view)."""
+    return sagittal_metrics(session_pose(s, spec), near)["knee_over_toe_ratio_3d"]
 
 
 def _hip_above_ankle_m(s: float, spec: SessionSpec) -> float:
@@ -921,8 +921,9 @@ def _hip_above_ankle_m(s: float, spec: SessionSpec) -> float:
 
 def box_advice_truth(spec: SessionSpec, cam, near: str, facing: str, J0: dict, d: float,
                      limit: float) -> dict:
-    """The exact box-height advice for a rep of depth d against a knee-over-toe limit: the
-    hip height (above the ankle) at which the near knee passes the limit on the way down, and
+    """The exact box-height advice for a rep of depth d against a knee-over-toe limit (3-D,
+    sagittal plane): the hip height (above the ankle) at which the near knee passes the limit
+    on the way down, and
     how much higher than this rep's bottom that is (cm, and in shin lengths); null when the
     knee stays within the limit. Knee travel grows monotonically with depth here."""
     if _near_kot_ratio(d, spec, cam, near, facing, J0) <= limit:
@@ -939,7 +940,8 @@ def box_advice_truth(spec: SessionSpec, cam, near: str, facing: str, J0: dict, d
             "raise_cm": round(100 * rise, 2), "raise_shin": round(rise / SHANK, 4)}
 
 
-def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2) -> dict:
+def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2, truth_only: bool = False) -> dict:
+    """Render a session clip and write its truth (`truth_only`: the truth alone, no pictures)."""
     cam = make_camera(spec)
     facing, near = facing_of(spec, cam)
     rnd = Renderer(cam, ss=ss, light_cam=light_for(facing))
@@ -952,7 +954,8 @@ def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2) -> dict:
         t = i / spec.fps
         P = session_pose(depth(t), spec)
         t0 = time.perf_counter()
-        images.append(rnd.render(body_primitives(P) + box_prims))
+        if not truth_only:
+            images.append(rnd.render(body_primitives(P) + box_prims))
         t_render += time.perf_counter() - t0
         J = {k: [round(float(v), 2) for v in cam.project(P[k])] for k in LANDMARKS}
         frames_json.append({"t_s": round(t, 4), "joints_px": J})
@@ -1013,8 +1016,11 @@ def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2) -> dict:
             "five_sts_end": "seat contact after the fifth stand",
         }
     out_dir.mkdir(parents=True, exist_ok=True)
-    encode_mp4(out_dir / f"{spec.name}.mp4", images, spec.fps)
     (out_dir / f"{spec.name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")))
+    if truth_only:
+        print(f"{spec.name}: truth written", flush=True)
+        return truth
+    encode_mp4(out_dir / f"{spec.name}.mp4", images, spec.fps)
     print(f"{spec.name}: {n} frames, {t_render / n:.3f} s/frame render, "
           f"{(out_dir / f'{spec.name}.mp4').stat().st_size / 1024:.0f} KB", flush=True)
     return truth
@@ -1026,6 +1032,8 @@ def main(argv=None):
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "videos" / "fixtures"))
     ap.add_argument("--ss", type=int, default=2, help="supersampling factor")
     ap.add_argument("--still", type=float, help="write a PNG of depth STILL (0..1) instead")
+    ap.add_argument("--truth-only", action="store_true",
+                    help="session clips: write the truth JSON only (no rendering)")
     args = ap.parse_args(argv)
     specs = [c for c in CLIPS + SESSIONS if args.only in (None, c.name)]
     if not specs:
@@ -1043,7 +1051,7 @@ def main(argv=None):
             cv2.imwrite(str(p), img[..., ::-1])
             print(p)
         elif isinstance(spec, SessionSpec):
-            render_session(spec, Path(args.out), ss=args.ss)
+            render_session(spec, Path(args.out), ss=args.ss, truth_only=args.truth_only)
         else:
             render_clip(spec, Path(args.out), ss=args.ss)
 

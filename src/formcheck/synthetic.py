@@ -122,6 +122,10 @@ def _fill_head_and_arms(xy: np.ndarray, i: int, head: np.ndarray, facing: int,
         if arms == "chest":   # folded on the chest: the wrists in front of the sternum
             xy[i, int((L.LEFT_ELBOW, L.RIGHT_ELBOW)[side])] = sh + np.array([facing * 40, 170])
             xy[i, int((L.LEFT_WRIST, L.RIGHT_WRIST)[side])] = sh + np.array([facing * 60, 60])
+        elif arms == "thighs":   # pushing off the thighs: the wrists on the middle of the thigh
+            hip, knee = (xy[i, int(_IDS[k][side])] for k in ("hip", "knee"))
+            xy[i, int((L.LEFT_WRIST, L.RIGHT_WRIST)[side])] = (hip + knee) / 2
+            xy[i, int((L.LEFT_ELBOW, L.RIGHT_ELBOW)[side])] = (sh + (hip + knee) / 2) / 2
 
 
 def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: int = 1,
@@ -136,7 +140,8 @@ def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: in
     makes a person who turns during the set). `scale` shrinks the person (and the pixel
     coordinates) for small pictures: lengths in pixels scale with it, angles and ratios do not.
     `seated_start_s` / `seated_end_s` start / end sitting at the bottom (side view); `arms`
-    "chest" folds the arms (a chair-stand test), `arms_at(t)` picks it per time."""
+    "chest" folds the arms (a chair-stand test), "thighs" puts the hands on the thighs (pushing
+    off them), `arms_at(t)` picks it per time."""
     if isinstance(reps, int):
         reps = [RepSpec() for _ in range(reps)]
     phases = _timeline(reps, lead_s, seated_start_s, seated_end_s)
