@@ -116,3 +116,14 @@ def test_cli_writes_the_report(tmp_path, capsys):
     assert len(rep["stand_times_s"]) == 7
     assert rep["norm"]["source"] == "Bohannon 2006"
     assert "five-times sit-to-stand" in capsys.readouterr().out
+
+
+def test_cli_on_a_clip_that_does_not_start_seated_says_why(tmp_path, capsys):
+    save_npz(squat_sequence([SIT] * 3), tmp_path / "l.npz")
+    assert main(["test", "chair-stand-30", "--from-landmarks", str(tmp_path / "l.npz")]) == 3
+    assert "does not start seated" in capsys.readouterr().out
+
+
+def test_cli_refuses_an_impossible_age(tmp_path, capsys):
+    assert main(["test", "chair-stand-30", "x.mp4", "--age", "7"]) == 2
+    assert "--age 7" in capsys.readouterr().err

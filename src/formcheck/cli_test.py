@@ -33,7 +33,8 @@ def cmd_test(args) -> int:
     if args.report:
         write_text_atomic(args.report, json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2) if args.json else chairstand.summary_text(result, analysis.source))
-    return 0
+    # 3 (as `formcheck analyze`): the report is written, but the clip gave no result
+    return 3 if result.first_movement_s is None else 0
 
 
 def register(sub) -> None:
