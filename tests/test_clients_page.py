@@ -143,3 +143,34 @@ def test_a_correction_made_on_the_page_names_its_author_and_can_be_withdrawn(cli
     assert not at.exception, at.exception
     assert clinic.corrections(sid) == []
     assert clinic.history("knee-07")[0].summary.rep_count == 3
+
+
+def test_a_chair_stand_test_is_saved_from_the_analyse_page_and_trended(clinic):
+    from formcheck.analysis import analyze_sequence
+    from formcheck.chairstand import TEST_30S, from_analysis
+    from formcheck.synthetic import RepSpec, squat_sequence
+    from formcheck.thresholds import get_profile
+
+    sit = RepSpec(thigh_deg=0.0, shin_deg=15.0, lean_deg=40.0, down_s=0.9, pause_s=0.25,
+                  up_s=0.9, rest_s=0.3)
+    clinic.add_client("sts-01", profile="general")
+    at = _app()
+    at.selectbox(key="client_select").select("sts-01").run()
+    for n, clip in ((4, "week1.mp4"), (6, "week3.mp4")):
+        raw = squat_sequence([sit] * n, lead_s=0.3, seated_start_s=1.0, seated_end_s=1.0,
+                             arms="chest")
+        a = analyze_sequence(raw, get_profile("general"), "general")
+        at.session_state["analysis"] = a
+        at.session_state["raw_landmarks"] = raw
+        at.session_state["clip_name"] = clip
+        at.session_state["analyse_mode"] = "Chair-stand test"
+        at.session_state["chair_stand"] = from_analysis(a, TEST_30S, 72, "F")
+        at.run()
+        at.button[[b.label for b in at.button].index("Save session")].click().run()
+        assert not at.exception, at.exception
+    hist = clinic.chair_stand_history("sts-01")
+    assert [h.stands for h in hist] == [5, 7]
+    assert "Chair-stand tests" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "complete stands" in d.value.columns)
+    assert list(table["complete stands"]) == [5, 7]
+    assert list(table["test"]) == ["30-second chair stand"] * 2

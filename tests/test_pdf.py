@@ -129,3 +129,40 @@ def test_key_reps_picks_at_most_three_telling_reps():
     assert len(picks) == 3 and picks == sorted(picks)
     worst = max(range(5), key=lambda i: analysis.metrics[i].knee_over_toe_ratio)
     assert worst in picks
+
+
+def test_box_section_gives_contact_height_and_the_higher_box_in_cm(tmp_path):
+    from formcheck.analysis import analyze_sequence, with_body_size
+    from formcheck.synthetic import RepSpec, squat_sequence
+    from formcheck.thresholds import get_profile
+
+    on_box = RepSpec(thigh_deg=0.0, shin_deg=40.0, pause_s=1.0)
+    free = RepSpec(thigh_deg=-30.0, shin_deg=25.0, pause_s=0.0)
+    a = with_body_size(analyze_sequence(squat_sequence([on_box, free]), get_profile("knee-rehab")),
+                       height_cm=175)
+    rows = rep_rows(a)
+    _, text = _render(session_pdf(a), tmp_path)
+    text = " ".join(text.split())
+    assert (f"Rep 1: on the box, paused sit {rows[0]['box_contact_s']:.2f} s; hip at "
+            f"{rows[0]['box_hip_height_ratio']:.0%} of standing hip height") in text
+    assert f"a box about {rows[0]['higher_box_cm']:.0f} cm higher" in text
+    assert "Rep 2: turned around without sitting on the box. The knee stayed within the limit" in text
+
+
+def test_chair_stand_pdf_gives_the_result_the_norm_and_every_stand(tmp_path):
+    from formcheck.analysis import analyze_sequence
+    from formcheck.chairstand import TEST_5X, from_analysis
+    from formcheck.pdf_report import chair_stand_pdf
+    from formcheck.synthetic import RepSpec, squat_sequence
+    from formcheck.thresholds import get_profile
+
+    sit = RepSpec(thigh_deg=0.0, shin_deg=15.0, lean_deg=40.0, down_s=0.9, pause_s=0.25,
+                  up_s=0.9, rest_s=0.3)
+    seq = squat_sequence([sit] * 6, lead_s=0.3, seated_start_s=1.0, seated_end_s=1.0, arms="chest")
+    r = from_analysis(analyze_sequence(seq, get_profile("general")), TEST_5X, age=70)
+    _, text = _render(chair_stand_pdf(r, source="sts.mp4", client_label="A. Client"), tmp_path)
+    text = " ".join(text.split())
+    assert f"{r.time_s:.2f} s to sitting after the fifth stand" in text
+    assert "Bohannon 2006, age 70-79: reference time 12.6 s; this is faster." in text
+    assert "Client: A. Client" in text
+    assert DISCLAIMER.split(".")[0] in text

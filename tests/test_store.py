@@ -13,6 +13,10 @@ from sqlalchemy import func, select, text
 
 from clinic_helpers import db_url, squat, squat_analysis, store  # noqa: F401  (fixtures)
 from formcheck.errors import UnknownProfileError
+from formcheck import synthetic
+from formcheck.analysis import analyze_sequence
+from formcheck.synthetic import RepSpec
+from formcheck.thresholds import get_profile
 from formcheck.report import analysis_summary, to_dict
 from formcheck.store import (ClientExistsError, DatabaseTooNewError, DatabaseUnavailableError,
                              ExportFileError, ImportConflictError, Store, UnknownClientError,
@@ -364,3 +368,27 @@ def test_the_export_is_readable_by_its_owner_only_and_leaves_no_temporary_file(s
     store.export(out / "backup.zip")
     assert [p.name for p in out.iterdir()] == ["backup.zip"]
     assert (out / "backup.zip").stat().st_mode & 0o777 == 0o600     # health data
+
+
+def test_chair_stand_tests_are_kept_with_the_session_and_trended(store):
+    from formcheck.chairstand import TEST_30S, from_analysis, to_dict
+
+    sit = RepSpec(thigh_deg=0.0, shin_deg=15.0, lean_deg=40.0, down_s=0.9, pause_s=0.25,
+                  up_s=0.9, rest_s=0.3)
+    store.add_client("cs")
+    d0 = dt.datetime(2025, 3, 1, 10)
+    for week, n in enumerate((4, 6)):
+        raw = synthetic.squat_sequence([sit] * n, lead_s=0.3, seated_start_s=1.0,
+                                       seated_end_s=1.0, arms="chest")
+        a = analyze_sequence(raw, get_profile("general"), "general")
+        test = to_dict(from_analysis(a, TEST_30S, age=72, sex="F"), "cs.mp4")
+        store.save_session("cs", a, raw, recorded_at=d0 + dt.timedelta(weeks=week), chair_stand=test)
+    analysis, raw = squat_analysis()
+    store.save_session("cs", analysis, raw, recorded_at=d0 + dt.timedelta(weeks=3))  # squats only
+    hist = store.chair_stand_history("cs")
+    assert [(h.test, h.stands) for h in hist] == [(TEST_30S, 5), (TEST_30S, 7)]
+    # short clips: the time the clip covers after the first movement (it ends seated, 1 s on)
+    assert [h.time_s for h in hist] == pytest.approx([0.9 + 0.3 + n * 2.35 + 0.9 + 1.0
+                                                      for n in (4, 6)], abs=0.15)
+    assert [h.verdict for h in hist] == ["below", "below"]
+    assert hist[0].recorded_at < hist[1].recorded_at

@@ -1003,6 +1003,228 @@ def render_grid_clip(spec: SquatSpec, reps: list[GridRep], out_dir: Path, ss: in
     return truth
 
 
+# Box sessions and chair-stand tests (issue 11): per-rep depth and pause, seated start/end
+# ---------------------------------------------------------------------------
+@dataclass
+class SessionSpec(SquatSpec):
+    """A set on a box (or chair) with per-rep depth (1 = sitting on the box, hip 10 cm above
+    its top) and time held at the bottom; optionally starting and/or ending seated."""
+    rep_depths: tuple = ()
+    rep_pauses: tuple = ()
+    seated_start_s: float = 0.0
+    seated_end_s: float = 0.0
+    arms: str = "forward"        # forward | chest (arms folded, wrists at the chest)
+    test: str = ""               # "" | "chair-stand" (truth gains the test's stand times)
+    tail_s: float = 0.0          # chair stand: time after the last sit
+
+
+SESSIONS = [
+    SessionSpec("box_side_session", "side", 90.0, reps=4, shin_deg=34.0, thigh_deg=0.0,
+                box=True, rep_depths=(1.0, 0.7, 1.0, 0.7), rep_pauses=(1.0, 0.0, 0.1, 0.0),
+                seated_start_s=1.5, seated_end_s=1.5,
+                notes="Box squats side on: starts and ends seated on the box; reps 1 and 3 "
+                      "sit on the box (1.0 s paused sit, 0.1 s touch-and-go), reps 2 and 4 turn "
+                      "around above it. Knees pass the toes only in the reps on the box."),
+    SessionSpec("box_oblique_session", "oblique", 45.0, reps=3, shin_deg=34.0, thigh_deg=0.0,
+                box=True, rep_depths=(1.0, 0.7, 1.0), rep_pauses=(0.8, 0.0, 0.1),
+                seated_start_s=1.5, seated_end_s=1.5,
+                notes="Box squats, camera 45 deg off the person's front: starts and ends seated; "
+                      "reps 1 and 3 sit on the box (0.8 s paused, 0.1 s touch-and-go)."),
+    SessionSpec("chair_stand_30s", "side", 90.0, reps=14, shin_deg=20.0, thigh_deg=0.0,
+                box=True, rep_depths=(1.0,) * 14, rep_pauses=(0.25,) * 14, down_s=0.9,
+                up_s=0.9, between_s=0.3, stand_s=0.3, seated_start_s=1.0, seated_end_s=1.0,
+                arms="chest", test="chair-stand",
+                notes="30-second chair stand: arms folded on the chest, starts seated, stands "
+                      "fully and sits 14 times at a steady pace (stands_s = when each stand is "
+                      "complete, seat_contacts_s = when the buttocks reach the chair after each)."),
+]
+
+
+def session_timeline(spec: SessionSpec):
+    """(duration, per-rep dicts, stands, depth(t)) for a session. A rep runs standing -> its
+    depth -> standing; the seated start's first stand and the seated end's last sit are not reps."""
+    segs, reps, stands = [], [], []
+    t = 0.0
+    if spec.seated_start_s:
+        t = spec.seated_start_s
+        stands.append({"start_s": round(t, 4), "end_s": round(t + spec.up_s, 4)})
+        segs.append((t, t + spec.up_s, 1.0, 0.0))
+        t += spec.up_s + spec.stand_s
+    else:
+        t = spec.stand_s
+    for i, (d, p) in enumerate(zip(spec.rep_depths, spec.rep_pauses)):
+        last = i == len(spec.rep_depths) - 1
+        segs.append((t, t + spec.down_s, 0.0, d))
+        reps.append({"start_s": round(t, 4), "depth_s": d, "bottom_start_s": round(t + spec.down_s, 4),
+                     "bottom_s": round(t + spec.down_s + p / 2, 4), "pause_s": p})
+        t += spec.down_s + p
+        if spec.test and last:
+            break
+        segs.append((t, t + spec.up_s, d, 0.0))
+        stands.append({"start_s": round(t, 4), "end_s": round(t + spec.up_s, 4)})
+        reps[-1]["end_s"] = round(t + spec.up_s, 4)
+        t += spec.up_s + spec.between_s
+    if spec.seated_end_s and not spec.test:
+        t += spec.stand_s - spec.between_s
+        segs.append((t, t + spec.down_s, 0.0, 1.0))
+        t += spec.down_s
+    duration = t + (spec.seated_end_s or spec.stand_s)
+    if spec.test:   # the last descent is the final sit, not a rep
+        reps.pop()
+
+    def depth(tt: float) -> float:
+        level = 1.0 if spec.seated_start_s else 0.0
+        for t0, t1, s0, s1 in segs:
+            if tt < t0:
+                return level
+            if tt < t1:
+                return s0 + (s1 - s0) * ease((tt - t0) / (t1 - t0))
+            level = s1
+        return level
+
+    return duration, reps, stands, depth
+
+
+def _chest_arms(P: dict) -> None:
+    """Fold the arms across the chest: upper arms down along the trunk, forearms up and across
+    so that the wrists sit in front of the chest near the midline."""
+    up, fwd = P["trunk_up"], P["trunk_fwd"]
+    for side in ("left", "right"):
+        sh = P[f"{side}_shoulder"]
+        z = sh[2]
+        elbow = sh - 0.85 * UPPER_ARM * up + 0.45 * UPPER_ARM * fwd
+        wrist = elbow + 0.58 * FOREARM * up + 0.2 * FOREARM * fwd
+        hand = wrist + 0.06 * up
+        P[f"{side}_elbow"] = np.array([elbow[0], elbow[1], z * 1.05])
+        P[f"{side}_wrist"] = np.array([wrist[0], wrist[1], -z * 0.15])
+        P[f"{side}_hand"] = np.array([hand[0], hand[1], -z * 0.45])
+
+
+def session_pose(s: float, spec: SessionSpec) -> dict:
+    P = pose3d(s, spec)
+    if spec.arms == "chest":
+        _chest_arms(P)
+    return P
+
+
+def _near_kot_ratio(s: float, spec: SessionSpec, cam, near: str, facing: str, J0: dict) -> float:
+    """Knee over toe (foot lengths) of the near leg in the person's sagittal plane (3-D: the
+    physical quantity, the same in every view)."""
+    return sagittal_metrics(session_pose(s, spec), near)["knee_over_toe_ratio_3d"]
+
+
+def _hip_above_ankle_m(s: float, spec: SessionSpec) -> float:
+    ankle, _knee, hip = leg_sagittal(s, spec)
+    return float(hip[1] - ankle[1])
+
+
+def box_advice_truth(spec: SessionSpec, cam, near: str, facing: str, J0: dict, d: float,
+                     limit: float) -> dict:
+    """The exact box-height advice for a rep of depth d against a knee-over-toe limit (3-D,
+    sagittal plane): the hip height (above the ankle) at which the near knee passes the limit
+    on the way down, and
+    how much higher than this rep's bottom that is (cm, and in shin lengths); null when the
+    knee stays within the limit. Knee travel grows monotonically with depth here."""
+    if _near_kot_ratio(d, spec, cam, near, facing, J0) <= limit:
+        return {"limit_ratio": limit, "within_limit": True, "raise_cm": None, "raise_shin": None}
+    lo, hi = 0.0, d
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if _near_kot_ratio(mid, spec, cam, near, facing, J0) > limit:
+            hi = mid
+        else:
+            lo = mid
+    rise = _hip_above_ankle_m(0.5 * (lo + hi), spec) - _hip_above_ankle_m(d, spec)
+    return {"limit_ratio": limit, "within_limit": False, "crossing_depth_s": round(0.5 * (lo + hi), 4),
+            "raise_cm": round(100 * rise, 2), "raise_shin": round(rise / SHANK, 4)}
+
+
+def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2, truth_only: bool = False) -> dict:
+    """Render a session clip and write its truth (`truth_only`: the truth alone, no pictures)."""
+    cam = make_camera(spec)
+    facing, near = facing_of(spec, cam)
+    rnd = Renderer(cam, ss=ss, light_cam=light_for(facing))
+    duration, reps, stands, depth = session_timeline(spec)
+    n = int(round(duration * spec.fps))
+    box_prims = box_primitives(spec)
+    frames_json, images = [], []
+    t_render = 0.0
+    for i in range(n):
+        t = i / spec.fps
+        P = session_pose(depth(t), spec)
+        t0 = time.perf_counter()
+        if not truth_only:
+            images.append(rnd.render(body_primitives(P) + box_prims))
+        t_render += time.perf_counter() - t0
+        J = {k: [round(float(v), 2) for v in cam.project(P[k])] for k in LANDMARKS}
+        frames_json.append({"t_s": round(t, 4), "joints_px": J})
+    P0 = session_pose(0.0, spec)
+    J0 = {k: list(cam.project(P0[k])) for k in LANDMARKS}
+    stand_hip = _hip_above_ankle_m(0.0, spec)
+    per_rep = []
+    for r in reps:
+        Pb = session_pose(r["depth_s"], spec)
+        Jb = {k: list(cam.project(Pb[k])) for k in LANDMARKS}
+        m = dict(r)
+        m.update(rep_metrics(Jb, J0, near, facing, spec.view))
+        m.update(sagittal_metrics(Pb, near))
+        on_box = spec.box and r["depth_s"] >= 1.0
+        m["box_contact"] = bool(on_box)
+        m["contact_s"] = r["pause_s"] if on_box else None
+        hip = _hip_above_ankle_m(r["depth_s"], spec)
+        m["hip_height_ratio"] = round(hip / stand_hip, 4)
+        m["hip_per_knee_ratio"] = round(hip / SHANK, 4)
+        m["hip_above_ankle_cm"] = round(100 * hip, 2)
+        m["box_advice"] = {p: box_advice_truth(spec, cam, near, facing, J0, r["depth_s"], lim)
+                           for p, lim in (("general", 0.35), ("knee-rehab", 0.0))}
+        per_rep.append(m)
+    _, _, hip_top = leg_sagittal(1.0, spec)
+    truth = {
+        "name": spec.name, "fps": spec.fps, "width": spec.width, "height": spec.height,
+        "view": spec.view, "facing": facing, "yaw_deg": spec.yaw_deg, "near_side": near,
+        "person_height_cm": HT * 100, "shin_len_cm": round(SHANK * 100, 2),
+        "standing_hip_above_ankle_cm": round(100 * stand_hip, 2),
+        "box_top_above_floor_cm": round(100 * (hip_top[1] - 0.10), 2) if spec.box else None,
+        "starts_seated": bool(spec.seated_start_s), "ends_seated": bool(spec.seated_end_s),
+        "rep_count": len(per_rep), "rep_bottoms_s": [r["bottom_s"] for r in per_rep],
+        "stands": stands,
+        "duration_s": round(n / spec.fps, 4), "n_frames": n,
+        "camera": {"f_px": round(cam.f, 3), "cx": cam.cx, "cy": cam.cy,
+                   "distance_m": spec.cam_dist,
+                   "height_m": round(float(cam.pos[1]), 4), "pitch_deg": 0.0},
+        "per_rep": per_rep, "frames": frames_json,
+        "notes": NOTES + spec.notes + " Session fields: depth_s = bottom depth (1 = on the box), "
+                 "hip_height_ratio / hip_per_knee_ratio = hip joint above the ankle over its "
+                 "standing height / over the shin length (knee height above the ankle), "
+                 "box_advice = exact box-height advice per profile limit.",
+    }
+    if spec.test == "chair-stand":
+        first = stands[0]["start_s"]
+        ends = [s_["end_s"] for s_ in stands]
+        # the seat contacts: the bottom (depth 1) reached after each stand
+        seats = [r["bottom_start_s"] for r in reps[0:]] + [None]
+        seats = [r["bottom_start_s"] for r in reps]
+        # after the last stand comes the final sit
+        t_last_sit = stands[-1]["end_s"] + spec.between_s + spec.down_s
+        seats.append(round(t_last_sit, 4))
+        seats = seats[1:] if len(seats) > len(stands) else seats
+        truth["test"] = {
+            "first_movement_s": first, "stands_s": ends, "seat_contacts_s": seats,
+            "chair_stand_30": sum(1 for e in ends if e - first <= 30.0),
+            "five_sts_time_s": round(seats[4] - first, 4),
+            "five_sts_end": "seat contact after the fifth stand",
+        }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{spec.name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")))
+    if truth_only:
+        print(f"{spec.name}: truth written", flush=True)
+        return truth
+    encode_mp4(out_dir / f"{spec.name}.mp4", images, spec.fps)
+    print(f"{spec.name}: {n} frames, {t_render / n:.3f} s/frame render, "
+          f"{(out_dir / f'{spec.name}.mp4').stat().st_size / 1024:.0f} KB", flush=True)
+    return truth
+
+
 def make_grid_camera(specs: list[SquatSpec]) -> Camera:
     """make_camera framed on every rep of a grid clip."""
     spec = specs[0]
@@ -1038,6 +1260,8 @@ def main(argv=None):
                     help="render the truth grid (views x depths x knee travel, knees caving in) "
                          "into videos/fixtures/grid instead")
     ap.add_argument("--max-frames", type=int, help="grid: stop each clip after this many frames")
+    ap.add_argument("--truth-only", action="store_true",
+                    help="session clips: write the truth JSON only (no rendering)")
     args = ap.parse_args(argv)
     if args.grid:
         names = [s.name for s, _ in grid_specs()]
@@ -1046,20 +1270,23 @@ def main(argv=None):
         out = Path(args.out) / "grid" if args.out == ap.get_default("out") else Path(args.out)
         main_grid(out, args.only, args.ss or 1, args.max_frames)
         return
-    specs = [c for c in CLIPS if args.only in (None, c.name)]
+    specs = [c for c in CLIPS + SESSIONS if args.only in (None, c.name)]
     if not specs:
-        ap.error(f"unknown clip {args.only!r}; choose from {[c.name for c in CLIPS]}")
+        ap.error(f"unknown clip {args.only!r}; choose from {[c.name for c in CLIPS + SESSIONS]}")
     for spec in specs:
         if args.still is not None:
             import cv2
             cam = make_camera(spec)
             rnd = Renderer(cam, ss=args.ss or 2, light_cam=light_for(facing_of(spec, cam)[0]))
-            img = rnd.render(body_primitives(pose3d(args.still, spec))
+            pose = session_pose if isinstance(spec, SessionSpec) else pose3d
+            img = rnd.render(body_primitives(pose(args.still, spec))
                              + box_primitives(spec))
             p = Path(args.out) / f"{spec.name}_{args.still:.2f}.png"
             p.parent.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(p), img[..., ::-1])
             print(p)
+        elif isinstance(spec, SessionSpec):
+            render_session(spec, Path(args.out), ss=args.ss or 2, truth_only=args.truth_only)
         else:
             render_clip(spec, Path(args.out), ss=args.ss or 2)
 

@@ -36,6 +36,9 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     detected_fraction: float = 0.0
+    # Centimetres per shin length of this person when their height or shin length was given
+    # (box.cm_per_shin; see with_body_size), else None: box heights are then in shin lengths.
+    cm_per_shin: float | None = None
 
     @property
     def rep_count(self) -> int:
@@ -131,5 +134,17 @@ def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom")
                     analysis.metrics, assessments,
                     cues(analysis.metrics, assessments, thresholds, analysis.view.view),
                     analysis.series, analysis.clean_seq, analysis.warnings, analysis.duration_s,
-                    analysis.detected_fraction)
+                    analysis.detected_fraction, analysis.cm_per_shin)
+
+
+def with_body_size(analysis: Analysis, height_cm: float | None = None,
+                   shin_cm: float | None = None) -> Analysis:
+    """The analysis with box heights in centimetres, from the person's height or shin length."""
+    from .box import cm_per_shin
+
+    st = analysis.series.standing
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        hip_per_shin = st.hip_height_px / st.shin_len_px if st.shin_len_px else float("nan")
+    return replace(analysis, cm_per_shin=cm_per_shin(hip_per_shin, height_cm, shin_cm))
 

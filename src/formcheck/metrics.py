@@ -447,6 +447,17 @@ class RepMetrics:
     knee_flexion_3d_deg: float | None = None
     # hip_height_ratio's own error: its frame-to-frame scatter while standing around the rep
     hip_height_ratio_err: float | None = None
+    # The box (box.py): did the hip's descent stop on a plateau and hold (None: hip height
+    # unmeasured), for how long (s), and the hip height there over the standing hip height and
+    # over the knee height (standing shin length); None off the box.
+    box_contact: bool | None = None
+    contact_s: float | None = None
+    box_hip_height_ratio: float | None = None
+    box_hip_per_knee_ratio: float | None = None
+    # The hip height at the bottom (its lowest, box.lowest) in shin lengths, and the descent's (hip height in shin
+    # lengths, knee-over-toe in foot lengths) per frame: what box.higher_box_shin reads.
+    bottom_hip_shin: float | None = None
+    descent_kot: tuple = ()
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -628,12 +639,42 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
         dep, dep_err, dep_src = None, None, ""   # the leg was mistracked at the bottom
     if dep is None and "depth_angle" not in reasons:
         reasons["depth_angle"] = reasons.get("thigh_angle") or "the thigh was not seen at the bottom"
+    box = rep_box(series, rep, rng, band, key if kot_ratio is not None else "")
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
                       thigh, flex, hip_h, _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
                       rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
                       rep.bottom_i, dep, dep_err, dep_src, flex3d,
-                      None if hip_h is None else hip_height_ratio_err(series, rep))
+                      None if hip_h is None else hip_height_ratio_err(series, rep), **box)
+
+
+def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: KneeKey) -> dict:
+    """The box fields of RepMetrics (see box.py): contact, its duration and height, the bottom
+    hip height in shin lengths and the descent's knee-over-toe against hip height (when
+    knee-over-toe is measured, i.e. `key` is set)."""
+    from . import box
+
+    stand = standing_hip_height(series, rep)
+    shin = series.standing.shin_len_px
+    out: dict = {}
+    if not (np.isfinite(stand) and stand > 0):
+        return out
+    with np.errstate(all="ignore"):
+        ratio = series.hip_height_px[rng] / stand
+    if np.isfinite(ratio).sum() >= 3:
+        on, held, h, per_knee = box.box_contact(series.t_s[rng], ratio, shin / stand)
+        out.update(box_contact=on, contact_s=_f(held), box_hip_height_ratio=_f(h),
+                   box_hip_per_knee_ratio=_f(per_knee))
+    if np.isfinite(shin) and shin > 0:
+        with np.errstate(all="ignore"):
+            hip_shin = series.hip_height_px / shin
+        out["bottom_hip_shin"] = _f(box.lowest(hip_shin[band])[1])
+        if key:
+            px, foot = series.knee_over_toe(key)
+            desc = np.arange(rep.start_i, rep.bottom_i + 1)
+            if np.isfinite(foot) and foot > 1:
+                out["descent_kot"] = box.descent_profile(hip_shin[desc], px[desc] / foot)
+    return out
 
 
 def depth_angle(series: Series, band: np.ndarray, view: str, leg: str

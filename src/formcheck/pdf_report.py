@@ -343,6 +343,7 @@ def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: b
         _physio_note_section(pdf, physio_note)
         _corrections_section(pdf, analysis, corrections)
         _rep_table_section(pdf, analysis, corrections)
+        _box_section(pdf, analysis)
         _plots_section(pdf, analysis, history, session_id, corrections)
         _thresholds_section(pdf, analysis)
         _recording_notes_section(pdf, analysis)
@@ -537,6 +538,97 @@ def _rep_table_section(pdf, analysis, corrections=()) -> None:
                    new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
+
+
+def _box_section(pdf, analysis) -> None:
+    """The box per rep (report.box_fields): contact, how long, how high, and how much higher
+    a box would keep the knee within the limit."""
+    from .report import box_summary
+
+    rows = rep_rows(analysis)
+    if not rows:
+        return
+    W = pdf.epw
+    _heading(pdf, "The box")
+    kinds = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}
+    pdf.set_font("DejaVu", "", 8)
+    for r in rows:
+        if r["box_contact"]:
+            cm = r["box_hip_height_cm"]
+            what = (f"on the box, {kinds.get(r['box_sit'], '')} {r['box_contact_s']:.2f} s; hip at "
+                    f"{r['box_hip_height_ratio']:.0%} of standing hip height, "
+                    f"{r['box_hip_per_knee_ratio']:.2f} × knee height"
+                    + ("" if cm is None else f" ({cm:.0f} cm above the ankle)"))
+        elif r["box_contact"] is False:
+            what = "turned around without sitting on the box"
+        else:
+            what = "hip height not measured"
+        advice = f" {r['box_advice']}" if r["box_advice"] else ""
+        pdf.multi_cell(W, 4.0, f"Rep {r['rep']}: {what}.{advice}", new_x="LMARGIN", new_y="NEXT")
+    b = box_summary(rows)
+    if b["hip_height_ratio_spread"] is not None:
+        pdf.multi_cell(W, 4.0, f"Box height across the {b['reps_on_box']} reps on the box: spread "
+                       f"{b['hip_height_ratio_spread']:.0%} of standing hip height ("
+                       f"{'consistent' if b['consistent'] else 'inconsistent: same box every rep?'}).",
+                       new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def chair_stand_pdf(result, *, source: str = "", client_label: str | None = None,
+                    recorded_at: dt.datetime | None = None) -> bytes:
+    """The PDF of one chair-stand test (chairstand.ChairStandResult), as bytes."""
+    from .chairstand import TEST_30S, to_dict
+
+    d = to_dict(result, source)
+    name = "30-second chair stand" if result.test == TEST_30S else "Five-times sit-to-stand"
+    pdf = _new_document(f"{name} – {client_label or source}")
+    W = pdf.epw
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.set_text_color(*ACCENT)
+    pdf.cell(W, 8, name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("DejaVu", "", 9)
+    when = (recorded_at or dt.datetime.now()).strftime("%d %B %Y, %H:%M")
+    who = f"Client: {client_label}   ·   " if client_label else ""
+    pdf.multi_cell(W, 4.6, f"{who}Test: {when}   ·   Clip: {source}", new_x="LMARGIN",
+                   new_y="NEXT")
+    pdf.ln(2)
+    _heading(pdf, "Result")
+    pdf.set_font("DejaVu", "", 10)
+    if result.test == TEST_30S:
+        main = f"{d['stands']} complete stands in {d['time_s']} s" if d["time_s"] else "no result"
+    else:
+        main = (f"{d['time_s']:.2f} s to sitting after the fifth stand" if d["time_s"] is not None
+                else f"{d['stands']} complete stands: no time")
+    pdf.multi_cell(W, 5.2, main + f"\nEnd point: {d['end_point']}.", new_x="LMARGIN", new_y="NEXT")
+    n = d["norm"]
+    if n:
+        text = (f"{n['source']}, {n['band']}: normal range {n['low']}-{n['high']} stands; this "
+                f"is {n['verdict']} it." if result.test == TEST_30S else
+                f"{n['source']}, age {n['band']}: reference time {n['high']} s; this is "
+                f"{n['verdict']}.")
+        pdf.multi_cell(W, 5.2, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    _heading(pdf, "Every stand")
+    pdf.set_font("DejaVu", "", 8)
+    with pdf.table(col_widths=[12, 25, 25, 25, 30, 25], text_align="CENTER",
+                   line_height=3.8) as table:
+        table.row(["Stand", "Left the seat (s)", "Standing (s)", "Seated again (s)",
+                   "Knee bend at the top (°)", "Arms off chest"])
+        for s in d["per_stand"]:
+            table.row([f"{s['stand']}{'' if s['complete'] else ' (incomplete)'}",
+                       _fmt(s["leave_s"], ".2f"), _fmt(s["up_s"], ".2f"), _fmt(s["seat_s"], ".2f"),
+                       _fmt(s["knee_flexion_top_deg"], ".0f"),
+                       {True: "yes", False: "no", None: "–"}[s["arms_off_chest"]]])
+    pdf.set_font("DejaVu", "", 7)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(W, 3.4, f"Times from {d['times_from']}.", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    for note in d["notes"]:
+        pdf.set_font("DejaVu", "", 8.5)
+        pdf.multi_cell(W, 4.2, f"Note: {note}", new_x="LMARGIN", new_y="NEXT")
+    _disclaimer_section(pdf)
+    return bytes(pdf.output())
 
 
 def _plots_section(pdf, analysis, history, session_id, corrections=()) -> None:

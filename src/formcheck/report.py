@@ -21,6 +21,8 @@ from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
 from .metrics import depth_class_from_angle
 from .vocab import CORRECTION_KINDS, CorrectionKind
+from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_shin,
+                  sit_kind)
 
 SCHEMA_VERSION = 1
 
@@ -30,7 +32,9 @@ CSV_FIELDS = [
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
     "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
-    "knee_flexion_3d_deg", "hip_height_ratio_err", "excluded", "correction",
+    "knee_flexion_3d_deg", "hip_height_ratio_err",
+    "box_contact", "box_contact_s", "box_sit", "box_hip_height_ratio", "box_hip_per_knee_ratio",
+    "box_hip_height_cm", "higher_box_shin", "higher_box_cm", "excluded", "correction",
 ]
 
 
@@ -61,7 +65,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "fppa_deg": v["fppa_deg"],
             "heel_lift_ratio": v["heel_lift_ratio"],
             "descent_s": v["descent_s"], "pause_s": v["pause_s"], "ascent_s": v["ascent_s"],
-            "box_pause": bool(m.pause_s >= analysis.thresholds.box_pause_min_s),
+            "box_pause": sit_kind(m.contact_s, analysis.thresholds.box_pause_min_s) == "paused_sit",
             "flags": [f.code for f in a.flags],
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
@@ -72,6 +76,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "depth_source": m.depth_source,
             "depth_angle_class": depth_class_from_angle(m.depth_angle_deg, m.depth_angle_err_deg),
             "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
+            **box_fields(m, analysis.thresholds, analysis.cm_per_shin),
         })
     return rows
 
@@ -163,6 +168,37 @@ def counted_rows(rows: Sequence[Mapping]) -> list[Mapping]:
 def corrected_summary(rows: Sequence[Mapping], corrections: Sequence[Correction]) -> "SetSummary":
     """The set summary after the physio's corrections (summarize_rows over what counts)."""
     return summarize_rows(counted_rows(apply_corrections(rows, corrections)))
+
+
+def box_fields(m: RepMetrics, th, cm_shin: float | None) -> dict:
+    """A rep's box fields as reported (box.py has the definitions)."""
+    raise_shin = higher_box_shin(m.descent_kot, m.bottom_hip_shin, m.knee_over_toe_ratio,
+                                 th.knee_over_toe_max_ratio)
+
+    def cm(x):
+        return None if x is None or cm_shin is None else round(x * cm_shin, 1)
+
+    return {
+        "box_contact": m.box_contact,
+        "box_contact_s": clean_float(m.contact_s, 2),
+        "box_sit": sit_kind(m.contact_s, th.box_pause_min_s),
+        "box_hip_height_ratio": clean_float(m.box_hip_height_ratio, 3),
+        "box_hip_per_knee_ratio": clean_float(m.box_hip_per_knee_ratio, 3),
+        "box_hip_height_cm": cm(m.box_hip_per_knee_ratio),
+        "higher_box_shin": clean_float(raise_shin, 3),
+        "higher_box_cm": cm(raise_shin),
+        "box_advice": advice_text(raise_shin, th.knee_over_toe_max_ratio, cm_shin),
+    }
+
+
+def box_summary(rows: Sequence[Mapping]) -> dict:
+    """The set's box: reps on the box, their mean hip height at contact and its spread."""
+    on = [r["box_hip_height_ratio"] for r in rows if r.get("box_contact")]
+    spread = box_spread_ratio(on)
+    return {"reps_on_box": len(on),
+            "hip_height_ratio_mean": clean_float(sum(on) / len(on), 3) if on else None,
+            "hip_height_ratio_spread": clean_float(spread, 3),
+            "consistent": None if spread is None else bool(spread <= BOX_SPREAD_MAX_RATIO)}
 
 
 # --- the set at a glance -----------------------------------------------------------------------
@@ -261,7 +297,17 @@ def to_dict(analysis: Analysis) -> dict:
                   "depth_angle_deg": "thigh to horizontal at the bottom, + = hip joint below "
                                      "the knee joint; +- depth_angle_err_deg (one standard "
                                      "error); parallel = within 10 deg of level",
-                  "knee_flexion_3d_deg": "knee bend in 3-D from the world landmarks"},
+                  "knee_flexion_3d_deg": "knee bend in 3-D from the world landmarks",
+                  "box_hip_height_ratio": "hip height on the box / standing hip height",
+                  "box_hip_per_knee_ratio": "hip height on the box / knee height (shin length)",
+                  "box_contact_s": "seconds held on the box (touch-and-go below "
+                                   "box_pause_min_s, paused sit from it)",
+                  "higher_box_shin": "how much higher a box keeps the knee within "
+                                     "knee_over_toe_max_ratio, in shin lengths (0 = it is)",
+                  "higher_box_cm": "the same in cm (needs the person's height or shin length)",
+                  "box_hip_height_cm": "hip joint above the ankle on the box, cm"},
+        "cm_per_shin": clean_float(analysis.cm_per_shin, 2),
+        "box": box_summary(rep_rows(analysis)),
         "bottom_consistency_deg": clean_float(bottom_consistency(analysis.metrics), 1),
         "summary": summary,
         "reps": rep_rows(analysis),

@@ -5,6 +5,9 @@ metrics.depth_signal. A rep starts when depth stays above `enter` for `debounce_
 it stays below max(`exit`, `exit_frac` x the rep's deepest point) for `debounce_s`; it counts
 when its deepest point reaches `min_depth`. A descent that never comes back up (the clip ends
 mid-rise, a push-up follows) does not count; tracking may drop out for up to `max_lost_s` mid-rep.
+A clip that starts seated (the first measured depth is already past `enter` and at least
+`seated_frac` of the first descent's deepest point) does not count its first stand as a rep. A clip that ends seated
+never comes back up, so its last sit does not count either.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ class RepSettings:
     pause_band: float = 0.05  # ... and within this fraction count as a pause (box contact)
     still: float = 0.03       # depth change below this is not movement (start and end of a rep)
     max_lost_s: float = 1.5   # tracking may drop out this long mid-rep (a rack hides the body)
+    # Starting down, at least this share of the first descent's deepest point: seated (or at
+    # the bottom) from the start, and the first stand is not a rep. Less: the clip started
+    # mid-descent, and the rep counts (a labelled real clip does this, its first depth 0.56 of
+    # the peak).
+    seated_frac: float = 0.8
 
 
 def settings_for_min_depth(min_depth: float, base: RepSettings = RepSettings()) -> RepSettings:
@@ -119,6 +127,12 @@ class RepSegmenter:
     `max_lost_s` drops the rep. `update` returns a counted rep as (index where the descent began,
     index where the person was back up) the moment the return to standing is confirmed, i.e.
     `debounce_s` after that index.
+
+    A descent confirmed before the person was ever seen standing (depth at or below `enter`)
+    whose first depth is at least `seated_frac` of its deepest point is the stand-up from a
+    seated start: not a rep. `seated_start` keeps it as (first index,
+    index where the person was up), and `down` at the end of a sequence means it ended down
+    (seated), from `start_i`.
     """
 
     def __init__(self, settings: RepSettings = RepSettings()):
@@ -139,6 +153,10 @@ class RepSegmenter:
         self._up_t: list[float] = []
         self._last_finite_t: float | None = None
         self._lost = False
+        self._stood = False                     # seen standing since the sequence began
+        self._from_seated = False               # the current descent began before that
+        self._first_depth = float("nan")        # the first measured depth
+        self.seated_start: tuple[int, int] | None = None
 
     @property
     def start_i(self) -> int | None:
@@ -160,6 +178,8 @@ class RepSegmenter:
             if self._last_finite_t is None or t_s - self._last_finite_t > s.max_lost_s:
                 self.down = False  # tracking lost for long mid-rep: the rep is not counted
         self._last_finite_t = t_s
+        if not np.isfinite(self._first_depth):
+            self._first_depth = depth
         if not self._prev_finite or depth < s.exit:
             self._stand_i, self._stand_t, self._seg_max = i, t_s, depth
         self._seg_max = max(self._seg_max, depth)
@@ -168,7 +188,7 @@ class RepSegmenter:
 
     def _standing(self, i: int, t_s: float, depth: float) -> tuple[int, int] | None:
         if depth <= self.settings.enter:
-            self._dn_i = None
+            self._dn_i, self._stood = None, True
             return None
         if self._dn_i is None:
             self._dn_i, self._dn_t, self._dn_d = i, [], []
@@ -178,6 +198,7 @@ class RepSegmenter:
             return None
         onset, ts, ds = self._dn_i, self._dn_t, self._dn_d
         self.down, self.peak, self._dn_i = True, ds[0], None
+        self._from_seated = not self._stood
         self._start_i, self._start_t = self._stand_i, self._stand_t
         self._start_max = self._seg_max
         for k in range(1, len(ts)):   # the samples after the onset were down samples
@@ -206,17 +227,27 @@ class RepSegmenter:
         if self._up_t[-1] - self._up_t[0] < s.debounce_s:
             return None
         end, dur = self._up_i, self._up_t[0] - self._start_t
-        self.down, self._up_i = False, None
+        self.down, self._up_i, self._stood = False, None, True
+        if self._from_seated and self._first_depth >= s.seated_frac * self.peak:
+            self.seated_start = (self._start_i, end)
+            return None
         if self._start_max >= s.min_depth and s.min_rep_s <= dur <= s.max_rep_s:
             self.count += 1
             return self._start_i, end
         return None
 
 
-def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()
-              ) -> list[Rep]:
-    """Reps in a whole depth signal (NaN = not measured): the segmenter run over it."""
+def segment(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()
+            ) -> tuple[list[Rep], RepSegmenter]:
+    """The segmenter run over a whole depth signal (NaN = not measured): its reps, and the
+    segmenter itself (seated_start, and `down` / `start_i` when the sequence ended down)."""
     seg = RepSegmenter(settings)
     spans = [span for t, d in zip(t_s.tolist(), np.asarray(depth, dtype=np.float64).tolist())
              if (span := seg.update(t, d)) is not None]
-    return [make_rep(t_s, depth, s, e, settings) for s, e in spans]
+    return [make_rep(t_s, depth, s, e, settings) for s, e in spans], seg
+
+
+def find_reps(t_s: np.ndarray, depth: np.ndarray, settings: RepSettings = RepSettings()
+              ) -> list[Rep]:
+    """Reps in a whole depth signal (NaN = not measured): the segmenter run over it."""
+    return segment(t_s, depth, settings)[0]

@@ -34,6 +34,8 @@ class RepSpec:
     pause_s: float = 0.3
     up_s: float = 1.0
     rest_s: float = 1.0
+    top_u: float = 0.0           # how far down the rise ends (0 = standing straight; a chair
+                                 # stand that stops at 0.4 leaves the knees bent)
 
 
 # Stooping to pick something up: knees bent a little, the trunk bent far forward. Not a squat.
@@ -54,12 +56,23 @@ def knee_over_toe_ratio(shin_deg: float) -> float:
     return (SHANK * math.sin(math.radians(shin_deg)) - TOE_AHEAD) / (SHANK * FOOT_PER_SHANK)
 
 
-def _timeline(reps: list[RepSpec], lead_s: float) -> list[tuple[float, float, float, int]]:
-    """(duration, u_from, u_to, rep index) phases; u is 0 standing .. 1 at the bottom."""
-    phases = [(lead_s, 0.0, 0.0, 0)]
+def _timeline(reps: list[RepSpec], lead_s: float, seated_start_s: float = 0.0,
+              seated_end_s: float = 0.0) -> list[tuple[float, float, float, int]]:
+    """(duration, u_from, u_to, rep index) phases; u is 0 standing .. 1 at the bottom. A seated
+    start sits at rep 1's bottom for seated_start_s and stands up before the lead; a seated end
+    sits down after the last rep and stays for seated_end_s."""
+    phases = []
+    if seated_start_s:
+        phases += [(seated_start_s, 1.0, 1.0, 0), (reps[0].up_s, 1.0, 0.0, 0)]
+    phases.append((lead_s, 0.0, 0.0, 0))
+    top = 0.0
     for k, r in enumerate(reps):
-        phases += [(r.down_s, 0.0, 1.0, k), (r.pause_s, 1.0, 1.0, k), (r.up_s, 1.0, 0.0, k),
-                   (r.rest_s, 0.0, 0.0, k)]
+        phases += [(r.down_s, top, 1.0, k), (r.pause_s, 1.0, 1.0, k), (r.up_s, 1.0, r.top_u, k),
+                   (r.rest_s, r.top_u, r.top_u, k)]
+        top = r.top_u
+    if seated_end_s:
+        k = len(reps) - 1
+        phases += [(reps[k].down_s, top, 1.0, k), (seated_end_s, 1.0, 1.0, k)]
     return phases
 
 
@@ -101,7 +114,8 @@ _IDS = {"hip": (L.LEFT_HIP, L.RIGHT_HIP), "knee": (L.LEFT_KNEE, L.RIGHT_KNEE),
         "shoulder": (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)}
 
 
-def _fill_head_and_arms(xy: np.ndarray, i: int, head: np.ndarray, facing: int) -> None:
+def _fill_head_and_arms(xy: np.ndarray, i: int, head: np.ndarray, facing: int,
+                        arms: str = "forward") -> None:
     for lm, (dx, dy) in ((L.NOSE, (30, 0)), (L.LEFT_EYE, (20, -10)), (L.RIGHT_EYE, (18, -10)),
                          (L.LEFT_EAR, (-10, 0)), (L.RIGHT_EAR, (-12, 0))):
         xy[i, int(lm)] = head + np.array([facing * dx, dy])
@@ -109,20 +123,32 @@ def _fill_head_and_arms(xy: np.ndarray, i: int, head: np.ndarray, facing: int) -
         sh = xy[i, int(_IDS["shoulder"][side])]
         xy[i, int((L.LEFT_ELBOW, L.RIGHT_ELBOW)[side])] = sh + np.array([facing * 60, 150])
         xy[i, int((L.LEFT_WRIST, L.RIGHT_WRIST)[side])] = sh + np.array([facing * 180, 120])
+        if arms == "chest":   # folded on the chest: the wrists in front of the sternum
+            xy[i, int((L.LEFT_ELBOW, L.RIGHT_ELBOW)[side])] = sh + np.array([facing * 40, 170])
+            xy[i, int((L.LEFT_WRIST, L.RIGHT_WRIST)[side])] = sh + np.array([facing * 60, 60])
+        elif arms == "thighs":   # pushing off the thighs: the wrists on the middle of the thigh
+            hip, knee = (xy[i, int(_IDS[k][side])] for k in ("hip", "knee"))
+            xy[i, int((L.LEFT_WRIST, L.RIGHT_WRIST)[side])] = (hip + knee) / 2
+            xy[i, int((L.LEFT_ELBOW, L.RIGHT_ELBOW)[side])] = (sh + (hip + knee) / 2) / 2
 
 
 def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: int = 1,
                    fps: float = 30.0, lead_s: float = 1.0, noise_px: float = 0.0,
                    seed: int = 0, width_px: int = 720, height_px: int = 1280,
                    source: str = "synthetic", yaw_deg: float | Callable[[float], float] = 45.0,
-                   scale: float = 1.0) -> PoseSequence:
+                   scale: float = 1.0, seated_start_s: float = 0.0,
+                   seated_end_s: float = 0.0, arms: str = "forward",
+                   arms_at: Callable[[float], str] | None = None) -> PoseSequence:
     """A person squatting. `view` "side" (facing +x if facing=1), "front", or "oblique": the
     body turned `yaw_deg` from facing the camera (0 front .. 90 side on; a function of time
     makes a person who turns during the set). `scale` shrinks the person (and the pixel
-    coordinates) for small pictures: lengths in pixels scale with it, angles and ratios do not."""
+    coordinates) for small pictures: lengths in pixels scale with it, angles and ratios do not.
+    `seated_start_s` / `seated_end_s` start / end sitting at the bottom (side view); `arms`
+    "chest" folds the arms (a chair-stand test), "thighs" puts the hands on the thighs (pushing
+    off them), `arms_at(t)` picks it per time."""
     if isinstance(reps, int):
         reps = [RepSpec() for _ in range(reps)]
-    phases = _timeline(reps, lead_s)
+    phases = _timeline(reps, lead_s, seated_start_s, seated_end_s)
     total = sum(p[0] for p in phases)
     t = np.arange(int(round(total * fps))) / fps
     n = len(t)
@@ -137,7 +163,8 @@ def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: in
         thigh = STAND[1] + u * (r.thigh_deg - STAND[1])
         lean = STAND[2] + u * (r.lean_deg - STAND[2])
         if view == "side":
-            _side_frame(xy, vis, z, world, i, facing, shin, thigh, lean)
+            _side_frame(xy, vis, z, world, i, facing, shin, thigh, lean,
+                        arms_at(ti) if arms_at else arms)
         elif view == "oblique":
             yaw = yaw_deg(ti) if callable(yaw_deg) else yaw_deg
             _turned_frame(xy, vis, z, world, i, facing, shin, thigh, lean, yaw)
@@ -150,7 +177,7 @@ def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: in
                         height_px=height_px, fps=fps, source=source)
 
 
-def _side_frame(xy, vis, z, world, i, facing, shin, thigh, lean) -> None:
+def _side_frame(xy, vis, z, world, i, facing, shin, thigh, lean, arms="forward") -> None:
     for side, dx, v, zz in ((0, 0.0, 0.98, -0.1), (1, -6.0, 0.7, 0.1)):
         p = _side_joints(300.0 + dx, 1200.0, facing, shin, thigh, lean)
         for name, ids in _IDS.items():
@@ -159,7 +186,7 @@ def _side_frame(xy, vis, z, world, i, facing, shin, thigh, lean) -> None:
             z[i, int(ids[side])] = zz
             world[i, int(ids[side])] = [p[name][0] / 1000, p[name][1] / 1000, zz * 2]
         head = p["head"]
-    _fill_head_and_arms(xy, i, head, facing)
+    _fill_head_and_arms(xy, i, head, facing, arms)
 
 
 def _front_frame(xy, world, i, shin, thigh, lean, valgus) -> None:

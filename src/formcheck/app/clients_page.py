@@ -168,7 +168,8 @@ def _save_section(store, client) -> None:
                                       physio_note=note, recorded_at=when,
                                       view_requested=st.session_state.get("view", "auto"),
                                       clip_name=name,
-                                      video_consent=VIDEO_CONSENT if keep else "")
+                                      video_consent=VIDEO_CONSENT if keep else "",
+                                      chair_stand=chair_stand_to_save(name))
         except Exception as exc:  # noqa: BLE001
             _fail(exc)
             return
@@ -287,6 +288,40 @@ def _trend_charts(df: pd.DataFrame, th) -> None:
         st.caption("Knees caving in is not charted yet: it needs a clip filmed from the front.")
     st.caption("Dashed red line: the client's limit or target now. Trends count the physio's "
                "corrections (excluded reps and values marked wrong are left out).")
+
+
+# --- chair-stand tests (issue 11) -------------------------------------------------------------
+def chair_stand_to_save(name: str) -> dict | None:
+    """The chair-stand test on screen (the Analyse page's "Chair-stand test" mode), to keep
+    with the session; None in the squat mode."""
+    from formcheck import chairstand
+    from formcheck.app.chairstand_panel import CHAIR, MODE_KEY
+
+    result = st.session_state.get("chair_stand")
+    if st.session_state.get(MODE_KEY) != CHAIR or result is None:
+        return None
+    return chairstand.to_dict(result, name)
+
+
+def chair_stand_section(store, client) -> None:
+    """The client's chair-stand tests over time: a table and, from two tests of a kind, a trend."""
+    from formcheck.app.chairstand_panel import TEST_NAMES
+
+    hist = store.chair_stand_history(client.label)
+    if not hist:
+        return
+    st.subheader("Chair-stand tests")
+    df = pd.DataFrame([{"id": h.session_id, "date": h.recorded_at, "test": TEST_NAMES[h.test],
+                        "complete stands": h.stands, "time (s)": h.time_s,
+                        "against the norm": h.verdict or ""} for h in hist])
+    st.dataframe(df, hide_index=True, width="stretch", key="cs_history",
+                 column_config={"date": st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
+    for test, name in TEST_NAMES.items():
+        sub = df[df["test"] == name].set_index("date")
+        if len(sub) >= 2:
+            col = "complete stands" if test == "chair-stand-30" else "time (s)"
+            st.markdown(f"**{name}**: {col}")
+            st.line_chart(sub[[col]].astype(float), height=200)
 
 
 def _session_label(store_df: pd.DataFrame):
@@ -711,6 +746,7 @@ def render() -> None:
             _save_section(store, client)
         with tabs[1]:
             _progress_section(store, client)
+            chair_stand_section(store, client)
         with tabs[2]:
             _compare_section(store, client)
         with tabs[3]:

@@ -302,6 +302,21 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
     st.caption(f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} · knee past toes: "
                + ("n/a" if kot is None else f"{kot:+.2f} foot lengths")
                + " · shin: " + ("n/a" if shin is None else f"{shin:.0f}°"))
+    box_caption(row)
+
+
+def box_caption(row: dict) -> None:
+    """The rep's box under its bottom frame: contact, how long, how high, and the higher-box
+    advice (report.box_fields)."""
+    if row.get("box_contact"):
+        kind = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}.get(row["box_sit"], "")
+        cm = row.get("box_hip_height_cm")
+        st.caption(f"On the box: {kind}, {row['box_contact_s']:.2f} s · hip at "
+                   f"{row['box_hip_height_ratio']:.0%} of standing hip height, "
+                   f"{row['box_hip_per_knee_ratio']:.2f} × knee height"
+                   + ("" if cm is None else f" ({cm:.0f} cm above the ankle)"))
+    if row.get("box_advice"):
+        st.caption(row["box_advice"])
 
 
 # ----------------------------------------------------------------------------- feedback

@@ -22,7 +22,7 @@ import streamlit as st
 
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore
-from formcheck.app import components, current_result, offload, session_files
+from formcheck.app import chairstand_panel, components, current_result, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -220,6 +220,7 @@ def render() -> None:
              "the reps and measures, for each one, how far the knee travels past the toes and "
              "how deep you go.")
     _client_choice()
+    chair_mode = chairstand_panel.chosen()   # the "Chair-stand test" mode (its own module)
     with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
         profile, th, view = components.threshold_controls(where=st.container())
     limit_mb = st.get_option("server.maxUploadSize")
@@ -266,6 +267,9 @@ def render() -> None:
         return
     st.query_params["result"] = entry["folder"].result_id
     current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
+    if chair_mode:
+        st.session_state["chair_stand"] = chairstand_panel.render(analysis, entry["name"])
+        return
     components.results(analysis, entry["name"], key="upload",
                        video_path=lambda: entry.get("video"),
                        get_frame=_frame_getter(entry, analysis),

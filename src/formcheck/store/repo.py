@@ -130,6 +130,18 @@ class TrendPoint:
     corrections: int = 0      # how many corrections the physio made to the session
 
 
+@dataclass(frozen=True)
+class ChairStandPoint:
+    """One saved chair-stand test, for the client's trend."""
+
+    session_id: int
+    recorded_at: dt.datetime
+    test: str                 # chairstand.TESTS
+    stands: int               # complete stands counted
+    time_s: float | None      # the test's time
+    verdict: str | None       # against the published norm, when the age (and sex) was given
+
+
 def _known(d: dict | None) -> dict:
     known = {f.name for f in fields(Thresholds)}
     gone = set(d or {}) - known
@@ -262,10 +274,12 @@ class Store:
                      clip_path: str | Path | None = None, keep_video: bool = False,
                      physio_note: str = "", recorded_at: dt.datetime | None = None,
                      view_requested: str = "auto", clip_name: str | None = None,
-                     video_consent: str = "") -> SessionInfo:
+                     video_consent: str = "", chair_stand: dict | None = None
+                     ) -> SessionInfo:
         """Save one analysed clip in ONE transaction: the session, its reps, its landmarks and,
         only if keep_video, the video file (with `video_consent`, the consent wording the
-        client agreed to). Nothing is written if any part fails."""
+        client agreed to). Nothing is written if any part fails. A chair-stand test's report
+        (chairstand.to_dict) is kept in the session's report as "chair_stand"."""
         from ..report import rep_rows, to_dict
 
         if raw_seq is None or len(raw_seq) == 0:
@@ -287,6 +301,8 @@ class Store:
                 video = clip_path.read_bytes()
         landmarks = to_npz_bytes(raw_seq)
         report = to_dict(analysis)
+        if chair_stand is not None:
+            report["chair_stand"] = chair_stand
         name = clip_name or (clip_path.name if clip_path else Path(analysis.source or "").name)
         with self.db.session() as s:
             c = self._client(s, client_label)
@@ -447,6 +463,21 @@ class Store:
                                                                 fixes.get(sid, [])),
                                len(fixes.get(sid, [])))
                     for sid, at, view in sessions]
+
+    def chair_stand_history(self, client_label: str) -> list[ChairStandPoint]:
+        """The client's saved chair-stand tests, oldest first (from the sessions' reports)."""
+        with self.db.session(write=False) as s:
+            c = self._client(s, client_label)
+            q = (select(Session.id, Session.recorded_at, Session.report)
+                 .where(Session.client_id == c.id).order_by(Session.recorded_at, Session.id))
+            out = []
+            for sid, at, report in s.execute(q):
+                cs = (report or {}).get("chair_stand")
+                if cs:
+                    norm = cs.get("norm") or {}
+                    out.append(ChairStandPoint(sid, at, cs["test"], cs["stands"], cs.get("time_s"),
+                                               norm.get("verdict")))
+            return out
 
     # --- forget ---------------------------------------------------------------------------------
     def forget_client(self, client_label: str) -> dict:

@@ -1,0 +1,157 @@
+"""The box in the rep (box.py): contact, its duration and height, the higher-box advice, and
+seated starts and ends, on synthetic people whose geometry is exact."""
+
+import math
+
+import numpy as np
+import pytest
+
+from formcheck.analysis import analyze_sequence, with_body_size
+from formcheck.box import (HIP_ABOVE_ANKLE_PER_HEIGHT, advice_text, box_spread_ratio,
+                           cm_per_shin, higher_box_shin, hold_s)
+from formcheck.report import rep_rows, to_dict
+from formcheck.reps import RepSegmenter, RepSettings, find_reps
+from formcheck.stream import replay
+from formcheck.synthetic import SHANK, STAND, THIGH, TOE_AHEAD, RepSpec, squat_sequence
+from formcheck.thresholds import get_profile
+
+ON_BOX = RepSpec(thigh_deg=0.0, shin_deg=40.0, pause_s=1.0)      # a paused sit
+TOUCH = RepSpec(thigh_deg=0.0, shin_deg=40.0, pause_s=0.1)       # touch-and-go
+FREE = RepSpec(thigh_deg=-30.0, shin_deg=25.0, pause_s=0.0)      # turns around above the box
+
+
+def hip_above_ankle(thigh_deg, shin_deg):
+    return SHANK * math.cos(math.radians(shin_deg)) + THIGH * math.sin(math.radians(-thigh_deg))
+
+
+def analyse(reps, profile="knee-rehab", **kw):
+    return analyze_sequence(squat_sequence(reps, **kw), get_profile(profile))
+
+
+def test_contact_touch_and_go_and_no_contact():
+    a = analyse([ON_BOX, FREE, TOUCH])
+    rows = rep_rows(a)
+    assert [r["box_contact"] for r in rows] == [True, False, True]
+    assert [r["box_sit"] for r in rows] == ["paused_sit", None, "touch_and_go"]
+    assert rows[0]["box_contact_s"] == pytest.approx(1.0, abs=0.05)
+    assert rows[2]["box_contact_s"] == pytest.approx(0.1, abs=0.05)
+    assert rows[1]["box_contact_s"] is None
+
+
+def test_box_height_against_the_geometry():
+    a = analyse([ON_BOX, TOUCH, ON_BOX])
+    stand = hip_above_ankle(STAND[1], STAND[0])
+    truth = hip_above_ankle(0.0, 40.0)
+    for m in a.metrics:
+        assert m.box_hip_height_ratio == pytest.approx(truth / stand, abs=0.01)
+        assert m.box_hip_per_knee_ratio == pytest.approx(truth / SHANK, abs=0.02)
+    box = to_dict(a)["box"]
+    assert box["reps_on_box"] == 3
+    assert box["consistent"] is True
+    assert box["hip_height_ratio_spread"] < 0.01
+
+
+def test_box_height_in_cm_from_the_shin_length():
+    a = with_body_size(analyse([ON_BOX, ON_BOX]), shin_cm=43.0)
+    assert a.cm_per_shin == 43.0
+    for r in rep_rows(a):
+        assert r["box_hip_height_cm"] == pytest.approx(43.0 * hip_above_ankle(0, 40) / SHANK, abs=1.0)
+
+
+def test_cm_per_shin_from_the_height():
+    # hip 0.491 H above the ankle, standing, 2 shin lengths up: a shin is 0.2455 H
+    assert cm_per_shin(2.0, height_cm=180.0) == pytest.approx(180 * HIP_ABOVE_ANKLE_PER_HEIGHT / 2)
+    assert cm_per_shin(2.0, shin_cm=41.0) == 41.0
+    assert cm_per_shin(2.0) is None
+
+
+def test_higher_box_advice_against_the_geometry():
+    # The knee passes the toes (the knee-rehab limit, 0 foot lengths) where
+    # SHANK sin(shin) = TOE_AHEAD; the shin and thigh move together from standing to the
+    # bottom, so the hip height there is known exactly.
+    shin_x = math.degrees(math.asin(TOE_AHEAD / SHANK))
+    u = (shin_x - STAND[0]) / (40.0 - STAND[0])
+    thigh_x = STAND[1] + u * (0.0 - STAND[1])
+    truth = (hip_above_ankle(thigh_x, shin_x) - hip_above_ankle(0.0, 40.0)) / SHANK
+    a = analyse([ON_BOX, FREE, TOUCH])
+    rows = rep_rows(a)
+    assert rows[0]["higher_box_shin"] == pytest.approx(truth, abs=0.01)
+    assert rows[2]["higher_box_shin"] == pytest.approx(truth, abs=0.01)
+    assert rows[1]["higher_box_shin"] == 0.0          # the knee stayed behind the toes
+    assert "stayed within the limit" in rows[1]["box_advice"]
+    assert "shin lengths higher" in rows[0]["box_advice"]
+
+
+def test_within_the_general_limit_the_advice_says_so():
+    rows = rep_rows(analyse([ON_BOX], profile="general"))
+    assert rows[0]["higher_box_shin"] == 0.0
+
+
+def test_higher_box_shin_unknown_cases():
+    assert higher_box_shin((), None, None, 0.0) is None            # knee-over-toe unmeasured
+    assert higher_box_shin(((2.0, 0.1), (1.9, 0.2), (1.8, 0.3)), 1.8, 0.3, 0.0) is None  # past from the start
+    profile = tuple((2.0 - 0.1 * k, -0.3 + 0.1 * k) for k in range(8))   # linear: 0 at hip 1.7
+    assert higher_box_shin(profile, 1.3, 0.4, 0.0) == pytest.approx(0.4)
+
+
+def test_advice_text_in_cm():
+    assert advice_text(0.2, 0.0, 40.0).startswith("The knee passed the limit near the bottom: a box about 8 cm higher")
+
+
+def test_hold_of_a_free_turnaround_is_zero_and_of_a_plateau_its_length():
+    t = np.arange(0, 4, 1 / 30)
+    free = 0.5 + 0.5 * (t - 2.0) ** 2
+    assert hold_s(t, free)[0] == pytest.approx(0.0, abs=0.02)
+    held = np.where(np.abs(t - 2.0) < 0.4, 0.5, 0.5 + 0.5 * (np.abs(t - 2.0) - 0.4) ** 2)
+    assert hold_s(t, held)[0] == pytest.approx(0.8, abs=0.04)
+
+
+def test_box_spread():
+    assert box_spread_ratio([0.40, None, 0.43]) == pytest.approx(0.03)
+    assert box_spread_ratio([0.40]) is None
+
+
+@pytest.mark.parametrize("start,end", [(1.5, 0.0), (0.0, 1.5), (1.5, 2.0)])
+def test_seated_start_and_end_are_not_reps(start, end):
+    a = analyse([ON_BOX, FREE, TOUCH], seated_start_s=start, seated_end_s=end)
+    assert a.rep_count == 3
+    assert [r["box_contact"] for r in rep_rows(a)] == [True, False, True]
+
+
+def test_seated_start_and_end_on_the_live_path():
+    seq = squat_sequence([ON_BOX, FREE, TOUCH], seated_start_s=1.5, seated_end_s=1.5)
+    live = replay(seq, get_profile("knee-rehab"), "knee-rehab")
+    assert live.rep_count == 3
+    assert [m.box_contact for m in live.metrics] == [True, False, True]
+
+
+def seated_depth(seated_s=1.5):
+    """Depth signal: seated (1.0) from the start, stands up, then two dips, then sits down."""
+    t = np.arange(0, 12, 1 / 30)
+    d = np.ones_like(t)
+    rise = (t >= seated_s) & (t < seated_s + 1)
+    d[rise] = 0.5 + 0.5 * np.cos(np.pi * (t[rise] - seated_s))
+    d[t >= seated_s + 1] = 0.0
+    for t0 in (4.0, 7.0):
+        m = (t >= t0) & (t < t0 + 2)
+        d[m] = 0.5 - 0.5 * np.cos(np.pi * (t[m] - t0))
+    m = t >= 10.0
+    d[m] = np.minimum(1.0, (t[m] - 10.0))
+    return t, d
+
+
+def test_segmenter_keeps_the_seated_start_apart():
+    t, d = seated_depth()
+    seg = RepSegmenter(RepSettings())
+    spans = [s for ti, di in zip(t, d) if (s := seg.update(ti, di)) is not None]
+    assert len(spans) == 2
+    assert seg.seated_start is not None and seg.seated_start[0] == 0
+    assert seg.down is True                         # ended seated
+
+
+def test_a_clip_starting_mid_descent_still_counts_its_first_rep():
+    # starts at 0.5 of the way down and goes on down: the rep's bottom is in the clip
+    t = np.arange(0, 6, 1 / 30)
+    d = np.where(t < 1.0, 0.5 + 0.5 * t, np.where(t < 2.0, 1.0 - (t - 1.0), 0.0))
+    d = np.concatenate([d, np.zeros(0)])
+    assert len(find_reps(t, d)) == 1
