@@ -367,8 +367,8 @@ def standing_refs(seq: PoseSequence, depth: np.ndarray) -> StandingRefs:
     foot = {}
     for side, (_h, _k, _a, heel, toe) in LEG.items():
         foot[side] = nanmedian_or_nan(np.abs(xy[pick, toe, 0] - xy[pick, heel, 0]))
-    with np.errstate(all="ignore"):
-        foot["front_most"] = float(np.nanmean([foot["left"], foot["right"]]))
+    known = [v for v in (foot["left"], foot["right"]) if np.isfinite(v)]
+    foot["front_most"] = float(np.mean(known)) if known else float("nan")
     shin = nanmedian_or_nan(np.concatenate([
         distance(xy[standing, L.LEFT_KNEE], xy[standing, L.LEFT_ANKLE]),
         distance(xy[standing, L.RIGHT_KNEE], xy[standing, L.RIGHT_ANKLE])]))
