@@ -170,7 +170,9 @@ def test_a_live_set_is_saved_to_a_client_with_its_video(app_env, shots, tmp_path
         page.get_by_role("button", name="Add", exact=True).click()
         page.get_by_role("tab", name="Save current analysis").wait_for(timeout=60000)
         page.get_by_text(re.compile(r"Current analysis: Live set")).wait_for(timeout=30000)
-        page.get_by_text("Keep the video").click()
+        # in clinic mode the video is kept by default (issue 13): the box must end up ticked
+        if not page.get_by_role("checkbox", name="Keep the video").is_checked():
+            page.get_by_text("Keep the video").click()
         page.get_by_role("button", name="Save session").click()
         page.get_by_text(re.compile("Saved as session .* with the video")).wait_for(timeout=60000)
         browser.close()

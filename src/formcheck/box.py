@@ -19,6 +19,7 @@ has its one definition here and metrics.rep_metrics calls it for the clip and th
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,7 +62,9 @@ def lowest(h: np.ndarray) -> tuple[int, float]:
     if not np.isfinite(h).any():
         return -1, float("nan")
     pad = np.concatenate([h[:1], h, h[-1:]])
-    med = np.nanmedian(np.stack([pad[:-2], pad[1:-1], pad[2:]]), axis=0)
+    with warnings.catch_warnings():   # windows with no sample are NaN, as they should be
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(np.stack([pad[:-2], pad[1:-1], pad[2:]]), axis=0)
     k = int(np.nanargmin(med))
     return k, float(med[k])
 
