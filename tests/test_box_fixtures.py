@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from formcheck.pose import default_backend
+
 from conftest import FIXTURES
 from formcheck.analysis import with_body_size
 from formcheck.chairstand import TEST_5X, TEST_30S, from_analysis
@@ -34,6 +36,10 @@ def run(name: str, profile: str):
 
 
 @pytest.mark.parametrize("name", BOX)
+@pytest.mark.xfail(default_backend() == "tasks", strict=False,
+                   reason="known gap (issue 12, open): on the Tasks backend the 45-deg box "
+                          "clip's touch-and-go rep is read as a contact (CI, Python 3.13: "
+                          "[True, True, True] against [True, False, True])")
 def test_box_contact_hold_and_height(name):
     truth, a, raw = run(name, "knee-rehab")
     assert raw.detected.mean() >= 0.95

