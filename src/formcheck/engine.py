@@ -227,17 +227,11 @@ class Engine:
         if not jobs:
             return
         client = self.client
-        topic = f"formcheck-progress-{uuid.uuid4().hex}"
         work: dict[int, float] = {}      # task tag -> seconds of video it tracks
         done: dict[int, float] = {}      # task tag -> seconds tracked so far
         total_s = sum(j.info.duration_s for j in jobs)
         shown = [0.0]
-
-        def on_event(event) -> None:
-            tag, done_s = event[1]
-            done[int(tag)] = float(done_s)
-
-        client.subscribe_topic(topic, on_event)
+        tasks = _ChunkTasks(client, done, report=progress is not None)
         pending: dict = {}               # future -> (job index, chunk, tag)
         plans: dict[int, list[Chunk]] = {}
         parts: dict[int, dict[Chunk, dict]] = {}
@@ -247,14 +241,10 @@ class Engine:
         ready = as_completed([], loop=client.loop)
 
         def submit(ji: int, c: Chunk) -> None:
-            job, info = jobs[ji], jobs[ji].info
+            job = jobs[ji]
             tag = len(work)
             work[tag] = job.length_s(c)
-            fut = client.submit(track_chunk, payloads[ji], c, job.max_fps, info.width_px,
-                                info.height_px, info.fps, info.duration_s, job.path.name,
-                                (topic, tag) if progress is not None else None,
-                                key=f"formcheck-track-{topic[-12:]}-{tag}", pure=False,
-                                priority=-ji)
+            fut = tasks.submit(payloads[ji], job, c, tag, priority=-ji)
             pending[fut] = (ji, c, tag)
             ready.add(fut)
 
@@ -324,10 +314,7 @@ class Engine:
         finally:
             for fut in pending:
                 fut.cancel()
-            try:
-                client.unsubscribe_topic(topic)
-            except ValueError:
-                pass
+            tasks.close()
 
     def track_video(self, path: str | Path, max_fps: float | None = 30.0,
                     progress: ProgressFn | None = None, warnings: list[str] | None = None,
@@ -358,7 +345,7 @@ class Engine:
         job = plan(path, 1, max_fps, max_duration_s)
         info, name = job.info, job.path.name
         total_s = info.duration_s
-        done: dict[str, float] = {}
+        done: dict[str | int, float] = {}   # "here", then each worker chunk's index -> seconds
         end = [math.inf]            # the end of this process's chunk, once decided
 
         def tell() -> None:
@@ -428,20 +415,10 @@ class Engine:
 
     def _track_rest(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
                     tell: Callable[[], None]) -> list[dict]:
-        """The later chunks on the workers while this process finishes the first."""
-        client, info = self.client, job.info
-        topic = f"formcheck-progress-{uuid.uuid4().hex}"
-
-        def on_event(event) -> None:
-            tag, done_s = event[1]
-            done[f"w{tag}"] = float(done_s)
-
-        client.subscribe_topic(topic, on_event)
-        futs = [client.submit(track_chunk, str(job.path.resolve()), c, job.max_fps,
-                              info.width_px, info.height_px, info.fps, info.duration_s,
-                              job.path.name, (topic, c.index), pure=False,
-                              key=f"formcheck-track-{topic[-12:]}-{c.index}")
-                for c in chunks[1:]]
+        """The later chunks on the workers while this process finishes the first. Their
+        progress goes into `done` under their chunk index."""
+        tasks = _ChunkTasks(self.client, done, report=True)
+        futs = [tasks.submit(str(job.path.resolve()), job, c, c.index) for c in chunks[1:]]
         try:
             while not (here.done() and all(f.done() for f in futs)):
                 time.sleep(POLL_S)
@@ -456,10 +433,37 @@ class Engine:
         finally:
             for f in futs:
                 f.release()
-            try:
-                client.unsubscribe_topic(topic)
-            except ValueError:
-                pass
+            tasks.close()
+
+
+class _ChunkTasks:
+    """Chunks of clips sent to the cluster under one progress topic (Engine.run,
+    Engine._track_rest): each task, when asked to `report`, publishes the seconds of video it has
+    tracked so far, which land in `done` under the task's tag. close() unsubscribes."""
+
+    def __init__(self, client, done: dict, report: bool):
+        self.client, self.done, self.report = client, done, report
+        self.topic = f"formcheck-progress-{uuid.uuid4().hex}"
+        client.subscribe_topic(self.topic, self._on_event)
+
+    def _on_event(self, event) -> None:
+        tag, done_s = event[1]
+        self.done[int(tag)] = float(done_s)
+
+    def submit(self, payload, job: ClipJob, c: Chunk, tag: int, priority: int = 0):
+        """Track chunk `c` of `job` from `payload` (Engine._payload); its Dask future."""
+        info = job.info
+        return self.client.submit(track_chunk, payload, c, job.max_fps, info.width_px,
+                                  info.height_px, info.fps, info.duration_s, job.path.name,
+                                  (self.topic, tag) if self.report else None,
+                                  key=f"formcheck-track-{self.topic[-12:]}-{tag}", pure=False,
+                                  priority=priority)
+
+    def close(self) -> None:
+        try:
+            self.client.unsubscribe_topic(self.topic)
+        except ValueError:
+            pass
 
 
 def _note_early_end(info: VideoInfo, seq: PoseSequence, warnings: list[str]) -> None:
