@@ -757,23 +757,47 @@ NOTES = (
 )
 
 
-def render_clip(spec: SquatSpec, out_dir: Path, ss: int = 2) -> dict:
-    cam = make_camera(spec)
-    facing, near = facing_of(spec, cam)
-    rnd = Renderer(cam, ss=ss, light_cam=light_for(facing))
-    duration, bottoms, depth = timeline(spec)
-    n = int(round(duration * spec.fps))
+def render_frames(spec: SquatSpec, cam: Camera, rnd: Renderer, pose, depth, n: int,
+                  truth_only: bool = False) -> tuple[list[dict], list[np.ndarray], float]:
+    """Frames 0..n-1 of a clip (frame i at i / spec.fps, the body in pose(depth(t), spec), with
+    spec's box): the truth of each frame (its time and the joints projected to pixels), the
+    pictures (none when `truth_only`) and the seconds spent rendering them."""
     box_prims = box_primitives(spec)
     frames_json, images = [], []
     t_render = 0.0
     for i in range(n):
         t = i / spec.fps
-        P = pose3d(depth(t), spec)
+        P = pose(depth(t), spec)
         t0 = time.perf_counter()
-        images.append(rnd.render(body_primitives(P) + box_prims))
+        if not truth_only:
+            images.append(rnd.render(body_primitives(P) + box_prims))
         t_render += time.perf_counter() - t0
         J = {k: [round(float(v), 2) for v in cam.project(P[k])] for k in LANDMARKS}
         frames_json.append({"t_s": round(t, 4), "joints_px": J})
+    return frames_json, images, t_render
+
+
+def write_clip(spec: SquatSpec, out_dir: Path, truth: dict, images: list[np.ndarray],
+               t_render: float, truth_only: bool = False) -> None:
+    """Write a clip's truth JSON and (unless `truth_only`) its mp4; say what was written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{spec.name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")))
+    if truth_only:
+        print(f"{spec.name}: truth written", flush=True)
+        return
+    encode_mp4(out_dir / f"{spec.name}.mp4", images, spec.fps)
+    print(f"{spec.name}: {len(images)} frames, {t_render / len(images):.3f} s/frame render, "
+          f"{(out_dir / f'{spec.name}.mp4').stat().st_size / 1024:.0f} KB", flush=True)
+
+
+def render_clip(spec: SquatSpec, out_dir: Path, ss: int = 2, truth_only: bool = False) -> dict:
+    """Render a clip and write its truth (`truth_only`: the truth alone, no pictures)."""
+    cam = make_camera(spec)
+    facing, near = facing_of(spec, cam)
+    rnd = Renderer(cam, ss=ss, light_cam=light_for(facing))
+    duration, bottoms, depth = timeline(spec)
+    n = int(round(duration * spec.fps))
+    frames_json, images, t_render = render_frames(spec, cam, rnd, pose3d, depth, n, truth_only)
     J0 = frames_json[0]["joints_px"]
     per_rep = []
     for tb in bottoms:
@@ -795,11 +819,7 @@ def render_clip(spec: SquatSpec, out_dir: Path, ss: int = 2) -> dict:
         "per_rep": per_rep, "frames": frames_json,
         "notes": NOTES + spec.notes,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    encode_mp4(out_dir / f"{spec.name}.mp4", images, spec.fps)
-    (out_dir / f"{spec.name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")))
-    print(f"{spec.name}: {n} frames, {t_render / n:.3f} s/frame render, "
-          f"{(out_dir / f'{spec.name}.mp4').stat().st_size / 1024:.0f} KB", flush=True)
+    write_clip(spec, out_dir, truth, images, t_render, truth_only)
     return truth
 
 
@@ -1146,18 +1166,8 @@ def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2, truth_only: bo
     rnd = Renderer(cam, ss=ss, light_cam=light_for(facing))
     duration, reps, stands, depth = session_timeline(spec)
     n = int(round(duration * spec.fps))
-    box_prims = box_primitives(spec)
-    frames_json, images = [], []
-    t_render = 0.0
-    for i in range(n):
-        t = i / spec.fps
-        P = session_pose(depth(t), spec)
-        t0 = time.perf_counter()
-        if not truth_only:
-            images.append(rnd.render(body_primitives(P) + box_prims))
-        t_render += time.perf_counter() - t0
-        J = {k: [round(float(v), 2) for v in cam.project(P[k])] for k in LANDMARKS}
-        frames_json.append({"t_s": round(t, 4), "joints_px": J})
+    frames_json, images, t_render = render_frames(spec, cam, rnd, session_pose, depth, n,
+                                                  truth_only)
     P0 = session_pose(0.0, spec)
     J0 = {k: list(cam.project(P0[k])) for k in LANDMARKS}
     stand_hip = _hip_above_ankle_m(0.0, spec)
@@ -1214,14 +1224,7 @@ def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2, truth_only: bo
             "five_sts_time_s": round(seats[4] - first, 4),
             "five_sts_end": "seat contact after the fifth stand",
         }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"{spec.name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")))
-    if truth_only:
-        print(f"{spec.name}: truth written", flush=True)
-        return truth
-    encode_mp4(out_dir / f"{spec.name}.mp4", images, spec.fps)
-    print(f"{spec.name}: {n} frames, {t_render / n:.3f} s/frame render, "
-          f"{(out_dir / f'{spec.name}.mp4').stat().st_size / 1024:.0f} KB", flush=True)
+    write_clip(spec, out_dir, truth, images, t_render, truth_only)
     return truth
 
 
@@ -1261,8 +1264,10 @@ def main(argv=None):
                          "into videos/fixtures/grid instead")
     ap.add_argument("--max-frames", type=int, help="grid: stop each clip after this many frames")
     ap.add_argument("--truth-only", action="store_true",
-                    help="session clips: write the truth JSON only (no rendering)")
+                    help="write the truth JSON only (no rendering; not with --grid)")
     args = ap.parse_args(argv)
+    if args.grid and args.truth_only:
+        ap.error("--truth-only writes the truth of the clips and sessions, not of --grid")
     if args.grid:
         names = [s.name for s, _ in grid_specs()]
         if args.only not in [None] + names:
@@ -1288,7 +1293,7 @@ def main(argv=None):
         elif isinstance(spec, SessionSpec):
             render_session(spec, Path(args.out), ss=args.ss or 2, truth_only=args.truth_only)
         else:
-            render_clip(spec, Path(args.out), ss=args.ss or 2)
+            render_clip(spec, Path(args.out), ss=args.ss or 2, truth_only=args.truth_only)
 
 
 if __name__ == "__main__":
