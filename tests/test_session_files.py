@@ -3,15 +3,27 @@ when no longer needed, when the session ends, after the expiry, and when a clien
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
+import json
+import os
+import pickle
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from formcheck.analysis import rescore
 from formcheck.app import session_files
-from formcheck.app.session_files import SessionFolder, remove_clips, sweep
+from formcheck.app.safe_text import md
+from formcheck.app.session_files import SavedResultError, SessionFolder, remove_clips, sweep
+from formcheck.landmarks import save_npz
+from formcheck.pipeline import analyze_landmarks
+from formcheck.report import rep_rows, to_dict
+from formcheck.synthetic import RepSpec, squat_sequence
+from formcheck.thresholds import get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "videos" / "fixtures" / "side_knees_behind_toes.mp4"   # not the example
@@ -149,7 +161,8 @@ def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_
     session = at.session_state["session_files"].path
     assert {f.parent.parent for f in files} == {session}
     kinds = sorted(f.name.split("-")[0].split(".")[0] for f in files)
-    assert kinds == ["annotated", "result", "sha256", "upload"]   # result.pkl: for a reload
+    # result.json and result-landmarks.npz: for a reload
+    assert kinds == ["annotated", "result", "result", "sha256", "upload"]
     first = {f.parent for f in files}
     # the example replaces it: the first clip's copy and drawing are deleted
     at.button(key="example").click()
@@ -164,24 +177,146 @@ def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_
     assert _all_files(app_files) == []
 
 
+def _clip_result(name: str = "a.mp4"):
+    """Landmarks and their analysis as the Analyse page makes them (with a tracker's note)."""
+    seq = squat_sequence(3, noise_px=1.5, seed=3, source=name)
+    return seq, analyze_landmarks(seq, get_profile("general"), "general",
+                                  warnings=["A note from the tracker."])
+
+
 def test_a_finished_result_outlives_its_session_for_a_reload_and_moves_to_the_new_one(app_files):
     old = SessionFolder()
     done = old.add_clip(b"clip bytes", "a.mp4")
     done.derived("annotated", ".mp4").write_bytes(b"drawn")
-    done.save_result({"name": "a.mp4", "reps": 3})
+    raw, analysis = _clip_result()
+    done.save_result(raw, analysis, "a.mp4")
     other = old.add_clip(b"other", "b.mp4")          # no result: nothing to come back to
     rid = done.result_id
     session_files.end_session(old.path)
     assert not other.path.exists()
-    assert sorted(p.name for p in done.path.iterdir()) == ["result.pkl", "sha256", "upload.mp4"]
+    assert sorted(p.name for p in done.path.iterdir()) == ["result-landmarks.npz", "result.json",
+                                                           "sha256", "upload.mp4"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in done.path.glob("result*"))
     new = SessionFolder()
     assert new.adopt_result("../" + rid) is None and new.adopt_result("0" * 16) is None
     got = new.adopt_result(rid)
     assert got.path == new.path / rid and not done.path.exists()
-    assert got.load_result() == {"name": "a.mp4", "reps": 3}
+    saved = got.load_result()
+    assert saved["name"] == "a.mp4" and saved["base"].rep_count == 3
     assert got.clip.read_bytes() == b"clip bytes"
     # still bounded: the expiry sweep deletes it like any clip
     assert sweep(now=time.time() + 3601) == 1 and not got.path.exists()
+
+
+def _reloaded(folder) -> dict:
+    """What a reload finds: the folder adopted by a new browser session, its result loaded."""
+    rid = folder.result_id
+    session_files.end_session(folder.path.parent)
+    return SessionFolder().adopt_result(rid).load_result()
+
+
+def test_a_reload_analyses_the_saved_landmarks_again_to_the_same_rep_rows(app_files):
+    raw, analysis = _clip_result("My squats.mp4")
+    session = SessionFolder()                # held: a dropped session deletes its folder
+    folder = session.add_clip(b"clip", "My squats.mp4")
+    folder.save_result(raw, analysis, "My squats.mp4")
+    saved = _reloaded(folder)
+    assert saved["name"] == "My squats.mp4" and saved["raw"].source == "My squats.mp4"
+    for k in ("t_s", "xy_px", "z", "visibility", "world_m"):     # the landmarks exactly
+        assert np.array_equal(getattr(saved["raw"], k), getattr(raw, k), equal_nan=True)
+    base = saved["base"]
+    assert base.rep_count == 3
+    assert rep_rows(base) == rep_rows(analysis)
+    assert to_dict(base) == to_dict(analysis)        # summary, cues, view, notes, thresholds
+    assert base.warnings[0] == "A note from the tracker."
+    # re-scored with other thresholds (what the page does next): still the same
+    rehab = get_profile("knee-rehab")
+    assert rep_rows(rescore(base, rehab, "knee-rehab")) == rep_rows(rescore(analysis, rehab,
+                                                                            "knee-rehab"))
+
+
+def test_a_reloaded_live_set_has_the_reps_the_live_counter_counted(app_files):
+    """The live path's analysis, counted with the thresholds of START and scored with those
+    of STOP: a reload replays the landmarks through the live path with the same thresholds."""
+    from formcheck.live import LiveSession
+
+    seq = squat_sequence([RepSpec(), RepSpec(thigh_deg=-40.0), RepSpec()], noise_px=1.0,
+                         seed=5)
+    start = get_profile("general")
+    session = LiveSession(start, "general")
+    for i in range(len(seq)):                   # webcam times do not start at 0
+        session.push_pose(1234.567 + float(seq.t_s[i]), seq.xy_px[i], seq.visibility[i],
+                          seq.width_px, seq.height_px, z=seq.z[i], world_m=seq.world_m[i])
+    stop = get_profile("general", min_rep_depth_ratio=0.6, knee_over_toe_max_ratio=0.1)
+    analysis, raw = session.finish(stop, "general (adjusted)")
+    name = "Live set 2026-11-30 06-40"
+    analysis = dataclasses.replace(analysis, source=name)
+    raw = raw.replace(source=name)
+    files = SessionFolder()
+    folder = files.new_live_folder()
+    folder.save_result(raw, analysis, name, live=True, rep_thresholds=session.thresholds)
+    base = _reloaded(folder)["base"]
+    assert base.rep_count == analysis.rep_count == 3
+    assert rep_rows(base) == rep_rows(analysis)
+    assert to_dict(base) == to_dict(analysis)
+    # counted with STOP's thresholds instead, the shallow rep would not be a rep
+    assert analyze_landmarks(raw, stop, replay_live=True).rep_count == 2
+
+
+@pytest.mark.parametrize("damage", ["settings", "landmarks", "nobody", "thresholds", "version"])
+def test_a_damaged_saved_result_is_a_clear_message(app_files, damage, caplog):
+    raw, analysis = _clip_result()
+    session = SessionFolder()
+    folder = session.add_clip(b"clip", "a.mp4")
+    folder.save_result(raw, analysis, "a.mp4")
+    how = folder.path / session_files.RESULT_FILE
+    if damage == "settings":
+        how.write_bytes(b"\x80\x04garbage")
+    elif damage == "landmarks":
+        (folder.path / session_files.RESULT_LANDMARKS).write_bytes(b"PK\x03\x04 not a zip")
+    elif damage == "nobody":     # a well-formed file whose landmarks were replaced: no person
+        save_npz(raw.replace(xy_px=np.full_like(raw.xy_px, np.nan)),
+                 folder.path / session_files.RESULT_LANDMARKS)
+    else:
+        d = json.loads(how.read_text())
+        if damage == "thresholds":
+            d["thresholds"]["knee_over_toe_max_ratio"] = "__import__('os').system('x')"
+        else:
+            d["format"] = 99
+        how.write_text(json.dumps(d))
+    with pytest.raises(SavedResultError) as exc:
+        folder.load_result()
+    msg = str(exc.value)
+    assert msg.startswith("The saved result cannot be read: ")
+    assert msg == "The saved result cannot be read: " + {
+        "settings": "its settings file is damaged.",
+        "landmarks": "its landmarks file is damaged.",
+        "nobody": "its files are damaged.",
+        "thresholds": "its settings file is damaged.",
+        "version": "it was saved by another formcheck version."}[damage]
+    assert {"landmarks": "is not a formcheck landmarks file", "nobody": "No person was found",
+            "thresholds": "is not a number"}.get(damage, msg) in caplog.text
+    assert folder.clip.read_bytes() == b"clip"          # nothing of the user's is deleted
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (Path.write_text, (Path(os.environ["FORMCHECK_PICKLE_MARK"]), "ran"))
+
+
+def test_an_old_result_pkl_is_never_unpickled_and_counts_as_gone(app_files, tmp_path, caplog,
+                                                                 monkeypatch):
+    mark = tmp_path / "pickle-ran"
+    monkeypatch.setenv("FORMCHECK_PICKLE_MARK", str(mark))
+    old = SessionFolder()
+    folder = old.add_clip(b"clip", "a.mp4")
+    (folder.path / session_files.OLD_RESULT_FILE).write_bytes(pickle.dumps({"raw": _RunsCode()}))
+    rid = folder.result_id
+    new = SessionFolder()
+    assert new.adopt_result(rid) is None
+    assert folder.load_result() is None
+    assert not mark.exists()
+    assert "result.pkl of an earlier formcheck version; it is not read" in caplog.text
 
 
 def test_uploads_replace_each_other_but_leave_a_live_set_alone(app_files):
@@ -192,3 +327,77 @@ def test_uploads_replace_each_other_but_leave_a_live_set_alone(app_files):
     second = s.add_clip(b"two", "b.mp4")
     s.keep_only(second)
     assert not first.path.exists() and second.exists() and live.exists()
+
+
+def _left_for_a_reload(kind: str) -> str:
+    """A result left by an ended browser session (kind: "good", "garbage" or "pickle"); its id."""
+    old = SessionFolder()
+    folder = old.add_clip(CLIP.read_bytes(), "My squats.mp4")
+    if kind == "pickle":
+        (folder.path / session_files.OLD_RESULT_FILE).write_bytes(pickle.dumps({"name": "x"}))
+    else:
+        folder.save_result(*_clip_result("My squats.mp4"), "My squats.mp4")
+    if kind == "garbage":
+        (folder.path / session_files.RESULT_FILE).write_bytes(b"{not json")
+    session_files.end_session(old.path)
+    return folder.result_id
+
+
+@pytest.mark.parametrize("kind", ["good", "garbage", "pickle"])
+def test_the_page_reloads_a_result_and_says_so_when_it_cannot(app_files, kind):
+    if not CLIP.is_file():
+        pytest.skip(f"fixture clip missing: {CLIP}")
+    rid = _left_for_a_reload(kind)
+    at = _app()
+    at.query_params["result"] = rid
+    at.run()
+    assert not at.exception and not at.error
+    if kind == "good":
+        analysis = at.session_state["analysis"]
+        assert analysis.source == "My squats.mp4" and analysis.rep_count == 3
+        assert rep_rows(analysis) == rep_rows(_clip_result("My squats.mp4")[1])
+        assert at.query_params["result"] == [rid]
+        return
+    assert "result" not in at.query_params
+    if kind == "garbage":
+        assert [w.value for w in at.warning] == [md(
+            "The saved result cannot be read: its settings file is damaged. Upload the clip "
+            "again to see its results.")]
+    else:
+        assert at.info[0].value.startswith("The results of this link are no longer on the server")
+
+
+def _live_restore_page():
+    import streamlit as st
+
+    from formcheck.app import live_page
+
+    holder = {}
+    live_page._restore_from_url(holder)
+    st.session_state["restored"] = holder.get("entry")
+
+
+@pytest.mark.parametrize("kind", ["good", "garbage"])
+def test_the_live_page_reloads_a_set_and_says_so_when_it_cannot(app_files, kind):
+    from streamlit.testing.v1 import AppTest
+
+    raw, analysis = _clip_result("Live set 2026-11-30 06-40")
+    old = SessionFolder()
+    folder = old.new_live_folder()
+    folder.save_result(raw, analysis, "Live set 2026-11-30 06-40", live=True)
+    if kind == "garbage":
+        (folder.path / session_files.RESULT_LANDMARKS).write_bytes(b"\0" * 100)
+    session_files.end_session(old.path)
+    at = AppTest.from_function(_live_restore_page, default_timeout=60)
+    at.query_params["set"] = folder.result_id
+    at.run()
+    assert not at.exception and not at.error
+    entry = at.session_state["restored"]
+    if kind == "good":
+        assert entry["name"] == "Live set 2026-11-30 06-40" and entry["clip_path"] is None
+        assert rep_rows(entry["base"]) == rep_rows(
+            analyze_landmarks(raw, get_profile("general"), "general", replay_live=True))
+        return
+    assert entry is None and "set" not in at.query_params
+    assert [w.value for w in at.warning] == [md("The saved result cannot be read: its "
+                                                "landmarks file is damaged.")]

@@ -142,19 +142,23 @@ class PoseSequence:
                    width_px, height_px, fps, source)
 
 
-def save_npz(seq: PoseSequence, path: str | Path) -> None:
-    """Write landmarks so they can be re-scored later without MediaPipe (atomically)."""
+def save_npz(seq: PoseSequence, path: str | Path, *, exact: bool = False,
+             mode: int = 0o666) -> None:
+    """Write landmarks so they can be re-scored later without MediaPipe (atomically, created
+    with permissions `mode` less the umask). The coordinates are stored as float32 (half the
+    size, far finer than the model resolves), or with `exact` as they are (float64), so that
+    load_npz gives back the very same numbers."""
     from .atomic import atomic_path
 
-    with atomic_path(Path(path)) as tmp:
-        _savez(seq, tmp)
+    with atomic_path(Path(path), mode=mode) as tmp:
+        _savez(seq, tmp, np.float64 if exact else np.float32)
 
 
-def _savez(seq: PoseSequence, path: Path) -> None:
+def _savez(seq: PoseSequence, path: Path, dtype=np.float32) -> None:
     np.savez_compressed(
-        path, format_version=FORMAT_VERSION, t_s=seq.t_s, xy_px=seq.xy_px.astype(np.float32),
-        z=seq.z.astype(np.float32), visibility=seq.visibility.astype(np.float32),
-        world_m=seq.world_m.astype(np.float32), width_px=seq.width_px, height_px=seq.height_px,
+        path, format_version=FORMAT_VERSION, t_s=seq.t_s, xy_px=seq.xy_px.astype(dtype),
+        z=seq.z.astype(dtype), visibility=seq.visibility.astype(dtype),
+        world_m=seq.world_m.astype(dtype), width_px=seq.width_px, height_px=seq.height_px,
         fps=seq.fps, source=seq.source,
     )
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import streamlit as st
 
 from formcheck.app import components, current_result, session_files, upload_page
+from formcheck.app.safe_text import md
 from formcheck.errors import FormcheckError
 from formcheck.live import (LiveSession, SetRecorder, SpokenCues, annotate_live, depth_words,
                             framing_check)
@@ -178,7 +179,8 @@ def _set_entry(holder: dict, th, profile: str) -> dict | str:
                 h.update(block)
         (folder.path / session_files.SHA_NOTE).write_text(h.hexdigest())   # for `forget`
     try:
-        folder.save_result({"raw": raw, "base": analysis, "name": name})
+        # the reps were counted with the thresholds of START (the live counter's)
+        folder.save_result(raw, analysis, name, live=True, rep_thresholds=session.thresholds)
         st.query_params["set"] = folder.result_id
     except OSError:
         log.exception("saving the live set for a reload")
@@ -191,7 +193,12 @@ def _restore_from_url(holder: dict) -> None:
     if not rid or holder.get("entry") is not None or holder.get("session") is not None:
         return
     folder = upload_page._files().adopt_result(rid)
-    saved = folder.load_result() if folder is not None else None
+    try:
+        saved = folder.load_result() if folder is not None else None
+    except session_files.SavedResultError as exc:
+        st.query_params.pop("set", None)
+        st.warning(md(exc))
+        return
     if saved is None:
         st.query_params.pop("set", None)
         return

@@ -11,7 +11,7 @@ A clip folder is deleted:
 - when the browser session ends: its browser disconnected and did not come back within
   Streamlit's server.disconnectedSessionTTL (checked every few seconds by a background thread),
   or its folder object in st.session_state was collected; except a folder holding a finished
-  result (`result.pkl`, see save_result), which stays until the expiry below so that a reload
+  result (`result.json`, see save_result), which stays until the expiry below so that a reload
   (a phone reloading a background tab) finds it again through the result id in the page's URL,
   and moves it into the new session's folder (adopt_result),
 - in any case `session_files_ttl_s` after it was written (default 1 h; FORMCHECK_SESSION_FILES_TTL_S),
@@ -24,10 +24,11 @@ No Streamlit import: the CLI's `forget` uses this module too.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import os
-import pickle
 import re
 import secrets
 import shutil
@@ -38,12 +39,20 @@ import weakref
 from pathlib import Path
 
 from .. import limits
+from ..errors import FormcheckError
 
 log = logging.getLogger(__name__)
 
 ROOT_ENV = "FORMCHECK_APP_FILES"
 SHA_NOTE = "sha256"
-RESULT_FILE = "result.pkl"
+# A finished result: its raw landmarks, and how its analysis was made (written last, so this
+# file marks a finished result). A reload re-analyses the landmarks (pure, fast): nothing but
+# numbers and text is read back.
+RESULT_FILE = "result.json"
+RESULT_LANDMARKS = "result-landmarks.npz"
+RESULT_FORMAT = 1
+MAX_RESULT_FILE_BYTES = 1 << 20
+OLD_RESULT_FILE = "result.pkl"   # earlier formcheck versions' pickle: never loaded (it can run code)
 LIVE_NOTE = "live-set"      # a live set's folder: the Live page deletes it, not the uploads
 _RESULT_ID = re.compile(r"^[0-9a-f]{16}$")
 SWEEP_EVERY_S = 60.0
@@ -94,18 +103,107 @@ class ClipFolder:
         """The folder's random name: what the page puts in its URL to find the result again."""
         return self.path.name
 
-    def save_result(self, payload: dict) -> None:
-        """Keep a finished result (analysis, landmarks, the user's file name) beside the clip,
-        private to this user, so a reload can show it again without the model."""
-        _write_private(self.path / RESULT_FILE, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    def save_result(self, raw, analysis, name: str, live: bool = False,
+                    rep_thresholds=None) -> None:
+        """Keep a finished result beside the clip, private to this user, so that a reload can
+        show it again without the model: the raw landmarks `raw` exactly as they are, and how
+        `analysis` was made from them (its profile and thresholds, its notes, the user's file
+        name `name`). `live`: the analysis is the live path's (stream.StreamingAnalyser), whose
+        reps were counted with `rep_thresholds` (default the analysis's own)."""
+        from formcheck.landmarks import save_npz
+
+        save_npz(raw, self.path / RESULT_LANDMARKS, exact=True, mode=0o600)
+        how = {"format": RESULT_FORMAT, "name": name, "live": bool(live),
+               "profile": analysis.profile, "thresholds": analysis.thresholds.as_dict(),
+               "rep_thresholds": (rep_thresholds or analysis.thresholds).as_dict(),
+               "warnings": list(analysis.warnings)}
+        _write_private(self.path / RESULT_FILE, json.dumps(how).encode("utf-8"))
 
     def load_result(self) -> dict | None:
-        """The saved result; only ever a file this app wrote into its own 0700 folder."""
-        try:
-            return pickle.loads((self.path / RESULT_FILE).read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            log.warning("the saved result in %s cannot be read", self.path)
+        """The saved result as {"raw", "base" (the analysis), "name"}, its analysis made again
+        from the landmarks as it was made then; None when there is none. A result.pkl of an
+        earlier version is never unpickled: it counts as none. Raises SavedResultError (a
+        message for the user) when the files are there but damaged or not formcheck's."""
+        if not has_result(self.path):
             return None
+        try:
+            return _load_result(self.path)
+        except SavedResultError as exc:
+            log.warning("%s: %s", self.path, exc)
+            raise
+        except Exception:  # e.g. the analysis of landmarks someone changed: no traceback shown
+            log.exception("reading the saved result in %s", self.path)
+            raise SavedResultError("The saved result cannot be read: its files are damaged."
+                                   ) from None
+
+
+def has_result(folder: Path) -> bool:
+    """The clip folder holds a finished result (save_result). Logs a result.pkl of an earlier
+    formcheck version, which is never read (unpickling can run code): it counts as none."""
+    if (folder / RESULT_FILE).is_file():
+        return True
+    if (folder / OLD_RESULT_FILE).exists():
+        log.warning("%s holds a result.pkl of an earlier formcheck version; it is not read "
+                    "(unpickling can run code): treated as no saved result", folder)
+    return False
+
+
+class SavedResultError(FormcheckError):
+    """A saved result's files are there but cannot be read: the message says so."""
+
+
+def _read_how(path: Path) -> dict:
+    """result.json, checked field by field (SavedResultError on anything unexpected)."""
+    from formcheck.store.archive import check_thresholds
+
+    def bad(why: str) -> SavedResultError:
+        return SavedResultError(f"The saved result cannot be read: {why}.")
+
+    try:
+        if path.stat().st_size > MAX_RESULT_FILE_BYTES:
+            raise bad("its settings file is too large")
+        how = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise bad("its settings file is damaged") from None
+    if not isinstance(how, dict):
+        raise bad("its settings file is damaged")
+    if how.get("format") != RESULT_FORMAT:
+        raise bad("it was saved by another formcheck version")
+    if not isinstance(how.get("name"), str) or not isinstance(how.get("profile"), str):
+        raise bad("its file name or profile is missing")
+    if not isinstance(how.get("live"), bool):
+        raise bad("it does not say how it was made")
+    warnings = how.get("warnings")
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise bad("its notes are not text")
+    for key in ("thresholds", "rep_thresholds"):
+        try:
+            check_thresholds("general", how.get(key))
+        except FormcheckError as exc:
+            log.warning("%s: %s", path, exc)
+            raise bad("its settings file is damaged") from None
+    return how
+
+
+def _load_result(folder: Path) -> dict:
+    from formcheck.analysis import rescore
+    from formcheck.errors import LandmarksFileError
+    from formcheck.landmarks import load_npz
+    from formcheck.pipeline import analyze_landmarks
+    from formcheck.thresholds import get_profile
+
+    how = _read_how(folder / RESULT_FILE)
+    try:
+        raw = load_npz(folder / RESULT_LANDMARKS, display_name=RESULT_LANDMARKS)
+    except LandmarksFileError as exc:
+        log.warning("%s: %s", folder, exc)
+        raise SavedResultError("The saved result cannot be read: its landmarks file is "
+                               "damaged.") from None
+    th = get_profile("general", **how["thresholds"])
+    base = analyze_landmarks(raw, get_profile("general", **how["rep_thresholds"]),
+                             how["profile"], replay_live=how["live"])
+    base = dataclasses.replace(rescore(base, th, how["profile"]), warnings=how["warnings"])
+    return {"raw": raw, "base": base, "name": how["name"]}
 
 
 class SessionFolder:
@@ -136,10 +234,10 @@ class SessionFolder:
         if not isinstance(result_id, str) or not _RESULT_ID.match(result_id):
             return None
         mine = self.path / result_id
-        if (mine / RESULT_FILE).is_file():
+        if has_result(mine):
             return ClipFolder(mine)
         for found in root().glob(f"*/{result_id}"):
-            if (found / RESULT_FILE).is_file():
+            if has_result(found):
                 try:
                     os.replace(found, mine)
                 except OSError:

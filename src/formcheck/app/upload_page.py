@@ -95,7 +95,7 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
         analysis = dataclasses.replace(analysis, source=name)
         cache[key] = _entry(raw, analysis, folder, name)
         try:
-            folder.save_result({"raw": raw, "base": analysis, "name": name})
+            folder.save_result(raw, analysis, name)
             st.query_params["result"] = folder.result_id
         except OSError:
             log.exception("saving the result of %s for a reload", name)
@@ -114,7 +114,12 @@ def _restore_from_url() -> None:
     if not rid or st.session_state.get("active_key"):
         return
     folder = _files().adopt_result(rid)
-    saved = folder.load_result() if folder is not None else None
+    try:
+        saved = folder.load_result() if folder is not None else None
+    except session_files.SavedResultError as exc:
+        st.query_params.pop("result", None)
+        st.warning(f"{md(exc)} Upload the clip again to see its results.")
+        return
     if saved is None:
         st.query_params.pop("result", None)
         ttl_min = limits.current().session_files_ttl_s / 60
