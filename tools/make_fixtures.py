@@ -514,14 +514,15 @@ def _focal(spec: SquatSpec) -> float:
     return (spec.height - 50) * spec.cam_dist / 1.8
 
 
-def make_camera(spec: SquatSpec) -> Camera:
-    """Level pinhole camera; framed so the person's motion is centred."""
+def _framed_camera(spec: SquatSpec, scenes: list[list]) -> Camera:
+    """Level pinhole camera at spec's distance and yaw, moved sideways so that everything in
+    `scenes` (lists of primitives) is centred in the picture."""
     f = _focal(spec)
     cam_h = 1.8 - (spec.height / 2 - 20) * spec.cam_dist / f
     cam = _camera(spec, np.array([0.0, cam_h, 0.0]))
     xs = []
-    for s in (0.0, 0.5, 1.0):
-        for prim in body_primitives(pose3d(s, spec)) + box_primitives(spec):
+    for prims in scenes:
+        for prim in prims:
             c, r = prim.bound()
             x = cam.project(c)[0]
             rp = f * r / ((c - cam.pos) @ cam.fwd)
@@ -529,6 +530,12 @@ def make_camera(spec: SquatSpec) -> Camera:
     shift = 0.5 * (min(xs) + max(xs)) - cam.cx
     target = np.array([0.0, cam_h, 0.0]) + cam.right * shift * spec.cam_dist / f
     return _camera(spec, target)
+
+
+def make_camera(spec: SquatSpec) -> Camera:
+    """Level pinhole camera; framed so the person's motion is centred."""
+    return _framed_camera(spec, [body_primitives(pose3d(s, spec)) + box_primitives(spec)
+                                 for s in (0.0, 0.5, 1.0)])
 
 
 def box_primitives(spec: SquatSpec) -> list:
@@ -1230,21 +1237,8 @@ def render_session(spec: SessionSpec, out_dir: Path, ss: int = 2, truth_only: bo
 
 def make_grid_camera(specs: list[SquatSpec]) -> Camera:
     """make_camera framed on every rep of a grid clip."""
-    spec = specs[0]
-    f = _focal(spec)
-    cam_h = 1.8 - (spec.height / 2 - 20) * spec.cam_dist / f
-    cam = _camera(spec, np.array([0.0, cam_h, 0.0]))
-    xs = []
-    for sp in specs:
-        for s in (0.0, 0.5, 1.0):
-            for prim in body_primitives(pose3d(s, sp)):
-                c, r = prim.bound()
-                x = cam.project(c)[0]
-                rp = f * r / ((c - cam.pos) @ cam.fwd)
-                xs += [x - rp, x + rp]
-    shift = 0.5 * (min(xs) + max(xs)) - cam.cx
-    target = np.array([0.0, cam_h, 0.0]) + cam.right * shift * spec.cam_dist / f
-    return _camera(spec, target)
+    return _framed_camera(specs[0], [body_primitives(pose3d(s, sp)) for sp in specs
+                                     for s in (0.0, 0.5, 1.0)])
 
 
 def main_grid(out: Path, only: str | None, ss: int, max_frames: int | None) -> None:
