@@ -108,8 +108,9 @@ class ClipFolder:
         """Keep a finished result beside the clip, private to this user, so that a reload can
         show it again without the model: the raw landmarks `raw` exactly as they are, and how
         `analysis` was made from them (its profile and thresholds, its notes, the user's file
-        name `name`). `live`: the analysis is the live path's (stream.StreamingAnalyser), whose
-        reps were counted with `rep_thresholds` (default the analysis's own)."""
+        name `name`); its view is the detected one, as both pages make it. `live`: the analysis
+        is the live path's (stream.StreamingAnalyser), whose reps were counted with
+        `rep_thresholds` (default the analysis's own)."""
         from formcheck.landmarks import save_npz
 
         save_npz(raw, self.path / RESULT_LANDMARKS, exact=True, mode=0o600)
