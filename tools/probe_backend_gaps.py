@@ -6,7 +6,7 @@ fixture), one folder per backend, and compares each with the fixture's exact tru
 
     .venv/bin/python    tools/compare_backends.py run --backend legacy --out out/cmp/legacy
     .venv313/bin/python tools/compare_backends.py run --backend tasks  --out out/cmp/tasks
-    .venv/bin/python    tools/probe_backend_gaps.py out/cmp/legacy out/cmp/tasks
+    .venv/bin/python    tools/probe_backend_gaps.py out/cmp/legacy out/cmp/tasks [--count-contacts DIR...]
 
 (`run ... --videos EMPTY_DIR` tracks the rendered fixtures only.)
 
@@ -116,10 +116,29 @@ def kot_table(dirs: dict[str, Path]) -> None:
                   f"(truth points, same definition: {np.percentile((knee_t - toe_t) / scale, 90):+.3f})")
 
 
+def count_contacts(folder: Path) -> tuple[int, int, int]:
+    """(clips, reps, reps read as a box contact) over the saved landmarks in a folder, each clip
+    scored whole (knee-rehab profile), the rendered fixtures left out. No real clip of
+    ../shared/videos is a box squat."""
+    fixtures = {p.stem for p in FIXTURES.glob("*.mp4")}
+    clips = reps = on = 0
+    for npz in sorted(folder.glob("*.npz")):
+        if npz.stem in fixtures:
+            continue
+        _, a = _analyse(npz, "knee-rehab")
+        clips += 1
+        reps += len(a.metrics)
+        on += sum(bool(m.box_contact) for m in a.metrics)
+    return clips, reps, on
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("legacy", type=Path, help="raw landmarks of the legacy backend (.npz per fixture)")
     p.add_argument("tasks", type=Path, help="raw landmarks of the Tasks backend")
+    p.add_argument("--count-contacts", type=Path, nargs="+", default=[], metavar="DIR",
+                   help="also count the reps read as a box contact in these folders of landmarks "
+                        "(e.g. the real clips' caches)")
     args = p.parse_args(argv)
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore", RuntimeWarning)
@@ -127,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in BOX:
         box_table(name, dirs)
     kot_table(dirs)
+    for folder in args.count_contacts:
+        clips, reps, on = count_contacts(folder)
+        print(f"\n{folder}: {clips} clips, {reps} reps, {on} read as a box contact")
     return 0
 
 
