@@ -35,11 +35,23 @@ def run(name: str, profile: str):
     return _cache[(name, profile)]
 
 
-@pytest.mark.parametrize("name", BOX)
-@pytest.mark.xfail(default_backend() == "tasks", strict=False,
-                   reason="known gap (issue 12, open): on the Tasks backend the 45-deg box "
-                          "clip's touch-and-go rep is read as a contact (CI, Python 3.13: "
-                          "[True, True, True] against [True, False, True])")
+# Known gap (issue 12, open), measured with tools/probe_backend_gaps.py: on the Tasks backend
+# the 45-deg clip's rep 2, which turns around above the box without touching it, reads a 0.072 s
+# hold (legacy 0.039 s, truth 0) against CONTACT_MIN_S 0.06 s; the touch-and-go reads 0.094 s on
+# both. The Tasks landmarks put the hip 0.010-0.012 of the standing hip height higher than the
+# truth on that rep's three lowest frames, against -0.002 (median) on the frames around them
+# (legacy: +0.001..+0.004 against -0.003): a bump over three frames that flattens the turnaround
+# into a short plateau.
+TASKS_BOX_GAP = pytest.mark.xfail(
+    default_backend() == "tasks", strict=False,
+    reason="known gap (issue 12, open): tracking. The Tasks landmarks read the hip ~0.012 of the "
+           "standing hip height high on the 3 lowest frames of the 45-deg clip's free turnaround "
+           "(rep 2), a 0.072 s hold (legacy 0.039, truth 0) over CONTACT_MIN_S 0.06 s: "
+           "[True, True, True] against [True, False, True]")
+
+
+@pytest.mark.parametrize("name", ["box_side_session",
+                                  pytest.param("box_oblique_session", marks=TASKS_BOX_GAP)])
 def test_box_contact_hold_and_height(name):
     truth, a, raw = run(name, "knee-rehab")
     assert raw.detected.mean() >= 0.95

@@ -52,11 +52,24 @@ def test_view(name):
     assert a.view.view == truth["view"]
 
 
-@pytest.mark.parametrize("name", SIDE)
-@pytest.mark.xfail(default_backend() == "tasks", strict=False,
-                   reason="known gap (issues 8 and 12, open): on the Tasks backend the knee "
-                          "behind the toes reads -0.08 against the truth -0.19 foot lengths "
-                          "(CI, Python 3.13), outside the 0.1 tolerance")
+# Known gap (issues 8 and 12, open), measured with tools/probe_backend_gaps.py: the pose model
+# places the knee differently. Over the deep frames of side_knees_behind_toes the Tasks backend
+# puts the front-most knee 3.1-3.8 px ahead of the true joint (legacy 1.6-1.9 px) and the toe
+# 1.1-1.5 px (legacy 0.7-1.1 px); the standing shank (102.5 vs 103.0 px) and sin(yaw) (0.999 vs
+# 0.996) that scale it agree. Per rep: Tasks -0.100, -0.082, -0.094 foot lengths, legacy -0.121,
+# -0.129, -0.126, truth -0.191 (tolerance 0.1). The margin is small for any backend: the truth's
+# own joint points read -0.154 through the same definition (the mannequin's heel-to-toe points
+# are 0.497 of its shank, FOOT_PER_SHANK is 0.618).
+TASKS_KOT_GAP = pytest.mark.xfail(
+    default_backend() == "tasks", strict=False,
+    reason="known gap (issues 8 and 12, open): pose model. The Tasks backend puts the knee "
+           "3.1-3.8 px ahead of the true joint at the bottom (legacy 1.6-1.9 px; shank length "
+           "and yaw agree): knee behind the toes -0.082..-0.100 against the truth -0.191 foot "
+           "lengths (legacy -0.121..-0.129), outside the 0.1 tolerance")
+
+
+@pytest.mark.parametrize("name", [pytest.param(c, marks=TASKS_KOT_GAP)
+                                  if c == "side_knees_behind_toes" else c for c in SIDE])
 def test_side_view_knee_over_toe_and_thigh_angle_match_the_truth(name):
     truth, a, _ = run(name)
     assert a.view.facing == (1 if truth["facing"] == "right" else -1)
