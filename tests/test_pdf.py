@@ -143,10 +143,14 @@ def test_box_section_gives_contact_height_and_the_higher_box_in_cm(tmp_path):
     rows = rep_rows(a)
     _, text = _render(session_pdf(a), tmp_path)
     text = " ".join(text.split())
-    assert (f"Rep 1: on the box, paused sit {rows[0]['box_contact_s']:.2f} s; hip at "
+    from formcheck.report import box_words
+
+    assert f"Rep 1: {box_words(rows[0])}" in text
+    assert (f"Rep 1: On the box: paused sit, {rows[0]['box_contact_s']:.2f} s; hip at "
             f"{rows[0]['box_hip_height_ratio']:.0%} of standing hip height") in text
     assert f"a box about {rows[0]['higher_box_cm']:.0f} cm higher" in text
-    assert "Rep 2: turned around without sitting on the box. The knee stayed within the limit" in text
+    assert f"Rep 2: {box_words(rows[1])}" in text
+    assert "Rep 2: Turned around without sitting on the box. The knee stayed within the limit" in text
 
 
 def test_chair_stand_pdf_gives_the_result_the_norm_and_every_stand(tmp_path):

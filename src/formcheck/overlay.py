@@ -234,6 +234,10 @@ class FrameValues:
     thigh_deg: float | None
     depth: float | None
     labels: dict = field(default_factory=dict)   # "knee_over_toe" / "knee" / "thigh": text drawn
+    # From the bottom of a rep that touched the box to its end: report.box_words(short=True)
+    # of the rep's reported box fields (one line per part), and whether a higher box is advised.
+    box: str = ""
+    box_over_limit: bool = False
 
 
 def frame_values(analysis, i: int) -> FrameValues:
@@ -246,6 +250,7 @@ def frame_values(analysis, i: int) -> FrameValues:
     leg, view = leg_and_view(analysis, rep)
     facing = (m.facing if m is not None and m.facing else s.facing) or 1
     r = analysis.reps[rep] if rep is not None else None
+    box, over = _box_words(analysis, m, r, i)
     if m is not None and r is not None and r.band_start_i <= i <= r.band_end_i:
         rv = {k: reported_value(k, getattr(m, k)) for k in
               ("knee_over_toe_px", "knee_over_toe_ratio", "knee_flexion_deg", "thigh_angle_deg")}
@@ -254,7 +259,7 @@ def frame_values(analysis, i: int) -> FrameValues:
         key = (m.knee_key or knee_key_for(view, leg)) if m.knee_over_toe_px is not None else ""
         return FrameValues(i, rep, True, view, leg, facing, key, rv["knee_over_toe_px"],
                            rv["knee_over_toe_ratio"], rv["knee_flexion_deg"], rv["thigh_angle_deg"],
-                           clean_float(s.depth[i]), labels)
+                           clean_float(s.depth[i]), labels, box, over)
     key = knee_key_for(view, leg) if view in ("side", "oblique") else ""
     gap = ratio = None
     if key:
@@ -263,7 +268,19 @@ def frame_values(analysis, i: int) -> FrameValues:
     flex = clean_float(s.legs[leg].knee_flexion_deg[i])
     thigh = clean_float(s.legs[leg].thigh_deg[i])
     return FrameValues(i, rep, False, view, leg, facing, key, gap, ratio, flex, thigh,
-                       clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh))
+                       clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh), box, over)
+
+
+def _box_words(analysis, m, r, i: int) -> tuple[str, bool]:
+    """(the box words drawn on frame i, a higher box advised): from the bottom of a rep that
+    touched the box to the rep's end, the rep's report fields (report.box_fields) in
+    report.box_words' short form."""
+    if m is None or r is None or not (r.bottom_i <= i <= r.end_i) or not m.box_contact:
+        return "", False
+    from .report import box_fields, box_words
+
+    row = box_fields(m, analysis.thresholds, analysis.cm_per_shin)
+    return box_words(row, short=True), bool(row["higher_box_shin"])
 
 
 def _labels(view: str, gap, ratio, flex, thigh) -> dict:
@@ -329,8 +346,12 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
         draw_angles(img, xy, v, st)
         draw_depth_bar(img, np.nan if v.depth is None else v.depth, st)
     total = len(analysis.reps)
-    draw_panel(img, [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE),
-                     cue_line(analysis, rep)], st)
+    lines = [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE), cue_line(analysis, rep)]
+    if len(analysis.clean_seq) and v.box:
+        parts = v.box.split("\n")
+        lines += [(t, WHITE if k < 2 else ORANGE if v.box_over_limit else GREEN)
+                  for k, t in enumerate(parts)]
+    draw_panel(img, lines, st)
     return img
 
 

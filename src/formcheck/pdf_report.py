@@ -543,28 +543,16 @@ def _rep_table_section(pdf, analysis, corrections=()) -> None:
 def _box_section(pdf, analysis) -> None:
     """The box per rep (report.box_fields): contact, how long, how high, and how much higher
     a box would keep the knee within the limit."""
-    from .report import box_summary
+    from .report import box_summary, box_words
 
     rows = rep_rows(analysis)
     if not rows:
         return
     W = pdf.epw
     _heading(pdf, "The box")
-    kinds = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}
     pdf.set_font("DejaVu", "", 8)
     for r in rows:
-        if r["box_contact"]:
-            cm = r["box_hip_height_cm"]
-            what = (f"on the box, {kinds.get(r['box_sit'], '')} {r['box_contact_s']:.2f} s; hip at "
-                    f"{r['box_hip_height_ratio']:.0%} of standing hip height, "
-                    f"{r['box_hip_per_knee_ratio']:.2f} × knee height"
-                    + ("" if cm is None else f" ({cm:.0f} cm above the ankle)"))
-        elif r["box_contact"] is False:
-            what = "turned around without sitting on the box"
-        else:
-            what = "hip height not measured"
-        advice = f" {r['box_advice']}" if r["box_advice"] else ""
-        pdf.multi_cell(W, 4.0, f"Rep {r['rep']}: {what}.{advice}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(W, 4.0, f"Rep {r['rep']}: {box_words(r)}", new_x="LMARGIN", new_y="NEXT")
     b = box_summary(rows)
     if b["hip_height_ratio_spread"] is not None:
         pdf.multi_cell(W, 4.0, f"Box height across the {b['reps_on_box']} reps on the box: spread "

@@ -17,7 +17,8 @@ from formcheck.analysis import Analysis
 from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
-from formcheck.report import analysis_summary, csv_text, knee_travel_visible, rep_rows, to_dict
+from formcheck.report import (analysis_summary, any_box, box_words, csv_text, knee_travel_visible,
+                              rep_rows, to_dict)
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
 from formcheck.values import fmt_num
 
@@ -302,21 +303,15 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
     st.caption(f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} · knee past toes: "
                + ("n/a" if kot is None else f"{kot:+.2f} foot lengths")
                + " · shin: " + ("n/a" if shin is None else f"{shin:.0f}°"))
-    box_caption(row)
+    box_caption(row, any_box(rep_rows(analysis)))
 
 
-def box_caption(row: dict) -> None:
-    """The rep's box under its bottom frame: contact, how long, how high, and the higher-box
-    advice (report.box_fields)."""
-    if row.get("box_contact"):
-        kind = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}.get(row["box_sit"], "")
-        cm = row.get("box_hip_height_cm")
-        st.caption(f"On the box: {kind}, {row['box_contact_s']:.2f} s · hip at "
-                   f"{row['box_hip_height_ratio']:.0%} of standing hip height, "
-                   f"{row['box_hip_per_knee_ratio']:.2f} × knee height"
-                   + ("" if cm is None else f" ({cm:.0f} cm above the ankle)"))
-    if row.get("box_advice"):
-        st.caption(row["box_advice"])
+def box_caption(row: dict, box_used: bool) -> None:
+    """The rep's box under its bottom frame (report.box_words) when a rep of the set touched
+    the box; without a box only the higher-box advice, when there is one."""
+    text = box_words(row) if box_used else (row.get("box_advice") or "")
+    if text:
+        st.caption(text)
 
 
 # ----------------------------------------------------------------------------- feedback
