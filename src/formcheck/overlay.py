@@ -74,9 +74,18 @@ def _label(img: np.ndarray, text: str, org: tuple[int, int], st: Style, color=WH
                     st.thick, cv2.LINE_AA)
 
 
+UNIT_WORDS = frozenset({"s", "cm", "px", "deg", "%"})   # never wrapped away from their number
+
+
 def _wrap(text: str, max_w: int, st: Style) -> list[str]:
+    words: list[str] = []
+    for w in text.split():
+        if w in UNIT_WORDS and words:
+            words[-1] += f" {w}"
+        else:
+            words.append(w)
     lines, cur = [], ""
-    for word in text.split():
+    for word in words:
         cand = f"{cur} {word}".strip()
         if cur and _text_size(cand, st)[0] > max_w:
             lines.append(cur)
