@@ -69,11 +69,14 @@ def test_uploading_a_fixture_clip_shows_the_results(analysed):
     for h in ("Feedback", "Annotated video", "Bottom of each rep", "Every rep", "Downloads"):
         assert h in headers
     # the compact table first; the full table and the plots behind expanders
-    assert list(df.columns) == ["Rep", "Depth", KNEE_COL, "Flag"]
+    # the example holds each bottom 0.15 s (no box in the picture): reps 1 and 3 read as a
+    # touch-and-go on a box (box.py's contact: a hold of 0.06 s or more), so the Box column shows
+    assert list(df.columns) == ["Rep", "Depth", KNEE_COL, "Flag", "Box"]
+    assert df["Box"].tolist()[1] == "not on the box"
     expanders = [e.label for e in at.expander]
     assert "Every measurement of every rep" in expanders
     assert "Over time: plots of every frame" in expanders
-    assert len(at.dataframe[1].value.columns) == 13
+    assert len(at.dataframe[1].value.columns) == 13 + 3        # and the three box columns
     assert any("education, not diagnosis" in i.value for i in at.info)
     labels = [b.label for b in at.get("download_button")]
     assert {"Report (JSON)", "Reps (CSV)"} <= set(labels)

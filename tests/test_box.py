@@ -9,7 +9,7 @@ import pytest
 from formcheck.analysis import analyze_sequence, with_body_size
 from formcheck.box import (HIP_ABOVE_ANKLE_PER_HEIGHT, advice_text, box_spread_ratio,
                            cm_per_shin, higher_box_shin, hold_s)
-from formcheck.report import box_words, rep_rows, to_dict
+from formcheck.report import box_parts, box_words, rep_rows, to_dict
 from formcheck.reps import RepSegmenter, RepSettings, find_reps
 from formcheck.stream import replay
 from formcheck.synthetic import SHANK, STAND, THIGH, TOE_AHEAD, RepSpec, squat_sequence
@@ -122,11 +122,11 @@ MISSED = {"box_contact": False, "box_contact_s": None, "box_sit": None,
 
 def test_box_words_long():
     assert box_words(SAT) == (
-        "On the box: paused sit, 1.03 s; hip at 42% of standing hip height, 0.87 × knee height "
+        "On the box: paused sit 1.03 s; hip at 42% of standing hip height, 0.87 × knee height "
         "(35 cm above the ankle). The knee passed the limit near the bottom: a box about 20 cm "
         "higher would keep it within the limit.")
     assert box_words(TOUCHED) == (
-        "On the box: touch-and-go, 0.11 s; hip at 44% of standing hip height, 0.90 × knee "
+        "On the box: touch-and-go 0.11 s; hip at 44% of standing hip height, 0.90 × knee "
         "height. The knee stayed within the limit (+0.35 foot lengths past the toes) at this "
         "depth.")
     assert box_words(MISSED) == ("Turned around without sitting on the box. The knee stayed "
@@ -233,3 +233,14 @@ def test_a_clip_starting_mid_descent_still_counts_its_first_rep():
     d = np.where(t < 1.0, 0.5 + 0.5 * t, np.where(t < 2.0, 1.0 - (t - 1.0), 0.0))
     d = np.concatenate([d, np.zeros(0)])
     assert len(find_reps(t, d)) == 1
+
+
+def test_box_parts_are_the_rep_tables_cells():
+    assert box_parts(SAT) == {"contact": "paused sit 1.03 s", "hip": "42% of standing (35 cm)",
+                              "higher": "20 cm higher"}
+    assert box_parts(TOUCHED) == {"contact": "touch-and-go 0.11 s", "hip": "44% of standing",
+                                  "higher": "within the limit"}
+    assert box_parts({**SAT, "higher_box_cm": None}) ["higher"] == "0.47 shin lengths higher"
+    assert box_parts(MISSED) == {"contact": "not on the box", "hip": "", "higher": "within the limit"}
+    assert box_parts({**MISSED, "box_contact": None, "higher_box_shin": None}) == \
+        {"contact": "n/a", "hip": "", "higher": ""}

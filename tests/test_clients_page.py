@@ -51,7 +51,7 @@ def test_save_the_current_analysis_then_see_progress_and_compare(clinic):
     # no analysis in this browser session yet
     assert any("No clip analysed yet" in i.value for i in at.info)
     # progress table and comparison rendered
-    assert len(at.dataframe) == 2     # the sessions table and the comparison
+    assert len(at.dataframe) == 3     # the sessions table, the session's reps and the comparison
     # now an analysis arrives from the Analyse page (with the general profile)
     a, raw = squat_analysis(profile="general", seed=5)
     at.session_state["analysis"] = a

@@ -146,7 +146,7 @@ def test_box_section_gives_contact_height_and_the_higher_box_in_cm(tmp_path):
     from formcheck.report import box_words
 
     assert f"Rep 1: {box_words(rows[0])}" in text
-    assert (f"Rep 1: On the box: paused sit, {rows[0]['box_contact_s']:.2f} s; hip at "
+    assert (f"Rep 1: On the box: paused sit {rows[0]['box_contact_s']:.2f} s; hip at "
             f"{rows[0]['box_hip_height_ratio']:.0%} of standing hip height") in text
     assert f"a box about {rows[0]['higher_box_cm']:.0f} cm higher" in text
     assert f"Rep 2: {box_words(rows[1])}" in text

@@ -164,6 +164,11 @@ def cm_per_shin(standing_hip_per_shin: float, height_cm: float | None = None,
     return None
 
 
+def higher_box_amount(raise_shin: float, raise_cm: float | None) -> str:
+    """How much higher, in words: "20 cm" with the person's size, else "0.47 shin lengths"."""
+    return f"{raise_cm:.0f} cm" if raise_cm is not None else f"{raise_shin:.2f} shin lengths"
+
+
 def advice_text(raise_shin: float | None, limit_ratio: float, raise_cm: float | None,
                 short: bool = False) -> str:
     """The words for a rep's higher-box number (report.box_fields' `box_advice`, and the
@@ -177,8 +182,7 @@ def advice_text(raise_shin: float | None, limit_ratio: float, raise_cm: float | 
             return "knee stayed within the limit"
         return (f"The knee stayed within the limit ({limit_ratio:+.2f} foot lengths past the "
                 "toes) at this depth.")
-    how_much = (f"{raise_cm:.0f} cm" if raise_cm is not None
-                else f"{raise_shin:.2f} shin lengths")
+    how_much = higher_box_amount(raise_shin, raise_cm)
     if short:
         return f"a box {how_much} higher keeps the knee within the limit"
     return (f"The knee passed the limit near the bottom: a box about {how_much} higher would "

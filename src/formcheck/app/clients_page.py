@@ -373,12 +373,25 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
     analysis = _analysis(store, sid)
+    _reps_section(store, info, analysis)
     _review_section(store, info, analysis)
     _corrections_section(store, info, analysis)
     if info.cues:
         with st.expander("Cues given", expanded=False):
             for c in info.cues:
                 st.markdown(f"**{md(c['title'])}** {md(c['seen'])} *Try:* {md(c['try_this'])}")
+
+
+def _reps_section(store, info, analysis) -> None:
+    """The session's per-rep table (the Analyse page's, with the box columns when a rep touched
+    the box), with the physio's corrections applied."""
+    from formcheck.app import components
+    from formcheck.report import apply_corrections, rep_rows
+
+    with st.expander(f"Every rep ({analysis.rep_count})", icon=":material/table:",
+                     expanded=True):
+        rows = apply_corrections(rep_rows(analysis), store.corrections(info.id))
+        components.rep_table(analysis, rows, key=f"reps_{info.id}")
 
 
 # --- review in motion and corrections (issue 13) ------------------------------------------------------------

@@ -17,7 +17,7 @@ from formcheck.analysis import Analysis
 from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
-from formcheck.report import (analysis_summary, any_box, box_words, csv_text, knee_travel_visible,
+from formcheck.report import (analysis_summary, any_box, box_parts, box_words, csv_text, knee_travel_visible,
                               rep_rows, to_dict)
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
 from formcheck.values import fmt_num
@@ -44,6 +44,15 @@ TABLE_COLUMNS = [
     ("descent_s", "Down s", "{:.2f}", "Descent time"),
     ("pause_s", "Pause s", "{:.2f}", "Time at the bottom (on the box)"),
     ("ascent_s", "Up s", "{:.2f}", "Ascent time"),
+]
+# Box columns (report.box_parts' keys), shown only when a rep of the set touched the box.
+BOX_COLUMNS = [
+    ("contact", "Box", "How the rep met the box: a paused sit or touch-and-go, and the seconds on "
+                       "it; or not on the box"),
+    ("hip", "Box hip height", "Hip height on the box as a share of the standing hip height (cm "
+                              "above the ankle when the person's height is known)"),
+    ("higher", "Higher box", "How much higher a box would keep the knee within the knee-past-"
+                             "toes limit at the bottom"),
 ]
 OK_MARK, FLAG_MARK = "✓", "⚠"
 DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
@@ -141,10 +150,21 @@ def _cell(value, fmt: str | None, check: str | None, key: str = "",
     return text
 
 
-def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
-    """The per-rep table: every value marked ✓ (fine) or ⚠ (flagged) by the library's checks."""
+def table_columns(rows) -> list[tuple[str, str]]:
+    """(key, label, help) of the per-rep table: TABLE_COLUMNS, and BOX_COLUMNS when a rep of
+    the set touched the box."""
+    cols = [(k, label, help_) for k, label, _f, help_ in TABLE_COLUMNS]
+    return cols + (BOX_COLUMNS if any_box(rows) else [])
+
+
+def rep_table_frame(analysis: Analysis, rows: list[dict] | None = None) -> pd.DataFrame:
+    """The per-rep table: every value marked ✓ (fine) or ⚠ (flagged) by the library's checks,
+    and the box (report.box_parts) when a rep touched it. `rows`: report rows to show (default
+    rep_rows(analysis); the clients page passes them with the physio's corrections applied)."""
+    rows = rep_rows(analysis) if rows is None else rows
+    box = any_box(rows)
     out = []
-    for row in rep_rows(analysis):
+    for row in rows:
         checks = row.get("checks", {})
         cells = {}
         for key, label, fmt, _help in TABLE_COLUMNS:
@@ -152,8 +172,13 @@ def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
                 cells[label] = "side view"
                 continue
             cells[label] = _cell(row.get(key), fmt, checks.get(key), key, analysis.thresholds)
+        if row.get("excluded"):
+            cells["Rep"] = f"{row['rep']} (not a rep)"
+        if box:
+            parts = box_parts(row)
+            cells.update({label: parts[key] for key, label, _h in BOX_COLUMNS})
         out.append(cells)
-    return pd.DataFrame(out, columns=[c[1] for c in TABLE_COLUMNS])
+    return pd.DataFrame(out, columns=[c[1] for c in table_columns(rows)])
 
 
 def _style(v: str) -> str:
@@ -164,15 +189,17 @@ def _style(v: str) -> str:
     return "color: #666"
 
 
-def rep_table(analysis: Analysis) -> None:
+def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | None = None) -> None:
     if not analysis.reps:
         st.info("No complete rep was found, so there is nothing to tabulate. Stand up fully "
                 "between reps and keep the whole body in the picture.")
         return
-    df = rep_table_frame(analysis)
-    config = {label: st.column_config.TextColumn(label, help=help_) for _k, label, _f, help_
-              in TABLE_COLUMNS}
-    st.dataframe(df.style.map(_style), hide_index=True, width="stretch", column_config=config)
+    rows = rep_rows(analysis) if rows is None else rows
+    df = rep_table_frame(analysis, rows)
+    config = {label: st.column_config.TextColumn(label, help=help_) for _k, label, help_
+              in table_columns(rows)}
+    st.dataframe(df.style.map(_style), hide_index=True, width="stretch", column_config=config,
+                 key=key)
     th = analysis.thresholds
     st.caption(f"{OK_MARK} within the limits in use, {FLAG_MARK} flagged. Limits: knee past toes "
                f"≤ {fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths, shin ≤ "
@@ -180,7 +207,7 @@ def rep_table(analysis: Analysis) -> None:
                f"{fmt_num(th.fppa_max_deg, '.0f')}°, trunk lean ≤ "
                f"{fmt_num(th.trunk_lean_max_deg, '.0f')}°.")
     reasons = {}
-    for row in rep_rows(analysis):
+    for row in rows:
         for metric, why in row.get("unmeasured", {}).items():
             reasons.setdefault(why, []).append(str(row["rep"]))
     for why, reps in reasons.items():
@@ -198,7 +225,9 @@ def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
     """Rep, depth, knee past toes and the rep's flags in a few words (the numbers are in the
     full table and the cards): four columns, readable without a sideways scroll at 390 px."""
     out = []
-    for row in rep_rows(analysis):
+    rows = rep_rows(analysis)
+    box = any_box(rows)
+    for row in rows:
         kot_key = "knee_over_toe_ratio"
         kot = _cell(row.get(kot_key), "{:+.2f}", row.get("checks", {}).get(kot_key), kot_key,
                     analysis.thresholds)
@@ -206,7 +235,9 @@ def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
                     "Knee past toes": kot,
                     "Flag": ", ".join(FLAG_WORDS.get(c, c.replace("_", " ")) for c in row["flags"])
                     or OK_MARK})
-    return pd.DataFrame(out, columns=COMPACT_COLUMNS)
+        if box:
+            out[-1]["Box"] = box_parts(row)["contact"]
+    return pd.DataFrame(out, columns=COMPACT_COLUMNS + (["Box"] if box else []))
 
 
 def compact_rep_table(analysis: Analysis) -> None:
@@ -221,7 +252,8 @@ def compact_rep_table(analysis: Analysis) -> None:
                                                  "the full table below, and the feedback cards."),
                                 "Knee past toes": st.column_config.TextColumn(
                                     "Knee past toes", help="In foot lengths (near leg); "
-                                                           "+ = knee ahead of the toes")})
+                                                           "+ = knee ahead of the toes"),
+                                "Box": st.column_config.TextColumn("Box", help=BOX_COLUMNS[0][2])})
 
 
 # ----------------------------------------------------------------------------- plots
