@@ -290,6 +290,9 @@ def test_wrap_keeps_a_number_with_its_unit():
     text = "On the box: paused sit 1.03 s"
     width = _text_size("On the box: paused sit 1.03", st)[0]    # "s" alone would fit no further
     assert _wrap(text, width, st) == ["On the box: paused sit", "1.03 s"]
+    width = _text_size("hip at 42% of standing (35", st)[0]
+    assert _wrap("hip at 42% of standing (35 cm)", width, st) == ["hip at 42% of standing",
+                                                                  "(35 cm)"]
 
 
 def test_box_words_are_drawn_in_the_panel_from_the_bottom_of_a_rep_on_the_box(monkeypatch):

@@ -18,6 +18,7 @@ GREEN, ORANGE, RED = (90, 225, 110), (255, 170, 40), (255, 85, 75)   # RGB, ligh
 WHITE, DARK = (245, 245, 245), (12, 12, 12)
 NEAR_LEG, FAR_LEG = (80, 200, 255), (150, 150, 150)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+BOX_TEXT_K = 0.85       # the box lines in the panel: a little smaller than the cue
 WARN_BAND_RATIO = 0.1   # orange when the knee is within this many foot lengths below the limit
 
 
@@ -77,17 +78,17 @@ def _label(img: np.ndarray, text: str, org: tuple[int, int], st: Style, color=WH
 UNIT_WORDS = frozenset({"s", "cm", "px", "deg", "%"})   # never wrapped away from their number
 
 
-def _wrap(text: str, max_w: int, st: Style) -> list[str]:
+def _wrap(text: str, max_w: int, st: Style, k: float = 1.0) -> list[str]:
     words: list[str] = []
     for w in text.split():
-        if w in UNIT_WORDS and words:
+        if w.strip("(),;.") in UNIT_WORDS and words:
             words[-1] += f" {w}"
         else:
             words.append(w)
     lines, cur = [], ""
     for word in words:
         cand = f"{cur} {word}".strip()
-        if cur and _text_size(cand, st)[0] > max_w:
+        if cur and _text_size(cand, st, k)[0] > max_w:
             lines.append(cur)
             cur = word
         else:
@@ -155,11 +156,14 @@ def draw_depth_bar(img: np.ndarray, depth: float, st: Style) -> None:
     _label(img, "depth", (x0 + bw - tw - 2 * st.pad, y0 + bh + 2 * st.pad), st, WHITE, 0.8)
 
 
-def draw_panel(img: np.ndarray, lines: list[tuple[str, tuple]], st: Style) -> None:
-    """Lines of text, top-left, on one translucent box (first line larger)."""
+def draw_panel(img: np.ndarray, lines: list[tuple], st: Style) -> None:
+    """Lines of text, top-left, on one translucent box (first line larger). A line is (text,
+    colour) or (text, colour, size factor); all but the first wrap at 62% of the width."""
     max_w = int(img.shape[1] * 0.62)
-    rows = [(t, c, 1.25 if i == 0 else 1.0) for i, (text, c) in enumerate(lines)
-            for t in (_wrap(text, max_w, st) if i else [text])]
+    rows = [(t, line[1], 1.25 if i == 0 else (line[2] if len(line) > 2 else 1.0))
+            for i, line in enumerate(lines)
+            for t in ([line[0]] if i == 0 else
+                      _wrap(line[0], max_w, st, line[2] if len(line) > 2 else 1.0))]
     sizes = [_text_size(t, st, k) for t, _, k in rows]
     gap = st.pad
     bw = max(s[0] for s in sizes) + 2 * st.pad
@@ -345,6 +349,8 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
         if values_out is not None:
             values_out.append(v)
         xy = analysis.clean_seq.xy_px[i] * scale
+        # the depth bar first: a knee label near the right edge is drawn over it, not under it
+        draw_depth_bar(img, np.nan if v.depth is None else v.depth, st)
         draw_skeleton(img, xy, v.leg if v.view != "front" else None, st)
         if v.knee_key and "knee_over_toe" in v.labels:
             knee, toe = knee_and_toe_points(xy, v.knee_key, v.facing)
@@ -353,12 +359,11 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
                                analysis.thresholds.knee_over_toe_max_ratio,
                                _side_out(xy, v.leg, v.facing, v.view), st, v.labels["knee_over_toe"])
         draw_angles(img, xy, v, st)
-        draw_depth_bar(img, np.nan if v.depth is None else v.depth, st)
     total = len(analysis.reps)
     lines = [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE), cue_line(analysis, rep)]
     if len(analysis.clean_seq) and v.box:
         parts = v.box.split("\n")
-        lines += [(t, WHITE if k < 2 else ORANGE if v.box_over_limit else GREEN)
+        lines += [(t, WHITE if k < 2 else ORANGE if v.box_over_limit else GREEN, BOX_TEXT_K)
                   for k, t in enumerate(parts)]
     draw_panel(img, lines, st)
     return img
