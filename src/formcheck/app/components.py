@@ -151,10 +151,13 @@ def _cell(value, fmt: str | None, check: str | None, key: str = "",
 
 
 def table_columns(rows) -> list[tuple[str, str]]:
-    """(key, label, help) of the per-rep table: TABLE_COLUMNS, and BOX_COLUMNS when a rep of
-    the set touched the box."""
+    """(key, label, help) of the per-rep table: TABLE_COLUMNS, and BOX_COLUMNS after the hip
+    height when a rep of the set touched the box (near the front: the table scrolls sideways)."""
     cols = [(k, label, help_) for k, label, _f, help_ in TABLE_COLUMNS]
-    return cols + (BOX_COLUMNS if any_box(rows) else [])
+    if not any_box(rows):
+        return cols
+    at = 1 + next(i for i, c in enumerate(cols) if c[0] == "hip_height_ratio")
+    return cols[:at] + BOX_COLUMNS + cols[at:]
 
 
 def rep_table_frame(analysis: Analysis, rows: list[dict] | None = None) -> pd.DataFrame:
