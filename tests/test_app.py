@@ -104,6 +104,26 @@ def test_changing_a_threshold_rescores_without_the_model(analysed):
     assert calls["n"] == frames_before
 
 
+@pytest.mark.slow
+def test_the_persons_height_gives_the_box_in_centimetres(analysed):
+    """The example's reps 1 and 3 read as touches of a box (see above): with a height, their
+    box hip height and the higher box are in cm, as `--height-cm` gives them."""
+    from formcheck.analysis import with_body_size
+    from formcheck.report import box_parts, rep_rows
+
+    at, _ = analysed
+    at.number_input(key="height_cm").set_value(172).run()
+    assert not at.exception
+    full = at.dataframe[1].value
+    rows = rep_rows(with_body_size(at.session_state["analysis"], height_cm=172.0))
+    assert rows[0]["higher_box_cm"] is not None
+    assert full["Box hip height"][0] == box_parts(rows[0])["hip"]
+    assert full["Box hip height"][0].endswith(" cm)")
+    assert full["Higher box"][0] == f"{rows[0]['higher_box_cm']:.0f} cm higher"
+    at.number_input(key="height_cm").set_value(0).run()
+    assert at.dataframe[1].value["Higher box"][0].endswith(" shin lengths higher")
+
+
 def test_a_broken_file_shows_a_clear_error_and_no_traceback():
     at = _new()
     at.run()

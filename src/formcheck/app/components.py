@@ -324,7 +324,8 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
     st.session_state[idx_key] = i
     c2.markdown(f"<div style='text-align:center;padding-top:.4rem'><b>Rep {i + 1} of {n}</b>"
                 "</div>", unsafe_allow_html=True)
-    row = rep_rows(analysis)[i]
+    rows = rep_rows(analysis)
+    row = rows[i]
     try:
         img = get_frame(i)
     except Exception as exc:  # a frame that cannot be drawn must not break the page
@@ -338,7 +339,7 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
     st.caption(f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} · knee past toes: "
                + ("n/a" if kot is None else f"{kot:+.2f} foot lengths")
                + " · shin: " + ("n/a" if shin is None else f"{shin:.0f}°"))
-    box_caption(row, any_box(rep_rows(analysis)))
+    box_caption(row, any_box(rows))
 
 
 def box_caption(row: dict, box_used: bool) -> None:
