@@ -9,7 +9,7 @@ import pytest
 from formcheck.analysis import analyze_sequence, with_body_size
 from formcheck.box import (HIP_ABOVE_ANKLE_PER_HEIGHT, advice_text, box_spread_ratio,
                            cm_per_shin, higher_box_shin, hold_s)
-from formcheck.report import rep_rows, to_dict
+from formcheck.report import box_parts, box_words, rep_rows, to_dict
 from formcheck.reps import RepSegmenter, RepSettings, find_reps
 from formcheck.stream import replay
 from formcheck.synthetic import SHANK, STAND, THIGH, TOE_AHEAD, RepSpec, squat_sequence
@@ -94,8 +94,86 @@ def test_higher_box_shin_unknown_cases():
     assert higher_box_shin(profile, 1.3, 0.4, 0.0) == pytest.approx(0.4)
 
 
-def test_advice_text_in_cm():
-    assert advice_text(0.2, 0.0, 40.0).startswith("The knee passed the limit near the bottom: a box about 8 cm higher")
+def test_advice_text_in_cm_in_shin_lengths_and_within_the_limit():
+    assert advice_text(0.2, 0.0, 8.04) == ("The knee passed the limit near the bottom: a box "
+                                           "about 8 cm higher would keep it within the limit.")
+    assert advice_text(0.2, 0.0, None) == (
+        "The knee passed the limit near the bottom: a box about 0.20 shin lengths higher would "
+        "keep it within the limit (give your height for centimetres).")
+    assert advice_text(0.0, 0.35, None) == ("The knee stayed within the limit (+0.35 foot "
+                                            "lengths past the toes) at this depth.")
+    assert advice_text(0.2, 0.0, 8.04, short=True) == "a box 8 cm higher keeps the knee within the limit"
+    assert advice_text(0.0, 0.35, None, short=True) == "knee stayed within the limit"
+    assert advice_text(None, 0.35, None) == advice_text(None, 0.35, None, short=True) == ""
+
+
+# report.box_words: the one wording of a rep's box result (app, PDF, command line, video)
+SAT = {"box_contact": True, "box_contact_s": 1.03, "box_sit": "paused_sit",
+       "box_hip_height_ratio": 0.418, "box_hip_per_knee_ratio": 0.866, "box_hip_height_cm": 35.4,
+       "higher_box_shin": 0.466, "higher_box_cm": 19.6,
+       "box_advice": advice_text(0.466, 0.0, 19.6)}
+TOUCHED = {"box_contact": True, "box_contact_s": 0.11, "box_sit": "touch_and_go",
+           "box_hip_height_ratio": 0.436, "box_hip_per_knee_ratio": 0.9, "box_hip_height_cm": None,
+           "higher_box_shin": 0.0, "higher_box_cm": None, "box_advice": advice_text(0.0, 0.35, None)}
+MISSED = {"box_contact": False, "box_contact_s": None, "box_sit": None,
+          "box_hip_height_ratio": None, "box_hip_per_knee_ratio": None, "box_hip_height_cm": None,
+          "higher_box_shin": 0.0, "higher_box_cm": None, "box_advice": advice_text(0.0, 0.0, None)}
+
+
+def test_box_words_long():
+    assert box_words(SAT) == (
+        "On the box: paused sit 1.03 s; hip at 42% of standing hip height, 0.87 × knee height "
+        "(35 cm above the ankle). The knee passed the limit near the bottom: a box about 20 cm "
+        "higher would keep it within the limit.")
+    assert box_words(TOUCHED) == (
+        "On the box: touch-and-go 0.11 s; hip at 44% of standing hip height, 0.90 × knee "
+        "height. The knee stayed within the limit (+0.35 foot lengths past the toes) at this "
+        "depth.")
+    assert box_words(MISSED) == ("Turned around without sitting on the box. The knee stayed "
+                                 "within the limit (+0.00 foot lengths past the toes) at this depth.")
+    assert box_words({**MISSED, "box_contact": None, "higher_box_shin": None, "box_advice": ""}) \
+        == "Box contact not measured (the hip height is unknown)."
+
+
+def test_box_words_short_is_ascii_lines_with_the_same_numbers():
+    assert box_words(SAT, short=True) == ("On the box: paused sit 1.03 s\n"
+                                          "hip at 42% of standing (35 cm)\n"
+                                          "a box 20 cm higher keeps the knee within the limit")
+    assert box_words(TOUCHED, short=True) == ("On the box: touch-and-go 0.11 s\n"
+                                              "hip at 44% of standing\n"
+                                              "knee stayed within the limit")
+    assert box_words({**TOUCHED, "higher_box_shin": None}, short=True) == \
+        "On the box: touch-and-go 0.11 s\nhip at 44% of standing"
+    assert box_words(MISSED, short=True) == ""
+    assert box_words(SAT, short=True).isascii()
+
+
+def test_box_words_everywhere_on_an_analysed_set():
+    """The command line, the annotated video's frames and the report rows say the same."""
+    from formcheck.overlay import frame_values
+    from formcheck.report import summary_text
+
+    a = with_body_size(analyse([ON_BOX, FREE, TOUCH]), height_cm=175)
+    rows = rep_rows(a)
+    text = summary_text(a).splitlines()
+    for r in rows:
+        assert f"  {r['rep']:>3}  {box_words(r)}" in text
+    assert "a box about" in box_words(rows[0]) and "cm higher" in box_words(rows[0])
+    for k, rep in enumerate(a.reps):
+        expected = box_words(rows[k], short=True)
+        assert frame_values(a, rep.bottom_i).box == expected
+        assert frame_values(a, rep.end_i).box == expected
+        assert frame_values(a, rep.bottom_i - 1).box == ""      # from the bottom on
+    assert frame_values(a, a.reps[0].bottom_i).box_over_limit is True
+    assert frame_values(a, a.reps[1].bottom_i).box == ""        # turned around above the box
+
+
+def test_no_box_lines_in_the_summary_when_no_rep_touched_the_box():
+    from formcheck.report import summary_text
+
+    a = analyse([FREE, FREE])
+    assert not any(r["box_contact"] for r in rep_rows(a))
+    assert "the box:" not in summary_text(a)
 
 
 def test_hold_of_a_free_turnaround_is_zero_and_of_a_plateau_its_length():
@@ -155,3 +233,14 @@ def test_a_clip_starting_mid_descent_still_counts_its_first_rep():
     d = np.where(t < 1.0, 0.5 + 0.5 * t, np.where(t < 2.0, 1.0 - (t - 1.0), 0.0))
     d = np.concatenate([d, np.zeros(0)])
     assert len(find_reps(t, d)) == 1
+
+
+def test_box_parts_are_the_rep_tables_cells():
+    assert box_parts(SAT) == {"contact": "paused sit 1.03 s", "hip": "42% of standing (35 cm)",
+                              "higher": "20 cm higher"}
+    assert box_parts(TOUCHED) == {"contact": "touch-and-go 0.11 s", "hip": "44% of standing",
+                                  "higher": "within the limit"}
+    assert box_parts({**SAT, "higher_box_cm": None}) ["higher"] == "0.47 shin lengths higher"
+    assert box_parts(MISSED) == {"contact": "not on the box", "hip": "", "higher": "within the limit"}
+    assert box_parts({**MISSED, "box_contact": None, "higher_box_shin": None}) == \
+        {"contact": "n/a", "hip": "", "higher": ""}

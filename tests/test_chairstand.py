@@ -127,3 +127,27 @@ def test_cli_on_a_clip_that_does_not_start_seated_says_why(tmp_path, capsys):
 def test_cli_refuses_an_impossible_age(tmp_path, capsys):
     assert main(["test", "chair-stand-30", "x.mp4", "--age", "7"]) == 2
     assert "--age 7" in capsys.readouterr().err
+
+
+def test_cli_writes_the_pdf_and_checks_its_folder_first(tmp_path, capsys):
+    import shutil
+    import subprocess
+
+    seq = squat_sequence([SIT] * 6, lead_s=LEAD_S, seated_start_s=SEATED_S, seated_end_s=1.0,
+                         arms="chest")
+    save_npz(seq, tmp_path / "l.npz")
+    assert main(["test", "five-times-sit-to-stand", "--from-landmarks", str(tmp_path / "l.npz"),
+                 "--age", "66", "--pdf", str(tmp_path / "missing" / "t.pdf")]) == 2
+    assert f"Folder {tmp_path / 'missing'} does not exist" in capsys.readouterr().err
+    out = tmp_path / "t.pdf"
+    assert main(["test", "five-times-sit-to-stand", "--from-landmarks", str(tmp_path / "l.npz"),
+                 "--age", "66", "--pdf", str(out), "--report", str(tmp_path / "r.json")]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: the PDF's text is not checked")
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert "Five-times sit-to-stand" in text
+    assert f"{rep['time_s']:.2f} s to sitting after the fifth stand" in text
+    assert "Bohannon 2006, age 60-69: reference time 11.4 s" in text

@@ -51,7 +51,7 @@ def test_save_the_current_analysis_then_see_progress_and_compare(clinic):
     # no analysis in this browser session yet
     assert any("No clip analysed yet" in i.value for i in at.info)
     # progress table and comparison rendered
-    assert len(at.dataframe) == 2     # the sessions table and the comparison
+    assert len(at.dataframe) == 3     # the sessions table, the session's reps and the comparison
     # now an analysis arrives from the Analyse page (with the general profile)
     a, raw = squat_analysis(profile="general", seed=5)
     at.session_state["analysis"] = a
@@ -174,3 +174,7 @@ def test_a_chair_stand_test_is_saved_from_the_analyse_page_and_trended(clinic):
     table = next(d.value for d in at.dataframe if "complete stands" in d.value.columns)
     assert list(table["complete stands"]) == [5, 7]
     assert list(table["test"]) == ["30-second chair stand"] * 2
+    # the PDF of a saved test, the newest offered first
+    assert at.selectbox(key="cs_pick_sts-01").value == hist[1].session_id
+    pdf = at.get("download_button")
+    assert any(b.proto.label == "PDF of this test" for b in pdf)

@@ -143,10 +143,14 @@ def test_box_section_gives_contact_height_and_the_higher_box_in_cm(tmp_path):
     rows = rep_rows(a)
     _, text = _render(session_pdf(a), tmp_path)
     text = " ".join(text.split())
-    assert (f"Rep 1: on the box, paused sit {rows[0]['box_contact_s']:.2f} s; hip at "
+    from formcheck.report import box_words
+
+    assert f"Rep 1: {box_words(rows[0])}" in text
+    assert (f"Rep 1: On the box: paused sit {rows[0]['box_contact_s']:.2f} s; hip at "
             f"{rows[0]['box_hip_height_ratio']:.0%} of standing hip height") in text
     assert f"a box about {rows[0]['higher_box_cm']:.0f} cm higher" in text
-    assert "Rep 2: turned around without sitting on the box. The knee stayed within the limit" in text
+    assert f"Rep 2: {box_words(rows[1])}" in text
+    assert "Rep 2: Turned around without sitting on the box. The knee stayed within the limit" in text
 
 
 def test_chair_stand_pdf_gives_the_result_the_norm_and_every_stand(tmp_path):
@@ -166,3 +170,39 @@ def test_chair_stand_pdf_gives_the_result_the_norm_and_every_stand(tmp_path):
     assert "Bohannon 2006, age 70-79: reference time 12.6 s; this is faster." in text
     assert "Client: A. Client" in text
     assert DISCLAIMER.split(".")[0] in text
+
+
+def test_chair_stand_pdf_from_a_saved_report_lists_the_clients_tests(tmp_path):
+    """The client's record: the PDF of a saved test (its report, chairstand.to_dict) with the
+    client's earlier tests of the same kind."""
+    import datetime as dt
+
+    from formcheck.analysis import analyze_sequence
+    from formcheck.chairstand import TEST_5X, TEST_30S, from_analysis, to_dict
+    from formcheck.pdf_report import chair_stand_pdf
+    from formcheck.store.repo import ChairStandPoint
+    from formcheck.synthetic import RepSpec, squat_sequence
+    from formcheck.thresholds import get_profile
+
+    sit = RepSpec(thigh_deg=0.0, shin_deg=15.0, lean_deg=40.0, down_s=0.9, pause_s=0.25,
+                  up_s=0.9, rest_s=0.3)
+    seq = squat_sequence([sit] * 6, lead_s=0.3, seated_start_s=1.0, seated_end_s=1.0, arms="chest")
+    d = to_dict(from_analysis(analyze_sequence(seq, get_profile("general")), TEST_30S, 72, "F"),
+                "week3.mp4")
+    day = dt.datetime(2026, 11, 2, 9, 0)
+    hist = [ChairStandPoint(1, day, TEST_30S, 5, 30.0, "below"),
+            ChairStandPoint(2, day + dt.timedelta(days=7), TEST_5X, 5, 11.0, None),
+            ChairStandPoint(3, day + dt.timedelta(days=14), TEST_30S, d["stands"], 30.0, None)]
+    _, text = _render(chair_stand_pdf(d, client_label="sts-01", recorded_at=hist[2].recorded_at,
+                                      history=hist), tmp_path)
+    text = " ".join(text.split())
+    assert "Client: sts-01 · Test: 16 November 2026, 09:00 · Clip: week3.mp4" in text
+    assert f"{d['stands']} complete stands in {d['time_s']} s" in text
+    assert "This client's 30-second chair stand tests" in text
+    assert "Date Complete stands Time (s) Against the norm" in text
+    assert "2026-11-02 5 30.00 below" in text
+    assert f"2026-11-16 {d['stands']} 30.00 –" in text
+    assert "2026-11-09" not in text                      # the other test's kind is left out
+    # one test of its kind: no list
+    _, text = _render(chair_stand_pdf(d, history=hist[1:]), tmp_path)
+    assert "This client's" not in " ".join(text.split())

@@ -280,3 +280,39 @@ def test_annotated_video_gets_the_usual_file_permissions(analysis, clip, tmp_pat
     finally:
         os.umask(old)
     assert (out.stat().st_mode & 0o777) == 0o644
+
+
+# ------------------------------------------------------------------------- the box (issue 11)
+def test_wrap_keeps_a_number_with_its_unit():
+    from formcheck.overlay import _text_size, _wrap
+
+    st = Style.for_size(H, W)
+    text = "On the box: paused sit 1.03 s"
+    width = _text_size("On the box: paused sit 1.03", st)[0]    # "s" alone would fit no further
+    assert _wrap(text, width, st) == ["On the box: paused sit", "1.03 s"]
+    width = _text_size("hip at 42% of standing (35", st)[0]
+    assert _wrap("hip at 42% of standing (35 cm)", width, st) == ["hip at 42% of standing",
+                                                                  "(35 cm)"]
+
+
+def test_box_words_are_drawn_in_the_panel_from_the_bottom_of_a_rep_on_the_box(monkeypatch):
+    import formcheck.overlay as overlay
+    from formcheck.report import box_words
+
+    seq = squat_sequence([RepSpec(thigh_deg=0.0, shin_deg=40.0, pause_s=1.0)], fps=FPS,
+                         width_px=W, height_px=H, scale=SCALE)
+    a = analyze_sequence(seq, get_profile("knee-rehab"), "knee-rehab")
+    rep = a.reps[0]
+    values = []
+    with_box = annotate_frame(_frame(), a, rep.bottom_i, values_out=values)
+    assert values[0].box == box_words(rep_rows(a)[0], short=True) != ""
+    monkeypatch.setattr(overlay, "_box_words", lambda *args: ("", False))
+    without = annotate_frame(_frame(), a, rep.bottom_i)
+    rows = np.flatnonzero((with_box != without).any(axis=(1, 2)))
+    cols = np.flatnonzero((with_box != without).any(axis=(0, 2)))
+    st = Style.for_size(H, W)
+    assert rows.size and cols.min() >= st.pad and cols.max() < W   # only the panel, top-left,
+    assert rows.min() > 3 * st.pad                                  # below its first line
+    before = annotate_frame(_frame(), a, rep.bottom_i - 1)
+    monkeypatch.undo()
+    assert np.array_equal(annotate_frame(_frame(), a, rep.bottom_i - 1), before)

@@ -54,3 +54,24 @@ def test_no_player_for_a_missing_or_too_large_video(tmp_path, monkeypatch):
     spec = review.player_spec(a, big, "Rep 1", 0)
     assert (spec["title"], spec["rep"], len(spec["b64"])) == ("Rep 1", 0, 2732)
     assert review.signature([spec]) != review.signature([{**spec, "rep": 1}])
+
+
+def test_the_box_words_of_the_video_are_beside_it_on_a_set_that_touched_the_box():
+    from formcheck.analysis import analyze_sequence
+    from formcheck.report import box_words
+    from formcheck.synthetic import RepSpec, squat_sequence
+    from formcheck.thresholds import get_profile
+
+    on_box = RepSpec(thigh_deg=0.0, shin_deg=40.0, pause_s=1.0)
+    free = RepSpec(thigh_deg=-30.0, shin_deg=25.0, pause_s=0.0)
+    a = analyze_sequence(squat_sequence([on_box, free]), get_profile("knee-rehab"), "knee-rehab")
+    d = review.review_data(a)
+    rows = rep_rows(a)
+    assert d["has_box"] is True
+    b = a.reps[0].bottom_i
+    assert d["cols"]["box"][b] == box_words(rows[0], short=True).replace("\n", " · ")
+    assert d["cols"]["box"][b].startswith("On the box: paused sit ")
+    assert d["cols"]["box"][b - 1] == review.NO_BOX == d["cols"]["box"][a.reps[1].bottom_i]
+    a = analyze_sequence(squat_sequence([free, free]), get_profile("knee-rehab"), "knee-rehab")
+    d = review.review_data(a)
+    assert d["has_box"] is False and set(d["cols"]["box"]) == {review.NO_BOX}

@@ -164,15 +164,27 @@ def cm_per_shin(standing_hip_per_shin: float, height_cm: float | None = None,
     return None
 
 
-def advice_text(raise_shin: float | None, limit_ratio: float, cm_shin: float | None) -> str:
-    """The bottom-frame review's sentence for a rep's higher-box number."""
+def higher_box_amount(raise_shin: float, raise_cm: float | None) -> str:
+    """How much higher, in words: "20 cm" with the person's size, else "0.47 shin lengths"."""
+    return f"{raise_cm:.0f} cm" if raise_cm is not None else f"{raise_shin:.2f} shin lengths"
+
+
+def advice_text(raise_shin: float | None, limit_ratio: float, raise_cm: float | None,
+                short: bool = False) -> str:
+    """The words for a rep's higher-box number (report.box_fields' `box_advice`, and the
+    annotated video's short form): `raise_shin` / `raise_cm` = higher_box_shin / higher_box_cm
+    as reported (cm None when the person's size is unknown). "" when unknown. The short form is
+    ASCII and a few words (the video's fonts have no other characters)."""
     if raise_shin is None:
         return ""
     if raise_shin == 0.0:
+        if short:
+            return "knee stayed within the limit"
         return (f"The knee stayed within the limit ({limit_ratio:+.2f} foot lengths past the "
-                "toes): this box height is fine.")
-    if cm_shin:
-        return (f"The knee passed the limit near the bottom: a box about "
-                f"{raise_shin * cm_shin:.0f} cm higher would keep it within the limit.")
-    return (f"The knee passed the limit near the bottom: a box about {raise_shin:.2f} shin "
-            "lengths higher would keep it within the limit (give your height for centimetres).")
+                "toes) at this depth.")
+    how_much = higher_box_amount(raise_shin, raise_cm)
+    if short:
+        return f"a box {how_much} higher keeps the knee within the limit"
+    return (f"The knee passed the limit near the bottom: a box about {how_much} higher would "
+            "keep it within the limit"
+            + ("." if raise_cm is not None else " (give your height for centimetres)."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .errors import FormcheckError
 
@@ -16,6 +17,10 @@ def cmd_test(args) -> int:
 
     if args.age is not None and not 18 <= args.age <= 120:
         raise FormcheckError(f"--age {args.age}: give the person's age in years (18-120).")
+    for path in (args.report, args.landmarks, args.pdf):   # before the model runs
+        if path and not (Path(path).parent if str(Path(path).parent) else Path(".")).is_dir():
+            raise FormcheckError(f"Folder {Path(path).parent} does not exist; create it or "
+                                 f"write {Path(path).name} somewhere else.")
     th = get_profile("general")
     if args.from_landmarks:
         raw = load_npz(args.from_landmarks)
@@ -32,6 +37,11 @@ def cmd_test(args) -> int:
     out = chairstand.to_dict(result, analysis.source)
     if args.report:
         write_text_atomic(args.report, json.dumps(out, indent=2) + "\n")
+    if args.pdf:
+        from .atomic import write_bytes_atomic
+        from .pdf_report import chair_stand_pdf
+
+        write_bytes_atomic(args.pdf, chair_stand_pdf(out))
     print(json.dumps(out, indent=2) if args.json else chairstand.summary_text(result, analysis.source))
     # 3 (as `formcheck analyze`): the report is written, but the clip gave no result
     return 3 if result.first_movement_s is None else 0
@@ -48,6 +58,8 @@ def register(sub) -> None:
     t.add_argument("--age", type=int, help="age in years, to compare with the published norms")
     t.add_argument("--sex", choices=["F", "M"], help="sex, for the 30-s chair stand norms")
     t.add_argument("--report", metavar="R.json", help="write the test's JSON report")
+    t.add_argument("--pdf", metavar="OUT.pdf", help="write the test's PDF (result, norm, every "
+                   "stand) to hand over")
     t.add_argument("--json", action="store_true", help="print the JSON report")
     t.add_argument("--landmarks", metavar="L.npz", help="save the pose landmarks")
     t.add_argument("--from-landmarks", metavar="L.npz", help="re-score saved landmarks")

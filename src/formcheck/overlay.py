@@ -18,6 +18,7 @@ GREEN, ORANGE, RED = (90, 225, 110), (255, 170, 40), (255, 85, 75)   # RGB, ligh
 WHITE, DARK = (245, 245, 245), (12, 12, 12)
 NEAR_LEG, FAR_LEG = (80, 200, 255), (150, 150, 150)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+BOX_TEXT_K = 0.85       # the box lines in the panel: a little smaller than the cue
 WARN_BAND_RATIO = 0.1   # orange when the knee is within this many foot lengths below the limit
 
 
@@ -74,11 +75,20 @@ def _label(img: np.ndarray, text: str, org: tuple[int, int], st: Style, color=WH
                     st.thick, cv2.LINE_AA)
 
 
-def _wrap(text: str, max_w: int, st: Style) -> list[str]:
+UNIT_WORDS = frozenset({"s", "cm", "px", "deg", "%"})   # never wrapped away from their number
+
+
+def _wrap(text: str, max_w: int, st: Style, k: float = 1.0) -> list[str]:
+    words: list[str] = []
+    for w in text.split():
+        if w.strip("(),;.") in UNIT_WORDS and words:
+            words[-1] += f" {w}"
+        else:
+            words.append(w)
     lines, cur = [], ""
-    for word in text.split():
+    for word in words:
         cand = f"{cur} {word}".strip()
-        if cur and _text_size(cand, st)[0] > max_w:
+        if cur and _text_size(cand, st, k)[0] > max_w:
             lines.append(cur)
             cur = word
         else:
@@ -146,11 +156,14 @@ def draw_depth_bar(img: np.ndarray, depth: float, st: Style) -> None:
     _label(img, "depth", (x0 + bw - tw - 2 * st.pad, y0 + bh + 2 * st.pad), st, WHITE, 0.8)
 
 
-def draw_panel(img: np.ndarray, lines: list[tuple[str, tuple]], st: Style) -> None:
-    """Lines of text, top-left, on one translucent box (first line larger)."""
+def draw_panel(img: np.ndarray, lines: list[tuple], st: Style) -> None:
+    """Lines of text, top-left, on one translucent box (first line larger). A line is (text,
+    colour) or (text, colour, size factor); all but the first wrap at 62% of the width."""
     max_w = int(img.shape[1] * 0.62)
-    rows = [(t, c, 1.25 if i == 0 else 1.0) for i, (text, c) in enumerate(lines)
-            for t in (_wrap(text, max_w, st) if i else [text])]
+    rows = [(t, line[1], 1.25 if i == 0 else (line[2] if len(line) > 2 else 1.0))
+            for i, line in enumerate(lines)
+            for t in ([line[0]] if i == 0 else
+                      _wrap(line[0], max_w, st, line[2] if len(line) > 2 else 1.0))]
     sizes = [_text_size(t, st, k) for t, _, k in rows]
     gap = st.pad
     bw = max(s[0] for s in sizes) + 2 * st.pad
@@ -234,6 +247,10 @@ class FrameValues:
     thigh_deg: float | None
     depth: float | None
     labels: dict = field(default_factory=dict)   # "knee_over_toe" / "knee" / "thigh": text drawn
+    # From the bottom of a rep that touched the box to its end: report.box_words(short=True)
+    # of the rep's reported box fields (one line per part), and whether a higher box is advised.
+    box: str = ""
+    box_over_limit: bool = False
 
 
 def frame_values(analysis, i: int) -> FrameValues:
@@ -246,6 +263,7 @@ def frame_values(analysis, i: int) -> FrameValues:
     leg, view = leg_and_view(analysis, rep)
     facing = (m.facing if m is not None and m.facing else s.facing) or 1
     r = analysis.reps[rep] if rep is not None else None
+    box, over = _box_words(analysis, m, r, i)
     if m is not None and r is not None and r.band_start_i <= i <= r.band_end_i:
         rv = {k: reported_value(k, getattr(m, k)) for k in
               ("knee_over_toe_px", "knee_over_toe_ratio", "knee_flexion_deg", "thigh_angle_deg")}
@@ -254,7 +272,7 @@ def frame_values(analysis, i: int) -> FrameValues:
         key = (m.knee_key or knee_key_for(view, leg)) if m.knee_over_toe_px is not None else ""
         return FrameValues(i, rep, True, view, leg, facing, key, rv["knee_over_toe_px"],
                            rv["knee_over_toe_ratio"], rv["knee_flexion_deg"], rv["thigh_angle_deg"],
-                           clean_float(s.depth[i]), labels)
+                           clean_float(s.depth[i]), labels, box, over)
     key = knee_key_for(view, leg) if view in ("side", "oblique") else ""
     gap = ratio = None
     if key:
@@ -263,7 +281,19 @@ def frame_values(analysis, i: int) -> FrameValues:
     flex = clean_float(s.legs[leg].knee_flexion_deg[i])
     thigh = clean_float(s.legs[leg].thigh_deg[i])
     return FrameValues(i, rep, False, view, leg, facing, key, gap, ratio, flex, thigh,
-                       clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh))
+                       clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh), box, over)
+
+
+def _box_words(analysis, m, r, i: int) -> tuple[str, bool]:
+    """(the box words drawn on frame i, a higher box advised): from the bottom of a rep that
+    touched the box to the rep's end, the rep's report fields (report.box_fields) in
+    report.box_words' short form."""
+    if m is None or r is None or not (r.bottom_i <= i <= r.end_i) or not m.box_contact:
+        return "", False
+    from .report import box_fields, box_words
+
+    row = box_fields(m, analysis.thresholds, analysis.cm_per_shin)
+    return box_words(row, short=True), bool(row["higher_box_shin"])
 
 
 def _labels(view: str, gap, ratio, flex, thigh) -> dict:
@@ -319,6 +349,8 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
         if values_out is not None:
             values_out.append(v)
         xy = analysis.clean_seq.xy_px[i] * scale
+        # the depth bar first: a knee label near the right edge is drawn over it, not under it
+        draw_depth_bar(img, np.nan if v.depth is None else v.depth, st)
         draw_skeleton(img, xy, v.leg if v.view != "front" else None, st)
         if v.knee_key and "knee_over_toe" in v.labels:
             knee, toe = knee_and_toe_points(xy, v.knee_key, v.facing)
@@ -327,10 +359,13 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
                                analysis.thresholds.knee_over_toe_max_ratio,
                                _side_out(xy, v.leg, v.facing, v.view), st, v.labels["knee_over_toe"])
         draw_angles(img, xy, v, st)
-        draw_depth_bar(img, np.nan if v.depth is None else v.depth, st)
     total = len(analysis.reps)
-    draw_panel(img, [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE),
-                     cue_line(analysis, rep)], st)
+    lines = [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE), cue_line(analysis, rep)]
+    if len(analysis.clean_seq) and v.box:
+        parts = v.box.split("\n")
+        lines += [(t, WHITE if k < 2 else ORANGE if v.box_over_limit else GREEN, BOX_TEXT_K)
+                  for k, t in enumerate(parts)]
+    draw_panel(img, lines, st)
     return img
 
 

@@ -543,28 +543,16 @@ def _rep_table_section(pdf, analysis, corrections=()) -> None:
 def _box_section(pdf, analysis) -> None:
     """The box per rep (report.box_fields): contact, how long, how high, and how much higher
     a box would keep the knee within the limit."""
-    from .report import box_summary
+    from .report import box_summary, box_words
 
     rows = rep_rows(analysis)
     if not rows:
         return
     W = pdf.epw
     _heading(pdf, "The box")
-    kinds = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}
     pdf.set_font("DejaVu", "", 8)
     for r in rows:
-        if r["box_contact"]:
-            cm = r["box_hip_height_cm"]
-            what = (f"on the box, {kinds.get(r['box_sit'], '')} {r['box_contact_s']:.2f} s; hip at "
-                    f"{r['box_hip_height_ratio']:.0%} of standing hip height, "
-                    f"{r['box_hip_per_knee_ratio']:.2f} × knee height"
-                    + ("" if cm is None else f" ({cm:.0f} cm above the ankle)"))
-        elif r["box_contact"] is False:
-            what = "turned around without sitting on the box"
-        else:
-            what = "hip height not measured"
-        advice = f" {r['box_advice']}" if r["box_advice"] else ""
-        pdf.multi_cell(W, 4.0, f"Rep {r['rep']}: {what}.{advice}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(W, 4.0, f"Rep {r['rep']}: {box_words(r)}", new_x="LMARGIN", new_y="NEXT")
     b = box_summary(rows)
     if b["hip_height_ratio_spread"] is not None:
         pdf.multi_cell(W, 4.0, f"Box height across the {b['reps_on_box']} reps on the box: spread "
@@ -575,12 +563,16 @@ def _box_section(pdf, analysis) -> None:
 
 
 def chair_stand_pdf(result, *, source: str = "", client_label: str | None = None,
-                    recorded_at: dt.datetime | None = None) -> bytes:
-    """The PDF of one chair-stand test (chairstand.ChairStandResult), as bytes."""
+                    recorded_at: dt.datetime | None = None, history=()) -> bytes:
+    """The PDF of one chair-stand test, as bytes: `result` is a chairstand.ChairStandResult or
+    its report (chairstand.to_dict, as a client's session keeps it). `history`: the client's
+    tests of this kind (store ChairStandPoint, oldest first), listed when there are two or
+    more."""
     from .chairstand import TEST_30S, to_dict
 
-    d = to_dict(result, source)
-    name = "30-second chair stand" if result.test == TEST_30S else "Five-times sit-to-stand"
+    d = dict(result) if isinstance(result, dict) else to_dict(result, source)
+    source = source or d.get("source") or ""
+    name = "30-second chair stand" if d["test"] == TEST_30S else "Five-times sit-to-stand"
     pdf = _new_document(f"{name} – {client_label or source}")
     W = pdf.epw
     pdf.set_font("DejaVu", "B", 16)
@@ -595,7 +587,7 @@ def chair_stand_pdf(result, *, source: str = "", client_label: str | None = None
     pdf.ln(2)
     _heading(pdf, "Result")
     pdf.set_font("DejaVu", "", 10)
-    if result.test == TEST_30S:
+    if d["test"] == TEST_30S:
         main = f"{d['stands']} complete stands in {d['time_s']} s" if d["time_s"] else "no result"
     else:
         main = (f"{d['time_s']:.2f} s to sitting after the fifth stand" if d["time_s"] is not None
@@ -604,7 +596,7 @@ def chair_stand_pdf(result, *, source: str = "", client_label: str | None = None
     n = d["norm"]
     if n:
         text = (f"{n['source']}, {n['band']}: normal range {n['low']}-{n['high']} stands; this "
-                f"is {n['verdict']} it." if result.test == TEST_30S else
+                f"is {n['verdict']} it." if d["test"] == TEST_30S else
                 f"{n['source']}, age {n['band']}: reference time {n['high']} s; this is "
                 f"{n['verdict']}.")
         pdf.multi_cell(W, 5.2, text, new_x="LMARGIN", new_y="NEXT")
@@ -627,6 +619,16 @@ def chair_stand_pdf(result, *, source: str = "", client_label: str | None = None
     for note in d["notes"]:
         pdf.set_font("DejaVu", "", 8.5)
         pdf.multi_cell(W, 4.2, f"Note: {note}", new_x="LMARGIN", new_y="NEXT")
+    history = [h for h in history if h.test == d["test"]]
+    if len(history) >= 2:
+        pdf.ln(2)
+        _heading(pdf, f"This client's {name.lower()} tests")
+        pdf.set_font("DejaVu", "", 8)
+        with pdf.table(col_widths=[30, 25, 20, 40], text_align="CENTER", line_height=3.8) as table:
+            table.row(["Date", "Complete stands", "Time (s)", "Against the norm"])
+            for h in history:
+                table.row([f"{h.recorded_at:%Y-%m-%d}", str(h.stands), _fmt(h.time_s, ".2f"),
+                           h.verdict or "–"])
     _disclaimer_section(pdf)
     return bytes(pdf.output())
 

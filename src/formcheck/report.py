@@ -21,8 +21,8 @@ from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
 from .metrics import depth_class_from_angle
 from .vocab import CORRECTION_KINDS, CorrectionKind
-from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_shin,
-                  sit_kind)
+from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_amount,
+                  higher_box_shin, sit_kind)
 
 SCHEMA_VERSION = 1
 
@@ -187,8 +187,68 @@ def box_fields(m: RepMetrics, th, cm_shin: float | None) -> dict:
         "box_hip_height_cm": cm(m.box_hip_per_knee_ratio),
         "higher_box_shin": clean_float(raise_shin, 3),
         "higher_box_cm": cm(raise_shin),
-        "box_advice": advice_text(raise_shin, th.knee_over_toe_max_ratio, cm_shin),
+        # from the reported numbers, so the sentence and the fields never disagree
+        "box_advice": advice_text(clean_float(raise_shin, 3), th.knee_over_toe_max_ratio,
+                                  cm(raise_shin)),
     }
+
+
+SIT_WORDS = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}
+
+
+def box_parts(row: Mapping) -> dict[str, str]:
+    """The pieces of a rep's box words (ASCII), from its report row (box_fields' keys), as the
+    rep tables show them: "contact" (e.g. "paused sit 1.03 s", "not on the box", "n/a"),
+    "hip" (the hip height on the box: "42% of standing (35 cm)"; "" off the box) and
+    "higher" (box.advice_text's amount: "20 cm higher", "0.47 shin lengths higher", "within
+    the limit"; "" when unknown)."""
+    contact = row.get("box_contact")
+    if contact:
+        cm = row.get("box_hip_height_cm")
+        what = (f"{SIT_WORDS.get(row.get('box_sit'), 'contact')} {row['box_contact_s']:.2f} s")
+        hip = (f"{row['box_hip_height_ratio']:.0%} of standing"
+               + ("" if cm is None else f" ({cm:.0f} cm)"))
+    else:
+        what, hip = ("not on the box" if contact is False else "n/a"), ""
+    raise_shin = row.get("higher_box_shin")
+    higher = ("" if raise_shin is None else "within the limit" if raise_shin == 0.0
+              else f"{higher_box_amount(raise_shin, row.get('higher_box_cm'))} higher")
+    return {"contact": what, "hip": hip, "higher": higher}
+
+
+def box_words(row: Mapping, short: bool = False) -> str:
+    """The one wording of a rep's box result, from its report row (box_fields' keys): how it
+    met the box (paused sit / touch-and-go, seconds), the hip height on it (share of the
+    standing hip height, of the knee height, cm when known) and the higher-box advice, or
+    "the knee stayed within the limit". The app's bottom-frame review, the PDF and the command
+    line show the long form; the annotated video the short one: ASCII, one line per part
+    ("\n" between them), and "" for a rep that did not sit on the box."""
+    contact = row.get("box_contact")
+    parts = box_parts(row)
+    if short:
+        if not contact:
+            return ""
+        return "\n".join(p for p in (
+            f"On the box: {parts['contact']}", f"hip at {parts['hip']}",
+            advice_text(row.get("higher_box_shin"), 0.0, row.get("higher_box_cm"), short=True),
+        ) if p)
+    if contact:
+        cm, per_knee = row.get("box_hip_height_cm"), row.get("box_hip_per_knee_ratio")
+        what = (f"On the box: {parts['contact']}; hip at {row['box_hip_height_ratio']:.0%} of "
+                "standing hip height"
+                + ("" if per_knee is None else f", {per_knee:.2f} × knee height")
+                + ("" if cm is None else f" ({cm:.0f} cm above the ankle)") + ".")
+    elif contact is False:
+        what = "Turned around without sitting on the box."
+    else:
+        what = "Box contact not measured (the hip height is unknown)."
+    advice = row.get("box_advice") or ""
+    return f"{what} {advice}".strip()
+
+
+def any_box(rows: Sequence[Mapping]) -> bool:
+    """True when a rep of the set sat on (or touched) the box: then the views show the box."""
+    return any(r.get("box_contact") for r in rows)
 
 
 def box_summary(rows: Sequence[Mapping]) -> dict:
@@ -364,6 +424,9 @@ def summary_text(analysis: Analysis) -> str:
                      f"{shown('knee_over_toe_ratio', '+5.2f')} {yes_no[r['knee_past_toes']]:<3} "
                      f"{shown('shin_angle_deg', '4.0f', '°')}  {yes_no[r['knees_cave_in']]}"
                      + (f"  ! {', '.join(r['flags'])}" if r["flags"] else ""))
+    if any_box(rows):
+        lines.append("  the box:")
+        lines.extend(f"  {r['rep']:>3}  {box_words(r)}" for r in rows)
     for c in analysis.cues:
         if c.code == "load":
             continue

@@ -322,6 +322,25 @@ def chair_stand_section(store, client) -> None:
             col = "complete stands" if test == "chair-stand-30" else "time (s)"
             st.markdown(f"**{name}**: {col}")
             st.line_chart(sub[[col]].astype(float), height=200)
+    by_id = {h.session_id: h for h in hist}
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    sid = c1.selectbox("Test", list(by_id)[::-1], key=f"cs_pick_{client.label}",
+                       format_func=lambda i: f"#{i} · {by_id[i].recorded_at:%Y-%m-%d} · "
+                                             f"{TEST_NAMES[by_id[i].test]}")
+
+    def pdf_bytes(sid=sid):
+        from formcheck.pdf_report import chair_stand_pdf
+
+        h = by_id[sid]
+        return chair_stand_pdf(store.get_session(sid).report["chair_stand"],
+                               client_label=client.label, recorded_at=h.recorded_at, history=hist)
+
+    if sid is not None:
+        c2.download_button("PDF of this test", pdf_bytes, icon=":material/picture_as_pdf:",
+                           file_name=f"{client.label}_{by_id[sid].recorded_at:%Y-%m-%d}_"
+                                     f"{by_id[sid].test}.pdf",
+                           mime="application/pdf", key=f"cs_pdf_{sid}", on_click="ignore",
+                           width="stretch")
 
 
 def _session_label(store_df: pd.DataFrame):
@@ -373,12 +392,25 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
     analysis = _analysis(store, sid)
+    _reps_section(store, info, analysis)
     _review_section(store, info, analysis)
     _corrections_section(store, info, analysis)
     if info.cues:
         with st.expander("Cues given", expanded=False):
             for c in info.cues:
                 st.markdown(f"**{md(c['title'])}** {md(c['seen'])} *Try:* {md(c['try_this'])}")
+
+
+def _reps_section(store, info, analysis) -> None:
+    """The session's per-rep table (the Analyse page's, with the box columns when a rep touched
+    the box), with the physio's corrections applied."""
+    from formcheck.app import components
+    from formcheck.report import apply_corrections, rep_rows
+
+    with st.expander(f"Every rep ({analysis.rep_count})", icon=":material/table:",
+                     expanded=True):
+        rows = apply_corrections(rep_rows(analysis), store.corrections(info.id))
+        components.rep_table(analysis, rows, key=f"reps_{info.id}")
 
 
 # --- review in motion and corrections (issue 13) ------------------------------------------------------------

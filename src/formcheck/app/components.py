@@ -17,7 +17,8 @@ from formcheck.analysis import Analysis
 from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
-from formcheck.report import analysis_summary, csv_text, knee_travel_visible, rep_rows, to_dict
+from formcheck.report import (analysis_summary, any_box, box_parts, box_words, csv_text, knee_travel_visible,
+                              rep_rows, to_dict)
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
 from formcheck.values import fmt_num
 
@@ -43,6 +44,15 @@ TABLE_COLUMNS = [
     ("descent_s", "Down s", "{:.2f}", "Descent time"),
     ("pause_s", "Pause s", "{:.2f}", "Time at the bottom (on the box)"),
     ("ascent_s", "Up s", "{:.2f}", "Ascent time"),
+]
+# Box columns (report.box_parts' keys), shown only when a rep of the set touched the box.
+BOX_COLUMNS = [
+    ("contact", "Box", "How the rep met the box: a paused sit or touch-and-go, and the seconds on "
+                       "it; or not on the box"),
+    ("hip", "Box hip height", "Hip height on the box as a share of the standing hip height (cm "
+                              "above the ankle when the person's height is known)"),
+    ("higher", "Higher box", "How much higher a box would keep the knee within the knee-past-"
+                             "toes limit at the bottom"),
 ]
 OK_MARK, FLAG_MARK = "✓", "⚠"
 DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
@@ -140,10 +150,24 @@ def _cell(value, fmt: str | None, check: str | None, key: str = "",
     return text
 
 
-def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
-    """The per-rep table: every value marked ✓ (fine) or ⚠ (flagged) by the library's checks."""
+def table_columns(rows) -> list[tuple[str, str]]:
+    """(key, label, help) of the per-rep table: TABLE_COLUMNS, and BOX_COLUMNS after the hip
+    height when a rep of the set touched the box (near the front: the table scrolls sideways)."""
+    cols = [(k, label, help_) for k, label, _f, help_ in TABLE_COLUMNS]
+    if not any_box(rows):
+        return cols
+    at = 1 + next(i for i, c in enumerate(cols) if c[0] == "hip_height_ratio")
+    return cols[:at] + BOX_COLUMNS + cols[at:]
+
+
+def rep_table_frame(analysis: Analysis, rows: list[dict] | None = None) -> pd.DataFrame:
+    """The per-rep table: every value marked ✓ (fine) or ⚠ (flagged) by the library's checks,
+    and the box (report.box_parts) when a rep touched it. `rows`: report rows to show (default
+    rep_rows(analysis); the clients page passes them with the physio's corrections applied)."""
+    rows = rep_rows(analysis) if rows is None else rows
+    box = any_box(rows)
     out = []
-    for row in rep_rows(analysis):
+    for row in rows:
         checks = row.get("checks", {})
         cells = {}
         for key, label, fmt, _help in TABLE_COLUMNS:
@@ -151,8 +175,13 @@ def rep_table_frame(analysis: Analysis) -> pd.DataFrame:
                 cells[label] = "side view"
                 continue
             cells[label] = _cell(row.get(key), fmt, checks.get(key), key, analysis.thresholds)
+        if row.get("excluded"):
+            cells["Rep"] = f"{row['rep']} (not a rep)"
+        if box:
+            parts = box_parts(row)
+            cells.update({label: parts[key] for key, label, _h in BOX_COLUMNS})
         out.append(cells)
-    return pd.DataFrame(out, columns=[c[1] for c in TABLE_COLUMNS])
+    return pd.DataFrame(out, columns=[c[1] for c in table_columns(rows)])
 
 
 def _style(v: str) -> str:
@@ -163,15 +192,17 @@ def _style(v: str) -> str:
     return "color: #666"
 
 
-def rep_table(analysis: Analysis) -> None:
+def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | None = None) -> None:
     if not analysis.reps:
         st.info("No complete rep was found, so there is nothing to tabulate. Stand up fully "
                 "between reps and keep the whole body in the picture.")
         return
-    df = rep_table_frame(analysis)
-    config = {label: st.column_config.TextColumn(label, help=help_) for _k, label, _f, help_
-              in TABLE_COLUMNS}
-    st.dataframe(df.style.map(_style), hide_index=True, width="stretch", column_config=config)
+    rows = rep_rows(analysis) if rows is None else rows
+    df = rep_table_frame(analysis, rows)
+    config = {label: st.column_config.TextColumn(label, help=help_) for _k, label, help_
+              in table_columns(rows)}
+    st.dataframe(df.style.map(_style), hide_index=True, width="stretch", column_config=config,
+                 key=key)
     th = analysis.thresholds
     st.caption(f"{OK_MARK} within the limits in use, {FLAG_MARK} flagged. Limits: knee past toes "
                f"≤ {fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths, shin ≤ "
@@ -179,7 +210,7 @@ def rep_table(analysis: Analysis) -> None:
                f"{fmt_num(th.fppa_max_deg, '.0f')}°, trunk lean ≤ "
                f"{fmt_num(th.trunk_lean_max_deg, '.0f')}°.")
     reasons = {}
-    for row in rep_rows(analysis):
+    for row in rows:
         for metric, why in row.get("unmeasured", {}).items():
             reasons.setdefault(why, []).append(str(row["rep"]))
     for why, reps in reasons.items():
@@ -197,7 +228,9 @@ def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
     """Rep, depth, knee past toes and the rep's flags in a few words (the numbers are in the
     full table and the cards): four columns, readable without a sideways scroll at 390 px."""
     out = []
-    for row in rep_rows(analysis):
+    rows = rep_rows(analysis)
+    box = any_box(rows)
+    for row in rows:
         kot_key = "knee_over_toe_ratio"
         kot = _cell(row.get(kot_key), "{:+.2f}", row.get("checks", {}).get(kot_key), kot_key,
                     analysis.thresholds)
@@ -205,7 +238,9 @@ def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
                     "Knee past toes": kot,
                     "Flag": ", ".join(FLAG_WORDS.get(c, c.replace("_", " ")) for c in row["flags"])
                     or OK_MARK})
-    return pd.DataFrame(out, columns=COMPACT_COLUMNS)
+        if box:
+            out[-1]["Box"] = box_parts(row)["contact"]
+    return pd.DataFrame(out, columns=COMPACT_COLUMNS + (["Box"] if box else []))
 
 
 def compact_rep_table(analysis: Analysis) -> None:
@@ -220,7 +255,8 @@ def compact_rep_table(analysis: Analysis) -> None:
                                                  "the full table below, and the feedback cards."),
                                 "Knee past toes": st.column_config.TextColumn(
                                     "Knee past toes", help="In foot lengths (near leg); "
-                                                           "+ = knee ahead of the toes")})
+                                                           "+ = knee ahead of the toes"),
+                                "Box": st.column_config.TextColumn("Box", help=BOX_COLUMNS[0][2])})
 
 
 # ----------------------------------------------------------------------------- plots
@@ -288,7 +324,8 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
     st.session_state[idx_key] = i
     c2.markdown(f"<div style='text-align:center;padding-top:.4rem'><b>Rep {i + 1} of {n}</b>"
                 "</div>", unsafe_allow_html=True)
-    row = rep_rows(analysis)[i]
+    rows = rep_rows(analysis)
+    row = rows[i]
     try:
         img = get_frame(i)
     except Exception as exc:  # a frame that cannot be drawn must not break the page
@@ -302,21 +339,15 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
     st.caption(f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} · knee past toes: "
                + ("n/a" if kot is None else f"{kot:+.2f} foot lengths")
                + " · shin: " + ("n/a" if shin is None else f"{shin:.0f}°"))
-    box_caption(row)
+    box_caption(row, any_box(rows))
 
 
-def box_caption(row: dict) -> None:
-    """The rep's box under its bottom frame: contact, how long, how high, and the higher-box
-    advice (report.box_fields)."""
-    if row.get("box_contact"):
-        kind = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}.get(row["box_sit"], "")
-        cm = row.get("box_hip_height_cm")
-        st.caption(f"On the box: {kind}, {row['box_contact_s']:.2f} s · hip at "
-                   f"{row['box_hip_height_ratio']:.0%} of standing hip height, "
-                   f"{row['box_hip_per_knee_ratio']:.2f} × knee height"
-                   + ("" if cm is None else f" ({cm:.0f} cm above the ankle)"))
-    if row.get("box_advice"):
-        st.caption(row["box_advice"])
+def box_caption(row: dict, box_used: bool) -> None:
+    """The rep's box under its bottom frame (report.box_words) when a rep of the set touched
+    the box; without a box only the higher-box advice, when there is one."""
+    text = box_words(row) if box_used else (row.get("box_advice") or "")
+    if text:
+        st.caption(text)
 
 
 # ----------------------------------------------------------------------------- feedback

@@ -22,18 +22,19 @@ from formcheck.values import fmt_num
 MAX_VIDEO_BYTES = 60 * 1024 * 1024   # larger annotated videos are not sent to the browser
 SPEEDS = (0.1, 0.25, 0.5, 1.0)
 NOT_FROM_FRONT = "not visible from the front"
+NO_BOX = "–"          # the frame shows no box words (before a rep's bottom, or off the box)
 
 
 def review_data(analysis) -> dict:
     """Per frame of analysis.clean_seq, the numbers the annotated video draws on it (from
-    overlay.frame_values, formatted for people), the frame times in the annotated video
+    overlay.frame_values, formatted for people; "box" only on a set that touched the box), the frame times in the annotated video
     (seconds from its first frame, as render.write_annotated writes them) and the reps."""
     from formcheck.overlay import frame_values
 
     t = np.asarray(analysis.clean_seq.t_s, float)
     n = len(t)
     cols: dict[str, list] = {"rep": [], "reported": [], "kot": [], "knee": [], "thigh": [],
-                             "depth": []}
+                             "depth": [], "box": []}
     for i in range(n):
         v = frame_values(analysis, i)
         cols["rep"].append(None if v.rep is None else int(analysis.metrics[v.rep].index)
@@ -44,11 +45,13 @@ def review_data(analysis) -> dict:
         cols["knee"].append(fmt_num(v.knee_flexion_deg, ".0f", "°"))
         cols["thigh"].append(fmt_num(v.thigh_deg, "+.0f", "°"))
         cols["depth"].append(fmt_num(v.depth, ".2f"))
+        cols["box"].append(v.box.replace("\n", " · ") or NO_BOX)   # what the video's panel says
     vt = [round(float(x - t[0]), 4) for x in t] if n else []
     reps = [{"n": int(m.index), "start": int(r.start_i), "bottom": int(r.bottom_i),
              "end": int(r.end_i)} for r, m in zip(analysis.reps, analysis.metrics)]
     dt = float(np.median(np.diff(t))) if n > 1 else 1 / 30
-    return {"vt": vt, "frame_s": round(dt, 5), "reps": reps, "cols": cols}
+    return {"vt": vt, "frame_s": round(dt, 5), "reps": reps, "cols": cols,
+            "has_box": any(b != NO_BOX for b in cols["box"])}
 
 
 def player_spec(analysis, video_path, title: str, rep_index: int | None = None) -> dict | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from formcheck import limits, pipeline
-from formcheck.analysis import analyze_sequence, rescore
+from formcheck.analysis import analyze_sequence, rescore, with_body_size
 from formcheck.app import chairstand_panel, components, current_result, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
@@ -153,9 +153,10 @@ def _video_slot(entry: dict, analysis) -> None:
     from formcheck import render
 
     out = entry.get("video")
-    vkey = (repr(analysis.thresholds), analysis.view.view)
+    vkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin)
     if out is not None and entry.get("video_key") != vkey:
-        st.caption("The video was drawn with other thresholds or view than those now in use.")
+        st.caption("The video was drawn with other thresholds, view or height than those now "
+                   "in use.")
         if st.button("Redraw it with the current settings", key="redraw_video"):
             out = None
     if out is None or not Path(out).is_file():
@@ -185,7 +186,7 @@ def _video_slot(entry: dict, analysis) -> None:
 def _frame_getter(entry: dict, analysis):
     from formcheck import render
 
-    tkey = (repr(analysis.thresholds), analysis.view.view)
+    tkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin)
 
     def get(i: int):
         k = (i, tkey)
@@ -228,6 +229,11 @@ def render() -> None:
     chair_mode = chairstand_panel.chosen()   # the "Chair-stand test" mode (its own module)
     with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
         profile, th, view = components.threshold_controls(where=st.container())
+        height_cm = st.number_input(
+            "Height of the person filmed (cm)", min_value=0, max_value=250, value=0, step=1,
+            key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
+                                  "advice in centimetres instead of shin lengths "
+                                  "(`--height-cm` on the command line).")
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
@@ -267,6 +273,8 @@ def render() -> None:
         return
     try:
         analysis = _analysis_for(entry, th, profile, view)
+        if height_cm:
+            analysis = with_body_size(analysis, height_cm=float(height_cm))
     except FormcheckError as exc:
         st.error(md(exc), icon=":material/error:")
         return
