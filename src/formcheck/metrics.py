@@ -72,9 +72,10 @@ QUARTER_SQUAT_HIP_RATIO = 1.0 - (0.530 - 0.285) * (1.0 - 0.5 ** 0.5) / (0.530 - 
 MAX_SQUAT_HIP_RATIO = (1.0 + QUARTER_SQUAT_HIP_RATIO) / 2.0
 # The thigh angle's own error, one standard error, from the landmarks alone: side on, the
 # picture and MediaPipe's world landmarks give two independent readings of the same thigh
-# angle; their disagreement at the bottom of every side-view rep of the development clips
-# (47 reps, labels not used) has an RMS of 7.9 deg, i.e. about RMS / sqrt(2) each.
-DEPTH_ANGLE_PAIR_RMS_DEG = 7.9
+# angle; their disagreement at the bottom of the side-view reps of the development clips (35
+# reps matched to a labelled rep; the labels' values are not used) has an RMS of 6.6 deg, i.e.
+# about RMS / sqrt(2) = 4.7 deg each (`formcheck eval --cv` prints it: crossval.thigh_angle_pair_rms).
+DEPTH_ANGLE_PAIR_RMS_DEG = 6.6
 DEPTH_ANGLE_ERR_DEG = DEPTH_ANGLE_PAIR_RMS_DEG / 2 ** 0.5
 
 
