@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from formcheck.view import FRONT_MAX_YAW_DEG
+
 from formcheck.analysis import analyze_sequence
 from formcheck.metrics import (DEPTH_ANGLE_ERR_DEG, KNEES_CAVE_IN_NOT_JUDGED,
                                PARALLEL_HALF_BAND_DEG, depth_class_from_angle, rep_fppa_deg)
@@ -116,19 +118,31 @@ def test_plotted_knee_over_toe_matches_the_rep_value_at_the_bottom():
         assert ratio[r.bottom_i] == pytest.approx(m.knee_over_toe_ratio, abs=0.02)
 
 
-@pytest.mark.parametrize("view,source", [("side", "thigh_px"), ("oblique", "thigh_world"),
-                                         ("front", "thigh_world")])
+@pytest.mark.parametrize("view,source", [("side", "thigh_px"), ("oblique", "thigh_px_turned"),
+                                         ("front", "depth_signal")])
 @pytest.mark.parametrize("thigh", [-25.0, 0.0, 15.0])
 def test_depth_angle_is_the_thigh_angle_in_every_view(view, source, thigh):
-    """Side on from the picture; at 45 deg and from the front from the world landmarks, which do
-    not foreshorten: the synthetic body's true thigh angle within a degree either way."""
+    """Side on from the near leg in the picture; at 45 deg from both legs in the picture with
+    the forward part divided by sin(yaw); from the front from the thighs' vertical extent (the
+    depth signal): the synthetic body's true thigh angle within a degree either way, with the
+    error the view's geometry gives (side-on error / sin(yaw); from the front, that of the most
+    turned oblique view)."""
     a = analyse([RepSpec(thigh_deg=thigh, shin_deg=30.0)] * 2, view=view)
     assert a.rep_count == 2
+    base = {"side": DEPTH_ANGLE_ERR_DEG,
+            "oblique": DEPTH_ANGLE_ERR_DEG / math.sin(math.radians(45.0)),
+            "front": DEPTH_ANGLE_ERR_DEG / math.sin(math.radians(FRONT_MAX_YAW_DEG))}[view]
     for m in a.metrics:
         assert m.depth_source == source
-        assert m.depth_angle_deg == pytest.approx(thigh, abs=1.0)
+        expected = thigh
+        if view == "oblique":
+            # the forward part is divided by sin(the estimated yaw) (42.6-42.9 deg here)
+            t = math.radians(thigh)
+            expected = math.degrees(math.atan2(math.sin(t), math.cos(t) * math.sin(
+                math.radians(45.0)) / math.sin(math.radians(m.yaw_deg))))
+        assert m.depth_angle_deg == pytest.approx(expected, abs=1.0)
         # exact geometry: only the landmarks' own error and the bottom band's spread remain
-        assert DEPTH_ANGLE_ERR_DEG <= m.depth_angle_err_deg < DEPTH_ANGLE_ERR_DEG + 1.0
+        assert base - 0.3 <= m.depth_angle_err_deg < base + 1.0
 
 
 @pytest.mark.parametrize("angle,err,expected", [
@@ -170,11 +184,23 @@ def test_pick_ups_and_hinges_still_do_not_count(view, spec):
     assert replay(seq, th).rep_count == 0
 
 
+def test_a_quarter_squat_counts_in_every_view_with_the_default():
+    """A quarter squat (thigh 45 deg below level) reads 1 - sin 45 = 0.29 on the depth signal
+    in every view, the front included (the body scale is the standing torso, which a trunk
+    leaning toward the camera does not shorten): it counts with general's minimum depth."""
+    for view in ("side", "oblique", "front"):
+        seq = squat_sequence([QUARTER] * 3, view=view)
+        a = analyze_sequence(seq, get_profile("general"))
+        assert a.rep_count == 3, view
+        assert [round(r.peak_depth, 2) for r in a.reps] == [0.29] * 3, view
+
+
 def test_a_shallow_profile_setting_counts_what_the_default_does_not():
-    """The minimum depth is a profile setting: a quarter squat seen from the front (the depth
-    signal reads about 0.23) counts with knee-rehab's 0.20, not with general's 0.25."""
-    seq = squat_sequence([QUARTER] * 3, view="front")
-    assert get_profile("general").min_rep_depth_ratio == 0.25
+    """The minimum depth is a profile setting: a squat with the thigh 52 deg below level reads
+    1 - sin 52 = 0.21 on the depth signal: it counts with knee-rehab's 0.20, not general's 0.22."""
+    seq = squat_sequence([RepSpec(thigh_deg=-52.0, shin_deg=20.0, lean_deg=25.0)] * 3,
+                         view="front")
+    assert get_profile("general").min_rep_depth_ratio == 0.22
     assert analyze_sequence(seq, get_profile("general")).rep_count == 0
     assert analyze_sequence(seq, get_profile("knee-rehab")).rep_count == 3
 

@@ -195,6 +195,13 @@ def cmd_eval(args) -> int:
         print(format_lines(lines))
         print("\nEach clip's margin to the boundaries it is classed by (committed values):\n")
         print(format_margins(clips, reps, th))
+        from .crossval import thigh_angle_pair_rms
+        from .metrics import DEPTH_ANGLE_PAIR_RMS_DEG
+
+        rms, n = thigh_angle_pair_rms(reps)
+        print(f"\nThe thigh angle's own error (no labels): side on, the picture and the 3-D world "
+              f"landmarks disagree by {rms:.1f} deg RMS over {n} reps, so about "
+              f"{rms / 2 ** 0.5:.1f} deg each (committed: {DEPTH_ANGLE_PAIR_RMS_DEG} deg RMS)")
     if args.live_parity:
         from .evaluate import format_parity
 

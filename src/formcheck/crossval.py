@@ -65,6 +65,9 @@ class RepRow:
     depth_angle_err_deg: float | None
     knee_over_toe_ratio: float | None
     cave: dict = field(default_factory=dict)   # candidate name -> value (None = unmeasured)
+    # side on: the near thigh's angle at the bottom from the picture and from the 3-D world
+    # landmarks, two readings of one angle (thigh_angle_pair_rms); None in other views
+    thigh_pair_deg: tuple | None = None
 
 
 @dataclass
@@ -111,8 +114,29 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                _yn(lc[i]) if i < len(lc) else None, m.view,
                                m.knee_flexion_deg, m.hip_height_ratio,
                                m.hip_height_ratio_err, m.depth_angle_deg,
-                               m.depth_angle_err_deg, m.knee_over_toe_ratio, cave))
+                               m.depth_angle_err_deg, m.knee_over_toe_ratio, cave,
+                               _thigh_pair(an, j)))
     return clips, reps
+
+
+def _thigh_pair(an, j: int) -> tuple | None:
+    """(picture, world) thigh angle at the bottom of rep j, side on; None otherwise."""
+    m, r = an.metrics[j], an.reps[j]
+    if m.view != "side":
+        return None
+    band = np.arange(r.band_start_i, r.band_end_i + 1)
+    leg = an.series.legs[m.leg]
+    pic, world = (nanmedian_or_nan(v[band]) for v in (leg.thigh_deg, leg.thigh_world_deg))
+    return (pic, world) if np.isfinite(pic) and np.isfinite(world) else None
+
+
+def thigh_angle_pair_rms(reps: list[RepRow]) -> tuple[float, int]:
+    """(RMS disagreement deg, reps) between the picture's and the world landmarks' readings of
+    the same side-on thigh angle at the bottom: two independent readings, so each has about
+    RMS / sqrt(2) of error. Labels are not used (only to pick the reps). The source of
+    metrics.DEPTH_ANGLE_PAIR_RMS_DEG."""
+    d = np.array([a - b for a, b in (r.thigh_pair_deg for r in reps if r.thigh_pair_deg)])
+    return (float(np.sqrt(np.mean(d ** 2))) if d.size else float("nan")), int(d.size)
 
 
 def cave_candidates(an, j: int) -> dict:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .geometry import (angle_at, distance, incline_deg, midpoint, nanmean_of, nanmedian_or_nan,
-                       rolling_nanmedian, rolling_nanpercentile, tilt_from_vertical_deg)
+                       rolling_nanpercentile, tilt_from_vertical_deg)
 from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
 from .reps import Rep
-from .view import SIDE_MIN_YAW_DEG, classify_yaw, facing_sign, near_leg, yaw_per_frame
+from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG, classify_yaw, facing_sign, near_leg, yaw_per_frame
 from .values import clean_float
 from .vocab import Leg, View
 
@@ -30,7 +30,13 @@ MIN_FOOT_VISIBILITY = 0.5   # heel and toe must be seen this well to judge knee-
 # foreshorten as the camera turns; the foot does) and reported in foot lengths with this.
 FOOT_PER_SHANK = 0.152 / 0.246
 STANDING_WINDOW_S = 2.5     # half-width of the window that finds the local standing level
-SCALE_WINDOW_S = 1.0        # half-width of the window that smooths the body scale
+# The body scale is the torso's length while standing nearby: its 95th percentile within
+# +-SCALE_WINDOW_S. A trunk leaning toward the camera at the bottom of a squat (seen from the
+# front or at an angle) shortens in the picture and must not shrink the scale: with the scale
+# following it (a 1-s median before), from the front the hips read as dropping less than they
+# do (a thigh 25 deg above level read 30 deg on the synthetic front-view squat; exact now).
+SCALE_WINDOW_S = STANDING_WINDOW_S
+SCALE_PERCENTILE = 95.0
 MIN_TORSO_RISE = 0.2        # shoulders must be this many body lengths above the hips
 DROP_CAP = 1.1              # thigh drop per body length is capped at this share of the clip's
 HOLD_FLOOR = 0.7            # the local standing level never drops below this share of the clip's
@@ -51,16 +57,25 @@ STOOP_MAX_THIGH_DEG = -30.0
 # Knees (3-D, both legs averaged) bent less than this at the deepest point while the hips stay
 # at least STANCE_SHIFT_MIN_HIP_RATIO of their standing height: a stance shift, a lean or a
 # step, not a squat. A quarter squat bends the knees 45-70 deg (hips at about 0.8). With the
-# hips clearly lower the squat is real and the 3-D knee angle is what failed (MediaPipe reads
-# about 40 deg from the front on the rendered front-view squat, whose hips sit at 0.58). On the
-# development clips the dips this drops have their hips at 0.84-1.25 of standing.
+# hips clearly lower the squat is real and the 3-D knee angle is what failed. On the development
+# clips the dip this drops (a walk into the rack at 45 deg of yaw) has its hips at 0.84 of
+# standing. Not from the front: there MediaPipe's 3-D knee angle reads far too little (the
+# rendered grid's 60-deg quarter squat: 14 deg from the front; 24 deg at 30 deg of yaw, which
+# this drops, and 41-51 deg at 45-90 deg).
 MIN_SQUAT_KNEE_FLEXION_3D_DEG = 40.0
 STANCE_SHIFT_MIN_HIP_RATIO = 0.75
+# In every view a dip is not a squat when the hips stay above halfway between standing and a
+# quarter squat. A quarter squat (thigh 45 deg below level, shin upright) lowers the hips by
+# 0.245 H x (1 - sin 45 deg) from their standing height above the ankle, 0.491 H (Winter's
+# segment lengths: hip 0.530 H, knee 0.285 H, ankle 0.039 H), to 0.85 of it; halfway is 0.93.
+QUARTER_SQUAT_HIP_RATIO = 1.0 - (0.530 - 0.285) * (1.0 - 0.5 ** 0.5) / (0.530 - 0.039)
+MAX_SQUAT_HIP_RATIO = (1.0 + QUARTER_SQUAT_HIP_RATIO) / 2.0
 # The thigh angle's own error, one standard error, from the landmarks alone: side on, the
 # picture and MediaPipe's world landmarks give two independent readings of the same thigh
-# angle; their disagreement at the bottom of every side-view rep of the development clips
-# (47 reps, labels not used) has an RMS of 7.9 deg, i.e. about RMS / sqrt(2) each.
-DEPTH_ANGLE_PAIR_RMS_DEG = 7.9
+# angle; their disagreement at the bottom of the side-view reps of the development clips (35
+# reps matched to a labelled rep; the labels' values are not used) has an RMS of 6.6 deg, i.e.
+# about RMS / sqrt(2) = 4.7 deg each (`formcheck eval --cv` prints it: crossval.thigh_angle_pair_rms).
+DEPTH_ANGLE_PAIR_RMS_DEG = 6.6
 DEPTH_ANGLE_ERR_DEG = DEPTH_ANGLE_PAIR_RMS_DEG / 2 ** 0.5
 
 
@@ -117,6 +132,8 @@ class Series:
     facing: int
     knee_over_toe_ratio: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # ^ knee travel past the toes in foot lengths (knee_over_toe_ratio_frames), +ve knee ahead
+    thigh_turned_deg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # ^ both thighs to horizontal from the picture, corrected for the yaw (thigh_angle_turned_deg)
 
     def knee_over_toe(self, key: KneeKey) -> tuple[np.ndarray, float]:
         """(per-frame px, standing foot length px) for a leg or "front_most"."""
@@ -135,14 +152,15 @@ def _torso_shin(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray]:
                      midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP]))
     shin = nanmean_of([distance(xy[:, L.LEFT_KNEE], xy[:, L.LEFT_ANKLE]),
                        distance(xy[:, L.RIGHT_KNEE], xy[:, L.RIGHT_ANKLE])])
-    return (rolling_nanmedian(seq.t_s, torso, SCALE_WINDOW_S),
-            rolling_nanmedian(seq.t_s, shin, SCALE_WINDOW_S))
+    return (rolling_nanpercentile(seq.t_s, torso, SCALE_WINDOW_S, SCALE_PERCENTILE),
+            rolling_nanpercentile(seq.t_s, shin, SCALE_WINDOW_S, SCALE_PERCENTILE))
 
 
 def body_scale(seq: PoseSequence, refs: ScaleRefs | None = None) -> np.ndarray:
     """(N,) a body length in pixels that squatting does not change much: the torso
-    (mid-shoulder to mid-hip), or the shins where the shoulders are out of the picture; smoothed
-    over a second so that it follows the camera zooming and the person walking nearer or away."""
+    (mid-shoulder to mid-hip), or the shins where the shoulders are out of the picture, as long
+    as it was while standing nearby (SCALE_WINDOW_S), so that it follows the camera zooming and
+    the person walking nearer or away but not the trunk leaning toward the camera."""
     torso, shin = _torso_shin(seq)
     ratio = (refs or scale_refs(seq)).torso_per_shin
     scale = np.where(np.isfinite(torso), torso, shin * ratio)
@@ -225,6 +243,30 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: floa
         line_x = hip[..., 0] + frac * (ankle[..., 0] - hip[..., 0])
     side = np.sign((knee[..., 0] - line_x) * medial_sign)
     return ang * np.where(side == 0, 1.0, side)
+
+
+def thigh_angle_turned_deg(xy: np.ndarray, yaw_deg: np.ndarray, facing: int) -> np.ndarray:
+    """(N,) the thighs' angle to horizontal (+ve hip below knee) from the picture, at any yaw
+    but the front: both legs' hip->knee vectors averaged (a knee pushed out to one side and the
+    other knee to the other side cancel), the forward part divided by sin(yaw) (a distance along
+    the way the person faces shows shortened by sin(yaw); the vertical part does not shorten).
+    Exact for a level camera and knees tracking symmetrically; side on it is the 2-D angle."""
+    with np.errstate(all="ignore"):
+        fwd = nanmean_of([facing * (xy[:, int(LEG[leg][1]), 0] - xy[:, int(LEG[leg][0]), 0])
+                          for leg in LEG])
+        down = nanmean_of([xy[:, int(LEG[leg][1]), 1] - xy[:, int(LEG[leg][0]), 1]
+                           for leg in LEG])
+        sin_yaw = np.sin(np.radians(np.asarray(yaw_deg, float)))
+        sin_yaw = np.where(sin_yaw > 1e-3, sin_yaw, np.nan)
+        return np.degrees(np.arctan2(-down, fwd / sin_yaw))
+
+
+def thigh_angle_from_depth_deg(depth: np.ndarray) -> np.ndarray:
+    """(N,) the thigh's angle to horizontal (+ve hip below knee) from the depth signal alone:
+    depth = 1 - (the thigh's vertical extent / its standing extent) = 1 - sin(-angle), so
+    angle = asin(depth - 1). It needs no horizontal extent, so it holds from the front, where
+    the thigh points at the camera."""
+    return np.degrees(np.arcsin(np.clip(np.asarray(depth, float) - 1.0, -1.0, 1.0)))
 
 
 def world_leg_angles_deg(world_m: np.ndarray, leg: Leg) -> tuple[np.ndarray, np.ndarray]:
@@ -404,7 +446,8 @@ def compute_series(seq: PoseSequence, depth: np.ndarray | None = None,
     yaw = yaw_per_frame(seq)
     return Series(seq.t_s, depth, yaw, hip_h, hip_ratio, legs, kot["front_most"],
                   trunk, standing, facing,
-                  knee_over_toe_ratio_frames(xy, seq.world_m, standing, yaw, facing))
+                  knee_over_toe_ratio_frames(xy, seq.world_m, standing, yaw, facing),
+                  thigh_angle_turned_deg(xy, yaw, facing))
 
 
 @dataclass(frozen=True)
@@ -439,7 +482,8 @@ class RepMetrics:
     bottom_i: int = -1                     # frame index of the bottom in the analysed sequence
     # Depth as a measurement: the thigh's angle to horizontal at the bottom (+ve hip joint below
     # the knee joint), its uncertainty (one standard error, deg) and where it came from
-    # ("thigh_px" side on, "thigh_world" at an angle or from the front; "" when unmeasured).
+    # ("thigh_px" side on, "thigh_px_turned" at an angle, "depth_signal" from the front; "" when
+    # unmeasured; see depth_angle).
     depth_angle_deg: float | None = None
     depth_angle_err_deg: float | None = None
     depth_source: str = ""
@@ -681,24 +725,33 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
                 ) -> tuple[float | None, float | None, str]:
     """(thigh angle deg, its standard error deg, source) at the bottom of a rep.
 
-    Side on: the near leg's thigh angle in the picture. At an angle or from the front the
-    thigh foreshortens in the picture, so the angle comes from the world landmarks (3-D): the
-    near leg at an angle, both legs averaged from the front. The error combines the landmarks'
-    own error (DEPTH_ANGLE_ERR_DEG) with how much the angle moves over the bottom band."""
+    - side on: the near leg's thigh angle in the picture ("thigh_px");
+    - at an angle: both thighs from the picture with their forward part divided by sin(yaw)
+      (thigh_angle_turned_deg, "thigh_px_turned"); its error is the side-on error over sin(yaw);
+    - from the front: from the depth signal, the thigh's vertical extent against its standing
+      extent (thigh_angle_from_depth_deg, "depth_signal"), with the error of the most turned
+      oblique view (over sin(FRONT_MAX_YAW_DEG)).
+    MediaPipe's 3-D world landmarks are not used: on the rendered truth grid their thigh angle
+    was 8-27 deg off at 30 and 45 deg and 17-63 deg off from the front (README, "The truth
+    grid"). The error also includes how much the angle moves over the bottom band."""
     if view == "side":
-        vals, source = series.legs[leg].thigh_deg[band], "thigh_px"
+        vals, source, err = series.legs[leg].thigh_deg[band], "thigh_px", DEPTH_ANGLE_ERR_DEG
     elif view == "oblique":
-        vals, source = series.legs[leg].thigh_world_deg[band], "thigh_world"
+        yaw = nanmedian_or_nan(series.yaw_deg[band])
+        if not np.isfinite(yaw):
+            return None, None, ""
+        vals, source = series.thigh_turned_deg[band], "thigh_px_turned"
+        err = DEPTH_ANGLE_ERR_DEG / np.sin(np.radians(np.clip(yaw, FRONT_MAX_YAW_DEG, 90.0)))
     elif view == "front":
-        vals, source = nanmean_of([series.legs["left"].thigh_world_deg[band],
-                                   series.legs["right"].thigh_world_deg[band]]), "thigh_world"
+        vals, source = thigh_angle_from_depth_deg(series.depth[band]), "depth_signal"
+        err = DEPTH_ANGLE_ERR_DEG / np.sin(np.radians(FRONT_MAX_YAW_DEG))
     else:
         return None, None, ""
     vals = vals[np.isfinite(vals)]
     if not vals.size:
         return None, None, ""
     spread = float(np.std(vals)) if vals.size > 1 else 0.0
-    return float(np.median(vals)), float(np.hypot(DEPTH_ANGLE_ERR_DEG, spread)), source
+    return float(np.median(vals)), float(np.hypot(err, spread)), source
 
 
 # "Parallel" as coaches use it: the hip joint level with the knee joint (thigh angle 0). The
@@ -760,12 +813,17 @@ def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> f
 
 
 def not_a_squat(m: RepMetrics) -> str:
-    """Why a dip in the depth signal is not a squat ("" when it is one): seen from the side or
-    at an angle, the trunk bent far forward while the hips stayed well above the knees is a
-    stoop or a hinge (picking something up). From the front the trunk's lean cannot be seen.
-    In every view, knees that stay almost straight (3-D) with the hips still up make a stance
-    shift or a lean."""
-    if (m.knee_flexion_3d_deg is not None and m.knee_flexion_3d_deg < MIN_SQUAT_KNEE_FLEXION_3D_DEG
+    """Why a dip in the depth signal is not a squat ("" when it is one). In every view: the
+    hips hardly went down (a lean or a shift). Seen from the side or at an angle: knees that stay
+    almost straight (3-D) with the hips still up (a stance shift or a step), and the trunk bent
+    far forward while the hips stayed well above the knees (a stoop or a hinge, picking
+    something up). From the front the 3-D knee angle and the trunk's lean cannot be trusted,
+    so only the first applies there."""
+    if m.hip_height_ratio is not None and m.hip_height_ratio > MAX_SQUAT_HIP_RATIO:
+        return (f"the hips stayed at {m.hip_height_ratio:.2f} of their standing height: "
+                "a stance shift or a lean, not a squat")
+    if (m.view != "front" and m.knee_flexion_3d_deg is not None
+            and m.knee_flexion_3d_deg < MIN_SQUAT_KNEE_FLEXION_3D_DEG
             and (m.hip_height_ratio is None or m.hip_height_ratio >= STANCE_SHIFT_MIN_HIP_RATIO)):
         return (f"the knees bent only {m.knee_flexion_3d_deg:.0f} deg: a stance shift or a lean, "
                 "not a squat")

@@ -31,9 +31,9 @@ class Thresholds:
     # A pause at the bottom longer than this counts as sitting on the box.
     box_pause_min_s: float = 0.4
     # Shallowest bottom that counts as a rep, on the depth signal (0 standing, 1 thigh level).
-    # A quarter squat (thigh 45 deg below level) reads about 0.29 side on, 0.23 from the front.
+    # A quarter squat (thigh 45 deg below level) reads 1 - sin 45 deg = 0.29 in every view.
     # Default chosen by leave-one-source-out cross-validation (formcheck eval --cv).
-    min_rep_depth_ratio: float = 0.25
+    min_rep_depth_ratio: float = 0.22
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +56,7 @@ HELP = {
     "heel_lift_max_ratio": "Flag heels rising more than this (foot lengths) at the bottom.",
     "trunk_lean_max_deg": "Flag a trunk leaning forward more than this (deg from vertical).",
     "min_rep_depth_ratio": "Shallowest bottom that counts as a rep: 0 = standing, 1 = thigh "
-                           "level (a quarter squat reads about 0.23-0.29). Applies when a "
+                           "level (a quarter squat reads about 0.29). Applies when a "
                            "clip is analysed; re-scoring keeps the reps already found.",
     "box_pause_min_s": "A pause at the bottom at least this long (s) counts as sitting on the box.",
 }
@@ -101,8 +101,7 @@ PROFILES: dict[str, Thresholds] = {
     "general": Thresholds(),
     # Runner's knee / patellofemoral pain: keep the knee behind the toes, sit back onto a box,
     # depth no lower than parallel.
-    # Quarter squats count from every view (seen from the front, a quarter squat with the
-    # trunk leaning reads about 0.23 on the depth signal).
+    # Shallower squats count (a thigh 52 deg below level reads 0.21 on the depth signal).
     "knee-rehab": Thresholds(knee_over_toe_max_ratio=0.0, shin_angle_max_deg=30.0,
                              fppa_max_deg=10.0, min_rep_depth_ratio=0.2),
 }
