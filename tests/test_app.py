@@ -69,14 +69,14 @@ def test_uploading_a_fixture_clip_shows_the_results(analysed):
     for h in ("Feedback", "Annotated video", "Bottom of each rep", "Every rep", "Downloads"):
         assert h in headers
     # the compact table first; the full table and the plots behind expanders
-    # the example holds each bottom 0.15 s (no box in the picture): reps 1 and 3 read as a
-    # touch-and-go on a box (box.py's contact: a hold of 0.06 s or more), so the Box column shows
-    assert list(df.columns) == ["Rep", "Depth", KNEE_COL, "Flag", "Box"]
-    assert df["Box"].tolist()[1] == "not on the box"
+    # the example holds each bottom 0.15 s with no box in the picture; with the general
+    # profile (not a box-squat protocol) and the box setting off, a hold is a pause, not box
+    # contact, so there is no Box column
+    assert list(df.columns) == ["Rep", "Depth", KNEE_COL, "Flag"]
     expanders = [e.label for e in at.expander]
     assert "Every measurement of every rep" in expanders
     assert "Over time: plots of every frame" in expanders
-    assert len(at.dataframe[1].value.columns) == 13 + 3        # and the three box columns
+    assert len(at.dataframe[1].value.columns) == 13
     assert any("education, not diagnosis" in i.value for i in at.info)
     labels = [b.label for b in at.get("download_button")]
     assert {"Report (JSON)", "Reps (CSV)"} <= set(labels)
@@ -106,16 +106,21 @@ def test_changing_a_threshold_rescores_without_the_model(analysed):
 
 @pytest.mark.slow
 def test_the_persons_height_gives_the_box_in_centimetres(analysed):
-    """The example's reps 1 and 3 read as touches of a box (see above): with a height, their
-    box hip height and the higher box are in cm, as `--height-cm` gives them."""
-    from formcheck.analysis import with_body_size
+    """Said to squat onto a box ("Squatting onto a box or chair", `--box`), the example's reps 1
+    and 3 (each bottom held 0.15 s) read as touches of the box; with a height, their box hip
+    height and the higher box are in cm, as `--height-cm` gives them."""
+    from formcheck.analysis import with_body_size, with_box
     from formcheck.report import box_parts, rep_rows
 
     at, _ = analysed
+    at.selectbox(key="profile").set_value("general").run()   # the fixture is shared
+    at.checkbox(key="box_general").check().run()
+    assert list(at.dataframe[0].value.columns) == ["Rep", "Depth", KNEE_COL, "Flag", "Box"]
+    assert at.dataframe[0].value["Box"].tolist()[1] == "not on the box"
     at.number_input(key="height_cm").set_value(172).run()
     assert not at.exception
     full = at.dataframe[1].value
-    rows = rep_rows(with_body_size(at.session_state["analysis"], height_cm=172.0))
+    rows = rep_rows(with_box(with_body_size(at.session_state["analysis"], height_cm=172.0), True))
     assert rows[0]["higher_box_cm"] is not None
     assert full["Box hip height"][0] == box_parts(rows[0])["hip"]
     assert full["Box hip height"][0].endswith(" cm)")

@@ -25,7 +25,33 @@ def hip_above_ankle(thigh_deg, shin_deg):
 
 
 def analyse(reps, profile="knee-rehab", **kw):
-    return analyze_sequence(squat_sequence(reps, **kw), get_profile(profile))
+    return analyze_sequence(squat_sequence(reps, **kw), get_profile(profile), profile)
+
+
+def test_a_hold_is_box_contact_only_when_the_person_squats_onto_a_box():
+    """The landmarks cannot tell a box from a paused squat: with a profile whose protocol is
+    not a box squat, a hold is not called box contact unless the user says there is a box."""
+    from formcheck.analysis import with_box
+    from formcheck.report import NO_BOX, to_dict
+
+    plain = analyse([ON_BOX, FREE], profile="general")
+    assert plain.box is False and analyse([FREE], profile="knee-rehab").box is True
+    rows = rep_rows(plain)
+    assert [(r["box_squat"], r["box_contact"], r["box_contact_s"], r["box_sit"],
+             r["box_hip_height_ratio"], r["box_pause"]) for r in rows] == \
+        [(False, None, None, None, None, False)] * 2
+    assert rows[0]["unmeasured"]["box_contact"] == NO_BOX
+    assert rows[0]["higher_box_shin"] is not None          # the advice stays
+    assert box_words(rows[0]) == rows[0]["box_advice"]      # ... and is all that is said
+    assert box_words(rows[0], short=True) == ""
+    assert to_dict(plain)["box"]["squats_onto_box"] is False
+    assert to_dict(plain)["box"]["reps_on_box"] == 0
+    declared = with_box(plain, True)
+    rows = rep_rows(declared)
+    assert [r["box_contact"] for r in rows] == [True, False]
+    assert "box_contact" not in rows[0]["unmeasured"]
+    assert box_words(rows[0]).startswith("On the box: paused sit ")
+    assert with_box(declared, None) is declared and with_box(declared, False).box is False
 
 
 def test_contact_touch_and_go_and_no_contact():

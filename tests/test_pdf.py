@@ -138,8 +138,8 @@ def test_box_section_gives_contact_height_and_the_higher_box_in_cm(tmp_path):
 
     on_box = RepSpec(thigh_deg=0.0, shin_deg=40.0, pause_s=1.0)
     free = RepSpec(thigh_deg=-30.0, shin_deg=25.0, pause_s=0.0)
-    a = with_body_size(analyze_sequence(squat_sequence([on_box, free]), get_profile("knee-rehab")),
-                       height_cm=175)
+    a = with_body_size(analyze_sequence(squat_sequence([on_box, free]), get_profile("knee-rehab"),
+                                        "knee-rehab"), height_cm=175)
     rows = rep_rows(a)
     _, text = _render(session_pdf(a), tmp_path)
     text = " ".join(text.split())

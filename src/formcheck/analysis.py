@@ -13,7 +13,7 @@ from .feedback import Cue, RepAssessment, assess_rep, cues
 from .landmarks import PoseSequence
 from .metrics import RepMetrics, Series, compute_series, not_a_squat, rep_metrics
 from .reps import Rep, RepSettings, find_reps, settings_for_min_depth
-from .thresholds import Thresholds
+from .thresholds import BOX_PROFILES, Thresholds
 from .view import ViewInfo, detect_view
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ class Analysis:
     # Centimetres per shin length of this person when their height or shin length was given
     # (box.cm_per_shin; see with_body_size), else None: box heights are then in shin lengths.
     cm_per_shin: float | None = None
+    # The person squats onto a box or chair (the profile's protocol, thresholds.BOX_PROFILES, or
+    # the user said so; see with_box): only then is a hold at the bottom reported as box contact.
+    box: bool = False
 
     @property
     def rep_count(self) -> int:
@@ -124,7 +127,8 @@ def assemble(seq: PoseSequence, clean_seq: PoseSequence, series: Series, reps: l
                      "and knee-over-toe are not measured. Stay side-on for the whole set.")
     return Analysis(seq.source, profile, thresholds, vinfo, reps, metrics, assessments,
                     cues(metrics, assessments, thresholds, vinfo.view), series, clean_seq, notes,
-                    float(seq.t_s[-1] - seq.t_s[0]) if len(seq) else 0.0, detected_fraction)
+                    float(seq.t_s[-1] - seq.t_s[0]) if len(seq) else 0.0, detected_fraction,
+                    box=profile in BOX_PROFILES)
 
 
 def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom") -> Analysis:
@@ -134,7 +138,13 @@ def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom")
                     analysis.metrics, assessments,
                     cues(analysis.metrics, assessments, thresholds, analysis.view.view),
                     analysis.series, analysis.clean_seq, analysis.warnings, analysis.duration_s,
-                    analysis.detected_fraction, analysis.cm_per_shin)
+                    analysis.detected_fraction, analysis.cm_per_shin, analysis.box)
+
+
+def with_box(analysis: Analysis, box: bool | None) -> Analysis:
+    """The analysis with the user's word on whether the person squats onto a box or chair
+    (None: keep the profile's default, thresholds.BOX_PROFILES)."""
+    return analysis if box is None else replace(analysis, box=bool(box))
 
 
 def with_body_size(analysis: Analysis, height_cm: float | None = None,

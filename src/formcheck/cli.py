@@ -120,6 +120,9 @@ def cmd_analyze(args) -> int:
         from .analysis import with_body_size
 
         analysis = with_body_size(analysis, args.height_cm, args.shin_cm)
+    from .analysis import with_box
+
+    analysis = with_box(analysis, args.box)
     _write_outputs(args, analysis, raw)
     cli_clinic.save_after_analyze(args, analysis, raw)
     if args.json:
@@ -265,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the person's height: box heights and the higher-box advice in cm")
     a.add_argument("--shin-cm", type=_body_cm, metavar="CM",
                    help="the person's shin length (knee joint to ankle), instead of the height")
+    a.add_argument("--box", action=argparse.BooleanOptionalAction, default=None,
+                   help="the person squats onto a box or chair: a hold at the bottom is reported "
+                        "as box contact (default: only with --profile knee-rehab; without a box "
+                        "a hold is a paused squat)")
     cli_clinic.add_analyze_options(a)
     cli_batch.add_engine_options(a)
     a.set_defaults(func=cmd_analyze)

@@ -288,11 +288,12 @@ def _box_words(analysis, m, r, i: int) -> tuple[str, bool]:
     """(the box words drawn on frame i, a higher box advised): from the bottom of a rep that
     touched the box to the rep's end, the rep's report fields (report.box_fields) in
     report.box_words' short form."""
-    if m is None or r is None or not (r.bottom_i <= i <= r.end_i) or not m.box_contact:
+    if m is None or r is None or not (r.bottom_i <= i <= r.end_i) or not analysis.box \
+            or not m.box_contact:
         return "", False
     from .report import box_fields, box_words
 
-    row = box_fields(m, analysis.thresholds, analysis.cm_per_shin)
+    row = box_fields(m, analysis.thresholds, analysis.cm_per_shin, analysis.box)
     return box_words(row, short=True), bool(row["higher_box_shin"])
 
 

@@ -549,7 +549,7 @@ def _box_section(pdf, analysis) -> None:
     if not rows:
         return
     W = pdf.epw
-    _heading(pdf, "The box")
+    _heading(pdf, "The box" if analysis.box else "A box for these squats")
     pdf.set_font("DejaVu", "", 8)
     for r in rows:
         pdf.multi_cell(W, 4.0, f"Rep {r['rep']}: {box_words(r)}", new_x="LMARGIN", new_y="NEXT")

@@ -65,18 +65,18 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "fppa_deg": v["fppa_deg"],
             "heel_lift_ratio": v["heel_lift_ratio"],
             "descent_s": v["descent_s"], "pause_s": v["pause_s"], "ascent_s": v["ascent_s"],
-            "box_pause": sit_kind(m.contact_s, analysis.thresholds.box_pause_min_s) == "paused_sit",
+            "box_pause": analysis.box and sit_kind(m.contact_s, analysis.thresholds.box_pause_min_s) == "paused_sit",
             "flags": [f.code for f in a.flags],
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
-            "unmeasured": dict(m.reasons),
+            "unmeasured": dict(m.reasons, **({} if analysis.box else {"box_contact": NO_BOX})),
             # depth as a measurement: thigh angle +- its error, and the class it clears
             "depth_angle_deg": clean_float(m.depth_angle_deg, 1),
             "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
             "depth_source": m.depth_source,
             "depth_angle_class": depth_class_from_angle(m.depth_angle_deg, m.depth_angle_err_deg),
             "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
-            **box_fields(m, analysis.thresholds, analysis.cm_per_shin),
+            **box_fields(m, analysis.thresholds, analysis.cm_per_shin, analysis.box),
         })
     return rows
 
@@ -170,8 +170,15 @@ def corrected_summary(rows: Sequence[Mapping], corrections: Sequence[Correction]
     return summarize_rows(counted_rows(apply_corrections(rows, corrections)))
 
 
-def box_fields(m: RepMetrics, th, cm_shin: float | None) -> dict:
-    """A rep's box fields as reported (box.py has the definitions)."""
+NO_BOX = ("no box: a hold at the bottom is a paused squat here; say that the person squats "
+          "onto a box or chair (--box, or 'Squatting onto a box or chair' in the app) to have it "
+          "reported as box contact")
+
+
+def box_fields(m: RepMetrics, th, cm_shin: float | None, box: bool) -> dict:
+    """A rep's box fields as reported (box.py has the definitions). Contact, its hold and the
+    hip height on the box only when the person squats onto a box (`box`, Analysis.box): the
+    landmarks cannot tell a box from a paused squat. The higher-box advice always."""
     raise_shin = higher_box_shin(m.descent_kot, m.bottom_hip_shin, m.knee_over_toe_ratio,
                                  th.knee_over_toe_max_ratio)
 
@@ -179,12 +186,13 @@ def box_fields(m: RepMetrics, th, cm_shin: float | None) -> dict:
         return None if x is None or cm_shin is None else round(x * cm_shin, 1)
 
     return {
-        "box_contact": m.box_contact,
-        "box_contact_s": clean_float(m.contact_s, 2),
-        "box_sit": sit_kind(m.contact_s, th.box_pause_min_s),
-        "box_hip_height_ratio": clean_float(m.box_hip_height_ratio, 3),
-        "box_hip_per_knee_ratio": clean_float(m.box_hip_per_knee_ratio, 3),
-        "box_hip_height_cm": cm(m.box_hip_per_knee_ratio),
+        "box_squat": bool(box),
+        "box_contact": m.box_contact if box else None,
+        "box_contact_s": clean_float(m.contact_s, 2) if box else None,
+        "box_sit": sit_kind(m.contact_s, th.box_pause_min_s) if box else None,
+        "box_hip_height_ratio": clean_float(m.box_hip_height_ratio, 3) if box else None,
+        "box_hip_per_knee_ratio": clean_float(m.box_hip_per_knee_ratio, 3) if box else None,
+        "box_hip_height_cm": cm(m.box_hip_per_knee_ratio) if box else None,
         "higher_box_shin": clean_float(raise_shin, 3),
         "higher_box_cm": cm(raise_shin),
         # from the reported numbers, so the sentence and the fields never disagree
@@ -240,6 +248,8 @@ def box_words(row: Mapping, short: bool = False) -> str:
                 + ("" if cm is None else f" ({cm:.0f} cm above the ankle)") + ".")
     elif contact is False:
         what = "Turned around without sitting on the box."
+    elif row.get("box_squat") is False:
+        what = ""      # no box: only the advice (box_fields)
     else:
         what = "Box contact not measured (the hip height is unknown)."
     advice = row.get("box_advice") or ""
@@ -367,7 +377,7 @@ def to_dict(analysis: Analysis) -> dict:
                   "higher_box_cm": "the same in cm (needs the person's height or shin length)",
                   "box_hip_height_cm": "hip joint above the ankle on the box, cm"},
         "cm_per_shin": clean_float(analysis.cm_per_shin, 2),
-        "box": box_summary(rep_rows(analysis)),
+        "box": {"squats_onto_box": analysis.box, **box_summary(rep_rows(analysis))},
         "bottom_consistency_deg": clean_float(bottom_consistency(analysis.metrics), 1),
         "summary": summary,
         "reps": rep_rows(analysis),

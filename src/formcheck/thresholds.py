@@ -106,6 +106,12 @@ PROFILES: dict[str, Thresholds] = {
                              fppa_max_deg=10.0, min_rep_depth_ratio=0.2),
 }
 
+# The profiles whose protocol is a box squat: with them a hold at the bottom of a rep is
+# reported as sitting on (or touching) the box. With the others the user says so (the CLI's
+# --box, the app's "Squatting onto a box or chair"): a hold with no box is a paused squat, and
+# the landmarks cannot tell the two apart.
+BOX_PROFILES = frozenset({"knee-rehab"})
+
 PROFILE_HELP = {
     "general": "Healthy lifters: flags only large knee travel (more than a third of a foot past "
                "the toes or a shin past 45 deg) and knees caving in.",

@@ -21,12 +21,12 @@ from pathlib import Path
 import streamlit as st
 
 from formcheck import limits, pipeline
-from formcheck.analysis import analyze_sequence, rescore, with_body_size
+from formcheck.analysis import analyze_sequence, rescore, with_body_size, with_box
 from formcheck.app import chairstand_panel, components, current_result, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
-from formcheck.thresholds import get_profile
+from formcheck.thresholds import BOX_PROFILES, get_profile
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _video_slot(entry: dict, analysis) -> None:
     from formcheck import render
 
     out = entry.get("video")
-    vkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin)
+    vkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin, analysis.box)
     if out is not None and entry.get("video_key") != vkey:
         st.caption("The video was drawn with other thresholds, view or height than those now "
                    "in use.")
@@ -234,13 +234,19 @@ def render() -> None:
             key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
                                   "advice in centimetres instead of shin lengths "
                                   "(`--height-cm` on the command line).")
+        on_box = st.checkbox(
+            "Squatting onto a box or chair", value=profile in BOX_PROFILES, key=f"box_{profile}",
+            help="Then a hold at the bottom of a rep is reported as sitting on (or touching) the "
+                 "box, with its height. Without a box a hold is just a pause: the camera cannot "
+                 "tell the two apart (`--box` on the command line; on by default with the "
+                 "knee-rehab profile).")
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
                           type=EXTENSIONS, key="upload")
     example = c2.button("Analyse the example clip", type="primary", width="stretch",
                         disabled=not EXAMPLE.is_file(), key="example",
-                        help="A rendered side-view clip of 3 box squats with the knees "
+                        help="A rendered side-view clip of 3 squats with the knees "
                              "travelling past the toes.")
     _clear_when_upload_removed(up)
     _restore_from_url()
@@ -275,6 +281,7 @@ def render() -> None:
         analysis = _analysis_for(entry, th, profile, view)
         if height_cm:
             analysis = with_body_size(analysis, height_cm=float(height_cm))
+        analysis = with_box(analysis, on_box)
     except FormcheckError as exc:
         st.error(md(exc), icon=":material/error:")
         return
