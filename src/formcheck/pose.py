@@ -75,7 +75,8 @@ _STDERR_LOCK = threading.Lock()  # fd 2 is process-wide: one redirection at a ti
 def native_logs_to_logger():
     """MediaPipe's C++ side writes dozens of INFO/WARNING lines straight to the process's stderr
     when a model loads and on the first frames. Catch fd 2 meanwhile and hand those lines to our
-    logger (DEBUG; errors at WARNING); anything else written then goes back to stderr unchanged."""
+    logger (INFO, shown with --verbose; errors at WARNING); anything else written then goes back
+    to stderr unchanged."""
     with _STDERR_LOCK:
         yield from _redirect_native_logs()
 
@@ -103,7 +104,7 @@ def _redirect_native_logs():
             other = []
             for line in tmp.read().decode("utf-8", "replace").splitlines():
                 if NATIVE_LOG.match(line):
-                    level = logging.WARNING if line[:1] in "EF" else logging.DEBUG
+                    level = logging.WARNING if line[:1] in "EF" else logging.INFO
                     log.log(level, "mediapipe: %s", line)
                 elif line.strip():
                     other.append(line)
