@@ -241,3 +241,23 @@ def test_knee_over_toe_holds_as_the_camera_turns(shin, view, yaw):
     for m in a.metrics:
         assert m.view == ("side" if yaw is None or yaw >= 67.5 else "oblique")
         assert m.knee_over_toe_ratio == pytest.approx(knee_over_toe_ratio(shin), abs=0.03)
+
+
+@pytest.mark.parametrize("view", ["front", "oblique", "side"])
+@pytest.mark.parametrize("hip,dropped", [(0.90, False), (0.95, True), (1.25, True), (6.1, False)])
+def test_hips_that_stay_up_make_a_dip_no_squat_in_every_view(view, hip, dropped):
+    """Above halfway between standing and a quarter squat's hips (0.93 of standing) a dip is a
+    lean or a shift, in every view; a ratio above 1.5 is a failed standing reference, on which
+    the rule says nothing. (Knees bent 90 deg in 3-D and an upright trunk: no other rule fires.)"""
+    from dataclasses import replace
+
+    from formcheck.metrics import (MAX_MEASURED_HIP_RATIO, MAX_SQUAT_HIP_RATIO,
+                                   QUARTER_SQUAT_HIP_RATIO, not_a_squat)
+
+    assert round(QUARTER_SQUAT_HIP_RATIO, 3) == 0.854 and round(MAX_SQUAT_HIP_RATIO, 3) == 0.927
+    assert MAX_MEASURED_HIP_RATIO == 1.5
+    m = analyse([RepSpec(thigh_deg=-20.0, shin_deg=30.0)] * 2).metrics[0]
+    m = replace(m, view=view, hip_height_ratio=hip, knee_flexion_3d_deg=90.0, trunk_lean_deg=20.0)
+    why = not_a_squat(m)
+    assert why == (f"the hips stayed at {hip:.2f} of their standing height: a stance shift or a "
+                   "lean, not a squat" if dropped else "")

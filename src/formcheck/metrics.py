@@ -70,6 +70,10 @@ STANCE_SHIFT_MIN_HIP_RATIO = 0.75
 # segment lengths: hip 0.530 H, knee 0.285 H, ankle 0.039 H), to 0.85 of it; halfway is 0.93.
 QUARTER_SQUAT_HIP_RATIO = 1.0 - (0.530 - 0.285) * (1.0 - 0.5 ** 0.5) / (0.530 - 0.039)
 MAX_SQUAT_HIP_RATIO = (1.0 + QUARTER_SQUAT_HIP_RATIO) / 2.0
+# A hip-height ratio above this is a failed standing reference (the feet or the standing frames
+# were not seen: the live path once read 6.1 on a clip whose person had stood only 0.7 s), not
+# hips that stayed up; the rule above then says nothing.
+MAX_MEASURED_HIP_RATIO = 1.5
 # The thigh angle's own error, one standard error, from the landmarks alone: side on, the
 # picture and MediaPipe's world landmarks give two independent readings of the same thigh
 # angle; their disagreement at the bottom of the side-view reps of the development clips (35
@@ -819,7 +823,8 @@ def not_a_squat(m: RepMetrics) -> str:
     far forward while the hips stayed well above the knees (a stoop or a hinge, picking
     something up). From the front the 3-D knee angle and the trunk's lean cannot be trusted,
     so only the first applies there."""
-    if m.hip_height_ratio is not None and m.hip_height_ratio > MAX_SQUAT_HIP_RATIO:
+    if (m.hip_height_ratio is not None
+            and MAX_SQUAT_HIP_RATIO < m.hip_height_ratio <= MAX_MEASURED_HIP_RATIO):
         return (f"the hips stayed at {m.hip_height_ratio:.2f} of their standing height: "
                 "a stance shift or a lean, not a squat")
     if (m.view != "front" and m.knee_flexion_3d_deg is not None
