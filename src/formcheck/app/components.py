@@ -19,7 +19,8 @@ from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
 from formcheck.report import (analysis_summary, any_box, box_parts, box_words, csv_text, knee_travel_visible,
                               rep_rows, to_dict)
-from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
+from formcheck.thresholds import (BOX_PROFILES, HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds,
+                                  get_profile)
 from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,14 @@ def _step(name: str) -> float:
     return 1.0
 
 
+ADJUSTED = " (adjusted)"     # after the profile's name when a threshold differs from it
+
+
 def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresholds, str]:
     """Profile, (view) and every threshold with its unit and help, in `where` (default the
     sidebar; the pages pass a container on the page, so phones reach them too).
     Returns (profile label, thresholds, view). Changing them never re-runs the model."""
+    _apply_restored_settings()
     sb = st.sidebar if where is None else where
     if where is None:
         sb.header("Profile and thresholds")
@@ -106,8 +111,66 @@ def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresho
                 st.session_state.pop(f"th_{profile}_{name}", None)
             st.rerun()
     th = get_profile(profile, **overrides)
-    label = profile + (" (adjusted)" if overrides else "")
+    label = profile + (ADJUSTED if overrides else "")
     return label, th, view
+
+
+def person_controls(profile: str, where=None) -> tuple[float | None, bool]:
+    """What the user says about the person filmed, the same on every page that analyses a set:
+    their height (cm, None when not given) and whether they squat onto a box or chair (default:
+    the profile's, thresholds.BOX_PROFILES). `profile`: the profile key (threshold_controls'
+    label: the box default and the checkbox stay when a threshold is adjusted). The caller
+    applies them (analysis.with_body_size, analysis.with_box)."""
+    where = where or st
+    profile = profile.removesuffix(ADJUSTED)
+    height_cm = where.number_input(
+        "Height of the person filmed (cm)", min_value=0, max_value=250, value=0, step=1,
+        key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
+                              "advice in centimetres instead of shin lengths "
+                              "(`--height-cm` on the command line).")
+    on_box = where.checkbox(
+        "Squatting onto a box or chair", value=profile in BOX_PROFILES, key=f"box_{profile}",
+        help="Then a hold at the bottom of a rep is reported as sitting on (or touching) the "
+             "box, with its height. Without a box a hold is just a pause: the camera cannot "
+             "tell the two apart (`--box` on the command line; on by default with the "
+             "knee-rehab profile).")
+    return (float(height_cm) if height_cm else None), bool(on_box)
+
+
+def page_settings(th: Thresholds, box: bool, height_cm: float | None) -> dict:
+    """The page's settings a result is shown with, as session_files.ClipFolder.save_settings
+    keeps them for a reload: the profile, the thresholds changed from it, box and height."""
+    profile = st.session_state.get("profile") or next(iter(PROFILES))
+    base = PROFILES[profile].as_dict()
+    return {"profile": profile, "box": bool(box), "height_cm": height_cm,
+            "overrides": {k: v for k, v in th.as_dict().items() if v != base[k]}}
+
+
+RESTORE_KEY = "settings_to_restore"
+
+
+def restore_settings(settings: dict | None) -> None:
+    """After a reload: show the result with the settings it was shown with (page_settings).
+    The widgets take them at the next run (st.rerun), as widgets cannot change once drawn."""
+    if settings:
+        st.session_state[RESTORE_KEY] = settings
+        st.rerun()
+
+
+def _apply_restored_settings() -> None:
+    settings = st.session_state.pop(RESTORE_KEY, None)
+    if not settings:
+        return
+    profile = settings["profile"]
+    st.session_state["profile"] = profile
+    for f in fields(Thresholds):
+        key = f"th_{profile}_{f.name}"
+        if f.name in settings["overrides"]:
+            st.session_state[key] = settings["overrides"][f.name]
+        else:
+            st.session_state.pop(key, None)
+    st.session_state["height_cm"] = int(round(settings["height_cm"] or 0))
+    st.session_state[f"box_{profile}"] = settings["box"]
 
 
 # ----------------------------------------------------------------------------- summary
