@@ -59,11 +59,14 @@ def test_analyse_results_show_the_box_columns_when_a_rep_touched_the_box():
     rows = rep_rows(_set("box")[0])
     assert [r["box_contact"] for r in rows] == [True, False]
     compact, full = at.dataframe[0].value, at.dataframe[1].value
-    assert list(compact.columns) == ["Rep", "Depth", "Knee past toes", "Flag", "Box"]
+    assert list(compact.columns) == ["Rep", "Depth", "Knee past toes", "Flag", "Box s"]
     assert list(full.columns) == WITH_BOX
-    assert compact["Box"].tolist() == [box_parts(r)["contact"] for r in rows]
-    assert compact["Box"][0].startswith("paused sit ") and compact["Box"][1] == "not on the box"
-    assert full["Box"].tolist() == compact["Box"].tolist()
+    # the phone table's short words (report.box_parts(short=True)), the full table's long ones
+    assert compact["Box s"].tolist() == [box_parts(r, short=True)["contact"] for r in rows]
+    assert compact["Box s"].tolist() == [f"sat {rows[0]['box_contact_s']:.2f}", "none"]
+    assert full["Box"].tolist() == [box_parts(r)["contact"] for r in rows]
+    assert full["Box"].tolist() == [f"paused sit {rows[0]['box_contact_s']:.2f} s",
+                                    "not on the box"]
     assert full["Box hip height"].tolist() == [box_parts(rows[0])["hip"], ""]
     assert full["Box hip height"][0].endswith("% of standing")        # no height given: no cm
     assert full["Higher box"].tolist() == [box_parts(r)["higher"] for r in rows]
@@ -170,7 +173,7 @@ def test_the_live_page_has_the_box_control_and_its_set_says_what_a_clip_would():
     want = rep_rows(with_box(with_body_size(rescore(a, get_profile("general"), "general"),
                                             height_cm=172), True))
     compact, full = at.dataframe[0].value, at.dataframe[1].value
-    assert compact["Box"].tolist() == [box_parts(r)["contact"] for r in want]
+    assert compact["Box s"].tolist() == [box_parts(r, short=True)["contact"] for r in want]
     assert full["Box hip height"].tolist() == [box_parts(r)["hip"] for r in want]
     assert full["Box hip height"][0].endswith(" cm)")          # the height given: cm
     # what the Clients page would save: the set as shown

@@ -55,9 +55,16 @@ BOX_COLUMNS = [
     ("higher", "Higher box", "How much higher a box would keep the knee within the knee-past-"
                              "toes limit at the bottom"),
 ]
+COMPACT_BOX = "Box s"
+COMPACT_BOX_HELP = ("How the rep met the box, and the seconds on it: sat = a paused sit, tap = "
+                    "touch-and-go; none = not on the box. The box hip height and the higher-box "
+                    "advice: the full table below.")
 OK_MARK, FLAG_MARK = "✓", "⚠"
 DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
                "below_parallel": "below parallel", "unclear": "unclear"}
+# The compact (phone) table's: the column's help says "of parallel".
+DEPTH_WORDS_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_parallel": "below",
+                     "unclear": "unclear"}
 VIEW_WORDS = {"side": "side", "front": "front", "oblique": "oblique (about 45°)",
               "unknown": "unknown"}
 
@@ -282,9 +289,17 @@ def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | Non
 
 # Phone-sized table: the three things a person checks first, and one column for every flag.
 COMPACT_COLUMNS = ["Rep", "Depth", "Knee past toes", "Flag"]
-FLAG_WORDS = {"knee_travel": "knee far past toes", "shin_angle": "shin leans far",
-              "knees_cave_in": "knees cave in", "shallow": "not deep enough",
-              "trunk_lean": "trunk leans far", "heel_lift": "heels lift"}
+# A flag's word in the compact table, and what it stands for (the column's help): short, so
+# that the table fits a 390-px phone with the box column too.
+FLAG_WORDS = {"knee_travel": ("knee", "knee far past the toes"),
+              "shin_angle": ("shin", "shin leans far"),
+              "knees_cave_in": ("knees in", "knees cave in"),
+              "shallow": ("shallow", "not deep enough"),
+              "trunk_lean": ("trunk", "trunk leans far"),
+              "heel_lift": ("heels", "heels lift")}
+FLAG_HELP = ("The checks this rep fired (✓ none): "
+             + ", ".join(f"{w} = {meaning}" for w, meaning in FLAG_WORDS.values())
+             + ". Numbers: the full table below, and the feedback cards.")
 
 
 def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
@@ -297,13 +312,15 @@ def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
         kot_key = "knee_over_toe_ratio"
         kot = _cell(row.get(kot_key), "{:+.2f}", row.get("checks", {}).get(kot_key), kot_key,
                     analysis.thresholds)
-        out.append({"Rep": str(row["rep"]), "Depth": DEPTH_WORDS.get(row["depth"], row["depth"]),
+        out.append({"Rep": str(row["rep"]),
+                    "Depth": DEPTH_WORDS_SHORT.get(row["depth"], row["depth"]),
                     "Knee past toes": kot,
-                    "Flag": ", ".join(FLAG_WORDS.get(c, c.replace("_", " ")) for c in row["flags"])
+                    "Flag": ", ".join(FLAG_WORDS.get(c, (c.replace("_", " "),))[0]
+                                      for c in row["flags"])
                     or OK_MARK})
         if box:
-            out[-1]["Box"] = box_parts(row)["contact"]
-    return pd.DataFrame(out, columns=COMPACT_COLUMNS + (["Box"] if box else []))
+            out[-1][COMPACT_BOX] = box_parts(row, short=True)["contact"]   # full words: full table
+    return pd.DataFrame(out, columns=COMPACT_COLUMNS + ([COMPACT_BOX] if box else []))
 
 
 def compact_rep_table(analysis: Analysis) -> None:
@@ -313,13 +330,15 @@ def compact_rep_table(analysis: Analysis) -> None:
     df = compact_rep_frame(analysis)
     st.dataframe(df.style.map(_style, subset=["Knee past toes"]), hide_index=True, width="stretch",
                  column_config={"Rep": st.column_config.TextColumn("Rep", width=36),
-                                "Flag": st.column_config.TextColumn(
-                                    "Flag", help="The checks this rep fired; ✓ none. Numbers: "
-                                                 "the full table below, and the feedback cards."),
+                                "Depth": st.column_config.TextColumn(
+                                    "Depth", help="The bottom of the rep: above parallel, "
+                                                  "parallel or below parallel (thighs level)"),
+                                "Flag": st.column_config.TextColumn("Flag", help=FLAG_HELP),
                                 "Knee past toes": st.column_config.TextColumn(
                                     "Knee past toes", help="In foot lengths (near leg); "
                                                            "+ = knee ahead of the toes"),
-                                "Box": st.column_config.TextColumn("Box", help=BOX_COLUMNS[0][2])})
+                                COMPACT_BOX: st.column_config.TextColumn(COMPACT_BOX,
+                                                                         help=COMPACT_BOX_HELP)})
 
 
 # ----------------------------------------------------------------------------- plots
