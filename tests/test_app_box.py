@@ -180,3 +180,25 @@ def test_the_live_page_has_the_box_control_and_its_set_says_what_a_clip_would():
     published = at.session_state["analysis"]
     assert (published.box, published.height_cm) == (True, 172.0)
     assert rep_rows(published) == want
+
+
+def test_the_bottom_frames_are_drawn_again_when_the_box_setting_changes(monkeypatch):
+    """The drawn bottom frame carries the box words (overlay): ticking or unticking 'Squatting
+    onto a box or chair' must not show a frame drawn with the other setting."""
+    from formcheck import render
+    from formcheck.analysis import with_box
+    from formcheck.app import upload_page
+
+    drawn = []
+
+    def fake_bottom_frame(clip, analysis, i):
+        drawn.append((i, analysis.box))
+        return analysis.box
+
+    monkeypatch.setattr(render, "bottom_frame", fake_bottom_frame)
+    a, _ = _set("box")
+    entry = {"clip_path": "clip.mp4", "frames": {}}
+    assert upload_page._frame_getter(entry, with_box(a, True))(0) is True
+    assert upload_page._frame_getter(entry, with_box(a, False))(0) is False
+    assert upload_page._frame_getter(entry, with_box(a, True))(0) is True     # cached
+    assert drawn == [(0, True), (0, False)]

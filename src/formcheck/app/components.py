@@ -125,9 +125,9 @@ def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresho
 def person_controls(profile: str, where=None) -> tuple[float | None, bool]:
     """What the user says about the person filmed, the same on every page that analyses a set:
     their height (cm, None when not given) and whether they squat onto a box or chair (default:
-    the profile's, thresholds.BOX_PROFILES). `profile`: the profile key (threshold_controls'
-    label: the box default and the checkbox stay when a threshold is adjusted). The caller
-    applies them (analysis.with_body_size, analysis.with_box)."""
+    the profile's, thresholds.BOX_PROFILES). `profile`: threshold_controls' label; its
+    " (adjusted)" is dropped, so the default and the ticked box stay when a threshold changes.
+    The caller applies them (analysis.with_body_size, analysis.with_box)."""
     where = where or st
     profile = profile.removesuffix(ADJUSTED)
     height_cm = where.number_input(

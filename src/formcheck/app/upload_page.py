@@ -187,7 +187,8 @@ def _video_slot(entry: dict, analysis) -> None:
 def _frame_getter(entry: dict, analysis):
     from formcheck import render
 
-    tkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin)
+    # everything the drawn frame depends on (its box words: box and cm too)
+    tkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin, analysis.box)
 
     def get(i: int):
         k = (i, tkey)
