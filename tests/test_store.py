@@ -345,6 +345,47 @@ def test_import_refuses_bad_files_and_changes_nothing(store, tmp_path):
     fresh.db.dispose()
 
 
+def _rewrite_sessions(src, dst, change) -> None:
+    """A copy of export `src` with change(session dict) applied to every session."""
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
+        for name in a.namelist():
+            data = a.read(name)
+            if name == "data.json":
+                d = json.loads(data)
+                for c in d["clients"]:
+                    for x in c["sessions"]:
+                        change(x)
+                data = json.dumps(d).encode()
+            b.writestr(name, data)
+
+
+@pytest.mark.parametrize("key,value,said", [("box", "yes", "box is not true/false"),
+                                            ("height_cm", 900, "height_cm is not a number"),
+                                            ("shin_cm", "41", "shin_cm is not a number")])
+def test_import_checks_the_box_and_size_of_a_session(store, tmp_path, key, value, said):
+    _fill(store, tmp_path)
+    store.export(tmp_path / "good.zip")
+    _rewrite_sessions(tmp_path / "good.zip", tmp_path / "bad.zip", lambda x: x.update({key: value}))
+    fresh = Store(Database(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    with pytest.raises(ExportFileError, match=said):
+        fresh.import_(tmp_path / "bad.zip")
+    assert fresh.list_clients() == []
+    fresh.db.dispose()
+
+
+def test_an_export_from_before_0004_imports_with_the_profiles_box_default(store, tmp_path):
+    _fill(store, tmp_path)
+    store.export(tmp_path / "good.zip")
+    old = tmp_path / "old.zip"
+    _rewrite_sessions(tmp_path / "good.zip", old,
+                      lambda x: [x.pop(k) for k in ("box", "height_cm", "shin_cm")])
+    fresh = Store(Database(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    assert fresh.import_(old)["sessions_added"] == 3
+    sessions = [x for c in fresh.dump()["clients"] for x in c["sessions"]]
+    assert [(x["box"], x["height_cm"], x["shin_cm"]) for x in sessions] == [(None, None, None)] * 3
+    fresh.db.dispose()
+
+
 # --- forget -----------------------------------------------------------------------------------------
 MARKERS = [b"Zebra-Client-Label", b"PRIVATE-NOTE-4711", b"PHYSIO-NOTE-0815", b"VIDEO-PAYLOAD-42",
            b"secret-clip-name"]
