@@ -115,8 +115,9 @@ def test_the_persons_height_gives_the_box_in_centimetres(analysed):
     at, _ = analysed
     at.selectbox(key="profile").set_value("general").run()   # the fixture is shared
     at.checkbox(key="box_general").check().run()
-    assert list(at.dataframe[0].value.columns) == ["Rep", "Depth", KNEE_COL, "Flag", "Box"]
-    assert at.dataframe[0].value["Box"].tolist()[1] == "not on the box"
+    assert list(at.dataframe[0].value.columns) == ["Rep", "Depth", KNEE_COL, "Flag", "Box s"]
+    assert at.dataframe[0].value["Box s"].tolist()[1] == "none"         # not on the box
+    assert at.dataframe[1].value["Box"].tolist()[1] == "not on the box"  # the full table
     at.number_input(key="height_cm").set_value(172).run()
     assert not at.exception
     full = at.dataframe[1].value

@@ -59,11 +59,14 @@ def test_analyse_results_show_the_box_columns_when_a_rep_touched_the_box():
     rows = rep_rows(_set("box")[0])
     assert [r["box_contact"] for r in rows] == [True, False]
     compact, full = at.dataframe[0].value, at.dataframe[1].value
-    assert list(compact.columns) == ["Rep", "Depth", "Knee past toes", "Flag", "Box"]
+    assert list(compact.columns) == ["Rep", "Depth", "Knee past toes", "Flag", "Box s"]
     assert list(full.columns) == WITH_BOX
-    assert compact["Box"].tolist() == [box_parts(r)["contact"] for r in rows]
-    assert compact["Box"][0].startswith("paused sit ") and compact["Box"][1] == "not on the box"
-    assert full["Box"].tolist() == compact["Box"].tolist()
+    # the phone table's short words (report.box_parts(short=True)), the full table's long ones
+    assert compact["Box s"].tolist() == [box_parts(r, short=True)["contact"] for r in rows]
+    assert compact["Box s"].tolist() == [f"sat {rows[0]['box_contact_s']:.2f}", "none"]
+    assert full["Box"].tolist() == [box_parts(r)["contact"] for r in rows]
+    assert full["Box"].tolist() == [f"paused sit {rows[0]['box_contact_s']:.2f} s",
+                                    "not on the box"]
     assert full["Box hip height"].tolist() == [box_parts(rows[0])["hip"], ""]
     assert full["Box hip height"][0].endswith("% of standing")        # no height given: no cm
     assert full["Higher box"].tolist() == [box_parts(r)["higher"] for r in rows]
@@ -127,3 +130,75 @@ def test_clients_page_rep_table_with_and_without_the_box(clinic):
     df = _rep_table(at)
     assert list(df.columns) == BASE
     assert df["Rep"].tolist() == ["1", "2"]
+
+
+# --- the live page: the same box control as the Analyse page -----------------------------------
+def _live_page():
+    """The Live page after STOP (a finished set in its holder); the camera widget faked."""
+    import types
+
+    import streamlit_webrtc
+
+    from formcheck.app import live_page
+    from test_app_box import _set
+
+    holder = live_page._holder()
+    if holder["entry"] is None:
+        a, raw = _set("box")
+        holder["entry"] = {"raw": raw, "base": a, "by_view": {}, "clip_path": None,
+                           "folder": None, "name": "Live set", "video": None, "frames": {}}
+    real = streamlit_webrtc.webrtc_streamer
+    streamlit_webrtc.webrtc_streamer = lambda **kw: types.SimpleNamespace(
+        state=types.SimpleNamespace(playing=False))
+    try:
+        live_page.render()
+    finally:
+        streamlit_webrtc.webrtc_streamer = real
+
+
+def test_the_live_page_has_the_box_control_and_its_set_says_what_a_clip_would():
+    from formcheck.analysis import rescore, with_body_size, with_box
+
+    pytest.importorskip("streamlit_webrtc")
+    at = AppTest.from_function(_live_page, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    box = at.checkbox(key="box_general")              # general: not a box squat by default
+    assert box.label == "Squatting onto a box or chair" and box.value is False
+    assert list(at.dataframe[0].value.columns) == ["Rep", "Depth", "Knee past toes", "Flag"]
+    box.check().run()
+    at.number_input(key="height_cm").set_value(172).run()
+    assert not at.exception, at.exception
+    a, _ = _set("box")
+    want = rep_rows(with_box(with_body_size(rescore(a, get_profile("general"), "general"),
+                                            height_cm=172), True))
+    compact, full = at.dataframe[0].value, at.dataframe[1].value
+    assert compact["Box s"].tolist() == [box_parts(r, short=True)["contact"] for r in want]
+    assert full["Box hip height"].tolist() == [box_parts(r)["hip"] for r in want]
+    assert full["Box hip height"][0].endswith(" cm)")          # the height given: cm
+    # what the Clients page would save: the set as shown
+    published = at.session_state["analysis"]
+    assert (published.box, published.height_cm) == (True, 172.0)
+    assert rep_rows(published) == want
+
+
+def test_the_bottom_frames_are_drawn_again_when_the_box_setting_changes(monkeypatch):
+    """The drawn bottom frame carries the box words (overlay): ticking or unticking 'Squatting
+    onto a box or chair' must not show a frame drawn with the other setting."""
+    from formcheck import render
+    from formcheck.analysis import with_box
+    from formcheck.app import upload_page
+
+    drawn = []
+
+    def fake_bottom_frame(clip, analysis, i):
+        drawn.append((i, analysis.box))
+        return analysis.box
+
+    monkeypatch.setattr(render, "bottom_frame", fake_bottom_frame)
+    a, _ = _set("box")
+    entry = {"clip_path": "clip.mp4", "frames": {}}
+    assert upload_page._frame_getter(entry, with_box(a, True))(0) is True
+    assert upload_page._frame_getter(entry, with_box(a, False))(0) is False
+    assert upload_page._frame_getter(entry, with_box(a, True))(0) is True     # cached
+    assert drawn == [(0, True), (0, False)]

@@ -268,5 +268,9 @@ def test_box_parts_are_the_rep_tables_cells():
                                   "higher": "within the limit"}
     assert box_parts({**SAT, "higher_box_cm": None}) ["higher"] == "0.47 shin lengths higher"
     assert box_parts(MISSED) == {"contact": "not on the box", "hip": "", "higher": "within the limit"}
+    # the phone table's short words: the same seconds, the unit in its column's name
+    assert [box_parts(r, short=True)["contact"] for r in (SAT, TOUCHED, MISSED)] == \
+        ["sat 1.03", "tap 0.11", "none"]
+    assert box_parts({**MISSED, "box_contact": None}, short=True)["contact"] == "n/a"
     assert box_parts({**MISSED, "box_contact": None, "higher_box_shin": None}) == \
         {"contact": "n/a", "hip": "", "higher": ""}

@@ -196,3 +196,27 @@ def test_history_the_pdf_and_the_store_show_the_same_set_summary(clinic, capsys)
             for s in data["sessions"]] == \
         [(h.summary.worst_knee_over_toe_ratio, h.summary.worst_shin_angle_deg,
           h.summary.mean_thigh_angle_deg) for h in hist]
+
+
+@pytest.mark.parametrize("flags", [["--no-box", "--height-cm", "172"], ["--box", "--shin-cm", "41"]])
+def test_a_saved_session_reports_what_the_analysis_said_when_saved(clinic, capsys, flags):
+    """--box/--no-box and the person's size are kept with the session: `formcheck report` of
+    the saved session writes the same rep CSV (box words, cm) as `analyze` did then."""
+    run(capsys, "clients", "add", "knee-07")           # knee-rehab: a box squat by default
+    code, _, err = run(capsys, "analyze", "--from-landmarks", clinic / "visit0.npz", *flags,
+                       "--client", "knee-07", "--save", "--csv", clinic / "then.csv",
+                       "--report", clinic / "then.json")
+    assert code == 0, err
+    then_json = json.loads((clinic / "then.json").read_text())
+    assert run(capsys, "report", "1", "--csv", clinic / "now.csv")[0] == 0
+    then, now = (clinic / "then.csv").read_text(), (clinic / "now.csv").read_text()
+    assert now == then
+    header = then.splitlines()[0].split(",")
+    col = {k: [line.split(",")[header.index(k)] for line in then.splitlines()[1:]]
+           for k in ("box_contact", "box_hip_height_cm")}
+    if flags[0] == "--no-box":
+        assert col == {"box_contact": [""] * 3, "box_hip_height_cm": [""] * 3}
+        assert then_json["cm_per_shin"] == 41.46        # from the height given
+    else:
+        assert col["box_contact"] == ["True"] * 3 and all(col["box_hip_height_cm"])
+        assert then_json["cm_per_shin"] == 41.0

@@ -178,3 +178,64 @@ def test_a_chair_stand_test_is_saved_from_the_analyse_page_and_trended(clinic):
     assert at.selectbox(key="cs_pick_sts-01").value == hist[1].session_id
     pdf = at.get("download_button")
     assert any(b.proto.label == "PDF of this test" for b in pdf)
+
+
+def _pdf_text(data: bytes) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, check=True,
+                          capture_output=True).stdout.decode()
+
+
+def test_a_chair_stand_session_offers_the_chair_stand_pdf_in_its_detail(clinic, monkeypatch):
+    """A session saved in the "Chair-stand test" mode: its detail's PDF is the test's
+    (pdf_report.chair_stand_pdf), not the squat report; a squat session keeps the squat PDF."""
+    import shutil
+
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from formcheck.analysis import analyze_sequence
+    from formcheck.chairstand import TEST_30S, from_analysis, to_dict
+    from formcheck.pdf_report import chair_stand_pdf, session_files
+    from formcheck.synthetic import RepSpec, squat_sequence
+    from formcheck.thresholds import get_profile
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("needs pdftotext (apt-get install poppler-utils)")
+    made = {}         # the download buttons' deferred data, by file name
+    real = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None):
+        made[file_name] = data_callable
+        return real(self, data_callable, mimetype, coordinates, file_name=file_name)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    sit = RepSpec(thigh_deg=0.0, shin_deg=15.0, lean_deg=40.0, down_s=0.9, pause_s=0.25,
+                  up_s=0.9, rest_s=0.3)
+    clinic.add_client("sts-01", profile="general")
+    raw = squat_sequence([sit] * 4, lead_s=0.3, seated_start_s=1.0, seated_end_s=1.0,
+                         arms="chest")
+    a = analyze_sequence(raw, get_profile("general"), "general")
+    cs = to_dict(from_analysis(a, TEST_30S, 72, "F"), "week1.mp4")
+    squat_id = clinic.save_session("sts-01", *squat_analysis(profile="general")).id
+    cs_id = clinic.save_session("sts-01", a, raw, chair_stand=cs).id
+    at = _app()
+    at.selectbox(key="client_select").select("sts-01").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="detail_sts-01").value == cs_id        # the newest first
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Chair-stand PDF" in labels and "PDF report" not in labels
+    info = clinic.get_session(cs_id)
+    name = f"sts-01_{info.recorded_at:%Y-%m-%d}_chair-stand-30.pdf"
+    want = _pdf_text(chair_stand_pdf(info.report["chair_stand"], client_label="sts-01",
+                                     recorded_at=info.recorded_at,
+                                     history=clinic.chair_stand_history("sts-01")))
+    assert "30-second chair stand" in want
+    assert _pdf_text(made[name]()) == want
+    # the squat session keeps the squat report
+    made.clear()
+    at.selectbox(key="detail_sts-01").select(squat_id).run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "PDF report" in labels and "Chair-stand PDF" not in labels
+    squat = next(f for n, f in made.items() if n.endswith(f"_s{squat_id}.pdf"))
+    assert _pdf_text(squat()) == _pdf_text(session_files(clinic, squat_id)[0])

@@ -44,5 +44,7 @@ def test_the_compact_rep_table_has_four_columns_and_one_flag_column():
     assert df["Rep"].tolist() == ["1", "2"]
     assert rows[0]["flags"] == [] and df["Flag"][0] == "✓"
     assert rows[1]["flags"] == ["shin_angle"]
-    assert df["Flag"][1] == "shin leans far"
+    assert df["Flag"][1] == "shin"                     # the column's help: shin leans far
+    assert df["Depth"].tolist() == [{"above_parallel": "above", "parallel": "parallel",
+                                     "below_parallel": "below"}[r["depth"]] for r in rows]
     assert df["Knee past toes"][1] == f"✓ {rows[1]['knee_over_toe_ratio']:+.2f}"

@@ -161,8 +161,8 @@ def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_
     session = at.session_state["session_files"].path
     assert {f.parent.parent for f in files} == {session}
     kinds = sorted(f.name.split("-")[0].split(".")[0] for f in files)
-    # result.json and result-landmarks.npz: for a reload
-    assert kinds == ["annotated", "result", "result", "sha256", "upload"]
+    # result.json, result-landmarks.npz and the settings it is shown with: for a reload
+    assert kinds == ["annotated", "result", "result", "settings", "sha256", "upload"]
     first = {f.parent for f in files}
     # the example replaces it: the first clip's copy and drawing are deleted
     at.button(key="example").click()
@@ -401,3 +401,69 @@ def test_the_live_page_reloads_a_set_and_says_so_when_it_cannot(app_files, kind)
     assert entry is None and "set" not in at.query_params
     assert [w.value for w in at.warning] == [md("The saved result cannot be read: its "
                                                 "landmarks file is damaged.")]
+
+
+# (profile, threshold changed, its value, box, what rep 1's box words say)
+RELOAD_CASES = [("general", "box_pause_min_s", 0.2, True, "On the box: paused sit "),
+                ("knee-rehab", "knee_over_toe_max_ratio", 0.05, False,
+                 "The knee stayed within the limit (+0.05 foot lengths past the toes)")]
+
+
+@pytest.mark.parametrize("profile,threshold,value,box,words", RELOAD_CASES)
+def test_a_reload_shows_the_result_with_the_settings_it_was_shown_with(app_files, profile,
+                                                                       threshold, value, box,
+                                                                       words):
+    """Profile, a changed threshold, the box setting (against the profile's default) and the
+    height come back after a reload, so the page says the same box words (report.box_words)
+    as before it."""
+    from formcheck.report import box_words
+
+    if not CLIP.is_file():
+        pytest.skip(f"fixture clip missing: {CLIP}")
+    rid = _left_for_a_reload("good")
+    at = _app()
+    at.query_params["result"] = rid
+    at.run()
+    default_words = [box_words(r) for r in rep_rows(at.session_state["analysis"])]
+    at.selectbox(key="profile").set_value(profile).run()
+    at.number_input(key=f"th_{profile}_{threshold}").set_value(value).run()
+    assert at.checkbox(key=f"box_{profile}").value is not box        # the profile's default
+    at.checkbox(key=f"box_{profile}").set_value(box).run()
+    at.number_input(key="height_cm").set_value(172).run()
+    assert not at.exception
+    shown = at.session_state["analysis"]
+    assert (shown.profile, shown.box, shown.height_cm) == (f"{profile} (adjusted)", box, 172.0)
+    before = [box_words(r) for r in rep_rows(shown)]
+    assert before != default_words
+    assert before[0].startswith(words)
+    assert (" cm above the ankle" in before[0]) is box     # on the box: in cm, from the height
+    again = _app()                                            # the reload: a new browser session
+    again.query_params["result"] = rid
+    again.run()
+    assert not again.exception and not again.error
+    assert again.selectbox(key="profile").value == profile
+    assert again.checkbox(key=f"box_{profile}").value is box
+    assert again.number_input(key="height_cm").value == 172
+    assert again.number_input(key=f"th_{profile}_{threshold}").value == value
+    reloaded = again.session_state["analysis"]
+    assert (reloaded.profile, reloaded.box, reloaded.height_cm) == \
+        (f"{profile} (adjusted)", box, 172.0)
+    assert [box_words(r) for r in rep_rows(reloaded)] == before
+
+
+def test_damaged_settings_are_ignored_and_the_result_still_loads(app_files, caplog):
+    raw, analysis = _clip_result()
+    session = SessionFolder()
+    folder = session.add_clip(b"clip", "a.mp4")
+    folder.save_result(raw, analysis, "a.mp4")
+    good = {"profile": "knee-rehab", "overrides": {"knee_over_toe_max_ratio": 0.1}, "box": False,
+            "height_cm": 172.0}
+    folder.save_settings(good)
+    assert folder.load_result()["settings"] == good
+    for bad in (b"{not json", json.dumps(dict(good, box="yes")).encode(),
+                json.dumps(dict(good, height_cm=900)).encode(),
+                json.dumps(dict(good, overrides={"nonsense": 1})).encode()):
+        (folder.path / session_files.SETTINGS_FILE).write_bytes(bad)
+        saved = folder.load_result()
+        assert saved["settings"] is None and saved["base"].rep_count == 3
+    assert "the page's default settings apply" in caplog.text

@@ -14,10 +14,10 @@ from sqlalchemy import func, select, text
 from clinic_helpers import db_url, squat, squat_analysis, store  # noqa: F401  (fixtures)
 from formcheck.errors import UnknownProfileError
 from formcheck import synthetic
-from formcheck.analysis import analyze_sequence
+from formcheck.analysis import analyze_sequence, with_box
 from formcheck.synthetic import RepSpec
 from formcheck.thresholds import get_profile
-from formcheck.report import analysis_summary, to_dict
+from formcheck.report import NO_BOX, analysis_summary, to_dict
 from formcheck.store import (ClientExistsError, DatabaseTooNewError, DatabaseUnavailableError,
                              ExportFileError, ImportConflictError, Store, UnknownClientError,
                              UnknownSessionError, from_npz_bytes, to_npz_bytes)
@@ -36,12 +36,12 @@ def test_migrations_build_the_schema_the_models_describe(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert store.db.schema_revision() == "0003_corrections_consent"
+    assert store.db.schema_revision() == "0004_session_box_body"
     with store.db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     # opening again is a no-op
     Database(store.db.url).dispose()
-    assert store.db.schema_revision() == "0003_corrections_consent"
+    assert store.db.schema_revision() == "0004_session_box_body"
 
 
 def test_a_database_from_a_newer_formcheck_is_refused(store):
@@ -227,14 +227,22 @@ def _fill(store, tmp_path):
     clip.write_bytes(b"\x00\x01video bytes" * 1000)
     store.add_client("knee-07", notes="left knee; ÄÖ ünïcode", threshold_overrides={"depth_target_deg": -15})
     store.add_client("knee-12", profile="general")
+    from formcheck.analysis import with_body_size, with_box
+
     for i, (label, keep) in enumerate([("knee-07", True), ("knee-07", False), ("knee-12", False)]):
         analysis, raw = squat_analysis(seed=i)
+        # what the user said about the person travels with the session (schema 0004)
+        analysis = [with_body_size(with_box(analysis, False), 172), analysis,
+                    with_body_size(analysis, shin_cm=41.5)][i]
         store.save_session(label, analysis, raw, clip_path=clip, keep_video=keep,
                            physio_note=f"visit {i}", recorded_at=dt.datetime(2025, 1, 1 + i, 9, 30))
 
 
 def test_export_then_import_gives_back_identical_data(store, tmp_path):
     _fill(store, tmp_path)
+    body = [(x["box"], x["height_cm"], x["shin_cm"]) for x in sorted(
+        (x for c in store.dump()["clients"] for x in c["sessions"]), key=lambda x: x["recorded_at"])]
+    assert body == [(False, 172.0, None), (True, None, None), (True, None, 41.5)]
     out = tmp_path / "backup.zip"
     assert store.export(out) == {"clients": 2, "sessions": 3, "files": 4}
     with zipfile.ZipFile(out) as z:
@@ -252,6 +260,51 @@ def test_export_then_import_gives_back_identical_data(store, tmp_path):
         assert a.read("data.json") == b.read("data.json")
         assert sorted(a.namelist()) == sorted(b.namelist())
     other.db.dispose()
+
+
+def test_a_session_keeps_its_box_setting_and_the_persons_height(store, squat):
+    """Re-analysed from its landmarks, a saved session says what the analysis said when it
+    was saved: the box setting (not the profile's default) and box heights in cm."""
+    from formcheck.analysis import with_body_size, with_box
+    from formcheck.report import box_words
+
+    analysis, raw = squat                       # knee-rehab: a box squat by default
+    store.add_client("knee-07")
+    shown = with_body_size(with_box(analysis, False), height_cm=172)
+    sid = store.save_session("knee-07", shown, raw).id
+    info = store.get_session(sid)
+    assert (info.box, info.height_cm, info.shin_cm) == (False, 172.0, None)
+    again = store.load_analysis(sid)
+    assert (again.box, again.height_cm, again.shin_cm) == (False, 172.0, None)
+    # (the stored landmarks are rounded, so cm per shin is compared as the report gives it)
+    assert to_dict(again)["cm_per_shin"] == to_dict(shown)["cm_per_shin"] == 41.46
+    want = [box_words(r) for r in to_dict(shown)["reps"]]
+    assert [box_words(r) for r in to_dict(again)["reps"]] == want
+    assert [r["unmeasured"].get("box_contact") for r in to_dict(again)["reps"]] == [NO_BOX] * 3
+    # the profile's default would have said otherwise: on the box, heights in shin lengths
+    assert [box_words(r) for r in to_dict(analysis)["reps"]] != want
+    # a box squat with a shin length given
+    on_box = with_body_size(with_box(analysis, True), shin_cm=41.5)
+    sid2 = store.save_session("knee-07", on_box, raw).id
+    again2 = store.load_analysis(sid2)
+    assert (again2.box, again2.height_cm, again2.shin_cm, again2.cm_per_shin) == \
+        (True, None, 41.5, 41.5)
+    rows = to_dict(again2)["reps"]
+    assert [box_words(r) for r in rows] == [box_words(r) for r in to_dict(on_box)["reps"]]
+    assert all(r["box_contact"] and r["box_hip_height_cm"] is not None for r in rows)
+    # re-scoring with new thresholds keeps them too
+    lenient = store.load_analysis(sid, get_profile("general"), "general")
+    assert (lenient.box, lenient.height_cm) == (False, 172.0)
+
+
+def test_a_session_saved_before_0004_takes_the_profiles_box_default(store, squat):
+    analysis, raw = squat
+    store.add_client("knee-07")
+    sid = store.save_session("knee-07", with_box(analysis, False), raw).id
+    with store.db.session() as s:
+        s.get(Session, sid).box = None          # as the migration leaves older sessions
+    assert store.get_session(sid).box is None
+    assert store.load_analysis(sid).box is True  # knee-rehab: thresholds.BOX_PROFILES
 
 
 def test_import_into_this_backend(store, tmp_path):
@@ -289,6 +342,47 @@ def test_import_refuses_bad_files_and_changes_nothing(store, tmp_path):
     with pytest.raises(ImportConflictError, match="knee-12"):
         fresh.import_(tmp_path / "good.zip")
     assert [c.label for c in fresh.list_clients()] == ["knee-12"]
+    fresh.db.dispose()
+
+
+def _rewrite_sessions(src, dst, change) -> None:
+    """A copy of export `src` with change(session dict) applied to every session."""
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
+        for name in a.namelist():
+            data = a.read(name)
+            if name == "data.json":
+                d = json.loads(data)
+                for c in d["clients"]:
+                    for x in c["sessions"]:
+                        change(x)
+                data = json.dumps(d).encode()
+            b.writestr(name, data)
+
+
+@pytest.mark.parametrize("key,value,said", [("box", "yes", "box is not true/false"),
+                                            ("height_cm", 900, "height_cm is not a number"),
+                                            ("shin_cm", "41", "shin_cm is not a number")])
+def test_import_checks_the_box_and_size_of_a_session(store, tmp_path, key, value, said):
+    _fill(store, tmp_path)
+    store.export(tmp_path / "good.zip")
+    _rewrite_sessions(tmp_path / "good.zip", tmp_path / "bad.zip", lambda x: x.update({key: value}))
+    fresh = Store(Database(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    with pytest.raises(ExportFileError, match=said):
+        fresh.import_(tmp_path / "bad.zip")
+    assert fresh.list_clients() == []
+    fresh.db.dispose()
+
+
+def test_an_export_from_before_0004_imports_with_the_profiles_box_default(store, tmp_path):
+    _fill(store, tmp_path)
+    store.export(tmp_path / "good.zip")
+    old = tmp_path / "old.zip"
+    _rewrite_sessions(tmp_path / "good.zip", old,
+                      lambda x: [x.pop(k) for k in ("box", "height_cm", "shin_cm")])
+    fresh = Store(Database(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    assert fresh.import_(old)["sessions_added"] == 3
+    sessions = [x for c in fresh.dump()["clients"] for x in c["sessions"]]
+    assert [(x["box"], x["height_cm"], x["shin_cm"]) for x in sessions] == [(None, None, None)] * 3
     fresh.db.dispose()
 
 

@@ -42,6 +42,10 @@ class Analysis:
     # The person squats onto a box or chair (the profile's protocol, thresholds.BOX_PROFILES, or
     # the user said so; see with_box): only then is a hold at the bottom reported as box contact.
     box: bool = False
+    # The person's height or shin length as the user gave them (with_body_size), kept so that a
+    # saved session is shown again in the same centimetres.
+    height_cm: float | None = None
+    shin_cm: float | None = None
 
     @property
     def rep_count(self) -> int:
@@ -134,11 +138,8 @@ def assemble(seq: PoseSequence, clean_seq: PoseSequence, series: Series, reps: l
 def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom") -> Analysis:
     """New thresholds on the same reps and metrics: no model, no re-measuring."""
     assessments = [assess_rep(m, thresholds) for m in analysis.metrics]
-    return Analysis(analysis.source, profile, thresholds, analysis.view, analysis.reps,
-                    analysis.metrics, assessments,
-                    cues(analysis.metrics, assessments, thresholds, analysis.view.view),
-                    analysis.series, analysis.clean_seq, analysis.warnings, analysis.duration_s,
-                    analysis.detected_fraction, analysis.cm_per_shin, analysis.box)
+    return replace(analysis, profile=profile, thresholds=thresholds, assessments=assessments,
+                   cues=cues(analysis.metrics, assessments, thresholds, analysis.view.view))
 
 
 def with_box(analysis: Analysis, box: bool | None) -> Analysis:
@@ -149,12 +150,16 @@ def with_box(analysis: Analysis, box: bool | None) -> Analysis:
 
 def with_body_size(analysis: Analysis, height_cm: float | None = None,
                    shin_cm: float | None = None) -> Analysis:
-    """The analysis with box heights in centimetres, from the person's height or shin length."""
+    """The analysis with box heights in centimetres, from the person's height or shin length
+    (both None: in shin lengths again)."""
     from .box import cm_per_shin
 
     st = analysis.series.standing
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", RuntimeWarning)
         hip_per_shin = st.hip_height_px / st.shin_len_px if st.shin_len_px else float("nan")
-    return replace(analysis, cm_per_shin=cm_per_shin(hip_per_shin, height_cm, shin_cm))
+    height_cm = float(height_cm) if height_cm else None
+    shin_cm = float(shin_cm) if shin_cm else None
+    return replace(analysis, cm_per_shin=cm_per_shin(hip_per_shin, height_cm, shin_cm),
+                   height_cm=height_cm, shin_cm=shin_cm)
 

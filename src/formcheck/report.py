@@ -202,22 +202,30 @@ def box_fields(m: RepMetrics, th, cm_shin: float | None, box: bool) -> dict:
 
 
 SIT_WORDS = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}
+# The same, short, for the phone-sized rep table (its column, "Box s", has the unit and a help
+# that says what the words stand for).
+SIT_WORDS_SHORT = {"paused_sit": "sat", "touch_and_go": "tap"}
+NOT_ON_BOX, NOT_ON_BOX_SHORT = "not on the box", "none"
 
 
-def box_parts(row: Mapping) -> dict[str, str]:
+def box_parts(row: Mapping, short: bool = False) -> dict[str, str]:
     """The pieces of a rep's box words (ASCII), from its report row (box_fields' keys), as the
     rep tables show them: "contact" (e.g. "paused sit 1.03 s", "not on the box", "n/a"),
     "hip" (the hip height on the box: "42% of standing (35 cm)"; "" off the box) and
     "higher" (box.advice_text's amount: "20 cm higher", "0.47 shin lengths higher", "within
-    the limit"; "" when unknown)."""
+    the limit"; "" when unknown). `short`: "contact" in the compact table's words ("sat 1.03",
+    "tap 0.11": the same seconds, the unit in the column's name; "none": not on the box)."""
     contact = row.get("box_contact")
+    sit_words = SIT_WORDS_SHORT if short else SIT_WORDS
     if contact:
         cm = row.get("box_hip_height_cm")
-        what = (f"{SIT_WORDS.get(row.get('box_sit'), 'contact')} {row['box_contact_s']:.2f} s")
+        what = (f"{sit_words.get(row.get('box_sit'), 'contact')} {row['box_contact_s']:.2f}"
+                + ("" if short else " s"))
         hip = (f"{row['box_hip_height_ratio']:.0%} of standing"
                + ("" if cm is None else f" ({cm:.0f} cm)"))
     else:
-        what, hip = ("not on the box" if contact is False else "n/a"), ""
+        what = ((NOT_ON_BOX_SHORT if short else NOT_ON_BOX) if contact is False else "n/a")
+        hip = ""
     raise_shin = row.get("higher_box_shin")
     higher = ("" if raise_shin is None else "within the limit" if raise_shin == 0.0
               else f"{higher_box_amount(raise_shin, row.get('higher_box_cm'))} higher")

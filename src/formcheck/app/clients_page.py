@@ -328,19 +328,27 @@ def chair_stand_section(store, client) -> None:
                        format_func=lambda i: f"#{i} · {by_id[i].recorded_at:%Y-%m-%d} · "
                                              f"{TEST_NAMES[by_id[i].test]}")
 
-    def pdf_bytes(sid=sid):
+    if sid is not None:
+        chair_stand_pdf_button(c2, client, sid, "PDF of this test", f"cs_pdf_{sid}")
+
+
+def chair_stand_pdf_button(where, client, sid: int, label: str, key: str, primary=False) -> None:
+    """The download of a saved chair-stand test's PDF (pdf_report.chair_stand_pdf, with the
+    client's earlier tests of its kind), for the tests' section and the session detail."""
+    def pdf_bytes():
         from formcheck.pdf_report import chair_stand_pdf
 
-        h = by_id[sid]
-        return chair_stand_pdf(store.get_session(sid).report["chair_stand"],
-                               client_label=client.label, recorded_at=h.recorded_at, history=hist)
+        store = _store()
+        info = store.get_session(sid)
+        return chair_stand_pdf(info.report["chair_stand"], client_label=client.label,
+                               recorded_at=info.recorded_at,
+                               history=store.chair_stand_history(client.label))
 
-    if sid is not None:
-        c2.download_button("PDF of this test", pdf_bytes, icon=":material/picture_as_pdf:",
-                           file_name=f"{client.label}_{by_id[sid].recorded_at:%Y-%m-%d}_"
-                                     f"{by_id[sid].test}.pdf",
-                           mime="application/pdf", key=f"cs_pdf_{sid}", on_click="ignore",
-                           width="stretch")
+    h = next(x for x in _store().chair_stand_history(client.label) if x.session_id == sid)
+    where.download_button(label, pdf_bytes, icon=":material/picture_as_pdf:",
+                          file_name=f"{client.label}_{h.recorded_at:%Y-%m-%d}_{h.test}.pdf",
+                          mime="application/pdf", key=key, on_click="ignore", width="stretch",
+                          type="primary" if primary else "secondary")
 
 
 def _session_label(store_df: pd.DataFrame):
@@ -370,9 +378,12 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
         return session_csv(_store().load_analysis(sid)).encode("utf-8")
 
     stem = f"{client.label}_{info.recorded_at:%Y-%m-%d}_s{sid}"
-    c1.download_button("PDF report", pdf_bytes, file_name=f"{stem}.pdf", mime="application/pdf",
-                       icon=":material/picture_as_pdf:", type="primary", key=f"pdf_{sid}",
-                       on_click="ignore", width="stretch")
+    if info.report.get("chair_stand"):       # saved in the "Chair-stand test" mode: its PDF
+        chair_stand_pdf_button(c1, client, sid, "Chair-stand PDF", f"pdf_{sid}", primary=True)
+    else:
+        c1.download_button("PDF report", pdf_bytes, file_name=f"{stem}.pdf",
+                           mime="application/pdf", icon=":material/picture_as_pdf:",
+                           type="primary", key=f"pdf_{sid}", on_click="ignore", width="stretch")
     c2.download_button("Reps as CSV", csv_bytes, file_name=f"{stem}.csv", mime="text/csv",
                        icon=":material/table:", key=f"csv_{sid}", on_click="ignore", width="stretch")
     with c3.popover("Delete this session", icon=":material/delete:", width="stretch"):

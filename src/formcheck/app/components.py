@@ -19,7 +19,8 @@ from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
 from formcheck.report import (analysis_summary, any_box, box_parts, box_words, csv_text, knee_travel_visible,
                               rep_rows, to_dict)
-from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds, get_profile
+from formcheck.thresholds import (BOX_PROFILES, HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds,
+                                  get_profile)
 from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,16 @@ BOX_COLUMNS = [
     ("higher", "Higher box", "How much higher a box would keep the knee within the knee-past-"
                              "toes limit at the bottom"),
 ]
+COMPACT_BOX = "Box s"
+COMPACT_BOX_HELP = ("How the rep met the box, and the seconds on it: sat = a paused sit, tap = "
+                    "touch-and-go; none = not on the box. The box hip height and the higher-box "
+                    "advice: the full table below.")
 OK_MARK, FLAG_MARK = "✓", "⚠"
 DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
                "below_parallel": "below parallel", "unclear": "unclear"}
+# The compact (phone) table's: the column's help says "of parallel".
+DEPTH_WORDS_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_parallel": "below",
+                     "unclear": "unclear"}
 VIEW_WORDS = {"side": "side", "front": "front", "oblique": "oblique (about 45°)",
               "unknown": "unknown"}
 
@@ -70,10 +78,14 @@ def _step(name: str) -> float:
     return 1.0
 
 
+ADJUSTED = " (adjusted)"     # after the profile's name when a threshold differs from it
+
+
 def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresholds, str]:
     """Profile, (view) and every threshold with its unit and help, in `where` (default the
     sidebar; the pages pass a container on the page, so phones reach them too).
     Returns (profile label, thresholds, view). Changing them never re-runs the model."""
+    _apply_restored_settings()
     sb = st.sidebar if where is None else where
     if where is None:
         sb.header("Profile and thresholds")
@@ -106,8 +118,66 @@ def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresho
                 st.session_state.pop(f"th_{profile}_{name}", None)
             st.rerun()
     th = get_profile(profile, **overrides)
-    label = profile + (" (adjusted)" if overrides else "")
+    label = profile + (ADJUSTED if overrides else "")
     return label, th, view
+
+
+def person_controls(profile: str, where=None) -> tuple[float | None, bool]:
+    """What the user says about the person filmed, the same on every page that analyses a set:
+    their height (cm, None when not given) and whether they squat onto a box or chair (default:
+    the profile's, thresholds.BOX_PROFILES). `profile`: threshold_controls' label; its
+    " (adjusted)" is dropped, so the default and the ticked box stay when a threshold changes.
+    The caller applies them (analysis.with_body_size, analysis.with_box)."""
+    where = where or st
+    profile = profile.removesuffix(ADJUSTED)
+    height_cm = where.number_input(
+        "Height of the person filmed (cm)", min_value=0, max_value=250, value=0, step=1,
+        key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
+                              "advice in centimetres instead of shin lengths "
+                              "(`--height-cm` on the command line).")
+    on_box = where.checkbox(
+        "Squatting onto a box or chair", value=profile in BOX_PROFILES, key=f"box_{profile}",
+        help="Then a hold at the bottom of a rep is reported as sitting on (or touching) the "
+             "box, with its height. Without a box a hold is just a pause: the camera cannot "
+             "tell the two apart (`--box` on the command line; on by default with the "
+             "knee-rehab profile).")
+    return (float(height_cm) if height_cm else None), bool(on_box)
+
+
+def page_settings(th: Thresholds, box: bool, height_cm: float | None) -> dict:
+    """The page's settings a result is shown with, as session_files.ClipFolder.save_settings
+    keeps them for a reload: the profile, the thresholds changed from it, box and height."""
+    profile = st.session_state.get("profile") or next(iter(PROFILES))
+    base = PROFILES[profile].as_dict()
+    return {"profile": profile, "box": bool(box), "height_cm": height_cm,
+            "overrides": {k: v for k, v in th.as_dict().items() if v != base[k]}}
+
+
+RESTORE_KEY = "settings_to_restore"
+
+
+def restore_settings(settings: dict | None) -> None:
+    """After a reload: show the result with the settings it was shown with (page_settings).
+    The widgets take them at the next run (st.rerun), as widgets cannot change once drawn."""
+    if settings:
+        st.session_state[RESTORE_KEY] = settings
+        st.rerun()
+
+
+def _apply_restored_settings() -> None:
+    settings = st.session_state.pop(RESTORE_KEY, None)
+    if not settings:
+        return
+    profile = settings["profile"]
+    st.session_state["profile"] = profile
+    for f in fields(Thresholds):
+        key = f"th_{profile}_{f.name}"
+        if f.name in settings["overrides"]:
+            st.session_state[key] = settings["overrides"][f.name]
+        else:
+            st.session_state.pop(key, None)
+    st.session_state["height_cm"] = int(round(settings["height_cm"] or 0))
+    st.session_state[f"box_{profile}"] = settings["box"]
 
 
 # ----------------------------------------------------------------------------- summary
@@ -219,9 +289,17 @@ def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | Non
 
 # Phone-sized table: the three things a person checks first, and one column for every flag.
 COMPACT_COLUMNS = ["Rep", "Depth", "Knee past toes", "Flag"]
-FLAG_WORDS = {"knee_travel": "knee far past toes", "shin_angle": "shin leans far",
-              "knees_cave_in": "knees cave in", "shallow": "not deep enough",
-              "trunk_lean": "trunk leans far", "heel_lift": "heels lift"}
+# A flag's word in the compact table, and what it stands for (the column's help): short, so
+# that the table fits a 390-px phone with the box column too.
+FLAG_WORDS = {"knee_travel": ("knee", "knee far past the toes"),
+              "shin_angle": ("shin", "shin leans far"),
+              "knees_cave_in": ("knees in", "knees cave in"),
+              "shallow": ("shallow", "not deep enough"),
+              "trunk_lean": ("trunk", "trunk leans far"),
+              "heel_lift": ("heels", "heels lift")}
+FLAG_HELP = ("The checks this rep fired (✓ none): "
+             + ", ".join(f"{w} = {meaning}" for w, meaning in FLAG_WORDS.values())
+             + ". Numbers: the full table below, and the feedback cards.")
 
 
 def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
@@ -234,13 +312,15 @@ def compact_rep_frame(analysis: Analysis) -> pd.DataFrame:
         kot_key = "knee_over_toe_ratio"
         kot = _cell(row.get(kot_key), "{:+.2f}", row.get("checks", {}).get(kot_key), kot_key,
                     analysis.thresholds)
-        out.append({"Rep": str(row["rep"]), "Depth": DEPTH_WORDS.get(row["depth"], row["depth"]),
+        out.append({"Rep": str(row["rep"]),
+                    "Depth": DEPTH_WORDS_SHORT.get(row["depth"], row["depth"]),
                     "Knee past toes": kot,
-                    "Flag": ", ".join(FLAG_WORDS.get(c, c.replace("_", " ")) for c in row["flags"])
+                    "Flag": ", ".join(FLAG_WORDS.get(c, (c.replace("_", " "),))[0]
+                                      for c in row["flags"])
                     or OK_MARK})
         if box:
-            out[-1]["Box"] = box_parts(row)["contact"]
-    return pd.DataFrame(out, columns=COMPACT_COLUMNS + (["Box"] if box else []))
+            out[-1][COMPACT_BOX] = box_parts(row, short=True)["contact"]   # full words: full table
+    return pd.DataFrame(out, columns=COMPACT_COLUMNS + ([COMPACT_BOX] if box else []))
 
 
 def compact_rep_table(analysis: Analysis) -> None:
@@ -250,13 +330,15 @@ def compact_rep_table(analysis: Analysis) -> None:
     df = compact_rep_frame(analysis)
     st.dataframe(df.style.map(_style, subset=["Knee past toes"]), hide_index=True, width="stretch",
                  column_config={"Rep": st.column_config.TextColumn("Rep", width=36),
-                                "Flag": st.column_config.TextColumn(
-                                    "Flag", help="The checks this rep fired; ✓ none. Numbers: "
-                                                 "the full table below, and the feedback cards."),
+                                "Depth": st.column_config.TextColumn(
+                                    "Depth", help="The bottom of the rep: above parallel, "
+                                                  "parallel or below parallel (thighs level)"),
+                                "Flag": st.column_config.TextColumn("Flag", help=FLAG_HELP),
                                 "Knee past toes": st.column_config.TextColumn(
                                     "Knee past toes", help="In foot lengths (near leg); "
                                                            "+ = knee ahead of the toes"),
-                                "Box": st.column_config.TextColumn("Box", help=BOX_COLUMNS[0][2])})
+                                COMPACT_BOX: st.column_config.TextColumn(COMPACT_BOX,
+                                                                         help=COMPACT_BOX_HELP)})
 
 
 # ----------------------------------------------------------------------------- plots

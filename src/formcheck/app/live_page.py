@@ -206,10 +206,11 @@ def _restore_from_url(holder: dict) -> None:
     holder.update(folder=folder, entry={"raw": saved["raw"], "base": saved["base"], "by_view": {},
                                         "clip_path": clip, "folder": folder, "name": saved["name"],
                                         "video": None, "frames": {}})
+    components.restore_settings(saved["settings"])   # as the set was shown before the reload
 
 
-def _end_of_set(holder: dict, th, profile: str) -> None:
-    from formcheck.analysis import rescore
+def _end_of_set(holder: dict, th, profile: str, height_cm: float | None, on_box: bool) -> None:
+    from formcheck.analysis import rescore, with_body_size, with_box
 
     entry = holder["entry"]
     st.divider()
@@ -218,6 +219,14 @@ def _end_of_set(holder: dict, th, profile: str) -> None:
         st.error(entry, icon=":material/error:")
         return
     analysis = rescore(entry["base"], th, profile)
+    if height_cm:
+        analysis = with_body_size(analysis, height_cm=height_cm)
+    analysis = with_box(analysis, on_box)     # as the Analyse page would say it of a clip
+    if entry.get("folder") is not None:
+        try:     # a reload shows the set with these settings again
+            entry["folder"].save_settings(components.page_settings(th, on_box, height_cm))
+        except OSError:
+            log.exception("keeping the settings of the live set for a reload")
     has_video = entry["clip_path"] is not None and Path(entry["clip_path"]).is_file()
     current_result.publish(analysis, entry["raw"], entry["clip_path"] if has_video else None,
                            entry["name"], "live")
@@ -244,6 +253,7 @@ def render() -> None:
              "to see every rep measured.")
     with st.expander("Settings", icon=":material/tune:"):
         profile, th, _ = components.threshold_controls(show_view=False, where=st.container())
+        height_cm, on_box = components.person_controls(profile)
         holder = _holder()
         c1, c2 = st.columns(2)
         holder["opts"]["mirror_view"] = c1.toggle(
@@ -296,7 +306,7 @@ def render() -> None:
     if holder.get("entry") is None:
         st.caption("No camera? Use the **Analyse a clip** page with a recorded clip.")
         return
-    _end_of_set(holder, th, profile)
+    _end_of_set(holder, th, profile, height_cm, on_box)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,10 @@ SHA_NOTE = "sha256"
 RESULT_FILE = "result.json"
 RESULT_LANDMARKS = "result-landmarks.npz"
 RESULT_FORMAT = 1
+# The page's settings the result was last shown with (profile, threshold changes, box, height:
+# components.page_settings), rewritten when the user changes them, so that a reload shows the
+# result as it was shown before (the same box words). Optional: without it, the defaults.
+SETTINGS_FILE = "settings.json"
 MAX_RESULT_FILE_BYTES = 1 << 20
 OLD_RESULT_FILE = "result.pkl"   # earlier formcheck versions' pickle: never loaded (it can run code)
 LIVE_NOTE = "live-set"      # a live set's folder: the Live page deletes it, not the uploads
@@ -120,8 +124,21 @@ class ClipFolder:
                "warnings": list(analysis.warnings)}
         _write_private(self.path / RESULT_FILE, json.dumps(how).encode("utf-8"))
 
+    def save_settings(self, settings: dict) -> None:
+        """Remember the page settings the result is shown with (see SETTINGS_FILE); written only
+        when they changed."""
+        data = json.dumps(settings, sort_keys=True).encode("utf-8")
+        path = self.path / SETTINGS_FILE
+        try:
+            if path.is_file() and path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        _write_private(path, data)
+
     def load_result(self) -> dict | None:
-        """The saved result as {"raw", "base" (the analysis), "name"}, its analysis made again
+        """The saved result as {"raw", "base" (the analysis), "name", "settings" (the page
+        settings it was last shown with, or None)}, its analysis made again
         from the landmarks as it was made then; None when there is none. A result.pkl of an
         earlier version is never unpickled: it counts as none. Raises SavedResultError (a
         message for the user) when the files are there but damaged or not formcheck's."""
@@ -204,7 +221,35 @@ def _load_result(folder: Path) -> dict:
     base = analyze_landmarks(raw, get_profile("general", **how["rep_thresholds"]),
                              how["profile"], replay_live=how["live"])
     base = dataclasses.replace(rescore(base, th, how["profile"]), warnings=how["warnings"])
-    return {"raw": raw, "base": base, "name": how["name"]}
+    return {"raw": raw, "base": base, "name": how["name"],
+            "settings": _read_settings(folder / SETTINGS_FILE)}
+
+
+def _read_settings(path: Path) -> dict | None:
+    """settings.json checked field by field; None (the page's defaults) when it is missing or
+    not what save_settings writes."""
+    from formcheck.store.archive import check_thresholds
+    from formcheck.thresholds import PROFILES
+
+    if not path.is_file():
+        return None
+    try:
+        if path.stat().st_size > MAX_RESULT_FILE_BYTES:
+            raise ValueError("too large")
+        d = json.loads(path.read_bytes().decode("utf-8"))
+        if not isinstance(d, dict) or set(d) != {"profile", "overrides", "box", "height_cm"}:
+            raise ValueError("not the settings")
+        if d["profile"] not in PROFILES or not isinstance(d["box"], bool):
+            raise ValueError("profile or box")
+        h = d["height_cm"]
+        if h is not None and (isinstance(h, bool) or not isinstance(h, (int, float))
+                              or not 0 < h <= 250):
+            raise ValueError("height")
+        check_thresholds(d["profile"], d["overrides"])
+        return d
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, FormcheckError) as exc:
+        log.warning("%s: ignored (%s); the page's default settings apply", path, exc)
+        return None
 
 
 class SessionFolder:

@@ -26,7 +26,7 @@ from formcheck.app import chairstand_panel, components, current_result, offload,
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
-from formcheck.thresholds import BOX_PROFILES, get_profile
+from formcheck.thresholds import get_profile
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ def _restore_from_url() -> None:
         key = folder.result_id
     _cache()[key] = _entry(saved["raw"], saved["base"], folder, saved["name"])
     st.session_state["active_key"] = key
+    components.restore_settings(saved["settings"])
 
 
 def _clear_when_upload_removed(up) -> None:
@@ -186,7 +187,8 @@ def _video_slot(entry: dict, analysis) -> None:
 def _frame_getter(entry: dict, analysis):
     from formcheck import render
 
-    tkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin)
+    # everything the drawn frame depends on (its box words: box and cm too)
+    tkey = (repr(analysis.thresholds), analysis.view.view, analysis.cm_per_shin, analysis.box)
 
     def get(i: int):
         k = (i, tkey)
@@ -229,17 +231,7 @@ def render() -> None:
     chair_mode = chairstand_panel.chosen()   # the "Chair-stand test" mode (its own module)
     with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
         profile, th, view = components.threshold_controls(where=st.container())
-        height_cm = st.number_input(
-            "Height of the person filmed (cm)", min_value=0, max_value=250, value=0, step=1,
-            key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
-                                  "advice in centimetres instead of shin lengths "
-                                  "(`--height-cm` on the command line).")
-        on_box = st.checkbox(
-            "Squatting onto a box or chair", value=profile in BOX_PROFILES, key=f"box_{profile}",
-            help="Then a hold at the bottom of a rep is reported as sitting on (or touching) the "
-                 "box, with its height. Without a box a hold is just a pause: the camera cannot "
-                 "tell the two apart (`--box` on the command line; on by default with the "
-                 "knee-rehab profile).")
+        height_cm, on_box = components.person_controls(profile)
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
@@ -280,12 +272,16 @@ def render() -> None:
     try:
         analysis = _analysis_for(entry, th, profile, view)
         if height_cm:
-            analysis = with_body_size(analysis, height_cm=float(height_cm))
+            analysis = with_body_size(analysis, height_cm=height_cm)
         analysis = with_box(analysis, on_box)
     except FormcheckError as exc:
         st.error(md(exc), icon=":material/error:")
         return
     st.query_params["result"] = entry["folder"].result_id
+    try:     # a reload shows it with these settings again
+        entry["folder"].save_settings(components.page_settings(th, on_box, height_cm))
+    except OSError:
+        log.exception("keeping the settings of %s for a reload", entry["name"])
     current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
     if chair_mode:
         st.session_state["chair_stand"] = chairstand_panel.render(analysis, entry["name"])

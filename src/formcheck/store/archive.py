@@ -321,7 +321,25 @@ def _session(sd, where: str, members, limits: Limits) -> dict:
                                                         "Video consent"),
                                     f"{where}.video_consent"),
             "corrections": _corrections(sd.get("corrections") or [], f"{where}.corrections",
-                                        numbers, limits)}
+                                        numbers, limits),
+            # since schema 0004 (absent from older exports: the profile's box default, no size)
+            **_body(sd, where)}
+
+
+def _body(sd: dict, where: str) -> dict:
+    """A session's box setting (true/false/null) and the person's height and shin length in
+    cm (null, or up to 250: the app's and the CLI's largest)."""
+    box = sd.get("box")
+    if box is not None and not isinstance(box, bool):
+        raise Malformed(f"{where}.box is not true/false")
+    out = {"box": box}
+    for k in ("height_cm", "shin_cm"):
+        v = sd.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                              or not math.isfinite(v) or not 0 < v <= 250):
+            raise Malformed(f"{where}.{k} is not a number of centimetres")
+        out[k] = None if v is None else float(v)
+    return out
 
 
 def _corrections(cs, where: str, rep_numbers: list, limits: Limits) -> list[dict]:

@@ -79,6 +79,12 @@ class Session(Base):
     # The consent wording shown when the video was kept ("" when it was not).
     video_consent: Mapped[str] = mapped_column(Text, default="", server_default="")
     formcheck_version: Mapped[str] = mapped_column(String(20), default="")
+    # What the user said about the person filmed (Analysis.box, .height_cm, .shin_cm), applied
+    # again whenever the session is re-analysed. box None: saved before 0004, the profile's
+    # default (thresholds.BOX_PROFILES).
+    box: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    height_cm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    shin_cm: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     client: Mapped[Client] = relationship(back_populates="sessions")
     reps: Mapped[list["Rep"]] = relationship(

@@ -112,6 +112,9 @@ class SessionInfo:
     report: dict = field(default_factory=dict)
     reps: list = field(default_factory=list)      # dicts with REP_FIELDS
     video_consent: str = ""                       # the consent wording shown when kept
+    box: bool | None = None          # squats onto a box or chair (None: the profile's default)
+    height_cm: float | None = None   # the person's height, as given when it was saved
+    shin_cm: float | None = None     # or their shin length
 
     @property
     def thresholds_obj(self) -> Thresholds:
@@ -314,7 +317,8 @@ class Store:
                            physio_note=_check_notes(physio_note, "Session notes"),
                            video_consent=_check_notes(video_consent, "Video consent")
                            if keep_video else "",
-                           formcheck_version=__version__)
+                           formcheck_version=__version__, box=bool(analysis.box),
+                           height_cm=analysis.height_cm, shin_cm=analysis.shin_cm)
             for row in rep_rows(analysis):
                 sess.reps.append(Rep(**{k: (clean_float(row[k]) if isinstance(row[k], float)
                                             else row[k]) for k in REP_FIELDS}))
@@ -339,7 +343,7 @@ class Store:
                            sess.clip_sha256, sess.profile, dict(sess.thresholds), sess.view_requested,
                            sess.view, sess.rep_count, sess.physio_note, "video" in kinds,
                            list(sess.cues) if full else [], dict(sess.report) if full else {}, reps,
-                           sess.video_consent or "")
+                           sess.video_consent or "", sess.box, sess.height_cm, sess.shin_cm)
 
     def _session(self, s, session_id: int) -> Session:
         sess = s.get(Session, int(session_id))
@@ -386,14 +390,19 @@ class Store:
     def load_analysis(self, session_id: int, thresholds: Thresholds | None = None,
                       profile: str | None = None):
         """Re-run the analysis on the stored landmarks, with the thresholds used at the time or
-        with new ones (re-scoring): no model, no video needed."""
-        from ..analysis import analyze_sequence
+        with new ones (re-scoring): no model, no video needed. The box setting and the person's
+        height or shin length saved with the session apply again, so the record says what the
+        analysis said when it was saved."""
+        from ..analysis import analyze_sequence, with_body_size, with_box
 
         info = self.get_session(session_id)
         raw = self.load_landmarks(session_id)
         th = thresholds or info.thresholds_obj
-        return analyze_sequence(raw, th, profile or (info.profile if thresholds is None else "custom"),
-                                info.view_requested)
+        analysis = analyze_sequence(raw, th, profile or (info.profile if thresholds is None
+                                                         else "custom"), info.view_requested)
+        if info.height_cm or info.shin_cm:
+            analysis = with_body_size(analysis, info.height_cm, info.shin_cm)
+        return with_box(analysis, info.box)
 
     # --- a physio's corrections -----------------------------------------------------------------
     def add_correction(self, session_id: int, rep: int, kind: str, *, author: str,
@@ -552,6 +561,7 @@ class Store:
                 "physio_note": x.physio_note, "formcheck_version": x.formcheck_version,
                 "reps": [{k: getattr(r, k) for k in REP_FIELDS} for r in x.reps],
                 "files": files, "video_consent": x.video_consent or "",
+                "box": x.box, "height_cm": x.height_cm, "shin_cm": x.shin_cm,
                 "corrections": [{"rep": k.rep, "kind": k.kind, "metric": k.metric,
                                  "note": k.note, "author": k.author,
                                  "created_at": _iso(k.created_at)}
@@ -689,7 +699,8 @@ class Store:
                            view=sd["view"], rep_count=sd["rep_count"], cues=sd["cues"],
                            report=sd["report"], physio_note=sd["physio_note"],
                            formcheck_version=sd["formcheck_version"],
-                           video_consent=sd.get("video_consent", ""))
+                           video_consent=sd.get("video_consent", ""), box=sd.get("box"),
+                           height_cm=sd.get("height_cm"), shin_cm=sd.get("shin_cm"))
             for r in sd["reps"]:
                 sess.reps.append(Rep(**r))
             corrections = sd.get("corrections", [])
