@@ -128,6 +128,11 @@ def test_the_persons_height_gives_the_box_in_centimetres(analysed):
     assert full["Higher box"][0] == f"{rows[0]['higher_box_cm']:.0f} cm higher"
     at.number_input(key="height_cm").set_value(0).run()
     assert at.dataframe[1].value["Higher box"][0].endswith(" shin lengths higher")
+    # a height under 10 cm is a typo (metres?), as on the command line: not used, and said so
+    at.number_input(key="height_cm").set_value(5).run()
+    assert [w.value for w in at.warning] == [
+        "A height of 5 cm is not used: give it in centimetres (10-250, e.g. 175)."]
+    assert at.dataframe[1].value["Higher box"][0].endswith(" shin lengths higher")
 
 
 def test_a_broken_file_shows_a_clear_error_and_no_traceback():

@@ -274,3 +274,16 @@ def test_box_parts_are_the_rep_tables_cells():
     assert box_parts({**MISSED, "box_contact": None}, short=True)["contact"] == "n/a"
     assert box_parts({**MISSED, "box_contact": None, "higher_box_shin": None}) == \
         {"contact": "n/a", "hip": "", "higher": ""}
+
+
+def test_an_adjusted_box_profile_is_still_a_box_squat():
+    """The app labels a profile whose thresholds were changed "knee-rehab (adjusted)": its
+    protocol is still the box squat (a saved session with that label reloads with box contact)."""
+    from formcheck.thresholds import is_box_profile
+
+    assert [is_box_profile(p) for p in ("knee-rehab", "knee-rehab (adjusted)", "general",
+                                        "general (adjusted)", "custom")] == \
+        [True, True, False, False, False]
+    seq = squat_sequence([ON_BOX])
+    assert analyze_sequence(seq, get_profile("knee-rehab"), "knee-rehab (adjusted)").box is True
+    assert analyze_sequence(seq, get_profile("general"), "general (adjusted)").box is False

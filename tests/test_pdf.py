@@ -12,7 +12,8 @@ import pytest
 
 from clinic_helpers import squat, squat_analysis  # noqa: F401  (fixtures)
 from formcheck.feedback import DISCLAIMER
-from formcheck.pdf_report import DEPTH_WORDS, key_reps, session_pdf
+from formcheck.pdf_report import key_reps, session_pdf
+from formcheck.report import DEPTH_WORDS
 from formcheck.report import rep_rows
 from formcheck.thresholds import HELP, LABELS
 from formcheck.values import fmt_num

@@ -13,7 +13,7 @@ from .feedback import Cue, RepAssessment, assess_rep, cues
 from .landmarks import PoseSequence
 from .metrics import RepMetrics, Series, compute_series, not_a_squat, rep_metrics
 from .reps import Rep, RepSettings, find_reps, settings_for_min_depth
-from .thresholds import BOX_PROFILES, Thresholds
+from .thresholds import Thresholds, is_box_profile
 from .view import ViewInfo, detect_view
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def assemble(seq: PoseSequence, clean_seq: PoseSequence, series: Series, reps: l
     return Analysis(seq.source, profile, thresholds, vinfo, reps, metrics, assessments,
                     cues(metrics, assessments, thresholds, vinfo.view), series, clean_seq, notes,
                     float(seq.t_s[-1] - seq.t_s[0]) if len(seq) else 0.0, detected_fraction,
-                    box=profile in BOX_PROFILES)
+                    box=is_box_profile(profile))
 
 
 def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom") -> Analysis:

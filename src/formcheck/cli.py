@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__, cli_batch, cli_clinic, cli_test
 from .errors import FormcheckError
-from .thresholds import PROFILES, cli_help, get_profile, parse_overrides
+from .thresholds import BODY_CM_RANGE, PROFILES, cli_help, get_profile, parse_overrides
 
 
 EXIT_WARNINGS = 3
@@ -223,7 +223,8 @@ def _body_cm(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of centimetres") from None
-    if not 10 <= v <= 250:
+    lo, hi = BODY_CM_RANGE
+    if not lo <= v <= hi:
         raise argparse.ArgumentTypeError(f"{text} cm: give centimetres (e.g. 175 for a height, "
                                          "42 for a shin)")
     return v

@@ -23,16 +23,11 @@ import numpy as np
 
 from . import __version__
 from .feedback import CHECK_BY_CODE, DISCLAIMER, shown_value, value_and_limit
-from .report import (CORRECTABLE, apply_corrections, counted_rows, csv_text, knee_travel_visible,
-                     rep_rows, summarize_rows)
+from .report import (CORRECTABLE, DEPTH_WORDS, FLAG_WORDS, apply_corrections, counted_rows,
+                     csv_text, knee_travel_visible, rep_rows, summarize_rows)
 from .thresholds import HELP, LABELS, Thresholds
 from .values import fmt_num
 
-DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
-               "below_parallel": "below parallel", "unclear": "unclear"}
-FLAG_WORDS = {"knee_travel": "knee past limit", "shin_angle": "shin steep",
-              "knees_cave_in": "knees in", "shallow": "shallow", "trunk_lean": "trunk lean",
-              "heel_lift": "heels up"}
 RED = (178, 34, 34)
 GREY = (90, 90, 90)
 LIGHT = (242, 244, 247)
@@ -716,7 +711,7 @@ def _rep_table(pdf, analysis, corrections=()) -> None:
             if r.get("excluded"):
                 row.cell("not a rep (physio)", style=FontFace(color=GREY, emphasis="ITALICS"))
             else:
-                flags = ", ".join(FLAG_WORDS.get(f, f) for f in r["flags"]) or "none"
+                flags = ", ".join(FLAG_WORDS.get(f, (f,))[-1] for f in r["flags"]) or "none"
                 fixed = [CORRECTABLE[m][0] for m in r.get("wrong", [])]
                 row.cell(flags + (f"; corrected: {', '.join(fixed)}" if fixed else ""))
 

@@ -201,6 +201,19 @@ def box_fields(m: RepMetrics, th, cm_shin: float | None, box: bool) -> dict:
     }
 
 
+# The words every view uses for a rep's depth class and its flags (one table: the app's tables,
+# the PDF, the bottom-frame captions). Flags: (the short word of a compact table, what it means).
+DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
+               "below_parallel": "below parallel", "unclear": "unclear"}
+DEPTH_WORDS_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_parallel": "below",
+                     "unclear": "unclear"}
+FLAG_WORDS = {"knee_travel": ("knee", "knee far past the toes"),
+              "shin_angle": ("shin", "shin leans far"),
+              "knees_cave_in": ("knees in", "knees cave in"),
+              "shallow": ("shallow", "not deep enough"),
+              "trunk_lean": ("trunk", "trunk leans far"),
+              "heel_lift": ("heels", "heels lift")}
+
 SIT_WORDS = {"paused_sit": "paused sit", "touch_and_go": "touch-and-go"}
 # The same, short, for the phone-sized rep table (its column, "Box s", has the unit and a help
 # that says what the words stand for).

@@ -111,6 +111,15 @@ PROFILES: dict[str, Thresholds] = {
 # --box, the app's "Squatting onto a box or chair"): a hold with no box is a paused squat, and
 # the landmarks cannot tell the two apart.
 BOX_PROFILES = frozenset({"knee-rehab"})
+# A person's height or shin length given in centimetres (the CLI's --height-cm / --shin-cm, the
+# app's height field): outside this it is a typo (metres, inches), not a body.
+BODY_CM_RANGE = (10.0, 250.0)
+
+
+def is_box_profile(profile: str) -> bool:
+    """Whether a profile's protocol is a box squat (BOX_PROFILES), also when the app labels it
+    as adjusted ("knee-rehab (adjusted)": a threshold was changed)."""
+    return profile.split(" (", 1)[0] in BOX_PROFILES
 
 PROFILE_HELP = {
     "general": "Healthy lifters: flags only large knee travel (more than a third of a foot past "

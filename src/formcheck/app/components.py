@@ -17,10 +17,11 @@ from formcheck.analysis import Analysis
 from formcheck.app.safe_text import md
 from formcheck.metrics import knee_over_toe_ratio_series
 from formcheck.feedback import DISCLAIMER, shown_value
-from formcheck.report import (analysis_summary, any_box, box_parts, box_words, csv_text, knee_travel_visible,
+from formcheck.report import (DEPTH_WORDS, DEPTH_WORDS_SHORT, FLAG_WORDS, analysis_summary,
+                              any_box, box_parts, box_words, csv_text, knee_travel_visible,
                               rep_rows, to_dict)
-from formcheck.thresholds import (BOX_PROFILES, HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds,
-                                  get_profile)
+from formcheck.thresholds import (BODY_CM_RANGE, HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds,
+                                  get_profile, is_box_profile)
 from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,6 @@ COMPACT_BOX_HELP = ("How the rep met the box, and the seconds on it: sat = a pau
                     "touch-and-go; none = not on the box. The box hip height and the higher-box "
                     "advice: the full table below.")
 OK_MARK, FLAG_MARK = "✓", "⚠"
-DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
-               "below_parallel": "below parallel", "unclear": "unclear"}
-# The compact (phone) table's: the column's help says "of parallel".
-DEPTH_WORDS_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_parallel": "below",
-                     "unclear": "unclear"}
 VIEW_WORDS = {"side": "side", "front": "front", "oblique": "oblique (about 45°)",
               "unknown": "unknown"}
 
@@ -130,17 +126,22 @@ def person_controls(profile: str, where=None) -> tuple[float | None, bool]:
     The caller applies them (analysis.with_body_size, analysis.with_box)."""
     where = where or st
     profile = profile.removesuffix(ADJUSTED)
+    lo, hi = BODY_CM_RANGE
     height_cm = where.number_input(
-        "Height of the person filmed (cm)", min_value=0, max_value=250, value=0, step=1,
+        "Height of the person filmed (cm)", min_value=0, max_value=int(hi), value=0, step=1,
         key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
                               "advice in centimetres instead of shin lengths "
                               "(`--height-cm` on the command line).")
     on_box = where.checkbox(
-        "Squatting onto a box or chair", value=profile in BOX_PROFILES, key=f"box_{profile}",
+        "Squatting onto a box or chair", value=is_box_profile(profile), key=f"box_{profile}",
         help="Then a hold at the bottom of a rep is reported as sitting on (or touching) the "
              "box, with its height. Without a box a hold is just a pause: the camera cannot "
              "tell the two apart (`--box` on the command line; on by default with the "
              "knee-rehab profile).")
+    if height_cm and height_cm < lo:
+        where.warning(f"A height of {height_cm} cm is not used: give it in centimetres "
+                      f"({lo:.0f}-{hi:.0f}, e.g. 175).")
+        height_cm = 0
     return (float(height_cm) if height_cm else None), bool(on_box)
 
 
@@ -289,14 +290,8 @@ def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | Non
 
 # Phone-sized table: the three things a person checks first, and one column for every flag.
 COMPACT_COLUMNS = ["Rep", "Depth", "Knee past toes", "Flag"]
-# A flag's word in the compact table, and what it stands for (the column's help): short, so
-# that the table fits a 390-px phone with the box column too.
-FLAG_WORDS = {"knee_travel": ("knee", "knee far past the toes"),
-              "shin_angle": ("shin", "shin leans far"),
-              "knees_cave_in": ("knees in", "knees cave in"),
-              "shallow": ("shallow", "not deep enough"),
-              "trunk_lean": ("trunk", "trunk leans far"),
-              "heel_lift": ("heels", "heels lift")}
+# A flag's word in the compact table (report.FLAG_WORDS), and what it stands for in the
+# column's help: short, so that the table fits a 390-px phone with the box column too.
 FLAG_HELP = ("The checks this rep fired (✓ none): "
              + ", ".join(f"{w} = {meaning}" for w, meaning in FLAG_WORDS.values())
              + ". Numbers: the full table below, and the feedback cards.")
