@@ -47,6 +47,12 @@ def test_other_settings_make_a_report_stale(tmp_path):
     assert batch._previous(paths, "abc", general) is not None
     assert batch._previous(paths, "abc", stricter) is None
     assert batch._previous(paths, "abd", general) is None
+    # what the user says about the person filmed changes the outputs too; not saying it keeps
+    # the key that reports written before these settings existed carry
+    for said in ({"box": True}, {"box": False}, {"height_cm": 175.0}, {"shin_cm": 42.0}):
+        other = batch.BatchSettings(get_profile("general"), "general", **said)
+        assert other.key() != general.key()
+        assert batch._previous(paths, "abc", other) is None
     paths["csv"].unlink()
     assert batch._previous(paths, "abc", general) is None
 
@@ -82,6 +88,15 @@ def test_batch_writes_reports_skips_a_bad_clip_and_resumes(tmp_path, capsys):
     assert (out / "monday.json").stat().st_mtime_ns == before
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [(r["status"], r["rep_count"]) for r in rows] == [("error", ""), ("skipped", "3")]
+
+    # said to squat onto a box, with a height: redone, with box contact and cm as `analyze` has
+    main(["batch", str(src), "--out", str(out), "--workers", "1", "--box", "--height-cm", "172"])
+    assert "monday.mp4: 3 rep(s) (already done)" not in capsys.readouterr().err
+    report = json.loads((out / "monday.json").read_text())
+    assert report["box"]["squats_onto_box"] is True
+    assert [r["box_squat"] for r in report["reps"]] == [True] * 3
+    assert all(r["box_contact"] is not None for r in report["reps"])
+    assert all(r["higher_box_cm"] is not None for r in report["reps"])
 
 
 def test_save_files_a_finished_clip_under_the_client_once(tmp_path, capsys, monkeypatch):

@@ -142,6 +142,15 @@ def rescore(analysis: Analysis, thresholds: Thresholds, profile: str = "custom")
                    cues=cues(analysis.metrics, assessments, thresholds, analysis.view.view))
 
 
+def with_person(analysis: Analysis, height_cm: float | None = None, shin_cm: float | None = None,
+                box: bool | None = None) -> Analysis:
+    """What the user said about the person filmed (the CLI's --height-cm / --shin-cm / --box,
+    the app's Settings): sizes in cm (with_body_size) and a box (with_box); None = not said."""
+    if height_cm or shin_cm:
+        analysis = with_body_size(analysis, height_cm, shin_cm)
+    return with_box(analysis, box)
+
+
 def with_box(analysis: Analysis, box: bool | None) -> Analysis:
     """The analysis with the user's word on whether the person squats onto a box or chair
     (None: keep the profile's default, thresholds.BOX_PROFILES)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .analysis import Analysis, analyze_sequence
+from .analysis import Analysis, analyze_sequence, with_person
 from .engine import ClipJob, Engine, ProgressFn, plan
 from .errors import FormcheckError
 from .parallel import plan_chunks
@@ -46,11 +46,17 @@ class BatchSettings:
     max_duration_s: float | None = None
     annotated: bool = False
     pdf: bool = False
+    # what the user said about the person filmed (analysis.with_person; None = not said)
+    height_cm: float | None = None
+    shin_cm: float | None = None
+    box: bool | None = None
 
     def key(self) -> str:
+        said = {k: v for k, v in (("height_cm", self.height_cm), ("shin_cm", self.shin_cm),
+                                  ("box", self.box)) if v is not None}
         blob = json.dumps({"thresholds": self.thresholds.as_dict(), "profile": self.profile,
                            "view": self.view, "max_fps": self.max_fps,
-                           "formcheck": __version__}, sort_keys=True)
+                           "formcheck": __version__, **said}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -244,8 +250,10 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
             continue
         oc = ClipOutcome(clip, names[i], "done", raw=res.seq)
         try:
-            oc.analysis = analyze_sequence(res.seq, settings.thresholds, settings.profile,
-                                           settings.view, warnings=res.warnings)
+            oc.analysis = with_person(
+                analyze_sequence(res.seq, settings.thresholds, settings.profile, settings.view,
+                                 warnings=res.warnings),
+                settings.height_cm, settings.shin_cm, settings.box)
             _write(oc, paths_for(out_dir, names[i], settings), digests[i], settings)
         except FormcheckError as exc:
             oc.status, oc.message = "error", str(exc)

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, cli_batch, cli_clinic, cli_test
+from . import __version__, cli_batch, cli_clinic, cli_person, cli_test
 from .errors import FormcheckError
-from .thresholds import BODY_CM_RANGE, PROFILES, cli_help, get_profile, parse_overrides
+from .thresholds import PROFILES, cli_help, get_profile, parse_overrides
 
 
 EXIT_WARNINGS = 3
@@ -116,13 +116,9 @@ def cmd_analyze(args) -> int:
             bar.close()
             if engine is not None:
                 engine.close()
-    if args.height_cm or args.shin_cm:
-        from .analysis import with_body_size
+    from .analysis import with_person
 
-        analysis = with_body_size(analysis, args.height_cm, args.shin_cm)
-    from .analysis import with_box
-
-    analysis = with_box(analysis, args.box)
+    analysis = with_person(analysis, args.height_cm, args.shin_cm, args.box)
     _write_outputs(args, analysis, raw)
     cli_clinic.save_after_analyze(args, analysis, raw)
     if args.json:
@@ -218,18 +214,6 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def _body_cm(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of centimetres") from None
-    lo, hi = BODY_CM_RANGE
-    if not lo <= v <= hi:
-        raise argparse.ArgumentTypeError(f"{text} cm: give centimetres (e.g. 175 for a height, "
-                                         "42 for a shin)")
-    return v
-
-
 MODEL_HELP = ("another MediaPipe PoseLandmarker .task file, e.g. a heavy model you downloaded "
               "(default: the BlazePose full model shipped with formcheck)")
 
@@ -265,14 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--progress", action="store_true", default=None,
                    help="show the progress bar even when stderr is not a terminal")
     a.add_argument("--model", metavar="PATH.task", help=MODEL_HELP)
-    a.add_argument("--height-cm", type=_body_cm, metavar="CM",
-                   help="the person's height: box heights and the higher-box advice in cm")
-    a.add_argument("--shin-cm", type=_body_cm, metavar="CM",
-                   help="the person's shin length (knee joint to ankle), instead of the height")
-    a.add_argument("--box", action=argparse.BooleanOptionalAction, default=None,
-                   help="the person squats onto a box or chair: a hold at the bottom is reported "
-                        "as box contact (default: only with --profile knee-rehab; without a box "
-                        "a hold is a paused squat)")
+    cli_person.add_person_options(a)
     cli_clinic.add_analyze_options(a)
     cli_batch.add_engine_options(a)
     a.set_defaults(func=cmd_analyze)

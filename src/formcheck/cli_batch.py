@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import cli_person
 from .errors import FormcheckError
 from .thresholds import PROFILES, cli_help, parse_overrides
 
@@ -45,7 +46,8 @@ def cmd_batch(args) -> int:
     if out.exists() and not out.is_dir():
         raise FormcheckError(f"{out} is a file; --out needs a folder.")
     settings = batch.BatchSettings(th, profile, args.view, max_duration_s=args.max_minutes * 60,
-                                   annotated=args.annotated, pdf=args.pdf)
+                                   annotated=args.annotated, pdf=args.pdf,
+                                   height_cm=args.height_cm, shin_cm=args.shin_cm, box=args.box)
     store = None
     if args.save:
         from .store import open_store
@@ -123,6 +125,7 @@ def register(sub) -> None:
                    help="override a threshold. Thresholds: " + cli_help())
     b.add_argument("--view", default="auto", choices=["auto", "side", "front"])
     b.add_argument("--max-minutes", type=float, default=30.0, help="longest clip to accept")
+    cli_person.add_person_options(b)
     b.add_argument("--progress", action="store_true", default=None,
                    help="show the progress bar even when stderr is not a terminal")
     g = b.add_argument_group("clinic")
