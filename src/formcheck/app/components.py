@@ -123,7 +123,7 @@ def person_controls(profile: str, where=None) -> tuple[float | None, bool]:
     their height (cm, None when not given) and whether they squat onto a box or chair (default:
     the profile's, thresholds.BOX_PROFILES). `profile`: threshold_controls' label; its
     " (adjusted)" is dropped, so the default and the ticked box stay when a threshold changes.
-    The caller applies them (analysis.with_body_size, analysis.with_box)."""
+    The caller applies them (analysis.with_person)."""
     where = where or st
     profile = profile.removesuffix(ADJUSTED)
     lo, hi = BODY_CM_RANGE

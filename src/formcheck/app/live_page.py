@@ -210,7 +210,7 @@ def _restore_from_url(holder: dict) -> None:
 
 
 def _end_of_set(holder: dict, th, profile: str, height_cm: float | None, on_box: bool) -> None:
-    from formcheck.analysis import rescore, with_body_size, with_box
+    from formcheck.analysis import rescore, with_person
 
     entry = holder["entry"]
     st.divider()
@@ -218,10 +218,8 @@ def _end_of_set(holder: dict, th, profile: str, height_cm: float | None, on_box:
     if isinstance(entry, str):
         st.error(entry, icon=":material/error:")
         return
-    analysis = rescore(entry["base"], th, profile)
-    if height_cm:
-        analysis = with_body_size(analysis, height_cm=height_cm)
-    analysis = with_box(analysis, on_box)     # as the Analyse page would say it of a clip
+    # as the Analyse page would say it of a clip
+    analysis = with_person(rescore(entry["base"], th, profile), height_cm, box=on_box)
     if entry.get("folder") is not None:
         try:     # a reload shows the set with these settings again
             entry["folder"].save_settings(components.page_settings(th, on_box, height_cm))

@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from formcheck import limits, pipeline
-from formcheck.analysis import analyze_sequence, rescore, with_body_size, with_box
+from formcheck.analysis import analyze_sequence, rescore, with_person
 from formcheck.app import chairstand_panel, components, current_result, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
@@ -270,10 +270,7 @@ def render() -> None:
         st.error(md(entry["error"]), icon=":material/error:")
         return
     try:
-        analysis = _analysis_for(entry, th, profile, view)
-        if height_cm:
-            analysis = with_body_size(analysis, height_cm=height_cm)
-        analysis = with_box(analysis, on_box)
+        analysis = with_person(_analysis_for(entry, th, profile, view), height_cm, box=on_box)
     except FormcheckError as exc:
         st.error(md(exc), icon=":material/error:")
         return

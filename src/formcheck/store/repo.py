@@ -393,16 +393,14 @@ class Store:
         with new ones (re-scoring): no model, no video needed. The box setting and the person's
         height or shin length saved with the session apply again, so the record says what the
         analysis said when it was saved."""
-        from ..analysis import analyze_sequence, with_body_size, with_box
+        from ..analysis import analyze_sequence, with_person
 
         info = self.get_session(session_id)
         raw = self.load_landmarks(session_id)
         th = thresholds or info.thresholds_obj
         analysis = analyze_sequence(raw, th, profile or (info.profile if thresholds is None
                                                          else "custom"), info.view_requested)
-        if info.height_cm or info.shin_cm:
-            analysis = with_body_size(analysis, info.height_cm, info.shin_cm)
-        return with_box(analysis, info.box)
+        return with_person(analysis, info.height_cm, info.shin_cm, info.box)
 
     # --- a physio's corrections -----------------------------------------------------------------
     def add_correction(self, session_id: int, rep: int, kind: str, *, author: str,
