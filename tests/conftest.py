@@ -38,6 +38,15 @@ def shared_videos() -> Path:
     return SHARED_VIDEOS
 
 
+def tasks_backend_gap(reason: str):
+    """A known gap of the Tasks pose backend (issue 12): the test is expected to fail there, not
+    strictly (its margins are small enough to differ between machines), and runs as usual on the
+    legacy backend."""
+    from formcheck.pose import default_backend
+
+    return pytest.mark.xfail(default_backend() == "tasks", strict=False, reason=reason)
+
+
 def write_clip(path: Path, frames, fps: float = 15.0, codec: str = "libx264") -> Path:
     """Encode RGB frames (H, W, 3 uint8) to a small clip with PyAV."""
     import av

@@ -9,9 +9,8 @@ import json
 
 import pytest
 
-from formcheck.pose import default_backend
 
-from conftest import FIXTURES
+from conftest import FIXTURES, tasks_backend_gap
 from formcheck.analysis import with_body_size
 from formcheck.chairstand import TEST_5X, TEST_30S, from_analysis
 from formcheck.pipeline import analyze_video
@@ -42,12 +41,11 @@ def run(name: str, profile: str):
 # truth on that rep's three lowest frames, against -0.002 (median) on the frames around them
 # (legacy: +0.001..+0.004 against -0.003): a bump over three frames that flattens the turnaround
 # into a short plateau.
-TASKS_BOX_GAP = pytest.mark.xfail(
-    default_backend() == "tasks", strict=False,
-    reason="known gap (issue 12, open): tracking. The Tasks landmarks read the hip ~0.012 of the "
-           "standing hip height high on the 3 lowest frames of the 45-deg clip's free turnaround "
-           "(rep 2), a 0.072 s hold (legacy 0.039, truth 0) over CONTACT_MIN_S 0.06 s: "
-           "[True, True, True] against [True, False, True]")
+TASKS_BOX_GAP = tasks_backend_gap(
+    "known gap (issue 12, open): tracking. The Tasks landmarks read the hip ~0.012 of the "
+    "standing hip height high on the 3 lowest frames of the 45-deg clip's free turnaround "
+    "(rep 2), a 0.072 s hold (legacy 0.039, truth 0) over CONTACT_MIN_S 0.06 s: "
+    "[True, True, True] against [True, False, True]")
 
 
 @pytest.mark.parametrize("name", ["box_side_session",

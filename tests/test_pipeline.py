@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from formcheck.pose import default_backend
 
-from conftest import FIXTURES
+from conftest import FIXTURES, tasks_backend_gap
 from formcheck.pipeline import analyze_video
 from formcheck.thresholds import get_profile
 
@@ -60,12 +59,11 @@ def test_view(name):
 # -0.129, -0.126, truth -0.191 (tolerance 0.1). The margin is small for any backend: the truth's
 # own joint points read -0.154 through the same definition (the mannequin's heel-to-toe points
 # are 0.497 of its shank, FOOT_PER_SHANK is 0.618).
-TASKS_KOT_GAP = pytest.mark.xfail(
-    default_backend() == "tasks", strict=False,
-    reason="known gap (issues 8 and 12, open): pose model. The Tasks backend puts the knee "
-           "3.1-3.8 px ahead of the true joint at the bottom (legacy 1.6-1.9 px; shank length "
-           "and yaw agree): knee behind the toes -0.082..-0.100 against the truth -0.191 foot "
-           "lengths (legacy -0.121..-0.129), outside the 0.1 tolerance")
+TASKS_KOT_GAP = tasks_backend_gap(
+    "known gap (issues 8 and 12, open): pose model. The Tasks backend puts the knee "
+    "3.1-3.8 px ahead of the true joint at the bottom (legacy 1.6-1.9 px; shank length "
+    "and yaw agree): knee behind the toes -0.082..-0.100 against the truth -0.191 foot "
+    "lengths (legacy -0.121..-0.129), outside the 0.1 tolerance")
 
 
 @pytest.mark.parametrize("name", [pytest.param(c, marks=TASKS_KOT_GAP)

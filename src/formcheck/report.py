@@ -47,6 +47,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
     rows = []
     for m, a in zip(analysis.metrics, analysis.assessments):
         v = reported(m)
+        box = box_fields(m, analysis.thresholds, analysis.cm_per_shin, analysis.box)
         rows.append({
             "rep": m.index,
             "start_s": v["start_s"], "bottom_s": v["bottom_s"], "end_s": v["end_s"],
@@ -65,7 +66,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "fppa_deg": v["fppa_deg"],
             "heel_lift_ratio": v["heel_lift_ratio"],
             "descent_s": v["descent_s"], "pause_s": v["pause_s"], "ascent_s": v["ascent_s"],
-            "box_pause": analysis.box and sit_kind(m.contact_s, analysis.thresholds.box_pause_min_s) == "paused_sit",
+            "box_pause": box["box_sit"] == "paused_sit",
             "flags": [f.code for f in a.flags],
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
@@ -76,7 +77,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "depth_source": m.depth_source,
             "depth_angle_class": depth_class_from_angle(m.depth_angle_deg, m.depth_angle_err_deg),
             "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
-            **box_fields(m, analysis.thresholds, analysis.cm_per_shin, analysis.box),
+            **box,
         })
     return rows
 
@@ -185,14 +186,17 @@ def box_fields(m: RepMetrics, th, cm_shin: float | None, box: bool) -> dict:
     def cm(x):
         return None if x is None or cm_shin is None else round(x * cm_shin, 1)
 
+    on_box = {
+        "box_contact": m.box_contact,
+        "box_contact_s": clean_float(m.contact_s, 2),
+        "box_sit": sit_kind(m.contact_s, th.box_pause_min_s),
+        "box_hip_height_ratio": clean_float(m.box_hip_height_ratio, 3),
+        "box_hip_per_knee_ratio": clean_float(m.box_hip_per_knee_ratio, 3),
+        "box_hip_height_cm": cm(m.box_hip_per_knee_ratio),
+    }
     return {
         "box_squat": bool(box),
-        "box_contact": m.box_contact if box else None,
-        "box_contact_s": clean_float(m.contact_s, 2) if box else None,
-        "box_sit": sit_kind(m.contact_s, th.box_pause_min_s) if box else None,
-        "box_hip_height_ratio": clean_float(m.box_hip_height_ratio, 3) if box else None,
-        "box_hip_per_knee_ratio": clean_float(m.box_hip_per_knee_ratio, 3) if box else None,
-        "box_hip_height_cm": cm(m.box_hip_per_knee_ratio) if box else None,
+        **(on_box if box else dict.fromkeys(on_box)),
         "higher_box_shin": clean_float(raise_shin, 3),
         "higher_box_cm": cm(raise_shin),
         # from the reported numbers, so the sentence and the fields never disagree
