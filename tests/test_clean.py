@@ -77,3 +77,49 @@ def test_runs(mask, expected):
     from formcheck.clean import runs
 
     assert runs(np.array(mask, bool)) == expected
+
+
+def _found_pattern(pattern: str) -> np.ndarray:
+    """(N, 33, 2) landmarks: frame i seen where pattern[i] == '1', nobody found where '0'."""
+    xy = np.full((len(pattern), 33, 2), np.nan)
+    for i, c in enumerate(pattern):
+        if c == "1":
+            xy[i] = i + 1.0
+    return xy
+
+
+def test_a_detection_briefer_than_half_a_filter_period_between_misses_is_dropped():
+    from formcheck.clean import drop_brief_detections
+
+    assert CleanSettings().min_found_s == pytest.approx(1 / 12)   # 6 Hz cut-off
+    t = np.arange(16) / 30.0
+    xy = _found_pattern("1100101101110011")
+    out = drop_brief_detections(t, xy, CleanSettings().min_found_s)
+    kept = "".join("1" if k else "0" for k in np.isfinite(out[:, 0, 0]))
+    # 1- and 2-frame flashes (0.033, 0.067 s) go; 3 frames (0.1 s) and the runs at the ends stay
+    assert kept == "1100000001110011"
+    assert out[np.isfinite(out[:, 0, 0]), 0, 0].tolist() == [1.0, 2.0, 10.0, 11.0, 12.0, 15.0, 16.0]
+
+
+@pytest.mark.parametrize("fps,pattern,kept", [
+    (60, "1" + "0" + "1111" + "0" + "11111" + "0" + "1", "1" + "0" + "0000" + "0" + "11111" + "0" + "1"),
+    (24, "1" + "0" + "1" + "0" + "11" + "0" + "1", "1" + "0" + "0" + "0" + "11" + "0" + "1"),
+])
+def test_the_brief_detection_limit_is_in_seconds(fps, pattern, kept):
+    from formcheck.clean import drop_brief_detections
+
+    # at 60 fps 4 frames last 0.067 s (dropped), 5 last 0.083 s (kept); at 24 fps 1 frame lasts
+    # 0.042 s (dropped), 2 last 0.083 s (kept)
+    out = drop_brief_detections(np.arange(len(pattern)) / fps, _found_pattern(pattern), 1 / 12)
+    assert "".join("1" if k else "0" for k in np.isfinite(out[:, 0, 0])) == kept
+
+
+def test_clean_drops_a_one_frame_flash_inside_a_long_dropout():
+    seq = squat_sequence(1)
+    vis = seq.visibility.copy()
+    vis[40:45] = 0.0           # nobody found for 5 frames, a 1-frame flash at 45 ...
+    vis[46:52] = 0.0           # ... then lost again: 12 frames, 0.43 s, too long to fill
+    out = clean(seq.replace(visibility=vis))
+    seen = np.isfinite(out.xy_px[:, L.LEFT_HIP, 0])
+    assert not seen[40:52].any()
+    assert seen[:40].all() and seen[52:].all()

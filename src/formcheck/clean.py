@@ -21,6 +21,13 @@ class CleanSettings:
     cutoff_hz: float = 6.0           # Butterworth low-pass cut-off (Sports2D default)
     order: int = 4
 
+    @property
+    def min_found_s(self) -> float:
+        """The briefest detection between misses that is used (drop_brief_detections): half a
+        period of the low-pass cut-off (0.083 s at 6 Hz). A briefer flash lies above the
+        filter's pass band, so it cannot be told from noise."""
+        return 0.5 / self.cutoff_hz
+
 
 def fill_gaps(t_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> np.ndarray:
     """Linearly interpolate NaN runs no longer than `max_gap_s` in a 1-D track."""
@@ -63,6 +70,26 @@ def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 
     return out
 
 
+def drop_brief_detections(t_s: np.ndarray, xy_px: np.ndarray, min_found_s: float) -> np.ndarray:
+    """A copy of (N, 33, 2) gated landmarks without the brief detections: runs of frames where
+    the person was found (any landmark seen) that last less than `min_found_s` (counting each
+    frame as one frame interval) with frames where nobody was found on both sides. Such a
+    flash is a re-detection on a partly hidden body (a rack upright, a barbell plate) with the
+    limbs in the wrong places. A run at either end of the clip is kept.
+
+    Clip path only, like gap filling and the zero-phase filter: it needs the frames after a
+    detection. The live path passes a flash to its causal filter."""
+    xy = np.array(xy_px, dtype=np.float64, copy=True)
+    if len(t_s) < 3:
+        return xy
+    found = np.isfinite(xy).any(axis=(1, 2))
+    dt = float(np.median(np.diff(t_s)))
+    for i, j in runs(found):
+        if i > 0 and j < len(found) and (t_s[j - 1] - t_s[i]) + dt < min_found_s - 1e-9:
+            xy[i:j] = np.nan
+    return xy
+
+
 def gate(xy_px: np.ndarray, visibility: np.ndarray, width_px: int, height_px: int,
          settings: CleanSettings = CleanSettings()) -> np.ndarray:
     """A copy of (..., 33, 2) landmarks with the unseen ones NaN: low visibility, or further
@@ -78,11 +105,13 @@ def gate(xy_px: np.ndarray, visibility: np.ndarray, width_px: int, height_px: in
 
 
 def clean(seq: PoseSequence, settings: CleanSettings = CleanSettings()) -> PoseSequence:
-    """Gate, fill short gaps, low-pass every coordinate (zero-phase). Returns a new sequence."""
+    """Gate, drop brief detections between misses, fill short gaps, low-pass every coordinate (zero-phase).
+    Returns a new sequence."""
     if len(seq) == 0:
         return seq
-    xy = gate(seq.xy_px, seq.visibility, seq.width_px, seq.height_px, settings)
     t = seq.t_s
+    xy = drop_brief_detections(t, gate(seq.xy_px, seq.visibility, seq.width_px, seq.height_px,
+                                       settings), settings.min_found_s)
     for k in range(xy.shape[1]):
         for c in range(2):
             track = fill_gaps(t, xy[:, k, c], settings.max_gap_s)
