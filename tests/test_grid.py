@@ -64,6 +64,33 @@ def test_truth_comes_from_the_mesh_not_from_blazepose_labels():
             8.0 if t["name"].endswith("_depth_travel") else 10.0)), abs=1e-3)
 
 
+def test_the_definitions_are_exact_side_on_and_off_by_perspective_at_an_angle():
+    """formcheck's own thigh-angle and knee-over-toe definitions on the exact projected joint
+    centres and toe tips (no pose model): side on both are exact; at an angle the thigh angle is
+    off by about the perspective term alone, and the picture's knee over toe by the sideways gap
+    between knee and toe tip (cot(yaw) times it: the depth-and-travel clips' stance and toe-out
+    are the same at every yaw, so its error is a fixed gap times cot(yaw))."""
+    by = {}
+    for name, truth in TRUTHS.items():
+        for term in grid_eval.exact_point_terms(truth):
+            by.setdefault((name, truth["yaw_deg"]), []).append(term)
+    for (name, yaw), terms in by.items():
+        for t in terms:
+            if yaw == 90:
+                assert abs(t["thigh_exact_err_deg"]) < 0.2
+                assert abs(t["kot_exact_err_ratio"]) < 0.01
+                assert abs(t["perspective_deg"]) < 1e-9
+            elif yaw > 0:
+                # the term is first-order (it leaves out the perspective across the picture)
+                assert t["thigh_exact_err_deg"] == pytest.approx(t["perspective_deg"], abs=0.6)
+                assert t["perspective_deg"] < -1.0      # the thigh is below the level camera
+    gap = {yaw: [t["kot_exact_err_ratio"] / (1 / math.tan(math.radians(yaw))) for t in terms]
+           for (name, yaw), terms in by.items() if name.endswith("_depth_travel") and 0 < yaw < 90}
+    flat = [g for v in gap.values() for g in v]
+    # 0.13-0.145 foot lengths at 30, 45 and 60 deg (the leftover spread is perspective)
+    assert max(flat) - min(flat) < 0.02 and -0.15 < min(flat) and max(flat) < -0.12
+
+
 def test_fppa_truth_is_the_frontal_plane_angle():
     """frontal_fppa_deg against a hand-made leg: knee 0.1 m medial of a vertical hip-ankle line,
     0.4 m below the hip and above the ankle -> 2 * atan(0.1 / 0.4)."""

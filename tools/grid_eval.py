@@ -118,6 +118,84 @@ def foot_point_offsets(truth: dict, raw) -> dict | None:
     return out
 
 
+def exact_point_terms(truth: dict) -> list[dict]:
+    """Per rep, the error that formcheck's own definitions make on the *exact* projected points
+    (no pose model): what is left is the pose model's share of the error in the table.
+
+    - perspective_deg: a thigh pointing partly toward a level camera has its near end drawn
+      further from the horizon (the image row of the camera's height) than its far end, so
+      the picture's thigh angle at yaw Y reads off by about -atan(cos Y * (y - cy) / f), with
+      y the thigh's middle row at the bottom, cy the horizon row and f the focal length in px
+      (negative: too shallow, when the thigh is below the camera). Not at 0 deg, where the
+      angle comes from the depth signal instead.
+    - thigh_exact_err_deg: formcheck's thigh angle (metrics.thigh_angle_turned_deg at an angle;
+      from the front metrics.thigh_angle_from_depth_deg of the thighs' vertical drop at the
+      bottom over standing) on the projected hip and knee joint centres, less the truth.
+    - kot_exact_err_ratio: formcheck's picture reading of knee over toe (metrics.
+      knee_over_toe_px's front-most knee against the front-most toe, over the standing shank
+      length times sin(yaw), in foot lengths) applied to the projected knee joint centres and
+      the shoe's toe tips, less the 3-D truth. At an angle a knee beside its toes shows as
+      ahead of or behind them by cot(yaw) times the sideways gap."""
+    from formcheck.landmarks import N_LANDMARKS
+    from formcheck.landmarks import Landmark as L
+    from formcheck.metrics import (FOOT_PER_SHANK, knee_over_toe_px, thigh_angle_from_depth_deg,
+                                   thigh_angle_turned_deg)
+
+    yaw = float(truth["yaw_deg"])
+    cam = truth["camera"]
+    face = 1 if truth["facing"] == "right" else -1
+    sp = truth["standing_points_px"]
+    shin_px = float(np.mean([math.dist(sp[f"{s}_knee"], sp[f"{s}_ankle"])
+                             for s in ("left", "right")]))
+    out = []
+    for t in truth["per_rep"]:
+        p = t["points_px"]
+        y_mid = float(np.mean([p[f"{s}_{j}"][1] for s in ("left", "right") for j in ("hip", "knee")]))
+        persp = (None if yaw < 22.5 else
+                 -math.degrees(math.atan(math.cos(math.radians(yaw)) * (y_mid - cam["cy"])
+                                         / cam["f_px"])))
+        kot = thigh = None
+        if yaw < 22.5:   # from the front: the depth signal's thigh drop, standing -> bottom
+            depth = float(np.mean([1 - (p[f"{s}_knee"][1] - p[f"{s}_hip"][1])
+                                   / (sp[f"{s}_knee"][1] - sp[f"{s}_hip"][1])
+                                   for s in ("left", "right")]))
+            thigh = (float(thigh_angle_from_depth_deg(np.array([depth]))[0])
+                     - t["truth"]["right"]["thigh_angle_deg"])
+        else:
+            xy = np.full((1, N_LANDMARKS, 2), np.nan)
+            for s, hip, knee, toe in (("left", L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_FOOT_INDEX),
+                                      ("right", L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_FOOT_INDEX)):
+                xy[0, int(hip)] = p[f"{s}_hip"]
+                xy[0, int(knee)] = p[f"{s}_knee"]
+                xy[0, int(toe)] = p[f"{s}_toe_tip"]
+            px = float(knee_over_toe_px(xy, face)["front_most"][0])
+            kot = (px / (shin_px * math.sin(math.radians(yaw))) / FOOT_PER_SHANK
+                   - t["truth"]["right"]["knee_over_toe_ratio"])
+            thigh = (float(thigh_angle_turned_deg(xy, np.array([yaw]), face)[0])
+                     - t["truth"]["right"]["thigh_angle_deg"])
+        out.append({"perspective_deg": persp, "thigh_exact_err_deg": thigh,
+                    "kot_exact_err_ratio": kot})
+    return out
+
+
+def exact_point_table(truths: dict, stats: list[dict]) -> str:
+    """Per yaw: the measured errors beside the definitions' own error on exact points."""
+    lines = ["| camera yaw | thigh angle: measured mean error | on exact points "
+             "| of which perspective | knee over toe: measured mean / worst error | the picture reading on exact "
+             "points: mean / worst error |", "|---|---|---|---|---|---|"]
+    for s in stats:
+        terms = [x for name, tr in truths.items() if tr["yaw_deg"] == s["yaw_deg"]
+                 for x in exact_point_terms(tr)]
+        pe = [x["perspective_deg"] for x in terms]
+        te = [x["thigh_exact_err_deg"] for x in terms]
+        ke = [x["kot_exact_err_ratio"] for x in terms]
+        lines.append(f"| {s['yaw_deg']:.0f}° | {_fmt(s['thigh_mean_err_deg'], '+.1f')}° | "
+                     f"{_fmt(_mean(te), '+.1f')}° | {_fmt(_mean(pe), '+.1f')}° | {_fmt(s['kot_mean_err_ratio'], '+.2f')} / "
+                     f"{_fmt(s['kot_max_abs_err_ratio'], '.2f')} | {_fmt(_mean(ke), '+.2f')} / "
+                     f"{_fmt(_maxabs(ke), '.2f')} |")
+    return "\n".join(lines)
+
+
 def _maxabs(v):
     v = [abs(x) for x in v if x is not None]
     return max(v) if v else None
@@ -258,6 +336,8 @@ def main(argv=None) -> int:
     stats = by_yaw(rows)
     print()
     print(table(stats))
+    print("\nThe definitions' own error on the exact projected points (no pose model):\n")
+    print(exact_point_table(truths, stats))
     print()
     for name, off in offsets.items():
         print(f"BlazePose foot points vs the mesh ({name}): {off}")
