@@ -102,7 +102,8 @@ def test_a_detection_briefer_than_half_a_filter_period_between_misses_is_dropped
 
 
 @pytest.mark.parametrize("fps,pattern,kept", [
-    (60, "1" + "0" + "1111" + "0" + "11111" + "0" + "1", "1" + "0" + "0000" + "0" + "11111" + "0" + "1"),
+    (60, "1" + "0" + "1111" + "0" + "11111" + "0" + "1",
+     "1" + "0" + "0000" + "0" + "11111" + "0" + "1"),
     (24, "1" + "0" + "1" + "0" + "11" + "0" + "1", "1" + "0" + "0" + "0" + "11" + "0" + "1"),
 ])
 def test_the_brief_detection_limit_is_in_seconds(fps, pattern, kept):

@@ -150,7 +150,8 @@ def exact_point_terms(truth: dict) -> list[dict]:
     out = []
     for t in truth["per_rep"]:
         p = t["points_px"]
-        y_mid = float(np.mean([p[f"{s}_{j}"][1] for s in ("left", "right") for j in ("hip", "knee")]))
+        y_mid = float(np.mean([p[f"{s}_{j}"][1] for s in ("left", "right")
+                               for j in ("hip", "knee")]))
         persp = (None if yaw < 22.5 else
                  -math.degrees(math.atan(math.cos(math.radians(yaw)) * (y_mid - cam["cy"])
                                          / cam["f_px"])))
@@ -181,8 +182,9 @@ def exact_point_terms(truth: dict) -> list[dict]:
 def exact_point_table(truths: dict, stats: list[dict]) -> str:
     """Per yaw: the measured errors beside the definitions' own error on exact points."""
     lines = ["| camera yaw | thigh angle: measured mean error | on exact points "
-             "| of which perspective | knee over toe: measured mean / worst error | the picture reading on exact "
-             "points: mean / worst error |", "|---|---|---|---|---|---|"]
+             "| of which perspective | knee over toe: measured mean / worst error "
+             "| the picture reading on exact points: mean / worst error |",
+             "|---|---|---|---|---|---|"]
     for s in stats:
         terms = [x for name, tr in truths.items() if tr["yaw_deg"] == s["yaw_deg"]
                  for x in exact_point_terms(tr)]
@@ -190,7 +192,8 @@ def exact_point_table(truths: dict, stats: list[dict]) -> str:
         te = [x["thigh_exact_err_deg"] for x in terms]
         ke = [x["kot_exact_err_ratio"] for x in terms]
         lines.append(f"| {s['yaw_deg']:.0f}° | {_fmt(s['thigh_mean_err_deg'], '+.1f')}° | "
-                     f"{_fmt(_mean(te), '+.1f')}° | {_fmt(_mean(pe), '+.1f')}° | {_fmt(s['kot_mean_err_ratio'], '+.2f')} / "
+                     f"{_fmt(_mean(te), '+.1f')}° | {_fmt(_mean(pe), '+.1f')}° | "
+                     f"{_fmt(s['kot_mean_err_ratio'], '+.2f')} / "
                      f"{_fmt(s['kot_max_abs_err_ratio'], '.2f')} | {_fmt(_mean(ke), '+.2f')} / "
                      f"{_fmt(_maxabs(ke), '.2f')} |")
     return "\n".join(lines)

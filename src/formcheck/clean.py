@@ -105,8 +105,8 @@ def gate(xy_px: np.ndarray, visibility: np.ndarray, width_px: int, height_px: in
 
 
 def clean(seq: PoseSequence, settings: CleanSettings = CleanSettings()) -> PoseSequence:
-    """Gate, drop brief detections between misses, fill short gaps, low-pass every coordinate (zero-phase).
-    Returns a new sequence."""
+    """Gate, drop brief detections between misses, fill short gaps, low-pass every coordinate
+    (zero-phase). Returns a new sequence."""
     if len(seq) == 0:
         return seq
     t = seq.t_s
