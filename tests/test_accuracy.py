@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ from formcheck.landmarks import load_npz
 from formcheck.pose import default_backend
 from formcheck.report import to_dict
 from formcheck.thresholds import get_profile
+
+from conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
@@ -74,11 +77,32 @@ def measured(shared_videos):
     clips, reps = collect(labels, lambda lab: raws[lab["file"]], th)
     _, cv = run_cv(clips, reps, th)
     got = figures(summarize(results, tallies), cv)
+    got.update(robustness_figures(labels, raws, th))
     if os.environ.get("FORMCHECK_UPDATE_BASELINE"):
         all_ = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
         all_[default_backend()] = got
         BASELINE.write_text(json.dumps(all_, indent=2, sort_keys=True) + "\n")
     return got
+
+
+def robustness_figures(labels: list[dict], raws: dict, th) -> dict:
+    """The share of clips counted exactly and the rep F1 when the same landmarks come at half
+    the frame rate and mirrored (tools/robustness_eval.py's variants): formcheck's own
+    dependence on frame rate and direction."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import robustness_eval
+
+    out = {}
+    for key, change in (("half_fps", lambda s: robustness_eval.decimate(s, 2)),
+                        ("mirrored", robustness_eval.mirror)):
+        tallies = new_tallies()
+        res = [evaluate_clip(lab, to_dict(analyze_sequence(change(raws[lab["file"]]), th,
+                                                           "general")), tallies)
+               for lab in labels]
+        summary = summarize(res, tallies)
+        out[f"{key}_exact_count_rate"] = summary["exact_count"] / summary["clips"]
+        out[f"{key}_rep_f1"] = summary["rep_f1"]
+    return {k: round(float(v), 4) for k, v in out.items()}
 
 
 def _baseline() -> dict:
@@ -98,4 +122,5 @@ def test_no_figure_got_worse_than_the_committed_baseline(measured):
 def test_the_baseline_covers_the_cross_validated_figures():
     base = _baseline()
     assert {"cv_exact_count_rate", "cv_rep_f1", "cv_depth_accuracy",
-            "cv_knee_past_toes_accuracy", "cv_view_right_rate"} <= set(base)
+            "cv_knee_past_toes_accuracy", "cv_view_right_rate", "half_fps_exact_count_rate",
+            "mirrored_exact_count_rate"} <= set(base)
