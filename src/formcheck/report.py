@@ -207,11 +207,13 @@ def box_fields(m: RepMetrics, th, cm_shin: float | None, box: bool) -> dict:
 
 # The words every view uses for a rep's depth class and its flags (one table: the app's tables,
 # the PDF, the bottom-frame captions). Flags: (the short word of a compact table, what it means).
+# The knee flag says "the limit", not "past the toes": knee-rehab's limit (0.0) is stricter than
+# the cut from which `knee_past_toes` says yes (+0.12), so a flagged rep may read "no" there.
 DEPTH_WORDS = {"above_parallel": "above parallel", "parallel": "parallel",
                "below_parallel": "below parallel", "unclear": "unclear"}
 DEPTH_WORDS_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_parallel": "below",
                      "unclear": "unclear"}
-FLAG_WORDS = {"knee_travel": ("knee", "knee far past the toes"),
+FLAG_WORDS = {"knee_travel": ("knee", "knee past the limit"),
               "shin_angle": ("shin", "shin leans far"),
               "knees_cave_in": ("knees in", "knees cave in"),
               "shallow": ("shallow", "not deep enough"),

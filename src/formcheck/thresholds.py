@@ -121,6 +121,7 @@ def is_box_profile(profile: str) -> bool:
     as adjusted ("knee-rehab (adjusted)": a threshold was changed)."""
     return profile.split(" (", 1)[0] in BOX_PROFILES
 
+
 PROFILE_HELP = {
     "general": "Healthy lifters: flags only large knee travel (more than a third of a foot past "
                "the toes or a shin past 45 deg) and knees caving in.",

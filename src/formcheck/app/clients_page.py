@@ -329,12 +329,15 @@ def chair_stand_section(store, client) -> None:
                                              f"{TEST_NAMES[by_id[i].test]}")
 
     if sid is not None:
-        chair_stand_pdf_button(c2, client, sid, "PDF of this test", f"cs_pdf_{sid}")
+        chair_stand_pdf_button(c2, client, sid, by_id[sid].recorded_at, by_id[sid].test,
+                               "PDF of this test", f"cs_pdf_{sid}")
 
 
-def chair_stand_pdf_button(where, client, sid: int, label: str, key: str, primary=False) -> None:
+def chair_stand_pdf_button(where, client, sid: int, recorded_at, test: str, label: str, key: str,
+                           primary=False) -> None:
     """The download of a saved chair-stand test's PDF (pdf_report.chair_stand_pdf, with the
-    client's earlier tests of its kind), for the tests' section and the session detail."""
+    client's earlier tests of its kind), for the tests' section and the session detail; the
+    store is read when the button is pressed."""
     def pdf_bytes():
         from formcheck.pdf_report import chair_stand_pdf
 
@@ -344,9 +347,8 @@ def chair_stand_pdf_button(where, client, sid: int, label: str, key: str, primar
                                recorded_at=info.recorded_at,
                                history=store.chair_stand_history(client.label))
 
-    h = next(x for x in _store().chair_stand_history(client.label) if x.session_id == sid)
     where.download_button(label, pdf_bytes, icon=":material/picture_as_pdf:",
-                          file_name=f"{client.label}_{h.recorded_at:%Y-%m-%d}_{h.test}.pdf",
+                          file_name=f"{client.label}_{recorded_at:%Y-%m-%d}_{test}.pdf",
                           mime="application/pdf", key=key, on_click="ignore", width="stretch",
                           type="primary" if primary else "secondary")
 
@@ -379,7 +381,9 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
 
     stem = f"{client.label}_{info.recorded_at:%Y-%m-%d}_s{sid}"
     if info.report.get("chair_stand"):       # saved in the "Chair-stand test" mode: its PDF
-        chair_stand_pdf_button(c1, client, sid, "Chair-stand PDF", f"pdf_{sid}", primary=True)
+        chair_stand_pdf_button(c1, client, sid, info.recorded_at,
+                               info.report["chair_stand"]["test"], "Chair-stand PDF",
+                               f"pdf_{sid}", primary=True)
     else:
         c1.download_button("PDF report", pdf_bytes, file_name=f"{stem}.pdf",
                            mime="application/pdf", icon=":material/picture_as_pdf:",
