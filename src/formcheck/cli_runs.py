@@ -1,0 +1,120 @@
+"""`formcheck runs import|load|metronome`: runs from watch files, training load, step rate.
+Without --client the runs are the local user's own (stored in the same database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from .errors import FormcheckError
+
+
+def _store():
+    from .store import open_store
+
+    return open_store()
+
+
+def _fmt_pace(p: float | None) -> str:
+    if p is None:
+        return "-"
+    m, s = divmod(int(round(p)), 60)
+    return f"{m}:{s:02d}/km"
+
+
+def run_line(r) -> str:
+    cad = "" if r.cadence_spm is None else f"  {r.cadence_spm:.0f} steps/min"
+    counted = "" if r.counts_as_running else "  (not running: not counted as running load)"
+    return (f"{r.start}  {r.sport:<10} {r.distance_m / 1000:6.2f} km  "
+            f"{r.duration_s / 60:5.1f} min  {_fmt_pace(r.pace_s_per_km)}{cad}  "
+            f"{r.source_file}{counted}")
+
+
+def cmd_import(args) -> int:
+    from .runs.inputs import collect
+    from .store.runs_store import save_runs
+
+    got = collect(args.paths, default_sport=args.sport)   # raises before anything is stored
+    if not got.runs:
+        raise FormcheckError("No activity files found in " + ", ".join(args.paths)
+                             + " (formcheck reads .fit, .fit.gz, .gpx, .tcx and zips of them).")
+    added, stored_before = (0, 0) if args.no_save else save_runs(_store(), args.client, got.runs)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in got.runs], indent=2))
+        return 0
+    for r in got.runs:
+        print(run_line(r))
+    who = f"client {args.client!r}" if args.client else "your runs"
+    dups = len(got.duplicates) + stored_before
+    print(f"\n{len(got.runs)} activities read"
+          + ("" if args.no_save else f"; {added} added to {who}")
+          + (f"; {dups} already imported (same device and start), not counted twice"
+             if dups else "")
+          + (f"; {len(got.skipped)} other files skipped" if got.skipped else "") + ".")
+    return 0
+
+
+def cmd_load(args) -> int:
+    from .runs.load import load_text, load_to_dict, training_load
+    from .store.runs_store import list_runs
+
+    runs = list_runs(_store(), args.client)
+    load = training_load(runs, args.as_of)
+    if args.json:
+        print(json.dumps(load_to_dict(load), indent=2))
+    else:
+        print(load_text(load))
+    return 0
+
+
+def cmd_metronome(args) -> int:
+    from .report import write_bytes_atomic
+    from .runs.steprate import metronome_wav
+
+    if not 60 <= args.spm <= 240:
+        raise FormcheckError(f"{args.spm} steps per minute is outside 60-240; give the target "
+                             "step rate, e.g. 170.")
+    write_bytes_atomic(args.out, metronome_wav(args.spm, args.seconds))
+    print(f"Wrote {args.out}: a click at {args.spm:g} steps per minute for {args.seconds:g} s.")
+    return 0
+
+
+def _day(s: str) -> dt.date:
+    import argparse
+
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a date like 2025-03-04") from None
+
+
+def register(sub) -> None:
+    r = sub.add_parser("runs", help="runs from a watch (FIT, GPX, TCX): training load and step "
+                                    "rate")
+    rs = r.add_subparsers(dest="runs_command", required=True)
+    i = rs.add_parser("import", help="read activity files, folders or export zips and store them",
+                      description="Reads FIT (.fit, .fit.gz), GPX and TCX files, folders of "
+                      "them, and export zips (Garmin, Strava). A file imported twice (same "
+                      "device and start) is not counted twice. One bad file stops the import "
+                      "with nothing stored.")
+    i.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER_OR_ZIP")
+    i.add_argument("--client", metavar="NAME", help="the clinic client the runs belong to "
+                   "(default: your own runs)")
+    i.add_argument("--sport", choices=["running", "trail", "treadmill", "walking", "cycling"],
+                   help="the sport of files that do not say (GPX often does not)")
+    i.add_argument("--no-save", action="store_true", help="only read and print; store nothing")
+    i.add_argument("--json", action="store_true", help="print the activities as JSON")
+    i.set_defaults(func=cmd_import)
+    lo = rs.add_parser("load", help="weekly distance and time, ACWR, step rate by week")
+    lo.add_argument("--client", metavar="NAME")
+    lo.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
+                    help="the day to compute the load for (default: the last run's day)")
+    lo.add_argument("--json", action="store_true")
+    lo.set_defaults(func=cmd_load)
+    m = rs.add_parser("metronome", help="write a WAV metronome at a step rate")
+    m.add_argument("spm", type=float, help="steps per minute, e.g. 170")
+    m.add_argument("--out", default="metronome.wav")
+    m.add_argument("--seconds", type=float, default=60.0)
+    m.set_defaults(func=cmd_metronome)
+
+
