@@ -112,3 +112,17 @@ TCX = """<?xml version="1.0" encoding="UTF-8"?>
  </Activity></Activities>
 </TrainingCenterDatabase>
 """
+
+
+def fit_undefined_message() -> bytes:
+    """A FIT file, checksums right, whose only message uses a local type never defined."""
+    import struct
+
+    from fitdecode.utils import compute_crc
+
+    body = b"\x05\x00\x00\x00"                  # data message, local type 5: no definition
+    head = bytearray(fit_run()[:12])
+    head[4:8] = struct.pack("<I", len(body))
+    head += struct.pack("<H", compute_crc(bytes(head)))
+    out = bytes(head) + body
+    return out + struct.pack("<H", compute_crc(out))

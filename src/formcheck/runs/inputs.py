@@ -81,13 +81,13 @@ def _from_zip(path: Path) -> Iterator[tuple[str, bytes | None]]:
             if not _is_activity(info.filename):
                 yield name, None
                 continue
-            if info.file_size > MAX_FILE_BYTES:
-                raise _too_big(name)
             if info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(
                     info.compress_size, 1):
                 raise RunFileError(f"{name}: unpacks to {info.file_size / info.compress_size:.0f}"
                                    " times its packed size, which activity files never do (a "
                                    "zip bomb?). Nothing was imported.")
+            if info.file_size > MAX_FILE_BYTES:
+                raise _too_big(name)
             try:
                 with zf.open(info) as f:
                     raw = _read_capped(f, name)   # the declared size may lie: read capped

@@ -117,9 +117,12 @@ def read_fit(data: bytes, source: str) -> list[Run]:
     except fitdecode.FitCRCError:
         raise RunFileError(f"{source}: the FIT file's checksum does not match (the file is "
                            "damaged). Export or copy it again.") from None
-    except (fitdecode.FitError, struct.error, ValueError, KeyError, IndexError,
-            TypeError) as exc:
-        raise RunFileError(f"{source}: the FIT file cannot be read ({exc}). Export or copy it "
+    # fitdecode asserts (AssertionError) on some malformed bodies, e.g. a message whose local
+    # type was never defined; a damaged file must not surface as a traceback either way.
+    except (fitdecode.FitError, struct.error, ValueError, KeyError, IndexError, TypeError,
+            AssertionError) as exc:
+        why = str(exc) or "a message without its definition"
+        raise RunFileError(f"{source}: the FIT file cannot be read ({why}). Export or copy it "
                            "again.") from None
     if not sessions:
         raise RunFileError(f"{source}: the FIT file holds no activity (no session summary); "

@@ -685,7 +685,9 @@ class Store:
         else:
             counts["clients_merged"] += 1
         from .runs_store import add_runs
-        counts["runs_added"] = counts.get("runs_added", 0) + add_runs(s, c.id, cd.get("runs", []))[0]
+        n_runs = add_runs(s, c.id, cd.get("runs", []))[0]
+        if n_runs:   # the key only when the export carried runs (schema 0005 and later)
+            counts["runs_added"] = counts.get("runs_added", 0) + n_runs
         for sd in cd["sessions"]:
             owner = s.scalar(select(Session.client_id).where(Session.uid == sd["uid"]))
             if owner is not None:
