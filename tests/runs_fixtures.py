@@ -21,7 +21,8 @@ FIT_SERIAL = 0x12345678
 
 
 def fit_run(start: dt.datetime = FIT_START, distance_m: float = FIT_DISTANCE_M,
-            serial: int = FIT_SERIAL, sub_sport=None) -> bytes:
+            serial: int = FIT_SERIAL, sub_sport=None, elapsed_s: float = FIT_ELAPSED_S,
+            timer_s: float = FIT_TIMER_S) -> bytes:
     from fit_tool.fit_file_builder import FitFileBuilder
     from fit_tool.profile.messages.activity_message import ActivityMessage
     from fit_tool.profile.messages.file_id_message import FileIdMessage
@@ -42,7 +43,7 @@ def fit_run(start: dt.datetime = FIT_START, distance_m: float = FIT_DISTANCE_M,
     n = FIT_RECORDS
     for i in range(n):
         r = RecordMessage()
-        r.timestamp = ms + i * 5000
+        r.timestamp = ms + int(i * elapsed_s * 1000 / (n - 1))
         r.distance = distance_m * i / (n - 1)
         r.speed = 3.0
         r.cadence = 84 if i % 2 == 0 else 86
@@ -50,20 +51,20 @@ def fit_run(start: dt.datetime = FIT_START, distance_m: float = FIT_DISTANCE_M,
         recs.append(r)
     b.add_all(recs)
     s = SessionMessage()
-    s.timestamp = ms + int(FIT_ELAPSED_S * 1000)
+    s.timestamp = ms + int(elapsed_s * 1000)
     s.start_time = ms
     s.sport = Sport.RUNNING
     s.sub_sport = sub_sport if sub_sport is not None else SubSport.GENERIC
-    s.total_elapsed_time = FIT_ELAPSED_S
-    s.total_timer_time = FIT_TIMER_S
+    s.total_elapsed_time = elapsed_s
+    s.total_timer_time = timer_s
     s.total_distance = distance_m
     s.avg_running_cadence = FIT_AVG_CADENCE
     s.avg_fractional_cadence = 0.5
     b.add(s)
     a = ActivityMessage()
-    end_ms = ms + int(FIT_ELAPSED_S * 1000)
+    end_ms = ms + int(elapsed_s * 1000)
     a.timestamp = end_ms
-    a.total_timer_time = FIT_TIMER_S
+    a.total_timer_time = timer_s
     a.num_sessions = 1
     a.local_timestamp = end_ms // 1000 - FIT_EPOCH_UNIX + FIT_OFFSET_S
     b.add(a)
