@@ -109,3 +109,36 @@ def test_bad_input_is_refused_with_nothing_stored(name, cli_db, tmp_path, capsys
     err = capsys.readouterr().err
     assert name in err and words in err and "Traceback" not in err
     assert _stored(cli_db) == 0          # the good file before it was not stored either
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pdftotext"),
+                    reason="pdftotext (poppler-utils) is not installed")
+def test_cli_load_pdf_shows_the_load_and_step_rate(cli_db, tmp_path, capsys):
+    import subprocess
+
+    p = tmp_path / "run.fit"
+    p.write_bytes(fx.fit_run())
+    from formcheck.store import open_store
+
+    open_store(cli_db).add_client("runner-01")
+    assert main(["runs", "import", str(p), "--client", "runner-01"]) == 0
+    assert main(["runs", "load", "--client", "runner-01", "--pdf", str(tmp_path / "r.pdf")]) == 0
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "Running load and step rate: runner-01" in text
+    assert "ACWR: not yet, it needs 28 days of history (have 1)" in text
+    assert "Last run (2026-03-02): 171 steps/min" in text and "+10 % = 188" in text
+    assert _stored(cli_db) == 0     # stored for the client; the local user's list stays empty
+
+
+def test_history_names_the_clients_runs(cli_db, tmp_path, capsys):
+    from formcheck.store import open_store
+
+    p = tmp_path / "run.fit"
+    p.write_bytes(fx.fit_run())
+    open_store(cli_db).add_client("runner-01")
+    assert main(["runs", "import", str(p), "--client", "runner-01"]) == 0
+    capsys.readouterr()
+    assert main(["history", "runner-01"]) == 0
+    assert ("Runs: 1 imported, the last on 2026-03-02; load and step rate: "
+            "`formcheck runs load --client 'runner-01'`.") in capsys.readouterr().out

@@ -60,6 +60,11 @@ def cmd_load(args) -> int:
 
     runs = list_runs(_store(), args.client)
     load = training_load(runs, args.as_of)
+    if args.pdf:
+        from .report import write_bytes_atomic
+        from .runs.pdf import runs_pdf
+
+        write_bytes_atomic(args.pdf, runs_pdf(load, runs, args.client or "your runs"))
     if args.json:
         print(json.dumps(load_to_dict(load), indent=2))
     else:
@@ -110,6 +115,8 @@ def register(sub) -> None:
     lo.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
                     help="the day to compute the load for (default: the last run's day)")
     lo.add_argument("--json", action="store_true")
+    lo.add_argument("--pdf", metavar="OUT.pdf", help="also write a PDF (load chart, ACWR, step "
+                    "rate) to hand over")
     lo.set_defaults(func=cmd_load)
     m = rs.add_parser("metronome", help="write a WAV metronome at a step rate")
     m.add_argument("spm", type=float, help="steps per minute, e.g. 170")

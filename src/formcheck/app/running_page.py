@@ -155,6 +155,17 @@ def _runs_table(runs) -> None:
     st.dataframe(df, hide_index=True, width="stretch")
 
 
+def _pdf_button(runs, owner: str | None) -> None:
+    from formcheck.runs.load import training_load
+    from formcheck.runs.pdf import runs_pdf
+
+    if st.button("Make a PDF of the load and step rate", icon=":material/picture_as_pdf:"):
+        who = owner or "your runs"
+        st.download_button("Download the PDF", runs_pdf(training_load(runs), runs, who),
+                           file_name=f"running_{who.replace(' ', '_')}.pdf",
+                           mime="application/pdf", type="primary")
+
+
 def render() -> None:
     st.title("Running")
     st.markdown(ADVICE)
@@ -174,6 +185,7 @@ def render() -> None:
         if runs:
             st.subheader("Activities")
             _runs_table(runs)
+            _pdf_button(runs, owner)
     except FormcheckError as exc:
         st.error(md(str(exc)), icon=":material/error:")
     except Exception as exc:  # noqa: BLE001 - shown on the page, logged with its trace
