@@ -84,6 +84,37 @@ def cmd_metronome(args) -> int:
     return 0
 
 
+def cmd_run_cadence(args) -> int:
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from .runs.video_cadence import cadence_from_pose
+
+    if args.from_landmarks:
+        from .landmarks import load_npz
+
+        seq = load_npz(args.from_landmarks)
+    else:
+        if not args.clip:
+            raise FormcheckError("Give a video of running (or --from-landmarks FILE.npz).")
+        from .pose import track_video
+
+        seq = track_video(args.clip, max_duration_s=args.max_minutes * 60)
+        if args.landmarks:
+            from .landmarks import save_npz
+
+            save_npz(seq, args.landmarks)
+    r = cadence_from_pose(seq, Path(args.clip or args.from_landmarks).name)
+    if args.json:
+        print(json.dumps(asdict(r), indent=2))
+    else:
+        print(f"{r.steps_per_min:.1f} ± {r.uncertainty_spm:.1f} steps/min (95 %), "
+              f"{len(r.contacts_s)} foot contacts in {r.duration_s:.1f} s, {r.view} view. "
+              f"+5 %: {r.steps_per_min * 1.05:.0f}, +10 %: {r.steps_per_min * 1.10:.0f} "
+              "steps/min.")
+    return 0
+
+
 def _day(s: str) -> dt.date:
     import argparse
 
@@ -123,5 +154,13 @@ def register(sub) -> None:
     m.add_argument("--out", default="metronome.wav")
     m.add_argument("--seconds", type=float, default=60.0)
     m.set_defaults(func=cmd_metronome)
+    c = sub.add_parser("run-cadence", help="step rate from a video of running (side or rear "
+                       "view, at least 10 s)")
+    c.add_argument("clip", nargs="?", help="video file")
+    c.add_argument("--from-landmarks", metavar="L.npz", help="use saved landmarks (no model)")
+    c.add_argument("--landmarks", metavar="L.npz", help="save the landmarks")
+    c.add_argument("--max-minutes", type=float, default=10.0)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_run_cadence)
 
 
