@@ -129,6 +129,8 @@ def spike_plan(last7_m: float, ratio: float) -> Plan:
 def training_load(runs: list[Run] | tuple[Run, ...], as_of: dt.date | None = None) -> Load | None:
     """The load as of `as_of` (default: the day of the last run); None without running."""
     daily = daily_load(runs)
+    if as_of is not None:
+        daily = {d: x for d, x in daily.items() if d <= as_of}
     if not daily:
         return None
     first = min(daily)

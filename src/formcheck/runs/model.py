@@ -20,7 +20,7 @@ class Run:
     """
 
     sport: str
-    start: str                    # ISO 8601 with the watch's UTC offset, e.g. 2015-08-15T16:45:08+02:00
+    start: str                    # ISO 8601 with the watch's offset: 2015-08-15T16:45:08+02:00
     duration_s: float             # elapsed, start to stop (pauses included)
     moving_s: float               # timer time (pauses excluded)
     distance_m: float
