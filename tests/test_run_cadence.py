@@ -86,3 +86,16 @@ def test_rendered_running_clip_through_mediapipe():
     r = cadence_from_pose(track_video(CLIP), CLIP.name)
     assert abs(r.steps_per_min - truth["step_rate_spm"]) <= r.uncertainty_spm
     assert len(r.contacts_s) >= len(truth["contacts_s"]) - 2
+
+
+def test_cli_run_cadence_from_landmarks(tmp_path, capsys):
+    from formcheck.cli import main
+    from formcheck.landmarks import save_npz
+
+    save_npz(_runner(160.0), tmp_path / "run.npz")
+    assert main(["run-cadence", "--from-landmarks", str(tmp_path / "run.npz"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert abs(out["steps_per_min"] - 160.0) <= out["uncertainty_spm"]
+    assert out["target_10_spm"] == pytest.approx(out["steps_per_min"] * 1.1, rel=1e-12)
+    assert main(["run-cadence"]) == 2
+    assert "Give a video of running" in capsys.readouterr().err

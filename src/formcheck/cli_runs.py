@@ -104,14 +104,16 @@ def cmd_run_cadence(args) -> int:
             from .landmarks import save_npz
 
             save_npz(seq, args.landmarks)
+    from .runs.steprate import targets
+
     r = cadence_from_pose(seq, Path(args.clip or args.from_landmarks).name)
+    t5, t10 = targets(r.steps_per_min)
     if args.json:
-        print(json.dumps(asdict(r), indent=2))
+        print(json.dumps({**asdict(r), "target_5_spm": t5, "target_10_spm": t10}, indent=2))
     else:
         print(f"{r.steps_per_min:.1f} ± {r.uncertainty_spm:.1f} steps/min (95 %), "
               f"{len(r.contacts_s)} foot contacts in {r.duration_s:.1f} s, {r.view} view. "
-              f"+5 %: {r.steps_per_min * 1.05:.0f}, +10 %: {r.steps_per_min * 1.10:.0f} "
-              "steps/min.")
+              f"Targets: +5 % {t5:.0f}, +10 % {t10:.0f} steps/min.")
     return 0
 
 

@@ -30,12 +30,16 @@ class StepRate:
     step_length_m: float | None
 
 
+def targets(spm: float) -> tuple[float, float]:
+    """The +5 % and +10 % step-rate targets."""
+    return spm * (1 + TARGET_INCREASES[0]), spm * (1 + TARGET_INCREASES[1])
+
+
 def step_rate(run: Run) -> StepRate | None:
     if not run.cadence_spm or not run.counts_as_running:
         return None
-    return StepRate(run.start, run.cadence_spm, run.cadence_sd_spm,
-                    run.cadence_spm * (1 + TARGET_INCREASES[0]),
-                    run.cadence_spm * (1 + TARGET_INCREASES[1]), run.step_length_m)
+    return StepRate(run.start, run.cadence_spm, run.cadence_sd_spm, *targets(run.cadence_spm),
+                    run.step_length_m)
 
 
 def metronome_wav(spm: float, seconds: float = 60.0, sample_rate: int = 22050) -> bytes:
