@@ -142,3 +142,25 @@ def test_history_names_the_clients_runs(cli_db, tmp_path, capsys):
     assert main(["history", "runner-01"]) == 0
     assert ("Runs: 1 imported, the last on 2026-03-02; load and step rate: "
             "`formcheck runs load --client 'runner-01'`.") in capsys.readouterr().out
+
+
+def test_import_refuses_a_damaged_run_and_stores_nothing(store, tmp_path):  # noqa: F811
+    from formcheck.store.errors import ExportFileError
+
+    p = tmp_path / "a.fit"
+    p.write_bytes(fx.fit_run())
+    store.add_client("runner-01")
+    save_runs(store, "runner-01", collect([p]).runs)
+    store.export(tmp_path / "all.zip")
+    with zipfile.ZipFile(tmp_path / "all.zip") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    data = json.loads(members["data.json"])
+    data["clients"][0]["runs"][0]["distance_m"] = "far"
+    members["data.json"] = json.dumps(data).encode()
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+    store.forget_client("runner-01")
+    with pytest.raises(ExportFileError, match=r"runs\[0\].distance_m is not a number"):
+        store.import_(tmp_path / "bad.zip")
+    assert store.list_clients() == []
