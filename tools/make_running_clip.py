@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render a treadmill-running clip of the make_fixtures.py mannequin with a known step rate.
 
-    python tools/make_running_clip.py [--out videos/fixtures] [--spm 168] [--seconds 12]
+    python tools/make_running_clip.py [--out videos/fixtures/running] [--spm 168] [--seconds 12]
 
 The gait is a simple planar model (no flight phase): each leg's thigh swings sinusoidally,
 the knee flexes a little in stance and a lot in swing, and the pelvis height puts the lower
@@ -116,7 +116,7 @@ def contacts(duration_s: float, period_s: float, dt: float = 1e-4) -> list[float
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("videos/fixtures"))
+    ap.add_argument("--out", type=Path, default=Path("videos/fixtures/running"))
     ap.add_argument("--spm", type=float, default=168.0)
     ap.add_argument("--seconds", type=float, default=12.0)
     ap.add_argument("--fps", type=int, default=30)
