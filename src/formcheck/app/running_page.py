@@ -78,7 +78,7 @@ def _load_section(runs) -> None:
                 None if this.increase_ratio is None or not whole
                 else f"{this.increase_ratio:+.0%} on last week", delta_color="off",
                 delta_arrow="off")
-    c[1].metric("Time this week", f"{this.duration_s / 3600:.1f} h")
+    c[1].metric("Time this week" if whole else "Time so far", f"{this.duration_s / 3600:.1f} h")
     c[2].metric("ACWR (7 / 28 days)", "–" if load.acwr is None else f"{load.acwr:.2f}")
     c[3].metric("ACWR, EWMA", "–" if load.acwr_ewma is None else f"{load.acwr_ewma:.2f}")
     if load.acwr is None:
