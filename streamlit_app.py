@@ -10,7 +10,7 @@ menu is drawn here from PAGES (st.navigation's own menu would list it twice).
 
 import streamlit as st
 
-from formcheck.app import filming_page, live_page, upload_page
+from formcheck.app import filming_page, live_page, running_page, upload_page
 
 st.set_page_config(page_title="formcheck: squat form", page_icon=":material/fitness_center:", layout="wide")
 
@@ -20,6 +20,7 @@ MENU = [
     (live_page.render, "Live webcam", ":material/videocam:", "live"),
     (filming_page.render, "How to film", ":material/straighten:", "filming"),
     ("src/formcheck/app/clients_page.py", "Clients", ":material/groups:", "clients"),
+    (running_page.render, "Running", ":material/directions_run:", "running"),
 ]
 PAGES = [st.Page(page, title=title, icon=icon, url_path=url) for page, title, icon, url in MENU]
 HOME = st.Page(upload_page.render, title="Analyse a clip", icon=":material/movie:", url_path="home",

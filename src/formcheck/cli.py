@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, cli_batch, cli_clinic, cli_person, cli_test
+from . import __version__, cli_batch, cli_clinic, cli_person, cli_runs, cli_test
 from .errors import FormcheckError
 from .thresholds import PROFILES, cli_help, get_profile, parse_overrides
 
@@ -270,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_clinic.register(sub)
     cli_batch.register(sub)
     cli_test.register(sub)
+    cli_runs.register(sub)
     return p
 
 

@@ -154,6 +154,7 @@ def cmd_history(args) -> int:
     if not hist:
         print("No sessions yet. Save one with `formcheck analyze CLIP --client "
               f"{client.label!r} --save`.")
+        _runs_line(store, client.label)
         return 0
     print("   id  date              reps  view     knee>toe  shin  thigh  knees-in  clip / note")
     for h in hist:
@@ -167,7 +168,17 @@ def cmd_history(args) -> int:
     print("knee>toe: worst rep, foot lengths past the toes; shin: steepest, deg from vertical; "
           "thigh: mean at the bottom, deg (+ = below parallel); knees-in: largest FPPA, deg "
           "(front view).")
+    _runs_line(store, client.label)
     return 0
+
+
+def _runs_line(store, label: str) -> None:
+    from .store.runs_store import list_runs
+
+    runs = list_runs(store, label)
+    if runs:
+        print(f"Runs: {len(runs)} imported, the last on {runs[-1].start[:10]}; load and step "
+              f"rate: `formcheck runs load --client {label!r}`.")
 
 
 # --- report of a saved session --------------------------------------------------------------------

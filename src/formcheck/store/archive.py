@@ -21,7 +21,7 @@ from ..errors import FormcheckError, UnknownProfileError
 from ..limits import Limits, size_words
 from ..thresholds import PROFILES, Thresholds, get_profile
 from .errors import ExportFileError, StoreError
-from .models import REP_FIELDS
+from .models import REP_FIELDS, RUN_FIELDS
 
 EXPORT_FORMAT = "formcheck-export"
 EXPORT_VERSION = 1
@@ -399,7 +399,40 @@ def validate(data, members: dict[str, Member], limits: Limits) -> list[dict]:
                     "profile": cd["profile"], "threshold_overrides": dict(overrides),
                     "created_at": _time(cd["created_at"], f"{where}.created_at", nullable=True),
                     "updated_at": _time(cd["updated_at"], f"{where}.updated_at", nullable=True),
-                    "sessions": sessions})
+                    "sessions": sessions,
+                    # since schema 0005 (absent from older exports)
+                    "runs": _runs(cd.get("runs") or [], f"{where}.runs")})
+    return out
+
+
+def _runs(rs, where: str) -> list:
+    """A client's imported runs, checked field by field (formcheck.runs.model.Run)."""
+    from ..runs.model import Run
+
+    if not isinstance(rs, list) or len(rs) > 100_000:
+        raise Malformed(f"{where} is not a list")
+    out = []
+    for i, r in enumerate(rs):
+        w = f"{where}[{i}]"
+        _obj(r, w, set(RUN_FIELDS))
+        vals = {}
+        for k in RUN_FIELDS:
+            v = r[k]
+            if k in ("sport", "start", "source_file", "device"):
+                v = _str(v, f"{w}.{k}", {"sport": 40, "start": 40}.get(k, 255 if k ==
+                                                                        "source_file" else 200))
+            elif v is None and k not in ("duration_s", "moving_s", "distance_m"):
+                pass
+            elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                    or v < 0:
+                raise Malformed(f"{w}.{k} is not a number")
+            else:
+                v = float(v)
+            vals[k] = v
+        _time(vals["start"], f"{w}.start")
+        if dt.datetime.fromisoformat(vals["start"]).tzinfo is None:
+            raise Malformed(f"{w}.start has no UTC offset")
+        out.append(Run(**vals))
     return out
 
 

@@ -198,3 +198,33 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(20))
     client_uid: Mapped[str | None] = mapped_column(String(32), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RunRow(Base):
+    """One activity imported from a watch file (formcheck.runs.Run). client_id NULL: the local
+    user's own runs (no clinic client). The same device and start instant is stored once."""
+
+    __tablename__ = "runs"
+    __table_args__ = (UniqueConstraint("client_id", "device", "start_utc",
+                                       name="uq_runs_client_device_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
+                                                  index=True, nullable=True)
+    device: Mapped[str] = mapped_column(String(200), default="")
+    start_utc: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    start: Mapped[str] = mapped_column(String(40))          # ISO 8601 with the watch's offset
+    sport: Mapped[str] = mapped_column(String(40))
+    duration_s: Mapped[float] = mapped_column(Float)
+    moving_s: Mapped[float] = mapped_column(Float)
+    distance_m: Mapped[float] = mapped_column(Float)
+    pace_s_per_km: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cadence_spm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cadence_sd_spm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    step_length_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source_file: Mapped[str] = mapped_column(String(255), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+RUN_FIELDS = ["sport", "start", "duration_s", "moving_s", "distance_m", "pace_s_per_km",
+              "cadence_spm", "cadence_sd_spm", "step_length_m", "source_file", "device"]

@@ -505,10 +505,12 @@ class Store:
             s.execute(delete(RepCorrection).where(RepCorrection.session_id.in_(sids)))
             s.execute(delete(Rep).where(Rep.session_id.in_(sids)))
             s.execute(delete(Session).where(Session.client_id == c.id))
+            from .runs_store import forget_runs
+            n_runs = forget_runs(s, c.id)
             s.execute(delete(Client).where(Client.id == c.id))
         scrubbed = self.scrub()
         return {"client": client_label, "sessions": int(n_sessions), "videos": int(n_videos),
-                "scrubbed": scrubbed, "clip_sha256s": clips}
+                "runs": n_runs, "scrubbed": scrubbed, "clip_sha256s": clips}
 
     def scrub(self) -> bool:
         """Overwrite or release the space deleted rows used. True when nothing could hold it."""
@@ -527,7 +529,7 @@ class Store:
             finally:
                 raw.close()
         with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("session_files", "rep_corrections", "reps", "sessions", "clients"):
+            for table in ("session_files", "rep_corrections", "reps", "sessions", "runs", "clients"):
                 conn.exec_driver_sql(f"VACUUM FULL {table}")
         return True
 
@@ -567,7 +569,8 @@ class Store:
                                     RepCorrection.session_id == x.id).order_by(RepCorrection.id))]})
         return {"uid": c.uid, "label": c.label, "notes": c.notes, "profile": c.profile,
                 "threshold_overrides": c.threshold_overrides, "created_at": _iso(c.created_at),
-                "updated_at": _iso(c.updated_at), "sessions": sessions}
+                "updated_at": _iso(c.updated_at), "sessions": sessions,
+                "runs": _dump_runs(s, c.id)}
 
     # --- export / import ------------------------------------------------------------------------
     def export(self, path: str | Path) -> dict:
@@ -681,6 +684,10 @@ class Store:
             counts["clients_added"] += 1
         else:
             counts["clients_merged"] += 1
+        from .runs_store import add_runs
+        n_runs = add_runs(s, c.id, cd.get("runs", []))[0]
+        if n_runs:   # the key only when the export carried runs (schema 0005 and later)
+            counts["runs_added"] = counts.get("runs_added", 0) + n_runs
         for sd in cd["sessions"]:
             owner = s.scalar(select(Session.client_id).where(Session.uid == sd["uid"]))
             if owner is not None:
@@ -720,6 +727,12 @@ class Store:
                 s.add(RepCorrection(session_id=sess.id, **k))
             s.expunge(sess)   # the blobs need not stay in memory until COMMIT
             counts["sessions_added"] += 1
+
+
+def _dump_runs(s, client_id: int) -> list[dict]:
+    from .runs_store import dump_runs
+
+    return dump_runs(s, client_id)
 
 
 def _correction(c: RepCorrection) -> "Correction":
