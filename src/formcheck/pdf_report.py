@@ -307,12 +307,10 @@ def _headline(analysis, corrections=()) -> list[tuple[str, str, bool]]:
 
 
 def _cave_in_words(analysis) -> str:
-    """Why no knees-caving-in value: the reps' own reason (not judged yet, or the view)."""
-    from .metrics import KNEES_CAVE_IN_NOT_JUDGED
-
-    if any(m.reasons.get("fppa") == KNEES_CAVE_IN_NOT_JUDGED for m in analysis.metrics):
-        return "not judged yet: have a physiotherapist look at a front-view video"
-    return "needs a front view"
+    """Why no knees-caving-in value: the first rep's own reason (the view, or the knees never
+    bent), in the report's words."""
+    why = next((m.reasons["fppa"] for m in analysis.metrics if m.reasons.get("fppa")), "")
+    return "not measured: " + why.split(":")[0] if why else "needs a front view"
 
 
 def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: bytes | None = None,
