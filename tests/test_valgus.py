@@ -107,7 +107,7 @@ def test_front_view_peak_fppa_matches_the_geometry_and_is_judged():
     assert any(c.code == "knees_cave_in" for c in a.cues)
     card = next(c for c in a.cues if c.code == "knees_cave_in")
     assert "crab walks" in card.try_this and "bridges" in card.try_this
-    assert f"{caved.fppa_deg:.0f}°" in card.seen and card.reps == (1,)
+    assert f"{caved.fppa_deg:.1f}°" in card.seen and card.reps == (1,)
 
 
 def test_side_view_has_no_reading_with_the_reason():

@@ -310,7 +310,9 @@ def _cave_in_words(analysis) -> str:
     """Why no knees-caving-in value: the first rep's own reason (the view, or the knees never
     bent), in the report's words."""
     why = next((m.reasons["fppa"] for m in analysis.metrics if m.reasons.get("fppa")), "")
-    return "not measured: " + why.split(":")[0] if why else "needs a front view"
+    if not why or why.startswith("side view"):
+        return "needs a front view"
+    return "not measured: " + why.split(":")[0]
 
 
 def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: bytes | None = None,

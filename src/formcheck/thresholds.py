@@ -55,8 +55,7 @@ HELP = {
     "knee_over_toe_max_ratio": "Flag knee travel past the toes above this many foot lengths.",
     "shin_angle_max_deg": "Flag a shin leaning forward more than this (deg from vertical).",
     "depth_target_deg": "Flag reps whose thigh angle stays below this target (deg); empty = none.",
-    "fppa_max_deg": "Knees cave in when the peak frontal-plane knee angle exceeds "
-                    "this (deg; 12.7 = the published healthy / knee-pain boundary).",
+    "fppa_max_deg": "Knees cave in above this peak frontal-plane knee angle (deg).",
     "heel_lift_max_ratio": "Flag heels rising more than this (foot lengths) at the bottom.",
     "trunk_lean_max_deg": "Flag a trunk leaning forward more than this (deg from vertical).",
     "min_rep_depth_ratio": "Shallowest bottom that counts as a rep: 0 = standing, 1 = thigh "
