@@ -131,3 +131,36 @@ def test_the_report_csv_and_fields_carry_the_same_value():
     cols = dict(zip(header.split(","), first.split(",")))
     assert float(cols["fppa_deg"]) == row["fppa_deg"]
     assert float(cols["fppa_err_deg"]) == row["fppa_err_deg"]
+
+
+def test_overlay_and_player_show_the_reported_peak_at_its_frame():
+    import cv2  # noqa: F401  (the overlay draws with it)
+
+    from formcheck.app import review
+    from formcheck.overlay import annotate_frame, frame_values
+
+    a = _front([RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0), RepSpec(valgus_px=0.0)])
+    rows = rep_rows(a)
+    d = review.review_data(a)
+    assert d["has_knees_in"] is True
+    for k, (m, row) in enumerate(zip(a.metrics, rows)):
+        p = m.valgus.peak_i
+        assert d["reps"][k]["peak"] == p
+        v = frame_values(a, p)
+        leg = f"{m.valgus.leg} leg"
+        assert v.knees_in == f"knees in {row['fppa_deg']:+.1f} deg, {leg} (peak)"
+        assert v.knees_in_flagged is row["knees_cave_in"]
+        assert d["cols"]["knees_in"][p] == f"knees in {row['fppa_deg']:+.1f}°, {leg} (peak)"
+    far = a.metrics[0].valgus.peak_i
+    far = far + int(0.5 * a.clean_seq.fps) if far + int(0.5 * a.clean_seq.fps) < len(a.clean_seq) \
+        else far - int(0.5 * a.clean_seq.fps)
+    assert frame_values(a, far).knees_in == ""
+    # drawn: the frame at the peak differs from the same frame without the knees-in lines
+    blank = np.zeros((a.clean_seq.height_px, a.clean_seq.width_px, 3), np.uint8)
+    p = a.metrics[0].valgus.peak_i
+
+    def red(i):
+        img = annotate_frame(blank, a, i)
+        return int(((img[..., 0] > 200) & (img[..., 1] < 120)).sum())
+
+    assert red(p) > red(p + int(0.4 * a.clean_seq.fps)) + 100   # the flagged rep's lines: red

@@ -419,7 +419,9 @@ def _caption_lines(row: dict, th) -> list[str]:
              f"Shin {v('shin_angle_deg', '.0f', '°')} · knee bend "
              f"{_fmt(row['knee_flexion_deg'], '.0f', '°')}"]
     if row["fppa_deg"] is not None and row["view"] != "side":
-        lines.append(f"Knees-in angle (FPPA) {v('fppa_deg', '.0f', '°')}")
+        where = (f", {row['fppa_leg']} leg" if row.get("fppa_leg") in ("left", "right") else "") \
+            + (f", peak at {row['fppa_peak_s']:.1f} s" if row.get("fppa_peak_s") is not None else "")
+        lines.append(f"Knees-in angle (FPPA) {v('fppa_deg', '+.1f', '°')}{where}")
     return lines
 
 
@@ -705,7 +707,7 @@ def _rep_table(pdf, analysis, corrections=()) -> None:
             row.cell(cell("knee_over_toe_ratio", "+.2f"), style=style("knee_over_toe_ratio"))
             row.cell(cell("shin_angle_deg", ".0f"), style=style("shin_angle_deg"))
             row.cell(cell("trunk_lean_deg", ".0f"), style=style("trunk_lean_deg"))
-            row.cell(cell("fppa_deg", ".0f") if r["view"] != "side" else "–",
+            row.cell(cell("fppa_deg", "+.1f") if r["view"] != "side" else "–",
                      style=style("fppa_deg"))
             row.cell(_fmt(r["pause_s"], ".1f"))
             if r.get("excluded"):
