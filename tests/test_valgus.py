@@ -164,3 +164,17 @@ def test_overlay_and_player_show_the_reported_peak_at_its_frame():
         return int(((img[..., 0] > 200) & (img[..., 1] < 120)).sum())
 
     assert red(p) > red(p + int(0.4 * a.clean_seq.fps)) + 100   # the flagged rep's lines: red
+
+
+def test_a_physio_marking_the_angle_wrong_takes_the_call_and_the_flag_with_it():
+    from formcheck.report import Correction, apply_corrections, corrected_summary
+
+    a = _front([RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)] * 2)
+    rows = rep_rows(a)
+    assert [r["knees_cave_in"] for r in rows] == [True, True]
+    fix = [Correction(rep=1, kind="wrong_value", metric="fppa_deg", note="", author="ana")]
+    got = apply_corrections(rows, fix)
+    assert got[0]["fppa_deg"] is None and got[0]["knees_cave_in"] is None
+    assert "knees_cave_in" not in got[0]["flags"] and got[0]["checks"]["fppa_deg"] == "n/a"
+    assert got[1]["knees_cave_in"] is True and got[1]["fppa_deg"] == rows[1]["fppa_deg"]
+    assert corrected_summary(rows, fix).worst_fppa_deg == rows[1]["fppa_deg"]

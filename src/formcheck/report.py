@@ -155,6 +155,8 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
                     r.setdefault("wrong", []).append(c.metric)
                     r[c.metric] = None
                     r["checks"][c.metric] = "n/a"
+                    if c.metric == "fppa_deg":   # the call and the error stand on the value
+                        r["knees_cave_in"] = r["fppa_err_deg"] = None
                     codes = {k.code for k in CHECKS if k.field == c.metric}
                     keep = [i for i, f in enumerate(r["flags"]) if f not in codes]
                     if "flag_messages" in r:
