@@ -52,9 +52,13 @@ def figures(summary: dict, cv: dict) -> dict:
     out = {"exact_count_rate": summary["exact_count"] / summary["clips"],
            "rep_f1": summary["rep_f1"],
            "view_right_rate": summary["view_right"] / max(1, summary["view_clips"])}
-    for name in ("depth", "knee_past_toes"):
+    for name in ("depth", "knee_past_toes", "knees_cave_in"):
         for k in ("accuracy", "balanced_accuracy", "decided_rate"):
             out[f"{name}_{k}"] = summary[name][k]
+    # knees caving in: nothing is fitted (the cut-off is published), so in-sample is the
+    # held-out figure; the share of reps labelled as tracking well that are not flagged
+    no = summary["knees_cave_in"]["per_class"].get("False", [0, 0])
+    out["knees_cave_in_well_tracking_unflagged_rate"] = no[0] / no[1] if no[1] else None
     md = cv["min_rep_depth_ratio"]
     out["cv_exact_count_rate"] = md["cv_exact"] / md["cv_clips"]
     out["cv_rep_f1"] = md["cv_f1"]
@@ -72,12 +76,17 @@ def measured(shared_videos):
     th = get_profile("general")
     raws = {lab["file"]: _load(shared_videos, lab) for lab in labels}
     tallies = new_tallies()
-    results = [evaluate_clip(lab, to_dict(analyze_sequence(raws[lab["file"]], th, "general")),
-                             tallies) for lab in labels]
+    reports = {lab["file"]: to_dict(analyze_sequence(raws[lab["file"]], th, "general"))
+               for lab in labels}
+    results = [evaluate_clip(lab, reports[lab["file"]], tallies) for lab in labels]
     clips, reps = collect(labels, lambda lab: raws[lab["file"]], th)
     _, cv = run_cv(clips, reps, th)
     got = figures(summarize(results, tallies), cv)
     got.update(robustness_figures(labels, raws, th))
+    # every front / oblique rep has a knees-in angle or the reason it has none
+    fr = [r for rep in reports.values() for r in rep["reps"] if r["view"] in ("front", "oblique")]
+    got["fppa_or_reason_rate"] = round(sum(r["fppa_deg"] is not None or bool(
+        r["unmeasured"].get("fppa")) for r in fr) / max(1, len(fr)), 4)
     if os.environ.get("FORMCHECK_UPDATE_BASELINE"):
         all_ = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
         all_[default_backend()] = got

@@ -164,7 +164,7 @@ def test_knees_caving_in_cue_points_at_the_outer_hip():
     th = get_profile("general")
     out = cues(ms, [assess_rep(x, th) for x in ms], th, "front")
     cave = next(c for c in out if c.code == "knees_cave_in")
-    assert cave.seen == ("Rep 1: knees-in angle (FPPA) up to 25° (limit 12°). The knees moved "
+    assert cave.seen == ("Rep 1: knees-in angle (FPPA) up to 25.0° (limit 12.7°). The knees moved "
                          "inward, inside the line of the feet.")
     assert "outer-hip" in cave.why and "crab walks" in cave.try_this
     assert any(c.code == "view" for c in out)      # and: film from the side for knee-over-toe

@@ -172,3 +172,48 @@ def test_error_by_yaw_is_no_worse_than_committed_and_within_target_where_it_was(
             if b[key] <= target and float(yaw) <= 60:
                 limit = min(limit, target)
             assert s[key] <= limit, (yaw, key, s[key], limit)
+
+
+# ------------------------------------------------------------------ knees caving in (valgus.py)
+def _exact_points_xy(points_px: dict) -> np.ndarray:
+    xy = np.full((1, 33, 2), np.nan)
+    for name, i in (("left_hip", 23), ("right_hip", 24), ("left_knee", 25), ("right_knee", 26),
+                    ("left_ankle", 27), ("right_ankle", 28)):
+        xy[0, i] = points_px[name]
+    return xy
+
+
+@pytest.mark.parametrize("name", ["grid_yaw00_knees_in", "grid_yaw45_knees_in"])
+def test_the_fppa_definition_on_the_exact_points_is_within_about_2_deg_of_the_mesh(name):
+    """valgus.fppa_frames on the exact projected joint centres at each rep's bottom: from the
+    front each leg (perspective costs 0.7-2.1 deg), at 45 deg both legs rebuilt over cos(yaw)
+    (within 1.1 deg), for rendered 0, 8, 15 and 20 deg."""
+    from formcheck.valgus import fppa_frames
+
+    t = TRUTHS[name]
+    errs = []
+    for r in t["per_rep"]:
+        f = fppa_frames(_exact_points_xy(r["points_px"]), t["yaw_deg"], both_legs=t["yaw_deg"] > 0)
+        truth = r["truth"]["left"]["fppa_deg"]
+        got = [f["both"][0]] if t["yaw_deg"] > 0 else [f["left"][0], f["right"][0]]
+        errs += [g - truth for g in got]
+    assert max(abs(e) for e in errs) <= (2.1 if t["yaw_deg"] == 0 else 1.1)
+
+
+@pytest.mark.slow
+def test_tracked_knees_in_grid_peak_fppa_no_worse_than_committed():
+    """The reported peak FPPA on the tracked knees-caving-in clips against the mesh truth
+    (README, "Knees caving in"): at 45 deg within the 5-deg target; from the front the worst
+    rep (rendered 20 deg, read 15.0) misses the 3-deg target, so the committed figure is
+    gated; the call's balanced accuracy no worse than committed (0.75 front, 0.88 at 45)."""
+    cache = os.environ.get("FORMCHECK_GRID_CACHE")
+    rows = []
+    for name in ("grid_yaw00_knees_in", "grid_yaw45_knees_in"):
+        analysis, _raw = grid_eval.track(name, GRID, Path(cache) if cache else None)
+        rows += grid_eval.rep_rows(TRUTHS[name], analysis)
+    stats = {f"{s['yaw_deg']:.0f}": s for s in grid_eval.fppa_stats(rows)}
+    assert stats["0"]["reps"] == 4 and stats["45"]["reps"] == 8
+    assert stats["0"]["fppa_max_abs_err_deg"] <= 5.0 + 0.5
+    assert stats["45"]["fppa_max_abs_err_deg"] <= 5.0
+    assert stats["0"]["flag_balanced_accuracy"] >= 0.75
+    assert stats["45"]["flag_balanced_accuracy"] >= 0.875

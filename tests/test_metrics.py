@@ -8,8 +8,7 @@ import pytest
 from formcheck.view import FRONT_MAX_YAW_DEG
 
 from formcheck.analysis import analyze_sequence
-from formcheck.metrics import (DEPTH_ANGLE_ERR_DEG, KNEES_CAVE_IN_NOT_JUDGED,
-                               PARALLEL_HALF_BAND_DEG, depth_class_from_angle, rep_fppa_deg)
+from formcheck.metrics import DEPTH_ANGLE_ERR_DEG, PARALLEL_HALF_BAND_DEG, depth_class_from_angle
 from formcheck.stream import replay
 from formcheck.synthetic import (HINGE, PICK_UP, SHANK, STAND, THIGH, RepSpec,
                                  knee_over_toe_ratio, squat_sequence)
@@ -50,14 +49,12 @@ def test_depth_classes(thigh, shin, depth):
     assert a.assessments[0].depth == depth
 
 
-def test_front_view_measures_fppa_but_does_not_judge_knees_caving_in():
+def test_front_view_judges_knees_caving_in_from_the_peak_fppa():
     a = analyse([RepSpec(valgus_px=45.0), RepSpec(valgus_px=0.0)], view="front")
     assert a.view.view == "front" and a.rep_count == 2
-    caved, straight = (rep_fppa_deg(a.series, np.arange(r.start_i, r.end_i + 1)) for r in a.reps)
-    assert caved > straight + 10      # the measurement follows exact geometry ...
-    for m, asm in zip(a.metrics, a.assessments):   # ... but is not reported as a judgement
-        assert m.fppa_deg is None and asm.knees_cave_in is None
-        assert m.reasons["fppa"] == KNEES_CAVE_IN_NOT_JUDGED
+    caved, straight = a.metrics
+    assert caved.fppa_deg > straight.fppa_deg + 10      # the measurement follows the geometry
+    assert [x.knees_cave_in for x in a.assessments] == [True, False]   # valgus.py has the exact figures
     for m, asm in zip(a.metrics, a.assessments):
         assert m.knee_over_toe_ratio is None and asm.knee_past_toes is None
         assert "side" in m.reasons["knee_over_toe"]

@@ -97,16 +97,18 @@ def test_pdf_with_the_video_uses_real_frames_and_shows_progress(tmp_path):
     assert "drawn from the tracked body landmarks" not in flat    # real video frames
 
 
-def test_front_view_pdf_says_knees_caving_in_is_not_judged_yet(tmp_path):
+def test_front_view_pdf_shows_the_peak_knees_in_angle_against_the_published_limit(tmp_path):
     from formcheck.analysis import analyze_sequence
-    from formcheck.synthetic import squat_sequence
+    from formcheck.synthetic import RepSpec, squat_sequence
     from formcheck.thresholds import get_profile
 
-    analysis = analyze_sequence(squat_sequence(2, view="front"), get_profile("general"), "general")
+    reps = [RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)] * 2
+    analysis = analyze_sequence(squat_sequence(reps, view="front"), get_profile("general"),
+                                "general")
     assert analysis.view.view == "front" and analysis.rep_count == 2
+    worst = max(round(m.fppa_deg, 1) for m in analysis.metrics)
     _, text = _render(session_pdf(analysis), tmp_path)
-    assert ("Knees caving in not judged yet: have a physiotherapist look at a front-view video"
-            in _flat(text))
+    assert f"Knees caving in up to {worst:.1f}° (limit 12.7°)" in _flat(text)
 
 
 def test_pdf_without_reps_still_renders(tmp_path):

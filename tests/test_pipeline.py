@@ -107,15 +107,15 @@ def test_box_pause_is_measured():
         assert m.pause_s == pytest.approx(t["pause_s"], abs=0.35)
 
 
-def test_front_view_does_not_judge_knees_caving_in_nor_knee_over_toe():
-    """Knees caving in is not judged on real clips yet (metrics.KNEES_CAVE_IN_NOT_JUDGED): null
-    with the reason, not a confident answer."""
-    from formcheck.metrics import KNEES_CAVE_IN_NOT_JUDGED
-
-    _, a, _ = run("front_knees_cave_in")
+def test_front_view_judges_knees_caving_in_but_not_knee_over_toe():
+    """The rendered front clip's knees cave in far (knee/ankle separation 0.40 at the bottom):
+    every rep's peak FPPA is over the published cut-off, with the separation read at the peak."""
+    truth, a, _ = run("front_knees_cave_in")
     assert a.rep_count == 3
-    assert all(x.knees_cave_in is None for x in a.assessments)
-    assert all(m.reasons["fppa"] == KNEES_CAVE_IN_NOT_JUDGED for m in a.metrics)
+    assert all(x.knees_cave_in is True for x in a.assessments)
+    for m, t in zip(a.metrics, truth["per_rep"]):
+        assert m.fppa_deg > a.thresholds.fppa_max_deg
+        assert m.valgus.knee_ankle_sep_ratio == pytest.approx(t["knee_to_ankle_sep_ratio"], abs=0.1)
     assert all(x.knee_past_toes is None for x in a.assessments)
 
 

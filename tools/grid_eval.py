@@ -78,6 +78,12 @@ def rep_rows(truth: dict, analysis) -> list[dict]:
                 row["kot_err_ratio"] = m.knee_over_toe_ratio - row["kot_truth_ratio"]
             row["cave"] = cave_candidates(analysis, j)
             row["knees_cave_in_reported"] = analysis.assessments[j].knees_cave_in
+            if m.valgus is not None and t["fppa_target_deg"] is not None:
+                truth_fppa = max(tr["left"]["fppa_deg"], tr["right"]["fppa_deg"])
+                row.update(fppa_deg=m.fppa_deg, fppa_truth_deg=truth_fppa,
+                           fppa_err_deg=m.fppa_deg - truth_fppa,
+                           fppa_bottom_deg=m.valgus.bottom_fppa_deg,
+                           peak_minus_bottom_s=m.valgus.peak_s - m.bottom_s)
         rows.append(row)
     return rows
 
@@ -263,7 +269,8 @@ def cave_separation(rows: list[dict], names) -> str:
 
 
 def fppa_errors(rows: list[dict]) -> str:
-    """The measured FPPA (rep_fppa_deg) against the rendered FPPA, per yaw and level."""
+    """The reported peak FPPA (valgus.rep_knee_valgus) against the rendered FPPA, per yaw and
+    level."""
     lines = []
     for yaw in sorted({r["yaw_deg"] for r in rows if r["fppa_target_deg"] is not None}):
         parts = []
@@ -273,6 +280,39 @@ def fppa_errors(rows: list[dict]) -> str:
                    and r["cave"].get("fppa_deg") is not None]
             parts.append(f"{level:.0f} deg -> {got if got else 'rep not found'}")
         lines.append(f"FPPA at yaw {yaw:.0f} (rendered -> measured): " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def fppa_stats(rows: list[dict]) -> list[dict]:
+    """Per yaw, over the knees-caving-in reps found: the reported peak FPPA (valgus.py) against
+    the mesh truth (mean / worst error), and the call against the truth called with the same
+    published cut-off (balanced accuracy)."""
+    from formcheck.evaluate import Tally
+    from formcheck.valgus import PUBLISHED_CUTOFF_DEG
+
+    out = []
+    for yaw in sorted({r["yaw_deg"] for r in rows if r.get("fppa_err_deg") is not None}):
+        rs = [r for r in rows if r["yaw_deg"] == yaw and r.get("fppa_err_deg") is not None]
+        t = Tally()
+        for r in rs:
+            t.add(r["fppa_truth_deg"] > PUBLISHED_CUTOFF_DEG, r["knees_cave_in_reported"])
+        out.append({"yaw_deg": yaw, "reps": len(rs),
+                    "fppa_mean_err_deg": _mean([r["fppa_err_deg"] for r in rs]),
+                    "fppa_max_abs_err_deg": _maxabs([r["fppa_err_deg"] for r in rs]),
+                    "flag_balanced_accuracy": t.balanced_accuracy,
+                    "by_level": [(r["fppa_truth_deg"], round(r["fppa_deg"], 1),
+                                  r["knees_cave_in_reported"]) for r in rs]})
+    return out
+
+
+def fppa_table(stats: list[dict]) -> str:
+    lines = ["| camera yaw | reps | peak FPPA error: mean / worst (deg) | rendered -> measured "
+             "(flagged) | flag balanced accuracy |", "|---|---|---|---|---|"]
+    for s in stats:
+        lv = ", ".join(f"{t:.0f}->{m:.1f}{' (yes)' if f else ''}" for t, m, f in s["by_level"])
+        lines.append(f"| {s['yaw_deg']:.0f}° | {s['reps']} | {s['fppa_mean_err_deg']:+.1f} / "
+                     f"{s['fppa_max_abs_err_deg']:.1f} | {lv} | "
+                     f"{_fmt(s['flag_balanced_accuracy'], '.2f')} |")
     return "\n".join(lines)
 
 
@@ -346,6 +386,9 @@ def main(argv=None) -> int:
         print(f"BlazePose foot points vs the mesh ({name}): {off}")
     print()
     print(fppa_errors(rows))
+    print("\nKnees caving in: the reported peak FPPA against the mesh truth "
+          "(the call: truth above the published cut-off):\n")
+    print(fppa_table(fppa_stats(rows)))
     print(cave_separation(rows, CAVE_CANDIDATES))
     cv = None
     if args.real:

@@ -27,7 +27,7 @@ from .feedback import classify_depth
 from .geometry import nanmedian_or_nan
 from .landmarks import PoseSequence
 from .metrics import (STANDING_DEPTH, depth_class_from_angle, knee_ankle_separation_px_ratio,
-                      knee_ankle_separation_ratio, medial_knee_displacement_ratio, rep_fppa_deg)
+                      knee_ankle_separation_ratio, medial_knee_displacement_ratio)
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
@@ -165,8 +165,7 @@ def cave_candidates(an, j: int) -> dict:
     px_b, px_c = bottom_and_change(knee_ankle_separation_px_ratio(an.clean_seq.xy_px), ratio)
     _, mkd_c = bottom_and_change(medial_knee_displacement_ratio(an.clean_seq.world_m),
                                  lambda b, s: b - s)
-    rng = np.arange(r.start_i, r.end_i + 1)
-    return {"fppa_deg": rep_fppa_deg(an.series, rng),
+    return {"fppa_deg": m.fppa_deg,   # the reported peak (valgus.rep_knee_valgus)
             "knee_ankle_sep_bottom_ratio": sep_b, "knee_ankle_sep_change_ratio": sep_c,
             "medial_knee_disp_change_ratio": mkd_c,
             "knee_ankle_sep_px_bottom_ratio": px_b, "knee_ankle_sep_px_change_ratio": px_c}
@@ -492,7 +491,7 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
                     v = r.cave.get(name)
                     within.add(r.label_cave, None if v is None else bool(sign * (v - cut) > 0))
         cut, sign = fit_cave(reps, name)
-        committed = f"> {th.fppa_max_deg:g} deg (now not reported)" if name == "fppa_deg" \
+        committed = f"> {th.fppa_max_deg:g} deg (published, not fitted)" if name == "fppa_deg" \
             else "(candidate)"
         com_score = score_cave(reps, name, th.fppa_max_deg, 1).text() if name == "fppa_deg" else "-"
         out.append(Line(f"knees cave in: {name}", committed, com_score,

@@ -142,7 +142,7 @@ def summarize(results: list[ClipResult], tallies: dict[str, Tally]) -> dict:
         out[name] = {"agree": t.agree, "both": t.both, "accuracy": t.accuracy,
                      "balanced_accuracy": t.balanced_accuracy, "decided_rate": t.decided_rate,
                      "report_unclear": t.report_unclear, "report_total": t.report_total,
-                     "label_decided": t.label_decided}
+                     "label_decided": t.label_decided, "per_class": dict(t.per_class)}
     return out
 
 
@@ -171,6 +171,11 @@ def format_table(results: list[ClipResult], summary: dict) -> str:
                      f"decides on {dec} of the {t['label_decided']} reps the label decides; "
                      f"of {t['report_total']} matched reps, unclear in ours "
                      f"{t['report_unclear']}, in the label {t['report_total'] - t['label_decided']}")
+    pc = s["knees_cave_in"].get("per_class", {})
+    if pc:
+        no, yes = pc.get("False", [0, 0]), pc.get("True", [0, 0])
+        lines.append(f"knees_cave_in: labelled tracking well, flagged {no[1] - no[0]}/{no[1]}; "
+                     f"labelled caving in, flagged {yes[0]}/{yes[1]}")
     return "\n".join(lines)
 
 

@@ -89,7 +89,7 @@ CHECKS = (
     _Check("shin_angle_deg", "shin_angle_max_deg", "shin_angle", "warn",
            "shin {v} deg from vertical (limit {lim})", ".0f"),
     _Check("fppa_deg", "fppa_max_deg", "knees_cave_in", "warn",
-           "knees cave in: frontal knee angle {v} deg (limit {lim})", ".0f",
+           "knees cave in: frontal knee angle {v} deg (limit {lim})", ".1f",
            views=("oblique", "front")),
     _Check("thigh_angle_deg", "depth_target_deg", "shallow", "info",
            "thigh {v} deg, target {lim}", "+.0f", under=True, views=("side", "oblique")),
@@ -183,6 +183,19 @@ def fired(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thres
     return f"{_reps_words(reps)}: {FIRED_WORDS[code].format(v=vs, lim=ls)}."
 
 
+def _cave_where(metrics: list[RepMetrics], reps: tuple) -> str:
+    """' Worst: rep 2, left leg, at 3.4 s (on the way down).' for the rep whose knee caved in
+    most (valgus.KneeValgus: its leg and peak time)."""
+    worst = max((metrics[i - 1] for i in reps), key=lambda m: m.fppa_deg or 0.0)
+    v = worst.valgus
+    if v is None:
+        return ""
+    leg = "both legs" if v.leg == "both" else f"{v.leg} leg"
+    phase = "on the way down" if v.peak_s < worst.bottom_s else "on the way up" \
+        if v.peak_s > worst.bottom_s else "at the bottom"
+    return f" Worst: rep {worst.index}, {leg}, at {v.peak_s:.1f} s ({phase})."
+
+
 def bottom_consistency(metrics: list[RepMetrics]) -> float | None:
     """Spread (standard deviation, deg) of the thigh angle at the bottom across reps."""
     vals = [m.thigh_angle_deg for m in metrics if m.thigh_angle_deg is not None and m.view != "front"]
@@ -213,7 +226,7 @@ def cues(metrics: list[RepMetrics], assessments: list[RepAssessment], th: Thresh
     if cave:
         out.append(Cue(
             "knees_cave_in", "Knees cave in",
-            fired(metrics, assessments, th, "knees_cave_in")
+            fired(metrics, assessments, th, "knees_cave_in") + _cave_where(metrics, cave)
             + " The knees moved inward, inside the line of the feet.",
             "Knees caving in usually points to weak outer-hip muscles (gluteus medius), and "
             "loads the kneecap unevenly.",

@@ -19,6 +19,7 @@ from .landmarks import Landmark as L
 from .reps import Rep
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG, classify_yaw, facing_sign, near_leg, yaw_per_frame
 from .values import clean_float
+from .valgus import KneeValgus, fppa, rep_knee_valgus  # noqa: F401  (fppa: metrics' API)
 from .vocab import Leg, View
 
 STANDING_DEPTH = 0.12       # depth signal below this counts as standing (for baselines)
@@ -235,18 +236,6 @@ def depth_signal(seq: PoseSequence, refs: ScaleRefs | None = None) -> np.ndarray
                 - midpoint(xy[:, L.LEFT_SHOULDER, 1], xy[:, L.RIGHT_SHOULDER, 1]))
         lying = rise < MIN_TORSO_RISE * scale
     return np.where((wsum > 1e-6) & ~lying, out, np.nan)
-
-
-def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: float) -> np.ndarray:
-    """Frontal-plane projection angle: 180 - hip-knee-ankle, signed +ve when the knee lies on
-    the medial side (toward `medial_sign` in x) of the hip-ankle line."""
-    ang = 180.0 - angle_at(hip, knee, ankle)
-    # x of the hip-ankle line at the knee's height
-    with np.errstate(all="ignore"):
-        frac = (knee[..., 1] - hip[..., 1]) / (ankle[..., 1] - hip[..., 1])
-        line_x = hip[..., 0] + frac * (ankle[..., 0] - hip[..., 0])
-    side = np.sign((knee[..., 0] - line_x) * medial_sign)
-    return ang * np.where(side == 0, 1.0, side)
 
 
 def thigh_angle_turned_deg(xy: np.ndarray, yaw_deg: np.ndarray, facing: int) -> np.ndarray:
@@ -506,6 +495,9 @@ class RepMetrics:
     # lengths, knee-over-toe in foot lengths) per frame: what box.higher_box_shin reads.
     bottom_hip_shin: float | None = None
     descent_kot: tuple = ()
+    # Knees caving in (valgus.rep_knee_valgus): the peak FPPA per leg, when, the knee-to-ankle
+    # separation then and its uncertainty; fppa_deg above is its value. None where unmeasured.
+    valgus: KneeValgus | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -652,13 +644,14 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
         kot_px, kot_ratio, shin, why, key = knee_over_toe(seq, series, deep, view, leg, facing)
         if why:
             reasons["knee_over_toe"] = why
-    if view == "side":
-        reasons["fppa"] = ("side view: knees caving in can only be judged from the front; film "
-                           "from the front at knee height")
-    elif not turned:
-        # Measured (rep_fppa_deg) but not reported: it does not yet tell caving in apart on
-        # real clips, and a confident "no" would mislead.
-        reasons["fppa"] = KNEES_CAVE_IN_NOT_JUDGED
+    valgus = None
+    if not turned:
+        valgus, why = rep_knee_valgus(xy, series.t_s, series.depth, series.yaw_deg,
+                                      rep.start_i, rep.end_i, rep.bottom_i, view)
+        if valgus is None:
+            reasons["fppa"] = why
+        else:
+            fp = valgus.fppa_deg
     if view == "front":
         reasons["thigh_angle"] = "front view: the thigh points at the camera, so its angle is rough"
     # physically impossible at the bottom of a squat: the view or the tracking failed there
@@ -693,7 +686,8 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
                       rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
                       rep.bottom_i, dep, dep_err, dep_src, flex3d,
-                      None if hip_h is None else hip_height_ratio_err(series, rep), **box)
+                      None if hip_h is None else hip_height_ratio_err(series, rep), **box,
+                      valgus=valgus)
 
 
 def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: KneeKey) -> dict:
@@ -780,24 +774,6 @@ def depth_class_from_angle(angle_deg: float | None, err_deg: float | None) -> st
     if lo >= -PARALLEL_HALF_BAND_DEG and hi <= PARALLEL_HALF_BAND_DEG:
         return "parallel"
     return "unclear"
-
-
-# Why knees caving in is null in every report (figures from `formcheck eval --cv`).
-KNEES_CAVE_IN_NOT_JUDGED = (
-    "knees caving in is not judged yet: on real front-view clips neither the frontal-plane knee "
-    "angle nor the knee-to-ankle width told apart the reps a person sees caving in "
-    "(cross-validated by source); have a physiotherapist look at the front-view video")
-
-
-def rep_fppa_deg(series: Series, rng: np.ndarray) -> float | None:
-    """The frontal-plane projection angle of a rep: the 90th percentile over its frames of
-    both legs' mean FPPA (+ve knees inward). Measured, not reported (see
-    KNEES_CAVE_IN_NOT_JUDGED)."""
-    both = np.stack([series.legs["left"].fppa_deg[rng], series.legs["right"].fppa_deg[rng]])
-    with np.errstate(all="ignore"):
-        per_frame = np.nanmean(both, axis=0)
-    per_frame = per_frame[np.isfinite(per_frame)]
-    return float(np.percentile(per_frame, 90)) if per_frame.size else None
 
 
 def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> float | None:

@@ -251,6 +251,10 @@ class FrameValues:
     # of the rep's reported box fields (one line per part), and whether a higher box is advised.
     box: str = ""
     box_over_limit: bool = False
+    # Around the peak of a rep's knees-in angle (knees_in_words): its reported value and leg,
+    # and whether it was flagged; "" elsewhere.
+    knees_in: str = ""
+    knees_in_flagged: bool = False
 
 
 def frame_values(analysis, i: int) -> FrameValues:
@@ -264,6 +268,7 @@ def frame_values(analysis, i: int) -> FrameValues:
     facing = (m.facing if m is not None and m.facing else s.facing) or 1
     r = analysis.reps[rep] if rep is not None else None
     box, over = _box_words(analysis, m, r, i)
+    kin, kin_flag = knees_in_words(analysis, rep, i)
     if m is not None and r is not None and r.band_start_i <= i <= r.band_end_i:
         rv = {k: reported_value(k, getattr(m, k)) for k in
               ("knee_over_toe_px", "knee_over_toe_ratio", "knee_flexion_deg", "thigh_angle_deg")}
@@ -272,7 +277,7 @@ def frame_values(analysis, i: int) -> FrameValues:
         key = (m.knee_key or knee_key_for(view, leg)) if m.knee_over_toe_px is not None else ""
         return FrameValues(i, rep, True, view, leg, facing, key, rv["knee_over_toe_px"],
                            rv["knee_over_toe_ratio"], rv["knee_flexion_deg"], rv["thigh_angle_deg"],
-                           clean_float(s.depth[i]), labels, box, over)
+                           clean_float(s.depth[i]), labels, box, over, kin, kin_flag)
     key = knee_key_for(view, leg) if view in ("side", "oblique") else ""
     gap = ratio = None
     if key:
@@ -281,7 +286,49 @@ def frame_values(analysis, i: int) -> FrameValues:
     flex = clean_float(s.legs[leg].knee_flexion_deg[i])
     thigh = clean_float(s.legs[leg].thigh_deg[i])
     return FrameValues(i, rep, False, view, leg, facing, key, gap, ratio, flex, thigh,
-                       clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh), box, over)
+                       clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh), box, over,
+                       kin, kin_flag)
+
+
+KNEES_IN_SHOWN_S = 0.25   # the knees-in lines stay on this long either side of the peak frame
+
+
+def knees_in_words(analysis, rep: int | None, i: int) -> tuple[str, bool]:
+    """('knees in +14.3 deg, left leg (peak)', flagged) on the frames within KNEES_IN_SHOWN_S of
+    rep's knees-in peak (valgus.KneeValgus.peak_i), with the rep's reported fppa_deg; ("",
+    False) elsewhere."""
+    if rep is None or rep >= len(analysis.metrics):
+        return "", False
+    m = analysis.metrics[rep]
+    v, val = m.valgus, reported_value("fppa_deg", m.fppa_deg)
+    t = analysis.clean_seq.t_s
+    if v is None or val is None or not (0 <= v.peak_i < len(t) and 0 <= i < len(t)) \
+            or abs(float(t[i]) - float(t[v.peak_i])) > KNEES_IN_SHOWN_S:
+        return "", False
+    leg = "both legs" if v.leg == "both" else f"{v.leg} leg"
+    flagged = analysis.assessments[rep].knees_cave_in is True
+    return f"knees in {val:+.1f} deg, {leg} (peak)", flagged
+
+
+def draw_knees_in(img, xy, v: "FrameValues", st: Style) -> None:
+    """Both legs' hip-knee-ankle lines and the peak knees-in angle beside the hips (red when
+    flagged), on the frames knees_in_words names."""
+    if not v.knees_in:
+        return
+    color = RED if v.knees_in_flagged else GREEN
+    for leg in ("left", "right"):
+        pts = [_pt(xy[int(LEG[leg][k])]) for k in (0, 1, 2)]
+        if any(p is None for p in pts):
+            continue
+        for a, b in zip(pts, pts[1:]):
+            cv2.line(img, a, b, DARK, st.line + 3, cv2.LINE_AA)
+            cv2.line(img, a, b, color, st.line + 1, cv2.LINE_AA)
+    hips = [_pt(xy[int(LEG[leg][0])]) for leg in ("left", "right")]
+    hips = [p for p in hips if p is not None]
+    if hips:
+        x = max(p[0] for p in hips)
+        y = min(p[1] for p in hips)
+        _beside(img, v.knees_in, (x, y), 1, st, color)
 
 
 def _box_words(analysis, m, r, i: int) -> tuple[str, bool]:
@@ -360,6 +407,7 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
                                analysis.thresholds.knee_over_toe_max_ratio,
                                _side_out(xy, v.leg, v.facing, v.view), st, v.labels["knee_over_toe"])
         draw_angles(img, xy, v, st)
+        draw_knees_in(img, xy, v, st)
     total = len(analysis.reps)
     lines = [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE), cue_line(analysis, rep)]
     if len(analysis.clean_seq) and v.box:

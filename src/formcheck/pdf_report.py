@@ -307,12 +307,12 @@ def _headline(analysis, corrections=()) -> list[tuple[str, str, bool]]:
 
 
 def _cave_in_words(analysis) -> str:
-    """Why no knees-caving-in value: the reps' own reason (not judged yet, or the view)."""
-    from .metrics import KNEES_CAVE_IN_NOT_JUDGED
-
-    if any(m.reasons.get("fppa") == KNEES_CAVE_IN_NOT_JUDGED for m in analysis.metrics):
-        return "not judged yet: have a physiotherapist look at a front-view video"
-    return "needs a front view"
+    """Why no knees-caving-in value: the first rep's own reason (the view, or the knees never
+    bent), in the report's words."""
+    why = next((m.reasons["fppa"] for m in analysis.metrics if m.reasons.get("fppa")), "")
+    if not why or why.startswith("side view"):
+        return "needs a front view"
+    return "not measured: " + why.split(":")[0]
 
 
 def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: bytes | None = None,
@@ -419,7 +419,9 @@ def _caption_lines(row: dict, th) -> list[str]:
              f"Shin {v('shin_angle_deg', '.0f', '°')} · knee bend "
              f"{_fmt(row['knee_flexion_deg'], '.0f', '°')}"]
     if row["fppa_deg"] is not None and row["view"] != "side":
-        lines.append(f"Knees-in angle (FPPA) {v('fppa_deg', '.0f', '°')}")
+        where = (f", {row['fppa_leg']} leg" if row.get("fppa_leg") in ("left", "right") else "") \
+            + (f", peak at {row['fppa_peak_s']:.1f} s" if row.get("fppa_peak_s") is not None else "")
+        lines.append(f"Knees-in angle (FPPA) {v('fppa_deg', '+.1f', '°')}{where}")
     return lines
 
 
@@ -705,7 +707,7 @@ def _rep_table(pdf, analysis, corrections=()) -> None:
             row.cell(cell("knee_over_toe_ratio", "+.2f"), style=style("knee_over_toe_ratio"))
             row.cell(cell("shin_angle_deg", ".0f"), style=style("shin_angle_deg"))
             row.cell(cell("trunk_lean_deg", ".0f"), style=style("trunk_lean_deg"))
-            row.cell(cell("fppa_deg", ".0f") if r["view"] != "side" else "–",
+            row.cell(cell("fppa_deg", "+.1f") if r["view"] != "side" else "–",
                      style=style("fppa_deg"))
             row.cell(_fmt(r["pause_s"], ".1f"))
             if r.get("excluded"):

@@ -20,6 +20,7 @@ from .feedback import CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, sho
 from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
 from .metrics import depth_class_from_angle
+from .valgus import REPORT_FIELDS as VALGUS_FIELDS, report_fields as valgus_fields
 from .vocab import CORRECTION_KINDS, CorrectionKind
 from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_amount,
                   higher_box_shin, sit_kind)
@@ -30,6 +31,7 @@ CSV_FIELDS = [
     "rep", "start_s", "bottom_s", "end_s", "view", "leg", "depth", "thigh_angle_deg",
     "knee_flexion_deg", "hip_height_ratio", "knee_past_toes", "knee_over_toe_px",
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
+    *VALGUS_FIELDS,
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
     "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
     "knee_flexion_3d_deg", "hip_height_ratio_err",
@@ -64,6 +66,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "trunk_lean_deg": v["trunk_lean_deg"],
             "knees_cave_in": a.knees_cave_in,
             "fppa_deg": v["fppa_deg"],
+            **valgus_fields(m.valgus),
             "heel_lift_ratio": v["heel_lift_ratio"],
             "descent_s": v["descent_s"], "pause_s": v["pause_s"], "ascent_s": v["ascent_s"],
             "box_pause": box["box_sit"] == "paused_sit",
@@ -152,6 +155,8 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
                     r.setdefault("wrong", []).append(c.metric)
                     r[c.metric] = None
                     r["checks"][c.metric] = "n/a"
+                    if c.metric == "fppa_deg":   # the call and the error stand on the value
+                        r["knees_cave_in"] = r["fppa_err_deg"] = None
                     codes = {k.code for k in CHECKS if k.field == c.metric}
                     keep = [i for i, f in enumerate(r["flags"]) if f not in codes]
                     if "flag_messages" in r:
@@ -388,7 +393,7 @@ def to_dict(analysis: Analysis) -> dict:
                   "knee_over_toe_px": "pixels of the displayed video",
                   "shin_angle_deg": "degrees from vertical, + = knee forward",
                   "trunk_lean_deg": "degrees from vertical, + = forward",
-                  "fppa_deg": "frontal-plane projection angle, + = knee inward (valgus)",
+                  "fppa_deg": "peak frontal-plane projection angle, + = knee inward (valgus)",
                   "hip_height_ratio": "hip height above the ankles / standing hip height",
                   "heel_lift_ratio": "heel rise over its standing height, in foot lengths",
                   "depth_angle_deg": "thigh to horizontal at the bottom, + = hip joint below "

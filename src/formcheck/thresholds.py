@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import UnknownProfileError
+from .valgus import PUBLISHED_CUTOFF_DEG
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,10 @@ class Thresholds:
     shin_angle_max_deg: float = 45.0
     # Target depth: flag reps shallower than this thigh angle (None = no depth target).
     depth_target_deg: float | None = None
-    # Knees caving in (front view): frontal-plane projection angle at its peak.
-    fppa_max_deg: float = 12.0
+    # Knees caving in (front view, or up to 60 deg): the peak frontal-plane projection angle.
+    # Published, not fitted: where Herrington 2014's healthy (8.4 +- 5.1 deg) and
+    # patellofemoral-pain (16.8 +- 5.4) readings are equally likely (valgus.published_cutoff_deg).
+    fppa_max_deg: float = PUBLISHED_CUTOFF_DEG
     trunk_lean_max_deg: float = 60.0
     # Heels leaving the floor, in foot lengths above their standing height.
     heel_lift_max_ratio: float = 0.35   # large rises only: 2-D foot points wobble ~0.1-0.2
@@ -52,7 +55,7 @@ HELP = {
     "knee_over_toe_max_ratio": "Flag knee travel past the toes above this many foot lengths.",
     "shin_angle_max_deg": "Flag a shin leaning forward more than this (deg from vertical).",
     "depth_target_deg": "Flag reps whose thigh angle stays below this target (deg); empty = none.",
-    "fppa_max_deg": "Flag knees caving in when the frontal-plane knee angle exceeds this (deg).",
+    "fppa_max_deg": "Knees cave in above this peak frontal-plane knee angle (deg).",
     "heel_lift_max_ratio": "Flag heels rising more than this (foot lengths) at the bottom.",
     "trunk_lean_max_deg": "Flag a trunk leaning forward more than this (deg from vertical).",
     "min_rep_depth_ratio": "Shallowest bottom that counts as a rep: 0 = standing, 1 = thigh "
@@ -103,7 +106,7 @@ PROFILES: dict[str, Thresholds] = {
     # depth no lower than parallel.
     # Shallower squats count (a thigh 52 deg below level reads 0.21 on the depth signal).
     "knee-rehab": Thresholds(knee_over_toe_max_ratio=0.0, shin_angle_max_deg=30.0,
-                             fppa_max_deg=10.0, min_rep_depth_ratio=0.2),
+                             min_rep_depth_ratio=0.2),
 }
 
 # The profiles whose protocol is a box squat: with them a hold at the bottom of a rep is

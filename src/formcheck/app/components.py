@@ -41,7 +41,7 @@ TABLE_COLUMNS = [
      "Knee ahead of the toes, in foot lengths (near leg); 0 = knee over the toes"),
     ("shin_angle_deg", "Shin °", "{:.0f}", "Shin angle from vertical, + = knee forward"),
     ("trunk_lean_deg", "Trunk lean °", "{:.0f}", "Trunk from vertical, + = leaning forward"),
-    ("fppa_deg", "Knees in °", "{:+.0f}",
+    ("fppa_deg", "Knees in °", "{:+.1f}",
      "Knees caving in (front views): frontal-plane projection angle, + = knee inward"),
     ("descent_s", "Down s", "{:.2f}", "Descent time"),
     ("pause_s", "Pause s", "{:.2f}", "Time at the bottom (on the box)"),
@@ -278,7 +278,7 @@ def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | Non
     st.caption(f"{OK_MARK} within the limits in use, {FLAG_MARK} flagged. Limits: knee past toes "
                f"≤ {fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths, shin ≤ "
                f"{fmt_num(th.shin_angle_max_deg, '.0f')}°, knees cave in ≤ "
-               f"{fmt_num(th.fppa_max_deg, '.0f')}°, trunk lean ≤ "
+               f"{fmt_num(th.fppa_max_deg, '.1f')}°, trunk lean ≤ "
                f"{fmt_num(th.trunk_lean_max_deg, '.0f')}°.")
     reasons = {}
     for row in rows:

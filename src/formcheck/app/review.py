@@ -34,7 +34,7 @@ def review_data(analysis) -> dict:
     t = np.asarray(analysis.clean_seq.t_s, float)
     n = len(t)
     cols: dict[str, list] = {"rep": [], "reported": [], "kot": [], "knee": [], "thigh": [],
-                             "depth": [], "box": []}
+                             "depth": [], "box": [], "knees_in": []}
     for i in range(n):
         v = frame_values(analysis, i)
         cols["rep"].append(None if v.rep is None else int(analysis.metrics[v.rep].index)
@@ -46,12 +46,15 @@ def review_data(analysis) -> dict:
         cols["thigh"].append(fmt_num(v.thigh_deg, "+.0f", "°"))
         cols["depth"].append(fmt_num(v.depth, ".2f"))
         cols["box"].append(v.box.replace("\n", " · ") or NO_BOX)   # what the video's panel says
+        cols["knees_in"].append(v.knees_in.replace(" deg", "°") or NO_BOX)   # near its peak
     vt = [round(float(x - t[0]), 4) for x in t] if n else []
     reps = [{"n": int(m.index), "start": int(r.start_i), "bottom": int(r.bottom_i),
-             "end": int(r.end_i)} for r, m in zip(analysis.reps, analysis.metrics)]
+             "end": int(r.end_i), "peak": None if m.valgus is None else int(m.valgus.peak_i)}
+            for r, m in zip(analysis.reps, analysis.metrics)]
     dt = float(np.median(np.diff(t))) if n > 1 else 1 / 30
     return {"vt": vt, "frame_s": round(dt, 5), "reps": reps, "cols": cols,
-            "has_box": any(b != NO_BOX for b in cols["box"])}
+            "has_box": any(b != NO_BOX for b in cols["box"]),
+            "has_knees_in": any(r["peak"] is not None for r in reps)}
 
 
 def player_spec(analysis, video_path, title: str, rep_index: int | None = None) -> dict | None:

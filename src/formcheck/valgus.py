@@ -1,0 +1,243 @@
+"""Knees caving in: the peak frontal-plane projection angle (FPPA) of each rep, and its call.
+
+THE one definition of the per-rep value the report, the CSV/JSON, the overlay, the review player,
+the PDF and the trends show (`rep_knee_valgus`), and of the per-frame angle it peaks over
+(`fppa_frames`). Pure numpy; imports nothing from metrics.py (which imports this).
+
+- FPPA (Willson & Davis 2008; Munro et al. 2012): the angle between the thigh (hip -> knee) and
+  the shank (knee -> ankle) as a camera in front of the person sees them, + when the knee lies
+  medial of the hip-ankle line (valgus, knees caving in).
+- Per rep it is the PEAK over the descent and the ascent, not the value at the bottom: knees
+  often collapse most in mid-descent or mid-ascent and are back over the feet at the deepest
+  frame. Frames with the knee nearly straight are left out (the thigh less than
+  KNEE_BENT_MIN_THIGH_DEG off vertical: there the angle is a standing alignment, not a collapse).
+- From the front each leg has its own peak; the rep's value is the leg that caved in more.
+- At an angle (30-60 deg of yaw) a knee's forward travel shows in the picture as a sideways shift,
+  toward the midline for one leg and away from it for the other. Averaging both legs' medial
+  offsets cancels it (for knees that travel forward alike) and the sideways part shows shortened
+  by cos(yaw), so the rep's value is both legs' FPPA with their mean offset over cos(yaw): one
+  value for both legs (`leg` "both").
+- The call (`caves_in`): the peak FPPA above `PUBLISHED_CUTOFF_DEG`, derived from Herrington 2014
+  (see `published_cutoff_deg`), never fitted to clips.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# Herrington 2014 (single-leg squat, 2-D FPPA): people without pain 8.4 +- 5.1 deg, people with
+# patellofemoral pain 16.8 +- 5.4 deg (mean +- SD).
+HEALTHY_FPPA_DEG = (8.4, 5.1)
+PFP_FPPA_DEG = (16.8, 5.4)
+# Munro, Herrington & Carolan 2012: the 2-D FPPA's standard error of measurement, about 3 deg.
+FPPA_SEM_DEG = 3.0
+# "Knees nearly straight": the thigh less than this off vertical (the depth signal then reads
+# under 1 - cos of it, 0.134; a quarter squat's thigh is 45 deg off vertical).
+KNEE_BENT_MIN_THIGH_DEG = 30.0
+KNEE_BENT_MIN_DEPTH = 1.0 - math.cos(math.radians(KNEE_BENT_MIN_THIGH_DEG))
+# At an angle the hip-knee-ankle line is judged up to this yaw (beyond it the sideways part of a
+# knee's offset shows shortened by more than half, cos 60 deg).
+OBLIQUE_MAX_YAW_DEG = 60.0
+# The +-window (s) around the peak whose scatter adds to its uncertainty.
+PEAK_WINDOW_S = 0.1
+
+
+def published_cutoff_deg(healthy=HEALTHY_FPPA_DEG, pain=PFP_FPPA_DEG,
+                         sem_deg: float = FPPA_SEM_DEG) -> float:
+    """The FPPA above which a reading is more likely from the painful group than the healthy one:
+    where the two published normal distributions, each widened by the measurement's own error
+    (SEM added in quadrature: our reading of a healthy knee scatters by both), have equal density.
+    With equal priors that is the cut that maximises balanced accuracy; it lies between the two
+    means (12.67 deg without the SEM, 12.70 with it)."""
+    (m1, s1), (m2, s2) = healthy, pain
+    s1, s2 = math.hypot(s1, sem_deg), math.hypot(s2, sem_deg)
+    a = 1.0 / (2 * s2 ** 2) - 1.0 / (2 * s1 ** 2)
+    b = m1 / s1 ** 2 - m2 / s2 ** 2
+    c = m2 ** 2 / (2 * s2 ** 2) - m1 ** 2 / (2 * s1 ** 2) - math.log(s1 / s2)
+    if abs(a) < 1e-12:
+        return -c / b
+    roots = np.roots([a, b, c])
+    inside = [float(r.real) for r in roots if abs(r.imag) < 1e-9 and m1 <= r.real <= m2]
+    return inside[0]
+
+
+PUBLISHED_CUTOFF_DEG = round(published_cutoff_deg(), 1)
+
+
+def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign) -> np.ndarray:
+    """Frontal-plane projection angle in the picture: 180 - hip-knee-ankle, signed +ve when the
+    knee lies on the medial side (toward `medial_sign` in x) of the hip-ankle line."""
+    hip, knee, ankle = (np.asarray(p, float) for p in (hip, knee, ankle))
+    u, v = hip - knee, ankle - knee
+    with np.errstate(all="ignore"):
+        cos = np.sum(u * v, axis=-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
+        ang = 180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+        frac = (knee[..., 1] - hip[..., 1]) / (ankle[..., 1] - hip[..., 1])
+        line_x = hip[..., 0] + frac * (ankle[..., 0] - hip[..., 0])
+    side = np.sign((knee[..., 0] - line_x) * medial_sign)
+    return ang * np.where(side == 0, 1.0, side)
+
+
+# (hip, knee, ankle) landmark indices per leg (BlazePose)
+_LEGS = {"left": (23, 25, 27), "right": (24, 26, 28)}
+
+
+def _medial_signs(xy: np.ndarray) -> dict:
+    mid = (xy[:, 23, 0] + xy[:, 24, 0]) / 2.0
+    return {leg: np.sign(mid - xy[:, h, 0]) for leg, (h, _k, _a) in _LEGS.items()}
+
+
+def fppa_frames(xy: np.ndarray, yaw_deg=0.0, both_legs: bool = False) -> dict:
+    """Per frame (N,) FPPA, deg, +ve knee medial: {"left", "right"} each leg's in the picture; with
+    `both_legs` (at an angle) also "both": one symmetric leg whose knee sits at both legs' mean
+    medial offset from the hip-ankle line and whose ankle at their mean lateral offset from the
+    hip, each over cos(yaw) (the forward travel cancels, the sideways part is restored). Exact
+    for legs alike in 3-D seen without perspective."""
+    xy = np.asarray(xy, float)
+    med = _medial_signs(xy)
+    out = {leg: fppa(xy[:, h], xy[:, k], xy[:, a], med[leg]) for leg, (h, k, a) in _LEGS.items()}
+    if both_legs:
+        # One symmetric leg rebuilt from both: the knee's medial offset from the hip-ankle line
+        # and the ankle's lateral offset from the hip, each the legs' mean (the forward parts,
+        # alike for both legs, show in opposite medial directions and cancel) over cos(yaw).
+        cos = np.cos(np.radians(np.clip(np.asarray(yaw_deg, float), 0.0, OBLIQUE_MAX_YAW_DEG)))
+        d, out_ah, ys = [], [], {0: [], 1: [], 2: []}
+        with np.errstate(all="ignore"):
+            for leg, (h, k, a) in _LEGS.items():
+                H, K, A = xy[:, h], xy[:, k], xy[:, a]
+                line = H[:, 0] + (K[:, 1] - H[:, 1]) / (A[:, 1] - H[:, 1]) * (A[:, 0] - H[:, 0])
+                d.append((K[:, 0] - line) * med[leg])
+                out_ah.append((A[:, 0] - H[:, 0]) * -med[leg])
+                for j, P in enumerate((H, K, A)):
+                    ys[j].append(P[:, 1])
+            D, AH = (np.mean(np.stack(v), axis=0) / cos for v in (d, out_ah))
+            hy, ky, ay = (np.mean(np.stack(ys[j]), axis=0) for j in range(3))
+            hip = np.stack([np.zeros_like(hy), hy], axis=-1)
+            ankle = np.stack([AH, ay], axis=-1)
+            knee = np.stack([AH * (ky - hy) / (ay - hy) - D, ky], axis=-1)
+        out["both"] = fppa(hip, knee, ankle, -1.0)
+    return out
+
+
+@dataclass(frozen=True)
+class LegPeak:
+    """One leg's peak FPPA over a rep (or both legs' at an angle)."""
+
+    fppa_deg: float
+    fppa_err_deg: float
+    peak_s: float
+    peak_i: int                  # frame index in the analysed sequence
+    knee_ankle_sep_ratio: float | None   # knees' over ankles' distance in the picture, then
+
+
+@dataclass(frozen=True)
+class KneeValgus:
+    """Knees caving in over one rep: the peak FPPA, which leg, when, and the separation then."""
+
+    fppa_deg: float              # the rep's value: the leg that caved in more (front), both (angle)
+    fppa_err_deg: float          # one standard error
+    leg: str                     # "left" / "right" / "both"
+    peak_s: float
+    peak_i: int
+    knee_ankle_sep_ratio: float | None
+    legs: dict                   # "left"/"right" (front) or "both" (angle) -> LegPeak
+    bottom_fppa_deg: float | None   # the same reading at the rep's bottom frame (for comparison)
+    source: str                  # "front_per_leg" | "angle_both_legs"
+
+    def caves_in(self, cutoff_deg: float = PUBLISHED_CUTOFF_DEG) -> bool:
+        return self.fppa_deg > cutoff_deg
+
+
+def knee_ankle_sep_ratio(xy_frame: np.ndarray) -> float | None:
+    """Knees' horizontal distance over the ankles' in the picture, one frame (33, 2): the
+    knee-to-ankle separation ratio of 2-D screening (< 1: knees inside the ankles)."""
+    ank = abs(xy_frame[27, 0] - xy_frame[28, 0])
+    kn = abs(xy_frame[25, 0] - xy_frame[26, 0])
+    if not (np.isfinite(ank) and np.isfinite(kn)) or ank < 1e-6:
+        return None
+    return float(kn / ank)
+
+
+def _peak(vals: np.ndarray, idx: np.ndarray, xy, t_s, sem_deg: float) -> LegPeak | None:
+    ok = np.isfinite(vals)
+    if not ok.any():
+        return None
+    j = int(np.argmax(np.where(ok, vals, -np.inf)))
+    i = int(idx[j])
+    near = np.abs(t_s[idx] - t_s[i]) <= PEAK_WINDOW_S
+    win = vals[near & ok]
+    spread = float(np.std(win)) if win.size > 1 else 0.0
+    return LegPeak(float(vals[j]), float(math.hypot(sem_deg, spread)), float(t_s[i]), i,
+                   knee_ankle_sep_ratio(xy[i]))
+
+
+def why_not_measured(view: str, yaw_deg: float) -> str:
+    """Why a rep seen in `view` (at `yaw_deg`) has no knees-caving-in reading ("" if it has)."""
+    if view == "side":
+        return ("side view: knees caving in can only be judged from the front; film from the "
+                "front at knee height")
+    if view == "oblique" and np.isfinite(yaw_deg) and yaw_deg > OBLIQUE_MAX_YAW_DEG:
+        return (f"turned {yaw_deg:.0f} deg from the camera: knees caving in is judged from the "
+                f"front or up to {OBLIQUE_MAX_YAW_DEG:.0f} deg; film from the front at knee height")
+    if view not in ("front", "oblique"):
+        return "the view is unknown for this rep: film from the front at knee height"
+    return ""
+
+
+def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg: np.ndarray,
+                    start_i: int, end_i: int, bottom_i: int, view: str
+                    ) -> tuple[KneeValgus | None, str]:
+    """(reading, "") or (None, the reason in the user's words) for one rep: the peak FPPA over
+    its frames with the knee bent (descent and ascent), per leg from the front, both legs at
+    an angle; its time, frame, the knee-to-ankle separation ratio then, and its uncertainty
+    (the FPPA's SEM, over cos(yaw) at an angle, with the scatter within 0.1 s of the peak)."""
+    rng = np.arange(start_i, end_i + 1)
+    yaw = float(np.nanmedian(yaw_deg[rng])) if np.isfinite(yaw_deg[rng]).any() else float("nan")
+    why = why_not_measured(view, yaw)
+    if why:
+        return None, why
+    bent = rng[np.nan_to_num(depth[rng], nan=-1.0) >= KNEE_BENT_MIN_DEPTH]
+    if bent.size == 0:
+        return None, (f"the knees stayed nearly straight (thighs under "
+                      f"{KNEE_BENT_MIN_THIGH_DEG:.0f} deg off vertical): no knees-in angle to read")
+    angle = view == "oblique"
+    frames = fppa_frames(xy[bent], yaw_deg[bent], both_legs=angle)
+    keys = ("both",) if angle else ("left", "right")
+    sem = FPPA_SEM_DEG / (math.cos(math.radians(min(yaw, OBLIQUE_MAX_YAW_DEG))) if angle else 1.0)
+    legs = {k: p for k in keys if (p := _peak(frames[k], bent, xy, t_s, sem)) is not None}
+    if not legs:
+        return None, ("the hips, knees or ankles were not tracked while the knees were bent: keep "
+                      "both legs in the picture")
+    leg = max(legs, key=lambda k: legs[k].fppa_deg)
+    p = legs[leg]
+    bottom = None
+    if bottom_i in set(bent.tolist()):
+        b = fppa_frames(xy[[bottom_i]], yaw_deg[[bottom_i]], both_legs=angle)
+        vals = [float(b[k][0]) for k in keys if np.isfinite(b[k][0])]
+        bottom = max(vals) if vals else None
+    return KneeValgus(p.fppa_deg, p.fppa_err_deg, leg, p.peak_s, p.peak_i, p.knee_ankle_sep_ratio,
+                      legs, bottom, "angle_both_legs" if angle else "front_per_leg"), ""
+
+
+REPORT_FIELDS = ("fppa_err_deg", "fppa_leg", "fppa_peak_s", "fppa_left_deg", "fppa_right_deg",
+                 "fppa_bottom_deg", "knee_ankle_sep_ratio")
+
+
+def report_fields(v: KneeValgus | None) -> dict:
+    """The knees-caving-in fields of a rep as the JSON/CSV report them (None where unmeasured);
+    `fppa_deg` itself is RepMetrics.fppa_deg (= v.fppa_deg)."""
+    if v is None:
+        return dict.fromkeys(REPORT_FIELDS)
+
+    def r(x, nd=1):
+        return None if x is None or not np.isfinite(x) else round(float(x), nd) + 0.0
+
+    legs = v.legs
+    return {"fppa_err_deg": r(v.fppa_err_deg), "fppa_leg": v.leg, "fppa_peak_s": r(v.peak_s, 3),
+            "fppa_left_deg": r(legs["left"].fppa_deg) if "left" in legs else None,
+            "fppa_right_deg": r(legs["right"].fppa_deg) if "right" in legs else None,
+            "fppa_bottom_deg": r(v.bottom_fppa_deg),
+            "knee_ankle_sep_ratio": r(v.knee_ankle_sep_ratio, 2)}

@@ -1,0 +1,180 @@
+"""Knees caving in (valgus.py): the per-rep peak FPPA, its call and its report fields, on exact
+geometry."""
+
+import math
+
+import numpy as np
+import pytest
+
+from formcheck.analysis import analyze_sequence
+from formcheck.report import rep_rows, csv_text
+from formcheck.synthetic import SHANK, THIGH, RepSpec, squat_sequence
+from formcheck.thresholds import get_profile
+from formcheck.valgus import (HEALTHY_FPPA_DEG, PFP_FPPA_DEG, PUBLISHED_CUTOFF_DEG, fppa_frames,
+                              published_cutoff_deg, report_fields)
+
+
+def _pdf(x, m, s):
+    return math.exp(-0.5 * ((x - m) / s) ** 2) / s
+
+
+def test_the_cutoff_is_where_the_published_groups_are_equally_likely():
+    cut = published_cutoff_deg(sem_deg=0.0)
+    assert _pdf(cut, *HEALTHY_FPPA_DEG) == pytest.approx(_pdf(cut, *PFP_FPPA_DEG), rel=1e-9)
+    assert cut == pytest.approx(12.667, abs=1e-3)
+    assert PUBLISHED_CUTOFF_DEG == 12.7
+    assert get_profile("general").fppa_max_deg == get_profile("knee-rehab").fppa_max_deg == 12.7
+
+
+def _frame(points: dict) -> np.ndarray:
+    xy = np.full((1, 33, 2), np.nan)
+    for i, p in points.items():
+        xy[0, i] = p
+    return xy
+
+
+def test_fppa_is_the_angle_between_thigh_and_shank_signed_inward():
+    # the person's left leg on the picture's right (x larger); midline at x = 100
+    knee_in = _frame({23: (140, 0), 24: (60, 0), 25: (130, 100), 26: (70, 100),
+                      27: (140, 200), 28: (60, 200)})
+    f = fppa_frames(knee_in)
+    want = 2 * math.degrees(math.atan2(10, 100))   # thigh and shank each 10 px off over 100 px
+    assert f["left"][0] == pytest.approx(want, abs=1e-9)
+    assert f["right"][0] == pytest.approx(want, abs=1e-9)
+    knee_out = _frame({23: (140, 0), 24: (60, 0), 25: (150, 100), 26: (50, 100),
+                       27: (140, 200), 28: (60, 200)})
+    assert fppa_frames(knee_out)["left"][0] == pytest.approx(-want, abs=1e-9)
+
+
+@pytest.mark.parametrize("yaw", [30.0, 45.0, 60.0])
+@pytest.mark.parametrize("valgus_m", [0.0, 0.03, 0.06])
+def test_at_an_angle_both_legs_cancel_the_forward_travel_and_restore_the_sideways_offset(yaw, valgus_m):
+    """Legs in 3-D (lateral, forward, down): the knees travel 0.25 m forward and `valgus_m`
+    inward; seen turned `yaw` (orthographic), each leg alone reads the forward travel as a
+    sideways one, both legs together read the frontal-plane angle."""
+    def seen(at_yaw):
+        c, s = math.cos(math.radians(at_yaw)), math.sin(math.radians(at_yaw))
+        pts = {}
+        for (h, k, a), side in (((23, 25, 27), 1.0), ((24, 26, 28), -1.0)):
+            hip = (side * 0.10, -0.30, 0.0)
+            knee = (side * (0.15 - valgus_m), 0.0, 0.20)
+            ankle = (side * 0.15, 0.0, 0.65)
+            for i, (lat, fwd, down) in ((h, hip), (k, knee), (a, ankle)):
+                pts[i] = (1000 * (lat * c + fwd * s), 1000 * down)
+        return _frame(pts)
+
+    f = fppa_frames(seen(yaw), yaw, both_legs=True)
+    front = fppa_frames(seen(0.0))
+    assert front["left"][0] == pytest.approx(front["right"][0], abs=1e-9)
+    assert f["both"][0] == pytest.approx(front["left"][0], abs=1e-6)
+    assert abs(f["left"][0] - f["right"][0]) > 10      # each leg alone is far off
+
+
+def _front(reps):
+    return analyze_sequence(squat_sequence(reps, view="front"), get_profile("general"))
+
+
+def _true_bottom_fppa(valgus_px: float, thigh_deg: float, shin_deg: float) -> float:
+    """synthetic._front_frame at the bottom: ankle at 90 px from the midline, knee `valgus_px`
+    inside it, hip at 70 px, the thigh's vertical extent THIGH*sin(-thigh)."""
+    thigh = np.array([90 - valgus_px - 70, THIGH * math.sin(math.radians(-thigh_deg))])
+    shank = np.array([valgus_px, SHANK * math.cos(math.radians(shin_deg))])
+    a = math.degrees(math.atan2(thigh[0], thigh[1]) - math.atan2(shank[0], shank[1]))
+    return -a   # knee inside the hip-ankle line: + (the thigh leans out, the shank in)
+
+
+def test_front_view_peak_fppa_matches_the_geometry_and_is_judged():
+    spec = dict(thigh_deg=-30.0, shin_deg=30.0)
+    a = _front([RepSpec(valgus_px=40.0, **spec), RepSpec(valgus_px=0.0, **spec)])
+    assert a.view.view == "front" and a.rep_count == 2
+    caved, straight = a.metrics
+    want = _true_bottom_fppa(40.0, -30.0, 30.0)
+    assert want > PUBLISHED_CUTOFF_DEG + 5
+    assert caved.fppa_deg == pytest.approx(want, abs=1.0)
+    assert caved.valgus.legs["left"].fppa_deg == pytest.approx(want, abs=1.0)
+    assert caved.valgus.legs["right"].fppa_deg == pytest.approx(want, abs=1.0)
+    assert caved.start_s <= caved.valgus.peak_s <= caved.end_s
+    assert caved.valgus.knee_ankle_sep_ratio == pytest.approx((180 - 80) / 180, abs=0.02)
+    assert caved.valgus.fppa_err_deg >= 3.0
+    # knees over the feet (outside the hip-ankle line): the angle is most negative at the bottom,
+    # so the peak is the least bent frame still counted, between the bottom's reading and 0
+    assert straight.valgus.bottom_fppa_deg == pytest.approx(_true_bottom_fppa(0.0, -30.0, 30.0),
+                                                            abs=1.0)
+    assert straight.valgus.bottom_fppa_deg + 2 < straight.fppa_deg < 0
+    assert abs(straight.valgus.peak_s - straight.bottom_s) > 0.3   # not the bottom frame
+    assert [x.knees_cave_in for x in a.assessments] == [True, False]
+    assert "fppa" not in caved.reasons and "fppa" not in straight.reasons
+    assert any(c.code == "knees_cave_in" for c in a.cues)
+    card = next(c for c in a.cues if c.code == "knees_cave_in")
+    assert "crab walks" in card.try_this and "bridges" in card.try_this
+    assert f"{caved.fppa_deg:.1f}°" in card.seen and card.reps == (1,)
+
+
+def test_side_view_has_no_reading_with_the_reason():
+    a = analyze_sequence(squat_sequence(2), get_profile("general"))
+    assert all(m.fppa_deg is None and m.valgus is None for m in a.metrics)
+    assert all(m.reasons["fppa"].startswith("side view") for m in a.metrics)
+    assert all(x.knees_cave_in is None for x in a.assessments)
+
+
+def test_the_report_csv_and_fields_carry_the_same_value():
+    a = _front([RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)])
+    m = a.metrics[0]
+    row = rep_rows(a)[0]
+    assert row["fppa_deg"] == round(m.valgus.fppa_deg, 1)
+    assert row["knees_cave_in"] is True
+    assert row["fppa_leg"] in ("left", "right")
+    assert row["fppa_peak_s"] == round(m.valgus.peak_s, 3)
+    assert {k: row[k] for k in report_fields(m.valgus)} == report_fields(m.valgus)
+    text = csv_text(a)
+    header, first = text.splitlines()[:2]
+    cols = dict(zip(header.split(","), first.split(",")))
+    assert float(cols["fppa_deg"]) == row["fppa_deg"]
+    assert float(cols["fppa_err_deg"]) == row["fppa_err_deg"]
+
+
+def test_overlay_and_player_show_the_reported_peak_at_its_frame():
+    import cv2  # noqa: F401  (the overlay draws with it)
+
+    from formcheck.app import review
+    from formcheck.overlay import annotate_frame, frame_values
+
+    a = _front([RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0), RepSpec(valgus_px=0.0)])
+    rows = rep_rows(a)
+    d = review.review_data(a)
+    assert d["has_knees_in"] is True
+    for k, (m, row) in enumerate(zip(a.metrics, rows)):
+        p = m.valgus.peak_i
+        assert d["reps"][k]["peak"] == p
+        v = frame_values(a, p)
+        leg = f"{m.valgus.leg} leg"
+        assert v.knees_in == f"knees in {row['fppa_deg']:+.1f} deg, {leg} (peak)"
+        assert v.knees_in_flagged is row["knees_cave_in"]
+        assert d["cols"]["knees_in"][p] == f"knees in {row['fppa_deg']:+.1f}°, {leg} (peak)"
+    far = a.metrics[0].valgus.peak_i
+    far = far + int(0.5 * a.clean_seq.fps) if far + int(0.5 * a.clean_seq.fps) < len(a.clean_seq) \
+        else far - int(0.5 * a.clean_seq.fps)
+    assert frame_values(a, far).knees_in == ""
+    # drawn: the frame at the peak differs from the same frame without the knees-in lines
+    blank = np.zeros((a.clean_seq.height_px, a.clean_seq.width_px, 3), np.uint8)
+    p = a.metrics[0].valgus.peak_i
+
+    def red(i):
+        img = annotate_frame(blank, a, i)
+        return int(((img[..., 0] > 200) & (img[..., 1] < 120)).sum())
+
+    assert red(p) > red(p + int(0.4 * a.clean_seq.fps)) + 100   # the flagged rep's lines: red
+
+
+def test_a_physio_marking_the_angle_wrong_takes_the_call_and_the_flag_with_it():
+    from formcheck.report import Correction, apply_corrections, corrected_summary
+
+    a = _front([RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)] * 2)
+    rows = rep_rows(a)
+    assert [r["knees_cave_in"] for r in rows] == [True, True]
+    fix = [Correction(rep=1, kind="wrong_value", metric="fppa_deg", note="", author="ana")]
+    got = apply_corrections(rows, fix)
+    assert got[0]["fppa_deg"] is None and got[0]["knees_cave_in"] is None
+    assert "knees_cave_in" not in got[0]["flags"] and got[0]["checks"]["fppa_deg"] == "n/a"
+    assert got[1]["knees_cave_in"] is True and got[1]["fppa_deg"] == rows[1]["fppa_deg"]
+    assert corrected_summary(rows, fix).worst_fppa_deg == rows[1]["fppa_deg"]
