@@ -198,3 +198,16 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(20))
     client_uid: Mapped[str | None] = mapped_column(String(32), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SignInFailure(Base):
+    """A wrong password (or unknown name) typed at the app's sign-in: throttling state for
+    auth.sign_in, shared by every browser session and server process. Not the record of it: each
+    failure is also written to the audit log."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
