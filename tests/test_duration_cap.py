@@ -127,3 +127,50 @@ def test_a_sound_file_with_cover_art_is_called_a_sound_file(tmp_path):
         probe(plain)
     assert str(e.value) == ("plain.m4a is a sound file: it has no video, only sound. Choose the "
                             "video of the squats (mp4, mov, webm...).")
+
+
+def test_annotated_videos_are_private_to_their_owner(tmp_path):
+    """The app's videos of a person are 0600 whatever the umask, as the README says (issue
+    24.10); the command line's keep the usual permissions (tests/test_render.py)."""
+    import os
+    import stat
+
+    from formcheck.render import _Encoder
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "annotated.mp4"
+        enc = _Encoder(out, 32, 32, Fraction(30), mode=0o600)
+        enc.write(np.zeros((32, 32, 3), np.uint8), 0.0)
+        enc.close()
+        existing = tmp_path / "existing.mp4"
+        existing.write_bytes(b"")
+        os.chmod(existing, 0o644)
+        enc = _Encoder(existing, 32, 32, Fraction(30), mode=0o600)
+        enc.write(np.zeros((32, 32, 3), np.uint8), 0.0)
+        enc.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o600
+    assert out.stat().st_size > 0
+
+
+
+def test_the_apps_annotated_video_is_written_0600(tmp_path):
+    import os
+    import stat
+
+    from formcheck.render import write_annotated
+    from test_render import make_clip, make_sequence
+    from formcheck.analysis import analyze_sequence
+    from formcheck.thresholds import get_profile
+
+    analysis = analyze_sequence(make_sequence(), get_profile("general"), "general")
+    clip = make_clip(tmp_path / "squat.mp4")
+    old = os.umask(0o022)
+    try:
+        out = write_annotated(clip, analysis, tmp_path / "annotated.mp4", mode=0o600)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -461,7 +461,7 @@ def _annotated_video(store, sid: int, analysis) -> Path | None:
     del data
     out = folder.derived("annotated", ".mp4")
     with st.spinner(f"Drawing the measurements on the video of session {sid}…"):
-        render.write_annotated(folder.clip, analysis, out)
+        render.write_annotated(folder.clip, analysis, out, mode=0o600)   # private, like the clip
     cache[k] = str(out)
     return out
 

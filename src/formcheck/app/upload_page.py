@@ -169,7 +169,7 @@ def _video_slot(entry: dict, analysis) -> None:
             if out is not None:
                 Path(out).unlink(missing_ok=True)   # the old drawing is no longer needed
             out = entry["folder"].derived("annotated", ".mp4")   # this session's, never shared
-            render.write_annotated(entry["clip_path"], analysis, out,
+            render.write_annotated(entry["clip_path"], analysis, out, mode=0o600,
                                    progress=lambda d, t: bar.progress(
                                        min(1.0, d / t) if t else 0.0,
                                        text=f"Drawing the annotated video: {d:.1f} of {t:.1f} s"))

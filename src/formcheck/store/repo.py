@@ -665,6 +665,9 @@ class Store:
                     f"{display} is too large to import: {exc}. Nothing was imported (the limits "
                     "are settings: FORMCHECK_IMPORT_MAX_JSON_BYTES, FORMCHECK_IMPORT_MAX_VIDEO_BYTES, "
                     "FORMCHECK_IMPORT_MAX_RATIO).") from None
+            except archive.TooMany as exc:
+                raise ExportFileError(f"{display} cannot be imported: {exc}. Nothing was "
+                                      "imported.") from None
             except archive.Malformed as exc:
                 raise ExportFileError(f"{display} is damaged or not a valid formcheck export "
                                       f"({exc}); nothing was imported.") from None
