@@ -174,3 +174,22 @@ def test_the_apps_annotated_video_is_written_0600(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_the_app_refuses_a_forty_minute_webm_without_a_duration(tmp_path):
+    """Refused before any tracking (the engine's workers are not even started)."""
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    from formcheck.app import offload
+
+    clip = no_duration_clip(tmp_path / "long_set.webm", FORTY_MIN, "webm", "libvpx")
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    at.file_uploader[0].set_value((clip.name, clip.read_bytes(), "video/webm"))
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The clip is 40.0 min long; formcheck analyses up to 30 min. Trim it to the sets you "
+        "want checked (or raise the limit with --max-minutes)."]
+    assert offload.app_engine()._client is None     # no worker was started for it
