@@ -75,7 +75,8 @@ def test_closing_the_tab_stops_its_tracking_within_10_s(tmp_path):
             assert time.monotonic() - closed < 10.0, \
                 f"the workers were still busy 10 s after the tab closed: {busy=}, {seen}"
         stopped_s = time.monotonic() - closed
-        print(f"workers busy {busy:.2f} cores; idle {stopped_s:.1f} s after the tab closed ({seen})")
+        print(f"workers busy {busy:.2f} cores; idle {stopped_s:.1f} s after the tab closed "
+              f"({seen})")
         browser.close()
     assert stopped_s < 10.0
 

@@ -69,13 +69,13 @@ ALLOWED = {
 # What the audit log records (the words are the `action` column).
 AUDITED = ("export", "import", "forget", "open_sessions", "delete_session", "sign_in_failed")
 
-# Sign-in throttling. An account name, and an address, each get THROTTLE_FREE_* wrong tries;
-# after the n-th failure beyond those, the next try waits THROTTLE_FIRST_WAIT_S * 2**(n-1) after
-# the last failure, at most THROTTLE_MAX_WAIT_S. An hour without a failure (THROTTLE_WINDOW_S)
-# forgives the earlier ones. One account guessed from anywhere: 14 tries in the first hour (3, then waits of
-# 2, 4, ... 512 s), then 4 an hour (tests/test_sign_in_throttle.py), where 8 browser sessions
-# reached 0.87 tries/s (3,100 an hour) before.
-# An address gets more free tries: a clinic's staff behind one router or proxy share it.
+# Sign-in throttling. After n failures of an account name (or from an address), n counted since
+# the last hour without one: while n < THROTTLE_FREE_*, the next try may come at once; from then
+# on it waits THROTTLE_FIRST_WAIT_S * 2**(n - free) after the last failure, at most
+# THROTTLE_MAX_WAIT_S. One account guessed from anywhere: 14 tries in the first hour (3, then
+# waits of 2, 4, ... 512 s, then 15 min), then 4 an hour (tests/test_sign_in_throttle.py), where
+# 8 browser sessions reached 0.87 tries/s (3,100 an hour) before. An address gets more free
+# tries: a clinic's staff behind one router or proxy share it.
 THROTTLE_FREE_ACCOUNT = 3
 THROTTLE_FREE_ADDRESS = 10
 THROTTLE_FIRST_WAIT_S = 2.0
@@ -239,10 +239,10 @@ def sign_in(store, name: str, password: str, address: str = UNKNOWN_ADDRESS,
     now = now or _utcnow()
     wait_s, which = throttle_wait_s(store, name, address, now)
     if wait_s > 0:
+        where = "for this account" if which == "account" else "from this computer"
         raise SignInThrottledError(
-            f"Too many wrong sign-ins {'for this account' if which == 'account' else 'from this computer'}. "
-            f"Try again in {_wait_words(wait_s)}; if you have forgotten the password, ask an "
-            "admin to set a new one (`formcheck users`).", wait_s)
+            f"Too many wrong sign-ins {where}. Try again in {_wait_words(wait_s)}; if you have "
+            "forgotten the password, ask an admin to set a new one (`formcheck users`).", wait_s)
     ph = _hasher()
     with store.db.session(write=False) as s:
         acc = s.scalar(select(Account).where(Account.name == name))
@@ -268,7 +268,8 @@ def sign_in(store, name: str, password: str, address: str = UNKNOWN_ADDRESS,
 
 
 def delete_session(store, user: User, session_id: int) -> None:
-    """Delete a saved session for good, if `user`'s role allows it; audited (Store.delete_session)."""
+    """Delete a saved session for good, if `user`'s role allows it; audited in the same
+    transaction (Store.delete_session)."""
     if not user.may(Action.DELETE_SESSIONS):
         raise AuthError("Deleting a session is for admins; ask one to delete it.")
     store.delete_session(session_id, actor=user.name)
