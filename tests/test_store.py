@@ -36,12 +36,12 @@ def test_migrations_build_the_schema_the_models_describe(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert store.db.schema_revision() == "0005_runs"
+    assert store.db.schema_revision() == "0006_sign_in_throttle"
     with store.db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     # opening again is a no-op
     Database(store.db.url).dispose()
-    assert store.db.schema_revision() == "0005_runs"
+    assert store.db.schema_revision() == "0006_sign_in_throttle"
 
 
 def test_a_database_from_a_newer_formcheck_is_refused(store):
@@ -215,7 +215,7 @@ def test_notes_and_deleting_a_session(store, squat):
     info = store.save_session("a", analysis, raw)
     store.set_note(info.id, "box 45 cm, pain-free")
     assert store.get_session(info.id).physio_note == "box 45 cm, pain-free"
-    store.delete_session(info.id)
+    store.delete_session(info.id, actor="ana")
     with pytest.raises(UnknownSessionError):
         store.get_session(info.id)
     assert _count(store, Rep) == 0 and _count(store, SessionFile) == 0

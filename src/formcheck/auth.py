@@ -6,8 +6,13 @@ clinic pages ask for a sign-in. Passwords are hashed with argon2id (argon2-cffi)
 all that is stored.
 
 Roles: a physio analyses, saves, reads clients' sessions and makes reports; an admin may do all
-that and also export, import and forget. Every export, import, forget, and opening of a client's
-sessions is written to the append-only audit log.
+that and also deletes sessions, exports, imports and forgets. Every export, import, forget,
+session deletion, opening of a client's sessions and failed sign-in is written to the
+append-only audit log.
+
+Guessing passwords is throttled across browser sessions and server processes: the failures are
+kept in the database (table sign_in_failures), per account name and per address; past a few free
+tries each further try waits twice as long as the one before (THROTTLE_*).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import os
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import FormcheckError
@@ -34,6 +39,14 @@ class AuthError(FormcheckError):
     """Sign-in, account or permission problem (the message says what to do)."""
 
 
+class SignInThrottledError(AuthError):
+    """Too many wrong sign-ins for this account or from this address: wait `wait_s`."""
+
+    def __init__(self, message: str, wait_s: float):
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
 class Role(str, enum.Enum):
     ADMIN = "admin"
     PHYSIO = "physio"
@@ -44,15 +57,32 @@ class Action(str, enum.Enum):
     EXPORT = "export"
     IMPORT = "import"
     FORGET = "forget"
+    DELETE_SESSIONS = "delete_sessions"
 
 
 ALLOWED = {
     Role.PHYSIO: {Action.VIEW_CLIENTS},
-    Role.ADMIN: {Action.VIEW_CLIENTS, Action.EXPORT, Action.IMPORT, Action.FORGET},
+    Role.ADMIN: {Action.VIEW_CLIENTS, Action.EXPORT, Action.IMPORT, Action.FORGET,
+                 Action.DELETE_SESSIONS},
 }
 
 # What the audit log records (the words are the `action` column).
-AUDITED = ("export", "import", "forget", "open_sessions")
+AUDITED = ("export", "import", "forget", "open_sessions", "delete_session", "sign_in_failed")
+
+# Sign-in throttling. After n failures of an account name (or from an address), n counted since
+# the last hour without one: while n < THROTTLE_FREE_*, the next try may come at once; from then
+# on it waits THROTTLE_FIRST_WAIT_S * 2**(n - free) after the last failure, at most
+# THROTTLE_MAX_WAIT_S. One account guessed from anywhere: 14 tries in the first hour (3, then
+# waits of 2, 4, ... 512 s, then 15 min), then 4 an hour (tests/test_sign_in_throttle.py), where
+# 8 browser sessions reached 0.87 tries/s (3,100 an hour) before. An address gets more free
+# tries: a clinic's staff behind one router or proxy share it.
+THROTTLE_FREE_ACCOUNT = 3
+THROTTLE_FREE_ADDRESS = 10
+THROTTLE_FIRST_WAIT_S = 2.0
+THROTTLE_MAX_WAIT_S = 900.0
+THROTTLE_WINDOW_S = 3600.0     # an hour without a failure forgives the earlier ones
+THROTTLE_KEEP_S = 86400.0      # failure rows are deleted after a day
+UNKNOWN_ADDRESS = "unknown"
 
 
 @dataclass(frozen=True)
@@ -139,25 +169,110 @@ def has_accounts(store) -> bool:
         return bool(s.scalar(select(func.count(Account.id))))
 
 
-def sign_in(store, name: str, password: str) -> User | None:
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _wait_after(failures: int, free: int) -> float:
+    if failures < free:
+        return 0.0
+    return min(THROTTLE_MAX_WAIT_S, THROTTLE_FIRST_WAIT_S * 2.0 ** (failures - free))
+
+
+def _streak(times: list[dt.datetime], now: dt.datetime) -> int:
+    """How many failures (newest first in `times`) since the last quiet THROTTLE_WINDOW_S."""
+    n, later = 0, now
+    for t in times:
+        if (later - t).total_seconds() >= THROTTLE_WINDOW_S:
+            break
+        n, later = n + 1, t
+    return n
+
+
+def throttle_wait_s(store, name: str, address: str = UNKNOWN_ADDRESS,
+                    now: dt.datetime | None = None) -> tuple[float, str]:
+    """Seconds before `name` may try again from `address` (0: now), and which limit holds
+    ("account" or "address"). The failures counted are those since the last hour without one."""
+    from .store.models import SignInFailure
+
+    now = now or _utcnow()
+    since = now - dt.timedelta(seconds=THROTTLE_KEEP_S)
+    worst = (0.0, "")
+    with store.db.session(write=False) as s:
+        for what, column, value, free in (("account", SignInFailure.name, name,
+                                           THROTTLE_FREE_ACCOUNT),
+                                          ("address", SignInFailure.address, address,
+                                           THROTTLE_FREE_ADDRESS)):
+            if what == "address" and value == UNKNOWN_ADDRESS:
+                continue
+            times = list(s.scalars(select(SignInFailure.at)
+                                   .where(column == value, SignInFailure.at >= since,
+                                          SignInFailure.at <= now)
+                                   .order_by(SignInFailure.at.desc())))
+            n = _streak(times, now)
+            if n:
+                left = (times[0] - now).total_seconds() + _wait_after(n, free)
+                if left > worst[0]:
+                    worst = (left, what)
+    return worst
+
+
+def _wait_words(wait_s: float) -> str:
+    if wait_s < 90:
+        return f"{max(1, int(wait_s + 0.999))} s"
+    return f"{int(wait_s / 60 + 0.999)} min"
+
+
+def sign_in(store, name: str, password: str, address: str = UNKNOWN_ADDRESS,
+            now: dt.datetime | None = None) -> User | None:
     """The account's User when the password matches, else None (same answer for an unknown
-    name; the hash is still computed so timing does not tell names apart)."""
+    name; the hash is still computed so timing does not tell names apart). `address` is where
+    the try comes from (the browser's IP). Raises SignInThrottledError, before any password is
+    checked, while the account or the address must wait (throttle_wait_s); a failure is
+    recorded for the throttle and in the audit log."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    from .store.models import Account
+    from .store.models import Account, AuditEvent, SignInFailure
 
+    name = (name or "").strip()[:120]
+    address = (address or UNKNOWN_ADDRESS)[:64]
+    now = now or _utcnow()
+    wait_s, which = throttle_wait_s(store, name, address, now)
+    if wait_s > 0:
+        where = "for this account" if which == "account" else "from this computer"
+        raise SignInThrottledError(
+            f"Too many wrong sign-ins {where}. Try again in {_wait_words(wait_s)}; if you have "
+            "forgotten the password, ask an admin to set a new one (`formcheck users`).", wait_s)
     ph = _hasher()
     with store.db.session(write=False) as s:
-        acc = s.scalar(select(Account).where(Account.name == (name or "").strip()))
+        acc = s.scalar(select(Account).where(Account.name == name))
         digest, role = (acc.password_hash, acc.role) if acc is not None else (None, None)
+    ok = False
     try:
         if digest is None:
             ph.hash(password or "x")    # same work as a real check
-            return None
-        ph.verify(digest, password or "")
+        else:
+            ok = ph.verify(digest, password or "")
     except (VerificationError, InvalidHashError):
-        return None
-    return User((name or "").strip(), Role(role))
+        ok = False
+    with store.db.session() as s:
+        if ok:   # the person knows the password: the account's earlier typos are forgiven
+            s.execute(delete(SignInFailure).where(SignInFailure.name == name))
+        else:
+            s.execute(delete(SignInFailure).where(
+                SignInFailure.at < now - dt.timedelta(seconds=THROTTLE_KEEP_S)))
+            s.add(SignInFailure(at=now, name=name, address=address))
+            s.add(AuditEvent(at=now.replace(microsecond=0), actor=name or "(no name)",
+                             action="sign_in_failed", detail=f"from {address}"))
+    return User(name, Role(role)) if ok else None
+
+
+def delete_session(store, user: User, session_id: int) -> None:
+    """Delete a saved session for good, if `user`'s role allows it; audited in the same
+    transaction (Store.delete_session)."""
+    if not user.may(Action.DELETE_SESSIONS):
+        raise AuthError("Deleting a session is for admins; ask one to delete it.")
+    store.delete_session(session_id, actor=user.name)
 
 
 def audit(store, actor: str, action: str, client_uid: str | None = None, detail: str = "") -> None:

@@ -27,6 +27,10 @@ class VideoTooLargeError(FormcheckError):
     """The clip is longer or larger than the limits allow."""
 
 
+class JobCancelledError(FormcheckError):
+    """The work was stopped: its app session ended, or it ran past its time limit."""
+
+
 class LandmarksFileError(FormcheckError):
     """A saved landmarks file is missing or not in formcheck's format."""
 

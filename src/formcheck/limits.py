@@ -36,6 +36,9 @@ class Limits:
     notes_chars: int = 20_000
     # The app: a browser session's files are deleted after this long at the latest.
     session_files_ttl_s: float = 3600.0
+    # The app: one analysis (tracking a clip) is stopped after this long (wall-clock). A 30-min
+    # clip at 30 fps is 54,000 frames; on one busy core at ~20 frames/s that is 45 min.
+    app_job_time_limit_s: float = 3600.0
 
 
 ENV = {f.name: "FORMCHECK_" + f.name.upper().replace("IMPORT_", "IMPORT_MAX_")
@@ -43,6 +46,7 @@ ENV = {f.name: "FORMCHECK_" + f.name.upper().replace("IMPORT_", "IMPORT_MAX_")
 ENV["label_chars"] = "FORMCHECK_MAX_LABEL_CHARS"
 ENV["notes_chars"] = "FORMCHECK_MAX_NOTES_CHARS"
 ENV["session_files_ttl_s"] = "FORMCHECK_SESSION_FILES_TTL_S"
+ENV["app_job_time_limit_s"] = "FORMCHECK_APP_JOB_TIME_LIMIT_S"
 
 
 def current() -> Limits:

@@ -57,7 +57,8 @@ class SetRecorder:
                 from .render import _Encoder
 
                 h, w = rgb.shape[:2]
-                self._enc = _Encoder(self.path, w - w % 2, h - h % 2, Fraction(30))
+                # a video of the person, in the session's private folder: 0600
+                self._enc = _Encoder(self.path, w - w % 2, h - h % 2, Fraction(30), mode=0o600)
                 self._size = (w, h)
             if (rgb.shape[1], rgb.shape[0]) != self._size:   # WebRTC lowers the size under load
                 import cv2

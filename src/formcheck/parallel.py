@@ -95,6 +95,28 @@ def _until(frames, stop_at: Callable[[], float]):
         frames.close()
 
 
+def _while_wanted(frames):
+    """On a Dask worker, the frames while the client still wants this task: Dask cannot stop a
+    running task, so a cancelled one (its app session ended, its time ran out, its client
+    left) stops itself at its next frame instead of keeping a core busy to the end."""
+    try:
+        from distributed import get_worker
+        from distributed.worker import thread_state
+
+        worker, key = get_worker(), thread_state.key
+    except (ImportError, ValueError, AttributeError):   # not running as a Dask task
+        yield from frames
+        return
+    from .errors import JobCancelledError
+
+    for f in frames:
+        ts = worker.state.tasks.get(key)
+        if ts is None or ts.state == "cancelled":
+            frames.close()
+            raise JobCancelledError("The analysis was cancelled.")
+        yield f
+
+
 def _shift(frames, by_s: float):
     from .video import Frame
 
@@ -128,7 +150,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
-    from .video import iter_frames, prefetch
+    from .video import MAX_DURATION_S, iter_frames, prefetch
 
     if isinstance(clip, tuple):
         clip = local_copy(*clip)
@@ -136,8 +158,12 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     warnings: list[str] = []
     length_s = (chunk.end_s if chunk.end_s is not None else duration_s) - chunk.start_s
     try:
+        # the cap holds by the frames' timestamps, whatever the header said (--max-minutes
+        # above the default: up to the length the probe accepted)
         frames = prefetch(iter_frames(clip, max_fps=max_fps, warnings=warnings,
-                                      start_s=chunk.start_s, end_s=chunk.end_s))
+                                      start_s=chunk.start_s, end_s=chunk.end_s,
+                                      max_duration_s=max(MAX_DURATION_S, duration_s + 1.0)))
+        frames = _while_wanted(frames)
         if stop_at is not None:
             frames = _until(frames, stop_at)
         # times relative to the chunk's start inside track_frames (its sampling for other

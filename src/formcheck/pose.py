@@ -52,7 +52,7 @@ import numpy as np
 
 from .errors import FormcheckError
 from .landmarks import N_LANDMARKS, PoseSequence
-from .video import Frame, check_limits, iter_frames, prefetch, probe
+from .video import MAX_DURATION_S, Frame, check_limits, iter_frames, prefetch, probe
 
 log = logging.getLogger(__name__)
 
@@ -444,7 +444,8 @@ def track_video(path: str | Path, max_fps: float | None = 30.0, progress: Progre
         check_limits(info, max_duration_s)
     else:
         check_limits(info)
-    frames = prefetch(iter_frames(path, max_fps=max_fps, warnings=warnings))
+    frames = prefetch(iter_frames(path, max_fps=max_fps, warnings=warnings,
+                                  max_duration_s=max_duration_s or MAX_DURATION_S))
     seq = track_frames(frames, info.width_px, info.height_px, info.fps, str(Path(path).name),
                        progress=progress, total_s=info.duration_s, warnings=warnings,
                        backend=backend, model=model)

@@ -105,9 +105,16 @@ class _Encoder:
 
     TIME_BASE = Fraction(1, 90000)
 
-    def __init__(self, path: Path, width: int, height: int, rate: Fraction):
+    def __init__(self, path: Path, width: int, height: int, rate: Fraction,
+                 mode: int | None = None):
         import av
 
+        if mode is not None:    # e.g. 0o600 for the app's private folders, whatever the umask
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, mode)
+            try:
+                os.fchmod(fd, mode)
+            finally:
+                os.close(fd)
         self.container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
         self.stream = self.container.add_stream("libx264", rate=rate)
         self.stream.width, self.stream.height = width, height
@@ -150,11 +157,12 @@ def _matched_frames(clip_path, t_s: np.ndarray, max_fps):
 
 
 def write_annotated(clip_path, analysis, out_path, progress: Callable[[float, float], None] | None = None,
-                    max_fps: float | None = 30.0) -> Path:
+                    max_fps: float | None = 30.0, mode: int | None = None) -> Path:
     """Write the clip with the analysis drawn on every analysed frame, as H.264 mp4.
 
     Decode with the same `max_fps` as the analysis: frames are matched to analysis.clean_seq by
-    time. Written to a temporary file beside `out_path`, renamed when complete.
+    time. Written to a temporary file beside `out_path`, renamed when complete. `mode` (e.g.
+    0o600) sets the file's permissions whatever the umask; None: the usual ones.
     """
     out = check_output(clip_path, out_path)
     t_s = analysis.clean_seq.t_s
@@ -162,7 +170,7 @@ def write_annotated(clip_path, analysis, out_path, progress: Callable[[float, fl
         raise RenderError("The analysis has no frames; nothing to annotate.")
     try:
         with atomic_path(out) as tmp:
-            n = _encode_all(clip_path, analysis, tmp, max_fps, progress)
+            n = _encode_all(clip_path, analysis, tmp, max_fps, progress, mode)
             if n == 0:
                 raise RenderError(f"No frame of {Path(clip_path).name} matched the analysis; "
                                   "annotate the same clip that was analysed, with the same frame "
@@ -183,7 +191,7 @@ def _av_error() -> type:
     return getattr(av, "FFmpegError", None) or av.error.FFmpegError
 
 
-def _encode_all(clip_path, analysis, tmp: Path, max_fps, progress) -> int:
+def _encode_all(clip_path, analysis, tmp: Path, max_fps, progress, mode: int | None = None) -> int:
     t_s = analysis.clean_seq.t_s
     total = float(t_s[-1])
     enc = None
@@ -193,7 +201,7 @@ def _encode_all(clip_path, analysis, tmp: Path, max_fps, progress) -> int:
             img = annotate_frame(frame.rgb, analysis, j, frame.scale)
             if enc is None:
                 h, w = img.shape[:2]
-                enc = _Encoder(tmp, w - w % 2, h - h % 2, _frame_rate(t_s))
+                enc = _Encoder(tmp, w - w % 2, h - h % 2, _frame_rate(t_s), mode)
             enc.write(img, float(t_s[j] - t_s[0]))
             n += 1
             if progress is not None:

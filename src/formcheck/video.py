@@ -68,10 +68,37 @@ def _open(path: str | Path):
             f"Cannot read {path.name} as a video ({exc.__class__.__name__}). "
             f"Use an mp4, mov, avi, webm or m4v file; if it is one, it may be damaged: "
             f"export it again from your phone or camera.") from exc
-    if not container.streams.video:
+    if _video_stream(container) is None:
+        audio = bool(container.streams.audio)
         container.close()
+        if audio:   # an m4a or mp3, maybe with cover art (a still picture, not a video track)
+            raise VideoOpenError(f"{path.name} is a sound file: it has no video, only sound"
+                                 f"{' and a cover picture' if audio and _has_cover(path) else ''}. "
+                                 "Choose the video of the squats (mp4, mov, webm...).")
         raise VideoOpenError(f"{path.name} has no video track. Choose a video file.")
     return container
+
+
+def _is_cover(stream) -> bool:
+    """A picture attached to a sound file (album art): a 'video' stream of one still frame."""
+    import av
+
+    return bool(int(stream.disposition or 0) & int(av.stream.Disposition.attached_pic))
+
+
+def _video_stream(container):
+    """The first real video track (cover art does not count), or None."""
+    return next((s for s in container.streams.video if not _is_cover(s)), None)
+
+
+def _has_cover(path: Path) -> bool:
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            return any(_is_cover(s) for s in c.streams.video)
+    except Exception:  # only for the wording of a message
+        return False
 
 
 # Picture formats that ffmpeg opens as a one-frame "video" (a photo renamed .mp4, say).
@@ -79,11 +106,36 @@ STILL_IMAGE_CODECS = frozenset({"png", "mjpeg", "jpegls", "bmp", "gif", "webp", 
                                 "ppm", "pgm", "pbm", "pam", "qoi", "heif", "avif"})
 
 
-def probe(path: str | Path) -> VideoInfo:
-    """Read a clip's size, frame rate, duration and rotation without decoding it all."""
+def _packet_duration_s(path: str | Path) -> float:
+    """How long the pictures go on, from the video packets' own timestamps (read, not decoded):
+    for files whose header does not say (a browser's webm, an mkv written to a pipe)."""
     container = _open(path)
     try:
-        stream = container.streams.video[0]
+        stream = _video_stream(container)
+        tb = stream.time_base
+        if tb is None:
+            return 0.0
+        first = last = None
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            end = packet.pts + (packet.duration or 0)
+            first = packet.pts if first is None else min(first, packet.pts)
+            last = end if last is None else max(last, end)
+        return float((last - first) * tb) if first is not None else 0.0
+    except Exception:  # a damaged file: decoding will say what it can
+        log.info("could not read the packet times of %s", Path(path).name, exc_info=True)
+        return 0.0
+    finally:
+        container.close()
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Read a clip's size, frame rate, duration and rotation without decoding it all. A header
+    without a duration is not taken as 0 s: the packets' timestamps give it (_packet_duration_s)."""
+    container = _open(path)
+    try:
+        stream = _video_stream(container)
         cc = stream.codec_context
         width, height = int(cc.width or 0), int(cc.height or 0)
         fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
@@ -91,8 +143,10 @@ def probe(path: str | Path) -> VideoInfo:
             duration = float(stream.duration * stream.time_base)
         elif container.duration is not None:
             duration = container.duration / 1_000_000
+        elif stream.frames:
+            duration = stream.frames / fps
         else:
-            duration = (stream.frames or 0) / fps
+            duration = _packet_duration_s(path)
         rotation = 0
         try:
             for frame in container.decode(stream):
@@ -140,9 +194,17 @@ def _rotate(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=k)) if k else rgb
 
 
+def past_the_cap(name: str, max_duration_s: float) -> VideoTooLargeError:
+    return VideoTooLargeError(
+        f"{name} goes on past {max_duration_s / 60:.0f} min; formcheck analyses up to "
+        f"{max_duration_s / 60:.0f} min. Trim it to the sets you want checked "
+        f"(or raise the limit with --max-minutes).")
+
+
 def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int | None = 1280,
                 warnings: list[str] | None = None, start_s: float = 0.0,
-                end_s: float | None = None) -> Iterator[Frame]:
+                end_s: float | None = None,
+                max_duration_s: float | None = MAX_DURATION_S) -> Iterator[Frame]:
     """Yield frames in display orientation, at most `max_fps` per second of video time.
 
     Frames are converted (and scaled so the longer side is at most `max_side_px`) by the
@@ -152,10 +214,14 @@ def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int
     start_s <= t < end_s, seeking to the keyframe before `start_s` instead of decoding from
     the beginning. Times stay relative to the start of the file; when `start_s` is on the
     1/max_fps grid, the frames kept are the same as a full pass would keep.
+
+    The duration cap is kept by the frames' own timestamps, whatever the header said: a frame
+    at or after `max_duration_s` stops decoding with VideoTooLargeError (None: no cap).
     """
     container = _open(path)
+    too_long = False
     try:
-        stream = container.streams.video[0]
+        stream = _video_stream(container)
         stream.thread_type = "AUTO"
         t0 = None
         next_t: float | None = None
@@ -181,6 +247,9 @@ def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int
                     t0 = min(t0, t)
                 t_rel = t - t0
                 if end_s is not None and t_rel >= end_s:
+                    break
+                if max_duration_s is not None and t_rel >= max_duration_s:
+                    too_long = True
                     break
                 if last_t is not None and t_rel <= last_t:  # duplicate or out-of-order timestamp
                     index += 1
@@ -215,6 +284,8 @@ def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int
             log.warning(msg)
             if warnings is not None:
                 warnings.append(msg)
+        if too_long:
+            raise past_the_cap(Path(path).name, max_duration_s)
         if index == 0:
             raise EmptyVideoError(f"{Path(path).name} has no video frames. Record or export it again.")
     finally:

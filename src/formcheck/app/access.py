@@ -69,7 +69,13 @@ def sign_in_form(store, where=None) -> None:
         password = st.text_input("Password", type="password", key="sign_in_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = auth.sign_in(store, name, password)
+        ip = getattr(st.context, "ip_address", None)   # the throttle's per-address count
+        try:
+            user = auth.sign_in(store, name, password,
+                                address=ip if isinstance(ip, str) and ip else auth.UNKNOWN_ADDRESS)
+        except auth.SignInThrottledError as exc:
+            where.error(str(exc), icon=":material/timer:")
+            return
         if user is None:
             time.sleep(FAILED_SIGN_IN_DELAY_S)    # slows down guessing
             where.error("Wrong name or password.", icon=":material/error:")

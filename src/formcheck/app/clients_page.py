@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from formcheck import auth
 from formcheck.app import access
 from formcheck.app.safe_text import md
 from formcheck.auth import Action
@@ -390,14 +391,18 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
                            type="primary", key=f"pdf_{sid}", on_click="ignore", width="stretch")
     c2.download_button("Reps as CSV", csv_bytes, file_name=f"{stem}.csv", mime="text/csv",
                        icon=":material/table:", key=f"csv_{sid}", on_click="ignore", width="stretch")
-    with c3.popover("Delete this session", icon=":material/delete:", width="stretch"):
-        st.write("The session, its landmarks and its video (if kept) are deleted for good.")
-        if st.button("Delete", type="primary", key=f"del_{sid}"):
-            try:
-                store.delete_session(sid)
-                st.rerun()
-            except Exception as exc:  # noqa: BLE001
-                _fail(exc)
+    user = st.session_state.get("clinic_user") or access.LOCAL_USER
+    if not user.may(Action.DELETE_SESSIONS):
+        c3.caption("Deleting a session is for admins.")
+    else:
+        with c3.popover("Delete this session", icon=":material/delete:", width="stretch"):
+            st.write("The session, its landmarks and its video (if kept) are deleted for good.")
+            if st.button("Delete", type="primary", key=f"del_{sid}"):
+                try:
+                    auth.delete_session(store, user, sid)   # role checked, audited
+                    st.rerun()
+                except Exception as exc:  # noqa: BLE001
+                    _fail(exc)
     with st.form(f"note_{sid}", border=False):
         note = st.text_area("Physio's note", value=info.physio_note, height=90)
         if st.form_submit_button("Save note"):
@@ -456,7 +461,7 @@ def _annotated_video(store, sid: int, analysis) -> Path | None:
     del data
     out = folder.derived("annotated", ".mp4")
     with st.spinner(f"Drawing the measurements on the video of session {sid}…"):
-        render.write_annotated(folder.clip, analysis, out)
+        render.write_annotated(folder.clip, analysis, out, mode=0o600)   # private, like the clip
     cache[k] = str(out)
     return out
 

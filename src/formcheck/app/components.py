@@ -102,7 +102,8 @@ def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresho
             default = getattr(base, f.name)
             key = f"th_{profile}_{f.name}"
             label = LABELS.get(f.name, f.name)
-            val = st.number_input(label, value=None if default is None else float(default),
+            val = st.number_input(label, value=_unless_set(key, None if default is None
+                                                           else float(default)),
                                   step=_step(f.name), key=key,
                                   help=f"{HELP.get(f.name, '')} (`--set {f.name}=...` on the "
                                        "command line)",
@@ -128,12 +129,14 @@ def person_controls(profile: str, where=None) -> tuple[float | None, bool]:
     profile = profile.removesuffix(ADJUSTED)
     lo, hi = BODY_CM_RANGE
     height_cm = where.number_input(
-        "Height of the person filmed (cm)", min_value=0, max_value=int(hi), value=0, step=1,
+        "Height of the person filmed (cm)", min_value=0, max_value=int(hi),
+        value=_unless_set("height_cm", 0), step=1,
         key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
                               "advice in centimetres instead of shin lengths "
                               "(`--height-cm` on the command line).")
     on_box = where.checkbox(
-        "Squatting onto a box or chair", value=is_box_profile(profile), key=f"box_{profile}",
+        "Squatting onto a box or chair",
+        value=bool(_unless_set(f"box_{profile}", is_box_profile(profile))), key=f"box_{profile}",
         help="Then a hold at the bottom of a rep is reported as sitting on (or touching) the "
              "box, with its height. Without a box a hold is just a pause: the camera cannot "
              "tell the two apart (`--box` on the command line; on by default with the "
@@ -163,6 +166,13 @@ def restore_settings(settings: dict | None) -> None:
     if settings:
         st.session_state[RESTORE_KEY] = settings
         st.rerun()
+
+
+def _unless_set(key: str, default):
+    """A widget's default, or None when the page has set the widget's value itself (a restored
+    result): Streamlit logs a warning for a widget given both. The widgets here are identified
+    by their key alone, so the default does not change which widget it is."""
+    return None if key in st.session_state else default
 
 
 def _apply_restored_settings() -> None:

@@ -72,9 +72,12 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
     path = folder.clip
     bar = st.progress(0.0, text=f"Finding the person in {md(name)}…")
 
-    def progress(done_s: float, total_s: float) -> None:
+    def show(done_s: float, total_s: float) -> None:
         frac = min(1.0, done_s / total_s) if total_s > 0 else 0.0
-        bar.progress(frac, text=f"Tracking {md(name)}: {done_s:.1f} of {total_s:.1f} s")
+        bar.progress(frac, text=offload.progress_words(md(name), done_s, total_s))
+
+    # stopped when this browser session ends or at the per-job time limit (offload.py)
+    progress = offload.job_progress(show, session_files.current_session_id())
 
     try:
         st.session_state["model_runs"] = st.session_state.get("model_runs", 0) + 1
@@ -166,7 +169,7 @@ def _video_slot(entry: dict, analysis) -> None:
             if out is not None:
                 Path(out).unlink(missing_ok=True)   # the old drawing is no longer needed
             out = entry["folder"].derived("annotated", ".mp4")   # this session's, never shared
-            render.write_annotated(entry["clip_path"], analysis, out,
+            render.write_annotated(entry["clip_path"], analysis, out, mode=0o600,
                                    progress=lambda d, t: bar.progress(
                                        min(1.0, d / t) if t else 0.0,
                                        text=f"Drawing the annotated video: {d:.1f} of {t:.1f} s"))

@@ -43,6 +43,10 @@ class TooBig(Malformed):
     pass
 
 
+class TooMany(Malformed):
+    """More of something than formcheck keeps (reps in a session, ...): not damage."""
+
+
 @dataclass(frozen=True)
 class Member:
     info: zipfile.ZipInfo
@@ -211,6 +215,9 @@ def _field(fn, where: str):
         raise Malformed(f"{where}: {exc}") from None
 
 
+MAX_REPS = 10_000            # per session: hours of squats at one every few seconds
+MAX_CORRECTIONS = 10_000
+
 REP_TYPES = {"rep": "int", "start_s": "float", "bottom_s": "float", "end_s": "float",
              "view": "str", "leg": "str", "depth": "str", "knee_past_toes": "bool?",
              "knees_cave_in": "bool?", "flags": "list"}
@@ -280,13 +287,16 @@ def _session(sd, where: str, members, limits: Limits) -> dict:
     _field(lambda: check_thresholds("general", {k: v for k, v in th.items() if k in known}),
            f"{where}.thresholds")
     reps = sd["reps"]
-    if not isinstance(reps, list) or len(reps) > 10_000:
+    if not isinstance(reps, list):
         raise Malformed(f"{where}.reps is not a list")
+    if len(reps) > MAX_REPS:
+        raise TooMany(f"{where} has {len(reps):,} reps; formcheck keeps at most "
+                      f"{MAX_REPS:,} per session")
     reps = [_rep(r, f"{where}.reps[{i}]") for i, r in enumerate(reps)]
     numbers = [r["rep"] for r in reps]
     if len(set(numbers)) != len(numbers):
         raise Malformed(f"{where}.reps numbers a rep twice")
-    rep_count = _int(sd["rep_count"], f"{where}.rep_count", 0, 10_000)
+    rep_count = _int(sd["rep_count"], f"{where}.rep_count", 0, MAX_REPS)
     if rep_count != len(reps):
         raise Malformed(f"{where}.rep_count says {rep_count} but it has {len(reps)} reps")
     files = sd["files"]
@@ -346,8 +356,11 @@ def _corrections(cs, where: str, rep_numbers: list, limits: Limits) -> list[dict
     """A session's rep corrections (a physio's "not a rep" / "wrong value" marks)."""
     from ..report import check_correction
 
-    if not isinstance(cs, list) or len(cs) > 10_000:
+    if not isinstance(cs, list):
         raise Malformed(f"{where} is not a list")
+    if len(cs) > MAX_CORRECTIONS:
+        raise TooMany(f"{where} has {len(cs):,} corrections; formcheck keeps at most "
+                      f"{MAX_CORRECTIONS:,} per session")
     out = []
     for i, c in enumerate(cs):
         w = f"{where}[{i}]"

@@ -228,3 +228,16 @@ class RunRow(Base):
 
 RUN_FIELDS = ["sport", "start", "duration_s", "moving_s", "distance_m", "pace_s_per_km",
               "cadence_spm", "cadence_sd_spm", "step_length_m", "source_file", "device"]
+
+
+class SignInFailure(Base):
+    """A wrong password (or unknown name) typed at the app's sign-in: throttling state for
+    auth.sign_in, shared by every browser session and server process. Not the record of it: each
+    failure is also written to the audit log."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)

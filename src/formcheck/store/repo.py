@@ -32,8 +32,8 @@ from ..values import clean_float
 from .db import Database, open_database
 from .errors import (ClientExistsError, ExportFileError, ImportConflictError, StoreError,
                      UnknownClientError, UnknownSessionError)
-from .models import (REP_FIELDS, Client, Rep, RepCorrection, Session, SessionFile, new_uid,
-                     utcnow)
+from .models import (REP_FIELDS, AuditEvent, Client, Rep, RepCorrection, Session, SessionFile,
+                     new_uid, utcnow)
 
 if TYPE_CHECKING:
     from ..report import Correction, SetSummary
@@ -367,9 +367,15 @@ class Store:
         with self.db.session() as s:
             self._session(s, session_id).physio_note = _check_notes(note, "Session notes")
 
-    def delete_session(self, session_id: int) -> None:
+    def delete_session(self, session_id: int, *, actor: str) -> None:
+        """Delete a session with its reps and files; the audit log records who, in the same
+        transaction (whether `actor` may is auth.delete_session's question)."""
         with self.db.session() as s:
-            s.delete(self._session(s, session_id))
+            sess = self._session(s, session_id)
+            s.add(AuditEvent(actor=actor[:160], action="delete_session", client_uid=sess.client.uid,
+                             detail=f"session {sess.id} of {sess.recorded_at:%Y-%m-%d %H:%M}, "
+                                    f"{sess.rep_count} rep(s)"))
+            s.delete(sess)
 
     def _file(self, session_id: int, kind: str) -> bytes | None:
         with self.db.session(write=False) as s:
@@ -662,6 +668,9 @@ class Store:
                     f"{display} is too large to import: {exc}. Nothing was imported (the limits "
                     "are settings: FORMCHECK_IMPORT_MAX_JSON_BYTES, FORMCHECK_IMPORT_MAX_VIDEO_BYTES, "
                     "FORMCHECK_IMPORT_MAX_RATIO).") from None
+            except archive.TooMany as exc:
+                raise ExportFileError(f"{display} cannot be imported: {exc}. Nothing was "
+                                      "imported.") from None
             except archive.Malformed as exc:
                 raise ExportFileError(f"{display} is damaged or not a valid formcheck export "
                                       f"({exc}); nothing was imported.") from None
