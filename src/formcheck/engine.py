@@ -59,6 +59,42 @@ def scheduler_address(explicit: str | None = None) -> str | None:
     return explicit or os.environ.get(SCHEDULER_ENV) or None
 
 
+# The local cluster's HTTP servers (scheduler and workers) answer a health check only: Dask's
+# default pages (task and worker info, logs, call stacks) would show any local user what runs.
+PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"],
+                "distributed.worker.http.routes": ["distributed.http.health"]}
+TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
+           "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
+
+
+def local_security():
+    """Credentials for a local cluster: a self-signed certificate and key made for this cluster
+    alone (Dask's Security.temporary, in memory, never written), required by the scheduler, the
+    workers and the client of each other (mutual TLS)."""
+    from distributed.security import Security
+
+    try:
+        return Security.temporary()
+    except ImportError as exc:   # cryptography missing
+        raise EngineError("formcheck's worker processes need the Python package cryptography "
+                          "(pip install cryptography), or use --workers 1.") from exc
+
+
+def remote_security(address: str):
+    """Credentials for --scheduler: Dask's own TLS settings (its config files or the
+    DASK_DISTRIBUTED__COMM__TLS__* variables: the CA that signed the cluster's certificates,
+    and this machine's certificate and key). A tls:// address needs them."""
+    from distributed.security import Security
+
+    security = Security()
+    if address.startswith("tls://") and not (security.tls_ca_file and security.tls_client_cert):
+        raise EngineError(
+            f"{address} needs certificates: set {TLS_ENV[0]} (the CA file that signed the "
+            f"cluster's certificates), {TLS_ENV[1]} and {TLS_ENV[2]} (this machine's certificate "
+            "and key), or the same settings in Dask's config (README: Every core busy).")
+    return security
+
+
 @dataclass(frozen=True)
 class ClipJob:
     """One clip to track: its probe and its chunks."""
@@ -145,9 +181,10 @@ class Engine:
         logging.getLogger("distributed").setLevel(logging.WARNING)
 
         if self.remote:
+            security = remote_security(self.address)
             try:
                 self._client = Client(self.address, timeout=f"{CONNECT_TIMEOUT_S}s",
-                                      set_as_default=False)
+                                      set_as_default=False, security=security)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise EngineError(
                     f"Cannot reach the Dask scheduler at {self.address} ({type(exc).__name__}). "
@@ -167,9 +204,14 @@ class Engine:
             from .pose import preload
 
             preload()
-        dask.config.set({"distributed.worker.multiprocessing-method": self.start_method})
+        dask.config.set({"distributed.worker.multiprocessing-method": self.start_method,
+                         **PRIVATE_HTTP})
         self._cluster = LocalCluster(n_workers=self.cluster_workers, threads_per_worker=1,
                                      processes=True, host="127.0.0.1",
+                                     # mutual TLS with a key pair made now, held in memory and
+                                     # handed to the workers through their start-up pipe: a
+                                     # connection without it (another local user's) is refused
+                                     protocol="tls://", security=local_security(),
                                      # no dashboard; the scheduler's health page on a free
                                      # port of 127.0.0.1 only
                                      dashboard_address="127.0.0.1:0",
