@@ -23,8 +23,8 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import (MIN_CHUNK_S, OVERLAP_S, Chunk, broken_seam, merge_chunks,
-                       plan_chunks, track_chunk)
+from .parallel import (MIN_CHUNK_S, OVERLAP_S, Chunk, broken_seam, cancel_run,
+                       ignore_interrupts, merge_chunks, plan_chunks, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ CONNECT_TIMEOUT_S = 10.0
 WORKER_WAIT_S = 60.0       # a remote scheduler without workers would leave the tasks waiting
 MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in memory once
 POLL_S = 0.25
+CLOSE_GRACE_S = 1.0        # how long a local worker process gets to exit before it is killed
+NANNY_WAIT_FRACTION = 0.8  # Dask's Nanny.close(timeout) waits 0.8 * timeout, then kills
 # Video this process has tracked, at least, by the time a local cluster's workers are up: 1.8-2.2
 # s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in 1.2 s). A clip whose
 # rest after that is too short to share starts no workers.
@@ -44,6 +46,10 @@ ProgressFn = Callable[[float, float], None]
 
 class EngineError(FormcheckError):
     """The Dask cluster cannot be reached or started."""
+
+
+class Cancelled(FormcheckError):
+    """The caller's `cancel` event was set: the job's chunks were stopped on the workers."""
 
 
 def default_workers() -> int:
@@ -179,6 +185,7 @@ class Engine:
         # Dask logs its start-up and shutdown at INFO; formcheck's shells show warnings only
         # (-v shows formcheck's own INFO, not Dask's)
         logging.getLogger("distributed").setLevel(logging.WARNING)
+        _quiet_expected_dask_warnings()
 
         if self.remote:
             security = remote_security(self.address)
@@ -218,6 +225,7 @@ class Engine:
                                      scheduler_kwargs={"dashboard": False},
                                      silence_logs=logging.ERROR)
         self._client = Client(self._cluster, set_as_default=False)
+        self._client.run(ignore_interrupts)
 
     @property
     def cluster_workers(self) -> int:
@@ -235,8 +243,28 @@ class Engine:
             if self._client is not None:
                 self._client.close()
             if self._cluster is not None:
+                self._stop_local_workers()
                 self._cluster.close()
             self._client = self._cluster = None
+
+    def _stop_local_workers(self) -> None:
+        """End the local worker processes within CLOSE_GRACE_S: Dask's own close waits 4 s for
+        a worker that is still busy (or slow to exit with MediaPipe loaded) before it kills it;
+        nothing in a worker is worth that wait (its results are back or thrown away)."""
+        import asyncio
+
+        nannies = list(getattr(self._cluster, "workers", {}).values())
+
+        async def close_all():
+            await asyncio.gather(*(n.close(timeout=CLOSE_GRACE_S / NANNY_WAIT_FRACTION)
+                                   for n in nannies if hasattr(n, "close")),
+                                 return_exceptions=True)
+
+        if nannies:
+            try:
+                self._cluster.sync(close_all, callback_timeout=CLOSE_GRACE_S + 5)
+            except Exception as exc:  # noqa: BLE001 - the cluster's own close follows anyway
+                log.info("stopping the worker processes: %r", exc)
 
     def __enter__(self) -> "Engine":
         return self
@@ -259,11 +287,14 @@ class Engine:
                                     hash=False)
         return fut
 
-    def run(self, jobs: list[ClipJob], progress: ProgressFn | None = None) -> Iterator[ClipResult]:
+    def run(self, jobs: list[ClipJob], progress: ProgressFn | None = None,
+            cancel: threading.Event | None = None) -> Iterator[ClipResult]:
         """Track every chunk of every clip on the cluster; yield each clip when its chunks are
         all back (in the order they finish). Two neighbouring chunks whose trackers do not join
         up are tracked again as one (parallel.broken_seam). A clip that fails yields its error,
-        not an exception, so one bad clip does not stop the others."""
+        not an exception, so one bad clip does not stop the others. When `cancel` is set, or the
+        caller stops (Ctrl-C, or closing the generator), the chunks still running stop on the
+        workers at their next frame (Cancelled is raised for `cancel`)."""
         from distributed import as_completed
 
         if not jobs:
@@ -302,6 +333,7 @@ class Engine:
                 for c in job.chunks:
                     submit(ji, c)
             while pending:
+                _check(cancel)
                 finished = ready.next_batch(block=False) if ready.has_ready() else []
                 if not finished:
                     time.sleep(POLL_S)
@@ -356,17 +388,20 @@ class Engine:
         finally:
             for fut in pending:
                 fut.cancel()
-            tasks.close()
+            tasks.close(stop_workers=bool(pending))
 
     def track_video(self, path: str | Path, max_fps: float | None = 30.0,
                     progress: ProgressFn | None = None, warnings: list[str] | None = None,
-                    max_duration_s: float | None = None, n_chunks: int | None = None
-                    ) -> PoseSequence:
-        """Like pose.track_video, with the clip's chunks tracked in parallel on the cluster."""
+                    max_duration_s: float | None = None, n_chunks: int | None = None,
+                    cancel: threading.Event | None = None) -> PoseSequence:
+        """Like pose.track_video, with the clip's chunks tracked in parallel on the cluster.
+        Setting `cancel` (from another thread: e.g. the app when the user's session ends) stops
+        the clip's chunks at their next frame and raises Cancelled."""
         if self.track_here and n_chunks is None:
-            return self.track_here_and_there(path, max_fps, progress, warnings, max_duration_s)
+            return self.track_here_and_there(path, max_fps, progress, warnings, max_duration_s,
+                                             cancel)
         job = plan(path, n_chunks or self.n_workers(), max_fps, max_duration_s)
-        [res] = list(self.run([job], progress))
+        [res] = list(self.run([job], progress, cancel))
         if res.error is not None:
             raise FormcheckError(res.error)
         if warnings is not None:
@@ -376,7 +411,8 @@ class Engine:
     def track_here_and_there(self, path: str | Path, max_fps: float | None = 30.0,
                              progress: ProgressFn | None = None,
                              warnings: list[str] | None = None,
-                             max_duration_s: float | None = None) -> PoseSequence:
+                             max_duration_s: float | None = None,
+                             cancel: threading.Event | None = None) -> PoseSequence:
         """Track a clip in this process from its start, at once; start the local cluster's
         worker processes meanwhile. When they have MediaPipe loaded, this process has tracked
         `done_s` of the clip: what is left is split so that this process and each worker have
@@ -399,11 +435,12 @@ class Engine:
             tell()
 
         here_chunk = Chunk(0, 0.0, None, 0.0)
+        stop_here = threading.Event()
         pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
         try:
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
-                               here_progress, lambda: end[0])
+                               here_progress, lambda: end[0], stop_here)
             # workers only for a clip that could still be shared once they are up
             could_share = len(plan_chunks(total_s, self.workers, max_fps,
                                           min_chunk_s=MIN_CHUNK_S,
@@ -411,8 +448,10 @@ class Engine:
             ready = pool.submit(self._start_workers) \
                 if self.cluster_workers > 0 and could_share else None
             if ready is not None:
-                concurrent.futures.wait([here, ready],
-                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                while not concurrent.futures.wait(
+                        [here, ready], timeout=POLL_S,
+                        return_when=concurrent.futures.FIRST_COMPLETED).done:
+                    _check(cancel)
             chunks = [here_chunk]
             if ready is not None and not here.done() and ready.exception() is None:
                 done_s = done.get("here", 0.0)
@@ -429,9 +468,16 @@ class Engine:
                 log.warning("the worker processes did not start (%s); tracking %s here alone",
                             ready.exception(), name)
             if len(chunks) == 1:
+                while not concurrent.futures.wait([here], timeout=POLL_S).done:
+                    _check(cancel)
                 parts = [here.result()]
             else:
-                parts = self._track_rest(job, chunks, here, done, tell)
+                parts = self._track_rest(job, chunks, here, done, tell, cancel)
+        except BaseException:
+            # Ctrl-C, `cancel` or an error: the chunk tracked here stops at its next frame, so
+            # the process can end at once (the pool's thread is joined at exit)
+            stop_here.set()
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         if len(chunks) > 1 and broken_seam(parts, chunks, info.width_px, info.height_px,
@@ -456,13 +502,15 @@ class Engine:
         self.client.run(preload)
 
     def _track_rest(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
-                    tell: Callable[[], None]) -> list[dict]:
+                    tell: Callable[[], None], cancel: threading.Event | None = None
+                    ) -> list[dict]:
         """The later chunks on the workers while this process finishes the first. Their
         progress goes into `done` under their chunk index."""
         tasks = _ChunkTasks(self.client, done, report=True)
         futs = [tasks.submit(str(job.path.resolve()), job, c, c.index) for c in chunks[1:]]
         try:
             while not (here.done() and all(f.done() for f in futs)):
+                _check(cancel)
                 time.sleep(POLL_S)
                 tell()
             first = here.result()
@@ -473,9 +521,10 @@ class Engine:
                 rest.append(f.result())
             return [first] + rest
         finally:
+            unfinished = not all(f.done() for f in futs)
             for f in futs:
                 f.release()
-            tasks.close()
+            tasks.close(stop_workers=unfinished)
 
 
 class _ChunkTasks:
@@ -498,14 +547,51 @@ class _ChunkTasks:
         return self.client.submit(track_chunk, payload, c, job.max_fps, info.width_px,
                                   info.height_px, info.fps, info.duration_s, job.path.name,
                                   (self.topic, tag) if self.report else None,
+                                  run_id=self.topic,
                                   key=f"formcheck-track-{self.topic[-12:]}-{tag}", pure=False,
                                   priority=priority)
 
-    def close(self) -> None:
+    def close(self, stop_workers: bool = False) -> None:
+        """Unsubscribe; with `stop_workers`, the chunks of these tasks still running stop at
+        their next frame (parallel.cancel_run on every worker), so the workers are free at
+        once (and close quickly) instead of finishing work nobody will read."""
+        if stop_workers:
+            try:
+                self.client.run(cancel_run, self.topic)
+            except Exception as exc:  # noqa: BLE001 - best effort: the workers may be gone
+                log.info("could not stop the workers' chunks: %r", exc)
         try:
             self.client.unsubscribe_topic(self.topic)
         except ValueError:
             pass
+
+
+class _ExpectedDaskWarnings(logging.Filter):
+    """Dask warnings that describe formcheck's own doing, not a problem the user can act on:
+    the worker processes killed after CLOSE_GRACE_S at close ("Worker process still alive after
+    1.0 seconds, killing"), and a TLS connection dropped mid-handshake (Dask's own, cut short
+    while the cluster starts or stops; or a refused intruder). Logged at INFO under
+    formcheck.engine instead (shown with --verbose)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if msg.startswith("Worker process still alive after") or \
+                (msg.startswith("Listener on ") and "TLS handshake failed" in msg):
+            log.info("dask: %s", msg)
+            return False
+        return True
+
+
+def _quiet_expected_dask_warnings() -> None:
+    for name in ("distributed.nanny", "distributed.comm.tcp"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _ExpectedDaskWarnings) for f in logger.filters):
+            logger.addFilter(_ExpectedDaskWarnings())
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("The analysis was stopped before it finished.")
 
 
 def _note_early_end(info: VideoInfo, seq: PoseSequence, warnings: list[str]) -> None:

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,11 +84,42 @@ def plan_chunks(duration_s: float, n_chunks: int, max_fps: float | None = 30.0,
 
 # ------------------------------------------------------------------------------ worker side
 
+_CANCELLED_RUNS: set[str] = set()   # in each worker process: runs whose chunks must stop
+_CANCEL_LOCK = threading.Lock()
 
-def _until(frames, stop_at: Callable[[], float]):
-    """The frames before stop_at(), read again at every frame."""
+
+class ChunkCancelled(Exception):
+    """A chunk stopped on request (its result is thrown away)."""
+
+
+def cancel_run(run_id: str) -> None:
+    """Stop this process's chunks of run `run_id` at their next frame. Run on the workers
+    (Client.run) when a command is interrupted or a job is abandoned: their event loop answers
+    at once, while the chunk's own thread is busy in MediaPipe."""
+    with _CANCEL_LOCK:
+        _CANCELLED_RUNS.add(run_id)
+
+
+def ignore_interrupts() -> None:
+    """In a local worker process: Ctrl-C is for the command, which stops its workers itself
+    (a worker that took it would print a traceback and die mid-chunk)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_cancelled(run_id: str | None) -> bool:
+    return run_id is not None and run_id in _CANCELLED_RUNS
+
+
+
+def _until(frames, stop_at: Callable[[], float], cancelled: Callable[[], bool]):
+    """The frames before stop_at(), read again at every frame; ChunkCancelled once
+    cancelled() (the tracker skips its end-of-clip checks)."""
     try:
         for f in frames:
+            if cancelled():
+                raise ChunkCancelled
             if f.t_s >= stop_at():
                 return
             yield f
@@ -119,12 +151,15 @@ def local_copy(name: str, data: bytes, digest: str) -> Path:
 def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height_px: int,
                 fps: float, duration_s: float, source: str,
                 progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None,
-                stop_at: Callable[[], float] | None = None) -> dict:
+                stop_at: Callable[[], float] | None = None,
+                cancelled: "threading.Event | None" = None, run_id: str | None = None) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
     progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
     the calling process. `stop_at()` (in the calling process) is read at every frame: the chunk
     ends at the first frame at or after it, an end decided while the chunk is being tracked.
+    `cancelled` (set from another thread), or cancel_run(run_id) in the process that tracks
+    it, stops it at the next frame: the result is then incomplete and meant to be thrown away.
     Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
@@ -134,12 +169,15 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         clip = local_copy(*clip)
     report = _reporter(progress_to)
     warnings: list[str] = []
+    stopped = False
     length_s = (chunk.end_s if chunk.end_s is not None else duration_s) - chunk.start_s
     try:
         frames = prefetch(iter_frames(clip, max_fps=max_fps, warnings=warnings,
                                       start_s=chunk.start_s, end_s=chunk.end_s))
-        if stop_at is not None:
-            frames = _until(frames, stop_at)
+        if stop_at is not None or cancelled is not None or run_id is not None:
+            frames = _until(frames, stop_at or (lambda: math.inf),
+                            lambda: (cancelled is not None and cancelled.is_set())
+                            or run_cancelled(run_id))
         # times relative to the chunk's start inside track_frames (its sampling for other
         # people and its progress count from 0), then back to the file's clock
         seq = track_frames(_shift(frames, chunk.start_s), width_px, height_px, fps, source,
@@ -149,10 +187,15 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
             raise
         # the seek went past a damaged or cut-off end: this chunk has nothing
         seq = PoseSequence.empty(width_px, height_px, fps, source)
+    except ChunkCancelled:
+        log.info("%s: chunk at %.1f s stopped on request", source, chunk.start_s)
+        seq = PoseSequence.empty(width_px, height_px, fps, source)
+        stopped = True
     if isinstance(report, _Reporter):
         report.flush()
     return {"t_s": seq.t_s + chunk.start_s, "xy_px": seq.xy_px, "z": seq.z,
-            "visibility": seq.visibility, "world_m": seq.world_m, "warnings": warnings}
+            "visibility": seq.visibility, "world_m": seq.world_m, "warnings": warnings,
+            "cancelled": stopped}
 
 
 class _Reporter:
