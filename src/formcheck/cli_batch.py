@@ -38,7 +38,7 @@ def engine_for(args, always: bool = False, track_here: bool = False):
 
 def cmd_batch(args) -> int:
     from . import batch, cli_clinic
-    from .cli import ProgressBar
+    from .progress import ProgressBar
 
     th, profile = cli_clinic.analyze_thresholds(args, parse_overrides(args.set))
     clips = batch.find_clips(args.inputs)

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import (MIN_CHUNK_S, OVERLAP_S, Chunk, broken_seam, cancel_run,
+from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
                        ignore_interrupts, merge_chunks, plan_chunks, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
@@ -36,10 +36,16 @@ MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in
 POLL_S = 0.25
 CLOSE_GRACE_S = 1.0        # how long a local worker process gets to exit before it is killed
 NANNY_WAIT_FRACTION = 0.8  # Dask's Nanny.close(timeout) waits 0.8 * timeout, then kills
-# Video this process has tracked, at least, by the time a local cluster's workers are up: 1.8-2.2
-# s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in 1.2 s). A clip whose
-# rest after that is too short to share starts no workers.
+# The start-up cost of a worker, as video this process has tracked by the time a local cluster's
+# workers are up: 1.8-2.2 s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in
+# 1.2 s; benchmarks/bench_startup.py measures it). With the tracking rate, it decides up front
+# whether a clip is long enough for a second tracker to pay (parallel.decide_sharing); once the
+# workers are up, the same decision is taken again from what this run measured.
 STARTUP_VIDEO_S = 2.0
+# Seconds of video tracked per wall second, before this run has measured its own: the 30 fps
+# 1280x720 benchmark clip runs at 1.9 (600 frames in 10.7 s). A high guess is the cautious one
+# (the cost of stopping the workers weighs more against faster tracking).
+RATE_GUESS = 2.0
 
 ProgressFn = Callable[[float, float], None]
 
@@ -441,12 +447,16 @@ class Engine:
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
                                here_progress, lambda: end[0], stop_here)
-            # workers only for a clip that could still be shared once they are up
-            could_share = len(plan_chunks(total_s, self.workers, max_fps,
-                                          min_chunk_s=MIN_CHUNK_S,
-                                          head_start_s=OVERLAP_S + STARTUP_VIDEO_S)) > 1
+            # workers only for a clip whose sharing pays after their start-up
+            first = decide_sharing(total_s, STARTUP_VIDEO_S, self.workers, RATE_GUESS, max_fps,
+                                   min_chunk_s=MIN_CHUNK_S)
+            if self.cluster_workers > 0:
+                log.info("%s: %s; %s", name, first.reason,
+                         f"starting {self.cluster_workers} worker process(es)" if first.share
+                         else "tracking it in this process alone")
             ready = pool.submit(self._start_workers) \
-                if self.cluster_workers > 0 and could_share else None
+                if self.cluster_workers > 0 and first.share else None
+            started = time.monotonic()
             if ready is not None:
                 while not concurrent.futures.wait(
                         [here, ready], timeout=POLL_S,
@@ -455,13 +465,20 @@ class Engine:
             chunks = [here_chunk]
             if ready is not None and not here.done() and ready.exception() is None:
                 done_s = done.get("here", 0.0)
-                chunks = plan_chunks(total_s, self.workers, max_fps, min_chunk_s=MIN_CHUNK_S,
-                                     head_start_s=done_s + OVERLAP_S)
-                if len(chunks) > 1:
+                wall_s = time.monotonic() - started
+                # this run's own measurements: what was tracked while the workers started,
+                # and how fast
+                rate = done_s / wall_s if done_s > 0.5 and wall_s > 0 else RATE_GUESS
+                now = decide_sharing(total_s, done_s, self.workers, rate, max_fps,
+                                     min_chunk_s=MIN_CHUNK_S)
+                log.info("%s: the workers started in %.1f s (this process tracked %.1f s of "
+                         "video meanwhile, %.2f s per second); %s", name, wall_s, done_s, rate,
+                         now.reason)
+                chunks = list(now.chunks)
+                if now.share:
                     end[0] = chunks[0].end_s
-                    log.info("%s: this process tracked %.1f s while the workers started; "
-                             "it tracks to %.1f s, %d worker(s) the rest", name, done_s,
-                             chunks[0].end_s, len(chunks) - 1)
+                    log.info("%s: this process tracks to %.1f s, %d worker(s) the rest",
+                             name, chunks[0].end_s, len(chunks) - 1)
                 else:
                     chunks = [here_chunk]
             elif ready is not None and ready.done() and ready.exception() is not None:

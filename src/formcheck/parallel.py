@@ -82,6 +82,55 @@ def plan_chunks(duration_s: float, n_chunks: int, max_fps: float | None = 30.0,
     return out
 
 
+# Sharing a clip between trackers costs, at the end, stopping the worker processes
+# (engine.CLOSE_GRACE_S, 1 s, plus the cluster's own close) and merging: about 1.5 s of wall time.
+STOP_COST_S = 1.5
+MIN_SAVING_S = 0.5       # share only when it is expected to save more than this (wall seconds)
+
+
+@dataclass(frozen=True)
+class ShareDecision:
+    """Whether what is left of a clip is split between trackers: `chunks` (one chunk: this
+    process tracks it alone), the wall seconds the split is expected to save, and why."""
+
+    chunks: tuple[Chunk, ...]
+    saved_s: float
+    reason: str
+
+    @property
+    def share(self) -> bool:
+        return len(self.chunks) > 1
+
+
+def decide_sharing(duration_s: float, tracked_s: float, n_trackers: int,
+                   rate: float, max_fps: float | None = 30.0, overlap_s: float = OVERLAP_S,
+                   min_chunk_s: float = MIN_CHUNK_S, stop_cost_s: float = STOP_COST_S
+                   ) -> ShareDecision:
+    """Whether a second (third...) tracker pays for a clip this process has tracked up to
+    `tracked_s` (the video it tracks, or is expected to track, while the workers start) at
+    `rate` seconds of video per wall second. Alone it needs (duration - tracked) / rate more;
+    shared, the longest chunk still to track / rate plus stop_cost_s. Shared only when that
+    saves more than MIN_SAVING_S and every chunk keeps min_chunk_s."""
+    alone = Chunk(0, 0.0, None, 0.0)
+    chunks = plan_chunks(duration_s, n_trackers, max_fps, overlap_s, min_chunk_s,
+                         head_start_s=tracked_s + overlap_s)
+    rest_s = max(0.0, duration_s - tracked_s)
+    if len(chunks) == 1:
+        return ShareDecision((alone,), 0.0, f"{rest_s:.1f} s of video left after "
+                             f"{tracked_s:.1f} s: too short to give each tracker "
+                             f"{min_chunk_s:.0f} s")
+    todo = [(c.end_s if c.end_s is not None else duration_s) - (tracked_s if c.index == 0
+                                                                  else c.start_s)
+            for c in chunks]
+    saved = rest_s / rate - (max(todo) / rate + stop_cost_s)
+    if saved <= MIN_SAVING_S:
+        return ShareDecision((alone,), saved, f"{rest_s:.1f} s of video left after "
+                             f"{tracked_s:.1f} s: sharing would save {saved:.1f} s, stopping "
+                             f"the workers costs {stop_cost_s:.1f} s")
+    return ShareDecision(tuple(chunks), saved, f"{rest_s:.1f} s of video left after "
+                         f"{tracked_s:.1f} s: {len(chunks)} trackers save about {saved:.1f} s")
+
+
 # ------------------------------------------------------------------------------ worker side
 
 _CANCELLED_RUNS: set[str] = set()   # in each worker process: runs whose chunks must stop
