@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 from .errors import FormcheckError
 from .landmarks import PoseSequence
 from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
-                       ignore_interrupts, merge_chunks, plan_chunks, track_chunk)
+                       drop_copies, ignore_interrupts, merge_chunks, plan_chunks, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ class Engine:
         self._client = None
         self._cluster = None
         self._lock = threading.Lock()
+        self._shipped: dict[int, str] = {}   # id(scattered clip) -> its digest (remote only)
 
     @property
     def remote(self) -> bool:
@@ -289,9 +290,17 @@ class Engine:
             raise FormcheckError(f"{path.name} is {size / 1024 ** 3:.1f} GB; formcheck sends up "
                                  "to 2 GB to a cluster. Trim or re-export the clip.")
         data = path.read_bytes()
-        [fut] = self.client.scatter([(path.name, data, hashlib.sha256(data).hexdigest()[:16])],
-                                    hash=False)
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        [fut] = self.client.scatter([(path.name, data, digest)], hash=False)
+        self._shipped[id(fut)] = digest
         return fut
+
+    def _drop_copies(self, payloads) -> None:
+        """Delete the workers' copies of clips shipped to a remote cluster, once their job is
+        over (done, failed or stopped)."""
+        digests = [self._shipped.pop(id(p)) for p in payloads if id(p) in self._shipped]
+        if digests:
+            drop_worker_copies(self.client, digests)
 
     def run(self, jobs: list[ClipJob], progress: ProgressFn | None = None,
             cancel: threading.Event | None = None) -> Iterator[ClipResult]:
@@ -356,7 +365,7 @@ class Engine:
                         for other in [f for f, (j, _, _) in pending.items() if j == ji]:
                             other.cancel()
                         parts.pop(ji, None)
-                        payloads.pop(ji, None)
+                        self._drop_copies([payloads.pop(ji, None)])
                         yield ClipResult(job, None, [], _user_message(job.path.name,
                                                                       fut.exception()))
                         continue
@@ -385,7 +394,7 @@ class Engine:
                                        job.info.fps, job.path.name, warnings)
                     _note_early_end(job.info, seq, warnings)
                     parts.pop(ji)
-                    payloads.pop(ji, None)
+                    self._drop_copies([payloads.pop(ji, None)])
                     yield ClipResult(job, seq, warnings, rejoined=rejoined[ji])
                 if progress is not None:
                     frac = sum(done.values()) / max(sum(work.values()), 1e-9)
@@ -395,6 +404,7 @@ class Engine:
             for fut in pending:
                 fut.cancel()
             tasks.close(stop_workers=bool(pending))
+            self._drop_copies(list(payloads.values()))
 
     def track_video(self, path: str | Path, max_fps: float | None = 30.0,
                     progress: ProgressFn | None = None, warnings: list[str] | None = None,
@@ -604,6 +614,17 @@ def _quiet_expected_dask_warnings() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _ExpectedDaskWarnings) for f in logger.filters):
             logger.addFilter(_ExpectedDaskWarnings())
+
+
+def drop_worker_copies(client, digests: list[str]) -> int:
+    """Delete every worker's copies of these clips (SHA-256 hex, or its first 16 digits); how
+    many were deleted. For `forget` with a cluster: Engine(scheduler=...).client. Best effort:
+    a worker that cannot be reached is logged."""
+    try:
+        return sum(client.run(drop_copies, list(digests)).values())
+    except Exception as exc:  # noqa: BLE001 - the job's result stands; say so in the log
+        log.warning("could not delete the workers' copies of %d clip(s): %r", len(digests), exc)
+        return 0
 
 
 def _check(cancel: threading.Event | None) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -183,18 +184,55 @@ def _shift(frames, by_s: float):
         yield Frame(f.index, f.t_s - by_s, f.rgb, f.scale)
 
 
+_COPY_DIR: Path | None = None   # in a worker: its private folder for shipped clips
+
+
+def _private_dir() -> Path:
+    """This worker process's folder for clips shipped to it: made by mkdtemp (a name nobody
+    can guess, mode 0700, created atomically by us), checked again before each use (ours, a
+    real folder, not a link, no access for others), removed when the worker exits."""
+    global _COPY_DIR
+    if _COPY_DIR is None or not _COPY_DIR.is_dir():
+        _COPY_DIR = Path(tempfile.mkdtemp(prefix="formcheck-worker-"))
+        import atexit
+        import shutil
+
+        atexit.register(shutil.rmtree, _COPY_DIR, True)
+    st = os.lstat(_COPY_DIR)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        from .errors import FormcheckError
+
+        raise FormcheckError(f"The worker's folder for clips ({_COPY_DIR}) is not private "
+                             "(another owner, or others may read it); the clip was not "
+                             "written. Check the worker machine's temporary folder.")
+    return _COPY_DIR
+
+
 def local_copy(name: str, data: bytes, digest: str) -> Path:
-    """A worker's private copy of a shipped clip (written once per clip and worker)."""
-    folder = Path(tempfile.gettempdir()) / f"formcheck-worker-{os.getuid()}"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / f"{digest}{Path(name).suffix.lower() or '.mp4'}"
+    """A worker's private copy of a shipped clip (written once per clip and worker; deleted
+    when the job ends: drop_copies)."""
+    path = _private_dir() / f"{digest}{Path(name).suffix.lower() or '.mp4'}"
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     return path
+
+
+def drop_copies(digests: "list[str] | None" = None) -> int:
+    """Delete this worker's copies of the clips whose SHA-256 starts with one of `digests`
+    (all of them with None); how many. Run on the workers (Client.run) at the end of each job
+    and when a clip is forgotten."""
+    if _COPY_DIR is None or not _COPY_DIR.is_dir():
+        return 0
+    gone = 0
+    for f in _COPY_DIR.iterdir():
+        if digests is None or any(f.name.startswith(d[:16]) for d in digests):
+            f.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height_px: int,
