@@ -43,6 +43,7 @@ import secrets
 import sys
 import tempfile
 import threading
+import types
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -228,8 +229,42 @@ class FramePose:
                    np.full((N_LANDMARKS, 3), np.nan))
 
 
+class _PyplotOnDemand(types.ModuleType):
+    """Stands in for matplotlib.pyplot while mediapipe is imported (see _mediapipe): an
+    attribute looked up on it imports the real pyplot then."""
+
+    def __getattr__(self, name: str):
+        import importlib
+
+        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+
+
+def _mediapipe():
+    """`import mediapipe`, without importing matplotlib.pyplot: mediapipe's drawing_utils
+    imports pyplot at import time for a plotting helper formcheck never calls, and pyplot is
+    about 80% of mediapipe's import time (benchmarks/bench_startup.py). While mediapipe is
+    imported, sys.modules holds a stand-in that imports the real pyplot if drawing_utils ever
+    uses it; afterwards the stand-in is taken out, so `import matplotlib.pyplot` elsewhere
+    (pdf_report) gets the real module."""
+    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    stand_in = _PyplotOnDemand("matplotlib.pyplot")
+    sys.modules["matplotlib.pyplot"] = stand_in
+    try:
+        import mediapipe
+    finally:
+        if sys.modules.get("matplotlib.pyplot") is stand_in:
+            del sys.modules["matplotlib.pyplot"]
+        parent = sys.modules.get("matplotlib")
+        if parent is not None and getattr(parent, "__dict__", {}).get("pyplot") is stand_in:
+            del parent.pyplot
+    return mediapipe
+
+
 def _has_legacy() -> bool:
-    import mediapipe as mp
+    mp = _mediapipe()
 
     return hasattr(mp, "solutions") and hasattr(mp.solutions, "pose")
 
@@ -288,8 +323,7 @@ class PoseEstimator:
             if model is not None or num_poses != 1:
                 raise FormcheckError("The legacy pose backend runs only its built-in model and one "
                                      "person; --model needs the Tasks backend.")
-            import mediapipe as mp
-
+            mp = _mediapipe()
             if not hasattr(mp, "solutions"):
                 raise FormcheckError(f"The legacy pose backend needs mediapipe 0.10.21 (this is "
                                      f"{getattr(mp, '__version__', '?')}); unset {BACKEND_ENV}.")
@@ -299,7 +333,7 @@ class PoseEstimator:
                     enable_segmentation=False, min_detection_confidence=min_detection_confidence,
                     min_tracking_confidence=min_tracking_confidence)
             return
-        import mediapipe as mp
+        mp = _mediapipe()
         from mediapipe.tasks.python import BaseOptions
         from mediapipe.tasks.python.vision import (PoseLandmarker, PoseLandmarkerOptions,
                                                    RunningMode)
@@ -492,4 +526,4 @@ def note_early_end(duration_s: float, seq: PoseSequence, warnings: list[str]) ->
 
 def preload() -> None:
     """Import MediaPipe now, so that worker processes forked later start with it loaded."""
-    import mediapipe  # noqa: F401
+    _mediapipe()
