@@ -81,8 +81,9 @@ TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS_
 
 def local_security():
     """Credentials for a local cluster: a self-signed certificate and key made for this cluster
-    alone (Dask's Security.temporary, in memory, never written), required by the scheduler, the
-    workers and the client of each other (mutual TLS)."""
+    alone (Dask's Security.temporary: kept in memory; Dask writes them for a moment to a private
+    temporary folder, mode 0700, to load them into TLS), required by the scheduler, the workers
+    and the client of each other (mutual TLS)."""
     from distributed.security import Security
 
     try:
