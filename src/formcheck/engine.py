@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 from .errors import FormcheckError
 from .landmarks import PoseSequence
 from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
-                       drop_copies, ignore_interrupts, merge_chunks, plan_chunks, track_chunk)
+                       drop_copies, interrupt_plugin, merge_chunks, plan_chunks, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ class Engine:
                                      scheduler_kwargs={"dashboard": False},
                                      silence_logs=logging.ERROR)
         self._client = Client(self._cluster, set_as_default=False)
-        self._client.run(ignore_interrupts)
+        self._client.register_plugin(interrupt_plugin())
 
     @property
     def cluster_workers(self) -> int:

@@ -158,6 +158,20 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def interrupt_plugin():
+    """A Dask worker plugin that runs ignore_interrupts in every worker of a local cluster,
+    including one the nanny restarts (setup runs in the worker's main thread)."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreInterrupts(WorkerPlugin):
+        name = "formcheck-ignore-interrupts"
+
+        def setup(self, worker) -> None:
+            ignore_interrupts()
+
+    return IgnoreInterrupts()
+
+
 def run_cancelled(run_id: str | None) -> bool:
     return run_id is not None and run_id in _CANCELLED_RUNS
 
