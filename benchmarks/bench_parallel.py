@@ -4,17 +4,17 @@
     .venv/bin/python benchmarks/bench_parallel.py [--clip PATH ...] [--folder DIR]
         [--skip-clips] [--skip-folder] [--skip-memory]
 
+Follows the protocol of issue 20 (benchmarks/protocol.py): refuses to run when the 1-minute
+load average is 1.0 or more (--force overrides, and the run is marked not reportable); records
+`uptime` before and after; every comparison alternates its arms A B C A B C for --rounds rounds
+(at least 3) and reports each arm's median, all whole processes.
 (a) Per clip (default: out/bench/bench_30fps_720p.mp4 and bench_60fps_1080p.mp4, made by
-    bench_speed.py): the bare MediaPipe loop (bench_speed.bare_loop: every frame decoded, full
-    model on each, one process) against formcheck.pipeline.analyze_video with 1 worker (tracks
-    in this process, as `formcheck analyze --workers 1`) and with 2 workers (as `formcheck
-    analyze`: this process starts tracking at once while a local Dask cluster of one worker
-    process starts, then the two share what is left; the time includes starting and stopping
-    the worker). Also an
-    80-s 30 fps clip (the 20-s one four times), since start-up weighs less on a longer clip.
-(b) A folder of 8 clips: `formcheck batch DIR --out OUT --workers N` for N = 1 and 2, wall time
-    of the whole command. Default folder: the 8 clips of 8-30 s of ../shared/videos (first by
-    name), linked into out/bench/folder8/.
+    bench_speed.py, and an 80-s 30 fps clip, the 20-s one four times): the bare MediaPipe loop
+    (benchmarks/bare_loop.py: mp.solutions.pose, full model, every frame, no drawing) against
+    `formcheck analyze CLIP --report r.json` (default: 2 workers) and with --workers 1.
+(b) A folder of 8 clips: `formcheck batch DIR --out OUT --workers N`, N = 1 and 2 alternated,
+    wall time of the whole command. Default folder: the 8 clips of 8-30 s of ../shared/videos
+    (first by name), linked into out/bench/folder8/.
 (c) Peak memory: `formcheck analyze out/bench/bench_10min_1080p.mp4 --workers 2`, its process
     tree sampled every 0.2 s: the peak of the summed RSS of all its processes (and of the
     summed PSS, which counts pages shared between forked workers once).
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_speed  # noqa: E402
+import protocol  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "out" / "bench"
@@ -47,26 +47,6 @@ CLI = [sys.executable, "-m", "formcheck.cli"]
 def load() -> str:
     a = os.getloadavg()
     return f"{a[0]:.1f}"
-
-
-def cpu_all() -> float:
-    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-
-
-def analyze(path: Path, workers: int):
-    from formcheck.engine import Engine
-    from formcheck.pipeline import analyze_video
-    from formcheck.thresholds import get_profile
-
-    t0, c0 = time.perf_counter(), cpu_all()
-    if workers == 1:
-        a, _ = analyze_video(path, get_profile("general"), "general")
-    else:
-        # as `formcheck analyze --workers N`: this process tracks the first chunk
-        with Engine(workers=workers, track_here=True) as eng:
-            a, _ = analyze_video(path, get_profile("general"), "general", engine=eng)
-    return time.perf_counter() - t0, cpu_all() - c0, a
 
 
 LONG_30 = "bench_30fps_720p_80s.mp4"
@@ -85,56 +65,50 @@ def long_30fps_clip() -> Path:
     return out
 
 
-def worker_start_s() -> float:
-    """Seconds from asking for a local cluster of one worker to that worker having MediaPipe
-    loaded: the time `formcheck analyze` tracks alone before it shares the clip."""
-    from formcheck.engine import Engine
-
-    t0 = time.perf_counter()
-    with Engine(workers=1) as eng:
-        eng.client.submit(_load_model, pure=False).result()
-        return time.perf_counter() - t0
+TARGETS = (  # (fps above, seconds from, seconds to, target ratio bare loop / analyze)
+    (31.0, 0.0, 1e9, 2.8),    # 60 fps 1080p
+    (0.0, 45.0, 1e9, 1.7),    # 60-90 s at 30 fps
+    (0.0, 0.0, 45.0, 1.3),    # 10-20 s at 30 fps
+)
 
 
-def _load_model() -> None:
-    from formcheck import pose
-
-    pose.preload()
+def target_for(fps: float, duration_s: float) -> float:
+    return next(t for above, lo, hi, t in TARGETS if fps > above and lo <= duration_s < hi)
 
 
-def reps(a) -> str:
-    return ", ".join(f"{m.bottom_s:.2f}s/{m.thigh_angle_deg:+.1f}deg/"
-                     + ("-" if m.knee_over_toe_ratio is None else f"{m.knee_over_toe_ratio:+.2f}")
-                     for m in a.metrics)
+def bench_clips(clips: list[Path], rounds: int) -> list[str]:
+    """Per clip, whole processes alternated (protocol.alternate): the bare loop, `formcheck
+    analyze CLIP --report r.json` (default: 2 workers) and the same with --workers 1."""
+    import json
 
-
-def bench_clips(clips: list[Path]) -> list[str]:
     from formcheck.video import probe
 
-    out = ["### Per clip: bare loop vs analyze with 1 and 2 workers", "",
-           "| clip | fps | size | bare loop s | analyze 1 worker s | analyze 2 workers s | "
-           "bare / 2 workers | target | load before -> after | reps (1 w) | reps (2 w) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
-    detail = []
-    start_s = worker_start_s()
+    out = ["### Per clip: bare loop vs `formcheck analyze --report` (whole processes; medians of "
+           f"{max(rounds, protocol.MIN_ROUNDS)} alternated rounds)", "",
+           "| clip | fps | size | s | bare loop s | analyze s (2 workers) | analyze --workers 1 s | "
+           "bare / analyze | target | 2 workers vs 1 | reps 2 w / 1 w | runs (bare; 2 w; 1 w) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    BENCH.mkdir(parents=True, exist_ok=True)
     for clip in clips:
         info = probe(clip)
-        l0 = load()
-        bare_s, _, n = bench_speed.bare_loop(clip)
-        one_s, _, a1 = analyze(clip, 1)
-        two_s, two_cpu, a2 = analyze(clip, 2)
-        l1 = load()
-        target = 1.7 if info.fps <= 31 else 3.0
-        ratio = bare_s / two_s
+        r2, r1 = BENCH / "ratio-2w.json", BENCH / "ratio-1w.json"
+        walls = protocol.alternate({
+            "bare": protocol.bare_loop_cmd(clip),
+            "2w": protocol.analyze_cmd(clip, "--report", str(r2)),
+            "1w": protocol.analyze_cmd(clip, "--report", str(r1), "--workers", "1")}, rounds)
+        bare, two, one = (protocol.median(walls[k]) for k in ("bare", "2w", "1w"))
+        target = target_for(info.fps, info.duration_s)
+        ratio = bare / two
+        reps2 = json.loads(r2.read_text())["rep_count"]
+        reps1 = json.loads(r1.read_text())["rep_count"]
         out.append(f"| {clip.name} | {info.fps:.0f} | {info.width_px}x{info.height_px} | "
-                   f"{bare_s:.1f} | {one_s:.1f} | {two_s:.1f} | **{ratio:.2f}x** | >= {target}x: "
-                   f"{'met' if ratio >= target else 'NOT met'} | {l0} -> {l1} | {a1.rep_count} | "
-                   f"{a2.rep_count} |")
+                   f"{info.duration_s:.0f} | {bare:.1f} | {two:.1f} | {one:.1f} | **{ratio:.2f}x** "
+                   f"| >= {target}x: {'met' if ratio >= target else 'NOT met'} | "
+                   f"{'not slower' if two <= one else 'SLOWER'} ({one / two:.2f}x) | "
+                   f"{reps2} / {reps1} | {protocol.spread(walls['bare'])}; "
+                   f"{protocol.spread(walls['2w'])}; {protocol.spread(walls['1w'])} |")
         print(out[-1], file=sys.stderr)
-        detail += [f"- {clip.name}: 1 worker: {reps(a1)}", f"- {clip.name}: 2 workers: {reps(a2)}"]
-    return out + ["", f"Starting a local cluster of one worker process and loading MediaPipe in "
-                  f"it took {start_s:.1f} s (the caller tracks meanwhile).", "",
-                  "Rep bottoms / thigh angle / knee-over-toe:", ""] + detail + [""]
+    return out + [""]
 
 
 def default_folder() -> Path:
@@ -157,30 +131,27 @@ def default_folder() -> Path:
     return folder
 
 
-def bench_folder(folder: Path) -> list[str]:
+def bench_folder(folder: Path, rounds: int) -> list[str]:
+    """`formcheck batch DIR --out OUT --workers N`, N = 1 and 2 alternated, an empty OUT each
+    time (so every clip is analysed)."""
     from formcheck.video import probe
 
     clips = sorted(folder.glob("*.mp4"))
     total_s = sum(probe(c).duration_s for c in clips)
-    out = [f"### Folder of {len(clips)} clips ({total_s:.0f} s of video): `formcheck batch`", "",
-           "| workers | wall s | clips per minute | load before -> after | exit |",
-           "|---|---|---|---|---|"]
-    walls = {}
-    for n in (1, 2):
-        dest = BENCH / f"batch-out-{n}"
-        subprocess.run(["rm", "-rf", str(dest)], check=True)
-        l0 = load()
-        t0 = time.perf_counter()
-        p = subprocess.run(CLI + ["batch", str(folder), "--out", str(dest), "--workers", str(n)],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        walls[n] = time.perf_counter() - t0
-        out.append(f"| {n} | {walls[n]:.1f} | {len(clips) / walls[n] * 60:.1f} | {l0} -> {load()} "
-                   f"| {p.returncode} |")
-        print(out[-1], p.stdout.strip(), file=sys.stderr)
-    ratio = walls[1] / walls[2]
-    out += ["", f"Throughput 2 workers / 1 worker: **{ratio:.2f}x** (target >= 1.7x: "
+    dest = {n: BENCH / f"batch-out-{n}" for n in (1, 2)}
+    walls = protocol.alternate(
+        {n: CLI + ["batch", str(folder), "--out", str(dest[n]), "--workers", str(n)]
+         for n in (1, 2)}, rounds,
+        prepare=lambda n: subprocess.run(["rm", "-rf", str(dest[n])], check=True))
+    one, two = protocol.median(walls[1]), protocol.median(walls[2])
+    ratio = one / two
+    return [f"### Folder of {len(clips)} clips ({total_s:.0f} s of video): `formcheck batch` "
+            f"(medians of {len(walls[1])} alternated rounds)", "",
+            "| workers | wall s (median) | clips per minute | runs |", "|---|---|---|---|",
+            f"| 1 | {one:.1f} | {len(clips) / one * 60:.1f} | {protocol.spread(walls[1])} |",
+            f"| 2 | {two:.1f} | {len(clips) / two * 60:.1f} | {protocol.spread(walls[2])} |",
+            "", f"Throughput 2 workers / 1 worker: **{ratio:.2f}x** (target >= 1.7x: "
             f"{'met' if ratio >= 1.7 else 'NOT met'})", ""]
-    return out
 
 
 def tree_memory(pid: int) -> tuple[float, float]:
@@ -246,29 +217,39 @@ def main() -> int:
     p.add_argument("--skip-clips", action="store_true")
     p.add_argument("--skip-folder", action="store_true")
     p.add_argument("--skip-memory", action="store_true")
+    p.add_argument("--rounds", type=int, default=protocol.MIN_ROUNDS,
+                   help=f"alternated rounds per comparison (at least {protocol.MIN_ROUNDS})")
+    p.add_argument("--force", action="store_true",
+                   help="run although the machine is busy (the figures are then not reportable)")
     args = p.parse_args()
+    up_before = protocol.require_quiet(args.force)
     if not args.clip and not (args.skip_clips and args.skip_memory):
         bench_speed.make_clips(False)
     body: list[str] = []
     if not args.skip_clips:
         body += bench_clips(args.clip or [BENCH / n for n in bench_speed.CLIPS]
-                            + [long_30fps_clip()])
+                            + [long_30fps_clip()], args.rounds)
     if not args.skip_folder:
-        body += bench_folder(args.folder or default_folder())
+        body += bench_folder(args.folder or default_folder(), args.rounds)
     if not args.skip_memory:
         body += bench_memory(BENCH / bench_speed.LONG)
     up = subprocess.run(["uptime"], stdout=subprocess.PIPE, text=True).stdout.strip()
     cmd = "python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])
     run = [f"## Run {dt.datetime.now().isoformat(timespec='seconds')}", "",
-           f"- machine: {bench_speed.machine()}; shared with other engineers' jobs",
-           f"- `uptime` at the end: {up}", f"- command: `{cmd}`", ""] + body
+           f"- machine: {bench_speed.machine()}",
+           f"- `uptime` at the start: {up_before}", f"- `uptime` at the end: {up}",
+           f"- command: `{cmd}`" + (" (--force: the machine was busy; NOT reportable)"
+                                   if args.force else ""), ""] + body
     head = ["# formcheck parallel benchmark (issue 9)", "",
             "Written by `benchmarks/bench_parallel.py`; see its docstring for what is timed. "
             "Wall seconds. The machine is shared: the load average (2 cores) says how busy it "
             "was; under load the speed-ups are depressed.", ""]
+    print("\n".join(run))
+    if protocol.busy_run(args.force, up_before):
+        print(f"not written to {RESULTS.name}: the machine was busy", file=sys.stderr)
+        return 0
     old = RESULTS.read_text().splitlines() if RESULTS.exists() else head
     RESULTS.write_text("\n".join(old + run) + "\n")
-    print("\n".join(run))
     return 0
 
 

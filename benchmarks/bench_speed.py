@@ -13,10 +13,11 @@ into out/bench/ (gitignored) when missing or with --make-clips:
                                                      neighbouring frames, looped)
   bench_10min_1080p.mp4   1920x1080, 30 fps, 10 min (a 20 s ultrafast segment, its packets
                                                      repeated with shifted timestamps)
-For each clip, (a) the bare loop: decode every frame with PyAV, convert to an RGB ndarray,
-run BlazePose full on each (legacy: mp.solutions.pose.Pose(model_complexity=1).process; tasks:
-PoseLandmarker.detect_for_video with the bundled .task); (b) formcheck.pipeline.analyze_video
-(max_fps=30, the CLI default). The 60 fps clip is also analysed at full rate (max_fps=None)
+The protocol of issue 20 (benchmarks/protocol.py): refused when the 1-minute load average is
+1.0 or more (--force: printed only, never written); `uptime` before and after; for each clip,
+whole processes alternated for --rounds rounds (>= 3), medians: (a) the bare loop
+(benchmarks/bare_loop.py: decode every frame with PyAV, RGB, mp.solutions.pose full model on
+each, no drawing); (b) `formcheck analyze CLIP --report r.json` (the CLI's defaults). The 60 fps clip is also analysed at full rate (max_fps=None)
 to show that the reps and their metrics agree. Peak memory: `formcheck analyze` on the 10-minute
 clip in a subprocess (ru_maxrss from wait4). Results go to benchmarks/RESULTS.md.
 
@@ -42,6 +43,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import protocol  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "videos" / "fixtures" / "side_knees_past_toes.mp4"
@@ -271,27 +275,29 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python {platform.python_version()}"
 
 
-def run(clips: list[Path], memory: bool) -> list[str]:
+def run(clips: list[Path], memory: bool, rounds: int = protocol.MIN_ROUNDS) -> list[str]:
+    """Per clip, whole processes alternated (benchmarks/protocol.py): the bare loop
+    (bare_loop.py) and `formcheck analyze CLIP --report r.json`; medians and their ratio."""
     from formcheck.video import probe
 
-    lines = ["| clip | fps | resolution | frames | bare loop s (cpu s) | analyze s (cpu s) | "
-             "frames analysed | bare/analyze wall (cpu) | target |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"Whole processes, medians of {max(rounds, protocol.MIN_ROUNDS)} alternated rounds.", "",
+             "| clip | fps | resolution | bare loop s | `formcheck analyze --report` s | "
+             "bare / analyze | runs (bare; analyze) |", "|---|---|---|---|---|---|---|"]
     extra: list[str] = []
+    report = BENCH / "speed-report.json"
+    BENCH.mkdir(parents=True, exist_ok=True)
     for clip in clips:
         info = probe(clip)
-        bare_s, bare_cpu, n = bare_loop(clip)
-        an_s, an_cpu, a = analyze(clip, 30.0)
-        ratio = bare_s / an_s
-        target = ("analyze <= 1.1x bare" if info.fps <= 31 else "bare/analyze >= 1.8")
-        met = (lambda b, a: a <= 1.1 * b) if info.fps <= 31 else (lambda b, a: b / a >= 1.8)
-        verdict = [("met" if met(b, a_) else "MISSED") for b, a_ in ((bare_s, an_s), (bare_cpu, an_cpu))]
-        lines.append(f"| {clip.name} | {info.fps:.2f} | {info.width_px}x{info.height_px} | {n} | "
-                     f"{bare_s:.1f} ({bare_cpu:.1f}) | {an_s:.1f} ({an_cpu:.1f}) | {len(a.clean_seq)} | "
-                     f"{ratio:.2f} ({bare_cpu / an_cpu:.2f}) | "
-                     f"{target}: wall {verdict[0]}, cpu {verdict[1]} |")
+        walls = protocol.alternate({"bare": protocol.bare_loop_cmd(clip),
+                                    "analyze": protocol.analyze_cmd(clip, "--report", str(report))},
+                                   rounds)
+        bare_s, an_s = protocol.median(walls["bare"]), protocol.median(walls["analyze"])
+        lines.append(f"| {clip.name} | {info.fps:.2f} | {info.width_px}x{info.height_px} | "
+                     f"{bare_s:.1f} | {an_s:.1f} | **{bare_s / an_s:.2f}x** | "
+                     f"{protocol.spread(walls['bare'])}; {protocol.spread(walls['analyze'])} |")
         print(lines[-1], file=sys.stderr)
         if info.fps > 31:
+            _, _, a = analyze(clip, 30.0)
             full_s, _, full = analyze(clip, None)
             extra += rep_table(f"{clip.name} analysed at 30 fps ({an_s:.1f} s)", a)
             extra += rep_table(f"{clip.name} analysed at full rate, max_fps=None ({full_s:.1f} s)", full)
@@ -316,6 +322,10 @@ def main() -> int:
     p.add_argument("--backends", metavar="NAME=PYTHON,...",
                    help="compare pose backends, each run by its own Python (see above)")
     p.add_argument("--analyze-only", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--rounds", type=int, default=protocol.MIN_ROUNDS,
+                   help=f"alternated rounds per clip (at least {protocol.MIN_ROUNDS})")
+    p.add_argument("--force", action="store_true",
+                   help="run although the machine is busy (printed only, not written)")
     args = p.parse_args()
     global BACKEND
     BACKEND = args.backend
@@ -323,6 +333,7 @@ def main() -> int:
         wall, cpu, a = analyze(args.analyze_only, 30.0)
         print(json.dumps({"wall": wall, "cpu": cpu, "reps": a.rep_count, "frames": len(a.clean_seq)}))
         return 0
+    up_before = protocol.require_quiet(args.force)
     if not args.clip:
         make_clips(args.make_clips, long=not args.backends)
     clips = args.clip or [BENCH / n for n in CLIPS]
@@ -330,10 +341,11 @@ def main() -> int:
         pairs = [tuple(x.split("=", 1)) for x in args.backends.split(",")]
         body = run_backends(clips, pairs)
     else:
-        body = run(clips, memory=not args.skip_memory and not args.clip)
+        body = run(clips, memory=not args.skip_memory and not args.clip, rounds=args.rounds)
     cmd = "python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])
     run_md = [f"## Run {dt.datetime.now().isoformat(timespec='seconds')}", "",
-              f"- machine: {machine()}; shared with other jobs, so timings are noisy",
+              f"- machine: {machine()}",
+              f"- `uptime` at the start: {up_before}", f"- `uptime` at the end: {protocol.uptime()}",
               f"- pose backend: {args.backends or BACKEND or 'default'}",
               f"- command: `{cmd}`", ""] + body
     head = ["# formcheck speed benchmark", "",
@@ -341,9 +353,12 @@ def main() -> int:
             "analyze = `formcheck.pipeline.analyze_video` (30 fps cap, the CLI default). "
             "Wall seconds, and in brackets CPU seconds of the whole process (all threads): on a "
             "shared machine the CPU figures are the steadier comparison.", ""]
+    print("\n".join(run_md))
+    if protocol.busy_run(args.force, up_before):
+        print(f"not written to {RESULTS.name}: the machine was busy", file=sys.stderr)
+        return 0
     old = RESULTS.read_text().splitlines() if args.append and RESULTS.exists() else head
     RESULTS.write_text("\n".join(old + run_md) + "\n")
-    print("\n".join(run_md))
     return 0
 
 

@@ -36,6 +36,23 @@ def test_output_names_stay_distinct(tmp_path):
     assert batch.output_names(clips) == ["squat", "squat-2", "Squat-3"]
 
 
+def test_no_clip_writes_over_the_summary_another_clip_or_a_clip(tmp_path):
+    """A clip named summary.mp4 would write its reps to summary.csv (and a re-run would take
+    the summary for its report); x.mp4's annotated video would be x.annotated.mp4, a clip of
+    the batch itself when --out is the clips' folder."""
+    clips = [tmp_path / "summary.mp4", tmp_path / "x.mp4", tmp_path / "x.annotated.mp4",
+             tmp_path / "y.mp4", tmp_path / "y-2.mp4", tmp_path / "sub" / "y.mp4"]
+    names = batch.output_names(clips, tmp_path)
+    assert names == ["summary-2", "x-2", "x.annotated", "y", "y-2", "y-3"]
+    files = [n + suffix for n in names for suffix in batch.OUTPUT_SUFFIXES]
+    assert len({f.lower() for f in files}) == len(files)
+    assert batch.SUMMARY_NAME not in files
+    assert not {c.name for c in clips} & set(files)
+    # elsewhere, x.mp4 keeps its own name; the same clips give the same names (a re-run)
+    assert batch.output_names(clips, tmp_path / "out")[1] == "x"
+    assert batch.output_names(clips, tmp_path) == names
+
+
 def test_other_settings_make_a_report_stale(tmp_path):
     general = batch.BatchSettings(get_profile("general"), "general")
     stricter = batch.BatchSettings(get_profile("general", knee_over_toe_max_ratio=0.1), "general")

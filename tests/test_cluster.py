@@ -75,10 +75,31 @@ def test_a_batch_runs_on_the_cluster_workers(cluster, tmp_path, capsys):
     for c in CLIPS:
         truth = json.loads(c.with_suffix(".truth.json").read_text())
         assert json.loads((out / f"{c.stem}.json").read_text())["rep_count"] == truth["rep_count"]
-    # the clips were shipped to the workers (they track from their own copies)
-    shipped = list(worker_tmp.glob(f"formcheck-worker-{os.getuid()}/*.mp4"))
-    assert len(shipped) == 2
-    assert sorted(p.stat().st_size for p in shipped) == sorted(c.stat().st_size for c in CLIPS)
+    # the clips were shipped to the workers (they track from their own copies, each worker in
+    # a private folder of its own) and the copies were deleted when each clip's job ended
+    folders = list(worker_tmp.glob("formcheck-worker-*"))
+    assert folders and all(f.is_dir() and f.stat().st_mode & 0o777 == 0o700 for f in folders)
+    assert f"formcheck-worker-{os.getuid()}" not in {f.name for f in folders}  # not guessable
+    assert [p for f in folders for p in f.iterdir()] == []
+
+
+def test_forget_deletes_copies_left_on_the_workers(cluster):
+    """A copy left behind (a job cut off before its clean-up) is deleted by its clip's hash."""
+    import hashlib
+
+    from distributed import Client
+
+    from formcheck.engine import drop_worker_copies
+    from formcheck.parallel import local_copy
+
+    address, worker_tmp = cluster
+    data = CLIPS[0].read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    with Client(address, timeout="30s", set_as_default=False) as c:
+        made = c.run(local_copy, CLIPS[0].name, data, sha[:16])
+        assert len(made) == 2 and all(os.path.isfile(p) for p in made.values())
+        assert drop_worker_copies(c, [sha]) == 2
+        assert not any(os.path.exists(p) for p in made.values())
 
 
 def test_analyze_with_the_scheduler_from_the_environment(cluster, tmp_path, capsys, monkeypatch):

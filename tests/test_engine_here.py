@@ -38,6 +38,8 @@ def test_a_clip_too_short_to_share_is_tracked_here_without_starting_a_cluster():
 def test_the_caller_tracks_while_the_worker_starts_then_they_share_the_rest(monkeypatch, caplog):
     clip = FIXTURES / "side_knees_past_toes.mp4"   # 222 frames at 24 fps: 9.25 s
     monkeypatch.setattr(engine_mod, "MIN_CHUNK_S", 1.0)
+    # a slow tracker (as this test makes it: it waits for the worker), so sharing pays up front
+    monkeypatch.setattr(engine_mod, "RATE_GUESS", 0.5)
     # the caller's tracker waits at 2 s of video until the worker has MediaPipe loaded, so the
     # rest is shared whatever the machine's speed
     ready = threading.Event()
@@ -61,8 +63,9 @@ def test_the_caller_tracks_while_the_worker_starts_then_they_share_the_rest(monk
         # a cluster of one worker process: the caller is the other of the two
         assert len(eng.client.scheduler_info()["workers"]) == 1
         assert os.getpid() not in set(eng.client.run(os.getpid).values())
-    [split] = [r.getMessage() for r in caplog.records if "while the workers started" in r.getMessage()]
+    [split] = [r.getMessage() for r in caplog.records if "worker(s) the rest" in r.getMessage()]
     assert split.endswith("1 worker(s) the rest")
+    assert any("starting 1 worker process(es)" in r.getMessage() for r in caplog.records)
     # the caller tracked from the start; its progress came from its own thread
     assert any(n.startswith("formcheck-here") for n in callers)
     ref = track_video(clip)

@@ -147,3 +147,31 @@ def test_a_clip_too_short_to_leave_the_others_a_chunk_is_one_chunk():
     # each of three, (17 - 6) / 2 >= 4 s of two
     assert len(plan_chunks(17.0, 3, head_start_s=6.0, min_chunk_s=4.0)) == 2
     assert len(plan_chunks(18.0, 3, head_start_s=6.0, min_chunk_s=4.0)) == 3
+
+
+def test_a_short_clip_is_tracked_alone_and_a_long_one_shared():
+    from formcheck.parallel import STOP_COST_S, decide_sharing
+
+    # 9 s: after 2 s of start-up, no second chunk of 4 s is left
+    short = decide_sharing(9.0, 2.0, 2, rate=2.0)
+    assert not short.share and "too short" in short.reason
+    # 11 s at 2 s of video per second: the split saves 0.5 s, no more than stopping costs back
+    eleven = decide_sharing(11.0, 2.0, 2, rate=2.0)
+    assert not eleven.share
+    assert eleven.saved_s == pytest.approx(9.0 / 2.0 - (5.0 / 2.0 + STOP_COST_S))
+    # 60 s: the two trackers share what is left, the caller's chunk from where it is
+    long = decide_sharing(60.0, 2.0, 2, rate=2.0)
+    assert long.share and len(long.chunks) == 2
+    assert long.chunks[0].end_s == pytest.approx((60.0 + 3.0) / 2)
+    assert long.saved_s == pytest.approx(58.0 / 2.0 - (29.5 / 2.0 + STOP_COST_S))
+
+
+def test_once_the_workers_are_up_what_is_left_decides():
+    from formcheck.parallel import decide_sharing
+
+    # the caller got to 50 s of a 60-s clip while the workers started: 10 s left, too little
+    # to pay for stopping the workers at 5 s of video per second
+    late = decide_sharing(60.0, 50.0, 2, rate=5.0)
+    assert not late.share and late.saved_s <= 0.5
+    # the same 10 s at real time pays
+    assert decide_sharing(60.0, 50.0, 2, rate=1.0).share

@@ -103,15 +103,27 @@ def find_clips(inputs: list[str]) -> list[Path]:
     return unique
 
 
-def output_names(clips: list[Path]) -> list[str]:
-    """A distinct output name per clip: its stem, or stem-2, stem-3... when stems repeat."""
-    names, used = [], set()
+SUMMARY_NAME = "summary.csv"
+OUTPUT_SUFFIXES = (".json", ".csv", ".landmarks.npz", ".annotated.mp4", ".pdf")
+
+
+def output_names(clips: list[Path], out_dir: Path | None = None) -> list[str]:
+    """A name per clip for its outputs (NAME.json, NAME.csv, ...): its stem, or stem-2,
+    stem-3... when one of those files would be another clip's output, the summary (a clip
+    named summary.mp4), or, with `out_dir`, one of the clips themselves. Case is ignored
+    (case-insensitive file systems). The same clips in the same order get the same names, so
+    a re-run finds its reports."""
+    taken = {SUMMARY_NAME}
+    if out_dir is not None:
+        here = out_dir.resolve()
+        taken |= {c.name.lower() for c in clips if c.resolve().parent == here}
+    names = []
     for c in clips:
         name, k = c.stem, 1
-        while name.lower() in used:
+        while any((name + suffix).lower() in taken for suffix in OUTPUT_SUFFIXES):
             k += 1
             name = f"{c.stem}-{k}"
-        used.add(name.lower())
+        taken |= {(name + suffix).lower() for suffix in OUTPUT_SUFFIXES}
         names.append(name)
     return names
 
@@ -199,7 +211,7 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
     from .store.repo import sha256_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = output_names(clips)
+    names = output_names(clips, out_dir)
     outcomes: list[ClipOutcome | None] = [None] * len(clips)
     digests: dict[int, str] = {}
     jobs: list[ClipJob] = []
@@ -262,5 +274,5 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
                         out_dir / f"{o.name}.json") for o in outcomes if o is not None]
     from .report import write_text_atomic
 
-    write_text_atomic(out_dir / "summary.csv", summary_csv(rows))
+    write_text_atomic(out_dir / SUMMARY_NAME, summary_csv(rows))
     return [o for o in outcomes if o is not None]

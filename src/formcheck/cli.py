@@ -6,11 +6,11 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 from . import __version__, cli_batch, cli_clinic, cli_person, cli_runs, cli_test
 from .errors import FormcheckError
+from .progress import ProgressBar
 from .thresholds import PROFILES, cli_help, get_profile, parse_overrides
 
 
@@ -18,34 +18,6 @@ EXIT_WARNINGS = 3
 EPILOG = """exit codes: 0 done; 2 the input could not be analysed (the message says why and what to
 do); 3 analysed, but the clip limited what could be measured (outputs are written; the warnings
 say what was missing, e.g. feet out of the picture, a second person, a damaged end of file)."""
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
-
-    def __init__(self, label: str, enabled: bool | None = None, width: int = 30):
-        self.label = label
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.width = width
-        self._last = 0.0
-
-    def __call__(self, done: float, total: float) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1 and done < total:
-            return
-        self._last = now
-        frac = min(1.0, done / total) if total > 0 else 0.0
-        n = int(frac * self.width)
-        sys.stderr.write(f"\r{self.label} [{'#' * n}{'.' * (self.width - n)}] {frac:4.0%} "
-                         f"{done:6.1f}/{total:.1f} s")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 def _check_outputs(args) -> None:

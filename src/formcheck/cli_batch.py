@@ -16,9 +16,10 @@ def add_engine_options(a: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=int, metavar="N",
                    help="worker processes on this machine (default: one per core; "
                         "1 = track in this process, no workers)")
-    g.add_argument("--scheduler", metavar="tcp://HOST:8786",
+    g.add_argument("--scheduler", metavar="tls://HOST:8786",
                    help="send the tracking to this Dask scheduler's workers (default: "
-                        "FORMCHECK_DASK_SCHEDULER, else this machine's cores)")
+                        "FORMCHECK_DASK_SCHEDULER, else this machine's cores); tls:// takes "
+                        "the certificates in Dask's TLS settings (README: Every core busy)")
 
 
 def engine_for(args, always: bool = False, track_here: bool = False):
@@ -38,7 +39,7 @@ def engine_for(args, always: bool = False, track_here: bool = False):
 
 def cmd_batch(args) -> int:
     from . import batch, cli_clinic
-    from .cli import ProgressBar
+    from .progress import ProgressBar
 
     th, profile = cli_clinic.analyze_thresholds(args, parse_overrides(args.set))
     clips = batch.find_clips(args.inputs)

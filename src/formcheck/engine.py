@@ -23,8 +23,8 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import (MIN_CHUNK_S, OVERLAP_S, Chunk, broken_seam, merge_chunks,
-                       plan_chunks, track_chunk)
+from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
+                       drop_copies, interrupt_plugin, merge_chunks, plan_chunks, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -34,16 +34,28 @@ CONNECT_TIMEOUT_S = 10.0
 WORKER_WAIT_S = 60.0       # a remote scheduler without workers would leave the tasks waiting
 MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in memory once
 POLL_S = 0.25
-# Video this process has tracked, at least, by the time a local cluster's workers are up: 1.8-2.2
-# s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in 1.2 s). A clip whose
-# rest after that is too short to share starts no workers.
+CLOSE_GRACE_S = 1.0        # how long a local worker process gets to exit before it is killed
+NANNY_WAIT_FRACTION = 0.8  # Dask's Nanny.close(timeout) waits 0.8 * timeout, then kills
+# The start-up cost of a worker, as video this process has tracked by the time a local cluster's
+# workers are up: 1.8-2.2 s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in
+# 1.2 s; benchmarks/bench_startup.py measures it). With the tracking rate, it decides up front
+# whether a clip is long enough for a second tracker to pay (parallel.decide_sharing); once the
+# workers are up, the same decision is taken again from what this run measured.
 STARTUP_VIDEO_S = 2.0
+# Seconds of video tracked per wall second, before this run has measured its own: the 30 fps
+# 1280x720 benchmark clip runs at 1.9 (600 frames in 10.7 s). A high guess is the cautious one
+# (the cost of stopping the workers weighs more against faster tracking).
+RATE_GUESS = 2.0
 
 ProgressFn = Callable[[float, float], None]
 
 
 class EngineError(FormcheckError):
     """The Dask cluster cannot be reached or started."""
+
+
+class Cancelled(FormcheckError):
+    """The caller's `cancel` event was set: the job's chunks were stopped on the workers."""
 
 
 def default_workers() -> int:
@@ -57,6 +69,43 @@ def default_workers() -> int:
 def scheduler_address(explicit: str | None = None) -> str | None:
     """--scheduler, else FORMCHECK_DASK_SCHEDULER, else None (a local cluster)."""
     return explicit or os.environ.get(SCHEDULER_ENV) or None
+
+
+# The local cluster's HTTP servers (scheduler and workers) answer a health check only: Dask's
+# default pages (task and worker info, logs, call stacks) would show any local user what runs.
+PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"],
+                "distributed.worker.http.routes": ["distributed.http.health"]}
+TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
+           "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
+
+
+def local_security():
+    """Credentials for a local cluster: a self-signed certificate and key made for this cluster
+    alone (Dask's Security.temporary: kept in memory; Dask writes them for a moment to a private
+    temporary folder, mode 0700, to load them into TLS), required by the scheduler, the workers
+    and the client of each other (mutual TLS)."""
+    from distributed.security import Security
+
+    try:
+        return Security.temporary()
+    except ImportError as exc:   # cryptography missing
+        raise EngineError("formcheck's worker processes need the Python package cryptography "
+                          "(pip install cryptography), or use --workers 1.") from exc
+
+
+def remote_security(address: str):
+    """Credentials for --scheduler: Dask's own TLS settings (its config files or the
+    DASK_DISTRIBUTED__COMM__TLS__* variables: the CA that signed the cluster's certificates,
+    and this machine's certificate and key). A tls:// address needs them."""
+    from distributed.security import Security
+
+    security = Security()
+    if address.startswith("tls://") and not (security.tls_ca_file and security.tls_client_cert):
+        raise EngineError(
+            f"{address} needs certificates: set {TLS_ENV[0]} (the CA file that signed the "
+            f"cluster's certificates), {TLS_ENV[1]} and {TLS_ENV[2]} (this machine's certificate "
+            "and key), or the same settings in Dask's config (README: Every core busy).")
+    return security
 
 
 @dataclass(frozen=True)
@@ -124,6 +173,7 @@ class Engine:
         self._client = None
         self._cluster = None
         self._lock = threading.Lock()
+        self._shipped: dict[int, str] = {}   # id(scattered clip) -> its digest (remote only)
 
     @property
     def remote(self) -> bool:
@@ -143,11 +193,13 @@ class Engine:
         # Dask logs its start-up and shutdown at INFO; formcheck's shells show warnings only
         # (-v shows formcheck's own INFO, not Dask's)
         logging.getLogger("distributed").setLevel(logging.WARNING)
+        _quiet_expected_dask_warnings()
 
         if self.remote:
+            security = remote_security(self.address)
             try:
                 self._client = Client(self.address, timeout=f"{CONNECT_TIMEOUT_S}s",
-                                      set_as_default=False)
+                                      set_as_default=False, security=security)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise EngineError(
                     f"Cannot reach the Dask scheduler at {self.address} ({type(exc).__name__}). "
@@ -167,15 +219,21 @@ class Engine:
             from .pose import preload
 
             preload()
-        dask.config.set({"distributed.worker.multiprocessing-method": self.start_method})
+        dask.config.set({"distributed.worker.multiprocessing-method": self.start_method,
+                         **PRIVATE_HTTP})
         self._cluster = LocalCluster(n_workers=self.cluster_workers, threads_per_worker=1,
                                      processes=True, host="127.0.0.1",
+                                     # mutual TLS with a key pair made now, held in memory and
+                                     # handed to the workers through their start-up pipe: a
+                                     # connection without it (another local user's) is refused
+                                     protocol="tls://", security=local_security(),
                                      # no dashboard; the scheduler's health page on a free
                                      # port of 127.0.0.1 only
                                      dashboard_address="127.0.0.1:0",
                                      scheduler_kwargs={"dashboard": False},
                                      silence_logs=logging.ERROR)
         self._client = Client(self._cluster, set_as_default=False)
+        self._client.register_plugin(interrupt_plugin())
 
     @property
     def cluster_workers(self) -> int:
@@ -193,8 +251,28 @@ class Engine:
             if self._client is not None:
                 self._client.close()
             if self._cluster is not None:
+                self._stop_local_workers()
                 self._cluster.close()
             self._client = self._cluster = None
+
+    def _stop_local_workers(self) -> None:
+        """End the local worker processes within CLOSE_GRACE_S: Dask's own close waits 4 s for
+        a worker that is still busy (or slow to exit with MediaPipe loaded) before it kills it;
+        nothing in a worker is worth that wait (its results are back or thrown away)."""
+        import asyncio
+
+        nannies = list(getattr(self._cluster, "workers", {}).values())
+
+        async def close_all():
+            await asyncio.gather(*(n.close(timeout=CLOSE_GRACE_S / NANNY_WAIT_FRACTION)
+                                   for n in nannies if hasattr(n, "close")),
+                                 return_exceptions=True)
+
+        if nannies:
+            try:
+                self._cluster.sync(close_all, callback_timeout=CLOSE_GRACE_S + 5)
+            except Exception as exc:  # noqa: BLE001 - the cluster's own close follows anyway
+                log.info("stopping the worker processes: %r", exc)
 
     def __enter__(self) -> "Engine":
         return self
@@ -213,15 +291,26 @@ class Engine:
             raise FormcheckError(f"{path.name} is {size / 1024 ** 3:.1f} GB; formcheck sends up "
                                  "to 2 GB to a cluster. Trim or re-export the clip.")
         data = path.read_bytes()
-        [fut] = self.client.scatter([(path.name, data, hashlib.sha256(data).hexdigest()[:16])],
-                                    hash=False)
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        [fut] = self.client.scatter([(path.name, data, digest)], hash=False)
+        self._shipped[id(fut)] = digest
         return fut
 
-    def run(self, jobs: list[ClipJob], progress: ProgressFn | None = None) -> Iterator[ClipResult]:
+    def _drop_copies(self, payloads) -> None:
+        """Delete the workers' copies of clips shipped to a remote cluster, once their job is
+        over (done, failed or stopped)."""
+        digests = [self._shipped.pop(id(p)) for p in payloads if id(p) in self._shipped]
+        if digests:
+            drop_worker_copies(self.client, digests)
+
+    def run(self, jobs: list[ClipJob], progress: ProgressFn | None = None,
+            cancel: threading.Event | None = None) -> Iterator[ClipResult]:
         """Track every chunk of every clip on the cluster; yield each clip when its chunks are
         all back (in the order they finish). Two neighbouring chunks whose trackers do not join
         up are tracked again as one (parallel.broken_seam). A clip that fails yields its error,
-        not an exception, so one bad clip does not stop the others."""
+        not an exception, so one bad clip does not stop the others. When `cancel` is set, or the
+        caller stops (Ctrl-C, or closing the generator), the chunks still running stop on the
+        workers at their next frame (Cancelled is raised for `cancel`)."""
         from distributed import as_completed
 
         if not jobs:
@@ -260,6 +349,7 @@ class Engine:
                 for c in job.chunks:
                     submit(ji, c)
             while pending:
+                _check(cancel)
                 finished = ready.next_batch(block=False) if ready.has_ready() else []
                 if not finished:
                     time.sleep(POLL_S)
@@ -276,7 +366,7 @@ class Engine:
                         for other in [f for f, (j, _, _) in pending.items() if j == ji]:
                             other.cancel()
                         parts.pop(ji, None)
-                        payloads.pop(ji, None)
+                        self._drop_copies([payloads.pop(ji, None)])
                         yield ClipResult(job, None, [], _user_message(job.path.name,
                                                                       fut.exception()))
                         continue
@@ -305,7 +395,7 @@ class Engine:
                                        job.info.fps, job.path.name, warnings)
                     _note_early_end(job.info, seq, warnings)
                     parts.pop(ji)
-                    payloads.pop(ji, None)
+                    self._drop_copies([payloads.pop(ji, None)])
                     yield ClipResult(job, seq, warnings, rejoined=rejoined[ji])
                 if progress is not None:
                     frac = sum(done.values()) / max(sum(work.values()), 1e-9)
@@ -314,17 +404,21 @@ class Engine:
         finally:
             for fut in pending:
                 fut.cancel()
-            tasks.close()
+            tasks.close(stop_workers=bool(pending))
+            self._drop_copies(list(payloads.values()))
 
     def track_video(self, path: str | Path, max_fps: float | None = 30.0,
                     progress: ProgressFn | None = None, warnings: list[str] | None = None,
-                    max_duration_s: float | None = None, n_chunks: int | None = None
-                    ) -> PoseSequence:
-        """Like pose.track_video, with the clip's chunks tracked in parallel on the cluster."""
+                    max_duration_s: float | None = None, n_chunks: int | None = None,
+                    cancel: threading.Event | None = None) -> PoseSequence:
+        """Like pose.track_video, with the clip's chunks tracked in parallel on the cluster.
+        Setting `cancel` (from another thread: e.g. the app when the user's session ends) stops
+        the clip's chunks at their next frame and raises Cancelled."""
         if self.track_here and n_chunks is None:
-            return self.track_here_and_there(path, max_fps, progress, warnings, max_duration_s)
+            return self.track_here_and_there(path, max_fps, progress, warnings, max_duration_s,
+                                             cancel)
         job = plan(path, n_chunks or self.n_workers(), max_fps, max_duration_s)
-        [res] = list(self.run([job], progress))
+        [res] = list(self.run([job], progress, cancel))
         if res.error is not None:
             raise FormcheckError(res.error)
         if warnings is not None:
@@ -334,7 +428,8 @@ class Engine:
     def track_here_and_there(self, path: str | Path, max_fps: float | None = 30.0,
                              progress: ProgressFn | None = None,
                              warnings: list[str] | None = None,
-                             max_duration_s: float | None = None) -> PoseSequence:
+                             max_duration_s: float | None = None,
+                             cancel: threading.Event | None = None) -> PoseSequence:
         """Track a clip in this process from its start, at once; start the local cluster's
         worker processes meanwhile. When they have MediaPipe loaded, this process has tracked
         `done_s` of the clip: what is left is split so that this process and each worker have
@@ -357,39 +452,60 @@ class Engine:
             tell()
 
         here_chunk = Chunk(0, 0.0, None, 0.0)
+        stop_here = threading.Event()
         pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
         try:
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
-                               here_progress, lambda: end[0])
-            # workers only for a clip that could still be shared once they are up
-            could_share = len(plan_chunks(total_s, self.workers, max_fps,
-                                          min_chunk_s=MIN_CHUNK_S,
-                                          head_start_s=OVERLAP_S + STARTUP_VIDEO_S)) > 1
+                               here_progress, lambda: end[0], stop_here)
+            # workers only for a clip whose sharing pays after their start-up
+            first = decide_sharing(total_s, STARTUP_VIDEO_S, self.workers, RATE_GUESS, max_fps,
+                                   min_chunk_s=MIN_CHUNK_S)
+            if self.cluster_workers > 0:
+                log.info("%s: %s; %s", name, first.reason,
+                         f"starting {self.cluster_workers} worker process(es)" if first.share
+                         else "tracking it in this process alone")
             ready = pool.submit(self._start_workers) \
-                if self.cluster_workers > 0 and could_share else None
+                if self.cluster_workers > 0 and first.share else None
+            started = time.monotonic()
             if ready is not None:
-                concurrent.futures.wait([here, ready],
-                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                while not concurrent.futures.wait(
+                        [here, ready], timeout=POLL_S,
+                        return_when=concurrent.futures.FIRST_COMPLETED).done:
+                    _check(cancel)
             chunks = [here_chunk]
             if ready is not None and not here.done() and ready.exception() is None:
                 done_s = done.get("here", 0.0)
-                chunks = plan_chunks(total_s, self.workers, max_fps, min_chunk_s=MIN_CHUNK_S,
-                                     head_start_s=done_s + OVERLAP_S)
-                if len(chunks) > 1:
+                wall_s = time.monotonic() - started
+                # this run's own measurements: what was tracked while the workers started,
+                # and how fast
+                rate = done_s / wall_s if done_s > 0.5 and wall_s > 0 else RATE_GUESS
+                now = decide_sharing(total_s, done_s, self.workers, rate, max_fps,
+                                     min_chunk_s=MIN_CHUNK_S)
+                log.info("%s: the workers started in %.1f s (this process tracked %.1f s of "
+                         "video meanwhile, %.2f s per second); %s", name, wall_s, done_s, rate,
+                         now.reason)
+                chunks = list(now.chunks)
+                if now.share:
                     end[0] = chunks[0].end_s
-                    log.info("%s: this process tracked %.1f s while the workers started; "
-                             "it tracks to %.1f s, %d worker(s) the rest", name, done_s,
-                             chunks[0].end_s, len(chunks) - 1)
+                    log.info("%s: this process tracks to %.1f s, %d worker(s) the rest",
+                             name, chunks[0].end_s, len(chunks) - 1)
                 else:
                     chunks = [here_chunk]
             elif ready is not None and ready.done() and ready.exception() is not None:
                 log.warning("the worker processes did not start (%s); tracking %s here alone",
                             ready.exception(), name)
             if len(chunks) == 1:
+                while not concurrent.futures.wait([here], timeout=POLL_S).done:
+                    _check(cancel)
                 parts = [here.result()]
             else:
-                parts = self._track_rest(job, chunks, here, done, tell)
+                parts = self._track_rest(job, chunks, here, done, tell, cancel)
+        except BaseException:
+            # Ctrl-C, `cancel` or an error: the chunk tracked here stops at its next frame, so
+            # the process can end at once (the pool's thread is joined at exit)
+            stop_here.set()
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         if len(chunks) > 1 and broken_seam(parts, chunks, info.width_px, info.height_px,
@@ -414,13 +530,15 @@ class Engine:
         self.client.run(preload)
 
     def _track_rest(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
-                    tell: Callable[[], None]) -> list[dict]:
+                    tell: Callable[[], None], cancel: threading.Event | None = None
+                    ) -> list[dict]:
         """The later chunks on the workers while this process finishes the first. Their
         progress goes into `done` under their chunk index."""
         tasks = _ChunkTasks(self.client, done, report=True)
         futs = [tasks.submit(str(job.path.resolve()), job, c, c.index) for c in chunks[1:]]
         try:
             while not (here.done() and all(f.done() for f in futs)):
+                _check(cancel)
                 time.sleep(POLL_S)
                 tell()
             first = here.result()
@@ -431,9 +549,10 @@ class Engine:
                 rest.append(f.result())
             return [first] + rest
         finally:
+            unfinished = not all(f.done() for f in futs)
             for f in futs:
                 f.release()
-            tasks.close()
+            tasks.close(stop_workers=unfinished)
 
 
 class _ChunkTasks:
@@ -456,14 +575,62 @@ class _ChunkTasks:
         return self.client.submit(track_chunk, payload, c, job.max_fps, info.width_px,
                                   info.height_px, info.fps, info.duration_s, job.path.name,
                                   (self.topic, tag) if self.report else None,
+                                  run_id=self.topic,
                                   key=f"formcheck-track-{self.topic[-12:]}-{tag}", pure=False,
                                   priority=priority)
 
-    def close(self) -> None:
+    def close(self, stop_workers: bool = False) -> None:
+        """Unsubscribe; with `stop_workers`, the chunks of these tasks still running stop at
+        their next frame (parallel.cancel_run on every worker), so the workers are free at
+        once (and close quickly) instead of finishing work nobody will read."""
+        if stop_workers:
+            try:
+                self.client.run(cancel_run, self.topic)
+            except Exception as exc:  # noqa: BLE001 - best effort: the workers may be gone
+                log.info("could not stop the workers' chunks: %r", exc)
         try:
             self.client.unsubscribe_topic(self.topic)
         except ValueError:
             pass
+
+
+class _ExpectedDaskWarnings(logging.Filter):
+    """Dask warnings that describe formcheck's own doing, not a problem the user can act on:
+    the worker processes killed after CLOSE_GRACE_S at close ("Worker process still alive after
+    1.0 seconds, killing"), and a TLS connection dropped mid-handshake (Dask's own, cut short
+    while the cluster starts or stops; or a refused intruder). Logged at INFO under
+    formcheck.engine instead (shown with --verbose)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if msg.startswith("Worker process still alive after") or \
+                (msg.startswith("Listener on ") and "TLS handshake failed" in msg):
+            log.info("dask: %s", msg)
+            return False
+        return True
+
+
+def _quiet_expected_dask_warnings() -> None:
+    for name in ("distributed.nanny", "distributed.comm.tcp"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _ExpectedDaskWarnings) for f in logger.filters):
+            logger.addFilter(_ExpectedDaskWarnings())
+
+
+def drop_worker_copies(client, digests: list[str]) -> int:
+    """Delete every worker's copies of these clips (SHA-256 hex, or its first 16 digits); how
+    many were deleted. For `forget` with a cluster: Engine(scheduler=...).client. Best effort:
+    a worker that cannot be reached is logged."""
+    try:
+        return sum(client.run(drop_copies, list(digests)).values())
+    except Exception as exc:  # noqa: BLE001 - the job's result stands; say so in the log
+        log.warning("could not delete the workers' copies of %d clip(s): %r", len(digests), exc)
+        return 0
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("The analysis was stopped before it finished.")
 
 
 def _note_early_end(info: VideoInfo, seq: PoseSequence, warnings: list[str]) -> None:

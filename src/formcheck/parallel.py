@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import stat
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,13 +83,107 @@ def plan_chunks(duration_s: float, n_chunks: int, max_fps: float | None = 30.0,
     return out
 
 
+# Sharing a clip between trackers costs, at the end, stopping the worker processes
+# (engine.CLOSE_GRACE_S, 1 s, plus the cluster's own close) and merging: about 1.5 s of wall time.
+STOP_COST_S = 1.5
+MIN_SAVING_S = 0.5       # share only when it is expected to save more than this (wall seconds)
+
+
+@dataclass(frozen=True)
+class ShareDecision:
+    """Whether what is left of a clip is split between trackers: `chunks` (one chunk: this
+    process tracks it alone), the wall seconds the split is expected to save, and why."""
+
+    chunks: tuple[Chunk, ...]
+    saved_s: float
+    reason: str
+
+    @property
+    def share(self) -> bool:
+        return len(self.chunks) > 1
+
+
+def decide_sharing(duration_s: float, tracked_s: float, n_trackers: int,
+                   rate: float, max_fps: float | None = 30.0, overlap_s: float = OVERLAP_S,
+                   min_chunk_s: float = MIN_CHUNK_S, stop_cost_s: float = STOP_COST_S
+                   ) -> ShareDecision:
+    """Whether a second (third...) tracker pays for a clip this process has tracked up to
+    `tracked_s` (the video it tracks, or is expected to track, while the workers start) at
+    `rate` seconds of video per wall second. Alone it needs (duration - tracked) / rate more;
+    shared, the longest chunk still to track / rate plus stop_cost_s. Shared only when that
+    saves more than MIN_SAVING_S and every chunk keeps min_chunk_s."""
+    alone = Chunk(0, 0.0, None, 0.0)
+    chunks = plan_chunks(duration_s, n_trackers, max_fps, overlap_s, min_chunk_s,
+                         head_start_s=tracked_s + overlap_s)
+    rest_s = max(0.0, duration_s - tracked_s)
+    if len(chunks) == 1:
+        return ShareDecision((alone,), 0.0, f"{rest_s:.1f} s of video left after "
+                             f"{tracked_s:.1f} s: too short to give each tracker "
+                             f"{min_chunk_s:.0f} s")
+    todo = [(c.end_s if c.end_s is not None else duration_s) - (tracked_s if c.index == 0
+                                                                  else c.start_s)
+            for c in chunks]
+    saved = rest_s / rate - (max(todo) / rate + stop_cost_s)
+    if saved <= MIN_SAVING_S:
+        return ShareDecision((alone,), saved, f"{rest_s:.1f} s of video left after "
+                             f"{tracked_s:.1f} s: sharing would save {saved:.1f} s, stopping "
+                             f"the workers costs {stop_cost_s:.1f} s")
+    return ShareDecision(tuple(chunks), saved, f"{rest_s:.1f} s of video left after "
+                         f"{tracked_s:.1f} s: {len(chunks)} trackers save about {saved:.1f} s")
+
+
 # ------------------------------------------------------------------------------ worker side
 
+_CANCELLED_RUNS: set[str] = set()   # in each worker process: runs whose chunks must stop
+_CANCEL_LOCK = threading.Lock()
 
-def _until(frames, stop_at: Callable[[], float]):
-    """The frames before stop_at(), read again at every frame."""
+
+class ChunkCancelled(Exception):
+    """A chunk stopped on request (its result is thrown away)."""
+
+
+def cancel_run(run_id: str) -> None:
+    """Stop this process's chunks of run `run_id` at their next frame. Run on the workers
+    (Client.run) when a command is interrupted or a job is abandoned: their event loop answers
+    at once, while the chunk's own thread is busy in MediaPipe."""
+    with _CANCEL_LOCK:
+        _CANCELLED_RUNS.add(run_id)
+
+
+def ignore_interrupts() -> None:
+    """In a local worker process: Ctrl-C is for the command, which stops its workers itself
+    (a worker that took it would print a traceback and die mid-chunk)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def interrupt_plugin():
+    """A Dask worker plugin that runs ignore_interrupts in every worker of a local cluster,
+    including one the nanny restarts (setup runs in the worker's main thread)."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreInterrupts(WorkerPlugin):
+        name = "formcheck-ignore-interrupts"
+
+        def setup(self, worker) -> None:
+            ignore_interrupts()
+
+    return IgnoreInterrupts()
+
+
+def run_cancelled(run_id: str | None) -> bool:
+    return run_id is not None and run_id in _CANCELLED_RUNS
+
+
+
+def _until(frames, stop_at: Callable[[], float], cancelled: Callable[[], bool]):
+    """The frames before stop_at(), read again at every frame; ChunkCancelled once
+    cancelled() (the tracker skips its end-of-clip checks)."""
     try:
         for f in frames:
+            if cancelled():
+                raise ChunkCancelled
             if f.t_s >= stop_at():
                 return
             yield f
@@ -124,29 +220,69 @@ def _shift(frames, by_s: float):
         yield Frame(f.index, f.t_s - by_s, f.rgb, f.scale)
 
 
+_COPY_DIR: Path | None = None   # in a worker: its private folder for shipped clips
+
+
+def _private_dir() -> Path:
+    """This worker process's folder for clips shipped to it: made by mkdtemp (a name nobody
+    can guess, mode 0700, created atomically by us), checked again before each use (ours, a
+    real folder, not a link, no access for others), removed when the worker exits."""
+    global _COPY_DIR
+    if _COPY_DIR is None or not _COPY_DIR.is_dir():
+        _COPY_DIR = Path(tempfile.mkdtemp(prefix="formcheck-worker-"))
+        import atexit
+        import shutil
+
+        atexit.register(shutil.rmtree, _COPY_DIR, True)
+    st = os.lstat(_COPY_DIR)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        from .errors import FormcheckError
+
+        raise FormcheckError(f"The worker's folder for clips ({_COPY_DIR}) is not private "
+                             "(another owner, or others may read it); the clip was not "
+                             "written. Check the worker machine's temporary folder.")
+    return _COPY_DIR
+
+
 def local_copy(name: str, data: bytes, digest: str) -> Path:
-    """A worker's private copy of a shipped clip (written once per clip and worker)."""
-    folder = Path(tempfile.gettempdir()) / f"formcheck-worker-{os.getuid()}"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / f"{digest}{Path(name).suffix.lower() or '.mp4'}"
+    """A worker's private copy of a shipped clip (written once per clip and worker; deleted
+    when the job ends: drop_copies)."""
+    path = _private_dir() / f"{digest}{Path(name).suffix.lower() or '.mp4'}"
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     return path
 
 
+def drop_copies(digests: "list[str] | None" = None) -> int:
+    """Delete this worker's copies of the clips whose SHA-256 starts with one of `digests`
+    (all of them with None); how many. Run on the workers (Client.run) at the end of each job
+    and when a clip is forgotten."""
+    if _COPY_DIR is None or not _COPY_DIR.is_dir():
+        return 0
+    gone = 0
+    for f in _COPY_DIR.iterdir():
+        if digests is None or any(f.name.startswith(d[:16]) for d in digests):
+            f.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
 def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height_px: int,
                 fps: float, duration_s: float, source: str,
                 progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None,
-                stop_at: Callable[[], float] | None = None) -> dict:
+                stop_at: Callable[[], float] | None = None,
+                cancelled: "threading.Event | None" = None, run_id: str | None = None) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
     progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
     the calling process. `stop_at()` (in the calling process) is read at every frame: the chunk
     ends at the first frame at or after it, an end decided while the chunk is being tracked.
+    `cancelled` (set from another thread), or cancel_run(run_id) in the process that tracks
+    it, stops it at the next frame: the result is then incomplete and meant to be thrown away.
     Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
@@ -156,6 +292,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         clip = local_copy(*clip)
     report = _reporter(progress_to)
     warnings: list[str] = []
+    stopped = False
     length_s = (chunk.end_s if chunk.end_s is not None else duration_s) - chunk.start_s
     try:
         # the cap holds by the frames' timestamps, whatever the header said (--max-minutes
@@ -164,8 +301,10 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
                                       start_s=chunk.start_s, end_s=chunk.end_s,
                                       max_duration_s=max(MAX_DURATION_S, duration_s + 1.0)))
         frames = _while_wanted(frames)
-        if stop_at is not None:
-            frames = _until(frames, stop_at)
+        if stop_at is not None or cancelled is not None or run_id is not None:
+            frames = _until(frames, stop_at or (lambda: math.inf),
+                            lambda: (cancelled is not None and cancelled.is_set())
+                            or run_cancelled(run_id))
         # times relative to the chunk's start inside track_frames (its sampling for other
         # people and its progress count from 0), then back to the file's clock
         seq = track_frames(_shift(frames, chunk.start_s), width_px, height_px, fps, source,
@@ -175,10 +314,15 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
             raise
         # the seek went past a damaged or cut-off end: this chunk has nothing
         seq = PoseSequence.empty(width_px, height_px, fps, source)
+    except ChunkCancelled:
+        log.info("%s: chunk at %.1f s stopped on request", source, chunk.start_s)
+        seq = PoseSequence.empty(width_px, height_px, fps, source)
+        stopped = True
     if isinstance(report, _Reporter):
         report.flush()
     return {"t_s": seq.t_s + chunk.start_s, "xy_px": seq.xy_px, "z": seq.z,
-            "visibility": seq.visibility, "world_m": seq.world_m, "warnings": warnings}
+            "visibility": seq.visibility, "world_m": seq.world_m, "warnings": warnings,
+            "cancelled": stopped}
 
 
 class _Reporter:

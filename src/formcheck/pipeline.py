@@ -12,6 +12,8 @@ from .pose import ProgressFn, track_video
 from .thresholds import Thresholds
 
 if TYPE_CHECKING:
+    import threading
+
     from .engine import Engine
 
 
@@ -19,17 +21,18 @@ def analyze_video(path: str | Path, thresholds: Thresholds, profile: str = "cust
                   view: str = "auto", progress: ProgressFn | None = None,
                   max_fps: float | None = 30.0, max_duration_s: float | None = None,
                   replay_live: bool = False, engine: "Engine | None" = None,
-                  model: str | Path | None = None, backend: str | None = None
-                  ) -> tuple[Analysis, PoseSequence]:
+                  model: str | Path | None = None, backend: str | None = None,
+                  cancel: "threading.Event | None" = None) -> tuple[Analysis, PoseSequence]:
     """Track and analyse a clip. Returns the analysis and the raw landmarks (for re-scoring).
     `replay_live` analyses the frames as the live page does, one by one at their timestamps.
     With an `engine` (engine.py), the clip's chunks are tracked in parallel on its workers;
     without, or with another pose `model` (a .task file) or `backend` ("tasks" / "legacy", see
-    formcheck.pose), in this process."""
+    formcheck.pose), in this process. `cancel` (with an engine): set it from another thread to
+    stop the clip's chunks on the workers at their next frame; engine.Cancelled is raised."""
     warnings: list[str] = []
     if engine is not None and model is None and backend is None:
         seq = engine.track_video(path, max_fps=max_fps, progress=progress, warnings=warnings,
-                                 max_duration_s=max_duration_s)
+                                 max_duration_s=max_duration_s, cancel=cancel)
     else:
         seq = track_video(path, max_fps=max_fps, progress=progress, warnings=warnings,
                           max_duration_s=max_duration_s, model=model, backend=backend)

@@ -39,9 +39,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import sys
 import tempfile
 import threading
+import types
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -67,7 +69,9 @@ MODEL_FILE = "pose_landmarker_full.task"
 
 # MediaPipe's C++ log lines ("INFO: [environment.cc:36] ...", "W0000 00:00:... file.cc:81] ...").
 NATIVE_LOG = re.compile(r"^(INFO|WARNING|ERROR|VERBOSE\d*): |^[IWEF]\d{4} \d\d:\d\d:\d\d")
+NATIVE_LOG_FIRST = (b"I", b"W", b"E", b"F", b"V")  # the first letters NATIVE_LOG can match
 QUIET_FRAMES = 3  # MediaPipe logs once on the first frames
+DRAIN_WAIT_S = 2.0  # NativeLogFilter.remove: a bound for a pump thread that died, never reached
 _STDERR_LOCK = threading.Lock()  # fd 2 is process-wide: one redirection at a time (app threads)
 
 
@@ -114,14 +118,21 @@ def _redirect_native_logs():
 
 class NativeLogFilter:
     """Process-wide: fd 2 becomes a pipe read by a thread that drops MediaPipe's C++ log lines
-    (NATIVE_LOG; handed to our logger at DEBUG) and passes every other line to the real stderr.
-    Worker processes started afterwards inherit the pipe as their stderr, so the lines their
-    models print (which `native_logs_to_logger` cannot catch: they come from other threads and
-    processes, after the first frames) are dropped too. The CLI installs it unless --verbose."""
+    (NATIVE_LOG; handed to our logger at DEBUG) and passes every other line to the real stderr
+    (at once, also a progress bar's unfinished line). The CLI installs it unless --verbose.
+
+    Worker processes started meanwhile inherit the pipe as their stderr, so their models' lines
+    are dropped too; they keep its write end open for as long as they run, which is why
+    `remove` never waits for the pipe's end: it writes a private marker into the pipe and waits
+    only until the pump has passed on everything before it (what this process wrote). The pump
+    then stays on, a daemon thread writing to its own copy of the real stderr, for whatever
+    children still write; it never delays the process's exit."""
 
     def __init__(self):
         self._saved: int | None = None
         self._thread: threading.Thread | None = None
+        self._marker = b"\x00formcheck-stderr-" + secrets.token_hex(8).encode() + b"\x00"
+        self._drained = threading.Event()
 
     def install(self) -> "NativeLogFilter":
         try:
@@ -131,15 +142,16 @@ class NativeLogFilter:
             return self            # no real stderr: nothing to filter
         self._fd = fd
         self._saved = os.dup(fd)
+        out = os.dup(fd)           # the pump's own copy, open for as long as it runs
         r, w = os.pipe()
         os.dup2(w, fd)
         os.close(w)
-        self._thread = threading.Thread(target=self._pump, args=(r,), name="native-log-filter",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._pump, args=(r, out),
+                                        name="native-log-filter", daemon=True)
         self._thread.start()
         return self
 
-    def _pump(self, r: int) -> None:
+    def _pump(self, r: int, out: int) -> None:
         with os.fdopen(r, "rb", buffering=0) as pipe:
             buf = b""
             while True:
@@ -147,33 +159,50 @@ class NativeLogFilter:
                 if not chunk:
                     break
                 buf += chunk
-                *lines, buf = buf.split(b"\n")
-                self._emit(lines)
+                marked = self._marker in buf
+                if marked:
+                    buf = buf.replace(self._marker, b"")
+                *lines, buf = re.split(rb"(?<=[\r\n])", buf)
+                if buf and buf[:1] not in NATIVE_LOG_FIRST:   # cannot be a log line: pass it now
+                    lines.append(buf)
+                    buf = b""
+                self._emit(lines, out)
+                if marked:
+                    self._drained.set()
             if buf:
-                self._emit([buf])
+                self._emit([buf], out)
+        os.close(out)
 
-    def _emit(self, lines: list[bytes]) -> None:
+    def _emit(self, lines: list[bytes], out: int) -> None:
         keep = []
         for raw in lines:
-            line = raw.decode("utf-8", "replace")
+            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
             if NATIVE_LOG.match(line):
                 log.debug("mediapipe: %s", line)
-            else:
-                keep.append(raw + b"\n")
-        if keep and self._saved is not None:
-            os.write(self._saved, b"".join(keep))
+            elif raw:
+                keep.append(raw)
+        if keep:
+            try:
+                os.write(out, b"".join(keep))
+            except OSError:
+                pass               # the real stderr is gone (closed terminal): nothing to do
 
     def remove(self) -> None:
-        """Give fd 2 back and pass on what is still in the pipe (workers must have ended)."""
+        """Give fd 2 back, once what this process wrote has been passed on. Child processes that
+        still hold the pipe do not delay it (see the class's notes)."""
         if self._saved is None:
             return
         try:
             sys.stderr.flush()
         except (OSError, ValueError):
             pass
-        os.dup2(self._saved, self._fd)     # closes our end of the pipe: the pump sees EOF
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        try:
+            os.write(self._fd, self._marker)   # after everything this process wrote
+            # the pump reaches the marker in a moment; the bound is for a pump that died
+            self._drained.wait(DRAIN_WAIT_S)
+        except OSError:
+            pass
+        os.dup2(self._saved, self._fd)
         os.close(self._saved)
         self._saved = None
 
@@ -200,8 +229,42 @@ class FramePose:
                    np.full((N_LANDMARKS, 3), np.nan))
 
 
+class _PyplotOnDemand(types.ModuleType):
+    """Stands in for matplotlib.pyplot while mediapipe is imported (see _mediapipe): an
+    attribute looked up on it imports the real pyplot then."""
+
+    def __getattr__(self, name: str):
+        import importlib
+
+        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+
+
+def _mediapipe():
+    """`import mediapipe`, without importing matplotlib.pyplot: mediapipe's drawing_utils
+    imports pyplot at import time for a plotting helper formcheck never calls, and pyplot is
+    about 80% of mediapipe's import time (benchmarks/bench_startup.py). While mediapipe is
+    imported, sys.modules holds a stand-in that imports the real pyplot if drawing_utils ever
+    uses it; afterwards the stand-in is taken out, so `import matplotlib.pyplot` elsewhere
+    (pdf_report) gets the real module."""
+    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    stand_in = _PyplotOnDemand("matplotlib.pyplot")
+    sys.modules["matplotlib.pyplot"] = stand_in
+    try:
+        import mediapipe
+    finally:
+        if sys.modules.get("matplotlib.pyplot") is stand_in:
+            del sys.modules["matplotlib.pyplot"]
+        parent = sys.modules.get("matplotlib")
+        if parent is not None and getattr(parent, "__dict__", {}).get("pyplot") is stand_in:
+            del parent.pyplot
+    return mediapipe
+
+
 def _has_legacy() -> bool:
-    import mediapipe as mp
+    mp = _mediapipe()
 
     return hasattr(mp, "solutions") and hasattr(mp.solutions, "pose")
 
@@ -260,8 +323,7 @@ class PoseEstimator:
             if model is not None or num_poses != 1:
                 raise FormcheckError("The legacy pose backend runs only its built-in model and one "
                                      "person; --model needs the Tasks backend.")
-            import mediapipe as mp
-
+            mp = _mediapipe()
             if not hasattr(mp, "solutions"):
                 raise FormcheckError(f"The legacy pose backend needs mediapipe 0.10.21 (this is "
                                      f"{getattr(mp, '__version__', '?')}); unset {BACKEND_ENV}.")
@@ -271,7 +333,7 @@ class PoseEstimator:
                     enable_segmentation=False, min_detection_confidence=min_detection_confidence,
                     min_tracking_confidence=min_tracking_confidence)
             return
-        import mediapipe as mp
+        mp = _mediapipe()
         from mediapipe.tasks.python import BaseOptions
         from mediapipe.tasks.python.vision import (PoseLandmarker, PoseLandmarkerOptions,
                                                    RunningMode)
@@ -465,4 +527,4 @@ def note_early_end(duration_s: float, seq: PoseSequence, warnings: list[str]) ->
 
 def preload() -> None:
     """Import MediaPipe now, so that worker processes forked later start with it loaded."""
-    import mediapipe  # noqa: F401
+    _mediapipe()

@@ -1,0 +1,49 @@
+"""Fixed costs (issue 20): heavy libraries are imported only where they are used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES
+
+HEAVY = ("scipy", "distributed", "dask", "sqlalchemy", "fpdf", "matplotlib.pyplot", "mediapipe",
+         "cryptography", "streamlit")
+
+
+def _imported(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    return set(out.split())
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    got = _imported("import formcheck.cli\nformcheck.cli.build_parser()")
+    assert got.isdisjoint(HEAVY), got & set(HEAVY)
+
+
+def test_mediapipe_comes_without_pyplot_which_still_works_when_asked_for():
+    """mediapipe's drawing_utils imports pyplot (most of mediapipe's import time): formcheck
+    imports mediapipe with a stand-in, and the real pyplot loads where it is used."""
+    code = ("import sys\nfrom formcheck.pose import _mediapipe\nmp = _mediapipe()\n"
+            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
+            "assert hasattr(mp.solutions, 'pose') or not hasattr(mp, 'solutions')\n"
+            "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "assert type(plt).__name__ == 'module' and plt.figure() is not None\n"
+            "from mediapipe.python.solutions import drawing_utils as du\n"
+            "assert du.plt.figure is plt.figure\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_analyze_with_one_worker_imports_no_cluster_store_or_pdf_library(tmp_path):
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "formcheck.cli", "analyze",
+                        str(FIXTURES / "side_box_pause.mp4"), "--workers", "1", "--report",
+                        str(tmp_path / "r.json")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    names = {ln.split("|")[-1].strip() for ln in p.stderr.splitlines() if ln.count("|") == 2}
+    assert "mediapipe" in names and "scipy.signal" in names      # what it does need
+    unused = {"distributed", "dask", "sqlalchemy", "fpdf", "matplotlib.pyplot", "cryptography"}
+    assert names.isdisjoint(unused), names & unused
