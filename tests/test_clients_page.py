@@ -124,6 +124,55 @@ def test_the_header_counts_the_session_just_saved(clinic):
     assert any("· 2 sessions" in c.value for c in at.caption)
 
 
+def _save_button(at):
+    return at.button[[b.label for b in at.button].index("Save session")]
+
+
+def test_the_same_analysis_is_not_saved_twice_and_says_so(clinic):
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    at.session_state["analysis"] = a
+    at.session_state["raw_landmarks"] = raw
+    at.session_state["clip_name"] = "visit1.mp4"
+    at.run()
+    assert not at.warning and _save_button(at).disabled is False
+    _save_button(at).click().run()
+    assert any("Saved as session 1" in s.value for s in at.success)
+    assert [w.value for w in at.warning] == [
+        "This analysis is already saved for knee-07 as session 1; it is not saved twice. "
+        "Analyse another clip, or change the thresholds, to save a new session."]
+    assert _save_button(at).disabled is True
+    _save_button(at).click().run()
+    assert [s.id for s in clinic.list_sessions("knee-07")] == [1]
+    # another analysis (another clip) can be saved; the one deleted since can be saved again
+    b, raw_b = squat_analysis(seed=1)
+    at.session_state["analysis"] = b
+    at.session_state["raw_landmarks"] = raw_b
+    at.run()
+    assert not at.warning and _save_button(at).disabled is False
+    clinic.delete_session(1)
+    at.session_state["analysis"] = a
+    at.session_state["raw_landmarks"] = raw
+    at.run()
+    assert not at.warning and _save_button(at).disabled is False
+
+
+def test_what_is_saved_is_named_as_what_it_is(clinic):
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    at.session_state["analysis"] = a
+    at.session_state["raw_landmarks"] = raw
+    at.session_state["clip_name"] = "Live set 2026-12-07 06-40"
+    at.session_state["result_kind"] = "live"
+    at.run()
+    assert "Current analysis: **Live set 2026-12-07 06-40**, a live set of 3 reps, side view, " \
+           "profile knee-rehab." in [m.value for m in at.markdown]
+
+
 def test_a_correction_made_on_the_page_names_its_author_and_can_be_withdrawn(clinic):
     clinic.add_client("knee-07", profile="knee-rehab")
     a, raw = squat_analysis(seed=0)
@@ -163,7 +212,7 @@ def test_a_chair_stand_test_is_saved_from_the_analyse_page_and_trended(clinic):
         at.session_state["analysis"] = a
         at.session_state["raw_landmarks"] = raw
         at.session_state["clip_name"] = clip
-        at.session_state["analyse_mode"] = "Chair-stand test"
+        at.session_state["result_kind"] = "chair-stand"     # as the Analyse page publishes it
         at.session_state["chair_stand"] = from_analysis(a, TEST_30S, 72, "F")
         at.run()
         at.button[[b.label for b in at.button].index("Save session")].click().run()

@@ -19,6 +19,11 @@ TEST_NAMES = {chairstand.TEST_30S: "30-second chair stand",
               chairstand.TEST_5X: "Five-times sit-to-stand"}
 
 
+def is_chosen() -> bool:
+    """The chair-stand mode is on (read before the choice is drawn, e.g. for the title)."""
+    return st.session_state.get(MODE_KEY) == CHAIR
+
+
 def chosen() -> bool:
     """Draw the mode choice; True in the chair-stand mode."""
     mode = st.segmented_control("What is in the clip?", [SQUATS, CHAIR], default=SQUATS,

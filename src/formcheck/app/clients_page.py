@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from formcheck.app import access
+from formcheck.app import access, current_result
 from formcheck.app.safe_text import md
 from formcheck.auth import Action
 from formcheck.errors import FormcheckError
@@ -29,7 +29,7 @@ from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
 
-CLIENT_KEY = "client_label"
+CLIENT_KEY = current_result.CLIENT_KEY
 # Shown beside "Keep the video" and stored with every session whose video is kept.
 VIDEO_CONSENT = ("The client agreed that this video of their squats is stored in the clinic's "
                  "formcheck database, seen only by the clinic's staff, used to review and "
@@ -64,18 +64,32 @@ def _fmt(x, spec: str) -> str:
 
 
 # --- client picker (usable from other pages too) -------------------------------------------------------
+def _client_chosen() -> None:
+    """The picker's on_change: the choice becomes the session's current client."""
+    current_result.choose_client(st.session_state.get("client_select"))
+
+
 def client_picker(where=None) -> str | None:
-    """Select or add a client; returns the label (also in st.session_state["client_label"])."""
+    """Select or add a client; returns the label (the session's current client,
+    current_result.CLIENT_KEY). The picker always shows the current client: after Add, Forget
+    or a rename too."""
     where = where or st
     store = _store()
     clients = store.list_clients()
     labels = [c.label for c in clients]
-    current = st.session_state.get(CLIENT_KEY)
-    c1, c2 = where.columns([3, 2], vertical_alignment="bottom")
-    label = c1.selectbox("Client", labels, index=labels.index(current) if current in labels else None,
-                         placeholder="Choose a client…" if labels else "No clients yet: add one →",
-                         key="client_select")
-    with c2.popover("Add a client", icon=":material/person_add:", width="stretch"):
+    current = current_result.client()
+    if current not in labels:
+        current = None
+        current_result.choose_client(None)
+    st.session_state["client_select"] = current        # the one source of truth, shown
+    if where is st.sidebar:       # too narrow for two columns: "Add a client" would wrap
+        pick, add = where.container(), where.container()
+    else:
+        pick, add = where.columns([3, 2], vertical_alignment="bottom")
+    label = pick.selectbox("Client", labels, index=None, on_change=_client_chosen,
+                           placeholder="Choose a client…" if labels else "No clients yet: add one",
+                           key="client_select")
+    with add.popover("Add a client", icon=":material/person_add:", width="stretch"):
         with st.form("add_client", clear_on_submit=True, border=False):
             new = st.text_input("Label (a pseudonym such as knee-07, not a real name)",
                                 max_chars=120)
@@ -85,13 +99,10 @@ def client_picker(where=None) -> str | None:
             if st.form_submit_button("Add", type="primary"):
                 try:
                     store.add_client(new, notes=notes, profile=profile)
-                    st.session_state[CLIENT_KEY] = new.strip()
-                    st.session_state.pop("client_select", None)
+                    current_result.choose_client(new.strip())
                     st.rerun()
                 except Exception as exc:  # noqa: BLE001 - shown on the page
                     _fail(exc)
-    if label is not None:
-        st.session_state[CLIENT_KEY] = label
     return label
 
 
@@ -136,8 +147,13 @@ def _save_section(store, client) -> None:
         clip_path = None      # the app's copy was deleted (expiry): landmarks can still be saved
         st.caption("The clip itself is no longer on the server (uploads are kept at most an "
                    "hour), so only the landmarks and measurements can be saved.")
-    st.write(f"Current analysis: **{md(name)}**, {analysis.rep_count} rep(s), {analysis.view.view} "
-             f"view, profile {analysis.profile}.")
+    kind = current_result.kind()
+    chair = chair_stand_to_save(name)
+    what = (f"a {current_result.KINDS[kind]}" + (
+        f" ({_count(chair['stands'], 'complete stand')})" if chair is not None else
+        f" of {_count(analysis.rep_count, 'rep')}"))
+    st.write(f"Current analysis: **{md(name)}**, {what}, {analysis.view.view} view, profile "
+             f"{analysis.profile}.")
     differs = analysis.thresholds != client.thresholds
     rescore_it = False
     if differs:
@@ -145,6 +161,17 @@ def _save_section(store, client) -> None:
                                  f"{client.profile}) before saving", value=True, key="save_rescore",
                                  help="The analysis on screen used other thresholds. Re-scoring "
                                       "uses the same landmarks; nothing is measured again.")
+    from formcheck.analysis import rescore
+
+    to_save = rescore(analysis, client.thresholds, client.profile) if rescore_it else analysis
+    fp = current_result.fingerprint(to_save, raw, chair)
+    done = current_result.saved_as(client.label, fp)
+    if done is not None and done not in {s.id for s in store.list_sessions(client.label)}:
+        done = None       # deleted since: it may be saved again
+    if done is not None:
+        st.warning(f"This analysis is already saved for {md(client.label)} as session {done}; "
+                   "it is not saved twice. Analyse another clip, or change the thresholds, to "
+                   "save a new session.", icon=":material/content_copy:")
     with st.form("save_session", border=True):
         c1, c2 = st.columns([1, 2])
         day = c1.date_input("Session date", value=dt.date.today(), key="save_date")
@@ -157,11 +184,10 @@ def _save_section(store, client) -> None:
             c1.caption(f"**Consent:** {VIDEO_CONSENT}")
         note = c2.text_area("Physio's note", key="save_note", height=110,
                             placeholder="e.g. box 45 cm, pain 2/10 after the set, keep for 2 weeks")
-        submitted = st.form_submit_button("Save session", type="primary", icon=":material/save:")
-    if submitted:
-        from formcheck.analysis import rescore
-
-        a = rescore(analysis, client.thresholds, client.profile) if rescore_it else analysis
+        submitted = st.form_submit_button("Save session", type="primary", icon=":material/save:",
+                                          disabled=done is not None)
+    if submitted and done is None:
+        a = to_save
         when = dt.datetime.combine(day, dt.datetime.now().time().replace(microsecond=0))
         try:
             info = store.save_session(client.label, a, raw, clip_path=clip_path, keep_video=keep,
@@ -169,10 +195,11 @@ def _save_section(store, client) -> None:
                                       view_requested=st.session_state.get("view", "auto"),
                                       clip_name=name,
                                       video_consent=VIDEO_CONSENT if keep else "",
-                                      chair_stand=chair_stand_to_save(name))
+                                      chair_stand=chair)
         except Exception as exc:  # noqa: BLE001
             _fail(exc)
             return
+        current_result.remember_saved(client.label, fp, info.id)
         st.session_state["last_saved"] = (client.label, info.id)
         st.session_state["saved_message"] = (
             f"Saved as session {info.id} for {md(client.label)}"
@@ -295,10 +322,8 @@ def chair_stand_to_save(name: str) -> dict | None:
     """The chair-stand test on screen (the Analyse page's "Chair-stand test" mode), to keep
     with the session; None in the squat mode."""
     from formcheck import chairstand
-    from formcheck.app.chairstand_panel import CHAIR, MODE_KEY
-
     result = st.session_state.get("chair_stand")
-    if st.session_state.get(MODE_KEY) != CHAIR or result is None:
+    if current_result.kind() != current_result.CHAIR_STAND or result is None:
         return None
     return chairstand.to_dict(result, name)
 
@@ -363,7 +388,14 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
     st.subheader("One session")
     names = _session_label(df)
     ids = list(names)[::-1]
-    sid = st.selectbox("Session", ids, format_func=names.get, key=f"detail_{client.label}")
+    key = f"detail_{client.label}"
+    shown = current_result.visit(client.label)
+    # the one visit on screen: the picker always shows it (a saved or deleted session changes
+    # the list; the picker never keeps an older choice while the page shows another)
+    st.session_state[key] = shown if shown in ids else (ids[0] if ids else None)
+    sid = st.selectbox("Session", ids, index=None, format_func=names.get, key=key,
+                       on_change=lambda: current_result.show_visit(client.label,
+                                                                   st.session_state.get(key)))
     if sid is None:
         return
     info = store.get_session(sid)
@@ -395,6 +427,7 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
         if st.button("Delete", type="primary", key=f"del_{sid}"):
             try:
                 store.delete_session(sid)
+                current_result.show_visit(client.label, None)     # the newest left
                 st.rerun()
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
@@ -679,8 +712,7 @@ def _targets_section(store, client, user) -> None:
             try:
                 store.update_client(client.label, new_label=rename, notes=notes, profile=profile,
                                     threshold_overrides=overrides, replace_overrides=True)
-                st.session_state[CLIENT_KEY] = rename.strip()
-                st.session_state.pop("client_select", None)
+                current_result.choose_client(rename.strip())
                 st.rerun()
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
@@ -700,8 +732,8 @@ def _targets_section(store, client, user) -> None:
                 from formcheck.app.session_files import remove_clips
 
                 remove_clips(r["clip_sha256s"])
-                st.session_state.pop(CLIENT_KEY, None)
-                st.session_state.pop("client_select", None)
+                current_result.choose_client(None)
+                current_result.show_visit(client.label, None)
                 st.session_state.pop("clinic_analyses", None)
                 st.session_state.pop("clinic_frames", None)
                 st.session_state["forgot"] = r
@@ -781,6 +813,7 @@ def render() -> None:
         _fail(exc)
         return
     th = client.thresholds
+    st.header(md(client.label), anchor=False)        # the current client, on every tab
     st.caption(f"Profile **{client.profile}** · knee past toes limit "
                f"{fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths · shin limit "
                f"{fmt_num(th.shin_angle_max_deg, '.0f')}° · depth target "

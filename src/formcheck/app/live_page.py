@@ -227,7 +227,7 @@ def _end_of_set(holder: dict, th, profile: str, height_cm: float | None, on_box:
             log.exception("keeping the settings of the live set for a reload")
     has_video = entry["clip_path"] is not None and Path(entry["clip_path"]).is_file()
     current_result.publish(analysis, entry["raw"], entry["clip_path"] if has_video else None,
-                           entry["name"], "live")
+                           entry["name"], "live", kind=current_result.LIVE)
     st.caption("To keep this set in a client's history, open **Clients** and save it there.")
     components.results(analysis, entry["name"], key="live",
                        video_path=lambda: entry.get("video"),

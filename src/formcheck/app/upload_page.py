@@ -199,9 +199,14 @@ def _frame_getter(entry: dict, analysis):
     return get
 
 
-def _client_choice() -> str | None:
+SIGN_IN_FIRST = object()     # _client_choice: analysing for a client, not signed in
+
+
+def _client_choice():
     """Physiotherapists pick or add the client first: the client's own targets become the
-    thresholds, and the result can be saved on the Clients page. Home users leave it off."""
+    thresholds, and the result can be saved on the Clients page. Home users leave it off.
+    Returns the client's label, None, or SIGN_IN_FIRST when analysing for a client needs a
+    sign-in first (the page then shows nothing else, like the clinic pages)."""
     if not st.sidebar.toggle("Analysing for a client", key="clinic_mode",
                              help="For physiotherapists: pick or add the client first, so their "
                                   "own targets are used and the session can be saved."):
@@ -210,7 +215,7 @@ def _client_choice() -> str | None:
 
     try:
         if access.gate(clients_page._store(), where=st.sidebar) is None:
-            return None      # clinic data needs a sign-in here
+            return SIGN_IN_FIRST      # clinic data needs a sign-in here
         label = clients_page.client_picker(st.sidebar)
         if label:
             clients_page.apply_client_targets(label)
@@ -223,11 +228,21 @@ def _client_choice() -> str | None:
 
 
 def render() -> None:
-    st.title("Analyse a squat clip")
-    st.write("Upload a clip of your box squats, or try the built-in example. formcheck counts "
-             "the reps and measures, for each one, how far the knee travels past the toes and "
-             "how deep you go.")
-    _client_choice()
+    if chairstand_panel.is_chosen():
+        st.title("Analyse a chair-stand test")
+        st.write("Upload a clip of a 30-second chair stand or a five-times sit-to-stand, "
+                 "filmed from the side. formcheck counts and times the stands and compares "
+                 "them with the published norms.")
+    else:
+        st.title("Analyse a squat clip")
+        st.write("Upload a clip of your box squats, or try the built-in example. formcheck "
+                 "counts the reps and measures, for each one, how far the knee travels past "
+                 "the toes and how deep you go.")
+    if _client_choice() is SIGN_IN_FIRST:
+        st.info("Analysing for a client needs a sign-in: sign in in the menu, or switch "
+                "**Analysing for a client** off to analyse a clip for yourself.",
+                icon=":material/lock:")
+        return
     chair_mode = chairstand_panel.chosen()   # the "Chair-stand test" mode (its own module)
     with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
         profile, th, view = components.threshold_controls(where=st.container())
@@ -279,10 +294,12 @@ def render() -> None:
         entry["folder"].save_settings(components.page_settings(th, on_box, height_cm))
     except OSError:
         log.exception("keeping the settings of %s for a reload", entry["name"])
-    current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
     if chair_mode:
-        st.session_state["chair_stand"] = chairstand_panel.render(analysis, entry["name"])
+        result = chairstand_panel.render(analysis, entry["name"])
+        current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"],
+                               "upload", kind=current_result.CHAIR_STAND, chair_stand=result)
         return
+    current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
     components.results(analysis, entry["name"], key="upload",
                        video_path=lambda: entry.get("video"),
                        get_frame=_frame_getter(entry, analysis),
