@@ -288,3 +288,37 @@ def test_a_chair_stand_session_offers_the_chair_stand_pdf_in_its_detail(clinic, 
     assert "PDF report" in labels and "Chair-stand PDF" not in labels
     squat = next(f for n, f in made.items() if n.endswith(f"_s{squat_id}.pdf"))
     assert _pdf_text(squat()) == _pdf_text(session_files(clinic, squat_id)[0])
+
+
+def test_the_sessions_rep_table_and_csv_apply_the_corrections(clinic, monkeypatch):
+    """The app's "Reps as CSV" is `formcheck report --csv`'s (report.csv_text with the
+    session's corrections); the rep table counts the reps that count."""
+    import csv
+    import io
+
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from formcheck.report import csv_text
+
+    made = {}
+    real = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None):
+        made[file_name] = data_callable
+        return real(self, data_callable, mimetype, coordinates, file_name=file_name)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    sid = clinic.save_session("knee-07", a, raw).id
+    clinic.add_correction(sid, 1, "not_a_rep", author="ana", note="stood up early")
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    assert not at.exception, at.exception
+    assert "Every rep (2, 1 excluded)" in str(at.main), [e.label for e in at.expander]
+    (name,) = [n for n in made if n.endswith(f"_s{sid}.csv")]
+    got = made[name]()
+    assert got.decode() == csv_text(clinic.load_analysis(sid), clinic.corrections(sid))
+    rows = list(csv.DictReader(io.StringIO(got.decode())))
+    assert [r["excluded"] for r in rows] == ["True", "False", "False"]
+    assert rows[0]["flags"] == "" and rows[0]["correction"].startswith("not a rep (by ana")

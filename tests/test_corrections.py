@@ -111,3 +111,29 @@ def test_the_pdf_lists_the_correction_with_its_author(store, tmp_path):
     assert "2 (1 excluded by the physio)" in text
     assert "not a rep (physio)" in text
     assert "not a rep (by ana" in csv_out
+
+
+def test_one_corrected_analysis_feeds_the_cues_key_frames_and_box_advice():
+    """report.corrected_analysis: an excluded rep and a value marked wrong leave the cues, the
+    PDF's key frames (pdf_report.key_reps) and the box advice; the reps keep their numbers."""
+    from formcheck.pdf_report import key_reps
+    from formcheck.report import corrected_analysis, excluded_reps
+
+    a, _ = squat_analysis(reps=3, bottom_shin_deg=(38.0, 34.0, 24.0))   # knee-rehab: shin <= 30
+    (shin,) = [c for c in a.cues if c.code == "shin_angle"]
+    assert shin.reps == (1, 2) and shin.seen.startswith("Reps 1, 2: shin up to 38°")
+    out = [Correction(1, "not_a_rep", None, "", "ana")]
+    fixed = corrected_analysis(a, out)
+    (shin,) = [c for c in fixed.cues if c.code == "shin_angle"]
+    assert shin.reps == (2,) and shin.seen.startswith("Rep 2: shin up to 34°")
+    assert [m.index for m in fixed.metrics] == [1, 2, 3]            # numbers unchanged
+    assert key_reps(fixed, excluded_reps(out)) == [1, 2]
+    both = out + [Correction(2, "wrong_value", "shin_angle_deg", "", "ana")]
+    fixed = corrected_analysis(a, both)
+    assert [c.code for c in fixed.cues if c.code == "shin_angle"] == []
+    assert fixed.metrics[1].shin_angle_deg is None and a.metrics[1].shin_angle_deg is not None
+    assert corrected_analysis(a, []) is a
+    # the rows made from it: the excluded rep is not flagged
+    rows = apply_corrections(rep_rows(fixed), both)
+    assert rows[0]["excluded"] and rows[0]["flags"] == []
+    assert set(rows[0]["checks"].values()) == {"n/a"}

@@ -146,8 +146,11 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
             r["flags"] = list(r.get("flags") or [])
             r["corrections"] = [c.words(r.get(c.metric) if c.metric else None) for c in cs]
             for c in cs:
-                if c.kind == "not_a_rep":
+                if c.kind == "not_a_rep":      # not a rep: nothing of it is flagged
                     r["excluded"] = True
+                    r["flags"], r["checks"] = [], {k: "n/a" for k in r["checks"]}
+                    if "flag_messages" in r:
+                        r["flag_messages"] = []
                 elif c.metric in CORRECTABLE:
                     r.setdefault("wrong", []).append(c.metric)
                     r[c.metric] = None
@@ -159,6 +162,43 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
                     r["flags"] = [r["flags"][i] for i in keep]
         out.append(r)
     return out
+
+
+def corrected_analysis(analysis: Analysis, corrections: Sequence[Correction]) -> Analysis:
+    """The analysis as the physio corrected it, for everything made from it (feedback, key
+    frames, box advice, comparisons): a value marked wrong is None in its rep's metrics, every
+    rep is assessed again, and the cues come from the reps that count only. Its reps and their
+    numbers stay (the table shows an excluded rep as such); which reps count:
+    excluded_reps()."""
+    from dataclasses import replace
+
+    from .feedback import assess_rep, cues
+
+    if not corrections:
+        return analysis
+    wrong: dict[int, set[str]] = {}
+    for c in corrections:
+        if c.kind == "wrong_value" and c.metric in CORRECTABLE:
+            wrong.setdefault(int(c.rep), set()).add(c.metric)
+    metrics = []
+    for m in analysis.metrics:
+        gone = wrong.get(m.index, set())
+        if "knee_over_toe_ratio" in gone:
+            gone = gone | {"knee_over_toe_px"}
+        metrics.append(replace(m, **{k: None for k in gone}) if gone else m)
+    th = analysis.thresholds
+    out = excluded_reps(corrections)
+    # an excluded rep stays in place (the cues number reps by position) but fires nothing
+    assessments = [replace(a, flags=(), checks={k: "n/a" for k in a.checks})
+                   if m.index in out else a
+                   for m, a in ((m, assess_rep(m, th)) for m in metrics)]
+    return replace(analysis, metrics=metrics, assessments=assessments,
+                   cues=cues(metrics, assessments, th, analysis.view.view))
+
+
+def excluded_reps(corrections: Sequence[Correction]) -> set[int]:
+    """The rep numbers the physio marked "not a rep"."""
+    return {int(c.rep) for c in corrections if c.kind == "not_a_rep"}
 
 
 def counted_rows(rows: Sequence[Mapping]) -> list[Mapping]:

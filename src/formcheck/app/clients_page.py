@@ -23,7 +23,7 @@ from formcheck.app import access, current_result
 from formcheck.app.safe_text import md
 from formcheck.auth import Action
 from formcheck.errors import FormcheckError
-from formcheck.report import SetSummary, analysis_summary
+from formcheck.report import SetSummary
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds
 from formcheck.values import fmt_num
 
@@ -409,7 +409,8 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
     def csv_bytes(sid=sid):
         from formcheck.pdf_report import session_csv
 
-        return session_csv(_store().load_analysis(sid)).encode("utf-8")
+        store = _store()      # the physio's corrections applied, as `formcheck report --csv`
+        return session_csv(store.load_analysis(sid), store.corrections(sid)).encode("utf-8")
 
     stem = f"{client.label}_{info.recorded_at:%Y-%m-%d}_s{sid}"
     if info.report.get("chair_stand"):       # saved in the "Chair-stand test" mode: its PDF
@@ -453,11 +454,13 @@ def _reps_section(store, info, analysis) -> None:
     """The session's per-rep table (the Analyse page's, with the box columns when a rep touched
     the box), with the physio's corrections applied."""
     from formcheck.app import components
-    from formcheck.report import apply_corrections, rep_rows
+    from formcheck.report import apply_corrections, corrected_analysis, rep_rows
 
-    with st.expander(f"Every rep ({analysis.rep_count})", icon=":material/table:",
-                     expanded=True):
-        rows = apply_corrections(rep_rows(analysis), store.corrections(info.id))
+    corrections = store.corrections(info.id)
+    rows = apply_corrections(rep_rows(corrected_analysis(analysis, corrections)), corrections)
+    out = sum(1 for r in rows if r.get("excluded"))
+    title = f"Every rep ({len(rows) - out}" + (f", {out} excluded)" if out else ")")
+    with st.expander(title, icon=":material/table:", expanded=True):
         components.rep_table(analysis, rows, key=f"reps_{info.id}")
 
 
@@ -592,10 +595,12 @@ def _bottom_picture(store, sid: int, analysis, rep_index: int):
     return cache[k]
 
 
-def _worst_rep(analysis) -> int:
+def _worst_rep(analysis, corrections=()) -> int:
     """0-based index of the rep whose knee went furthest past the toes (the first rep when
-    knee travel was not measured)."""
-    rep = analysis_summary(analysis).worst_knee_rep
+    knee travel was not measured), of the reps and values the physio's corrections leave."""
+    from formcheck.report import corrected_summary, rep_rows
+
+    rep = corrected_summary(rep_rows(analysis), corrections).worst_knee_rep
     if rep is None:
         return 0
     return next((i for i, m in enumerate(analysis.metrics) if m.index == rep), 0)
@@ -649,10 +654,11 @@ def _compare_section(store, client) -> None:
             chosen.append(None)
             continue
         reps = list(range(len(an.reps)))
+        worst = _worst_rep(an, store.corrections(sid))
         chosen.append(col.selectbox(
-            "Rep", reps, index=_worst_rep(an), key=f"cmp_rep_{sid}_{col is c1}",
-            format_func=lambda r, an=an: f"rep {r + 1} (bottom at {an.metrics[r].bottom_s:.1f} s)"
-            + ("  ← knee furthest forward" if r == _worst_rep(an) else "")))
+            "Rep", reps, index=worst, key=f"cmp_rep_{sid}_{col is c1}",
+            format_func=lambda r, an=an, worst=worst: f"rep {r + 1} (bottom at "
+            f"{an.metrics[r].bottom_s:.1f} s)" + ("  ← knee furthest forward" if r == worst else "")))
     kept = {s.id: s.has_video for s in sessions}
     played = False
     if None not in chosen and kept.get(a_id) and kept.get(b_id):

@@ -247,7 +247,7 @@ def rep_table_frame(analysis: Analysis, rows: list[dict] | None = None) -> pd.Da
                 continue
             cells[label] = _cell(row.get(key), fmt, checks.get(key), key, analysis.thresholds)
         if row.get("excluded"):
-            cells["Rep"] = f"{row['rep']} (not a rep)"
+            cells["Rep"] = f"{row['rep']} excluded"
         if box:
             parts = box_parts(row)
             cells.update({label: parts[key] for key, label, _h in BOX_COLUMNS})
@@ -283,7 +283,8 @@ def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | Non
     reasons = {}
     for row in rows:
         for metric, why in row.get("unmeasured", {}).items():
-            reasons.setdefault(why, []).append(str(row["rep"]))
+            if str(row["rep"]) not in reasons.setdefault(why, []):
+                reasons[why].append(str(row["rep"]))
     for why, reps in reasons.items():
         st.caption(f"Not measured in rep{'s' if len(reps) > 1 else ''} {', '.join(reps)}: {why}.")
 

@@ -22,7 +22,7 @@ import streamlit as st
 
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore, with_person
-from formcheck.app import chairstand_panel, components, current_result, offload, session_files
+from formcheck.app import browser_key, chairstand_panel, components, current_result, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -95,7 +95,7 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
         analysis = dataclasses.replace(analysis, source=name)
         cache[key] = _entry(raw, analysis, folder, name)
         try:
-            folder.save_result(raw, analysis, name)
+            folder.save_result(raw, analysis, name, owner=browser_key.owner_tag())
             st.query_params["result"] = folder.result_id
         except OSError:
             log.exception("saving the result of %s for a reload", name)
@@ -113,9 +113,13 @@ def _restore_from_url() -> None:
     rid = st.query_params.get("result")
     if not rid or st.session_state.get("active_key"):
         return
-    folder = _files().adopt_result(rid)
     try:
+        folder = _files().adopt_result(rid, browser_key.owner_tag())
         saved = folder.load_result() if folder is not None else None
+    except session_files.NotYourResultError as exc:
+        st.query_params.pop("result", None)
+        st.warning(md(exc), icon=":material/lock:")
+        return
     except session_files.SavedResultError as exc:
         st.query_params.pop("result", None)
         st.warning(f"{md(exc)} Upload the clip again to see its results.")
