@@ -212,8 +212,7 @@ def corrected_summary(rows: Sequence[Mapping], corrections: Sequence[Correction]
 
 
 NO_BOX = ("no box: a hold at the bottom is a paused squat here; say that the person squats "
-          "onto a box or chair (--box, or 'Squatting onto a box or chair' in the app) to have it "
-          "reported as box contact")
+          "onto a box or chair to have it reported as box contact")
 
 
 def box_fields(m: RepMetrics, th, cm_shin: float | None, box: bool) -> dict:

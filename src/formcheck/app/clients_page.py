@@ -23,6 +23,7 @@ from formcheck.app import access, current_result
 from formcheck.app.safe_text import md
 from formcheck.auth import Action
 from formcheck.errors import FormcheckError
+from formcheck.store.errors import ImportConflictError
 from formcheck.report import SetSummary
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds
 from formcheck.values import fmt_num
@@ -50,7 +51,7 @@ def _fail(exc: Exception) -> None:
         st.error(md(exc), icon=":material/error:")   # messages quote labels and file names
     else:
         log.exception("clients page")
-        st.error(f"Something went wrong ({type(exc).__name__}); nothing was changed.",
+        st.error("Something went wrong; nothing was changed.",
                  icon=":material/error:")
 
 
@@ -748,6 +749,14 @@ def _targets_section(store, client, user) -> None:
                 _fail(exc)
 
 
+def import_clash_words(exc) -> str:
+    """The import clash in the app's words (the store's message names CLI commands)."""
+    names = ", ".join(repr(x) for x in getattr(exc, "labels", ())) or "the same label"
+    return (f"This database already has client(s) called {names}, so nothing was imported. "
+            "Rename them here first (Targets and notes → Label), or tick \"Add the export's "
+            "sessions to clients with the same label here\" and import again.")
+
+
 def _backup_section(store, user) -> None:
     if not user.may(Action.EXPORT):
         return        # export and import are for admins
@@ -782,8 +791,12 @@ def _backup_section(store, user) -> None:
             try:
                 c = store.import_(path, merge=merge, display_name=up.name)
                 access.audit(store, user, "import", detail=f"{c['sessions_added']} session(s)")
-                st.success(f"Imported {c['sessions_added']} session(s): {c['clients_added']} new "
-                           f"client(s); {c['sessions_skipped']} session(s) were here already.")
+                st.success(f"Imported {_count(c['sessions_added'], 'session')}: "
+                           f"{_count(c['clients_added'], 'new client')}; "
+                           f"{_count(c['sessions_skipped'], 'session')} "
+                           f"{'was' if c['sessions_skipped'] == 1 else 'were'} here already.")
+            except ImportConflictError as exc:    # the store's words name the command line
+                st.error(f"{md(import_clash_words(exc))}", icon=":material/error:")
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
             finally:

@@ -477,4 +477,16 @@ def user_words(message: str, folder: ClipFolder, name: str) -> str:
     clip = folder.clip
     for private in (str(clip), str(clip.resolve()), clip.name):
         message = message.replace(private, name)
-    return message
+    return app_words(message)
+
+
+# Command-line words in library messages that mean nothing in the app, and Python's names for
+# errors ("(InvalidDataError)"): left out of what the app shows.
+_CLI_WORDS = re.compile(r" \(or raise the limit with --max-minutes\)"
+                        r"| \((?:[A-Z][A-Za-z]*(?:Error|Exception|Warning))\)")
+
+
+def app_words(message: str) -> str:
+    """A library message as the app says it: without command-line options or error class
+    names (the CLI shows them)."""
+    return _CLI_WORDS.sub("", message)

@@ -86,7 +86,7 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
     except Exception as exc:  # never a traceback on the page
         log.exception("analysis of %s failed", name)
         folder.remove()
-        cache[key] = {"error": f"formcheck could not analyse {name} ({type(exc).__name__}). "
+        cache[key] = {"error": f"formcheck could not analyse {name}. "
                                "Try another clip, or export this one again as H.264 mp4.",
                       "name": name}
     else:
@@ -181,7 +181,7 @@ def _video_slot(entry: dict, analysis) -> None:
             return
         except Exception as exc:
             log.exception("annotated video")
-            st.error(f"The annotated video could not be made ({type(exc).__name__}).")
+            st.error("The annotated video could not be made.")
             return
         finally:
             bar.empty()

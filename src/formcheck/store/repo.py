@@ -651,7 +651,7 @@ class Store:
                             f"This database already has client(s) called {names}. Rename them "
                             f"here first (`{rename_command(sorted(here)[0])}`), or import again "
                             "with merge (`formcheck import FILE --merge`) to add the export's "
-                            "sessions to them; nothing was imported.")
+                            "sessions to them; nothing was imported.", labels=sorted(here))
                     for cd in clients:
                         self._import_client(s, z, members, cd, counts)
             except archive.TooBig as exc:
