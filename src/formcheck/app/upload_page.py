@@ -300,8 +300,11 @@ def render() -> None:
         log.exception("keeping the settings of %s for a reload", entry["name"])
     if chair_mode:
         result = chairstand_panel.render(analysis, entry["name"])
-        current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"],
-                               "upload", kind=current_result.CHAIR_STAND, chair_stand=result)
+        if result is None:       # nothing to save as a chair-stand test
+            current_result.clear("upload")
+        else:
+            current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"],
+                                   "upload", kind=current_result.CHAIR_STAND, chair_stand=result)
         return
     current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
     components.results(analysis, entry["name"], key="upload",
