@@ -205,3 +205,58 @@ def test_a_result_link_opens_nothing_in_another_browser_and_stays_with_its_owner
         owner.get_by_role("heading", name="Every rep").wait_for(timeout=120000)
         assert f"result={rid}" in owner.url and _metric(owner, "Reps") == "3"
         browser.close()
+
+
+@pytest.mark.slow
+def test_a_sign_in_is_kept_over_a_reload_by_a_token_and_not_by_another_browser(tmp_path):
+    from formcheck import auth
+
+    store = _store(tmp_path)
+    store.add_client("knee-07")
+    auth.add_account(store, "ana", "admin", "admin password 1")
+    with _app(tmp_path) as url, playwright.sync_playwright() as p:
+        browser = _launch(p)
+        ctx = browser.new_context(viewport=DESKTOP)
+        page = ctx.new_page()
+        page.goto(f"{url}/clients")
+        password = page.get_by_role("textbox", name="Password")
+        password.wait_for(timeout=60000)
+        assert password.get_attribute("autocomplete") == "current-password"
+        page.get_by_role("textbox", name="Name").fill("ana")
+        password.fill("admin password 1")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Signed in as ana (admin)").wait_for(timeout=60000)
+        _settle(page)
+        cookie = {c["name"]: c["value"] for c in ctx.cookies()}["formcheck_signin"]
+        assert len(cookie) == 64 and "admin password 1" not in cookie
+        page.reload()
+        page.get_by_text("Signed in as ana (admin)").wait_for(timeout=60000)
+        assert page.get_by_role("button", name="Sign in").count() == 0
+        # another browser, even with a made-up token: the sign-in form
+        other_ctx = browser.new_context(viewport=DESKTOP)
+        other_ctx.add_cookies([{"name": "formcheck_signin", "value": "0" * 64, "url": url}])
+        other = other_ctx.new_page()
+        other.goto(f"{url}/clients")
+        other.get_by_role("button", name="Sign in").wait_for(timeout=60000)
+        assert "knee-07" not in other.content()
+        # signing out ends it: a reload asks again
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="Sign in").wait_for(timeout=60000)
+        _settle(page)
+        page.reload()
+        page.get_by_role("button", name="Sign in").wait_for(timeout=60000)
+        assert page.get_by_text("Signed in as ana").count() == 0
+        browser.close()
+
+
+@pytest.mark.slow
+def test_users_see_no_deploy_button_or_developer_menu(tmp_path):
+    with _app(tmp_path) as url, playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(f"{url}/analyse")
+        page.get_by_role("heading", name="Analyse a squat clip").wait_for(timeout=60000)
+        _settle(page)
+        assert page.get_by_role("button", name="Deploy").count() == 0
+        assert page.locator("[data-testid='stAppDeployButton']").count() == 0
+        browser.close()
