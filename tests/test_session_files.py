@@ -153,6 +153,18 @@ def test_a_broken_upload_leaves_no_file_and_says_the_users_name(app_files):
     assert _all_files(app_files) == []
 
 
+def test_a_picture_is_refused_with_a_reason_before_it_is_stored(app_files):
+    at = _app()
+    at.run()
+    at.file_uploader[0].set_value(("knee photo.png", b"\x89PNG\r\n\x1a\n", "image/png"))
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [md(
+        "knee photo.png is a picture: formcheck needs a video clip (mp4, mov, avi, webm, m4v). "
+        "Choose the clip of the set instead.")]
+    assert _all_files(app_files) == [] and "model_runs" not in at.session_state
+
+
 @pytest.mark.slow
 def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_files):
     if not CLIP.is_file():

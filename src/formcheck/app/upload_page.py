@@ -206,6 +206,17 @@ def _frame_getter(entry: dict, analysis):
 SIGN_IN_FIRST = object()     # _client_choice: analysing for a client, not signed in
 
 
+def not_a_clip(name: str) -> str | None:
+    """Why a file is refused before it is read (its name is not a video's), or None."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in EXTENSIONS:
+        return None
+    what = ("a picture" if suffix in ("png", "jpg", "jpeg", "gif", "heic", "webp", "bmp")
+            else "not a video" if suffix else "a file without a type")
+    return (f"{name} is {what}: formcheck needs a video clip ({', '.join(EXTENSIONS)}). "
+            "Choose the clip of the set instead.")
+
+
 def _client_choice():
     """Physiotherapists pick or add the client first: the client's own targets become the
     thresholds, and the result can be saved on the Clients page. Home users leave it off.
@@ -253,13 +264,18 @@ def render() -> None:
         height_cm, on_box = components.person_controls(profile)
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    # any file is taken, so that a picture or a document is refused with a reason (Streamlit's
+    # own type check shows a red chip without one)
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
-                          type=EXTENSIONS, key="upload")
+                          key="upload")
     example = c2.button("Analyse the example clip", type="primary", width="stretch",
                         disabled=not EXAMPLE.is_file(), key="example",
                         help="A rendered side-view clip of 3 squats with the knees "
                              "travelling past the toes.")
     _clear_when_upload_removed(up)
+    if up is not None and not_a_clip(up.name):
+        st.error(md(not_a_clip(up.name)), icon=":material/error:")
+        return
     _restore_from_url()
     if up is not None and st.session_state.get("upload_id") != up.file_id:
         st.session_state["upload_id"] = up.file_id
