@@ -14,6 +14,7 @@ The sessions are synthetic landmarks (tests/clinic_helpers.py): no MediaPipe for
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -26,6 +27,14 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 DESKTOP = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Screenshots go to $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or the test's tmp dir."""
+    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 def _store(d: Path):
@@ -85,7 +94,7 @@ def _one_session_shown(page) -> tuple[int, int, str]:
 
 
 @pytest.mark.slow
-def test_the_one_session_picker_and_the_page_under_it_show_the_same_visit(tmp_path):
+def test_the_one_session_picker_and_the_page_under_it_show_the_same_visit(tmp_path, shots):
     store = _store(tmp_path)
     store.add_client("knee-07", profile="knee-rehab")
     visits = {}
@@ -108,6 +117,8 @@ def test_the_one_session_picker_and_the_page_under_it_show_the_same_visit(tmp_pa
         page.get_by_text(f"Every rep ({visits[first][0]})").wait_for(timeout=30000)
         _settle(page)
         assert _one_session_shown(page) == (first, *visits[first])
+        page.get_by_role("heading", name="One session").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "clients_one_session_desktop.png"))
         # another visit is saved (elsewhere); the page runs again (a note saved): same visit
         a, raw = squat_analysis(reps=4, seed=7)
         third = store.save_session("knee-07", a, raw, physio_note="visit 3",
