@@ -137,3 +137,41 @@ def test_one_corrected_analysis_feeds_the_cues_key_frames_and_box_advice():
     rows = apply_corrections(rep_rows(fixed), both)
     assert rows[0]["excluded"] and rows[0]["flags"] == []
     assert set(rows[0]["checks"].values()) == {"n/a"}
+
+
+def test_a_corrected_value_replaces_the_measured_one_and_is_judged_by_the_limits(store):
+    """The physio's value (kept with the correction, migration 0007) is what the rows, the
+    CSV and the cues use; the words quote both; it travels with an export."""
+    a, info = _saved(store, reps=3, bottom_shin_deg=(38.0, 30.0, 24.0))   # knee-rehab: <= 30
+    measured = rep_rows(a)[0]["shin_angle_deg"]
+    c = store.add_correction(info.id, 1, "wrong_value", metric="shin_angle_deg", value=25.0,
+                             author="ana", note="measured on the frame")
+    assert c.value == 25.0 and store.corrections(info.id)[0].value == 25.0
+    from formcheck.report import corrected_analysis, corrected_rows
+
+    rows = corrected_rows(a, [c])
+    assert rows[0]["shin_angle_deg"] == 25.0 and rows[0]["checks"]["shin_angle_deg"] == "ok"
+    assert rows[0]["corrections"] == [f"shin angle {measured:.0f}° corrected to 25° (by ana, "
+                                      f"{c.created_at:%Y-%m-%d}: measured on the frame)"]
+    (before,) = [x.reps for x in a.cues if x.code == "shin_angle"]
+    assert before[0] == 1
+    after = [x.reps for x in corrected_analysis(a, [c]).cues if x.code == "shin_angle"]
+    assert after == ([before[1:]] if before[1:] else [])
+    row = list(csv.DictReader(io.StringIO(csv_text(a, [c]))))[0]
+    assert float(row["shin_angle_deg"]) == 25.0 and "corrected to 25°" in row["correction"]
+    with pytest.raises(Exception, match="corrected value is a number"):
+        store.add_correction(info.id, 2, "not_a_rep", value=3.0, author="ana")
+
+
+def test_a_corrected_value_travels_with_an_export(store, tmp_path):
+    from formcheck.store import open_store
+
+    a, info = _saved(store, reps=3)
+    store.add_correction(info.id, 2, "wrong_value", metric="knee_over_toe_ratio", value=0.1,
+                         author="ana")
+    store.export(tmp_path / "e.zip")
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    other.import_(tmp_path / "e.zip")
+    (sid,) = [s.id for s in other.list_sessions("knee-07")]
+    assert [(c.rep, c.metric, c.value) for c in other.corrections(sid)] == \
+        [(2, "knee_over_toe_ratio", 0.1)]

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import __version__
 from .feedback import CHECK_BY_CODE, DISCLAIMER, shown_value, value_and_limit
-from .report import (CORRECTABLE, DEPTH_WORDS, FLAG_WORDS, apply_corrections, corrected_analysis,
+from .report import (CORRECTABLE, DEPTH_WORDS, FLAG_WORDS, corrected_analysis, corrected_rows,
                      counted_rows, csv_text, excluded_reps, knee_travel_visible, rep_rows,
                      summarize_rows)
 from .thresholds import HELP, LABELS, Thresholds
@@ -265,8 +265,8 @@ def _pdf_class():
 
 
 def _rows(analysis, corrections=()) -> list[dict]:
-    """The per-rep rows with the physio's corrections applied (report.apply_corrections)."""
-    return apply_corrections(rep_rows(analysis), corrections)
+    """The per-rep rows with the physio's corrections applied (report.corrected_rows)."""
+    return corrected_rows(analysis, corrections)
 
 
 def _headline(analysis, corrections=()) -> list[tuple[str, str, bool]]:
@@ -543,8 +543,7 @@ def _box_section(pdf, analysis, corrections=()) -> None:
     corrections applied: no advice from a value marked wrong)."""
     from .report import box_summary, box_words
 
-    rows = [r for r in counted_rows(_rows(corrected_analysis(analysis, corrections),
-                                          corrections)) if box_words(r)]
+    rows = [r for r in counted_rows(_rows(analysis, corrections)) if box_words(r)]
     if not rows:
         return
     W = pdf.epw

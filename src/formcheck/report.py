@@ -107,29 +107,39 @@ class Correction:
     author: str                      # who made it (the signed-in user)
     created_at: dt.datetime | None = None
     id: int | None = None
+    value: float | None = None       # with "wrong_value": the value the physio measured
 
     def words(self, original=None) -> str:
-        """e.g. 'not a rep (by ana, 2026-11-30: camera bumped)' or 'knee past toes +0.42
-        foot lengths marked wrong (by ana, ...)'."""
+        """e.g. 'not a rep (by ana, 2026-11-30: camera bumped)', 'knee past toes +0.42
+        foot lengths marked wrong (by ana, ...)' or 'knee past toes +0.42 foot lengths
+        corrected to +0.10 foot lengths (by ana, ...)'."""
         when = f", {self.created_at:%Y-%m-%d}" if self.created_at else ""
         note = f": {self.note}" if self.note else ""
         if self.kind == "not_a_rep":
             what = "not a rep"
         else:
             name, unit, spec = CORRECTABLE.get(self.metric, (self.metric, "", "g"))
-            what = f"{name} {fmt_num(original, spec, unit, none='n/a')} marked wrong"
+            what = f"{name} {fmt_num(original, spec, unit, none='n/a')} " + (
+                "marked wrong" if self.value is None
+                else f"corrected to {fmt_num(self.value, spec, unit)}")
         return f"{what} (by {self.author}{when}{note})"
 
 
-def check_correction(kind: str, metric: str | None) -> None:
-    """Raise ValueError unless (kind, metric) is a correction formcheck knows."""
+def check_correction(kind: str, metric: str | None, value: float | None = None) -> None:
+    """Raise ValueError unless (kind, metric, value) is a correction formcheck knows."""
     if kind not in CORRECTION_KINDS:
         raise ValueError(f"Unknown correction {kind!r}; one of: {', '.join(CORRECTION_KINDS)}.")
     if kind == "wrong_value" and metric not in CORRECTABLE:
         raise ValueError(f"Only these values can be marked wrong: {', '.join(CORRECTABLE)}.")
+    if value is not None and (kind != "wrong_value" or isinstance(value, bool)
+                              or not isinstance(value, (int, float))
+                              or not math.isfinite(value) or abs(value) > 1000):
+        raise ValueError("A corrected value is a number (within ±1000) for a value marked "
+                         "wrong.")
 
 
-def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]) -> list[dict]:
+def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction],
+                      originals: Sequence[Mapping] | None = None) -> list[dict]:
     """Per-rep rows with the corrections applied (new dicts; `rows` are not changed): a rep
     marked "not a rep" gets excluded=True; a value marked wrong becomes None (its key listed
     in "wrong"), its check "n/a" and its flag goes. Every row affected gets "corrections": the words, with the original
@@ -137,6 +147,7 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
     by_rep: dict[int, list[Correction]] = {}
     for c in corrections:
         by_rep.setdefault(int(c.rep), []).append(c)
+    was = {int(r["rep"]): r for r in (originals if originals is not None else rows)}
     out = []
     for row in rows:
         r = dict(row)
@@ -144,13 +155,18 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
         if cs:
             r["checks"] = dict(r.get("checks") or {})
             r["flags"] = list(r.get("flags") or [])
-            r["corrections"] = [c.words(r.get(c.metric) if c.metric else None) for c in cs]
+            r["corrections"] = [c.words(was.get(int(r["rep"]), r).get(c.metric) if c.metric
+                                        else None) for c in cs]
             for c in cs:
                 if c.kind == "not_a_rep":      # not a rep: nothing of it is flagged
                     r["excluded"] = True
                     r["flags"], r["checks"] = [], {k: "n/a" for k in r["checks"]}
                     if "flag_messages" in r:
                         r["flag_messages"] = []
+                elif c.metric in CORRECTABLE and c.value is not None:
+                    # the physio's value (rows made from corrected_analysis carry its checks)
+                    r.setdefault("wrong", []).append(c.metric)
+                    r[c.metric] = c.value
                 elif c.metric in CORRECTABLE:
                     r.setdefault("wrong", []).append(c.metric)
                     r[c.metric] = None
@@ -176,16 +192,16 @@ def corrected_analysis(analysis: Analysis, corrections: Sequence[Correction]) ->
 
     if not corrections:
         return analysis
-    wrong: dict[int, set[str]] = {}
+    wrong: dict[int, dict[str, float | None]] = {}
     for c in corrections:
         if c.kind == "wrong_value" and c.metric in CORRECTABLE:
-            wrong.setdefault(int(c.rep), set()).add(c.metric)
+            wrong.setdefault(int(c.rep), {})[c.metric] = c.value
     metrics = []
     for m in analysis.metrics:
-        gone = wrong.get(m.index, set())
-        if "knee_over_toe_ratio" in gone:
-            gone = gone | {"knee_over_toe_px"}
-        metrics.append(replace(m, **{k: None for k in gone}) if gone else m)
+        new = dict(wrong.get(m.index, {}))
+        if "knee_over_toe_ratio" in new:
+            new["knee_over_toe_px"] = None          # the ratio is the physio's now
+        metrics.append(replace(m, **new) if new else m)
     th = analysis.thresholds
     out = excluded_reps(corrections)
     # an excluded rep stays in place (the cues number reps by position) but fires nothing
@@ -194,6 +210,14 @@ def corrected_analysis(analysis: Analysis, corrections: Sequence[Correction]) ->
                    for m, a in ((m, assess_rep(m, th)) for m in metrics)]
     return replace(analysis, metrics=metrics, assessments=assessments,
                    cues=cues(metrics, assessments, th, analysis.view.view))
+
+
+def corrected_rows(analysis: Analysis, corrections: Sequence[Correction]) -> list[dict]:
+    """The per-rep rows as the physio corrected them: made from corrected_analysis (a
+    corrected value judged against the limits like a measured one), with apply_corrections'
+    marks and words (quoting the measured values)."""
+    return apply_corrections(rep_rows(corrected_analysis(analysis, corrections)), corrections,
+                             originals=rep_rows(analysis))
 
 
 def excluded_reps(corrections: Sequence[Correction]) -> set[int]:
@@ -463,7 +487,7 @@ def csv_text(analysis: Analysis, corrections: Sequence["Correction"] = ()) -> st
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     w.writeheader()
-    for row in apply_corrections(rep_rows(analysis), corrections):
+    for row in corrected_rows(analysis, corrections):
         row = dict(row)
         row["flags"] = ";".join(row["flags"])
         row["excluded"] = bool(row.get("excluded"))

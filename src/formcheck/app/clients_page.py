@@ -455,10 +455,10 @@ def _reps_section(store, info, analysis) -> None:
     """The session's per-rep table (the Analyse page's, with the box columns when a rep touched
     the box), with the physio's corrections applied."""
     from formcheck.app import components
-    from formcheck.report import apply_corrections, corrected_analysis, rep_rows
+    from formcheck.report import corrected_rows
 
     corrections = store.corrections(info.id)
-    rows = apply_corrections(rep_rows(corrected_analysis(analysis, corrections)), corrections)
+    rows = corrected_rows(analysis, corrections)
     out = sum(1 for r in rows if r.get("excluded"))
     title = f"Every rep ({len(rows) - out}" + (f", {out} excluded)" if out else ")")
     with st.expander(title, icon=":material/table:", expanded=True):
@@ -534,7 +534,8 @@ def _corrections_section(store, info, analysis) -> None:
     originals = {r["rep"]: r for r in info.reps}
     with st.expander(f"Corrections ({len(corrections)})", icon=":material/edit_note:",
                      expanded=bool(corrections)):
-        st.caption("Mark a rep the tracker got wrong. The report, the PDF, the CSV and the "
+        st.caption("Mark a rep the tracker got wrong, or give a value's right value. The "
+                   "report, the PDF, the CSV and the "
                    "trends show the correction and who made it; the measured values stay on "
                    "record, and withdrawing a correction brings them back.")
         for c in corrections:
@@ -553,16 +554,22 @@ def _corrections_section(store, info, analysis) -> None:
             return
         choices = correction_choices()
         with st.form(f"correct_{info.id}", clear_on_submit=True, border=False):
-            c1, c2, c3 = st.columns([1, 2, 3])
+            c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
             rep = c1.selectbox("Rep", reps, key=f"corr_rep_{info.id}")
             what = c2.selectbox("Correction", list(choices), key=f"corr_what_{info.id}")
-            note = c3.text_input("Note (why)", key=f"corr_note_{info.id}",
+            value = c3.number_input("Right value", value=None, key=f"corr_value_{info.id}",
+                                    format="%.2f", placeholder="optional",
+                                    help="For a value marked wrong: the value you measured "
+                                         "(in the unit of the table). Empty: the value is only "
+                                         "left out.")
+            note = c4.text_input("Note (why)", key=f"corr_note_{info.id}",
                                  placeholder="e.g. the box hid the foot")
             if st.form_submit_button("Save correction", icon=":material/edit:"):
                 kind, metric = choices[what]
                 try:
                     store.add_correction(info.id, rep, kind, metric=metric, note=note,
-                                         author=user.name)
+                                         author=user.name,
+                                         value=value if kind == "wrong_value" else None)
                     st.rerun()
                 except Exception as exc:  # noqa: BLE001
                     _fail(exc)
