@@ -163,6 +163,9 @@ def test_a_picture_is_refused_with_a_reason_before_it_is_stored(app_files):
         "knee photo.png is a picture: formcheck needs a video clip (mp4, mov, avi, webm, m4v). "
         "Choose the clip of the set instead.")]
     assert _all_files(app_files) == [] and "model_runs" not in at.session_state
+    # with a file of the user's own on the page, the example is no longer the main button
+    assert at.button(key="example").proto.type == "secondary"
+    assert _app().run().button(key="example").proto.type == "primary"
 
 
 @pytest.mark.slow

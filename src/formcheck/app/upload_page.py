@@ -268,7 +268,10 @@ def render() -> None:
     # own type check shows a red chip without one)
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
                           key="upload")
-    example = c2.button("Analyse the example clip", type="primary", width="stretch",
+    # the main button only until the user has a clip of their own on the page
+    example = c2.button("Analyse the example clip", width="stretch",
+                        type="primary" if up is None and not st.session_state.get("active_key")
+                        else "secondary",
                         disabled=not EXAMPLE.is_file(), key="example",
                         help="A rendered side-view clip of 3 squats with the knees "
                              "travelling past the toes.")
