@@ -10,7 +10,8 @@ menu is drawn here from PAGES (st.navigation's own menu would list it twice).
 
 import streamlit as st
 
-from formcheck.app import filming_page, live_page, running_page, upload_page
+from formcheck.app import (browser_key, current_result, filming_page, live_page, running_page,
+                           signin_memory, upload_page)
 
 st.set_page_config(page_title="formcheck: squat form", page_icon=":material/fitness_center:", layout="wide")
 
@@ -26,6 +27,9 @@ PAGES = [st.Page(page, title=title, icon=icon, url_path=url) for page, title, ic
 HOME = st.Page(upload_page.render, title="Analyse a clip", icon=":material/movie:", url_path="home",
                default=True)
 
+browser_key.secret()              # this browser's own key to its result links (a cookie)
+signin_memory.flush()             # the sign-in cookie a sign-in or sign-out just made
+current_result.keep_choices()     # the Analyse page's mode, client toggle, profile... outlive a page change
 page = st.navigation([HOME, *PAGES], position="hidden")
 for p, (_, title, icon, _) in zip(PAGES, MENU):
     st.sidebar.page_link(p, label=title, icon=icon)

@@ -122,7 +122,7 @@ def test_clients_page_rep_table_with_and_without_the_box(clinic):
     df = _rep_table(at)
     rows = rep_rows(clinic.load_analysis(2))
     assert list(df.columns) == WITH_BOX
-    assert df["Rep"].tolist() == ["1", "2 (not a rep)"]
+    assert df["Rep"].tolist() == ["1", "2 excluded"]
     assert df["Box"].tolist() == [box_parts(r)["contact"] for r in rows]
     assert df["Higher box"].tolist() == [box_parts(r)["higher"] for r in rows]
     at.selectbox(key="detail_knee-07").select(1).run()

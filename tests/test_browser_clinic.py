@@ -226,5 +226,6 @@ def test_two_browsers_same_clip_different_profiles_each_see_their_own_video(tmp_
         assert [len(list(s.glob("*/annotated-*.mp4"))) for s in sessions].count(1) == 1
         rid = gone.split("result=")[1][:16]
         assert sorted(p.name for p in files.glob(f"*/{rid}/*")) == [
-            "result-landmarks.npz", "result.json", "settings.json", "sha256", "upload.mp4"]
+            "owner", "result-landmarks.npz", "result.json", "settings.json", "sha256",
+            "upload.mp4"]
         browser.close()

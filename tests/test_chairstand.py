@@ -151,3 +151,26 @@ def test_cli_writes_the_pdf_and_checks_its_folder_first(tmp_path, capsys):
     assert "Five-times sit-to-stand" in text
     assert f"{rep['time_s']:.2f} s to sitting after the fifth stand" in text
     assert "Bohannon 2006, age 60-69: reference time 11.4 s" in text
+
+
+def test_a_clip_that_starts_seated_counts_its_first_stand_however_it_sits():
+    """The squat counter does not count a seated start as a rep only when its first depth is
+    near the deepest (reps.RepSettings.seated_frac); a test always starts seated, so its first
+    rise is stand 1 even when the person sat higher than they later go down (here the first
+    second reads 0.3 of the depth range, the rise itself goes deeper)."""
+    import dataclasses
+
+    import numpy as np
+
+    from formcheck.chairstand import chair_stand
+
+    seq = squat_sequence([SIT] * 6, lead_s=LEAD_S, seated_start_s=SEATED_S, seated_end_s=1.0,
+                         arms="chest")
+    a = analyze_sequence(seq, get_profile("general"))
+    depth = a.series.depth.copy()
+    sat = a.series.t_s < SEATED_S
+    depth[sat] = np.minimum(depth[sat], 0.3)          # above `enter`: still seated, but higher
+    series = dataclasses.replace(a.series, depth=depth)
+    r = chair_stand(a.clean_seq, series, TEST_5X)
+    assert r.stands == 5 and r.time_s is not None
+    assert [s.index for s in r.stand_list][:2] == [1, 2]

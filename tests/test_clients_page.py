@@ -124,6 +124,55 @@ def test_the_header_counts_the_session_just_saved(clinic):
     assert any("· 2 sessions" in c.value for c in at.caption)
 
 
+def _save_button(at):
+    return at.button[[b.label for b in at.button].index("Save session")]
+
+
+def test_the_same_analysis_is_not_saved_twice_and_says_so(clinic):
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    at.session_state["analysis"] = a
+    at.session_state["raw_landmarks"] = raw
+    at.session_state["clip_name"] = "visit1.mp4"
+    at.run()
+    assert not at.warning and _save_button(at).disabled is False
+    _save_button(at).click().run()
+    assert any("Saved as session 1" in s.value for s in at.success)
+    assert [w.value for w in at.warning] == [
+        "This analysis is already saved for knee-07 as session 1; it is not saved twice. "
+        "Analyse another clip, or change the thresholds, to save a new session."]
+    assert _save_button(at).disabled is True
+    _save_button(at).click().run()
+    assert [s.id for s in clinic.list_sessions("knee-07")] == [1]
+    # another analysis (another clip) can be saved; the one deleted since can be saved again
+    b, raw_b = squat_analysis(seed=1)
+    at.session_state["analysis"] = b
+    at.session_state["raw_landmarks"] = raw_b
+    at.run()
+    assert not at.warning and _save_button(at).disabled is False
+    clinic.delete_session(1)
+    at.session_state["analysis"] = a
+    at.session_state["raw_landmarks"] = raw
+    at.run()
+    assert not at.warning and _save_button(at).disabled is False
+
+
+def test_what_is_saved_is_named_as_what_it_is(clinic):
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    at.session_state["analysis"] = a
+    at.session_state["raw_landmarks"] = raw
+    at.session_state["clip_name"] = "Live set 2026-12-07 06-40"
+    at.session_state["result_kind"] = "live"
+    at.run()
+    assert "Current analysis: **Live set 2026-12-07 06-40**, a live set of 3 reps, side view, " \
+           "profile knee-rehab." in [m.value for m in at.markdown]
+
+
 def test_a_correction_made_on_the_page_names_its_author_and_can_be_withdrawn(clinic):
     clinic.add_client("knee-07", profile="knee-rehab")
     a, raw = squat_analysis(seed=0)
@@ -163,7 +212,7 @@ def test_a_chair_stand_test_is_saved_from_the_analyse_page_and_trended(clinic):
         at.session_state["analysis"] = a
         at.session_state["raw_landmarks"] = raw
         at.session_state["clip_name"] = clip
-        at.session_state["analyse_mode"] = "Chair-stand test"
+        at.session_state["result_kind"] = "chair-stand"     # as the Analyse page publishes it
         at.session_state["chair_stand"] = from_analysis(a, TEST_30S, 72, "F")
         at.run()
         at.button[[b.label for b in at.button].index("Save session")].click().run()
@@ -239,3 +288,37 @@ def test_a_chair_stand_session_offers_the_chair_stand_pdf_in_its_detail(clinic, 
     assert "PDF report" in labels and "Chair-stand PDF" not in labels
     squat = next(f for n, f in made.items() if n.endswith(f"_s{squat_id}.pdf"))
     assert _pdf_text(squat()) == _pdf_text(session_files(clinic, squat_id)[0])
+
+
+def test_the_sessions_rep_table_and_csv_apply_the_corrections(clinic, monkeypatch):
+    """The app's "Reps as CSV" is `formcheck report --csv`'s (report.csv_text with the
+    session's corrections); the rep table counts the reps that count."""
+    import csv
+    import io
+
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from formcheck.report import csv_text
+
+    made = {}
+    real = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None):
+        made[file_name] = data_callable
+        return real(self, data_callable, mimetype, coordinates, file_name=file_name)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    clinic.add_client("knee-07", profile="knee-rehab")
+    a, raw = squat_analysis(seed=0)
+    sid = clinic.save_session("knee-07", a, raw).id
+    clinic.add_correction(sid, 1, "not_a_rep", author="ana", note="stood up early")
+    at = _app()
+    at.selectbox(key="client_select").select("knee-07").run()
+    assert not at.exception, at.exception
+    assert "Every rep (2, 1 excluded)" in str(at.main), [e.label for e in at.expander]
+    (name,) = [n for n in made if n.endswith(f"_s{sid}.csv")]
+    got = made[name]()
+    assert got.decode() == csv_text(clinic.load_analysis(sid), clinic.corrections(sid))
+    rows = list(csv.DictReader(io.StringIO(got.decode())))
+    assert [r["excluded"] for r in rows] == ["True", "False", "False"]
+    assert rows[0]["flags"] == "" and rows[0]["correction"].startswith("not a rep (by ana")

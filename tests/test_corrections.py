@@ -111,3 +111,67 @@ def test_the_pdf_lists_the_correction_with_its_author(store, tmp_path):
     assert "2 (1 excluded by the physio)" in text
     assert "not a rep (physio)" in text
     assert "not a rep (by ana" in csv_out
+
+
+def test_one_corrected_analysis_feeds_the_cues_key_frames_and_box_advice():
+    """report.corrected_analysis: an excluded rep and a value marked wrong leave the cues, the
+    PDF's key frames (pdf_report.key_reps) and the box advice; the reps keep their numbers."""
+    from formcheck.pdf_report import key_reps
+    from formcheck.report import corrected_analysis, excluded_reps
+
+    a, _ = squat_analysis(reps=3, bottom_shin_deg=(38.0, 34.0, 24.0))   # knee-rehab: shin <= 30
+    (shin,) = [c for c in a.cues if c.code == "shin_angle"]
+    assert shin.reps == (1, 2) and shin.seen.startswith("Reps 1, 2: shin up to 38°")
+    out = [Correction(1, "not_a_rep", None, "", "ana")]
+    fixed = corrected_analysis(a, out)
+    (shin,) = [c for c in fixed.cues if c.code == "shin_angle"]
+    assert shin.reps == (2,) and shin.seen.startswith("Rep 2: shin up to 34°")
+    assert [m.index for m in fixed.metrics] == [1, 2, 3]            # numbers unchanged
+    assert key_reps(fixed, excluded_reps(out)) == [1, 2]
+    both = out + [Correction(2, "wrong_value", "shin_angle_deg", "", "ana")]
+    fixed = corrected_analysis(a, both)
+    assert [c.code for c in fixed.cues if c.code == "shin_angle"] == []
+    assert fixed.metrics[1].shin_angle_deg is None and a.metrics[1].shin_angle_deg is not None
+    assert corrected_analysis(a, []) is a
+    # the rows made from it: the excluded rep is not flagged
+    rows = apply_corrections(rep_rows(fixed), both)
+    assert rows[0]["excluded"] and rows[0]["flags"] == []
+    assert set(rows[0]["checks"].values()) == {"n/a"}
+
+
+def test_a_corrected_value_replaces_the_measured_one_and_is_judged_by_the_limits(store):
+    """The physio's value (kept with the correction, migration 0007) is what the rows, the
+    CSV and the cues use; the words quote both; it travels with an export."""
+    a, info = _saved(store, reps=3, bottom_shin_deg=(38.0, 30.0, 24.0))   # knee-rehab: <= 30
+    measured = rep_rows(a)[0]["shin_angle_deg"]
+    c = store.add_correction(info.id, 1, "wrong_value", metric="shin_angle_deg", value=25.0,
+                             author="ana", note="measured on the frame")
+    assert c.value == 25.0 and store.corrections(info.id)[0].value == 25.0
+    from formcheck.report import corrected_analysis, corrected_rows
+
+    rows = corrected_rows(a, [c])
+    assert rows[0]["shin_angle_deg"] == 25.0 and rows[0]["checks"]["shin_angle_deg"] == "ok"
+    assert rows[0]["corrections"] == [f"shin angle {measured:.0f}° corrected to 25° (by ana, "
+                                      f"{c.created_at:%Y-%m-%d}: measured on the frame)"]
+    (before,) = [x.reps for x in a.cues if x.code == "shin_angle"]
+    assert before[0] == 1
+    after = [x.reps for x in corrected_analysis(a, [c]).cues if x.code == "shin_angle"]
+    assert after == ([before[1:]] if before[1:] else [])
+    row = list(csv.DictReader(io.StringIO(csv_text(a, [c]))))[0]
+    assert float(row["shin_angle_deg"]) == 25.0 and "corrected to 25°" in row["correction"]
+    with pytest.raises(Exception, match="corrected value is a number"):
+        store.add_correction(info.id, 2, "not_a_rep", value=3.0, author="ana")
+
+
+def test_a_corrected_value_travels_with_an_export(store, tmp_path):
+    from formcheck.store import open_store
+
+    a, info = _saved(store, reps=3)
+    store.add_correction(info.id, 2, "wrong_value", metric="knee_over_toe_ratio", value=0.1,
+                         author="ana")
+    store.export(tmp_path / "e.zip")
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    other.import_(tmp_path / "e.zip")
+    (sid,) = [s.id for s in other.list_sessions("knee-07")]
+    assert [(c.rep, c.metric, c.value) for c in other.corrections(sid)] == \
+        [(2, "knee_over_toe_ratio", 0.1)]

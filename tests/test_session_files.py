@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import rescore
-from formcheck.app import session_files
+from formcheck.app import browser_key, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import SavedResultError, SessionFolder, remove_clips, sweep
 from formcheck.landmarks import save_npz
@@ -29,10 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "videos" / "fixtures" / "side_knees_behind_toes.mp4"   # not the example
 
 
+# This browser's cookie secret (app/browser_key.py): every AppTest session below is "the same
+# browser", as a reload is; OWNER is the tag its results carry.
+SECRET = "5" * 64
+OWNER = browser_key.tag_of(SECRET)
+
+
 @pytest.fixture
 def app_files(tmp_path, monkeypatch):
     base = tmp_path / "app-files"
     monkeypatch.setenv(session_files.ROOT_ENV, str(base))
+    monkeypatch.setattr(browser_key, "_cookies", lambda: {browser_key.COOKIE: SECRET})
     return base
 
 
@@ -146,6 +153,21 @@ def test_a_broken_upload_leaves_no_file_and_says_the_users_name(app_files):
     assert _all_files(app_files) == []
 
 
+def test_a_picture_is_refused_with_a_reason_before_it_is_stored(app_files):
+    at = _app()
+    at.run()
+    at.file_uploader[0].set_value(("knee photo.png", b"\x89PNG\r\n\x1a\n", "image/png"))
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [md(
+        "knee photo.png is a picture: formcheck needs a video clip (mp4, mov, avi, webm, m4v). "
+        "Choose the clip of the set instead.")]
+    assert _all_files(app_files) == [] and "model_runs" not in at.session_state
+    # with a file of the user's own on the page, the example is no longer the main button
+    assert at.button(key="example").proto.type == "secondary"
+    assert _app().run().button(key="example").proto.type == "primary"
+
+
 @pytest.mark.slow
 def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_files):
     if not CLIP.is_file():
@@ -162,7 +184,8 @@ def test_upload_page_keeps_only_the_current_clip_and_names_it_in_the_report(app_
     assert {f.parent.parent for f in files} == {session}
     kinds = sorted(f.name.split("-")[0].split(".")[0] for f in files)
     # result.json, result-landmarks.npz and the settings it is shown with: for a reload
-    assert kinds == ["annotated", "result", "result", "settings", "sha256", "upload"]
+    # and whose browser may open it (owner): for a reload
+    assert kinds == ["annotated", "owner", "result", "result", "settings", "sha256", "upload"]
     first = {f.parent for f in files}
     # the example replaces it: the first clip's copy and drawing are deleted
     at.button(key="example").click()
@@ -189,17 +212,18 @@ def test_a_finished_result_outlives_its_session_for_a_reload_and_moves_to_the_ne
     done = old.add_clip(b"clip bytes", "a.mp4")
     done.derived("annotated", ".mp4").write_bytes(b"drawn")
     raw, analysis = _clip_result()
-    done.save_result(raw, analysis, "a.mp4")
+    done.save_result(raw, analysis, "a.mp4", owner=OWNER)
     other = old.add_clip(b"other", "b.mp4")          # no result: nothing to come back to
     rid = done.result_id
     session_files.end_session(old.path)
     assert not other.path.exists()
-    assert sorted(p.name for p in done.path.iterdir()) == ["result-landmarks.npz", "result.json",
-                                                           "sha256", "upload.mp4"]
+    assert sorted(p.name for p in done.path.iterdir()) == ["owner", "result-landmarks.npz",
+                                                           "result.json", "sha256", "upload.mp4"]
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in done.path.glob("result*"))
     new = SessionFolder()
-    assert new.adopt_result("../" + rid) is None and new.adopt_result("0" * 16) is None
-    got = new.adopt_result(rid)
+    assert new.adopt_result("../" + rid, OWNER) is None
+    assert new.adopt_result("0" * 16, OWNER) is None
+    got = new.adopt_result(rid, OWNER)
     assert got.path == new.path / rid and not done.path.exists()
     saved = got.load_result()
     assert saved["name"] == "a.mp4" and saved["base"].rep_count == 3
@@ -208,18 +232,35 @@ def test_a_finished_result_outlives_its_session_for_a_reload_and_moves_to_the_ne
     assert sweep(now=time.time() + 3601) == 1 and not got.path.exists()
 
 
+def test_a_result_opens_only_in_the_browser_that_made_it_and_stays_where_it_is(app_files):
+    old = SessionFolder()
+    done = old.add_clip(b"clip bytes", "a.mp4")
+    done.save_result(*_clip_result(), "a.mp4", owner=OWNER)
+    unowned = old.add_clip(b"other", "b.mp4")           # saved without an owner: nobody's
+    unowned.save_result(*_clip_result(), "b.mp4")
+    session_files.end_session(old.path)
+    stranger = SessionFolder()
+    for folder, tag in ((done, browser_key.tag_of("6" * 64)), (done, None), (unowned, OWNER)):
+        with pytest.raises(session_files.NotYourResultError, match="belongs to another browser"):
+            stranger.adopt_result(folder.result_id, tag)
+        assert (folder.path / session_files.RESULT_FILE).is_file()      # not moved
+    assert list(stranger.path.iterdir()) == []
+    got = SessionFolder().adopt_result(done.result_id, OWNER)           # its own browser: yes
+    assert got is not None and got.load_result()["name"] == "a.mp4"
+
+
 def _reloaded(folder) -> dict:
     """What a reload finds: the folder adopted by a new browser session, its result loaded."""
     rid = folder.result_id
     session_files.end_session(folder.path.parent)
-    return SessionFolder().adopt_result(rid).load_result()
+    return SessionFolder().adopt_result(rid, OWNER).load_result()
 
 
 def test_a_reload_analyses_the_saved_landmarks_again_to_the_same_rep_rows(app_files):
     raw, analysis = _clip_result("My squats.mp4")
     session = SessionFolder()                # held: a dropped session deletes its folder
     folder = session.add_clip(b"clip", "My squats.mp4")
-    folder.save_result(raw, analysis, "My squats.mp4")
+    folder.save_result(raw, analysis, "My squats.mp4", owner=OWNER)
     saved = _reloaded(folder)
     assert saved["name"] == "My squats.mp4" and saved["raw"].source == "My squats.mp4"
     for k in ("t_s", "xy_px", "z", "visibility", "world_m"):     # the landmarks exactly
@@ -254,7 +295,8 @@ def test_a_reloaded_live_set_has_the_reps_the_live_counter_counted(app_files):
     raw = raw.replace(source=name)
     files = SessionFolder()
     folder = files.new_live_folder()
-    folder.save_result(raw, analysis, name, live=True, rep_thresholds=session.thresholds)
+    folder.save_result(raw, analysis, name, live=True, rep_thresholds=session.thresholds,
+                       owner=OWNER)
     base = _reloaded(folder)["base"]
     assert base.rep_count == analysis.rep_count == 3
     assert rep_rows(base) == rep_rows(analysis)
@@ -268,7 +310,7 @@ def test_a_damaged_saved_result_is_a_clear_message(app_files, damage, caplog):
     raw, analysis = _clip_result()
     session = SessionFolder()
     folder = session.add_clip(b"clip", "a.mp4")
-    folder.save_result(raw, analysis, "a.mp4")
+    folder.save_result(raw, analysis, "a.mp4", owner=OWNER)
     how = folder.path / session_files.RESULT_FILE
     if damage == "settings":
         how.write_bytes(b"\x80\x04garbage")
@@ -313,7 +355,7 @@ def test_an_old_result_pkl_is_never_unpickled_and_counts_as_gone(app_files, tmp_
     (folder.path / session_files.OLD_RESULT_FILE).write_bytes(pickle.dumps({"raw": _RunsCode()}))
     rid = folder.result_id
     new = SessionFolder()
-    assert new.adopt_result(rid) is None
+    assert new.adopt_result(rid, OWNER) is None
     assert folder.load_result() is None
     assert not mark.exists()
     assert "result.pkl of an earlier formcheck version; it is not read" in caplog.text
@@ -336,7 +378,7 @@ def _left_for_a_reload(kind: str) -> str:
     if kind == "pickle":
         (folder.path / session_files.OLD_RESULT_FILE).write_bytes(pickle.dumps({"name": "x"}))
     else:
-        folder.save_result(*_clip_result("My squats.mp4"), "My squats.mp4")
+        folder.save_result(*_clip_result("My squats.mp4"), "My squats.mp4", owner=OWNER)
     if kind == "garbage":
         (folder.path / session_files.RESULT_FILE).write_bytes(b"{not json")
     session_files.end_session(old.path)
@@ -367,6 +409,28 @@ def test_the_page_reloads_a_result_and_says_so_when_it_cannot(app_files, kind):
         assert at.info[0].value.startswith("The results of this link are no longer on the server")
 
 
+def test_a_result_link_in_another_browser_shows_nothing_and_leaves_the_result(app_files,
+                                                                             monkeypatch):
+    if not CLIP.is_file():
+        pytest.skip(f"fixture clip missing: {CLIP}")
+    rid = _left_for_a_reload("good")
+    monkeypatch.setattr(browser_key, "_cookies", lambda: {})       # another browser: no cookie
+    at = _app()
+    at.query_params["result"] = rid
+    at.run()
+    assert not at.exception and not at.error
+    assert [w.value for w in at.warning] == [md(
+        "This result link belongs to another browser: results open only in the browser that "
+        "made them. Upload the clip here to see its results.")]
+    assert "analysis" not in at.session_state and "result" not in at.query_params
+    assert len(list(app_files.glob(f"*/{rid}/{session_files.RESULT_FILE}"))) == 1
+    monkeypatch.setattr(browser_key, "_cookies", lambda: {browser_key.COOKIE: SECRET})
+    owner = _app()                                   # its own browser, reloading: it is there
+    owner.query_params["result"] = rid
+    owner.run()
+    assert owner.session_state["analysis"].rep_count == 3
+
+
 def _live_restore_page():
     import streamlit as st
 
@@ -384,7 +448,7 @@ def test_the_live_page_reloads_a_set_and_says_so_when_it_cannot(app_files, kind)
     raw, analysis = _clip_result("Live set 2026-11-30 06-40")
     old = SessionFolder()
     folder = old.new_live_folder()
-    folder.save_result(raw, analysis, "Live set 2026-11-30 06-40", live=True)
+    folder.save_result(raw, analysis, "Live set 2026-11-30 06-40", live=True, owner=OWNER)
     if kind == "garbage":
         (folder.path / session_files.RESULT_LANDMARKS).write_bytes(b"\0" * 100)
     session_files.end_session(old.path)
@@ -455,7 +519,7 @@ def test_damaged_settings_are_ignored_and_the_result_still_loads(app_files, capl
     raw, analysis = _clip_result()
     session = SessionFolder()
     folder = session.add_clip(b"clip", "a.mp4")
-    folder.save_result(raw, analysis, "a.mp4")
+    folder.save_result(raw, analysis, "a.mp4", owner=OWNER)
     good = {"profile": "knee-rehab", "overrides": {"knee_over_toe_max_ratio": 0.1}, "box": False,
             "height_cm": 172.0}
     folder.save_settings(good)

@@ -36,12 +36,12 @@ def test_migrations_build_the_schema_the_models_describe(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert store.db.schema_revision() == "0006_sign_in_throttle"
+    assert store.db.schema_revision() == "0007_correction_value"
     with store.db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     # opening again is a no-op
     Database(store.db.url).dispose()
-    assert store.db.schema_revision() == "0006_sign_in_throttle"
+    assert store.db.schema_revision() == "0007_correction_value"
 
 
 def test_a_database_from_a_newer_formcheck_is_refused(store):

@@ -110,3 +110,67 @@ def test_app_trends_are_labelled_by_session_date():
                                 dt.datetime(2026, 11, 2, 16)]})
     assert list(trend_frame(df)["session"]) == ["02 Nov 2026 10:00", "02 Nov 2026 16:00",
                                                 "20 Nov 2026"]
+
+
+# --- issue 23.8: the app's words -----------------------------------------------------------------
+def test_the_app_says_library_messages_without_command_line_words_or_error_class_names():
+    from formcheck.app.session_files import app_words
+
+    assert app_words("The clip is 41.0 min long; formcheck analyses up to 30 min. Trim it to "
+                     "the sets you want checked (or raise the limit with --max-minutes).") == (
+        "The clip is 41.0 min long; formcheck analyses up to 30 min. Trim it to the sets you "
+        "want checked.")
+    assert app_words("a.mp4 could not be decoded (InvalidDataError); the file is damaged.") == \
+        "a.mp4 could not be decoded; the file is damaged."
+    assert app_words("Keep it (as said before).") == "Keep it (as said before)."
+
+
+def test_no_app_help_or_box_words_name_command_line_options():
+    import re
+
+    from formcheck.app import components, upload_page
+    from formcheck.report import NO_BOX
+    from formcheck.thresholds import PROFILE_HELP
+
+    for module in (components, upload_page):
+        text = Path(module.__file__).read_text()
+        assert not re.search(r"--[a-z]", text.replace("---", "")), module.__name__
+        assert "__name__}" not in text, module.__name__
+    assert "--" not in NO_BOX
+    assert "knees caving in" not in PROFILE_HELP["general"].replace(
+        "in clips filmed from the front, knees caving in", "")
+
+
+def test_an_import_clash_in_the_app_names_its_checkbox_not_a_command():
+    from formcheck.app.clients_page import import_clash_words
+    from formcheck.store.errors import ImportConflictError
+
+    words = import_clash_words(ImportConflictError("… `formcheck clients set …`", ["knee-07"]))
+    assert words == ("This database already has client(s) called 'knee-07', so nothing was "
+                     "imported. Rename them here first (Targets and notes → Label), or tick "
+                     "\"Add the export's sessions to clients with the same label here\" and "
+                     "import again.")
+
+
+def test_notes_say_rep_or_reps_as_many_as_there_are():
+    from formcheck.analysis import _reps_words
+
+    assert _reps_words([1]) == "rep 1" and _reps_words([1, 3]) == "reps 1, 3"
+
+
+def test_the_overlay_says_a_cue_only_after_a_rep_and_within_limits_only_when_measured():
+    import dataclasses
+
+    from clinic_helpers import squat_analysis
+    from formcheck.overlay import cue_line, reps_done
+
+    a, _ = squat_analysis(profile="knee-rehab", reps=3, bottom_shin_deg=(38.0, 30.0, 24.0))
+    assert a.cues and reps_done(a, 0) == 0
+    assert cue_line(a, None, reps_done(a, 0)) == ("", cue_line(a, None, 0)[1])   # standing: none
+    after = a.reps[0].end_i + 1
+    assert cue_line(a, None, reps_done(a, after))[0] == a.cues[0].title
+    blank = dataclasses.replace(a.assessments[2], flags=(),
+                                checks={k: "n/a" for k in a.assessments[2].checks})
+    b = dataclasses.replace(a, assessments=[*a.assessments[:2], blank])
+    assert cue_line(b, 2)[0] == "Rep 3: not measured"
+    assert cue_line(a, 2)[0] == "Rep 3: within limits"

@@ -52,6 +52,11 @@ class Analysis:
         return len(self.reps)
 
 
+
+def _reps_words(reps) -> str:
+    """'rep 3' or 'reps 1, 3'."""
+    return f"rep{'s' if len(reps) != 1 else ''} {', '.join(map(str, reps))}"
+
 def check_person(seq: PoseSequence) -> float:
     """Fraction of frames with a person; raises NoPersonError when there is (almost) nobody."""
     if len(seq) == 0:
@@ -123,11 +128,12 @@ def assemble(seq: PoseSequence, clean_seq: PoseSequence, series: Series, reps: l
                      "keep the whole body in the picture.")
     feet_missing = [m.index for m in metrics if "feet" in m.reasons.get("knee_over_toe", "")]
     if feet_missing:
-        notes.append(f"Feet not clearly visible in reps {', '.join(map(str, feet_missing))}: "
+        notes.append(f"Feet not clearly visible in {_reps_words(feet_missing)}: "
                      "knee-over-toe is not measured there. Keep both feet in the picture.")
     turned = [m.index for m in metrics if "view changed" in m.reasons.get("knee_over_toe", "")]
     if turned:
-        notes.append(f"The body turned during reps {', '.join(map(str, turned))}: their angles "
+        notes.append(f"The body turned during {_reps_words(turned)}: "
+                     f"{'its' if len(turned) == 1 else 'their'} angles "
                      "and knee-over-toe are not measured. Stay side-on for the whole set.")
     return Analysis(seq.source, profile, thresholds, vinfo, reps, metrics, assessments,
                     cues(metrics, assessments, thresholds, vinfo.view), series, clean_seq, notes,

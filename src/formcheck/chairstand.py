@@ -24,7 +24,7 @@ chest (further than ARMS_OFF_CHEST_RATIO torso lengths from it) during a stand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -184,7 +184,10 @@ def chair_stand(seq: PoseSequence, series: Series, test: str, age: int | None = 
     """Count and time a chair-stand test on an analysed (cleaned) sequence."""
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}")
-    settings = settings or RepSettings()
+    # A test starts seated: its first rise is stand 1, whatever the first depth. The squat
+    # counter's rule (a seated start is one only when its first depth is near the deepest,
+    # RepSettings.seated_frac) does not apply here.
+    settings = replace(settings or RepSettings(), seated_frac=0.0)
     t, d = series.t_s, series.depth
     reps, seg = segment(t, d, settings)
     notes: list[str] = []

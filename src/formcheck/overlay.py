@@ -190,13 +190,20 @@ def reps_done(analysis, i: int) -> int:
     return sum(1 for r in analysis.reps if r.end_i <= i)
 
 
-def cue_line(analysis, rep: int | None) -> tuple[str, tuple]:
-    """The current rep's flag (worst first), 'within limits', or the clip's top cue."""
+def cue_line(analysis, rep: int | None, done: int | None = None) -> tuple[str, tuple]:
+    """The current rep's flag (worst first), 'within limits' (only when something was
+    measured against a limit), or the clip's top cue once a rep it describes is done (`done`:
+    reps done by this frame; never before the first rep ends)."""
     if rep is not None and rep < len(analysis.assessments):
-        flags = sorted(analysis.assessments[rep].flags, key=lambda f: f.severity != "warn")
+        a = analysis.assessments[rep]
+        flags = sorted(a.flags, key=lambda f: f.severity != "warn")
         if flags:
             return f"Rep {rep + 1}: {flags[0].message}", RED if flags[0].severity == "warn" else ORANGE
+        if a.checks and all(v == "n/a" for v in a.checks.values()):
+            return f"Rep {rep + 1}: not measured", WHITE
         return f"Rep {rep + 1}: within limits", GREEN
+    if done is not None and done == 0:
+        return "", WHITE
     if analysis.cues:
         top = analysis.cues[0]
         return top.title, GREEN if top.code == "good" else ORANGE if top.code != "load" else WHITE
@@ -409,7 +416,7 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
         draw_angles(img, xy, v, st)
         draw_knees_in(img, xy, v, st)
     total = len(analysis.reps)
-    lines = [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE), cue_line(analysis, rep)]
+    lines = [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE), cue_line(analysis, rep, reps_done(analysis, i))]
     if len(analysis.clean_seq) and v.box:
         parts = v.box.split("\n")
         lines += [(t, WHITE if k < 2 else ORANGE if v.box_over_limit else GREEN, BOX_TEXT_K)

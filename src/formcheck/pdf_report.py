@@ -23,8 +23,9 @@ import numpy as np
 
 from . import __version__
 from .feedback import CHECK_BY_CODE, DISCLAIMER, shown_value, value_and_limit
-from .report import (CORRECTABLE, DEPTH_WORDS, FLAG_WORDS, apply_corrections, counted_rows,
-                     csv_text, knee_travel_visible, rep_rows, summarize_rows)
+from .report import (CORRECTABLE, DEPTH_WORDS, FLAG_WORDS, corrected_analysis, corrected_rows,
+                     counted_rows, csv_text, excluded_reps, knee_travel_visible, rep_rows,
+                     summarize_rows)
 from .thresholds import HELP, LABELS, Thresholds
 from .values import fmt_num
 
@@ -46,17 +47,18 @@ def _fmt(x, spec: str, unit: str = "", none: str = "–") -> str:
 
 
 # --- pictures --------------------------------------------------------------------------------------
-def key_reps(analysis) -> list[int]:
+def key_reps(analysis, skip: frozenset | set = frozenset()) -> list[int]:
     """0-based indices of the reps worth a picture: all when few, else the one whose knee went
-    furthest forward, the shallowest and the deepest."""
-    n = len(analysis.reps)
-    if n <= MAX_KEY_FRAMES:
-        return list(range(n))
+    furthest forward, the shallowest and the deepest. `skip`: rep numbers left out (the reps
+    the physio excluded, report.excluded_reps)."""
     ms = analysis.metrics
+    counted = [i for i, m in enumerate(ms) if m.index not in skip]
+    if len(counted) <= MAX_KEY_FRAMES:
+        return counted
     pick = []
 
     def add(key, reverse):
-        vals = [(key(m), i) for i, m in enumerate(ms) if key(m) is not None]
+        vals = [(key(ms[i]), i) for i in counted if key(ms[i]) is not None]
         if vals:
             i = sorted(vals, reverse=reverse)[0][1]
             if i not in pick:
@@ -66,7 +68,7 @@ def key_reps(analysis) -> list[int]:
     add(lambda m: m.fppa_deg, True)
     add(lambda m: m.thigh_angle_deg, False)
     add(lambda m: m.thigh_angle_deg, True)
-    for i in range(n):
+    for i in counted:
         if len(pick) >= MAX_KEY_FRAMES:
             break
         if i not in pick:
@@ -263,8 +265,8 @@ def _pdf_class():
 
 
 def _rows(analysis, corrections=()) -> list[dict]:
-    """The per-rep rows with the physio's corrections applied (report.apply_corrections)."""
-    return apply_corrections(rep_rows(analysis), corrections)
+    """The per-rep rows with the physio's corrections applied (report.corrected_rows)."""
+    return corrected_rows(analysis, corrections)
 
 
 def _headline(analysis, corrections=()) -> list[tuple[str, str, bool]]:
@@ -334,11 +336,11 @@ def session_pdf(analysis, *, clip_path: str | Path | None = None, video_bytes: b
         _header_section(pdf, analysis, client_label, recorded_at, name)
         _headline_section(pdf, analysis, corrections)
         _key_frames_section(pdf, analysis, clip_path, corrections)
-        _cues_section(pdf, analysis)
+        _cues_section(pdf, corrected_analysis(analysis, corrections))
         _physio_note_section(pdf, physio_note)
         _corrections_section(pdf, analysis, corrections)
         _rep_table_section(pdf, analysis, corrections)
-        _box_section(pdf, analysis)
+        _box_section(pdf, analysis, corrections)
         _plots_section(pdf, analysis, history, session_id, corrections)
         _thresholds_section(pdf, analysis)
         _recording_notes_section(pdf, analysis)
@@ -426,7 +428,7 @@ def _caption_lines(row: dict, th) -> list[str]:
 
 
 def _key_frames_section(pdf, analysis, clip_path, corrections=()) -> None:
-    picks = key_reps(analysis)
+    picks = key_reps(analysis, excluded_reps(corrections))
     if not picks:
         return
     W = pdf.epw
@@ -537,12 +539,13 @@ def _rep_table_section(pdf, analysis, corrections=()) -> None:
     pdf.ln(2)
 
 
-def _box_section(pdf, analysis) -> None:
+def _box_section(pdf, analysis, corrections=()) -> None:
     """The box per rep (report.box_fields): contact, how long, how high, and how much higher
-    a box would keep the knee within the limit."""
+    a box would keep the knee within the limit; of the reps that count (the physio's
+    corrections applied: no advice from a value marked wrong)."""
     from .report import box_summary, box_words
 
-    rows = rep_rows(analysis)
+    rows = [r for r in counted_rows(_rows(analysis, corrections)) if box_words(r)]
     if not rows:
         return
     W = pdf.epw

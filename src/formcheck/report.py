@@ -110,29 +110,39 @@ class Correction:
     author: str                      # who made it (the signed-in user)
     created_at: dt.datetime | None = None
     id: int | None = None
+    value: float | None = None       # with "wrong_value": the value the physio measured
 
     def words(self, original=None) -> str:
-        """e.g. 'not a rep (by ana, 2026-11-30: camera bumped)' or 'knee past toes +0.42
-        foot lengths marked wrong (by ana, ...)'."""
+        """e.g. 'not a rep (by ana, 2026-11-30: camera bumped)', 'knee past toes +0.42
+        foot lengths marked wrong (by ana, ...)' or 'knee past toes +0.42 foot lengths
+        corrected to +0.10 foot lengths (by ana, ...)'."""
         when = f", {self.created_at:%Y-%m-%d}" if self.created_at else ""
         note = f": {self.note}" if self.note else ""
         if self.kind == "not_a_rep":
             what = "not a rep"
         else:
             name, unit, spec = CORRECTABLE.get(self.metric, (self.metric, "", "g"))
-            what = f"{name} {fmt_num(original, spec, unit, none='n/a')} marked wrong"
+            what = f"{name} {fmt_num(original, spec, unit, none='n/a')} " + (
+                "marked wrong" if self.value is None
+                else f"corrected to {fmt_num(self.value, spec, unit)}")
         return f"{what} (by {self.author}{when}{note})"
 
 
-def check_correction(kind: str, metric: str | None) -> None:
-    """Raise ValueError unless (kind, metric) is a correction formcheck knows."""
+def check_correction(kind: str, metric: str | None, value: float | None = None) -> None:
+    """Raise ValueError unless (kind, metric, value) is a correction formcheck knows."""
     if kind not in CORRECTION_KINDS:
         raise ValueError(f"Unknown correction {kind!r}; one of: {', '.join(CORRECTION_KINDS)}.")
     if kind == "wrong_value" and metric not in CORRECTABLE:
         raise ValueError(f"Only these values can be marked wrong: {', '.join(CORRECTABLE)}.")
+    if value is not None and (kind != "wrong_value" or isinstance(value, bool)
+                              or not isinstance(value, (int, float))
+                              or not math.isfinite(value) or abs(value) > 1000):
+        raise ValueError("A corrected value is a number (within ±1000) for a value marked "
+                         "wrong.")
 
 
-def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]) -> list[dict]:
+def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction],
+                      originals: Sequence[Mapping] | None = None) -> list[dict]:
     """Per-rep rows with the corrections applied (new dicts; `rows` are not changed): a rep
     marked "not a rep" gets excluded=True; a value marked wrong becomes None (its key listed
     in "wrong"), its check "n/a" and its flag goes. Every row affected gets "corrections": the words, with the original
@@ -140,6 +150,7 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
     by_rep: dict[int, list[Correction]] = {}
     for c in corrections:
         by_rep.setdefault(int(c.rep), []).append(c)
+    was = {int(r["rep"]): r for r in (originals if originals is not None else rows)}
     out = []
     for row in rows:
         r = dict(row)
@@ -147,10 +158,18 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
         if cs:
             r["checks"] = dict(r.get("checks") or {})
             r["flags"] = list(r.get("flags") or [])
-            r["corrections"] = [c.words(r.get(c.metric) if c.metric else None) for c in cs]
+            r["corrections"] = [c.words(was.get(int(r["rep"]), r).get(c.metric) if c.metric
+                                        else None) for c in cs]
             for c in cs:
-                if c.kind == "not_a_rep":
+                if c.kind == "not_a_rep":      # not a rep: nothing of it is flagged
                     r["excluded"] = True
+                    r["flags"], r["checks"] = [], {k: "n/a" for k in r["checks"]}
+                    if "flag_messages" in r:
+                        r["flag_messages"] = []
+                elif c.metric in CORRECTABLE and c.value is not None:
+                    # the physio's value (rows made from corrected_analysis carry its checks)
+                    r.setdefault("wrong", []).append(c.metric)
+                    r[c.metric] = c.value
                 elif c.metric in CORRECTABLE:
                     r.setdefault("wrong", []).append(c.metric)
                     r[c.metric] = None
@@ -166,6 +185,51 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
     return out
 
 
+def corrected_analysis(analysis: Analysis, corrections: Sequence[Correction]) -> Analysis:
+    """The analysis as the physio corrected it, for everything made from it (feedback, key
+    frames, box advice, comparisons): a value marked wrong is None in its rep's metrics, every
+    rep is assessed again, and the cues come from the reps that count only. Its reps and their
+    numbers stay (the table shows an excluded rep as such); which reps count:
+    excluded_reps()."""
+    from dataclasses import replace
+
+    from .feedback import assess_rep, cues
+
+    if not corrections:
+        return analysis
+    wrong: dict[int, dict[str, float | None]] = {}
+    for c in corrections:
+        if c.kind == "wrong_value" and c.metric in CORRECTABLE:
+            wrong.setdefault(int(c.rep), {})[c.metric] = c.value
+    metrics = []
+    for m in analysis.metrics:
+        new = dict(wrong.get(m.index, {}))
+        if "knee_over_toe_ratio" in new:
+            new["knee_over_toe_px"] = None          # the ratio is the physio's now
+        metrics.append(replace(m, **new) if new else m)
+    th = analysis.thresholds
+    out = excluded_reps(corrections)
+    # an excluded rep stays in place (the cues number reps by position) but fires nothing
+    assessments = [replace(a, flags=(), checks={k: "n/a" for k in a.checks})
+                   if m.index in out else a
+                   for m, a in ((m, assess_rep(m, th)) for m in metrics)]
+    return replace(analysis, metrics=metrics, assessments=assessments,
+                   cues=cues(metrics, assessments, th, analysis.view.view))
+
+
+def corrected_rows(analysis: Analysis, corrections: Sequence[Correction]) -> list[dict]:
+    """The per-rep rows as the physio corrected them: made from corrected_analysis (a
+    corrected value judged against the limits like a measured one), with apply_corrections'
+    marks and words (quoting the measured values)."""
+    return apply_corrections(rep_rows(corrected_analysis(analysis, corrections)), corrections,
+                             originals=rep_rows(analysis))
+
+
+def excluded_reps(corrections: Sequence[Correction]) -> set[int]:
+    """The rep numbers the physio marked "not a rep"."""
+    return {int(c.rep) for c in corrections if c.kind == "not_a_rep"}
+
+
 def counted_rows(rows: Sequence[Mapping]) -> list[Mapping]:
     """The rows that count (a rep the physio marked "not a rep" does not)."""
     return [r for r in rows if not r.get("excluded")]
@@ -177,8 +241,7 @@ def corrected_summary(rows: Sequence[Mapping], corrections: Sequence[Correction]
 
 
 NO_BOX = ("no box: a hold at the bottom is a paused squat here; say that the person squats "
-          "onto a box or chair (--box, or 'Squatting onto a box or chair' in the app) to have it "
-          "reported as box contact")
+          "onto a box or chair to have it reported as box contact")
 
 
 def box_fields(m: RepMetrics, th, cm_shin: float | None, box: bool) -> dict:
@@ -429,7 +492,7 @@ def csv_text(analysis: Analysis, corrections: Sequence["Correction"] = ()) -> st
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     w.writeheader()
-    for row in apply_corrections(rep_rows(analysis), corrections):
+    for row in corrected_rows(analysis, corrections):
         row = dict(row)
         row["flags"] = ";".join(row["flags"])
         row["excluded"] = bool(row.get("excluded"))

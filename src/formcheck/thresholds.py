@@ -127,7 +127,8 @@ def is_box_profile(profile: str) -> bool:
 
 PROFILE_HELP = {
     "general": "Healthy lifters: flags only large knee travel (more than a third of a foot past "
-               "the toes or a shin past 45 deg) and knees caving in.",
+               "the toes or a shin past 45 deg) and, in clips filmed from the front, knees "
+               "caving in.",
     "knee-rehab": "Runner's knee rehab (box squats): the knee should stay behind the toes and "
                   "the shin within 30 deg of vertical.",
 }

@@ -50,10 +50,25 @@ def sign_in_required(store) -> bool:
 
 def current_user(store) -> User | None:
     """The signed-in user, LOCAL_USER when no sign-in is needed, else None."""
-    user = st.session_state.get(USER_KEY)
+    user = st.session_state.get(USER_KEY) or _recalled(store)
     if user is not None:
         return user
     return None if sign_in_required(store) else LOCAL_USER
+
+
+def _recalled(store) -> User | None:
+    """The account this browser signed in as before a reload (signin_memory), with its role
+    as the database has it now; None when there is none (or the account was removed)."""
+    from . import signin_memory
+
+    name = signin_memory.recalled_name()
+    if name is None:
+        return None
+    role = next((r for n, r, _t in auth.list_accounts(store) if n == name), None)
+    if role is None:
+        return None
+    user = st.session_state[USER_KEY] = User(name, role)
+    return user
 
 
 def sign_in_form(store, where=None) -> None:
@@ -66,7 +81,8 @@ def sign_in_form(store, where=None) -> None:
     with where.form("sign_in"):
         st.markdown("**Sign in** to see the clinic's clients.")
         name = st.text_input("Name", key="sign_in_name")
-        password = st.text_input("Password", type="password", key="sign_in_password")
+        password = st.text_input("Password", type="password", key="sign_in_password",
+                                 autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         ip = getattr(st.context, "ip_address", None)   # the throttle's per-address count
@@ -81,6 +97,9 @@ def sign_in_form(store, where=None) -> None:
             where.error("Wrong name or password.", icon=":material/error:")
             return
         st.session_state[USER_KEY] = user
+        from . import signin_memory
+
+        signin_memory.remember(user.name)      # a reload keeps the sign-in (a cookie token)
         st.rerun()
 
 
@@ -102,9 +121,12 @@ def sign_out_button(where=None) -> None:
     if user is not None:
         where.caption(f"Signed in as {user.name} ({user.role.value})")
         if where.button("Sign out", key="sign_out"):
+            from . import signin_memory
+
             for k in list(st.session_state):
                 if k not in ("session_files",):
                     del st.session_state[k]
+            signin_memory.forget(user.name)
             st.rerun()
 
 

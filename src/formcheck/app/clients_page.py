@@ -20,17 +20,18 @@ import pandas as pd
 import streamlit as st
 
 from formcheck import auth
-from formcheck.app import access
+from formcheck.app import access, current_result
 from formcheck.app.safe_text import md
 from formcheck.auth import Action
 from formcheck.errors import FormcheckError
-from formcheck.report import SetSummary, analysis_summary
+from formcheck.store.errors import ImportConflictError
+from formcheck.report import SetSummary
 from formcheck.thresholds import HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds
 from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
 
-CLIENT_KEY = "client_label"
+CLIENT_KEY = current_result.CLIENT_KEY
 # Shown beside "Keep the video" and stored with every session whose video is kept.
 VIDEO_CONSENT = ("The client agreed that this video of their squats is stored in the clinic's "
                  "formcheck database, seen only by the clinic's staff, used to review and "
@@ -51,7 +52,7 @@ def _fail(exc: Exception) -> None:
         st.error(md(exc), icon=":material/error:")   # messages quote labels and file names
     else:
         log.exception("clients page")
-        st.error(f"Something went wrong ({type(exc).__name__}); nothing was changed.",
+        st.error("Something went wrong; nothing was changed.",
                  icon=":material/error:")
 
 
@@ -65,18 +66,32 @@ def _fmt(x, spec: str) -> str:
 
 
 # --- client picker (usable from other pages too) -------------------------------------------------------
+def _client_chosen() -> None:
+    """The picker's on_change: the choice becomes the session's current client."""
+    current_result.choose_client(st.session_state.get("client_select"))
+
+
 def client_picker(where=None) -> str | None:
-    """Select or add a client; returns the label (also in st.session_state["client_label"])."""
+    """Select or add a client; returns the label (the session's current client,
+    current_result.CLIENT_KEY). The picker always shows the current client: after Add, Forget
+    or a rename too."""
     where = where or st
     store = _store()
     clients = store.list_clients()
     labels = [c.label for c in clients]
-    current = st.session_state.get(CLIENT_KEY)
-    c1, c2 = where.columns([3, 2], vertical_alignment="bottom")
-    label = c1.selectbox("Client", labels, index=labels.index(current) if current in labels else None,
-                         placeholder="Choose a client…" if labels else "No clients yet: add one →",
-                         key="client_select")
-    with c2.popover("Add a client", icon=":material/person_add:", width="stretch"):
+    current = current_result.client()
+    if current not in labels:
+        current = None
+        current_result.choose_client(None)
+    st.session_state["client_select"] = current        # the one source of truth, shown
+    if where is st.sidebar:       # too narrow for two columns: "Add a client" would wrap
+        pick, add = where.container(), where.container()
+    else:
+        pick, add = where.columns([3, 2], vertical_alignment="bottom")
+    label = pick.selectbox("Client", labels, index=None, on_change=_client_chosen,
+                           placeholder="Choose a client…" if labels else "No clients yet: add one",
+                           key="client_select")
+    with add.popover("Add a client", icon=":material/person_add:", width="stretch"):
         with st.form("add_client", clear_on_submit=True, border=False):
             new = st.text_input("Label (a pseudonym such as knee-07, not a real name)",
                                 max_chars=120)
@@ -86,13 +101,10 @@ def client_picker(where=None) -> str | None:
             if st.form_submit_button("Add", type="primary"):
                 try:
                     store.add_client(new, notes=notes, profile=profile)
-                    st.session_state[CLIENT_KEY] = new.strip()
-                    st.session_state.pop("client_select", None)
+                    current_result.choose_client(new.strip())
                     st.rerun()
                 except Exception as exc:  # noqa: BLE001 - shown on the page
                     _fail(exc)
-    if label is not None:
-        st.session_state[CLIENT_KEY] = label
     return label
 
 
@@ -137,8 +149,13 @@ def _save_section(store, client) -> None:
         clip_path = None      # the app's copy was deleted (expiry): landmarks can still be saved
         st.caption("The clip itself is no longer on the server (uploads are kept at most an "
                    "hour), so only the landmarks and measurements can be saved.")
-    st.write(f"Current analysis: **{md(name)}**, {analysis.rep_count} rep(s), {analysis.view.view} "
-             f"view, profile {analysis.profile}.")
+    kind = current_result.kind()
+    chair = chair_stand_to_save(name)
+    what = (f"a {current_result.KINDS[kind]}" + (
+        f" ({_count(chair['stands'], 'complete stand')})" if chair is not None else
+        f" of {_count(analysis.rep_count, 'rep')}"))
+    st.write(f"Current analysis: **{md(name)}**, {what}, {analysis.view.view} view, profile "
+             f"{analysis.profile}.")
     differs = analysis.thresholds != client.thresholds
     rescore_it = False
     if differs:
@@ -146,6 +163,17 @@ def _save_section(store, client) -> None:
                                  f"{client.profile}) before saving", value=True, key="save_rescore",
                                  help="The analysis on screen used other thresholds. Re-scoring "
                                       "uses the same landmarks; nothing is measured again.")
+    from formcheck.analysis import rescore
+
+    to_save = rescore(analysis, client.thresholds, client.profile) if rescore_it else analysis
+    fp = current_result.fingerprint(to_save, raw, chair)
+    done = current_result.saved_as(client.label, fp)
+    if done is not None and done not in {s.id for s in store.list_sessions(client.label)}:
+        done = None       # deleted since: it may be saved again
+    if done is not None:
+        st.warning(f"This analysis is already saved for {md(client.label)} as session {done}; "
+                   "it is not saved twice. Analyse another clip, or change the thresholds, to "
+                   "save a new session.", icon=":material/content_copy:")
     with st.form("save_session", border=True):
         c1, c2 = st.columns([1, 2])
         day = c1.date_input("Session date", value=dt.date.today(), key="save_date")
@@ -158,11 +186,10 @@ def _save_section(store, client) -> None:
             c1.caption(f"**Consent:** {VIDEO_CONSENT}")
         note = c2.text_area("Physio's note", key="save_note", height=110,
                             placeholder="e.g. box 45 cm, pain 2/10 after the set, keep for 2 weeks")
-        submitted = st.form_submit_button("Save session", type="primary", icon=":material/save:")
-    if submitted:
-        from formcheck.analysis import rescore
-
-        a = rescore(analysis, client.thresholds, client.profile) if rescore_it else analysis
+        submitted = st.form_submit_button("Save session", type="primary", icon=":material/save:",
+                                          disabled=done is not None)
+    if submitted and done is None:
+        a = to_save
         when = dt.datetime.combine(day, dt.datetime.now().time().replace(microsecond=0))
         try:
             info = store.save_session(client.label, a, raw, clip_path=clip_path, keep_video=keep,
@@ -170,10 +197,11 @@ def _save_section(store, client) -> None:
                                       view_requested=st.session_state.get("view", "auto"),
                                       clip_name=name,
                                       video_consent=VIDEO_CONSENT if keep else "",
-                                      chair_stand=chair_stand_to_save(name))
+                                      chair_stand=chair)
         except Exception as exc:  # noqa: BLE001
             _fail(exc)
             return
+        current_result.remember_saved(client.label, fp, info.id)
         st.session_state["last_saved"] = (client.label, info.id)
         st.session_state["saved_message"] = (
             f"Saved as session {info.id} for {md(client.label)}"
@@ -296,10 +324,8 @@ def chair_stand_to_save(name: str) -> dict | None:
     """The chair-stand test on screen (the Analyse page's "Chair-stand test" mode), to keep
     with the session; None in the squat mode."""
     from formcheck import chairstand
-    from formcheck.app.chairstand_panel import CHAIR, MODE_KEY
-
     result = st.session_state.get("chair_stand")
-    if st.session_state.get(MODE_KEY) != CHAIR or result is None:
+    if current_result.kind() != current_result.CHAIR_STAND or result is None:
         return None
     return chairstand.to_dict(result, name)
 
@@ -364,7 +390,14 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
     st.subheader("One session")
     names = _session_label(df)
     ids = list(names)[::-1]
-    sid = st.selectbox("Session", ids, format_func=names.get, key=f"detail_{client.label}")
+    key = f"detail_{client.label}"
+    shown = current_result.visit(client.label)
+    # the one visit on screen: the picker always shows it (a saved or deleted session changes
+    # the list; the picker never keeps an older choice while the page shows another)
+    st.session_state[key] = shown if shown in ids else (ids[0] if ids else None)
+    sid = st.selectbox("Session", ids, index=None, format_func=names.get, key=key,
+                       on_change=lambda: current_result.show_visit(client.label,
+                                                                   st.session_state.get(key)))
     if sid is None:
         return
     info = store.get_session(sid)
@@ -378,7 +411,8 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
     def csv_bytes(sid=sid):
         from formcheck.pdf_report import session_csv
 
-        return session_csv(_store().load_analysis(sid)).encode("utf-8")
+        store = _store()      # the physio's corrections applied, as `formcheck report --csv`
+        return session_csv(store.load_analysis(sid), store.corrections(sid)).encode("utf-8")
 
     stem = f"{client.label}_{info.recorded_at:%Y-%m-%d}_s{sid}"
     if info.report.get("chair_stand"):       # saved in the "Chair-stand test" mode: its PDF
@@ -400,6 +434,7 @@ def _session_detail(store, client, df: pd.DataFrame) -> None:
             if st.button("Delete", type="primary", key=f"del_{sid}"):
                 try:
                     auth.delete_session(store, user, sid)   # role checked, audited
+                    current_result.show_visit(client.label, None)     # the newest left
                     st.rerun()
                 except Exception as exc:  # noqa: BLE001
                     _fail(exc)
@@ -425,11 +460,13 @@ def _reps_section(store, info, analysis) -> None:
     """The session's per-rep table (the Analyse page's, with the box columns when a rep touched
     the box), with the physio's corrections applied."""
     from formcheck.app import components
-    from formcheck.report import apply_corrections, rep_rows
+    from formcheck.report import corrected_rows
 
-    with st.expander(f"Every rep ({analysis.rep_count})", icon=":material/table:",
-                     expanded=True):
-        rows = apply_corrections(rep_rows(analysis), store.corrections(info.id))
+    corrections = store.corrections(info.id)
+    rows = corrected_rows(analysis, corrections)
+    out = sum(1 for r in rows if r.get("excluded"))
+    title = f"Every rep ({len(rows) - out}" + (f", {out} excluded)" if out else ")")
+    with st.expander(title, icon=":material/table:", expanded=True):
         components.rep_table(analysis, rows, key=f"reps_{info.id}")
 
 
@@ -502,7 +539,8 @@ def _corrections_section(store, info, analysis) -> None:
     originals = {r["rep"]: r for r in info.reps}
     with st.expander(f"Corrections ({len(corrections)})", icon=":material/edit_note:",
                      expanded=bool(corrections)):
-        st.caption("Mark a rep the tracker got wrong. The report, the PDF, the CSV and the "
+        st.caption("Mark a rep the tracker got wrong, or give a value's right value. The "
+                   "report, the PDF, the CSV and the "
                    "trends show the correction and who made it; the measured values stay on "
                    "record, and withdrawing a correction brings them back.")
         for c in corrections:
@@ -521,16 +559,22 @@ def _corrections_section(store, info, analysis) -> None:
             return
         choices = correction_choices()
         with st.form(f"correct_{info.id}", clear_on_submit=True, border=False):
-            c1, c2, c3 = st.columns([1, 2, 3])
+            c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
             rep = c1.selectbox("Rep", reps, key=f"corr_rep_{info.id}")
             what = c2.selectbox("Correction", list(choices), key=f"corr_what_{info.id}")
-            note = c3.text_input("Note (why)", key=f"corr_note_{info.id}",
+            value = c3.number_input("Right value", value=None, key=f"corr_value_{info.id}",
+                                    format="%.2f", placeholder="optional",
+                                    help="For a value marked wrong: the value you measured "
+                                         "(in the unit of the table). Empty: the value is only "
+                                         "left out.")
+            note = c4.text_input("Note (why)", key=f"corr_note_{info.id}",
                                  placeholder="e.g. the box hid the foot")
             if st.form_submit_button("Save correction", icon=":material/edit:"):
                 kind, metric = choices[what]
                 try:
                     store.add_correction(info.id, rep, kind, metric=metric, note=note,
-                                         author=user.name)
+                                         author=user.name,
+                                         value=value if kind == "wrong_value" else None)
                     st.rerun()
                 except Exception as exc:  # noqa: BLE001
                     _fail(exc)
@@ -564,10 +608,12 @@ def _bottom_picture(store, sid: int, analysis, rep_index: int):
     return cache[k]
 
 
-def _worst_rep(analysis) -> int:
+def _worst_rep(analysis, corrections=()) -> int:
     """0-based index of the rep whose knee went furthest past the toes (the first rep when
-    knee travel was not measured)."""
-    rep = analysis_summary(analysis).worst_knee_rep
+    knee travel was not measured), of the reps and values the physio's corrections leave."""
+    from formcheck.report import corrected_summary, rep_rows
+
+    rep = corrected_summary(rep_rows(analysis), corrections).worst_knee_rep
     if rep is None:
         return 0
     return next((i for i, m in enumerate(analysis.metrics) if m.index == rep), 0)
@@ -621,10 +667,11 @@ def _compare_section(store, client) -> None:
             chosen.append(None)
             continue
         reps = list(range(len(an.reps)))
+        worst = _worst_rep(an, store.corrections(sid))
         chosen.append(col.selectbox(
-            "Rep", reps, index=_worst_rep(an), key=f"cmp_rep_{sid}_{col is c1}",
-            format_func=lambda r, an=an: f"rep {r + 1} (bottom at {an.metrics[r].bottom_s:.1f} s)"
-            + ("  ← knee furthest forward" if r == _worst_rep(an) else "")))
+            "Rep", reps, index=worst, key=f"cmp_rep_{sid}_{col is c1}",
+            format_func=lambda r, an=an, worst=worst: f"rep {r + 1} (bottom at "
+            f"{an.metrics[r].bottom_s:.1f} s)" + ("  ← knee furthest forward" if r == worst else "")))
     kept = {s.id: s.has_video for s in sessions}
     played = False
     if None not in chosen and kept.get(a_id) and kept.get(b_id):
@@ -684,8 +731,7 @@ def _targets_section(store, client, user) -> None:
             try:
                 store.update_client(client.label, new_label=rename, notes=notes, profile=profile,
                                     threshold_overrides=overrides, replace_overrides=True)
-                st.session_state[CLIENT_KEY] = rename.strip()
-                st.session_state.pop("client_select", None)
+                current_result.choose_client(rename.strip())
                 st.rerun()
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
@@ -705,14 +751,22 @@ def _targets_section(store, client, user) -> None:
                 from formcheck.app.session_files import remove_clips
 
                 remove_clips(r["clip_sha256s"])
-                st.session_state.pop(CLIENT_KEY, None)
-                st.session_state.pop("client_select", None)
+                current_result.choose_client(None)
+                current_result.show_visit(client.label, None)
                 st.session_state.pop("clinic_analyses", None)
                 st.session_state.pop("clinic_frames", None)
                 st.session_state["forgot"] = r
                 st.rerun()
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
+
+
+def import_clash_words(exc) -> str:
+    """The import clash in the app's words (the store's message names CLI commands)."""
+    names = ", ".join(repr(x) for x in getattr(exc, "labels", ())) or "the same label"
+    return (f"This database already has client(s) called {names}, so nothing was imported. "
+            "Rename them here first (Targets and notes → Label), or tick \"Add the export's "
+            "sessions to clients with the same label here\" and import again.")
 
 
 def _backup_section(store, user) -> None:
@@ -749,8 +803,12 @@ def _backup_section(store, user) -> None:
             try:
                 c = store.import_(path, merge=merge, display_name=up.name)
                 access.audit(store, user, "import", detail=f"{c['sessions_added']} session(s)")
-                st.success(f"Imported {c['sessions_added']} session(s): {c['clients_added']} new "
-                           f"client(s); {c['sessions_skipped']} session(s) were here already.")
+                st.success(f"Imported {_count(c['sessions_added'], 'session')}: "
+                           f"{_count(c['clients_added'], 'new client')}; "
+                           f"{_count(c['sessions_skipped'], 'session')} "
+                           f"{'was' if c['sessions_skipped'] == 1 else 'were'} here already.")
+            except ImportConflictError as exc:    # the store's words name the command line
+                st.error(f"{md(import_clash_words(exc))}", icon=":material/error:")
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
             finally:
@@ -786,6 +844,7 @@ def render() -> None:
         _fail(exc)
         return
     th = client.thresholds
+    st.header(md(client.label), anchor=False)        # the current client, on every tab
     st.caption(f"Profile **{client.profile}** · knee past toes limit "
                f"{fmt_num(th.knee_over_toe_max_ratio, '+.2f')} foot lengths · shin limit "
                f"{fmt_num(th.shin_angle_max_deg, '.0f')}° · depth target "

@@ -105,8 +105,7 @@ def threshold_controls(show_view: bool = True, where=None) -> tuple[str, Thresho
             val = st.number_input(label, value=_unless_set(key, None if default is None
                                                            else float(default)),
                                   step=_step(f.name), key=key,
-                                  help=f"{HELP.get(f.name, '')} (`--set {f.name}=...` on the "
-                                       "command line)",
+                                  help=HELP.get(f.name, ""),
                                   format="%.2f" if f.name.endswith("_ratio") else "%.1f")
             if val != default and not (val is None and default is None):
                 overrides[f.name] = val
@@ -132,15 +131,13 @@ def person_controls(profile: str, where=None) -> tuple[float | None, bool]:
         "Height of the person filmed (cm)", min_value=0, max_value=int(hi),
         value=_unless_set("height_cm", 0), step=1,
         key="height_cm", help="Optional (0 = not given): box heights and the higher-box "
-                              "advice in centimetres instead of shin lengths "
-                              "(`--height-cm` on the command line).")
+                              "advice in centimetres instead of shin lengths.")
     on_box = where.checkbox(
         "Squatting onto a box or chair",
         value=bool(_unless_set(f"box_{profile}", is_box_profile(profile))), key=f"box_{profile}",
         help="Then a hold at the bottom of a rep is reported as sitting on (or touching) the "
              "box, with its height. Without a box a hold is just a pause: the camera cannot "
-             "tell the two apart (`--box` on the command line; on by default with the "
-             "knee-rehab profile).")
+             "tell the two apart (on by default with the knee-rehab profile).")
     if height_cm and height_cm < lo:
         where.warning(f"A height of {height_cm} cm is not used: give it in centimetres "
                       f"({lo:.0f}-{hi:.0f}, e.g. 175).")
@@ -257,7 +254,7 @@ def rep_table_frame(analysis: Analysis, rows: list[dict] | None = None) -> pd.Da
                 continue
             cells[label] = _cell(row.get(key), fmt, checks.get(key), key, analysis.thresholds)
         if row.get("excluded"):
-            cells["Rep"] = f"{row['rep']} (not a rep)"
+            cells["Rep"] = f"{row['rep']} excluded"
         if box:
             parts = box_parts(row)
             cells.update({label: parts[key] for key, label, _h in BOX_COLUMNS})
@@ -293,7 +290,8 @@ def rep_table(analysis: Analysis, rows: list[dict] | None = None, key: str | Non
     reasons = {}
     for row in rows:
         for metric, why in row.get("unmeasured", {}).items():
-            reasons.setdefault(why, []).append(str(row["rep"]))
+            if str(row["rep"]) not in reasons.setdefault(why, []):
+                reasons[why].append(str(row["rep"]))
     for why, reps in reasons.items():
         st.caption(f"Not measured in rep{'s' if len(reps) > 1 else ''} {', '.join(reps)}: {why}.")
 
@@ -417,7 +415,7 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
         img = get_frame(i)
     except Exception as exc:  # a frame that cannot be drawn must not break the page
         log.exception("bottom frame")
-        st.error(f"The bottom frame of rep {i + 1} could not be drawn ({type(exc).__name__}).")
+        st.error(f"The bottom frame of rep {i + 1} could not be drawn.")
     else:
         st.image(img, width="stretch",
                  caption=f"Rep {i + 1} at {row['bottom_s']:.2f} s")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from formcheck.app import components, current_result, session_files, upload_page
+from formcheck.app import browser_key, components, current_result, session_files, upload_page
 from formcheck.app.safe_text import md
 from formcheck.errors import FormcheckError
 from formcheck.live import (LiveSession, SetRecorder, SpokenCues, annotate_live, depth_words,
@@ -180,7 +180,8 @@ def _set_entry(holder: dict, th, profile: str) -> dict | str:
         (folder.path / session_files.SHA_NOTE).write_text(h.hexdigest())   # for `forget`
     try:
         # the reps were counted with the thresholds of START (the live counter's)
-        folder.save_result(raw, analysis, name, live=True, rep_thresholds=session.thresholds)
+        folder.save_result(raw, analysis, name, live=True, rep_thresholds=session.thresholds,
+                           owner=browser_key.owner_tag())
         st.query_params["set"] = folder.result_id
     except OSError:
         log.exception("saving the live set for a reload")
@@ -192,9 +193,13 @@ def _restore_from_url(holder: dict) -> None:
     rid = st.query_params.get("set")
     if not rid or holder.get("entry") is not None or holder.get("session") is not None:
         return
-    folder = upload_page._files().adopt_result(rid)
     try:
+        folder = upload_page._files().adopt_result(rid, browser_key.owner_tag())
         saved = folder.load_result() if folder is not None else None
+    except session_files.NotYourResultError as exc:
+        st.query_params.pop("set", None)
+        st.warning(md(exc), icon=":material/lock:")
+        return
     except session_files.SavedResultError as exc:
         st.query_params.pop("set", None)
         st.warning(md(exc))
@@ -227,7 +232,7 @@ def _end_of_set(holder: dict, th, profile: str, height_cm: float | None, on_box:
             log.exception("keeping the settings of the live set for a reload")
     has_video = entry["clip_path"] is not None and Path(entry["clip_path"]).is_file()
     current_result.publish(analysis, entry["raw"], entry["clip_path"] if has_video else None,
-                           entry["name"], "live")
+                           entry["name"], "live", kind=current_result.LIVE)
     st.caption("To keep this set in a client's history, open **Clients** and save it there.")
     components.results(analysis, entry["name"], key="live",
                        video_path=lambda: entry.get("video"),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -57,6 +58,7 @@ RESULT_FORMAT = 1
 SETTINGS_FILE = "settings.json"
 MAX_RESULT_FILE_BYTES = 1 << 20
 OLD_RESULT_FILE = "result.pkl"   # earlier formcheck versions' pickle: never loaded (it can run code)
+OWNER_FILE = "owner"        # the owner tag of the browser that made the result (browser_key)
 LIVE_NOTE = "live-set"      # a live set's folder: the Live page deletes it, not the uploads
 _RESULT_ID = re.compile(r"^[0-9a-f]{16}$")
 SWEEP_EVERY_S = 60.0
@@ -108,15 +110,19 @@ class ClipFolder:
         return self.path.name
 
     def save_result(self, raw, analysis, name: str, live: bool = False,
-                    rep_thresholds=None) -> None:
+                    rep_thresholds=None, owner: str | None = None) -> None:
         """Keep a finished result beside the clip, private to this user, so that a reload can
         show it again without the model: the raw landmarks `raw` exactly as they are, and how
         `analysis` was made from them (its profile and thresholds, its notes, the user's file
         name `name`); its view is the detected one, as both pages make it. `live`: the analysis
         is the live path's (stream.StreamingAnalyser), whose reps were counted with
-        `rep_thresholds` (default the analysis's own)."""
+        `rep_thresholds` (default the analysis's own). `owner`: the owner tag of the browser
+        that made it (browser_key.owner_tag); only that browser can adopt it after a reload
+        (without one, no other browser session can)."""
         from formcheck.landmarks import save_npz
 
+        if owner:
+            _write_private(self.path / OWNER_FILE, owner.encode("ascii"))
         save_npz(raw, self.path / RESULT_LANDMARKS, exact=True, mode=0o600)
         how = {"format": RESULT_FORMAT, "name": name, "live": bool(live),
                "profile": analysis.profile, "thresholds": analysis.thresholds.as_dict(),
@@ -164,6 +170,10 @@ def has_result(folder: Path) -> bool:
         log.warning("%s holds a result.pkl of an earlier formcheck version; it is not read "
                     "(unpickling can run code): treated as no saved result", folder)
     return False
+
+
+class NotYourResultError(FormcheckError):
+    """A result link opened by a browser other than the one that made the result."""
 
 
 class SavedResultError(FormcheckError):
@@ -274,9 +284,11 @@ class SessionFolder:
         (folder.path / LIVE_NOTE).write_text("")
         return folder
 
-    def adopt_result(self, result_id: str) -> ClipFolder | None:
+    def adopt_result(self, result_id: str, owner: str | None) -> ClipFolder | None:
         """Move the clip folder with this result id (from an earlier browser session of the
-        same user: a reload) into this session's folder; None when it is gone or not a result."""
+        same browser: a reload) into this session's folder; None when it is gone or not a
+        result. Raises NotYourResultError, and moves nothing, when the result was made by
+        another browser (its owner tag is not `owner`, browser_key.owner_tag)."""
         if not isinstance(result_id, str) or not _RESULT_ID.match(result_id):
             return None
         mine = self.path / result_id
@@ -284,6 +296,15 @@ class SessionFolder:
             return ClipFolder(mine)
         for found in root().glob(f"*/{result_id}"):
             if has_result(found):
+                try:
+                    theirs = (found / OWNER_FILE).read_text(encoding="ascii").strip()
+                except (OSError, UnicodeDecodeError):
+                    theirs = None
+                if not (theirs and owner and hmac.compare_digest(theirs, owner)):
+                    log.warning("result %s asked for by another browser: not opened", result_id)
+                    raise NotYourResultError(
+                        "This result link belongs to another browser: results open only in "
+                        "the browser that made them. Upload the clip here to see its results.")
                 try:
                     os.replace(found, mine)
                 except OSError:
@@ -456,4 +477,16 @@ def user_words(message: str, folder: ClipFolder, name: str) -> str:
     clip = folder.clip
     for private in (str(clip), str(clip.resolve()), clip.name):
         message = message.replace(private, name)
-    return message
+    return app_words(message)
+
+
+# Command-line words in library messages that mean nothing in the app, and Python's names for
+# errors ("(InvalidDataError)"): left out of what the app shows.
+_CLI_WORDS = re.compile(r" \(or raise the limit with --max-minutes\)"
+                        r"| \((?:[A-Z][A-Za-z]*(?:Error|Exception|Warning))\)")
+
+
+def app_words(message: str) -> str:
+    """A library message as the app says it: without command-line options or error class
+    names (the CLI shows them)."""
+    return _CLI_WORDS.sub("", message)

@@ -22,7 +22,7 @@ import streamlit as st
 
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore, with_person
-from formcheck.app import chairstand_panel, components, current_result, offload, session_files
+from formcheck.app import browser_key, chairstand_panel, components, current_result, offload, session_files
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -89,7 +89,7 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
     except Exception as exc:  # never a traceback on the page
         log.exception("analysis of %s failed", name)
         folder.remove()
-        cache[key] = {"error": f"formcheck could not analyse {name} ({type(exc).__name__}). "
+        cache[key] = {"error": f"formcheck could not analyse {name}. "
                                "Try another clip, or export this one again as H.264 mp4.",
                       "name": name}
     else:
@@ -98,7 +98,7 @@ def _analyse(key: str, folder: session_files.ClipFolder, name: str) -> None:
         analysis = dataclasses.replace(analysis, source=name)
         cache[key] = _entry(raw, analysis, folder, name)
         try:
-            folder.save_result(raw, analysis, name)
+            folder.save_result(raw, analysis, name, owner=browser_key.owner_tag())
             st.query_params["result"] = folder.result_id
         except OSError:
             log.exception("saving the result of %s for a reload", name)
@@ -116,9 +116,13 @@ def _restore_from_url() -> None:
     rid = st.query_params.get("result")
     if not rid or st.session_state.get("active_key"):
         return
-    folder = _files().adopt_result(rid)
     try:
+        folder = _files().adopt_result(rid, browser_key.owner_tag())
         saved = folder.load_result() if folder is not None else None
+    except session_files.NotYourResultError as exc:
+        st.query_params.pop("result", None)
+        st.warning(md(exc), icon=":material/lock:")
+        return
     except session_files.SavedResultError as exc:
         st.query_params.pop("result", None)
         st.warning(f"{md(exc)} Upload the clip again to see its results.")
@@ -180,7 +184,7 @@ def _video_slot(entry: dict, analysis) -> None:
             return
         except Exception as exc:
             log.exception("annotated video")
-            st.error(f"The annotated video could not be made ({type(exc).__name__}).")
+            st.error("The annotated video could not be made.")
             return
         finally:
             bar.empty()
@@ -202,9 +206,25 @@ def _frame_getter(entry: dict, analysis):
     return get
 
 
-def _client_choice() -> str | None:
+SIGN_IN_FIRST = object()     # _client_choice: analysing for a client, not signed in
+
+
+def not_a_clip(name: str) -> str | None:
+    """Why a file is refused before it is read (its name is not a video's), or None."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in EXTENSIONS:
+        return None
+    what = ("a picture" if suffix in ("png", "jpg", "jpeg", "gif", "heic", "webp", "bmp")
+            else "not a video" if suffix else "a file without a type")
+    return (f"{name} is {what}: formcheck needs a video clip ({', '.join(EXTENSIONS)}). "
+            "Choose the clip of the set instead.")
+
+
+def _client_choice():
     """Physiotherapists pick or add the client first: the client's own targets become the
-    thresholds, and the result can be saved on the Clients page. Home users leave it off."""
+    thresholds, and the result can be saved on the Clients page. Home users leave it off.
+    Returns the client's label, None, or SIGN_IN_FIRST when analysing for a client needs a
+    sign-in first (the page then shows nothing else, like the clinic pages)."""
     if not st.sidebar.toggle("Analysing for a client", key="clinic_mode",
                              help="For physiotherapists: pick or add the client first, so their "
                                   "own targets are used and the session can be saved."):
@@ -213,7 +233,7 @@ def _client_choice() -> str | None:
 
     try:
         if access.gate(clients_page._store(), where=st.sidebar) is None:
-            return None      # clinic data needs a sign-in here
+            return SIGN_IN_FIRST      # clinic data needs a sign-in here
         label = clients_page.client_picker(st.sidebar)
         if label:
             clients_page.apply_client_targets(label)
@@ -226,24 +246,42 @@ def _client_choice() -> str | None:
 
 
 def render() -> None:
-    st.title("Analyse a squat clip")
-    st.write("Upload a clip of your box squats, or try the built-in example. formcheck counts "
-             "the reps and measures, for each one, how far the knee travels past the toes and "
-             "how deep you go.")
-    _client_choice()
+    if chairstand_panel.is_chosen():
+        st.title("Analyse a chair-stand test")
+        st.write("Upload a clip of a 30-second chair stand or a five-times sit-to-stand, "
+                 "filmed from the side. formcheck counts and times the stands and compares "
+                 "them with the published norms.")
+    else:
+        st.title("Analyse a squat clip")
+        st.write("Upload a clip of your box squats, or try the built-in example. formcheck "
+                 "counts the reps and measures, for each one, how far the knee travels past "
+                 "the toes and how deep you go.")
+    if _client_choice() is SIGN_IN_FIRST:
+        st.info("Analysing for a client needs a sign-in: sign in in the menu, or switch "
+                "**Analysing for a client** off to analyse a clip for yourself.",
+                icon=":material/lock:")
+        return
     chair_mode = chairstand_panel.chosen()   # the "Chair-stand test" mode (its own module)
     with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
         profile, th, view = components.threshold_controls(where=st.container())
         height_cm, on_box = components.person_controls(profile)
     limit_mb = st.get_option("server.maxUploadSize")
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    # any file is taken, so that a picture or a document is refused with a reason (Streamlit's
+    # own type check shows a red chip without one)
     up = c1.file_uploader(f"Upload a clip ({', '.join(EXTENSIONS)}; up to {limit_mb} MB)",
-                          type=EXTENSIONS, key="upload")
-    example = c2.button("Analyse the example clip", type="primary", width="stretch",
+                          key="upload")
+    # the main button only until the user has a clip of their own on the page
+    example = c2.button("Analyse the example clip", width="stretch",
+                        type="primary" if up is None and not st.session_state.get("active_key")
+                        else "secondary",
                         disabled=not EXAMPLE.is_file(), key="example",
                         help="A rendered side-view clip of 3 squats with the knees "
                              "travelling past the toes.")
     _clear_when_upload_removed(up)
+    if up is not None and not_a_clip(up.name):
+        st.error(md(not_a_clip(up.name)), icon=":material/error:")
+        return
     _restore_from_url()
     if up is not None and st.session_state.get("upload_id") != up.file_id:
         st.session_state["upload_id"] = up.file_id
@@ -282,10 +320,15 @@ def render() -> None:
         entry["folder"].save_settings(components.page_settings(th, on_box, height_cm))
     except OSError:
         log.exception("keeping the settings of %s for a reload", entry["name"])
-    current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
     if chair_mode:
-        st.session_state["chair_stand"] = chairstand_panel.render(analysis, entry["name"])
+        result = chairstand_panel.render(analysis, entry["name"])
+        if result is None:       # nothing to save as a chair-stand test
+            current_result.clear("upload")
+        else:
+            current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"],
+                                   "upload", kind=current_result.CHAIR_STAND, chair_stand=result)
         return
+    current_result.publish(analysis, entry["raw"], entry["clip_path"], entry["name"], "upload")
     components.results(analysis, entry["name"], key="upload",
                        video_path=lambda: entry.get("video"),
                        get_frame=_frame_getter(entry, analysis),

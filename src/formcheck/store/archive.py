@@ -364,16 +364,19 @@ def _corrections(cs, where: str, rep_numbers: list, limits: Limits) -> list[dict
     out = []
     for i, c in enumerate(cs):
         w = f"{where}[{i}]"
-        _obj(c, w, {"rep", "kind", "metric", "note", "author", "created_at"})
+        value = c.get("value") if isinstance(c, dict) else None    # older exports: none
+        _obj({k: v for k, v in c.items() if k != "value"} if isinstance(c, dict) else c, w,
+             {"rep", "kind", "metric", "note", "author", "created_at"})
         rep = _int(c["rep"], f"{w}.rep", 1, 100_000)
         if rep not in rep_numbers:
             raise Malformed(f"{w}.rep names a rep the session does not have")
         try:
-            check_correction(c["kind"], c["metric"])
+            check_correction(c["kind"], c["metric"], value)
         except ValueError:
             raise Malformed(f"{w} is not a known correction") from None
         out.append({"rep": rep, "kind": c["kind"],
                     "metric": c["metric"] if c["kind"] == "wrong_value" else None,
+                    "value": None if value is None else float(value),
                     "note": _field(lambda c=c: check_notes(c["note"], limits, "Correction note"),
                                    f"{w}.note"),
                     "author": _str(c["author"], f"{w}.author", 160),

@@ -32,4 +32,8 @@ class ExportFileError(StoreError):
 
 
 class ImportConflictError(StoreError):
-    """The export clashes with data in this database."""
+    """The export clashes with data in this database (`labels`: the clients it names)."""
+
+    def __init__(self, message: str, labels=()):
+        super().__init__(message)
+        self.labels = tuple(labels)

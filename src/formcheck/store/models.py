@@ -142,6 +142,8 @@ class RepCorrection(Base):
     rep: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     metric: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # with "wrong_value": the value the physio measured instead (None: only marked wrong)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -410,14 +410,16 @@ class Store:
 
     # --- a physio's corrections -----------------------------------------------------------------
     def add_correction(self, session_id: int, rep: int, kind: str, *, author: str,
-                       metric: str | None = None, note: str = "") -> "Correction":
+                       metric: str | None = None, note: str = "",
+                       value: float | None = None) -> "Correction":
         """Mark rep `rep` (1-based) of a session "not_a_rep", or one of its values
-        ("wrong_value", `metric`) as wrong, with a note and its author. Stored apart from the
-        analysis, which is never changed: `delete_correction` brings the original back."""
+        ("wrong_value", `metric`) as wrong, optionally with the `value` the physio measured
+        instead, with a note and its author. Stored apart from the analysis, which is never
+        changed: `delete_correction` brings the original back."""
         from ..report import check_correction
 
         try:
-            check_correction(kind, metric)
+            check_correction(kind, metric, value)
         except ValueError as exc:
             raise StoreError(str(exc)) from None
         with self.db.session() as s:
@@ -428,6 +430,8 @@ class Store:
                                  f"{len(reps)} rep(s)).")
             c = RepCorrection(session_id=sess.id, rep=int(rep), kind=kind,
                               metric=metric if kind == "wrong_value" else None,
+                              value=None if value is None or kind != "wrong_value"
+                              else float(value),
                               note=_check_notes(note, "Correction note"),
                               author=(author or "unknown")[:160])
             s.add(c)
@@ -569,7 +573,7 @@ class Store:
                 "files": files, "video_consent": x.video_consent or "",
                 "box": x.box, "height_cm": x.height_cm, "shin_cm": x.shin_cm,
                 "corrections": [{"rep": k.rep, "kind": k.kind, "metric": k.metric,
-                                 "note": k.note, "author": k.author,
+                                 "value": k.value, "note": k.note, "author": k.author,
                                  "created_at": _iso(k.created_at)}
                                 for k in s.scalars(select(RepCorrection).where(
                                     RepCorrection.session_id == x.id).order_by(RepCorrection.id))]})
@@ -660,7 +664,7 @@ class Store:
                             f"This database already has client(s) called {names}. Rename them "
                             f"here first (`{rename_command(sorted(here)[0])}`), or import again "
                             "with merge (`formcheck import FILE --merge`) to add the export's "
-                            "sessions to them; nothing was imported.")
+                            "sessions to them; nothing was imported.", labels=sorted(here))
                     for cd in clients:
                         self._import_client(s, z, members, cd, counts)
             except archive.TooBig as exc:
@@ -747,7 +751,7 @@ def _dump_runs(s, client_id: int) -> list[dict]:
 def _correction(c: RepCorrection) -> "Correction":
     from ..report import Correction
 
-    return Correction(c.rep, c.kind, c.metric, c.note, c.author, c.created_at, c.id)
+    return Correction(c.rep, c.kind, c.metric, c.note, c.author, c.created_at, c.id, c.value)
 
 
 def open_store(url: str | None = None) -> Store:
