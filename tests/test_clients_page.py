@@ -152,7 +152,7 @@ def test_the_same_analysis_is_not_saved_twice_and_says_so(clinic):
     at.session_state["raw_landmarks"] = raw_b
     at.run()
     assert not at.warning and _save_button(at).disabled is False
-    clinic.delete_session(1)
+    clinic.delete_session(1, actor="test")
     at.session_state["analysis"] = a
     at.session_state["raw_landmarks"] = raw
     at.run()
