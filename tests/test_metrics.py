@@ -261,3 +261,64 @@ def test_hips_that_stay_up_make_a_dip_no_squat_in_every_view(view, hip, dropped)
     why = not_a_squat(m)
     assert why == (f"the hips stayed at {hip:.2f} of their standing height: a stance shift or a "
                    "lean, not a squat" if dropped else "")
+
+
+def _setup_facing_the_other_way(reps, setup_s: float = 18.0, lead_s: float = 20.0):
+    """An oblique squatter facing -x whose first `setup_s` seconds (standing, setting up) face
+    +x: the whole clip's facing (+1) differs from each rep's (-1)."""
+    a = squat_sequence(reps, view="oblique", facing=1, lead_s=lead_s)
+    b = squat_sequence(reps, view="oblique", facing=-1, lead_s=lead_s)
+    xy = b.xy_px.copy()
+    k = int(setup_s * b.fps)
+    xy[:k] = a.xy_px[:k]
+    return b.replace(xy_px=xy)
+
+
+@pytest.mark.parametrize("thigh", [-25.0, 0.0, 15.0])
+def test_turned_thigh_angle_with_set_up_frames_facing_the_other_way(thigh):
+    """The bug of issue 19: the turned thigh angle once took the whole clip's facing, and a rep
+    facing the other way read 166 deg for a true +15. Now it is the same as on the clip that
+    faces one way throughout (angles to horizontal need no facing)."""
+    reps = [RepSpec(thigh_deg=thigh, shin_deg=30.0)] * 2
+    mixed = analyze_sequence(_setup_facing_the_other_way(reps), get_profile("general"))
+    plain = analyse(reps, view="oblique", facing=-1, lead_s=20.0)
+    assert mixed.view.facing == 1 and mixed.rep_count == plain.rep_count == 2
+    for m, p in zip(mixed.metrics, plain.metrics):
+        assert m.facing == -1 and m.view == "oblique"
+        assert m.depth_angle_deg == pytest.approx(p.depth_angle_deg, abs=0.01)
+        assert m.depth_angle_deg == pytest.approx(thigh, abs=2.5)
+
+
+@pytest.mark.parametrize("facing", [1, -1])
+@pytest.mark.parametrize("view", ["side", "oblique"])
+def test_angles_do_not_depend_on_the_facing(view, facing):
+    a = analyse([RepSpec(thigh_deg=10.0, shin_deg=35.0, lean_deg=40.0)] * 2, view=view,
+                facing=facing)
+    b = analyse([RepSpec(thigh_deg=10.0, shin_deg=35.0, lean_deg=40.0)] * 2, view=view,
+                facing=-facing)
+    for m, n in zip(a.metrics, b.metrics):
+        assert m.facing == facing and n.facing == -facing
+        for name in ("thigh_angle_deg", "depth_angle_deg", "trunk_lean_deg", "shin_angle_deg"):
+            assert getattr(m, name) == pytest.approx(getattr(n, name), abs=0.01), name
+
+
+def test_range_guard_no_segment_angle_leaves_minus_90_to_90():
+    from formcheck.landmarks import Landmark as L
+    from formcheck.metrics import ANGLES, guard_angle_deg, segment_angle_deg
+
+    assert np.array_equal(np.isnan(guard_angle_deg(np.array([-120.0, -90.0, 0.0, 90.0, 95.0]))),
+                          [True, False, False, False, True])
+    # shoulders below the hips (lying, bent double), a shin upside down, a knee behind the hip
+    xy = squat_sequence(1).xy_px[:1].copy()
+    xy[0, [int(L.LEFT_SHOULDER), int(L.RIGHT_SHOULDER)], 1] += 2000.0
+    xy[0, int(L.LEFT_KNEE), 1] += 1000.0
+    xy[0, int(L.LEFT_KNEE), 0] -= 500.0
+    rng = np.random.default_rng(1)
+    many = rng.uniform(-2000, 2000, (500, 33, 2))
+    for name in ANGLES:
+        for facing in (1, -1):
+            for pts, sin_yaw in ((xy, None), (many, rng.uniform(0.0, 1.0, 500))):
+                a = segment_angle_deg(pts, name, facing, sin_yaw)
+                assert np.all(np.abs(a[np.isfinite(a)]) <= 90.0), name
+    assert np.isnan(segment_angle_deg(xy, "trunk", 1)[0])
+    assert np.isnan(segment_angle_deg(xy, "shin_left", 1)[0])

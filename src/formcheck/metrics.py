@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .geometry import (angle_at, distance, incline_deg, midpoint, nanmean_of, nanmedian_or_nan,
-                       rolling_nanpercentile, tilt_from_vertical_deg)
+from .geometry import (angle_at, distance, midpoint, nanmean_of, nanmedian_or_nan,
+                       rolling_nanpercentile)
 from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
 from .reps import Rep
@@ -237,6 +237,73 @@ def depth_signal(seq: PoseSequence, refs: ScaleRefs | None = None) -> np.ndarray
     return np.where((wsum > 1e-6) & ~lying, out, np.nan)
 
 
+# --- the angle table ----------------------------------------------------------------------------
+# Every body-segment angle in the picture: one table (ANGLES) and one generic function
+# (segment_angle_deg) with one range guard, in the manner of Pose2Sim's angle_dict /
+# points_to_angles. A segment runs from the mean of its `start` landmarks to the mean of its
+# `end` ones (`either`: from whichever of the pairs are seen, averaged as vectors).
+# - "horizontal": the segment to horizontal, +ve when its start lies lower than its end (hip
+#   below knee). It is measured along the segment's horizontal extent, whichever way that
+#   points, so it needs no facing: a facing read from other frames (set-up frames facing the
+#   other way) cannot flip it into the wrong half-plane.
+# - "vertical": the segment's lean from vertical, +ve toward the way the person faces. x is
+#   multiplied by `facing` (the rep's own, view.facing_sign over the rep's frames), so every
+#   angle is computed as for a person facing +x.
+# At an angle to the camera the forward extent is divided by sin(yaw) (`sin_yaw`). Whatever
+# comes out beyond [-90, 90] deg is no angle of a squatting body: it is NaN (the range guard).
+@dataclass(frozen=True)
+class SegmentAngle:
+    start: tuple
+    end: tuple
+    ref: str               # "horizontal" | "vertical"
+    either: bool = False   # the vector from whichever start/end pairs are seen (nanmean)
+
+
+ANGLES: dict[str, SegmentAngle] = {
+    "thigh_left": SegmentAngle((L.LEFT_HIP,), (L.LEFT_KNEE,), "horizontal"),
+    "thigh_right": SegmentAngle((L.RIGHT_HIP,), (L.RIGHT_KNEE,), "horizontal"),
+    "thighs": SegmentAngle((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_KNEE, L.RIGHT_KNEE), "horizontal",
+                           either=True),
+    "shin_left": SegmentAngle((L.LEFT_ANKLE,), (L.LEFT_KNEE,), "vertical"),
+    "shin_right": SegmentAngle((L.RIGHT_ANKLE,), (L.RIGHT_KNEE,), "vertical"),
+    "trunk": SegmentAngle((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER),
+                          "vertical"),
+}
+ANGLE_RANGE_DEG = 90.0
+
+
+def guard_angle_deg(a: np.ndarray) -> np.ndarray:
+    """The range guard: angles outside [-ANGLE_RANGE_DEG, ANGLE_RANGE_DEG] become NaN."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(a) <= ANGLE_RANGE_DEG, a, np.nan)
+
+
+def segment_angle_deg(xy: np.ndarray, name: str, facing: int = 1,
+                      sin_yaw: np.ndarray | float | None = None) -> np.ndarray:
+    """(N,) the angle ANGLES[name] per frame of (N, 33, 2) picture points, in degrees, within
+    [-90, 90] or NaN (see the table's notes)."""
+    spec = ANGLES[name]
+    with np.errstate(all="ignore"):
+        if spec.either:
+            vec = np.stack([nanmean_of([xy[:, int(b), k] - xy[:, int(a), k]
+                                        for a, b in zip(spec.start, spec.end)])
+                            for k in (0, 1)], axis=-1)
+        else:
+            vec = (np.mean([xy[:, int(b)] for b in spec.end], axis=0)
+                   - np.mean([xy[:, int(a)] for a in spec.start], axis=0))
+        fwd = vec[:, 0] * (facing if spec.ref == "vertical" else 1.0)
+        if sin_yaw is not None:
+            s = np.asarray(sin_yaw, dtype=np.float64)
+            fwd = fwd / np.where(s > 1e-3, s, np.nan)
+        up = -vec[:, 1]   # image y grows downward
+        if spec.ref == "horizontal":
+            ang = np.degrees(np.arctan2(up, np.abs(fwd)))
+        else:
+            ang = np.degrees(np.arctan2(fwd, up))
+    return guard_angle_deg(ang)
+
+
 def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: float) -> np.ndarray:
     """Frontal-plane projection angle: 180 - hip-knee-ankle, signed +ve when the knee lies on
     the medial side (toward `medial_sign` in x) of the hip-ankle line."""
@@ -249,20 +316,16 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign: floa
     return ang * np.where(side == 0, 1.0, side)
 
 
-def thigh_angle_turned_deg(xy: np.ndarray, yaw_deg: np.ndarray, facing: int) -> np.ndarray:
+def thigh_angle_turned_deg(xy: np.ndarray, yaw_deg: np.ndarray, facing: int = 0) -> np.ndarray:
     """(N,) the thighs' angle to horizontal (+ve hip below knee) from the picture, at any yaw
     but the front: both legs' hip->knee vectors averaged (a knee pushed out to one side and the
     other knee to the other side cancel), the forward part divided by sin(yaw) (a distance along
     the way the person faces shows shortened by sin(yaw); the vertical part does not shorten).
-    Exact for a level camera and knees tracking symmetrically; side on it is the 2-D angle."""
+    Exact for a level camera and knees tracking symmetrically; side on it is the 2-D angle.
+    An angle to horizontal needs no facing (segment_angle_deg); `facing` is accepted and unused."""
     with np.errstate(all="ignore"):
-        fwd = nanmean_of([facing * (xy[:, int(LEG[leg][1]), 0] - xy[:, int(LEG[leg][0]), 0])
-                          for leg in LEG])
-        down = nanmean_of([xy[:, int(LEG[leg][1]), 1] - xy[:, int(LEG[leg][0]), 1]
-                           for leg in LEG])
         sin_yaw = np.sin(np.radians(np.asarray(yaw_deg, float)))
-        sin_yaw = np.where(sin_yaw > 1e-3, sin_yaw, np.nan)
-        return np.degrees(np.arctan2(-down, fwd / sin_yaw))
+    return segment_angle_deg(xy, "thighs", sin_yaw=sin_yaw)
 
 
 def thigh_angle_from_depth_deg(depth: np.ndarray) -> np.ndarray:
@@ -440,7 +503,7 @@ def compute_series(seq: PoseSequence, depth: np.ndarray | None = None,
     for side, (hip, knee, ankle, _heel, _toe) in LEG.items():
         H, K, A = xy[:, hip], xy[:, knee], xy[:, ankle]
         medial = np.sign(mid_hip_x - H[:, 0])  # toward the body's midline
-        legs[side] = LegSeries(incline_deg(H, K), 180.0 - angle_at(H, K, A),
+        legs[side] = LegSeries(segment_angle_deg(xy, f"thigh_{side}"), 180.0 - angle_at(H, K, A),
                                shin_deg(xy, side, facing), kot[side], fppa(H, K, A, medial),
                                *world_leg_angles_deg(seq.world_m, side))
     trunk = trunk_lean_deg(xy, facing)
@@ -516,13 +579,12 @@ def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
 
 def shin_deg(xy: np.ndarray, leg: Leg, facing: int) -> np.ndarray:
     """(N,) the leg's shank from vertical, +ve with the knee forward of the ankle."""
-    return tilt_from_vertical_deg(xy[:, int(LEG[leg][1])], xy[:, int(LEG[leg][2])], facing)
+    return segment_angle_deg(xy, f"shin_{leg}", facing)
 
 
 def trunk_lean_deg(xy: np.ndarray, facing: int) -> np.ndarray:
     """(N,) mid-shoulder -> mid-hip from vertical, +ve leaning forward."""
-    return tilt_from_vertical_deg(midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER]),
-                                  midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP]), facing)
+    return segment_angle_deg(xy, "trunk", facing)
 
 
 def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str, leg: str,
