@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from formcheck.analysis import analyze_sequence
-from formcheck.crossval import collect, run_cv
+from formcheck.crossval import collect, read_depth_points, run_cv
 from formcheck.evaluate import evaluate_clip, new_tallies, read_labels, summarize
 from formcheck.landmarks import load_npz
 from formcheck.pose import default_backend
@@ -58,8 +58,8 @@ def figures(summary: dict, cv: dict) -> dict:
     md = cv["min_rep_depth_ratio"]
     out["cv_exact_count_rate"] = md["cv_exact"] / md["cv_clips"]
     out["cv_rep_f1"] = md["cv_f1"]
-    out["cv_depth_accuracy"] = cv["depth_hip_ratio"]["cv_accuracy"]
-    out["cv_depth_balanced_accuracy"] = cv["depth_hip_ratio"]["cv_balanced"]
+    out["cv_depth_accuracy"] = cv["depth_angle"]["cv_accuracy"]
+    out["cv_depth_balanced_accuracy"] = cv["depth_angle"]["cv_balanced"]
     out["cv_knee_past_toes_accuracy"] = cv["knee_past_toes"]["cv_accuracy"]
     out["cv_knee_past_toes_balanced_accuracy"] = cv["knee_past_toes"]["cv_balanced"]
     out["cv_view_right_rate"] = cv["view"]["cv_right"] / max(1, cv["view"]["cv_clips"])
@@ -74,7 +74,8 @@ def measured(shared_videos):
     tallies = new_tallies()
     results = [evaluate_clip(lab, to_dict(analyze_sequence(raws[lab["file"]], th, "general")),
                              tallies) for lab in labels]
-    clips, reps = collect(labels, lambda lab: raws[lab["file"]], th)
+    clips, reps = collect(labels, lambda lab: raws[lab["file"]], th,
+                          points=read_depth_points(shared_videos / "DEPTH_POINTS.tsv"))
     _, cv = run_cv(clips, reps, th)
     got = figures(summarize(results, tallies), cv)
     got.update(robustness_figures(labels, raws, th))

@@ -8,8 +8,8 @@ import pytest
 from formcheck.view import FRONT_MAX_YAW_DEG
 
 from formcheck.analysis import analyze_sequence
-from formcheck.metrics import (DEPTH_ANGLE_ERR_DEG, KNEES_CAVE_IN_NOT_JUDGED,
-                               PARALLEL_HALF_BAND_DEG, depth_class_from_angle, rep_fppa_deg)
+from formcheck.metrics import (DEPTH_ANGLE_ERR_DEG, DEPTH_EDGES_DEG, KNEES_CAVE_IN_NOT_JUDGED,
+                               THIGH_BIAS_DEG, depth_class_from_angle, depth_near, rep_fppa_deg)
 from formcheck.stream import replay
 from formcheck.synthetic import (HINGE, PICK_UP, SHANK, STAND, THIGH, RepSpec,
                                  knee_over_toe_ratio, squat_sequence)
@@ -33,21 +33,29 @@ def test_side_view_metrics_match_the_geometry(facing, thigh, shin):
     assert a.rep_count == 2 and a.view.view == "side"
     assert a.view.facing == facing
     for m in a.metrics:
-        assert m.thigh_angle_deg == pytest.approx(thigh, abs=1.5)
+        # the one depth number: the thigh angle plus the keypoint-bias correction (the synthetic
+        # body has no bias); the raw reading stays internal
+        assert m.thigh_angle_deg == pytest.approx(thigh + THIGH_BIAS_DEG["side"], abs=1.5)
+        assert m.thigh_px_deg == pytest.approx(thigh, abs=1.5)
         assert m.knee_over_toe_ratio == pytest.approx(knee_over_toe_ratio(shin), abs=0.03)
         assert m.shin_angle_deg == pytest.approx(shin, abs=1.5)
         assert m.hip_height_ratio == pytest.approx(true_hip_ratio(thigh, shin), abs=0.03)
         assert m.knee_flexion_deg == pytest.approx(thigh + shin + 90.0, abs=2.0)
 
 
-@pytest.mark.parametrize("thigh,shin,depth", [
-    (12.0, 38.0, "below_parallel"),
-    (0.0, 30.0, "parallel"),
-    (-30.0, 20.0, "above_parallel"),
+@pytest.mark.parametrize("offset,shin,depth", [
+    (6.0, 38.0, "below_parallel"),
+    (None, 30.0, "parallel"),
+    (-6.0, 20.0, "above_parallel"),
 ])
-def test_depth_classes(thigh, shin, depth):
+def test_depth_classes(offset, shin, depth):
+    """The class is the band the corrected thigh angle falls in (the synthetic body has no
+    keypoint bias, so its thigh reads the true angle plus the correction)."""
+    b = THIGH_BIAS_DEG["side"]
+    thigh = ((LO + HI) / 2 if offset is None else (HI + offset if offset > 0 else LO + offset)) - b
     a = analyse([RepSpec(thigh_deg=thigh, shin_deg=shin)])
     assert a.assessments[0].depth == depth
+    assert a.metrics[0].thigh_angle_deg == pytest.approx(thigh + b, abs=1.5)
 
 
 def test_front_view_measures_fppa_but_does_not_judge_knees_caving_in():
@@ -140,22 +148,29 @@ def test_depth_angle_is_the_thigh_angle_in_every_view(view, source, thigh):
             t = math.radians(thigh)
             expected = math.degrees(math.atan2(math.sin(t), math.cos(t) * math.sin(
                 math.radians(45.0)) / math.sin(math.radians(m.yaw_deg))))
-        assert m.depth_angle_deg == pytest.approx(expected, abs=1.0)
+        assert m.depth_angle_bias_deg == THIGH_BIAS_DEG[view]
+        assert m.depth_angle_deg == m.thigh_angle_deg
+        assert m.depth_angle_deg == pytest.approx(expected + THIGH_BIAS_DEG[view], abs=1.0)
         # exact geometry: only the landmarks' own error and the bottom band's spread remain
         assert base - 0.3 <= m.depth_angle_err_deg < base + 1.0
 
 
-@pytest.mark.parametrize("angle,err,expected", [
-    (PARALLEL_HALF_BAND_DEG + 6.0, 5.0, "below_parallel"),
-    (PARALLEL_HALF_BAND_DEG + 4.0, 5.0, "unclear"),        # straddles the band's lower edge
-    (0.0, 5.0, "parallel"),
-    (-PARALLEL_HALF_BAND_DEG + 4.0, 5.0, "unclear"),
-    (-PARALLEL_HALF_BAND_DEG - 6.0, 5.0, "above_parallel"),
-    (0.0, PARALLEL_HALF_BAND_DEG + 1.0, "unclear"),         # too uncertain to class at all
-    (None, None, "unclear"),
+LO, HI = DEPTH_EDGES_DEG
+
+
+@pytest.mark.parametrize("angle,err,expected,near", [
+    (HI + 6.0, 5.0, "below_parallel", None),
+    (HI + 4.0, 5.0, "below_parallel", "parallel"),    # within its error of the edge: says so
+    (HI - 4.0, 5.0, "parallel", "below_parallel"),
+    ((LO + HI) / 2, 1.0, "parallel", None),
+    (LO + 4.0, 5.0, "parallel", "above_parallel"),
+    (LO - 4.0, 5.0, "above_parallel", "parallel"),
+    (LO - 6.0, 5.0, "above_parallel", None),
+    (None, None, "unclear", None),
 ])
-def test_depth_class_only_when_the_interval_clears_a_boundary(angle, err, expected):
+def test_depth_class_is_the_band_and_near_an_edge_it_says_so(angle, err, expected, near):
     assert depth_class_from_angle(angle, err) == expected
+    assert depth_near(angle, err) == near
 
 
 QUARTER = RepSpec(thigh_deg=-45.0, shin_deg=25.0, lean_deg=30.0)
@@ -286,7 +301,7 @@ def test_turned_thigh_angle_with_set_up_frames_facing_the_other_way(thigh):
     for m, p in zip(mixed.metrics, plain.metrics):
         assert m.facing == -1 and m.view == "oblique"
         assert m.depth_angle_deg == pytest.approx(p.depth_angle_deg, abs=0.01)
-        assert m.depth_angle_deg == pytest.approx(thigh, abs=2.5)
+        assert m.depth_angle_deg == pytest.approx(thigh + THIGH_BIAS_DEG["oblique"], abs=2.5)
 
 
 @pytest.mark.parametrize("facing", [1, -1])

@@ -569,6 +569,11 @@ class RepMetrics:
     # lengths, knee-over-toe in foot lengths) per frame: what box.higher_box_shin reads.
     bottom_hip_shin: float | None = None
     descent_kot: tuple = ()
+    # The near leg's raw 2-D thigh angle at the bottom (internal: the stoop rule reads it;
+    # every shell shows thigh_angle_deg, the corrected one) and the keypoint-bias correction
+    # (THIGH_BIAS_DEG) included in thigh_angle_deg / depth_angle_deg.
+    thigh_px_deg: float | None = None
+    depth_angle_bias_deg: float = 0.0
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -747,15 +752,25 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                                              series.legs["right"].knee_flexion_world_deg[band]])))
     if view in ("side", "oblique") and thigh is None and not turned:
         dep, dep_err, dep_src = None, None, ""   # the leg was mistracked at the bottom
-    if dep is None and "depth_angle" not in reasons:
-        reasons["depth_angle"] = reasons.get("thigh_angle") or "the thigh was not seen at the bottom"
+    dep, bias = corrected_depth_angle(dep, view)
+    thigh_px = thigh
+    # THE depth number: the view- and bias-corrected thigh angle is what `thigh_angle_deg`
+    # reports everywhere (table, flag, PDF, trends, live); the near leg's raw 2-D reading stays
+    # internal (`thigh_px_deg`, for the stoop rule).
+    thigh = _f(dep)
+    if dep is None:
+        reasons.setdefault("thigh_angle", "the thigh was not seen at the bottom")
+        reasons["depth_angle"] = reasons["thigh_angle"]
+    else:
+        reasons.pop("thigh_angle", None)
     box = rep_box(series, rep, rng, band, key if kot_ratio is not None else "")
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
                       thigh, flex, hip_h, _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
                       rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
                       rep.bottom_i, dep, dep_err, dep_src, flex3d,
-                      None if hip_h is None else hip_height_ratio_err(series, rep), **box)
+                      None if hip_h is None else hip_height_ratio_err(series, rep),
+                      thigh_px_deg=thigh_px, depth_angle_bias_deg=bias, **box)
 
 
 def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: KneeKey) -> dict:
@@ -785,6 +800,16 @@ def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: Kn
             if np.isfinite(foot) and foot > 1:
                 out["descent_kot"] = box.descent_profile(hip_shin[desc], px[desc] / foot)
     return out
+
+
+def corrected_depth_angle(raw_deg: float | None, view: str) -> tuple[float | None, float]:
+    """(the one depth number, the bias correction in it): depth_angle's reading plus this
+    view's keypoint-bias correction (THIGH_BIAS_DEG), range-guarded; None when unmeasured."""
+    if raw_deg is None:
+        return None, 0.0
+    bias = float(THIGH_BIAS_DEG.get(view, 0.0))
+    a = float(guard_angle_deg(np.array([raw_deg + bias]))[0])
+    return (a, bias) if np.isfinite(a) else (None, 0.0)
 
 
 def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
@@ -820,28 +845,55 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
     return float(np.median(vals)), float(np.hypot(err, spread)), source
 
 
-# "Parallel" as coaches use it: the hip joint level with the knee joint (thigh angle 0). The
-# powerlifting rule (hip crease below the top of the knee) sits a few degrees deeper. A rep is
-# "parallel" when its thigh is within PARALLEL_HALF_BAND_DEG of level: the span between those
-# two rules plus what a person judging by eye can tell apart; not fitted to any labels.
-PARALLEL_HALF_BAND_DEG = 10.0
+# BlazePose's systematic keypoint bias on the thigh angle: its hip sits high, so the thigh
+# reads above the angle between the hip and knee joint centres. Added to the reading, per view.
+# Side on and at an angle: the median of (marked - formcheck) over the 43 reps of
+# ../shared/videos/DEPTH_POINTS.tsv (joint centres marked by hand on the deepest frame) that
+# formcheck finds, one figure for both views (crossval.fit_thigh_bias; fitted per view it
+# cross-validated worse at an angle, where only two sources are marked). From the front the
+# angle comes from the thighs' vertical extent (thigh_angle_from_depth_deg) and no joint
+# centre is marked there: the offset is chosen from the depth labels of the front-view reps
+# (crossval.fit_front_bias; 11 reps, 2 sources, all labelled below parallel: weak). All three
+# chosen per held-out source by `formcheck eval --cv` (README, "Depth").
+THIGH_BIAS_DEG: dict = {"side": 5.6, "oblique": 5.6, "front": 14.0}
+
+# The depth class, from the one depth number (the corrected thigh angle, + = hip joint below the
+# knee joint), in the convention people use (the thigh parallel to the floor): above parallel
+# under DEPTH_EDGES_DEG[0], below parallel over DEPTH_EDGES_DEG[1], parallel between. The edges
+# are chosen from the labels by cross-validation grouped by source (crossval.fit_depth_edges,
+# `formcheck eval --cv`).
+DEPTH_EDGES_DEG = (-13.0, 0.0)
+DEPTH_CLASSES = ("above_parallel", "parallel", "below_parallel")
 
 
-def depth_class_from_angle(angle_deg: float | None, err_deg: float | None) -> str:
-    """The depth class a thigh angle +- its error clears, from the definition of parallel:
-    below_parallel when the whole interval lies deeper than the parallel band, above_parallel
-    when it lies higher, parallel when it lies inside; "unclear" when it straddles a boundary
-    (the interval is in the report, so the user sees how close it was)."""
-    if angle_deg is None or err_deg is None:
+def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None,
+                           edges: tuple = DEPTH_EDGES_DEG) -> str:
+    """THE depth class: the band the corrected thigh angle falls in; "unclear" only when it
+    was not measured. Near an edge the class does not flip to "unclear": depth_near names the
+    neighbouring class the angle is within its error of."""
+    if angle_deg is None or not np.isfinite(angle_deg):
         return "unclear"
-    lo, hi = angle_deg - err_deg, angle_deg + err_deg
-    if lo > PARALLEL_HALF_BAND_DEG:
-        return "below_parallel"
-    if hi < -PARALLEL_HALF_BAND_DEG:
+    lo, hi = edges
+    if angle_deg < lo:
         return "above_parallel"
-    if lo >= -PARALLEL_HALF_BAND_DEG and hi <= PARALLEL_HALF_BAND_DEG:
-        return "parallel"
-    return "unclear"
+    if angle_deg > hi:
+        return "below_parallel"
+    return "parallel"
+
+
+def depth_near(angle_deg: float | None, err_deg: float | None,
+               edges: tuple = DEPTH_EDGES_DEG) -> str | None:
+    """The neighbouring class when the angle lies within its error of a band edge ("close to
+    below"), else None."""
+    if angle_deg is None or err_deg is None or not np.isfinite(angle_deg):
+        return None
+    lo, hi = edges
+    c = depth_class_from_angle(angle_deg, err_deg, edges)
+    # the nearest edge, and the class beyond it
+    cands = [(abs(angle_deg - lo), "above_parallel" if c != "above_parallel" else "parallel"),
+             (abs(angle_deg - hi), "below_parallel" if c != "below_parallel" else "parallel")]
+    d, other = min(cands)
+    return other if d <= err_deg and other != c else None
 
 
 # Why knees caving in is null in every report (figures from `formcheck eval --cv`).
@@ -895,8 +947,8 @@ def not_a_squat(m: RepMetrics) -> str:
         return (f"the knees bent only {m.knee_flexion_3d_deg:.0f} deg: a stance shift or a lean, "
                 "not a squat")
     if (m.view in ("side", "oblique") and m.trunk_lean_deg is not None
-            and m.thigh_angle_deg is not None and m.trunk_lean_deg >= STOOP_MIN_TRUNK_LEAN_DEG
-            and m.thigh_angle_deg <= STOOP_MAX_THIGH_DEG):
+            and m.thigh_px_deg is not None and m.trunk_lean_deg >= STOOP_MIN_TRUNK_LEAN_DEG
+            and m.thigh_px_deg <= STOOP_MAX_THIGH_DEG):
         return (f"bent forward {m.trunk_lean_deg:.0f} deg with the hips above the knees "
-                f"(thigh {m.thigh_angle_deg:+.0f} deg): a stoop or hinge, not a squat")
+                f"(thigh {m.thigh_px_deg:+.0f} deg): a stoop or hinge, not a squat")
     return ""

@@ -413,7 +413,7 @@ def _caption_lines(row: dict, th) -> list[str]:
         return shown_value(metric, row[metric], th, spec, none="–") + ("" if row[metric] is None
                                                                        else unit)
 
-    lines = [f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} "
+    lines = [f"Depth: {row.get('depth_words') or DEPTH_WORDS.get(row['depth'], row['depth'])} "
              f"(thigh {v('thigh_angle_deg', '+.0f', '°')})",
              f"Knee past toes: {v('knee_over_toe_ratio', '+.2f', ' foot lengths')}",
              f"Shin {v('shin_angle_deg', '.0f', '°')} · knee bend "
@@ -699,7 +699,7 @@ def _rep_table(pdf, analysis, corrections=()) -> None:
             row = table.row()
             row.cell(str(r["rep"]))
             row.cell(_fmt(r["bottom_s"], ".1f"))
-            row.cell(DEPTH_WORDS.get(r["depth"], r["depth"]))
+            row.cell(r.get("depth_words") or DEPTH_WORDS.get(r["depth"], r["depth"]))
             row.cell(cell("thigh_angle_deg", "+.0f"), style=style("thigh_angle_deg"))
             row.cell(_fmt(r["knee_flexion_deg"], ".0f"))
             row.cell(cell("knee_over_toe_ratio", "+.2f"), style=style("knee_over_toe_ratio"))

@@ -16,10 +16,10 @@ from pathlib import Path
 from . import __version__
 from .analysis import Analysis
 from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
-from .feedback import CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, shown_value
+from .feedback import (CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, depth_words,
+                       shown_value)
 from .metrics import RepMetrics
 from .values import DECIMALS, clean_float, fmt_num, reported_value
-from .metrics import depth_class_from_angle
 from .vocab import CORRECTION_KINDS, CorrectionKind
 from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_amount,
                   higher_box_shin, sit_kind)
@@ -31,7 +31,7 @@ CSV_FIELDS = [
     "knee_flexion_deg", "hip_height_ratio", "knee_past_toes", "knee_over_toe_px",
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
-    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
+    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_near", "depth_words",
     "knee_flexion_3d_deg", "hip_height_ratio_err",
     "box_contact", "box_contact_s", "box_sit", "box_hip_height_ratio", "box_hip_per_knee_ratio",
     "box_hip_height_cm", "higher_box_shin", "higher_box_cm", "excluded", "correction",
@@ -71,11 +71,14 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
             "unmeasured": dict(m.reasons, **({} if analysis.box else {"box_contact": NO_BOX})),
-            # depth as a measurement: thigh angle +- its error, and the class it clears
-            "depth_angle_deg": clean_float(m.depth_angle_deg, 1),
+            # the one depth number (= thigh_angle_deg) +- its error, how it was measured, the
+            # keypoint-bias correction in it, and the class in words ("parallel, close to below")
+            "depth_angle_deg": v["thigh_angle_deg"],
             "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
             "depth_source": m.depth_source,
-            "depth_angle_class": depth_class_from_angle(m.depth_angle_deg, m.depth_angle_err_deg),
+            "depth_bias_deg": clean_float(m.depth_angle_bias_deg, 1),
+            "depth_near": a.depth_near,
+            "depth_words": depth_words(a.depth, a.depth_near),
             "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
             **box,
         })
