@@ -378,6 +378,10 @@ def to_dict(analysis: Analysis) -> dict:
         "schema_version": SCHEMA_VERSION,
         "formcheck_version": __version__,
         "source": analysis.source,
+        # the pose model that made the landmarks (pose.provenance; "unknown" for landmarks
+        # saved before formcheck recorded it)
+        "provenance": analysis.clean_seq.meta.get("provenance") or {
+            "pose_backend": "unknown", "model_file": "unknown", "mediapipe_version": "unknown"},
         "duration_s": clean_float(analysis.duration_s, 2),
         "detected_fraction": clean_float(analysis.detected_fraction, 3),
         "rep_count": analysis.rep_count,
@@ -394,9 +398,11 @@ def to_dict(analysis: Analysis) -> dict:
                   "fppa_deg": "frontal-plane projection angle, + = knee inward (valgus)",
                   "hip_height_ratio": "hip height above the ankles / standing hip height",
                   "heel_lift_ratio": "heel rise over its standing height, in foot lengths",
-                  "depth_angle_deg": "thigh to horizontal at the bottom, + = hip joint below "
-                                     "the knee joint; +- depth_angle_err_deg (one standard "
-                                     "error); parallel = within 10 deg of level",
+                  "depth_angle_deg": "the one depth number, = thigh_angle_deg: thigh to "
+                                     "horizontal at the bottom, + = hip joint below the knee "
+                                     "joint, corrected for the view and the pose model's "
+                                     "keypoint bias (depth_bias_deg); +- depth_angle_err_deg "
+                                     "(one standard error)",
                   "knee_flexion_3d_deg": "knee bend in 3-D from the world landmarks",
                   "box_hip_height_ratio": "hip height on the box / standing hip height",
                   "box_hip_per_knee_ratio": "hip height on the box / knee height (shin length)",
