@@ -337,3 +337,29 @@ def test_range_guard_no_segment_angle_leaves_minus_90_to_90():
                 assert np.all(np.abs(a[np.isfinite(a)]) <= 90.0), name
     assert np.isnan(segment_angle_deg(xy, "trunk", 1)[0])
     assert np.isnan(segment_angle_deg(xy, "shin_left", 1)[0])
+
+
+@pytest.mark.parametrize("view", ["side", "oblique", "front"])
+def test_a_one_legged_pick_up_after_the_set_does_not_count(view, caplog):
+    """Issue 19: a one-legged hinge to pick up a bottle after the set (the free leg lifted
+    behind) was counted as a squat. Both feet stay down in a squat: the same dip with both
+    feet down counts, with one foot raised it does not."""
+    from formcheck.landmarks import LEG
+    from formcheck.synthetic import bottoms_s
+
+    specs = [RepSpec(), RepSpec(), RepSpec(thigh_deg=-20.0, shin_deg=25.0, lean_deg=50.0)]
+    seq = squat_sequence(specs, view=view)
+    three = analyze_sequence(seq, get_profile("general"))
+    assert three.rep_count == 3
+    xy = seq.xy_px.copy()
+    last = bottoms_s(specs)[-1]
+    lift = (seq.t_s > last - 0.6) & (seq.t_s < last + 0.6)
+    shin = float(np.nanmedian(np.linalg.norm(
+        xy[:30, int(LEG["right"][1])] - xy[:30, int(LEG["right"][2])], axis=-1)))
+    for k in LEG["right"][2:]:
+        xy[lift, int(k), 1] -= 1.2 * shin       # the free leg raised behind
+    with caplog.at_level("INFO", logger="formcheck.analysis"):
+        a = analyze_sequence(seq.replace(xy_px=xy), get_profile("general"))
+    assert a.rep_count == 2
+    assert [r.bottom_s for r in a.reps] == [r.bottom_s for r in three.reps[:2]]
+    assert "one foot rose" in caplog.text and "a one-legged hinge" in caplog.text

@@ -8,6 +8,7 @@ Definitions and their sources: docs/METRICS.md and the README.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +64,12 @@ STOOP_MAX_THIGH_DEG = -30.0
 # rendered grid's 60-deg quarter squat: 14 deg from the front; 24 deg at 30 deg of yaw, which
 # this drops, and 41-51 deg at 45-90 deg).
 MIN_SQUAT_KNEE_FLEXION_3D_DEG = 40.0
+# One foot off the floor at the bottom: the two ankles' heights in the picture differ by this
+# many standing shin lengths more than they did while standing (the difference while standing
+# is the camera's perspective on the far foot). A squat keeps both feet down; a one-legged hinge
+# to pick something up lifts the free leg behind (issue 19: counted as a squat on an unseen
+# clip). Half a shin: far beyond the ankle's tracking noise, far below a leg lifted behind.
+MAX_FOOT_LIFT_SHIN = 0.5
 STANCE_SHIFT_MIN_HIP_RATIO = 0.75
 # In every view a dip is not a squat when the hips stay above halfway between standing and a
 # quarter squat. A quarter squat (thigh 45 deg below level, shin upright) lowers the hips by
@@ -574,6 +581,9 @@ class RepMetrics:
     # (THIGH_BIAS_DEG) included in thigh_angle_deg / depth_angle_deg.
     thigh_px_deg: float | None = None
     depth_angle_bias_deg: float = 0.0
+    # how much higher one ankle is than the other at the bottom than while standing, in standing
+    # shin lengths (internal: not_a_squat's one-foot rule)
+    foot_lift_shin: float | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -770,7 +780,31 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
                       rep.bottom_i, dep, dep_err, dep_src, flex3d,
                       None if hip_h is None else hip_height_ratio_err(series, rep),
-                      thigh_px_deg=thigh_px, depth_angle_bias_deg=bias, **box)
+                      thigh_px_deg=thigh_px, depth_angle_bias_deg=bias,
+                      foot_lift_shin=foot_lift_shin(seq, series, rep, band), **box)
+
+
+def foot_lift_shin(seq: PoseSequence, series: Series, rep: Rep, band: np.ndarray) -> float | None:
+    """How much more the two feet's heights differ at the bottom (median over the bottom
+    band) than while standing around the rep, in standing shin lengths; None unmeasured."""
+    # each foot's lowest point of ankle, heel and toe: a lifted foot raises all three, an ankle
+    # mistracked up the leg leaves the heel and toe on the floor
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low = [np.nanmax(seq.xy_px[:, [int(i) for i in LEG[leg][2:]], 1], axis=1)
+               for leg in ("left", "right")]
+    gap = np.abs(low[0] - low[1])
+    shin = series.standing.shin_len_px
+    t = series.t_s
+    near = ((t >= rep.start_s - 1.0) & (t <= rep.start_s)) | ((t >= rep.end_s) & (t <= rep.end_s + 1.0))
+    standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
+    base = nanmedian_or_nan(gap[near & standing])
+    if not np.isfinite(base):
+        base = nanmedian_or_nan(gap[standing])
+    bottom = nanmedian_or_nan(gap[band])
+    if not (np.isfinite(base) and np.isfinite(bottom) and np.isfinite(shin) and shin > 1):
+        return None
+    return float((bottom - base) / shin)
 
 
 def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: KneeKey) -> dict:
@@ -946,6 +980,9 @@ def not_a_squat(m: RepMetrics) -> str:
             and (m.hip_height_ratio is None or m.hip_height_ratio >= STANCE_SHIFT_MIN_HIP_RATIO)):
         return (f"the knees bent only {m.knee_flexion_3d_deg:.0f} deg: a stance shift or a lean, "
                 "not a squat")
+    if m.foot_lift_shin is not None and m.foot_lift_shin > MAX_FOOT_LIFT_SHIN:
+        return (f"one foot rose {m.foot_lift_shin:.1f} shin lengths off the floor at the bottom: "
+                "a one-legged hinge or a step, not a squat")
     if (m.view in ("side", "oblique") and m.trunk_lean_deg is not None
             and m.thigh_px_deg is not None and m.trunk_lean_deg >= STOOP_MIN_TRUNK_LEAN_DEG
             and m.thigh_px_deg <= STOOP_MAX_THIGH_DEG):

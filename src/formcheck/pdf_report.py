@@ -699,7 +699,7 @@ def _rep_table(pdf, analysis, corrections=()) -> None:
             row = table.row()
             row.cell(str(r["rep"]))
             row.cell(_fmt(r["bottom_s"], ".1f"))
-            row.cell(r.get("depth_words") or DEPTH_WORDS.get(r["depth"], r["depth"]))
+            row.cell(DEPTH_WORDS.get(r["depth"], r["depth"]))
             row.cell(cell("thigh_angle_deg", "+.0f"), style=style("thigh_angle_deg"))
             row.cell(_fmt(r["knee_flexion_deg"], ".0f"))
             row.cell(cell("knee_over_toe_ratio", "+.2f"), style=style("knee_over_toe_ratio"))
