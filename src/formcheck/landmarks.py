@@ -175,7 +175,9 @@ def _provenance_meta(raw) -> dict:
         prov = json.loads(str(raw))
     except ValueError:
         return {}
-    return {"provenance": {str(k): str(v) for k, v in prov.items()}} if isinstance(prov, dict) else {}
+    if not isinstance(prov, dict):
+        return {}
+    return {"provenance": {str(k): str(v) for k, v in prov.items()}}
 
 
 # Expected members of a landmarks file: name -> (dtype kinds accepted, shape with N for frames).
@@ -235,7 +237,8 @@ def _check_members(z, limits) -> int:
     shapes against what save_npz writes and the frame limit. Returns N. Nothing large is
     allocated before this passes."""
     names = {n[:-4] if n.endswith(".npy") else n for n in z.namelist()}
-    if len(z.namelist()) != len(names) or not set(_MEMBERS) <= names <= set(_MEMBERS) | set(_OPTIONAL):
+    allowed = set(_MEMBERS) | set(_OPTIONAL)
+    if len(z.namelist()) != len(names) or not set(_MEMBERS) <= names <= allowed:
         missing, extra = set(_MEMBERS) - names, names - set(_MEMBERS) - set(_OPTIONAL)
         raise ValueError("unexpected contents"
                          + (f"; missing {', '.join(sorted(missing))}" if missing else "")

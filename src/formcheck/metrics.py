@@ -796,7 +796,8 @@ def foot_lift_shin(seq: PoseSequence, series: Series, rep: Rep, band: np.ndarray
     gap = np.abs(low[0] - low[1])
     shin = series.standing.shin_len_px
     t = series.t_s
-    near = ((t >= rep.start_s - 1.0) & (t <= rep.start_s)) | ((t >= rep.end_s) & (t <= rep.end_s + 1.0))
+    near = (((t >= rep.start_s - 1.0) & (t <= rep.start_s))
+            | ((t >= rep.end_s) & (t <= rep.end_s + 1.0)))
     standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
     base = nanmedian_or_nan(gap[near & standing])
     if not np.isfinite(base):
