@@ -535,7 +535,7 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
                     score_depth(reps, lambda r: _angle_class(r, bias_f, edges_f)).text(),
                     _fmt_range(ang_choice), ang_cv.text()))
     no_bias = score_depth(reps, lambda r: _angle_class(r, {}, (-10.0, 10.0)))
-    out.append(Line("depth class, no bias correction, +-10 deg (before issue 19)",
+    out.append(Line("thigh angle class, no bias correction, +-10 deg band (for comparison)",
                     "-", no_bias.text(), "(no fit)", no_bias.text(), "(no fit)", no_bias.text()))
     js["depth_angle"] = {"cv_accuracy": ang_cv.accuracy, "cv_balanced": ang_cv.balanced,
                          "cv_decided": ang_cv.decided, "fitted_bias": bias_f,
