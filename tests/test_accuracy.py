@@ -58,8 +58,8 @@ def figures(summary: dict, cv: dict) -> dict:
     md = cv["min_rep_depth_ratio"]
     out["cv_exact_count_rate"] = md["cv_exact"] / md["cv_clips"]
     out["cv_rep_f1"] = md["cv_f1"]
-    out["cv_depth_accuracy"] = cv["depth_angle"]["cv_accuracy"]
-    out["cv_depth_balanced_accuracy"] = cv["depth_angle"]["cv_balanced"]
+    out["cv_depth_accuracy"] = cv["depth_hip_ratio"]["cv_accuracy"]
+    out["cv_depth_balanced_accuracy"] = cv["depth_hip_ratio"]["cv_balanced"]
     out["cv_knee_past_toes_accuracy"] = cv["knee_past_toes"]["cv_accuracy"]
     out["cv_knee_past_toes_balanced_accuracy"] = cv["knee_past_toes"]["cv_balanced"]
     out["cv_view_right_rate"] = cv["view"]["cv_right"] / max(1, cv["view"]["cv_clips"])

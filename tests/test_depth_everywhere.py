@@ -1,4 +1,5 @@
-"""Issue 19: one rep's depth class and number are the same in every view of it: the table,
+"""Issue 19: one rep's depth class (the hip-height class) and number (the corrected thigh
+angle) are the same in every view of it: the table,
 the overlay, the PDF, CSV, JSON, the live readout and the live path's rep."""
 
 import csv
@@ -10,6 +11,7 @@ import pytest
 from formcheck.analysis import analyze_sequence
 from formcheck.feedback import depth_words
 from formcheck.live import LiveSession
+from formcheck.metrics import depth_class_from_angle, depth_near
 from formcheck.overlay import frame_values
 from formcheck.pdf_report import _caption_lines
 from formcheck.report import csv_text, rep_rows, to_dict
@@ -20,18 +22,22 @@ from formcheck.thresholds import get_profile
 TH = get_profile("general")
 
 
-@pytest.mark.parametrize("thigh", [-20.0, -9.0, 3.0])
+# thighs whose hip heights (0.66, 0.50, 0.36 of standing) sit well clear of the 0.40 / 0.60 cuts
+@pytest.mark.parametrize("thigh", [-28.0, -9.0, 8.0])
 def test_one_rep_shows_one_depth_class_and_number_everywhere(thigh):
     seq = squat_sequence([RepSpec(thigh_deg=thigh, shin_deg=30.0)] * 2)
     an = analyze_sequence(seq, TH, "general")
     assert an.rep_count == 2
     m, a = an.metrics[0], an.assessments[0]
-    number, cls, words = m.thigh_angle_deg, a.depth, depth_words(a.depth, a.depth_near)
+    err = m.depth_angle_err_deg
+    number, cls, words = m.thigh_angle_deg, a.depth, depth_words(a.depth)
     assert cls != "unclear"
     shown = f"{number:+.0f}"
 
     row = rep_rows(an)[0]                                   # the table's and the PDF's rows
     assert (row["depth"], row["depth_words"]) == (cls, words)
+    assert row["depth_angle_class"] == depth_words(depth_class_from_angle(number, err),
+                                                   depth_near(number, err))  # secondary
     assert row["thigh_angle_deg"] == row["depth_angle_deg"] == round(number, 1)
     js = json.loads(json.dumps(to_dict(an)))["reps"][0]      # JSON
     assert (js["depth"], js["thigh_angle_deg"], js["depth_angle_deg"], js["depth_words"]) == \

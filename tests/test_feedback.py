@@ -21,29 +21,40 @@ def m(**kw) -> RepMetrics:
     return replace(BASE, **kw)
 
 
-@pytest.mark.parametrize("thigh,err,expected,words", [
-    (5.0, 4.0, "below_parallel", "below parallel"),
-    (-2.0, 4.0, "parallel", "parallel, close to below"),     # near the edge: says so
-    (-6.0, 4.0, "parallel", "parallel"),
-    (-12.0, 4.0, "parallel", "parallel, close to above"),
-    (-20.0, 4.0, "above_parallel", "above parallel"),
-    (None, None, "unclear", "unclear"),
+@pytest.mark.parametrize("hip,flex,view,expected", [
+    (0.30, 130.0, "side", "below_parallel"),
+    (0.45, 110.0, "side", "parallel"),
+    (0.70, 80.0, "side", "above_parallel"),
+    (0.45, 55.0, "side", "above_parallel"),     # a knee bent this little is never at parallel
+    (0.45, 55.0, "front", "parallel"),          # ... but from the front 2-D flexion is unreliable
+    (None, 110.0, "side", "unclear"),
 ])
-def test_depth_class_is_the_band_of_the_one_depth_number(thigh, err, expected, words):
-    """The class comes from thigh_angle_deg (the corrected thigh angle) with the profile's
-    band edges; the hip height does not enter it."""
+def test_depth_classes(hip, flex, view, expected):
+    assert classify_depth(m(hip_height_ratio=hip, knee_flexion_deg=flex, view=view),
+                          get_profile("general")) == expected
+
+
+@pytest.mark.parametrize("hip,err,expected", [
+    (0.37, 0.02, "below_parallel"),     # 0.37 + 0.02 < 0.40: clears the cut
+    (0.39, 0.02, "unclear"),            # the interval 0.37..0.41 straddles 0.40
+    (0.45, 0.04, "parallel"),
+    (0.58, 0.03, "unclear"),            # 0.55..0.61 straddles 0.60
+    (0.64, 0.03, "above_parallel"),
+    (0.39, None, "below_parallel"),     # no error known: the point value decides
+])
+def test_depth_class_only_when_the_ratio_and_its_error_clear_a_cut(hip, err, expected):
+    assert classify_depth(m(hip_height_ratio=hip, hip_height_ratio_err=err),
+                          get_profile("general")) == expected
+
+
+def test_the_depth_call_is_the_hip_height_class_not_the_thigh_angle():
+    """Issue 19: the thigh-angle class cross-validated worse (README "Depth"), so the call stays
+    the hip-height class whatever the thigh angle reads."""
     th = get_profile("general")
-    assert (th.above_parallel_max_thigh_deg, th.below_parallel_min_thigh_deg) == (-13.0, 0.0)
-    for hip in (0.2, 0.45, 0.9):
-        rep = m(thigh_angle_deg=thigh, depth_angle_err_deg=err, hip_height_ratio=hip)
-        a = assess_rep(rep, th)
-        assert classify_depth(rep, th) == a.depth == expected
-        assert depth_words(a.depth, a.depth_near) == words
-
-
-def test_settings_saved_with_the_retired_hip_height_cuts_still_load():
-    th = get_profile("general", below_parallel_max_hip_ratio=0.4, knee_past_toes_min_ratio=0.2)
-    assert th.knee_past_toes_min_ratio == 0.2 and not hasattr(th, "below_parallel_max_hip_ratio")
+    for thigh in (-30.0, -5.0, 20.0):
+        a = assess_rep(m(hip_height_ratio=0.30, thigh_angle_deg=thigh, depth_angle_err_deg=4.0),
+                       th)
+        assert a.depth == "below_parallel" and depth_words(a.depth) == "below parallel"
 
 
 @pytest.mark.parametrize("ratio,profile,past,flagged", [

@@ -37,12 +37,14 @@ def assert_parity(clip, live, bottom_tol_s=0.1):
         if mc.knee_over_toe_ratio is not None:
             assert ml.knee_over_toe_ratio == pytest.approx(mc.knee_over_toe_ratio, abs=0.1)
         assert (ac.knee_past_toes, ac.knees_cave_in) == (al.knee_past_toes, al.knees_cave_in)
-        if ac.depth != al.depth:
-            # near a band edge the two paths may fall either side of it: then each says it is
-            # close to the other's class, and they read the same depth number within its error
-            assert al.depth_near == ac.depth and ac.depth_near == al.depth
-            assert ml.thigh_angle_deg == pytest.approx(mc.thigh_angle_deg,
-                                                       abs=mc.depth_angle_err_deg)
+        if "unclear" in (ac.depth, al.depth) and mc.hip_height_ratio is not None:
+            # near a depth cut one path's interval may straddle it and the other's not: the
+            # paths then read the same hip height, and never class the rep differently. 0.03: the
+            # largest gap seen between the causal and the zero-phase reading on the rendered
+            # fixtures is 0.024 (front clip, Tasks backend on Python 3.13)
+            assert ml.hip_height_ratio == pytest.approx(mc.hip_height_ratio, abs=0.03)
+        else:
+            assert ac.depth == al.depth
 
 
 @pytest.mark.parametrize("view,yaw", [("side", 90.0), ("front", 0.0), ("oblique", 45.0)])
@@ -103,8 +105,9 @@ def test_impossible_bottoms_are_not_measured():
     assert m2.trunk_lean_deg is None and "trunk reads as leaning backwards" in m2.reasons["trunk_lean"]
     assert m3.knee_flexion_deg is None and m3.thigh_angle_deg is None
     assert "almost straight" in m3.reasons["knee_flexion"]
-    # the depth number is the thigh angle, which was not measured: no depth class either
-    assert an.assessments[2].depth == "unclear" and "almost straight" in m3.reasons["depth_angle"]
+    assert m3.hip_height_ratio is not None and an.assessments[2].depth != "unclear"
+    # the depth number (the thigh angle) was not measured: it says why
+    assert m3.depth_angle_deg is None and "almost straight" in m3.reasons["depth_angle"]
 
 
 @pytest.mark.slow

@@ -6,9 +6,10 @@ the held-out clips are scored with that choice. The in-sample figure (chosen on,
 all clips) is printed beside it, with each clip's margin to the boundaries it is classed by.
 
 Constants covered: the minimum rep depth (RepSettings.min_depth, the profile's
-min_rep_depth_ratio), the thigh angle's keypoint-bias correction (metrics.THIGH_BIAS_DEG,
-against the joint centres marked in DEPTH_POINTS.tsv) with the depth band edges
-(Thresholds.above/below_parallel_*_thigh_deg), the knee-past-toes cut
+min_rep_depth_ratio), the hip-height depth cuts (Thresholds.below/above_parallel_*_hip_ratio:
+the report's depth class), the thigh angle's keypoint-bias correction (metrics.THIGH_BIAS_DEG,
+against the joint centres marked in DEPTH_POINTS.tsv) with the thigh-angle band edges
+(metrics.DEPTH_EDGES_DEG; a secondary class), the knee-past-toes cut
 (knee_past_toes_min_ratio) and the knees-caving-in threshold of each candidate measurement. The
 view cut-offs (view.SIDE_MIN_YAW_DEG, view.FRONT_MAX_YAW_DEG: the nearest canonical view) are
 not fitted, so their in-sample and cross-validated figures are the same by construction; the
@@ -24,6 +25,7 @@ import numpy as np
 
 from .analysis import analyze_sequence
 from .evaluate import LABEL_VIEW, _split, match_reps
+from .feedback import classify_depth
 from .geometry import nanmedian_or_nan
 from .landmarks import PoseSequence
 from .metrics import (DEPTH_EDGES_DEG, STANDING_DEPTH, THIGH_BIAS_DEG, depth_class_from_angle,
@@ -34,6 +36,8 @@ from .thresholds import Thresholds
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
 
 MIN_DEPTH_GRID = (0.15, 0.18, 0.2, 0.22, 0.25, 0.28, 0.3, 0.34, 0.38, 0.42)
+HIP_LO_GRID = tuple(round(x, 2) for x in np.arange(0.28, 0.50, 0.01))
+HIP_HI_GRID = tuple(round(x, 2) for x in np.arange(0.44, 0.72, 0.01))
 KPT_GRID = tuple(round(x, 2) for x in np.arange(-0.30, 0.31, 0.01))
 SIDE_GRID = tuple(float(x) for x in range(40, 86))
 FRONT_GRID = tuple(float(x) for x in range(5, 41))
@@ -248,6 +252,18 @@ class Score:
                 f"decides {self.decided:.0%}")
 
 
+def _hip_class(r: RepRow, lo: float, hi: float) -> str | None:
+    """The hip-height depth class (feedback.classify_depth) with cuts lo / hi."""
+    from .metrics import RepMetrics
+
+    m = RepMetrics(0, 0, 0, 0, r.view, 0, "left", None, r.knee_flexion_deg, r.hip_height_ratio,
+                   None, None, None, None, None, 0, 0, 0,
+                   hip_height_ratio_err=r.hip_height_ratio_err)
+    th = Thresholds(below_parallel_max_hip_ratio=lo, above_parallel_min_hip_ratio=hi)
+    c = classify_depth(m, th)
+    return None if c == "unclear" else c
+
+
 PICTURE_VIEWS = ("side", "oblique")   # the views whose thigh angle comes from the picture
 EDGE_LO_GRID = tuple(float(x) for x in range(-30, 1))
 EDGE_HI_GRID = tuple(float(x) for x in range(-5, 26))
@@ -429,6 +445,18 @@ def fit_min_depth(clips: list[ClipRow]) -> float:
     return max(grid, key=lambda md: (*score_counts(clips, md).key(), -md))
 
 
+def fit_hip_cuts(rows: list[RepRow]) -> tuple[float, float]:
+    best, best_key = (0.40, 0.60), None
+    for lo in HIP_LO_GRID:
+        for hi in HIP_HI_GRID:
+            if hi <= lo:
+                continue
+            k = score_depth(rows, lambda r: _hip_class(r, lo, hi)).key()
+            if best_key is None or k > best_key:
+                best, best_key = (lo, hi), k
+    return best
+
+
 def kpt_margin(rows: list[RepRow], cut: float) -> float:
     """How far the cut sits from the nearest labelled rep's knee_over_toe_ratio (foot lengths)."""
     vals = [r.knee_over_toe_ratio for r in rows
@@ -517,7 +545,26 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
     js["min_rep_depth_ratio"] = {"fitted": md_fit, "cv_exact": md_cv.exact, "cv_f1": md_cv.f1,
                                  "cv_clips": md_cv.clips, "cv_phantom": md_cv.fp}
 
-    # depth: the keypoint-bias correction (fitted to the marked joint centres) and the band
+    # depth: hip-height cuts (fitted; the report's depth class)
+    hip_cv, hip_choice = Score(), []
+    for s in sources:
+        lo, hi = fit_hip_cuts([r for r in reps if r.source != s])
+        hip_choice.append((lo, hi))
+        for r in reps:
+            if r.source == s:
+                hip_cv.add(r.label_depth, _hip_class(r, lo, hi))
+    lo_c, hi_c = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
+    lo_f, hi_f = fit_hip_cuts(reps)
+    out.append(Line("depth (hip-height cuts)", f"{lo_c:.2f} / {hi_c:.2f}",
+                    score_depth(reps, lambda r: _hip_class(r, lo_c, hi_c)).text(),
+                    f"{lo_f:.2f} / {hi_f:.2f}",
+                    score_depth(reps, lambda r: _hip_class(r, lo_f, hi_f)).text(),
+                    _fmt_range([f"{a:.2f}/{b:.2f}" for a, b in hip_choice]), hip_cv.text()))
+    js["depth_hip_ratio"] = {"cv_accuracy": hip_cv.accuracy, "cv_balanced": hip_cv.balanced,
+                             "cv_decided": hip_cv.decided}
+
+    # depth, thigh-angle class (secondary, tried in issue 19): the keypoint-bias correction
+    # (fitted to the marked joint centres) and the band
     # edges of the class (fitted to the labels), both chosen without the held-out source
     ang_cv, ang_choice = Score(), []
     for s in sources:
@@ -527,8 +574,8 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
             if r.source == s:
                 ang_cv.add(r.label_depth, _angle_class(r, bias, edges))
     bias_f, edges_f = fit_depth(reps)
-    edges_c = (th.above_parallel_max_thigh_deg, th.below_parallel_min_thigh_deg)
-    out.append(Line("depth class (thigh angle bias per view side/oblique/front: band edges)",
+    edges_c = DEPTH_EDGES_DEG
+    out.append(Line("thigh-angle class, secondary (bias per view side/oblique/front: band edges)",
                     _fmt_depth_fit(THIGH_BIAS_DEG, edges_c),
                     score_depth(reps, lambda r: _angle_class(r, THIGH_BIAS_DEG, edges_c)).text(),
                     _fmt_depth_fit(bias_f, edges_f),
@@ -626,25 +673,31 @@ def format_lines(lines: list[Line]) -> str:
 def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> str:
     """Per clip, how far it sits from each boundary it is classed by (smallest over its reps):
     the view cut-offs (deg of yaw), the minimum rep depth (depth signal, lowest-peaked rep
-    found), the depth band edges (in units of the thigh angle's own error: below 1, the call
-    says "close to") and the knee-past-toes cut (foot lengths, labelled reps)."""
+    found), the hip-height cuts (in units of the ratio's own error: below 1, the rep is
+    "unclear"), the thigh-angle band edges (in units of the angle's own error: below 1, its
+    class says "close to") and the knee-past-toes cut (foot lengths, labelled reps)."""
     out = ["| clip | source | yaw (deg) | to view cut (deg) | shallowest rep peak - min depth | "
-           "thigh angle to band edge (errors) | "
+           "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) | "
            "knee travel to the knee-past-toes cut (foot lengths) |",
-           "|---|---|---|---|---|---|---|"]
-    lo, hi = th.above_parallel_max_thigh_deg, th.below_parallel_min_thigh_deg
+           "|---|---|---|---|---|---|---|---|"]
+    hlo, hhi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
+    lo, hi = DEPTH_EDGES_DEG
     for c in clips:
         rs = [r for r in reps if r.clip == c.clip]
         vm = min(abs(c.yaw_deg - SIDE_MIN_YAW_DEG), abs(c.yaw_deg - FRONT_MAX_YAW_DEG)) \
             if np.isfinite(c.yaw_deg) else float("nan")
         pk = min(c.peaks) - th.min_rep_depth_ratio if c.peaks else float("nan")
+        hm = [min(abs(r.hip_height_ratio - hlo), abs(r.hip_height_ratio - hhi))
+              / max(r.hip_height_ratio_err or 0.0, 1e-3) for r in rs
+              if r.hip_height_ratio is not None and r.label_depth is not None]
         am = [min(abs(r.depth_angle_deg - lo), abs(r.depth_angle_deg - hi)) / r.depth_angle_err_deg
               for r in rs if r.depth_angle_deg is not None and r.depth_angle_err_deg
               and r.label_depth is not None]
         km = [abs(r.knee_over_toe_ratio - th.knee_past_toes_min_ratio) for r in rs
               if r.knee_over_toe_ratio is not None and r.label_kpt is not None]
+        hs = f"{min(hm):.2f}" if hm else "-"
         ams = f"{min(am):.2f}" if am else "-"
         ks = f"{min(km):.3f}" if km else "-"
-        out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | "
+        out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | {hs} | "
                    f"{ams} | {ks} |")
     return "\n".join(out)

@@ -892,8 +892,9 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
 # chosen per held-out source by `formcheck eval --cv` (README, "Depth").
 THIGH_BIAS_DEG: dict = {"side": 5.6, "oblique": 5.6, "front": 14.0}
 
-# The depth class, from the one depth number (the corrected thigh angle, + = hip joint below the
-# knee joint), in the convention people use (the thigh parallel to the floor): above parallel
+# The thigh-angle depth class (secondary: the report's `depth` call is the hip-height class,
+# feedback.classify_depth, which cross-validated better), from the one depth number (the
+# corrected thigh angle, + = hip joint below the knee joint), in the convention people use (the thigh parallel to the floor): above parallel
 # under DEPTH_EDGES_DEG[0], below parallel over DEPTH_EDGES_DEG[1], parallel between. The edges
 # are chosen from the labels by cross-validation grouped by source (crossval.fit_depth_edges,
 # `formcheck eval --cv`).
@@ -903,7 +904,7 @@ DEPTH_CLASSES = ("above_parallel", "parallel", "below_parallel")
 
 def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None,
                            edges: tuple = DEPTH_EDGES_DEG) -> str:
-    """THE depth class: the band the corrected thigh angle falls in; "unclear" only when it
+    """The thigh-angle class: the band the corrected thigh angle falls in; "unclear" only when it
     was not measured. Near an edge the class does not flip to "unclear": depth_near names the
     neighbouring class the angle is within its error of."""
     if angle_deg is None or not np.isfinite(angle_deg):

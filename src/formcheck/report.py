@@ -18,7 +18,7 @@ from .analysis import Analysis
 from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
 from .feedback import (CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, depth_words,
                        shown_value)
-from .metrics import RepMetrics
+from .metrics import RepMetrics, depth_class_from_angle, depth_near
 from .values import DECIMALS, clean_float, fmt_num, reported_value
 from .vocab import CORRECTION_KINDS, CorrectionKind
 from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_amount,
@@ -31,7 +31,7 @@ CSV_FIELDS = [
     "knee_flexion_deg", "hip_height_ratio", "knee_past_toes", "knee_over_toe_px",
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
-    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_near", "depth_words",
+    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class", "depth_words",
     "knee_flexion_3d_deg", "hip_height_ratio_err",
     "box_contact", "box_contact_s", "box_sit", "box_hip_height_ratio", "box_hip_per_knee_ratio",
     "box_hip_height_cm", "higher_box_shin", "higher_box_cm", "excluded", "correction",
@@ -72,13 +72,17 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "checks": a.checks,
             "unmeasured": dict(m.reasons, **({} if analysis.box else {"box_contact": NO_BOX})),
             # the one depth number (= thigh_angle_deg) +- its error, how it was measured, the
-            # keypoint-bias correction in it, and the class in words ("parallel, close to below")
+            # keypoint-bias correction in it; the depth call (`depth`, from the hip height) in
+            # words, and beside it the thigh angle's own band in words (secondary: it
+            # cross-validated worse on the labelled clips, README "Depth")
             "depth_angle_deg": v["thigh_angle_deg"],
             "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
             "depth_source": m.depth_source,
             "depth_bias_deg": clean_float(m.depth_angle_bias_deg, 1),
-            "depth_near": a.depth_near,
-            "depth_words": depth_words(a.depth, a.depth_near),
+            "depth_words": depth_words(a.depth),
+            "depth_angle_class": depth_words(
+                depth_class_from_angle(v["thigh_angle_deg"], m.depth_angle_err_deg),
+                depth_near(v["thigh_angle_deg"], m.depth_angle_err_deg)),
             "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
             **box,
         })

@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import UnknownProfileError
-from .metrics import DEPTH_EDGES_DEG
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Limits that turn measurements into flags. Units are in the names."""
 
-    # Depth classes from the one depth number, the corrected thigh angle at the bottom (+ = hip
-    # joint below the knee joint; metrics.depth_angle): the band edges, chosen from the labels
-    # by cross-validation grouped by source (metrics.DEPTH_EDGES_DEG; `formcheck eval --cv`).
-    above_parallel_max_thigh_deg: float = DEPTH_EDGES_DEG[0]
-    below_parallel_min_thigh_deg: float = DEPTH_EDGES_DEG[1]
+    # Depth classes from the hip height at the bottom as a share of the standing hip height
+    # (hip level with the knee is about 0.42 for adult proportions). Works in every view.
+    below_parallel_max_hip_ratio: float = 0.40
+    above_parallel_min_hip_ratio: float = 0.60
+    # Seen from the side, a knee bent less than this is above parallel whatever the hip does.
+    above_parallel_max_knee_flexion_deg: float = 70.0
     # Knee travel past the toes, in foot lengths (0 = knee over the toes).
     knee_past_toes_min_ratio: float = 0.12
     knee_over_toe_max_ratio: float = 0.35
@@ -40,10 +40,12 @@ class Thresholds:
 
 
 HELP = {
-    "above_parallel_max_thigh_deg": "A rep whose thigh angle at the bottom (deg, + = hip below "
-                                    "knee) is under this counts as above parallel.",
-    "below_parallel_min_thigh_deg": "A rep whose thigh angle at the bottom (deg, + = hip below "
-                                    "knee) is over this counts as below parallel.",
+    "below_parallel_max_hip_ratio": "Bottom hip height (share of standing hip height) under "
+                                    "which a rep counts as below parallel.",
+    "above_parallel_min_hip_ratio": "Bottom hip height (share of standing hip height) over "
+                                    "which a rep counts as above parallel.",
+    "above_parallel_max_knee_flexion_deg": "From the side, a rep whose knee bends less than "
+                                           "this (deg) counts as above parallel.",
     "knee_past_toes_min_ratio": "Knee ahead of the toes by more than this many foot lengths "
                                 "counts as 'knee past toes' (the knee landmark is the joint "
                                 "centre, a little behind the kneecap).",
@@ -62,8 +64,11 @@ HELP = {
 # THE label table: a human name and a unit for every threshold. The app's sidebar and Targets
 # tab, the PDF and the CLI's --help all read it (through `label`); HELP says more.
 WORDS: dict[str, tuple[str, str]] = {
-    "above_parallel_max_thigh_deg": ("Above parallel: thigh angle under", "°, + = hip below knee"),
-    "below_parallel_min_thigh_deg": ("Below parallel: thigh angle over", "°, + = hip below knee"),
+    "below_parallel_max_hip_ratio": ("Below parallel: bottom hip height under",
+                                     "share of standing hip height"),
+    "above_parallel_min_hip_ratio": ("Above parallel: bottom hip height over",
+                                     "share of standing hip height"),
+    "above_parallel_max_knee_flexion_deg": ("Above parallel: knee bend under", "°"),
     "knee_past_toes_min_ratio": ("Knee counts as past the toes from", "foot lengths"),
     "knee_over_toe_max_ratio": ("Knee past toes: limit", "foot lengths"),
     "shin_angle_max_deg": ("Shin angle: limit", "° from vertical"),
@@ -139,14 +144,7 @@ def parse_overrides(items: list[str] | None) -> dict:
     return out
 
 
-# Thresholds that no longer exist (the hip-height depth classes, replaced by the thigh-angle
-# bands in issue 19): settings saved with them still load, without them.
-RETIRED = frozenset({"below_parallel_max_hip_ratio", "above_parallel_min_hip_ratio",
-                     "above_parallel_max_knee_flexion_deg"})
-
-
 def get_profile(name: str, **overrides) -> Thresholds:
-    overrides = {k: v for k, v in overrides.items() if k not in RETIRED}
     if name not in PROFILES:
         raise UnknownProfileError(f"Unknown profile '{name}'. Choose one of: {', '.join(PROFILES)}.")
     known = {f.name for f in fields(Thresholds)}
