@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from formcheck.analysis import analyze_sequence
-from formcheck.crossval import collect, run_cv
+from formcheck.crossval import collect, read_depth_points, run_cv
 from formcheck.evaluate import evaluate_clip, new_tallies, read_labels, summarize
 from formcheck.landmarks import load_npz
 from formcheck.pose import default_backend
@@ -79,7 +79,8 @@ def measured(shared_videos):
     reports = {lab["file"]: to_dict(analyze_sequence(raws[lab["file"]], th, "general"))
                for lab in labels}
     results = [evaluate_clip(lab, reports[lab["file"]], tallies) for lab in labels]
-    clips, reps = collect(labels, lambda lab: raws[lab["file"]], th)
+    clips, reps = collect(labels, lambda lab: raws[lab["file"]], th,
+                          points=read_depth_points(shared_videos / "DEPTH_POINTS.tsv"))
     _, cv = run_cv(clips, reps, th)
     got = figures(summarize(results, tallies), cv)
     got.update(robustness_figures(labels, raws, th))

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from formcheck.errors import UnknownProfileError
-from formcheck.feedback import DISCLAIMER, assess_rep, classify_depth, cues
+from formcheck.feedback import DISCLAIMER, assess_rep, classify_depth, cues, depth_words
 from formcheck.metrics import RepMetrics
 from formcheck.thresholds import PROFILES, get_profile
 
@@ -45,6 +45,16 @@ def test_depth_classes(hip, flex, view, expected):
 def test_depth_class_only_when_the_ratio_and_its_error_clear_a_cut(hip, err, expected):
     assert classify_depth(m(hip_height_ratio=hip, hip_height_ratio_err=err),
                           get_profile("general")) == expected
+
+
+def test_the_depth_call_is_the_hip_height_class_not_the_thigh_angle():
+    """Issue 19: the thigh-angle class cross-validated worse (README "Depth"), so the call stays
+    the hip-height class whatever the thigh angle reads."""
+    th = get_profile("general")
+    for thigh in (-30.0, -5.0, 20.0):
+        a = assess_rep(m(hip_height_ratio=0.30, thigh_angle_deg=thigh, depth_angle_err_deg=4.0),
+                       th)
+        assert a.depth == "below_parallel" and depth_words(a.depth) == "below parallel"
 
 
 @pytest.mark.parametrize("ratio,profile,past,flagged", [

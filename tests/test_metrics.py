@@ -8,7 +8,8 @@ import pytest
 from formcheck.view import FRONT_MAX_YAW_DEG
 
 from formcheck.analysis import analyze_sequence
-from formcheck.metrics import DEPTH_ANGLE_ERR_DEG, PARALLEL_HALF_BAND_DEG, depth_class_from_angle
+from formcheck.metrics import (DEPTH_ANGLE_ERR_DEG, DEPTH_EDGES_DEG, THIGH_BIAS_DEG,
+                               depth_class_from_angle, depth_near)
 from formcheck.stream import replay
 from formcheck.synthetic import (HINGE, PICK_UP, SHANK, STAND, THIGH, RepSpec,
                                  knee_over_toe_ratio, squat_sequence)
@@ -32,21 +33,29 @@ def test_side_view_metrics_match_the_geometry(facing, thigh, shin):
     assert a.rep_count == 2 and a.view.view == "side"
     assert a.view.facing == facing
     for m in a.metrics:
-        assert m.thigh_angle_deg == pytest.approx(thigh, abs=1.5)
+        # the one depth number: the thigh angle plus the keypoint-bias correction (the synthetic
+        # body has no bias); the raw reading stays internal
+        assert m.thigh_angle_deg == pytest.approx(thigh + THIGH_BIAS_DEG["side"], abs=1.5)
+        assert m.thigh_px_deg == pytest.approx(thigh, abs=1.5)
         assert m.knee_over_toe_ratio == pytest.approx(knee_over_toe_ratio(shin), abs=0.03)
         assert m.shin_angle_deg == pytest.approx(shin, abs=1.5)
         assert m.hip_height_ratio == pytest.approx(true_hip_ratio(thigh, shin), abs=0.03)
         assert m.knee_flexion_deg == pytest.approx(thigh + shin + 90.0, abs=2.0)
 
 
-@pytest.mark.parametrize("thigh,shin,depth", [
-    (12.0, 38.0, "below_parallel"),
-    (0.0, 30.0, "parallel"),
-    (-30.0, 20.0, "above_parallel"),
+@pytest.mark.parametrize("offset,shin,depth", [
+    (6.0, 38.0, "below_parallel"),
+    (None, 30.0, "parallel"),
+    (-6.0, 20.0, "above_parallel"),
 ])
-def test_depth_classes(thigh, shin, depth):
+def test_depth_classes(offset, shin, depth):
+    """The class is the band the corrected thigh angle falls in (the synthetic body has no
+    keypoint bias, so its thigh reads the true angle plus the correction)."""
+    b = THIGH_BIAS_DEG["side"]
+    thigh = ((LO + HI) / 2 if offset is None else (HI + offset if offset > 0 else LO + offset)) - b
     a = analyse([RepSpec(thigh_deg=thigh, shin_deg=shin)])
     assert a.assessments[0].depth == depth
+    assert a.metrics[0].thigh_angle_deg == pytest.approx(thigh + b, abs=1.5)
 
 
 def test_front_view_judges_knees_caving_in_from_the_peak_fppa():
@@ -137,22 +146,29 @@ def test_depth_angle_is_the_thigh_angle_in_every_view(view, source, thigh):
             t = math.radians(thigh)
             expected = math.degrees(math.atan2(math.sin(t), math.cos(t) * math.sin(
                 math.radians(45.0)) / math.sin(math.radians(m.yaw_deg))))
-        assert m.depth_angle_deg == pytest.approx(expected, abs=1.0)
+        assert m.depth_angle_bias_deg == THIGH_BIAS_DEG[view]
+        assert m.depth_angle_deg == m.thigh_angle_deg
+        assert m.depth_angle_deg == pytest.approx(expected + THIGH_BIAS_DEG[view], abs=1.0)
         # exact geometry: only the landmarks' own error and the bottom band's spread remain
         assert base - 0.3 <= m.depth_angle_err_deg < base + 1.0
 
 
-@pytest.mark.parametrize("angle,err,expected", [
-    (PARALLEL_HALF_BAND_DEG + 6.0, 5.0, "below_parallel"),
-    (PARALLEL_HALF_BAND_DEG + 4.0, 5.0, "unclear"),        # straddles the band's lower edge
-    (0.0, 5.0, "parallel"),
-    (-PARALLEL_HALF_BAND_DEG + 4.0, 5.0, "unclear"),
-    (-PARALLEL_HALF_BAND_DEG - 6.0, 5.0, "above_parallel"),
-    (0.0, PARALLEL_HALF_BAND_DEG + 1.0, "unclear"),         # too uncertain to class at all
-    (None, None, "unclear"),
+LO, HI = DEPTH_EDGES_DEG
+
+
+@pytest.mark.parametrize("angle,err,expected,near", [
+    (HI + 6.0, 5.0, "below_parallel", None),
+    (HI + 4.0, 5.0, "below_parallel", "parallel"),    # within its error of the edge: says so
+    (HI - 4.0, 5.0, "parallel", "below_parallel"),
+    ((LO + HI) / 2, 1.0, "parallel", None),
+    (LO + 4.0, 5.0, "parallel", "above_parallel"),
+    (LO - 4.0, 5.0, "above_parallel", "parallel"),
+    (LO - 6.0, 5.0, "above_parallel", None),
+    (None, None, "unclear", None),
 ])
-def test_depth_class_only_when_the_interval_clears_a_boundary(angle, err, expected):
+def test_depth_class_is_the_band_and_near_an_edge_it_says_so(angle, err, expected, near):
     assert depth_class_from_angle(angle, err) == expected
+    assert depth_near(angle, err) == near
 
 
 QUARTER = RepSpec(thigh_deg=-45.0, shin_deg=25.0, lean_deg=30.0)
@@ -258,3 +274,90 @@ def test_hips_that_stay_up_make_a_dip_no_squat_in_every_view(view, hip, dropped)
     why = not_a_squat(m)
     assert why == (f"the hips stayed at {hip:.2f} of their standing height: a stance shift or a "
                    "lean, not a squat" if dropped else "")
+
+
+def _setup_facing_the_other_way(reps, setup_s: float = 18.0, lead_s: float = 20.0):
+    """An oblique squatter facing -x whose first `setup_s` seconds (standing, setting up) face
+    +x: the whole clip's facing (+1) differs from each rep's (-1)."""
+    a = squat_sequence(reps, view="oblique", facing=1, lead_s=lead_s)
+    b = squat_sequence(reps, view="oblique", facing=-1, lead_s=lead_s)
+    xy = b.xy_px.copy()
+    k = int(setup_s * b.fps)
+    xy[:k] = a.xy_px[:k]
+    return b.replace(xy_px=xy)
+
+
+@pytest.mark.parametrize("thigh", [-25.0, 0.0, 15.0])
+def test_turned_thigh_angle_with_set_up_frames_facing_the_other_way(thigh):
+    """The bug of issue 19: the turned thigh angle once took the whole clip's facing, and a rep
+    facing the other way read 166 deg for a true +15. Now it is the same as on the clip that
+    faces one way throughout (angles to horizontal need no facing)."""
+    reps = [RepSpec(thigh_deg=thigh, shin_deg=30.0)] * 2
+    mixed = analyze_sequence(_setup_facing_the_other_way(reps), get_profile("general"))
+    plain = analyse(reps, view="oblique", facing=-1, lead_s=20.0)
+    assert mixed.view.facing == 1 and mixed.rep_count == plain.rep_count == 2
+    for m, p in zip(mixed.metrics, plain.metrics):
+        assert m.facing == -1 and m.view == "oblique"
+        assert m.depth_angle_deg == pytest.approx(p.depth_angle_deg, abs=0.01)
+        assert m.depth_angle_deg == pytest.approx(thigh + THIGH_BIAS_DEG["oblique"], abs=2.5)
+
+
+@pytest.mark.parametrize("facing", [1, -1])
+@pytest.mark.parametrize("view", ["side", "oblique"])
+def test_angles_do_not_depend_on_the_facing(view, facing):
+    a = analyse([RepSpec(thigh_deg=10.0, shin_deg=35.0, lean_deg=40.0)] * 2, view=view,
+                facing=facing)
+    b = analyse([RepSpec(thigh_deg=10.0, shin_deg=35.0, lean_deg=40.0)] * 2, view=view,
+                facing=-facing)
+    for m, n in zip(a.metrics, b.metrics):
+        assert m.facing == facing and n.facing == -facing
+        for name in ("thigh_angle_deg", "depth_angle_deg", "trunk_lean_deg", "shin_angle_deg"):
+            assert getattr(m, name) == pytest.approx(getattr(n, name), abs=0.01), name
+
+
+def test_range_guard_no_segment_angle_leaves_minus_90_to_90():
+    from formcheck.landmarks import Landmark as L
+    from formcheck.metrics import ANGLES, guard_angle_deg, segment_angle_deg
+
+    assert np.array_equal(np.isnan(guard_angle_deg(np.array([-120.0, -90.0, 0.0, 90.0, 95.0]))),
+                          [True, False, False, False, True])
+    # shoulders below the hips (lying, bent double), a shin upside down, a knee behind the hip
+    xy = squat_sequence(1).xy_px[:1].copy()
+    xy[0, [int(L.LEFT_SHOULDER), int(L.RIGHT_SHOULDER)], 1] += 2000.0
+    xy[0, int(L.LEFT_KNEE), 1] += 1000.0
+    xy[0, int(L.LEFT_KNEE), 0] -= 500.0
+    rng = np.random.default_rng(1)
+    many = rng.uniform(-2000, 2000, (500, 33, 2))
+    for name in ANGLES:
+        for facing in (1, -1):
+            for pts, sin_yaw in ((xy, None), (many, rng.uniform(0.0, 1.0, 500))):
+                a = segment_angle_deg(pts, name, facing, sin_yaw)
+                assert np.all(np.abs(a[np.isfinite(a)]) <= 90.0), name
+    assert np.isnan(segment_angle_deg(xy, "trunk", 1)[0])
+    assert np.isnan(segment_angle_deg(xy, "shin_left", 1)[0])
+
+
+@pytest.mark.parametrize("view", ["side", "oblique", "front"])
+def test_a_one_legged_pick_up_after_the_set_does_not_count(view, caplog):
+    """Issue 19: a one-legged hinge to pick up a bottle after the set (the free leg lifted
+    behind) was counted as a squat. Both feet stay down in a squat: the same dip with both
+    feet down counts, with one foot raised it does not."""
+    from formcheck.landmarks import LEG
+    from formcheck.synthetic import bottoms_s
+
+    specs = [RepSpec(), RepSpec(), RepSpec(thigh_deg=-20.0, shin_deg=25.0, lean_deg=50.0)]
+    seq = squat_sequence(specs, view=view)
+    three = analyze_sequence(seq, get_profile("general"))
+    assert three.rep_count == 3
+    xy = seq.xy_px.copy()
+    last = bottoms_s(specs)[-1]
+    lift = (seq.t_s > last - 0.6) & (seq.t_s < last + 0.6)
+    shin = float(np.nanmedian(np.linalg.norm(
+        xy[:30, int(LEG["right"][1])] - xy[:30, int(LEG["right"][2])], axis=-1)))
+    for k in LEG["right"][2:]:
+        xy[lift, int(k), 1] -= 1.2 * shin       # the free leg raised behind
+    with caplog.at_level("INFO", logger="formcheck.analysis"):
+        a = analyze_sequence(seq.replace(xy_px=xy), get_profile("general"))
+    assert a.rep_count == 2
+    assert [r.bottom_s for r in a.reps] == [r.bottom_s for r in three.reps[:2]]
+    assert "one foot rose" in caplog.text and "a one-legged hinge" in caplog.text

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from clinic_helpers import squat  # noqa: F401  (fixture)
 from formcheck.analysis import rescore
+from formcheck.metrics import THIGH_BIAS_DEG
 from formcheck.report import rep_rows, summary_text
 from formcheck.thresholds import get_profile
 
@@ -25,5 +28,8 @@ def test_summary_text_names_only_the_check_that_fired(squat):
     r = rep_rows(a)[0]
     # (knee_past_toes from knee_past_toes_min_ratio 0.12: level with the toes is not "past")
     assert (r["knee_over_toe_ratio"], r["knee_past_toes"]) == (0.0, False)
-    assert lines[2] == (f"    1  {r['bottom_s']:5.2f}s  below_parallel     +5°   0.00 no    38°  "
+    # the depth number: the synthetic thigh's +5 deg plus the keypoint-bias correction
+    assert r["thigh_angle_deg"] == pytest.approx(5.0 + THIGH_BIAS_DEG["side"], abs=1.0)
+    assert lines[2] == (f"    1  {r['bottom_s']:5.2f}s  below_parallel  "
+                        f"{r['thigh_angle_deg']:+5.0f}°   0.00 no    38°  "
                         "n/a  ! shin_angle")

@@ -106,6 +106,8 @@ def test_impossible_bottoms_are_not_measured():
     assert m3.knee_flexion_deg is None and m3.thigh_angle_deg is None
     assert "almost straight" in m3.reasons["knee_flexion"]
     assert m3.hip_height_ratio is not None and an.assessments[2].depth != "unclear"
+    # the depth number (the thigh angle) was not measured: it says why
+    assert m3.depth_angle_deg is None and "almost straight" in m3.reasons["depth_angle"]
 
 
 @pytest.mark.slow

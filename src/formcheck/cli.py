@@ -159,7 +159,10 @@ def cmd_eval(args) -> int:
         loaded = {lab["file"]: raw_by_file[lab["file"]] for lab in labels
                   if lab["file"] in raw_by_file}
         labs = [lab for lab in labels if lab["file"] in loaded]
-        clips, reps = collect(labs, lambda lab: loaded[lab["file"]], th)
+        from .crossval import read_depth_points, thigh_error_lines
+
+        points = read_depth_points(Path(args.labels).with_name("DEPTH_POINTS.tsv"))
+        clips, reps = collect(labs, lambda lab: loaded[lab["file"]], th, points=points)
         lines, cv_json = run_cv(clips, reps, th)
         print("\nLeave-one-source-out cross-validation (clips grouped by the file-name prefix "
               f"before '__'; {len({c.source for c in clips})} sources):\n")
@@ -170,6 +173,11 @@ def cmd_eval(args) -> int:
         from .metrics import DEPTH_ANGLE_PAIR_RMS_DEG
 
         rms, n = thigh_angle_pair_rms(reps)
+        err_lines, cv_json["thigh_angle_error"] = thigh_error_lines(
+            reps, sorted({c.source for c in clips}))
+        print("\nThe depth number (thigh angle) against the joint centres marked by hand "
+              "(DEPTH_POINTS.tsv), error = formcheck - marked, per view:")
+        print("\n".join(err_lines))
         print(f"\nThe thigh angle's own error (no labels): side on, the picture and the 3-D world "
               f"landmarks disagree by {rms:.1f} deg RMS over {n} reps, so about "
               f"{rms / 2 ** 0.5:.1f} deg each (committed: {DEPTH_ANGLE_PAIR_RMS_DEG} deg RMS)")

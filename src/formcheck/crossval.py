@@ -6,9 +6,11 @@ the held-out clips are scored with that choice. The in-sample figure (chosen on,
 all clips) is printed beside it, with each clip's margin to the boundaries it is classed by.
 
 Constants covered: the minimum rep depth (RepSettings.min_depth, the profile's
-min_rep_depth_ratio), the hip-height depth cuts (Thresholds.below/above_parallel_*_hip_ratio),
-the knee-past-toes cut (knee_past_toes_min_ratio) and the knees-caving-in threshold of each
-candidate measurement. The thigh-angle depth classes (metrics.depth_class_from_angle) and the
+min_rep_depth_ratio), the hip-height depth cuts (Thresholds.below/above_parallel_*_hip_ratio:
+the report's depth class), the thigh angle's keypoint-bias correction (metrics.THIGH_BIAS_DEG,
+against the joint centres marked in DEPTH_POINTS.tsv) with the thigh-angle band edges
+(metrics.DEPTH_EDGES_DEG; a secondary class), the knee-past-toes cut
+(knee_past_toes_min_ratio) and the knees-caving-in threshold of each candidate measurement. The
 view cut-offs (view.SIDE_MIN_YAW_DEG, view.FRONT_MAX_YAW_DEG: the nearest canonical view) are
 not fitted, so their in-sample and cross-validated figures are the same by construction; the
 view cut-offs the labels would choose are cross-validated beside them for comparison.
@@ -26,8 +28,9 @@ from .evaluate import LABEL_VIEW, _split, match_reps
 from .feedback import classify_depth
 from .geometry import nanmedian_or_nan
 from .landmarks import PoseSequence
-from .metrics import (STANDING_DEPTH, depth_class_from_angle, knee_ankle_separation_px_ratio,
-                      knee_ankle_separation_ratio, medial_knee_displacement_ratio)
+from .metrics import (DEPTH_EDGES_DEG, STANDING_DEPTH, THIGH_BIAS_DEG, depth_class_from_angle,
+                      knee_ankle_separation_px_ratio, knee_ankle_separation_ratio,
+                      medial_knee_displacement_ratio)
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
@@ -68,6 +71,10 @@ class RepRow:
     # side on: the near thigh's angle at the bottom from the picture and from the 3-D world
     # landmarks, two readings of one angle (thigh_angle_pair_rms); None in other views
     thigh_pair_deg: tuple | None = None
+    # the depth number before the keypoint-bias correction (metrics.THIGH_BIAS_DEG), and the
+    # thigh angle between the joint centres marked by hand (DEPTH_POINTS.tsv; None: unmarked)
+    thigh_raw_deg: float | None = None
+    marked_thigh_deg: float | None = None
 
 
 @dataclass
@@ -85,11 +92,33 @@ def _yn(s: str) -> bool | None:
     return {"yes": True, "no": False}.get(s)
 
 
+def read_depth_points(path) -> dict:
+    """DEPTH_POINTS.tsv (the hip, knee and ankle joint centres marked by hand on each rep's
+    deepest frame; DEPTH_PROTOCOL.md): file -> [(bottom_s, thigh_deg)], {} when absent."""
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    out: dict = {}
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            try:
+                out.setdefault(row["file"], []).append((float(row["bottom_s"]),
+                                                        float(row["thigh_deg"])))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return out
+
+
 def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresholds,
-            min_depth_grid: Iterable[float] = MIN_DEPTH_GRID
+            min_depth_grid: Iterable[float] = MIN_DEPTH_GRID, points: dict | None = None
             ) -> tuple[list[ClipRow], list[RepRow]]:
-    """Analyse every labelled clip once per minimum depth, and once with `th` for the reps."""
+    """Analyse every labelled clip once per minimum depth, and once with `th` for the reps.
+    `points`: read_depth_points' marks, matched to the reps found by their bottom time."""
     clips, reps = [], []
+    points = points or {}
     for lab in labels:
         raw = load(lab)
         truth = [float(x) for x in _split(lab["rep_bottoms_s"])]
@@ -104,6 +133,9 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
         clips.append(row)
         ld, lk, lc = (_split(lab[k]) for k in ("depth_per_rep", "knee_past_toes_per_rep",
                                                "knees_cave_in_per_rep"))
+        marks = points.get(lab["file"], [])
+        marked = {j: marks[i][1] for i, j in match_reps([b for b, _ in marks],
+                                                        [r.bottom_s for r in an.reps])}
         for i, j in match_reps(truth, [r.bottom_s for r in an.reps]):
             m = an.metrics[j]
             cave = cave_candidates(an, j)
@@ -115,7 +147,10 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                m.knee_flexion_deg, m.hip_height_ratio,
                                m.hip_height_ratio_err, m.depth_angle_deg,
                                m.depth_angle_err_deg, m.knee_over_toe_ratio, cave,
-                               _thigh_pair(an, j)))
+                               _thigh_pair(an, j),
+                               None if m.depth_angle_deg is None
+                               else m.depth_angle_deg - m.depth_angle_bias_deg,
+                               marked.get(j)))
     return clips, reps
 
 
@@ -228,9 +263,109 @@ def _hip_class(r: RepRow, lo: float, hi: float) -> str | None:
     return None if c == "unclear" else c
 
 
-def _angle_class(r: RepRow) -> str | None:
-    c = depth_class_from_angle(r.depth_angle_deg, r.depth_angle_err_deg)
+PICTURE_VIEWS = ("side", "oblique")   # the views whose thigh angle comes from the picture
+EDGE_LO_GRID = tuple(float(x) for x in range(-30, 1))
+EDGE_HI_GRID = tuple(float(x) for x in range(-5, 26))
+
+
+FRONT_BIAS_GRID = tuple(float(x) for x in range(0, 31))
+
+
+def fit_thigh_bias(rows: list[RepRow]) -> float:
+    """The keypoint-bias correction (deg) of the picture's thigh angle, side on and at an angle:
+    the median of (marked joint-centre angle - formcheck's uncorrected reading) over the marked
+    reps (DEPTH_POINTS.tsv; metrics.THIGH_BIAS_DEG). One figure for both views: the bias is
+    the pose model's hip landmark sitting high, and fitted per view it cross-validated worse at
+    an angle (only two sources marked there). 0 when no rep is marked."""
+    d = [r.marked_thigh_deg - r.thigh_raw_deg for r in rows
+         if r.marked_thigh_deg is not None and r.thigh_raw_deg is not None
+         and r.view in PICTURE_VIEWS]
+    return float(np.median(d)) if d else 0.0
+
+
+def _corrected(r: RepRow, bias: dict) -> float | None:
+    if r.thigh_raw_deg is None:
+        return None
+    return r.thigh_raw_deg + bias.get(r.view, 0.0)
+
+
+def _angle_class(r: RepRow, bias: dict | None = None, edges: tuple | None = None) -> str | None:
+    """The depth class (metrics.depth_class_from_angle) of the rep's thigh angle corrected with
+    `bias` per view (default: as measured, with the committed correction) and band `edges`."""
+    a = r.depth_angle_deg if bias is None else _corrected(r, bias)
+    c = depth_class_from_angle(a, r.depth_angle_err_deg, edges or DEPTH_EDGES_DEG)
     return None if c == "unclear" else c
+
+
+def fit_depth_edges(rows: list[RepRow], bias: dict) -> tuple[float, float]:
+    """Band edges (deg) that agree best with the labels on the reps seen from the side or at
+    an angle (balanced accuracy, then accuracy; among ties the pair nearest the +-10 deg of
+    the definition "parallel = thigh level")."""
+    rows = [r for r in rows if r.view in PICTURE_VIEWS]
+    best, best_key = DEPTH_EDGES_DEG, None
+    for lo in EDGE_LO_GRID:
+        for hi in EDGE_HI_GRID:
+            if hi <= lo:
+                continue
+            k = (*score_depth(rows, lambda r: _angle_class(r, bias, (lo, hi))).key(),
+                 -abs(lo + 10.0) - abs(hi - 10.0))
+            if best_key is None or k > best_key:
+                best, best_key = (lo, hi), k
+    return best
+
+
+def fit_front_bias(rows: list[RepRow], edges: tuple) -> float:
+    """The front view's correction: no joint centres are marked from the front, so it is the
+    smallest offset (deg) that agrees best with the labels of the front-view reps."""
+    rows = [r for r in rows if r.view == "front"]
+    return max(FRONT_BIAS_GRID, key=lambda b: (
+        *score_depth(rows, lambda r: _angle_class(r, {"front": b}, edges)).key(), -b))
+
+
+def fit_depth(rows: list[RepRow]) -> tuple[dict, tuple]:
+    """(per-view bias correction, band edges), all chosen on `rows`."""
+    b = fit_thigh_bias(rows)
+    bias = {v: b for v in PICTURE_VIEWS}
+    edges = fit_depth_edges(rows, bias)
+    bias["front"] = fit_front_bias(rows, edges)
+    return bias, edges
+
+
+def _fmt_depth_fit(bias: dict, edges: tuple) -> str:
+    return (f"{bias.get('side', 0):+.1f}/{bias.get('oblique', 0):+.1f}/{bias.get('front', 0):+.0f}"
+            f": {edges[0]:g}/{edges[1]:g}")
+
+
+def _err_stats(errs: list[float]) -> str:
+    if not errs:
+        return "no marked reps"
+    e = np.asarray(errs)
+    return (f"median {np.median(e):+.1f} deg, spread (SD) {np.std(e):.1f} deg, "
+            f"middle 68% {np.percentile(e, 16):+.1f}..{np.percentile(e, 84):+.1f}, n={e.size}")
+
+
+def thigh_error_lines(reps: list[RepRow], sources: list[str]) -> tuple[list[str], dict]:
+    """The depth number's error against the joint centres marked by hand (DEPTH_POINTS.tsv),
+    per view: before the bias correction, in-sample with the committed one, and
+    cross-validated (the correction chosen without the held-out source)."""
+    marked = [r for r in reps if r.marked_thigh_deg is not None and r.thigh_raw_deg is not None]
+    cv_bias = {s: dict.fromkeys(PICTURE_VIEWS, fit_thigh_bias([r for r in marked if r.source != s]))
+               for s in sources}
+    lines, js = [], {}
+    for view in ("side", "oblique", "front"):
+        rs = [r for r in marked if r.view == view]
+        if not rs:
+            lines.append(f"- {view}: no marked reps")
+            continue
+        raw = [r.thigh_raw_deg - r.marked_thigh_deg for r in rs]
+        ins = [r.depth_angle_deg - r.marked_thigh_deg for r in rs if r.depth_angle_deg is not None]
+        cv = [_corrected(r, cv_bias[r.source]) - r.marked_thigh_deg for r in rs]
+        lines.append(f"- {view} ({len({r.source for r in rs})} sources): uncorrected "
+                     f"{_err_stats(raw)}; corrected, in-sample (training) {_err_stats(ins)}; "
+                     f"cross-validated {_err_stats(cv)}")
+        js[view] = {"cv_median": float(np.median(cv)), "cv_sd": float(np.std(cv)),
+                    "raw_median": float(np.median(raw)), "n": len(rs)}
+    return lines, js
 
 
 def score_depth(rows: list[RepRow], classify: Callable[[RepRow], str | None]) -> Score:
@@ -409,7 +544,7 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
     js["min_rep_depth_ratio"] = {"fitted": md_fit, "cv_exact": md_cv.exact, "cv_f1": md_cv.f1,
                                  "cv_clips": md_cv.clips, "cv_phantom": md_cv.fp}
 
-    # depth: hip-height cuts (fitted) and thigh-angle classes (not fitted)
+    # depth: hip-height cuts (fitted; the report's depth class)
     hip_cv, hip_choice = Score(), []
     for s in sources:
         lo, hi = fit_hip_cuts([r for r in reps if r.source != s])
@@ -424,13 +559,33 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
                     f"{lo_f:.2f} / {hi_f:.2f}",
                     score_depth(reps, lambda r: _hip_class(r, lo_f, hi_f)).text(),
                     _fmt_range([f"{a:.2f}/{b:.2f}" for a, b in hip_choice]), hip_cv.text()))
-    ang = score_depth(reps, _angle_class)
-    out.append(Line("depth (thigh angle +- error, not fitted)", "+-10 deg band", ang.text(),
-                    "(no fit)", ang.text(), "(no fit)", ang.text()))
     js["depth_hip_ratio"] = {"cv_accuracy": hip_cv.accuracy, "cv_balanced": hip_cv.balanced,
                              "cv_decided": hip_cv.decided}
-    js["depth_angle"] = {"accuracy": ang.accuracy, "balanced": ang.balanced,
-                         "decided": ang.decided}
+
+    # depth, thigh-angle class (secondary, tried in issue 19): the keypoint-bias correction
+    # (fitted to the marked joint centres) and the band
+    # edges of the class (fitted to the labels), both chosen without the held-out source
+    ang_cv, ang_choice = Score(), []
+    for s in sources:
+        bias, edges = fit_depth([r for r in reps if r.source != s])
+        ang_choice.append(_fmt_depth_fit(bias, edges))
+        for r in reps:
+            if r.source == s:
+                ang_cv.add(r.label_depth, _angle_class(r, bias, edges))
+    bias_f, edges_f = fit_depth(reps)
+    edges_c = DEPTH_EDGES_DEG
+    out.append(Line("thigh-angle class, secondary (bias per view side/oblique/front: band edges)",
+                    _fmt_depth_fit(THIGH_BIAS_DEG, edges_c),
+                    score_depth(reps, lambda r: _angle_class(r, THIGH_BIAS_DEG, edges_c)).text(),
+                    _fmt_depth_fit(bias_f, edges_f),
+                    score_depth(reps, lambda r: _angle_class(r, bias_f, edges_f)).text(),
+                    _fmt_range(ang_choice), ang_cv.text()))
+    no_bias = score_depth(reps, lambda r: _angle_class(r, {}, (-10.0, 10.0)))
+    out.append(Line("thigh angle class, no bias correction, +-10 deg band (for comparison)",
+                    "-", no_bias.text(), "(no fit)", no_bias.text(), "(no fit)", no_bias.text()))
+    js["depth_angle"] = {"cv_accuracy": ang_cv.accuracy, "cv_balanced": ang_cv.balanced,
+                         "cv_decided": ang_cv.decided, "fitted_bias": bias_f,
+                         "fitted_edges": list(edges_f)}
 
     # knee past toes
     k_cv, k_choice = Score(), []
@@ -517,23 +672,24 @@ def format_lines(lines: list[Line]) -> str:
 def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> str:
     """Per clip, how far it sits from each boundary it is classed by (smallest over its reps):
     the view cut-offs (deg of yaw), the minimum rep depth (depth signal, lowest-peaked rep
-    found), the hip-height cuts and the parallel band (both in units of the value's own error:
-    below 1, the rep is "unclear") and the knee-past-toes cut (foot lengths, labelled reps)."""
+    found), the hip-height cuts (in units of the ratio's own error: below 1, the rep is
+    "unclear"), the thigh-angle band edges (in units of the angle's own error: below 1, its
+    class says "close to") and the knee-past-toes cut (foot lengths, labelled reps)."""
     out = ["| clip | source | yaw (deg) | to view cut (deg) | shallowest rep peak - min depth | "
            "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) | "
            "knee travel to the knee-past-toes cut (foot lengths) |",
            "|---|---|---|---|---|---|---|---|"]
-    lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
-    band = 10.0
+    hlo, hhi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
+    lo, hi = DEPTH_EDGES_DEG
     for c in clips:
         rs = [r for r in reps if r.clip == c.clip]
         vm = min(abs(c.yaw_deg - SIDE_MIN_YAW_DEG), abs(c.yaw_deg - FRONT_MAX_YAW_DEG)) \
             if np.isfinite(c.yaw_deg) else float("nan")
         pk = min(c.peaks) - th.min_rep_depth_ratio if c.peaks else float("nan")
-        hm = [min(abs(r.hip_height_ratio - lo), abs(r.hip_height_ratio - hi))
+        hm = [min(abs(r.hip_height_ratio - hlo), abs(r.hip_height_ratio - hhi))
               / max(r.hip_height_ratio_err or 0.0, 1e-3) for r in rs
               if r.hip_height_ratio is not None and r.label_depth is not None]
-        am = [min(abs(r.depth_angle_deg - band), abs(r.depth_angle_deg + band)) / r.depth_angle_err_deg
+        am = [min(abs(r.depth_angle_deg - lo), abs(r.depth_angle_deg - hi)) / r.depth_angle_err_deg
               for r in rs if r.depth_angle_deg is not None and r.depth_angle_err_deg
               and r.label_depth is not None]
         km = [abs(r.knee_over_toe_ratio - th.knee_past_toes_min_ratio) for r in rs
@@ -544,4 +700,3 @@ def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> 
         out.append(f"| {c.clip} | {c.source} | {c.yaw_deg:.0f} | {vm:.1f} | {pk:+.2f} | {hs} | "
                    f"{ams} | {ks} |")
     return "\n".join(out)
-

@@ -68,6 +68,19 @@ def classify_depth(m: RepMetrics, th: Thresholds) -> str:
     return "unclear"
 
 
+DEPTH_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_parallel": "below",
+               "unclear": "unclear"}
+
+
+def depth_words(depth: str, near: str | None = None) -> str:
+    """A depth class in words; with `near`, the class it is within its error of ("parallel,
+    close to below": only the thigh-angle class has that notion). The one wording every shell
+    shows."""
+    head = {"above_parallel": "above parallel", "parallel": "parallel",
+            "below_parallel": "below parallel", "unclear": "unclear"}.get(depth, depth)
+    return f"{head}, close to {DEPTH_SHORT[near]}" if near else head
+
+
 @dataclass(frozen=True)
 class _Check:
     """One limit: metric `field` of RepMetrics against threshold `limit`."""

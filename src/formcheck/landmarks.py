@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -160,7 +162,22 @@ def _savez(seq: PoseSequence, path: Path, dtype=np.float32) -> None:
         z=seq.z.astype(dtype), visibility=seq.visibility.astype(dtype),
         world_m=seq.world_m.astype(dtype), width_px=seq.width_px, height_px=seq.height_px,
         fps=seq.fps, source=seq.source,
+        **({"provenance": json.dumps(seq.meta["provenance"], sort_keys=True)}
+           if seq.meta.get("provenance") else {}),
     )
+
+
+def _provenance_meta(raw) -> dict:
+    """PoseSequence.meta from a file's provenance member (absent in older files: {})."""
+    if raw is None:
+        return {}
+    try:
+        prov = json.loads(str(raw))
+    except ValueError:
+        return {}
+    if not isinstance(prov, dict):
+        return {}
+    return {"provenance": {str(k): str(v) for k, v in prov.items()}}
 
 
 # Expected members of a landmarks file: name -> (dtype kinds accepted, shape with N for frames).
@@ -176,6 +193,9 @@ _MEMBERS = {
     "fps": ("fiu", ()),
     "source": ("U", ()),
 }
+# Optional members (files written before them still load): the pose model that made the
+# landmarks, as JSON ({"pose_backend", "model_file", "mediapipe_version"}; PoseSequence.meta).
+_OPTIONAL = {"provenance": ("U", ())}
 MAX_SIDE_PX = 16384     # no camera makes larger frames
 MAX_ABS_COORD = 1e6     # pixel positions, depths and metres beyond this are not a body
 
@@ -217,21 +237,23 @@ def _check_members(z, limits) -> int:
     shapes against what save_npz writes and the frame limit. Returns N. Nothing large is
     allocated before this passes."""
     names = {n[:-4] if n.endswith(".npy") else n for n in z.namelist()}
-    if len(z.namelist()) != len(names) or names != set(_MEMBERS):
-        missing, extra = set(_MEMBERS) - names, names - set(_MEMBERS)
+    allowed = set(_MEMBERS) | set(_OPTIONAL)
+    if len(z.namelist()) != len(names) or not set(_MEMBERS) <= names <= allowed:
+        missing, extra = set(_MEMBERS) - names, names - set(_MEMBERS) - set(_OPTIONAL)
         raise ValueError("unexpected contents"
                          + (f"; missing {', '.join(sorted(missing))}" if missing else "")
                          + (f"; unexpected {', '.join(sorted(extra))[:200]}" if extra else ""))
     n = None
-    for name, (kinds, shape) in _MEMBERS.items():
+    for name, (kinds, shape) in {**_MEMBERS, **{k: v for k, v in _OPTIONAL.items()
+                                                if k in names}}.items():
         info = z.getinfo(name + ".npy")
         with z.open(info) as f:
             got, dtype = _npy_header(f)
             header_len = f.tell()
         if dtype.kind not in kinds or dtype.hasobject:
             raise ValueError(f"{name} holds {dtype} values")
-        if name == "source" and dtype.itemsize > 4 * 4096:
-            raise ValueError("source name is too long")
+        if name in ("source", "provenance") and dtype.itemsize > 4 * 4096:
+            raise ValueError(f"{name} is too long")
         if len(got) != len(shape):
             raise ValueError(f"{name} has shape {got}")
         for g, want in zip(got, shape):
@@ -305,7 +327,7 @@ def load_npz(path: str | Path, display_name: str | None = None) -> PoseSequence:
         with zipfile.ZipFile(path) as z:
             _check_members(z, lim)
             arrays = {}
-            for member in _MEMBERS:
+            for member in [*_MEMBERS, *(k for k in _OPTIONAL if k + ".npy" in z.namelist())]:
                 with z.open(member + ".npy") as f:
                     arrays[member] = np.lib.format.read_array(f, allow_pickle=False)
         if int(arrays["format_version"]) > FORMAT_VERSION:
@@ -319,6 +341,7 @@ def load_npz(path: str | Path, display_name: str | None = None) -> PoseSequence:
             z=arrays["z"].astype(np.float64), visibility=arrays["visibility"].astype(np.float64),
             world_m=arrays["world_m"].astype(np.float64), width_px=arrays["width_px"],
             height_px=arrays["height_px"], fps=arrays["fps"], source=str(arrays["source"]),
+            meta=_provenance_meta(arrays.get("provenance")),
         )
     except LandmarksFileError:
         raise

@@ -8,12 +8,13 @@ Definitions and their sources: docs/METRICS.md and the README.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .geometry import (angle_at, distance, incline_deg, midpoint, nanmean_of, nanmedian_or_nan,
-                       rolling_nanpercentile, tilt_from_vertical_deg)
+from .geometry import (angle_at, distance, midpoint, nanmean_of, nanmedian_or_nan,
+                       rolling_nanpercentile)
 from .landmarks import LEG, PoseSequence
 from .landmarks import Landmark as L
 from .reps import Rep
@@ -64,6 +65,12 @@ STOOP_MAX_THIGH_DEG = -30.0
 # rendered grid's 60-deg quarter squat: 14 deg from the front; 24 deg at 30 deg of yaw, which
 # this drops, and 41-51 deg at 45-90 deg).
 MIN_SQUAT_KNEE_FLEXION_3D_DEG = 40.0
+# One foot off the floor at the bottom: the two ankles' heights in the picture differ by this
+# many standing shin lengths more than they did while standing (the difference while standing
+# is the camera's perspective on the far foot). A squat keeps both feet down; a one-legged hinge
+# to pick something up lifts the free leg behind (issue 19: counted as a squat on an unseen
+# clip). Half a shin: far beyond the ankle's tracking noise, far below a leg lifted behind.
+MAX_FOOT_LIFT_SHIN = 0.5
 STANCE_SHIFT_MIN_HIP_RATIO = 0.75
 # In every view a dip is not a squat when the hips stay above halfway between standing and a
 # quarter squat. A quarter squat (thigh 45 deg below level, shin upright) lowers the hips by
@@ -238,20 +245,83 @@ def depth_signal(seq: PoseSequence, refs: ScaleRefs | None = None) -> np.ndarray
     return np.where((wsum > 1e-6) & ~lying, out, np.nan)
 
 
-def thigh_angle_turned_deg(xy: np.ndarray, yaw_deg: np.ndarray, facing: int) -> np.ndarray:
+# --- the angle table ----------------------------------------------------------------------------
+# Every body-segment angle in the picture: one table (ANGLES) and one generic function
+# (segment_angle_deg) with one range guard, in the manner of Pose2Sim's angle_dict /
+# points_to_angles. A segment runs from the mean of its `start` landmarks to the mean of its
+# `end` ones (`either`: from whichever of the pairs are seen, averaged as vectors).
+# - "horizontal": the segment to horizontal, +ve when its start lies lower than its end (hip
+#   below knee). It is measured along the segment's horizontal extent, whichever way that
+#   points, so it needs no facing: a facing read from other frames (set-up frames facing the
+#   other way) cannot flip it into the wrong half-plane.
+# - "vertical": the segment's lean from vertical, +ve toward the way the person faces. x is
+#   multiplied by `facing` (the rep's own, view.facing_sign over the rep's frames), so every
+#   angle is computed as for a person facing +x.
+# At an angle to the camera the forward extent is divided by sin(yaw) (`sin_yaw`). Whatever
+# comes out beyond [-90, 90] deg is no angle of a squatting body: it is NaN (the range guard).
+@dataclass(frozen=True)
+class SegmentAngle:
+    start: tuple
+    end: tuple
+    ref: str               # "horizontal" | "vertical"
+    either: bool = False   # the vector from whichever start/end pairs are seen (nanmean)
+
+
+ANGLES: dict[str, SegmentAngle] = {
+    "thigh_left": SegmentAngle((L.LEFT_HIP,), (L.LEFT_KNEE,), "horizontal"),
+    "thigh_right": SegmentAngle((L.RIGHT_HIP,), (L.RIGHT_KNEE,), "horizontal"),
+    "thighs": SegmentAngle((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_KNEE, L.RIGHT_KNEE), "horizontal",
+                           either=True),
+    "shin_left": SegmentAngle((L.LEFT_ANKLE,), (L.LEFT_KNEE,), "vertical"),
+    "shin_right": SegmentAngle((L.RIGHT_ANKLE,), (L.RIGHT_KNEE,), "vertical"),
+    "trunk": SegmentAngle((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER),
+                          "vertical"),
+}
+ANGLE_RANGE_DEG = 90.0
+
+
+def guard_angle_deg(a: np.ndarray) -> np.ndarray:
+    """The range guard: angles outside [-ANGLE_RANGE_DEG, ANGLE_RANGE_DEG] become NaN."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(a) <= ANGLE_RANGE_DEG, a, np.nan)
+
+
+def segment_angle_deg(xy: np.ndarray, name: str, facing: int = 1,
+                      sin_yaw: np.ndarray | float | None = None) -> np.ndarray:
+    """(N,) the angle ANGLES[name] per frame of (N, 33, 2) picture points, in degrees, within
+    [-90, 90] or NaN (see the table's notes)."""
+    spec = ANGLES[name]
+    with np.errstate(all="ignore"):
+        if spec.either:
+            vec = np.stack([nanmean_of([xy[:, int(b), k] - xy[:, int(a), k]
+                                        for a, b in zip(spec.start, spec.end)])
+                            for k in (0, 1)], axis=-1)
+        else:
+            vec = (np.mean([xy[:, int(b)] for b in spec.end], axis=0)
+                   - np.mean([xy[:, int(a)] for a in spec.start], axis=0))
+        fwd = vec[:, 0] * (facing if spec.ref == "vertical" else 1.0)
+        if sin_yaw is not None:
+            s = np.asarray(sin_yaw, dtype=np.float64)
+            fwd = fwd / np.where(s > 1e-3, s, np.nan)
+        up = -vec[:, 1]   # image y grows downward
+        if spec.ref == "horizontal":
+            ang = np.degrees(np.arctan2(up, np.abs(fwd)))
+        else:
+            ang = np.degrees(np.arctan2(fwd, up))
+    return guard_angle_deg(ang)
+
+
+def thigh_angle_turned_deg(xy: np.ndarray, yaw_deg: np.ndarray, facing: int = 0) -> np.ndarray:
     """(N,) the thighs' angle to horizontal (+ve hip below knee) from the picture, at any yaw
     but the front: both legs' hip->knee vectors averaged (a knee pushed out to one side and the
     other knee to the other side cancel), the forward part divided by sin(yaw) (a distance along
     the way the person faces shows shortened by sin(yaw); the vertical part does not shorten).
-    Exact for a level camera and knees tracking symmetrically; side on it is the 2-D angle."""
+    Exact for a level camera and knees tracking symmetrically; side on it is the 2-D angle.
+    An angle to horizontal needs no facing (segment_angle_deg); `facing` is accepted and unused."""
     with np.errstate(all="ignore"):
-        fwd = nanmean_of([facing * (xy[:, int(LEG[leg][1]), 0] - xy[:, int(LEG[leg][0]), 0])
-                          for leg in LEG])
-        down = nanmean_of([xy[:, int(LEG[leg][1]), 1] - xy[:, int(LEG[leg][0]), 1]
-                           for leg in LEG])
         sin_yaw = np.sin(np.radians(np.asarray(yaw_deg, float)))
-        sin_yaw = np.where(sin_yaw > 1e-3, sin_yaw, np.nan)
-        return np.degrees(np.arctan2(-down, fwd / sin_yaw))
+    return segment_angle_deg(xy, "thighs", sin_yaw=sin_yaw)
 
 
 def thigh_angle_from_depth_deg(depth: np.ndarray) -> np.ndarray:
@@ -429,7 +499,7 @@ def compute_series(seq: PoseSequence, depth: np.ndarray | None = None,
     for side, (hip, knee, ankle, _heel, _toe) in LEG.items():
         H, K, A = xy[:, hip], xy[:, knee], xy[:, ankle]
         medial = np.sign(mid_hip_x - H[:, 0])  # toward the body's midline
-        legs[side] = LegSeries(incline_deg(H, K), 180.0 - angle_at(H, K, A),
+        legs[side] = LegSeries(segment_angle_deg(xy, f"thigh_{side}"), 180.0 - angle_at(H, K, A),
                                shin_deg(xy, side, facing), kot[side], fppa(H, K, A, medial),
                                *world_leg_angles_deg(seq.world_m, side))
     trunk = trunk_lean_deg(xy, facing)
@@ -498,6 +568,14 @@ class RepMetrics:
     # Knees caving in (valgus.rep_knee_valgus): the peak FPPA per leg, when, the knee-to-ankle
     # separation then and its uncertainty; fppa_deg above is its value. None where unmeasured.
     valgus: KneeValgus | None = None
+    # The near leg's raw 2-D thigh angle at the bottom (internal: the stoop rule reads it;
+    # every shell shows thigh_angle_deg, the corrected one) and the keypoint-bias correction
+    # (THIGH_BIAS_DEG) included in thigh_angle_deg / depth_angle_deg.
+    thigh_px_deg: float | None = None
+    depth_angle_bias_deg: float = 0.0
+    # how much higher one ankle is than the other at the bottom than while standing, in standing
+    # shin lengths (internal: not_a_squat's one-foot rule)
+    foot_lift_shin: float | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -508,13 +586,12 @@ def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
 
 def shin_deg(xy: np.ndarray, leg: Leg, facing: int) -> np.ndarray:
     """(N,) the leg's shank from vertical, +ve with the knee forward of the ankle."""
-    return tilt_from_vertical_deg(xy[:, int(LEG[leg][1])], xy[:, int(LEG[leg][2])], facing)
+    return segment_angle_deg(xy, f"shin_{leg}", facing)
 
 
 def trunk_lean_deg(xy: np.ndarray, facing: int) -> np.ndarray:
     """(N,) mid-shoulder -> mid-hip from vertical, +ve leaning forward."""
-    return tilt_from_vertical_deg(midpoint(xy[:, L.LEFT_SHOULDER], xy[:, L.RIGHT_SHOULDER]),
-                                  midpoint(xy[:, L.LEFT_HIP], xy[:, L.RIGHT_HIP]), facing)
+    return segment_angle_deg(xy, "trunk", facing)
 
 
 def knee_over_toe(seq: PoseSequence, series: Series, idx: np.ndarray, view: str, leg: str,
@@ -678,16 +755,51 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                                              series.legs["right"].knee_flexion_world_deg[band]])))
     if view in ("side", "oblique") and thigh is None and not turned:
         dep, dep_err, dep_src = None, None, ""   # the leg was mistracked at the bottom
-    if dep is None and "depth_angle" not in reasons:
-        reasons["depth_angle"] = reasons.get("thigh_angle") or "the thigh was not seen at the bottom"
+    dep, bias = corrected_depth_angle(dep, view)
+    thigh_px = thigh
+    # THE depth number: the view- and bias-corrected thigh angle is what `thigh_angle_deg`
+    # reports everywhere (table, flag, PDF, trends, live); the near leg's raw 2-D reading stays
+    # internal (`thigh_px_deg`, for the stoop rule).
+    thigh = _f(dep)
+    if dep is None:
+        reasons.setdefault("thigh_angle", "the thigh was not seen at the bottom")
+        reasons["depth_angle"] = reasons["thigh_angle"]
+    else:
+        reasons.pop("thigh_angle", None)
     box = rep_box(series, rep, rng, band, key if kot_ratio is not None else "")
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
                       thigh, flex, hip_h, _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
                       rep.descent_s, rep.pause_s, rep.ascent_s, reasons, heel, facing, key,
                       rep.bottom_i, dep, dep_err, dep_src, flex3d,
-                      None if hip_h is None else hip_height_ratio_err(series, rep), **box,
+                      None if hip_h is None else hip_height_ratio_err(series, rep),
+                      thigh_px_deg=thigh_px, depth_angle_bias_deg=bias,
+                      foot_lift_shin=foot_lift_shin(seq, series, rep, band), **box,
                       valgus=valgus)
+
+
+def foot_lift_shin(seq: PoseSequence, series: Series, rep: Rep, band: np.ndarray) -> float | None:
+    """How much more the two feet's heights differ at the bottom (median over the bottom
+    band) than while standing around the rep, in standing shin lengths; None unmeasured."""
+    # each foot's lowest point of ankle, heel and toe: a lifted foot raises all three, an ankle
+    # mistracked up the leg leaves the heel and toe on the floor
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low = [np.nanmax(seq.xy_px[:, [int(i) for i in LEG[leg][2:]], 1], axis=1)
+               for leg in ("left", "right")]
+    gap = np.abs(low[0] - low[1])
+    shin = series.standing.shin_len_px
+    t = series.t_s
+    near = (((t >= rep.start_s - 1.0) & (t <= rep.start_s))
+            | ((t >= rep.end_s) & (t <= rep.end_s + 1.0)))
+    standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
+    base = nanmedian_or_nan(gap[near & standing])
+    if not np.isfinite(base):
+        base = nanmedian_or_nan(gap[standing])
+    bottom = nanmedian_or_nan(gap[band])
+    if not (np.isfinite(base) and np.isfinite(bottom) and np.isfinite(shin) and shin > 1):
+        return None
+    return float((bottom - base) / shin)
 
 
 def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: KneeKey) -> dict:
@@ -717,6 +829,16 @@ def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: Kn
             if np.isfinite(foot) and foot > 1:
                 out["descent_kot"] = box.descent_profile(hip_shin[desc], px[desc] / foot)
     return out
+
+
+def corrected_depth_angle(raw_deg: float | None, view: str) -> tuple[float | None, float]:
+    """(the one depth number, the bias correction in it): depth_angle's reading plus this
+    view's keypoint-bias correction (THIGH_BIAS_DEG), range-guarded; None when unmeasured."""
+    if raw_deg is None:
+        return None, 0.0
+    bias = float(THIGH_BIAS_DEG.get(view, 0.0))
+    a = float(guard_angle_deg(np.array([raw_deg + bias]))[0])
+    return (a, bias) if np.isfinite(a) else (None, 0.0)
 
 
 def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
@@ -752,28 +874,56 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
     return float(np.median(vals)), float(np.hypot(err, spread)), source
 
 
-# "Parallel" as coaches use it: the hip joint level with the knee joint (thigh angle 0). The
-# powerlifting rule (hip crease below the top of the knee) sits a few degrees deeper. A rep is
-# "parallel" when its thigh is within PARALLEL_HALF_BAND_DEG of level: the span between those
-# two rules plus what a person judging by eye can tell apart; not fitted to any labels.
-PARALLEL_HALF_BAND_DEG = 10.0
+# BlazePose's systematic keypoint bias on the thigh angle: its hip sits high, so the thigh
+# reads above the angle between the hip and knee joint centres. Added to the reading, per view.
+# Side on and at an angle: the median of (marked - formcheck) over the 43 reps of
+# ../shared/videos/DEPTH_POINTS.tsv (joint centres marked by hand on the deepest frame) that
+# formcheck finds, one figure for both views (crossval.fit_thigh_bias; fitted per view it
+# cross-validated worse at an angle, where only two sources are marked). From the front the
+# angle comes from the thighs' vertical extent (thigh_angle_from_depth_deg) and no joint
+# centre is marked there: the offset is chosen from the depth labels of the front-view reps
+# (crossval.fit_front_bias; 11 reps, 2 sources, all labelled below parallel: weak). All three
+# chosen per held-out source by `formcheck eval --cv` (README, "Depth").
+THIGH_BIAS_DEG: dict = {"side": 5.6, "oblique": 5.6, "front": 14.0}
+
+# The thigh-angle depth class (secondary: the report's `depth` call is the hip-height class,
+# feedback.classify_depth, which cross-validated better), from the one depth number (the
+# corrected thigh angle, + = hip joint below the knee joint), in the convention people use (the thigh parallel to the floor): above parallel
+# under DEPTH_EDGES_DEG[0], below parallel over DEPTH_EDGES_DEG[1], parallel between. The edges
+# are chosen from the labels by cross-validation grouped by source (crossval.fit_depth_edges,
+# `formcheck eval --cv`).
+DEPTH_EDGES_DEG = (-13.0, 0.0)
+DEPTH_CLASSES = ("above_parallel", "parallel", "below_parallel")
 
 
-def depth_class_from_angle(angle_deg: float | None, err_deg: float | None) -> str:
-    """The depth class a thigh angle +- its error clears, from the definition of parallel:
-    below_parallel when the whole interval lies deeper than the parallel band, above_parallel
-    when it lies higher, parallel when it lies inside; "unclear" when it straddles a boundary
-    (the interval is in the report, so the user sees how close it was)."""
-    if angle_deg is None or err_deg is None:
+def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None,
+                           edges: tuple = DEPTH_EDGES_DEG) -> str:
+    """The thigh-angle class: the band the corrected thigh angle falls in; "unclear" only when it
+    was not measured. Near an edge the class does not flip to "unclear": depth_near names the
+    neighbouring class the angle is within its error of."""
+    if angle_deg is None or not np.isfinite(angle_deg):
         return "unclear"
-    lo, hi = angle_deg - err_deg, angle_deg + err_deg
-    if lo > PARALLEL_HALF_BAND_DEG:
-        return "below_parallel"
-    if hi < -PARALLEL_HALF_BAND_DEG:
+    lo, hi = edges
+    if angle_deg < lo:
         return "above_parallel"
-    if lo >= -PARALLEL_HALF_BAND_DEG and hi <= PARALLEL_HALF_BAND_DEG:
-        return "parallel"
-    return "unclear"
+    if angle_deg > hi:
+        return "below_parallel"
+    return "parallel"
+
+
+def depth_near(angle_deg: float | None, err_deg: float | None,
+               edges: tuple = DEPTH_EDGES_DEG) -> str | None:
+    """The neighbouring class when the angle lies within its error of a band edge ("close to
+    below"), else None."""
+    if angle_deg is None or err_deg is None or not np.isfinite(angle_deg):
+        return None
+    lo, hi = edges
+    c = depth_class_from_angle(angle_deg, err_deg, edges)
+    # the nearest edge, and the class beyond it
+    cands = [(abs(angle_deg - lo), "above_parallel" if c != "above_parallel" else "parallel"),
+             (abs(angle_deg - hi), "below_parallel" if c != "below_parallel" else "parallel")]
+    d, other = min(cands)
+    return other if d <= err_deg and other != c else None
 
 
 def heel_lift(seq: PoseSequence, series: Series, idx: np.ndarray, leg: str) -> float | None:
@@ -808,9 +958,12 @@ def not_a_squat(m: RepMetrics) -> str:
             and (m.hip_height_ratio is None or m.hip_height_ratio >= STANCE_SHIFT_MIN_HIP_RATIO)):
         return (f"the knees bent only {m.knee_flexion_3d_deg:.0f} deg: a stance shift or a lean, "
                 "not a squat")
+    if m.foot_lift_shin is not None and m.foot_lift_shin > MAX_FOOT_LIFT_SHIN:
+        return (f"one foot rose {m.foot_lift_shin:.1f} shin lengths off the floor at the bottom: "
+                "a one-legged hinge or a step, not a squat")
     if (m.view in ("side", "oblique") and m.trunk_lean_deg is not None
-            and m.thigh_angle_deg is not None and m.trunk_lean_deg >= STOOP_MIN_TRUNK_LEAN_DEG
-            and m.thigh_angle_deg <= STOOP_MAX_THIGH_DEG):
+            and m.thigh_px_deg is not None and m.trunk_lean_deg >= STOOP_MIN_TRUNK_LEAN_DEG
+            and m.thigh_px_deg <= STOOP_MAX_THIGH_DEG):
         return (f"bent forward {m.trunk_lean_deg:.0f} deg with the hips above the knees "
-                f"(thigh {m.thigh_angle_deg:+.0f} deg): a stoop or hinge, not a squat")
+                f"(thigh {m.thigh_px_deg:+.0f} deg): a stoop or hinge, not a squat")
     return ""

@@ -415,7 +415,7 @@ def _caption_lines(row: dict, th) -> list[str]:
         return shown_value(metric, row[metric], th, spec, none="–") + ("" if row[metric] is None
                                                                        else unit)
 
-    lines = [f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} "
+    lines = [f"Depth: {row.get('depth_words') or DEPTH_WORDS.get(row['depth'], row['depth'])} "
              f"(thigh {v('thigh_angle_deg', '+.0f', '°')})",
              f"Knee past toes: {v('knee_over_toe_ratio', '+.2f', ' foot lengths')}",
              f"Shin {v('shin_angle_deg', '.0f', '°')} · knee bend "

@@ -471,6 +471,7 @@ def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: fl
     sample_every = max(total_s, 1.0) / MULTI_PERSON_SAMPLES
     next_sample = sample_every / 2
     with PoseEstimator(backend=backend, model=model) as est:
+        prov = provenance(est.backend, model)
         for frame in frames:
             fp = est.process(frame.rgb, width_px, height_px, t_s=frame.t_s)
             if warnings is not None and frame.t_s >= next_sample and np.isfinite(fp.xy_px).any():
@@ -494,7 +495,25 @@ def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: fl
     if not ts:
         return PoseSequence.empty(width_px, height_px, fps, source)
     return PoseSequence(np.asarray(ts, dtype=np.float64), np.stack(xys), np.stack(zs),
-                        np.stack(vis), np.stack(worlds), width_px, height_px, fps, source)
+                        np.stack(vis), np.stack(worlds), width_px, height_px, fps, source,
+                        meta={"provenance": prov})
+
+
+def provenance(backend: str, model: str | Path | None = None) -> dict:
+    """Which pose model made the landmarks: the backend, the model file and the mediapipe
+    version (the two backends differ on real clips; README "The pose model"). Saved with the
+    landmarks and named in the report."""
+    try:
+        import mediapipe as mp
+
+        version = str(getattr(mp, "__version__", "unknown"))
+    except ImportError:
+        version = "not installed"
+    if backend == "legacy":
+        name = "pose_landmark_full.tflite (mediapipe solutions.pose, model_complexity=1)"
+    else:
+        name = Path(model).name if model else MODEL_FILE
+    return {"pose_backend": backend, "model_file": name, "mediapipe_version": version}
 
 
 def track_video(path: str | Path, max_fps: float | None = 30.0, progress: ProgressFn | None = None,

@@ -16,10 +16,10 @@ from pathlib import Path
 from . import __version__
 from .analysis import Analysis
 from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
-from .feedback import CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, shown_value
-from .metrics import RepMetrics
+from .feedback import (CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, depth_words,
+                       shown_value)
+from .metrics import RepMetrics, depth_class_from_angle, depth_near
 from .values import DECIMALS, clean_float, fmt_num, reported_value
-from .metrics import depth_class_from_angle
 from .valgus import REPORT_FIELDS as VALGUS_FIELDS, report_fields as valgus_fields
 from .vocab import CORRECTION_KINDS, CorrectionKind
 from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_amount,
@@ -33,7 +33,7 @@ CSV_FIELDS = [
     "knee_over_toe_ratio", "shin_angle_deg", "trunk_lean_deg", "knees_cave_in", "fppa_deg",
     *VALGUS_FIELDS,
     "heel_lift_ratio", "descent_s", "pause_s", "ascent_s", "flags",
-    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class",
+    "depth_angle_deg", "depth_angle_err_deg", "depth_source", "depth_angle_class", "depth_words",
     "knee_flexion_3d_deg", "hip_height_ratio_err",
     "box_contact", "box_contact_s", "box_sit", "box_hip_height_ratio", "box_hip_per_knee_ratio",
     "box_hip_height_cm", "higher_box_shin", "higher_box_cm", "excluded", "correction",
@@ -74,11 +74,18 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
             "unmeasured": dict(m.reasons, **({} if analysis.box else {"box_contact": NO_BOX})),
-            # depth as a measurement: thigh angle +- its error, and the class it clears
-            "depth_angle_deg": clean_float(m.depth_angle_deg, 1),
+            # the one depth number (= thigh_angle_deg) +- its error, how it was measured, the
+            # keypoint-bias correction in it; the depth call (`depth`, from the hip height) in
+            # words, and beside it the thigh angle's own band in words (secondary: it
+            # cross-validated worse on the labelled clips, README "Depth")
+            "depth_angle_deg": v["thigh_angle_deg"],
             "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
             "depth_source": m.depth_source,
-            "depth_angle_class": depth_class_from_angle(m.depth_angle_deg, m.depth_angle_err_deg),
+            "depth_bias_deg": clean_float(m.depth_angle_bias_deg, 1),
+            "depth_words": depth_words(a.depth),
+            "depth_angle_class": depth_words(
+                depth_class_from_angle(v["thigh_angle_deg"], m.depth_angle_err_deg),
+                depth_near(v["thigh_angle_deg"], m.depth_angle_err_deg)),
             "knee_flexion_3d_deg": clean_float(m.knee_flexion_3d_deg, 1),
             **box,
         })
@@ -443,6 +450,10 @@ def to_dict(analysis: Analysis) -> dict:
         "schema_version": SCHEMA_VERSION,
         "formcheck_version": __version__,
         "source": analysis.source,
+        # the pose model that made the landmarks (pose.provenance; "unknown" for landmarks
+        # saved before formcheck recorded it)
+        "provenance": analysis.clean_seq.meta.get("provenance") or {
+            "pose_backend": "unknown", "model_file": "unknown", "mediapipe_version": "unknown"},
         "duration_s": clean_float(analysis.duration_s, 2),
         "detected_fraction": clean_float(analysis.detected_fraction, 3),
         "rep_count": analysis.rep_count,
@@ -459,9 +470,11 @@ def to_dict(analysis: Analysis) -> dict:
                   "fppa_deg": "peak frontal-plane projection angle, + = knee inward (valgus)",
                   "hip_height_ratio": "hip height above the ankles / standing hip height",
                   "heel_lift_ratio": "heel rise over its standing height, in foot lengths",
-                  "depth_angle_deg": "thigh to horizontal at the bottom, + = hip joint below "
-                                     "the knee joint; +- depth_angle_err_deg (one standard "
-                                     "error); parallel = within 10 deg of level",
+                  "depth_angle_deg": "the one depth number, = thigh_angle_deg: thigh to "
+                                     "horizontal at the bottom, + = hip joint below the knee "
+                                     "joint, corrected for the view and the pose model's "
+                                     "keypoint bias (depth_bias_deg); +- depth_angle_err_deg "
+                                     "(one standard error)",
                   "knee_flexion_3d_deg": "knee bend in 3-D from the world landmarks",
                   "box_hip_height_ratio": "hip height on the box / standing hip height",
                   "box_hip_per_knee_ratio": "hip height on the box / knee height (shin length)",

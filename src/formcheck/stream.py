@@ -27,9 +27,8 @@ from .feedback import RepAssessment, assess_rep
 from .landmarks import N_LANDMARKS, PoseSequence
 from .landmarks import Landmark as L
 from .metrics import (STANDING_DEPTH, STANDING_WINDOW_S, SCALE_WINDOW_S, RepMetrics, ScaleRefs, StandingRefs,
-                      compute_series, depth_signal, knee_over_toe, not_a_squat, rep_metrics,
-                      scale_refs,
-                      standing_refs)
+                      compute_series, corrected_depth_angle, depth_angle, depth_signal,
+                      knee_over_toe, not_a_squat, rep_metrics, scale_refs, standing_refs)
 from .reps import Rep, RepSegmenter, RepSettings, make_rep, settings_for_min_depth
 from .thresholds import Thresholds
 from .values import clean_float
@@ -297,10 +296,15 @@ class StreamingAnalyser:
         f = clean_float
         with np.errstate(all="ignore"):
             hip = series.hip_height_px[0] / standing.hip_height_px
-        return RepMetrics(0, t, t, t, view, vinfo.yaw_deg, leg, f(lg.thigh_deg[0]),
+        # the one depth number, as a rep's is (metrics.depth_angle + corrected_depth_angle)
+        raw, err, src = depth_angle(series, np.array([0]), view, leg)
+        dep, bias = corrected_depth_angle(raw, view)
+        return RepMetrics(0, t, t, t, view, vinfo.yaw_deg, leg, f(dep),
                           f(lg.knee_flexion_deg[0]), f(hip), kot_px, kot_ratio, shin,
                           f(series.trunk_lean_deg[0]), None, 0.0, 0.0, 0.0, reasons, None,
-                          series.facing, key, -1)
+                          series.facing, key, -1, dep, err if dep is not None else None,
+                          src if dep is not None else "", thigh_px_deg=f(lg.thigh_deg[0]),
+                          depth_angle_bias_deg=bias)
 
     # ------------------------------------------------------------------ per rep
     def _rep_done(self, start_g: int, end_g: int) -> None:

@@ -33,7 +33,7 @@ FILMING_TIP = ("Film from the side at hip height, 2-3 m away, with the whole bod
 TABLE_COLUMNS = [
     ("rep", "Rep", "{:d}", "Repetition number"),
     ("bottom_s", "Bottom s", "{:.2f}", "Time of the bottom of the rep, seconds from the start"),
-    ("depth", "Depth", None, "Depth class from the hip height at the bottom"),
+    ("depth_words", "Depth", None, "Depth class from the hip height at the bottom"),
     ("hip_height_ratio", "Hip height", "{:.2f}", "Hip height at the bottom, as a share of standing"),
     ("thigh_angle_deg", "Thigh °", "{:+.0f}", "Thigh to horizontal at the bottom; + = hip below knee"),
     ("knee_flexion_deg", "Knee bend °", "{:.0f}", "Knee flexion at the bottom (0 = straight)"),
@@ -421,7 +421,8 @@ def frame_stepper(analysis: Analysis, get_frame: Callable[[int], np.ndarray], ke
                  caption=f"Rep {i + 1} at {row['bottom_s']:.2f} s")
     kot = row.get("knee_over_toe_ratio")
     shin = row.get("shin_angle_deg")
-    st.caption(f"Depth: {DEPTH_WORDS.get(row['depth'], row['depth'])} · knee past toes: "
+    st.caption(f"Depth: {row.get('depth_words') or DEPTH_WORDS.get(row['depth'], row['depth'])} "
+               f"(thigh {fmt_num(row.get('thigh_angle_deg'), '+.0f', '°')}) · knee past toes: "
                + ("n/a" if kot is None else f"{kot:+.2f} foot lengths")
                + " · shin: " + ("n/a" if shin is None else f"{shin:.0f}°"))
     box_caption(row, any_box(rows))

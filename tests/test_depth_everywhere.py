@@ -1,0 +1,64 @@
+"""Issue 19: one rep's depth class (the hip-height class) and number (the corrected thigh
+angle) are the same in every view of it: the table,
+the overlay, the PDF, CSV, JSON, the live readout and the live path's rep."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from formcheck.analysis import analyze_sequence
+from formcheck.feedback import depth_words
+from formcheck.live import LiveSession
+from formcheck.metrics import depth_class_from_angle, depth_near
+from formcheck.overlay import frame_values
+from formcheck.pdf_report import _caption_lines
+from formcheck.report import csv_text, rep_rows, to_dict
+from formcheck.stream import replay
+from formcheck.synthetic import RepSpec, squat_sequence
+from formcheck.thresholds import get_profile
+
+TH = get_profile("general")
+
+
+# thighs whose hip heights (0.66, 0.50, 0.36 of standing) sit well clear of the 0.40 / 0.60 cuts
+@pytest.mark.parametrize("thigh", [-28.0, -9.0, 8.0])
+def test_one_rep_shows_one_depth_class_and_number_everywhere(thigh):
+    seq = squat_sequence([RepSpec(thigh_deg=thigh, shin_deg=30.0)] * 2)
+    an = analyze_sequence(seq, TH, "general")
+    assert an.rep_count == 2
+    m, a = an.metrics[0], an.assessments[0]
+    err = m.depth_angle_err_deg
+    number, cls, words = m.thigh_angle_deg, a.depth, depth_words(a.depth)
+    assert cls != "unclear"
+    shown = f"{number:+.0f}"
+
+    row = rep_rows(an)[0]                                   # the table's and the PDF's rows
+    assert (row["depth"], row["depth_words"]) == (cls, words)
+    assert row["depth_angle_class"] == depth_words(depth_class_from_angle(number, err),
+                                                   depth_near(number, err))  # secondary
+    assert row["thigh_angle_deg"] == row["depth_angle_deg"] == round(number, 1)
+    js = json.loads(json.dumps(to_dict(an)))["reps"][0]      # JSON
+    assert (js["depth"], js["thigh_angle_deg"], js["depth_angle_deg"], js["depth_words"]) == \
+        (cls, round(number, 1), round(number, 1), words)
+    c = next(csv.DictReader(io.StringIO(csv_text(an))))     # CSV
+    assert (c["depth"], c["depth_words"]) == (cls, words)
+    assert float(c["thigh_angle_deg"]) == float(c["depth_angle_deg"]) == round(number, 1)
+    v = frame_values(an, m.bottom_i)                         # the overlay at the bottom
+    assert v.thigh_deg == round(number, 1) and v.labels["thigh"] == f"thigh {shown} deg"
+    cap = _caption_lines(row, TH)                            # the PDF's key-frame caption
+    assert cap[0] == f"Depth: {words} (thigh {shown}°)"
+
+    live = replay(seq, TH, "general")                        # the live path's rep
+    lm, la = live.metrics[0], live.assessments[0]
+    assert la.depth == cls and lm.thigh_angle_deg == pytest.approx(number, abs=0.5)
+
+    # the live readout at the bottom frame: the same class, the same number
+    s = LiveSession(profile="general")
+    r = None
+    for k in range(m.bottom_i + 1):
+        r = s.push_pose(float(seq.t_s[k]), seq.xy_px[k], seq.visibility[k], seq.width_px,
+                        seq.height_px, z=seq.z[k], world_m=seq.world_m[k])
+    assert r.phase == "down"
+    assert r.depth_label == cls and r.thigh_deg == pytest.approx(number, abs=0.5)

@@ -1,0 +1,39 @@
+"""Issue 19: the report and the saved landmarks name the pose backend, model file and
+mediapipe version that made the landmarks."""
+
+import json
+
+from formcheck.analysis import analyze_sequence
+from formcheck.landmarks import load_npz, save_npz
+from formcheck.pose import provenance
+from formcheck.report import to_dict
+from formcheck.synthetic import squat_sequence
+from formcheck.thresholds import get_profile
+
+
+def test_provenance_names_backend_model_and_mediapipe_version():
+    import mediapipe
+
+    p = provenance("legacy")
+    assert p == {"pose_backend": "legacy", "model_file": "pose_landmark_full.tflite "
+                 "(mediapipe solutions.pose, model_complexity=1)",
+                 "mediapipe_version": mediapipe.__version__}
+    assert provenance("tasks", "/x/heavy.task")["model_file"] == "heavy.task"
+    assert provenance("tasks")["model_file"] == "pose_landmarker_full.task"
+
+
+def test_saved_landmarks_and_the_report_carry_it(tmp_path):
+    prov = provenance("legacy")
+    seq = squat_sequence(2)
+    seq = seq.replace(meta={"provenance": prov})
+    save_npz(seq, tmp_path / "a.npz")
+    back = load_npz(tmp_path / "a.npz")
+    assert back.meta == {"provenance": prov}
+    report = json.loads(json.dumps(to_dict(analyze_sequence(back, get_profile("general")))))
+    assert report["provenance"] == prov
+    # files saved before provenance was recorded still load, and say it is unknown
+    save_npz(squat_sequence(2), tmp_path / "old.npz")
+    old = load_npz(tmp_path / "old.npz")
+    assert old.meta == {}
+    assert to_dict(analyze_sequence(old, get_profile("general")))["provenance"][
+        "pose_backend"] == "unknown"
