@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shlex
 import shutil
@@ -211,9 +213,8 @@ def test_a_saved_session_reports_what_the_analysis_said_when_saved(clinic, capsy
     assert run(capsys, "report", "1", "--csv", clinic / "now.csv")[0] == 0
     then, now = (clinic / "then.csv").read_text(), (clinic / "now.csv").read_text()
     assert now == then
-    header = then.splitlines()[0].split(",")
-    col = {k: [line.split(",")[header.index(k)] for line in then.splitlines()[1:]]
-           for k in ("box_contact", "box_hip_height_cm")}
+    rows = list(csv.DictReader(io.StringIO(then)))   # fields may hold quoted commas
+    col = {k: [r[k] for r in rows] for k in ("box_contact", "box_hip_height_cm")}
     if flags[0] == "--no-box":
         assert col == {"box_contact": [""] * 3, "box_hip_height_cm": [""] * 3}
         assert then_json["cm_per_shin"] == 41.46        # from the height given

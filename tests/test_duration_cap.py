@@ -191,5 +191,5 @@ def test_the_app_refuses_a_forty_minute_webm_without_a_duration(tmp_path):
     assert not at.exception
     assert [e.value for e in at.error] == [
         "The clip is 40.0 min long; formcheck analyses up to 30 min. Trim it to the sets you "
-        "want checked (or raise the limit with --max-minutes)."]
+        "want checked."]    # the app's words: no command-line option (session_files.app_words)
     assert offload.app_engine()._client is None     # no worker was started for it

@@ -87,7 +87,7 @@ def test_a_person_who_turns_during_a_rep_gets_no_numbers_for_it():
         assert "the view changed during this rep" in turned.reasons["knee_over_toe"]
         assert an.assessments[1].knee_past_toes is None
         assert an.metrics[0].knee_over_toe_ratio > 0.2
-        assert any("turned during reps 2" in w for w in an.warnings)
+        assert any("turned during rep 2:" in w for w in an.warnings)
 
 
 def test_impossible_bottoms_are_not_measured():

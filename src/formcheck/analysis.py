@@ -57,6 +57,7 @@ def _reps_words(reps) -> str:
     """'rep 3' or 'reps 1, 3'."""
     return f"rep{'s' if len(reps) != 1 else ''} {', '.join(map(str, reps))}"
 
+
 def check_person(seq: PoseSequence) -> float:
     """Fraction of frames with a person; raises NoPersonError when there is (almost) nobody."""
     if len(seq) == 0:
