@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO := videos/fixtures/side_knees_past_toes.mp4
+# extra pytest arguments, e.g. PYTEST_ARGS='-m "not browser"'
+PYTEST_ARGS ?=
 
 .PHONY: demo test app eval bench setup clean
 
@@ -26,7 +28,7 @@ demo: $(STAMP)
 	@echo "Wrote out/demo_report.json, out/demo_reps.csv, out/demo_annotated.mp4"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra --durations=15 $(PYTEST_ARGS)
 
 app: $(STAMP)
 	$(BIN)/streamlit run streamlit_app.py
