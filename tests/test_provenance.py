@@ -3,6 +3,8 @@ mediapipe version that made the landmarks."""
 
 import json
 
+import pytest
+
 from formcheck.analysis import analyze_sequence
 from formcheck.landmarks import load_npz, save_npz
 from formcheck.pose import provenance
@@ -37,3 +39,21 @@ def test_saved_landmarks_and_the_report_carry_it(tmp_path):
     assert old.meta == {}
     assert to_dict(analyze_sequence(old, get_profile("general")))["provenance"][
         "pose_backend"] == "unknown"
+
+
+@pytest.mark.slow
+def test_a_tracked_clip_reports_the_backend_that_tracked_it():
+    """The clip path (chunk tracking and its join) keeps the pose model's provenance: the
+    report of a freshly tracked clip names the backend in use, not 'unknown'."""
+    from conftest import ROOT
+
+    from formcheck.pipeline import analyze_video
+    from formcheck.pose import default_backend
+
+    a, _ = analyze_video(ROOT / "videos" / "fixtures" / "side_knees_past_toes.mp4",
+                      get_profile("general"), "general")
+    prov = to_dict(a)["provenance"]
+    assert prov["pose_backend"] == default_backend()
+    import mediapipe
+
+    assert prov["mediapipe_version"] == mediapipe.__version__

@@ -321,7 +321,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     if isinstance(report, _Reporter):
         report.flush()
     return {"t_s": seq.t_s + chunk.start_s, "xy_px": seq.xy_px, "z": seq.z,
-            "visibility": seq.visibility, "world_m": seq.world_m, "warnings": warnings,
+            "visibility": seq.visibility, "world_m": seq.world_m, "meta": dict(seq.meta),
+            "warnings": warnings,
             "cancelled": stopped}
 
 
@@ -360,7 +361,8 @@ def _reporter(progress_to):
 
 def _as_sequence(part: dict, width_px: int, height_px: int, fps: float, source: str) -> PoseSequence:
     return PoseSequence(np.asarray(part["t_s"], dtype=np.float64), part["xy_px"], part["z"],
-                        part["visibility"], part["world_m"], width_px, height_px, fps, source)
+                        part["visibility"], part["world_m"], width_px, height_px, fps, source,
+                        meta=dict(part.get("meta") or {}))
 
 
 def _disagreement_px(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -451,5 +453,7 @@ def merge_chunks(parts: list[dict], chunks: list[Chunk], width_px: int, height_p
         m = (s.t_s >= cuts[i]) & (s.t_s < cuts[i + 1])
         pieces.append(m)
     cat = lambda name: np.concatenate([getattr(s, name)[m] for (_, s), m in zip(seqs, pieces)])  # noqa: E731
+    # the pose model's provenance: every chunk was tracked by the same backend and model
+    meta = next((dict(s.meta) for _, s in seqs if s.meta), {})
     return PoseSequence(cat("t_s"), cat("xy_px"), cat("z"), cat("visibility"), cat("world_m"),
-                        width_px, height_px, fps, source)
+                        width_px, height_px, fps, source, meta=meta)
