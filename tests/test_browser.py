@@ -98,6 +98,20 @@ def _launch(p, extra=()):
     return p.chromium.launch(executable_path=str(CHROMIUM), args=[*ARGS, *extra])
 
 
+def choose(page, box, option: str, attempts: int = 4) -> None:
+    """Pick `option` in the select box `box` (a locator). Streamlit redraws the page while a run
+    finishes: a click that lands then leaves the list shut, or the option is redrawn between
+    being found and being clicked (both seen in CI). Then the list is shut and opened again."""
+    for _ in range(attempts):
+        box.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=10000)
+            return
+        except playwright.TimeoutError:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the list never let '{option}' be picked ({attempts} tries)")
+
+
 def _metric(page, label: str) -> str:
     m = page.locator("[data-testid='stMetric']").filter(has_text=label).first
     return m.locator("[data-testid='stMetricValue']").inner_text()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, _launch, playwright, running_app  # noqa: F401 - skips too
+from test_browser import CHROMIUM, _launch, choose, playwright, running_app  # noqa: F401 - skips too
 
 pytestmark = pytest.mark.browser
 
@@ -65,8 +65,7 @@ def _sign_in(page, name, password):
 
 
 def _choose_client(page, label: str):
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Client").first.click()
-    page.get_by_role("option", name=label).click()
+    choose(page, page.locator("[data-testid='stSelectbox']").filter(has_text="Client").first, label)
 
 
 def test_an_anonymous_browser_on_a_network_address_sees_no_client(tmp_path):
@@ -198,8 +197,8 @@ def test_two_browsers_same_clip_different_profiles_each_see_their_own_video(tmp_
             page.get_by_role("heading", name="Analyse a squat clip").wait_for(timeout=60000)
             if profile != "general":
                 page.get_by_text("Settings: profile, camera view, thresholds").click()
-                page.locator("[data-testid='stSelectbox']").filter(has_text="Profile").first.click()
-                page.get_by_role("option", name=profile).click()
+                choose(page, page.locator("[data-testid='stSelectbox']").filter(
+                    has_text="Profile").first, profile)
                 page.wait_for_timeout(1000)
             page.locator("input[type='file']").set_input_files(str(CLIP))
             page.get_by_role("heading", name="Every rep").wait_for(timeout=240000)

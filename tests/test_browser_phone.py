@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import _launch, _metric, _y4m, playwright, running_app  # noqa: F401 - skips too
+from test_browser import _launch, _metric, _y4m, choose, playwright, running_app  # noqa: F401 - skips too
 
 pytestmark = pytest.mark.browser
 
@@ -195,20 +195,8 @@ def _sideways_scroll_px(page, table) -> int:
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Pick `option` in the select box labelled `label`. A click that lands while the settings
-    expander is still opening leaves the list shut (seen once in CI): open it again then."""
-    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
-    for _ in range(3):
-        box.click()
-        choice = page.get_by_role("option", name=option)
-        try:
-            choice.wait_for(timeout=10000)
-        except playwright.TimeoutError:
-            page.keyboard.press("Escape")
-            continue
-        choice.click()
-        return
-    raise AssertionError(f"the {label} list never showed '{option}'")
+    """Pick `option` in the select box labelled `label`."""
+    choose(page, page.locator("[data-testid='stSelectbox']").filter(has_text=label).first, option)
 
 
 @pytest.mark.slow

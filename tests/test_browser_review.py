@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import FIXTURES, _launch, playwright, running_app  # noqa: F401 - skips too
+from test_browser import FIXTURES, _launch, choose, playwright, running_app  # noqa: F401 - skips too
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -62,8 +62,9 @@ def shots(tmp_path) -> Path:
 def _open_client(page, url, tab: str):
     page.goto(f"{url}/clients")
     page.get_by_role("heading", name="Clients").wait_for(timeout=60000)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Client").first.click(timeout=120000)
-    page.get_by_role("option", name="knee-07").click()
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text="Client").first
+    box.wait_for(timeout=120000)
+    choose(page, box, "knee-07")
     page.get_by_role("tab", name=tab).click()
 
 
@@ -212,13 +213,7 @@ def test_a_correction_made_on_the_page_shows_in_the_pdf(clinic, tmp_path):
         page.get_by_text("Corrections (0)").click()
         form = page.locator("[data-testid='stForm']").filter(has_text="Save correction")
         choice = form.locator("[data-testid='stSelectbox']").filter(has_text="Correction")
-        for _attempt in range(3):
-            choice.click()
-            try:
-                page.get_by_role("option", name="The shin angle is wrong").click(timeout=15000)
-                break
-            except playwright.Error:
-                page.keyboard.press("Escape")
+        choose(page, choice, "The shin angle is wrong")
         form.get_by_role("textbox", name="Note (why)").fill("the box hides the ankle")
         form.get_by_role("button", name="Save correction").click()
         page.get_by_text("shin angle", exact=False).filter(has_text="marked wrong").first.wait_for(

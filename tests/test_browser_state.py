@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from clinic_helpers import squat_analysis
-from test_browser import _launch, _metric, playwright, running_app  # noqa: F401 - skips too
+from test_browser import _launch, _metric, choose, playwright, running_app  # noqa: F401 - skips too
 
 pytestmark = pytest.mark.browser
 
@@ -50,20 +50,8 @@ def _app(d: Path):
 
 
 def _choose(page, label: str, option: str, where=None) -> None:
-    """Pick `option` in the select box labelled `label` (retries a click that lands while the
-    page is still redrawing)."""
-    box = _box(where or page, label)
-    for _ in range(3):
-        box.click()
-        choice = page.get_by_role("option", name=option)
-        try:
-            choice.wait_for(timeout=10000)
-        except playwright.TimeoutError:
-            page.keyboard.press("Escape")
-            continue
-        choice.click()
-        return
-    raise AssertionError(f"the {label} list never showed '{option}'")
+    """Pick `option` in the select box labelled `label`."""
+    choose(page, _box(where or page, label), option)
 
 
 def _box(page, label: str):
