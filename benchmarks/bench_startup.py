@@ -16,10 +16,11 @@ Follows benchmarks/protocol.py (refused at a 1-minute load average >= 1.0 unless
   first frame (import the CLI, probe, decode, create the model, track one frame), timed from its
   spawn to the frame (CLOCK_MONOTONIC is shared between processes);
 - model creation: PoseEstimator() alone, in that process;
-- a worker: Engine(workers=2, track_here=True)._start_workers() (a local cluster of one worker
-  process with TLS, MediaPipe loaded in it), then Engine.close(): wall seconds of each. The
-  first, times the tracking rate, is engine.STARTUP_VIDEO_S; the second is in
-  parallel.STOP_COST_S.
+- a worker: Engine(workers=2, track_here=True)._start_workers() (what `analyze` starts: one
+  plain spawned process, local_workers.py, MediaPipe loaded in it), then Engine.close(): wall
+  seconds of each. The first, times the tracking rate, is engine.STARTUP_VIDEO_S; the second is
+  in parallel.STOP_COST_S. For comparison the same for a Dask local cluster of one worker (what
+  `formcheck batch` and the app start: scheduler, nanny, worker, TLS).
 
 Prints a table (nothing is written: copy a quiet run's table into benchmarks/RESULTS.md).
 """
@@ -63,10 +64,10 @@ est.close()
 """
 
 WORKER = r"""
-import time
+import sys, time
 from formcheck.engine import Engine
 if __name__ == "__main__":
-    eng = Engine(workers=2, track_here=True)
+    eng = Engine(workers=2, track_here=True) if sys.argv[1] == "plain" else Engine(workers=1)
     t0 = time.monotonic()
     eng._start_workers()
     t1 = time.monotonic()
@@ -108,8 +109,8 @@ def first_frame(clip: Path) -> tuple[float, float, float]:
     return total, model, interp
 
 
-def worker() -> tuple[float, float]:
-    p = subprocess.run([sys.executable, "-c", WORKER], stdout=subprocess.PIPE,
+def worker(kind: str) -> tuple[float, float]:
+    p = subprocess.run([sys.executable, "-c", WORKER, kind], stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, text=True, check=True)
     start, stop = (float(x) for x in p.stdout.split()[-2:])
     return start, stop
@@ -126,11 +127,13 @@ def main() -> int:
     imports: dict[str, list[float]] = {m: [] for m in MODULES}
     ff: list[tuple[float, float, float]] = []
     wk: list[tuple[float, float]] = []
+    dk: list[tuple[float, float]] = []
     for r in range(rounds):           # alternated: one of each per round
         for m in MODULES:
             imports[m].append(import_s(m))
         ff.append(first_frame(args.clip))
-        wk.append(worker())
+        wk.append(worker("plain"))
+        dk.append(worker("dask"))
         print(f"  round {r + 1} done", file=sys.stderr)
     med = protocol.median
     lines = [f"- `uptime` at the start: {up_before}", f"- `uptime` at the end: {protocol.uptime()}",
@@ -145,10 +148,11 @@ def main() -> int:
                                "model creation (PoseEstimator)", "interpreter start"]):
         xs = [x[k] for x in ff]
         lines.append(f"| {label} | {med(xs):.2f} | {protocol.spread(xs)} |")
-    for k, label in enumerate(["a worker process up, MediaPipe loaded (TLS cluster)",
-                               "stopping it (Engine.close)"]):
-        xs = [x[k] for x in wk]
-        lines.append(f"| {label} | {med(xs):.2f} | {protocol.spread(xs)} |")
+    for runs, what in ((wk, "analyze: a plain worker process"),
+                       (dk, "batch/app: a Dask local cluster of one worker, TLS")):
+        for k, label in enumerate(["up, MediaPipe loaded", "stopped (Engine.close)"]):
+            xs = [x[k] for x in runs]
+            lines.append(f"| {what}: {label} | {med(xs):.2f} | {protocol.spread(xs)} |")
     lines += ["", f"Heavy modules imported by `formcheck analyze {args.clip.name} --workers 1 "
               "--report` (one run, cumulative s): " + ", ".join(
                   f"{m} {s:.2f}" for m, s in analyze_imports(args.clip))]

@@ -1,6 +1,6 @@
 """`formcheck analyze` on this machine's cores: the calling process starts tracking the clip at
-once while the local cluster's worker processes start, then shares what is left with them; a clip
-too short to share is tracked here with no cluster at all."""
+once while its worker processes start (plain spawned processes, local_workers.py: no Dask), then
+shares what is left with them; a clip too short to share is tracked here with no worker at all."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_a_clip_too_short_to_share_is_tracked_here_without_starting_a_cluster():
     with Engine(workers=2, track_here=True) as eng:
         # even with the workers ready after 2 s, the second chunk would be (8.33 - 3) / 2 < 4 s
         seq = eng.track_video(clip)
-        assert eng._cluster is None and eng._client is None
+        assert eng._local is None and eng._cluster is None and eng._client is None
     ref = track_video(clip)
     np.testing.assert_array_equal(seq.t_s, ref.t_s)
     np.testing.assert_allclose(seq.xy_px, ref.xy_px, atol=1e-3)
@@ -60,9 +60,9 @@ def test_the_caller_tracks_while_the_worker_starts_then_they_share_the_rest(monk
     caplog.set_level(logging.INFO, logger="formcheck.engine")
     with Engine(workers=2, track_here=True) as eng:
         seq = eng.track_video(clip, progress=progress)
-        # a cluster of one worker process: the caller is the other of the two
-        assert len(eng.client.scheduler_info()["workers"]) == 1
-        assert os.getpid() not in set(eng.client.run(os.getpid).values())
+        # one worker process, no Dask cluster: the caller is the other of the two trackers
+        assert len(eng._local.pids) == 1 and os.getpid() not in eng._local.pids
+        assert eng._cluster is None and eng._client is None
     [split] = [r.getMessage() for r in caplog.records if "worker(s) the rest" in r.getMessage()]
     assert split.endswith("1 worker(s) the rest")
     assert any("starting 1 worker process(es)" in r.getMessage() for r in caplog.records)
@@ -75,3 +75,31 @@ def test_the_caller_tracks_while_the_worker_starts_then_they_share_the_rest(monk
     for ma, mb in zip(a.metrics, b.metrics):
         assert abs(mb.bottom_s - ma.bottom_s) <= 0.1
         assert abs(mb.thigh_angle_deg - ma.thigh_angle_deg) <= 2.0
+
+
+def test_a_worker_that_cannot_read_its_chunk_sends_the_users_message_and_ends_on_close(tmp_path):
+    from formcheck.errors import VideoOpenError
+    from formcheck.local_workers import LocalWorkers
+    from formcheck.parallel import Chunk
+
+    bad = tmp_path / "holiday.mp4"
+    bad.write_bytes(b"not a video at all" * 100)
+    workers = LocalWorkers(1)
+    try:
+        workers.start()
+        [pid] = workers.pids
+        assert pid != os.getpid()
+        workers.track(0, (str(bad), Chunk(0, 0.0, None, 0.0), 30.0, 640, 480, 30.0, 10.0,
+                          "holiday.mp4"))
+        got = []
+        for _ in range(240):                   # up to 60 s on a busy machine
+            got += [m for m in workers.collect(0.25) if m[0] != "progress"]
+            if got:
+                break
+        [(kind, tag, exc)] = got
+        assert (kind, tag, type(exc)) == ("error", 0, VideoOpenError)
+        assert "holiday.mp4" in str(exc)
+        procs = list(workers._procs)
+    finally:
+        workers.close()
+    assert [p.is_alive() for p in procs] == [False]

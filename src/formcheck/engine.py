@@ -1,6 +1,8 @@
 """Where tracking runs: a Dask cluster. By default a local cluster of worker processes (one per
 core, no set-up); with a scheduler address (--scheduler tcp://HOST:8786, or the environment
 variable FORMCHECK_DASK_SCHEDULER) an existing cluster whose workers have formcheck installed.
+One clip tracked on this machine with this process as one of the trackers (`formcheck analyze`,
+Engine(track_here=True)) uses plain worker processes instead (local_workers.py): no Dask.
 
 Clips are split into time chunks (parallel.py); each chunk is one task; results come back as
 landmark arrays, which are merged and analysed here, so everything the user keeps (reports, the
@@ -34,6 +36,7 @@ CONNECT_TIMEOUT_S = 10.0
 WORKER_WAIT_S = 60.0       # a remote scheduler without workers would leave the tasks waiting
 MAX_SHIPPED_BYTES = 2 * 1024 ** 3   # a clip sent to a remote cluster is held in memory once
 POLL_S = 0.25
+HERE_STOP_S = 1.0          # how long an interrupted run waits for its own tracker's next frame
 CLOSE_GRACE_S = 1.0        # how long a local worker process gets to exit before it is killed
 NANNY_WAIT_FRACTION = 0.8  # Dask's Nanny.close(timeout) waits 0.8 * timeout, then kills
 # The start-up cost of a worker, as video this process has tracked by the time a local cluster's
@@ -172,6 +175,7 @@ class Engine:
         self.start_method = start_method or "spawn"
         self._client = None
         self._cluster = None
+        self._local = None       # LocalWorkers of a track_here run (no Dask: local_workers.py)
         self._lock = threading.Lock()
         self._shipped: dict[int, str] = {}   # id(scattered clip) -> its digest (remote only)
 
@@ -248,6 +252,9 @@ class Engine:
 
     def close(self) -> None:
         with self._lock:
+            if self._local is not None:
+                self._local.close()
+                self._local = None
             if self._client is not None:
                 self._client.close()
             if self._cluster is not None:
@@ -454,6 +461,7 @@ class Engine:
         here_chunk = Chunk(0, 0.0, None, 0.0)
         stop_here = threading.Event()
         pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
+        here = None
         try:
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
@@ -503,8 +511,11 @@ class Engine:
                 parts = self._track_rest(job, chunks, here, done, tell, cancel)
         except BaseException:
             # Ctrl-C, `cancel` or an error: the chunk tracked here stops at its next frame, so
-            # the process can end at once (the pool's thread is joined at exit)
+            # the process can end at once; waited for (a frame, at most HERE_STOP_S) so that
+            # nothing it logs comes after the caller's own last words
             stop_here.set()
+            if here is not None:
+                concurrent.futures.wait([here], timeout=HERE_STOP_S)
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -524,7 +535,16 @@ class Engine:
         return seq
 
     def _start_workers(self) -> None:
-        """Start the local cluster and load MediaPipe in each worker."""
+        """Start the worker processes and load MediaPipe in each: for a clip this process tracks
+        too (track_here, always on this machine), plain processes (local_workers.py: no
+        scheduler, no nanny, no TLS to set up); otherwise the Dask cluster."""
+        if self.track_here:
+            from .local_workers import LocalWorkers
+
+            workers = LocalWorkers(self.cluster_workers)
+            self._local = workers           # so that close() ends them, even mid-start
+            workers.start()
+            return
         from .pose import preload
 
         self.client.run(preload)
@@ -534,6 +554,8 @@ class Engine:
                     ) -> list[dict]:
         """The later chunks on the workers while this process finishes the first. Their
         progress goes into `done` under their chunk index."""
+        if self._local is not None:
+            return self._track_rest_locally(job, chunks, here, done, tell, cancel)
         tasks = _ChunkTasks(self.client, done, report=True)
         futs = [tasks.submit(str(job.path.resolve()), job, c, c.index) for c in chunks[1:]]
         try:
@@ -553,6 +575,42 @@ class Engine:
             for f in futs:
                 f.release()
             tasks.close(stop_workers=unfinished)
+
+
+    def _track_rest_locally(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
+                            tell: Callable[[], None], cancel: threading.Event | None = None
+                            ) -> list[dict]:
+        """_track_rest on this machine's LocalWorkers: one chunk per worker, over their pipes.
+        On Ctrl-C, `cancel` or an error the workers are terminated at once (what they were
+        tracking is thrown away)."""
+        workers = self._local
+        info = job.info
+        path = str(job.path.resolve())
+        for c in chunks[1:]:
+            workers.track(c.index, (path, c, job.max_fps, info.width_px, info.height_px,
+                                    info.fps, info.duration_s, job.path.name))
+        results: dict[int, dict] = {}
+        finished = False
+        try:
+            while not (here.done() and len(results) == len(chunks) - 1):
+                _check(cancel)
+                if here.done() and here.exception() is not None:
+                    break                                  # raised by here.result() below
+                for kind, tag, value in workers.collect(POLL_S):
+                    if kind == "progress":
+                        done[tag] = value
+                    elif kind == "done":
+                        results[tag] = value
+                    else:
+                        raise FormcheckError(_user_message(job.path.name, value))
+                tell()
+            first = here.result()
+            finished = True
+            return [first] + [results[c.index] for c in chunks[1:]]
+        finally:
+            if not finished:
+                self._local = None
+                workers.close()
 
 
 class _ChunkTasks:
