@@ -139,3 +139,35 @@ def test_a_scheduler_without_workers_is_a_clear_message(tmp_path, capsys, monkey
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_formcheck_forget_deletes_the_clients_clip_copies_on_the_cluster(cluster, tmp_path, capsys,
+                                                                         monkeypatch):
+    """`formcheck forget` with the scheduler in the environment: copies of the client's clips
+    left on the workers are deleted, copies of another client's clip stay."""
+    from distributed import Client
+
+    from clinic_helpers import squat_analysis
+    from formcheck.parallel import local_copy
+    from formcheck.store import open_store
+    from formcheck.store.repo import sha256_file
+
+    address, _ = cluster
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store = open_store(url)
+    store.add_client("knee-07")
+    store.add_client("hip-02")
+    a, raw = squat_analysis()
+    store.save_session("knee-07", a, raw, clip_path=CLIPS[0])
+    store.save_session("hip-02", a, raw, clip_path=CLIPS[1])
+    mine, other = sha256_file(CLIPS[0]), sha256_file(CLIPS[1])
+    with Client(address, timeout="30s", set_as_default=False) as c:
+        made_mine = c.run(local_copy, CLIPS[0].name, CLIPS[0].read_bytes(), mine[:16])
+        made_other = c.run(local_copy, CLIPS[1].name, CLIPS[1].read_bytes(), other[:16])
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", url)
+    monkeypatch.setenv("FORMCHECK_DASK_SCHEDULER", address)
+    assert main(["forget", "knee-07", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "2 copy(ies) of their clips on the cluster's workers deleted." in out
+    assert not any(os.path.exists(p) for p in made_mine.values())
+    assert all(os.path.isfile(p) for p in made_other.values())

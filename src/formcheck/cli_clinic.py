@@ -245,11 +245,23 @@ def cmd_forget(args) -> int:
     from .app.session_files import remove_clips
 
     copies = remove_clips(r["clip_sha256s"])
+    from .engine import forget_worker_copies
+
+    try:
+        on_workers = forget_worker_copies(r["clip_sha256s"])
+        unreached = ""
+    except FormcheckError as exc:
+        on_workers, unreached = None, str(exc)
     print(f"Forgot {r['client']}: {r['sessions']} session(s) and {r['videos']} video(s) deleted "
           "and the freed space scrubbed."
           + (f" {copies} copy(ies) of their clips in the app's files deleted." if copies else "") + ("" if r["scrubbed"] else
                                              " (Another program has the database open: some "
                                              "freed pages are scrubbed when it closes.)"))
+    if on_workers:
+        print(f"{on_workers} copy(ies) of their clips on the cluster's workers deleted.")
+    if unreached:
+        print("Their clips may still be on the cluster's workers until those jobs end: "
+              f"{unreached}")
     print("Exports made earlier still contain this client; delete those files too.")
     return 0
 

@@ -686,6 +686,21 @@ def drop_worker_copies(client, digests: list[str]) -> int:
         return 0
 
 
+def forget_worker_copies(clip_sha256s: list[str | None], scheduler: str | None = None
+                         ) -> int | None:
+    """For `forget` (CLI and app): delete the copies of a forgotten client's clips that the
+    cluster's workers may still hold (a job cut off before its own clean-up). Only a cluster at a
+    scheduler address gets copies (local workers read the clip where it is), so with none
+    configured (--scheduler, FORMCHECK_DASK_SCHEDULER) there is nothing to do: None. Otherwise
+    how many copies were deleted; EngineError when the cluster cannot be reached."""
+    digests = sorted({s[:16] for s in clip_sha256s if s})
+    address = scheduler_address(scheduler)
+    if address is None or not digests:
+        return None
+    with Engine(scheduler=address) as eng:
+        return drop_worker_copies(eng.client, digests)
+
+
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("The analysis was stopped before it finished.")

@@ -751,6 +751,12 @@ def _targets_section(store, client, user) -> None:
                 from formcheck.app.session_files import remove_clips
 
                 remove_clips(r["clip_sha256s"])
+                from formcheck.engine import forget_worker_copies
+
+                try:
+                    r["on_workers"] = forget_worker_copies(r["clip_sha256s"])
+                except FormcheckError as exc:
+                    r["workers_unreached"] = str(exc)
                 current_result.choose_client(None)
                 current_result.show_visit(client.label, None)
                 st.session_state.pop("clinic_analyses", None)
@@ -822,7 +828,12 @@ def render() -> None:
     if "forgot" in st.session_state:
         r = st.session_state.pop("forgot")
         st.success(f"Forgot {md(r['client'])}: {r['sessions']} session(s) and {r['videos']} video(s) "
-                   "deleted.", icon=":material/check_circle:")
+                   "deleted." + (f" {r['on_workers']} copy(ies) of their clips on the cluster's "
+                                 "workers deleted." if r.get("on_workers") else ""),
+                   icon=":material/check_circle:")
+        if r.get("workers_unreached"):
+            st.warning("Their clips may still be on the cluster's workers until those jobs end: "
+                       f"{md(r['workers_unreached'])}", icon=":material/warning:")
     try:
         store = _store()
         user = access.gate(store)
