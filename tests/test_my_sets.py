@@ -72,6 +72,17 @@ def test_my_sets_are_no_clients_of_the_clinic(tmp_path, monkeypatch):
     close_all()
 
 
+def test_my_sets_never_share_the_clinics_database(tmp_path, monkeypatch):
+    from formcheck.store.errors import StoreError
+    from formcheck.store.my_sets import open_my_sets
+
+    monkeypatch.setenv("FORMCHECK_DATABASE_URL", f"sqlite:///{tmp_path / 'clinic.db'}")
+    monkeypatch.setenv(ENV_VAR, f"sqlite:///{tmp_path / 'clinic.db'}")
+    with pytest.raises(StoreError, match="My sets needs a database of its own"):
+        open_my_sets(ME)
+    assert not (tmp_path / "clinic.db").exists()
+
+
 def test_an_owner_tag_is_a_hash():
     with pytest.raises(ValueError):
         MySets(None, "not a tag")

@@ -18,7 +18,7 @@ import re
 
 from .db import database_url as _database_url
 from .db import default_sqlite_path
-from .errors import ClientExistsError, UnknownClientError, UnknownSessionError
+from .errors import ClientExistsError, StoreError, UnknownClientError, UnknownSessionError
 from .repo import SessionInfo, Store, TrendPoint, open_store, thresholds_from_dict
 
 ENV_VAR = "FORMCHECK_MY_SETS_DATABASE_URL"
@@ -103,4 +103,8 @@ class MySets:
 
 def open_my_sets(owner_tag: str, url: str | None = None) -> MySets:
     """This browser's sets in the My sets database (`url`, else database_url())."""
-    return MySets(open_store(url or database_url()), owner_tag)
+    url = url or database_url()
+    if _database_url(url) == _database_url(None):
+        raise StoreError(f"My sets needs a database of its own, not the clinic's: set {ENV_VAR} "
+                         "to another database than FORMCHECK_DATABASE_URL.")
+    return MySets(open_store(url), owner_tag)
