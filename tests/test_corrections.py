@@ -109,6 +109,24 @@ def test_the_trend_takes_the_corrected_value_and_judges_it_again(store):
     assert float(got[2]["knee_over_toe_ratio"]) == 0.25
 
 
+def test_a_corrected_trend_point_is_analysed_once_per_set_of_corrections(store, monkeypatch):
+    from formcheck.store.repo import Store
+
+    _a, info = _saved(store, reps=3, bottom_shin_deg=(38.0, 30.0, 24.0))
+    store.add_correction(info.id, 1, "not_a_rep", author="ana")
+    calls = []
+    load = Store.load_analysis
+    monkeypatch.setattr(Store, "load_analysis",
+                        lambda self, sid, *a, **k: calls.append(sid) or load(self, sid, *a, **k))
+    first = store.history("knee-07")[0].summary
+    assert store.history("knee-07")[0].summary == first
+    assert calls == [info.id]                       # the second time from the cache
+    store.add_correction(info.id, 3, "wrong_value", metric="knee_over_toe_ratio", value=0.25,
+                         author="ana")
+    assert store.history("knee-07")[0].summary.worst_knee_over_toe_ratio == 0.25
+    assert calls == [info.id, info.id]              # a new correction: analysed again
+
+
 def test_corrections_travel_with_an_export(store, tmp_path):
     from formcheck.store import open_store
 

@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 from .archive import EXPORT_FORMAT, EXPORT_VERSION  # noqa: E402
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
+# Corrected sessions' trend points (re-analysed from the landmarks): by database, session uid
+# and the corrections, none of which changes what they are; the newest CORRECTED_CACHE_SIZE.
+CORRECTED_CACHE_SIZE = 512
+_corrected: dict[tuple, "SetSummary"] = {}
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
                ".webm": "video/webm", ".avi": "video/x-msvideo"}
 
@@ -470,7 +474,7 @@ class Store:
         """The trend points of one client (its id), read in the transaction `s`."""
         from ..report import corrected_set_summary, summarize_rows
 
-        sessions = s.execute(select(Session.id, Session.recorded_at, Session.view)
+        sessions = s.execute(select(Session.id, Session.recorded_at, Session.view, Session.uid)
                              .where(Session.client_id == client_id)
                              .order_by(Session.recorded_at, Session.id)).all()
         rows: dict[int, list] = {}
@@ -483,12 +487,22 @@ class Store:
              .where(Session.client_id == client_id).order_by(RepCorrection.id))
         for x in s.scalars(q):
             fixes.setdefault(x.session_id, []).append(_correction(x))
+
+        def corrected(sid: int, uid: str):
+            key = (self.db.url, uid, tuple((c.id, c.rep, c.kind, c.metric, c.value)
+                                           for c in fixes[sid]))
+            if key not in _corrected:
+                while len(_corrected) >= CORRECTED_CACHE_SIZE:
+                    _corrected.pop(next(iter(_corrected)))
+                _corrected[key] = corrected_set_summary(self.load_analysis(sid), fixes[sid])
+            return _corrected[key]
+
         # the physio's corrections apply: excluded reps do not count, corrected values do
         return [TrendPoint(sid, at, view,
-                           corrected_set_summary(self.load_analysis(sid), fixes[sid])
-                           if fixes.get(sid) else summarize_rows(rows.get(sid, [])),
+                           corrected(sid, uid) if fixes.get(sid)
+                           else summarize_rows(rows.get(sid, [])),
                            len(fixes.get(sid, [])))
-                for sid, at, view in sessions]
+                for sid, at, view, uid in sessions]
 
     def chair_stand_history(self, client_label: str) -> list[ChairStandPoint]:
         """The client's saved chair-stand tests, oldest first (from the sessions' reports)."""
