@@ -3,15 +3,15 @@
 Thin on purpose: each page is a function in formcheck.app that calls the library.
 To add a page, add one st.Page line to PAGES.
 
-Every page has its own URL (/analyse, /live, /filming, /clients). Streamlit serves its default
+Every page has its own URL (/analyse, /live, /my-sets, /filming, /clients). Streamlit serves its default
 page only at the root, so the Analyse page is registered twice (the root and /analyse) and the
 menu is drawn here from PAGES (st.navigation's own menu would list it twice).
 """
 
 import streamlit as st
 
-from formcheck.app import (browser_key, current_result, filming_page, live_page, running_page,
-                           signin_memory, upload_page)
+from formcheck.app import (browser_key, current_result, filming_page, live_page, my_sets_page,
+                           running_page, signin_memory, upload_page)
 
 st.set_page_config(page_title="formcheck: squat form", page_icon=":material/fitness_center:", layout="wide")
 
@@ -19,6 +19,7 @@ st.set_page_config(page_title="formcheck: squat form", page_icon=":material/fitn
 MENU = [
     (upload_page.render, "Analyse a clip", ":material/movie:", "analyse"),
     (live_page.render, "Live webcam", ":material/videocam:", "live"),
+    (my_sets_page.render, my_sets_page.TITLE, my_sets_page.ICON, my_sets_page.URL_PATH),
     (filming_page.render, "How to film", ":material/straighten:", "filming"),
     ("src/formcheck/app/clients_page.py", "Clients", ":material/groups:", "clients"),
     (running_page.render, "Running", ":material/directions_run:", "running"),

@@ -81,6 +81,52 @@ def test_store_keeps_corrections_apart_and_the_trend_uses_them(store):
         store.add_correction(info.id, 1, "wrong_value", metric="rep", author="ana")
 
 
+def test_the_trend_takes_the_corrected_value_and_judges_it_again(store):
+    """A corrected knee-past-toes value and an excluded rep: the trend point is the corrected
+    figure exactly, and the rep is flagged against the limit as the table and the CSV flag it
+    (one function: report.corrected_set_summary over report.corrected_rows)."""
+    from formcheck.report import corrected_rows, counted_rows
+
+    # knee-rehab (knees stay behind the toes, limit 0.00; shin <= 30 deg): rep 1 and rep 2
+    # are flagged for the shin, rep 3 for nothing (knee 0.34 foot lengths behind the toes)
+    a, info = _saved(store, reps=3, bottom_shin_deg=(38.0, 30.0, 24.0))
+    assert [r["flags"] for r in rep_rows(a)] == [["shin_angle"], ["shin_angle"], []]
+    store.add_correction(info.id, 1, "not_a_rep", author="ana", note="warm-up")
+    store.add_correction(info.id, 3, "wrong_value", metric="knee_over_toe_ratio", value=0.25,
+                         author="ana", note="measured on the frame")
+    point = store.history("knee-07")[0]
+    assert point.corrections == 2
+    assert point.summary.worst_knee_over_toe_ratio == 0.25
+    assert point.summary.worst_knee_rep == 3
+    assert point.summary.rep_count == 2
+    # rep 2 (shin) and rep 3 (its corrected knee value is past the 0.00 limit)
+    assert point.summary.reps_flagged == 2
+    table = corrected_rows(store.load_analysis(info.id), store.corrections(info.id))
+    assert [r["flags"] for r in counted_rows(table)] == [["shin_angle"], ["knee_travel"]]
+    assert point.summary == summarize_rows(counted_rows(table))
+    got = list(csv.DictReader(io.StringIO(csv_text(store.load_analysis(info.id),
+                                                   store.corrections(info.id)))))
+    assert float(got[2]["knee_over_toe_ratio"]) == 0.25
+
+
+def test_a_corrected_trend_point_is_analysed_once_per_set_of_corrections(store, monkeypatch):
+    from formcheck.store.repo import Store
+
+    _a, info = _saved(store, reps=3, bottom_shin_deg=(38.0, 30.0, 24.0))
+    store.add_correction(info.id, 1, "not_a_rep", author="ana")
+    calls = []
+    load = Store.load_analysis
+    monkeypatch.setattr(Store, "load_analysis",
+                        lambda self, sid, *a, **k: calls.append(sid) or load(self, sid, *a, **k))
+    first = store.history("knee-07")[0].summary
+    assert store.history("knee-07")[0].summary == first
+    assert calls == [info.id]                       # the second time from the cache
+    store.add_correction(info.id, 3, "wrong_value", metric="knee_over_toe_ratio", value=0.25,
+                         author="ana")
+    assert store.history("knee-07")[0].summary.worst_knee_over_toe_ratio == 0.25
+    assert calls == [info.id, info.id]              # a new correction: analysed again
+
+
 def test_corrections_travel_with_an_export(store, tmp_path):
     from formcheck.store import open_store
 

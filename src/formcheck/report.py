@@ -232,6 +232,13 @@ def corrected_rows(analysis: Analysis, corrections: Sequence[Correction]) -> lis
                              originals=rep_rows(analysis))
 
 
+def corrected_set_summary(analysis: Analysis, corrections: Sequence[Correction]) -> "SetSummary":
+    """The set at a glance as the physio corrected it, for the trends across sessions: the
+    rows that count of corrected_rows (the table's, the CSV's and the PDF's), so a corrected
+    value is the trend's value and its flag is judged again against the limits."""
+    return summarize_rows(counted_rows(corrected_rows(analysis, corrections)))
+
+
 def excluded_reps(corrections: Sequence[Correction]) -> set[int]:
     """The rep numbers the physio marked "not a rep"."""
     return {int(c.rep) for c in corrections if c.kind == "not_a_rep"}

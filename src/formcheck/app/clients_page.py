@@ -211,8 +211,13 @@ def _save_section(store, client) -> None:
 
 # --- progress ------------------------------------------------------------------------------------------------
 def _sessions_frame(store, label: str) -> pd.DataFrame:
-    hist = store.history(label)
-    sessions = {s.id: s for s in store.list_sessions(label)}
+    return sessions_frame(store.history(label), store.list_sessions(label))
+
+
+def sessions_frame(hist, sessions) -> pd.DataFrame:
+    """The history table: one row per saved session (Store.history's trend points with the
+    sessions' SessionInfo), the trend charts' input. My sets uses it too."""
+    sessions = {s.id: s for s in sessions}
     rows = []
     for h in hist:
         s, m = sessions[h.session_id], h.summary
@@ -295,9 +300,14 @@ def _trend_chart(t: pd.DataFrame, column: str, title: str, unit: str, limit):
     return alt.layer(*layers).properties(height=220, title=title)
 
 
-def _trend_charts(df: pd.DataFrame, th) -> None:
+TREND_NOTE = ("Dashed red line: the client's limit or target now. Trends count the physio's "
+              "corrections (excluded reps and values marked wrong are left out).")
+
+
+def _trend_charts(df: pd.DataFrame, th, note: str = TREND_NOTE) -> None:
     """The client's trends, one point per session by date, each axis at least the minimum
-    span of its unit; a limit line only where the value was measured."""
+    span of its unit; a limit line only where the value was measured. My sets draws its
+    trends with this too (its own `note` under them)."""
     t = trend_frame(df)
     charts = []
     for column, title, unit, limit_name in TRENDS:
@@ -315,8 +325,7 @@ def _trend_charts(df: pd.DataFrame, th) -> None:
                    "front, where it cannot be seen.")
     if t["knees caving in: worst FPPA (°)"].isna().all():
         st.caption("Knees caving in is not charted yet: it needs a clip filmed from the front.")
-    st.caption("Dashed red line: the client's limit or target now. Trends count the physio's "
-               "corrections (excluded reps and values marked wrong are left out).")
+    st.caption(note)
 
 
 # --- chair-stand tests (issue 11) -------------------------------------------------------------

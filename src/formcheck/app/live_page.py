@@ -31,7 +31,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from formcheck.app import browser_key, components, current_result, session_files, upload_page
+from formcheck.app import (browser_key, components, current_result, my_sets_page, session_files,
+                           upload_page)
 from formcheck.app.safe_text import md
 from formcheck.errors import FormcheckError
 from formcheck.live import (LiveSession, SetRecorder, SpokenCues, annotate_live, depth_words,
@@ -233,11 +234,12 @@ def _end_of_set(holder: dict, th, profile: str, height_cm: float | None, on_box:
     has_video = entry["clip_path"] is not None and Path(entry["clip_path"]).is_file()
     current_result.publish(analysis, entry["raw"], entry["clip_path"] if has_video else None,
                            entry["name"], "live", kind=current_result.LIVE)
-    st.caption("To keep this set in a client's history, open **Clients** and save it there.")
     components.results(analysis, entry["name"], key="live",
                        video_path=lambda: entry.get("video"),
                        get_frame=upload_page._frame_getter(entry, analysis) if has_video else None,
                        video_slot=(lambda: upload_page._video_slot(entry, analysis)) if has_video else None)
+    if not my_sets_page.keep_button("live"):      # for a client (or in a clinic): Clients
+        st.caption("To keep this set in a client's history, open **Clients** and save it there.")
     if st.button("Clear this set", key="live_clear"):
         if entry.get("folder") is not None:
             entry["folder"].remove()

@@ -22,7 +22,8 @@ import streamlit as st
 
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore, with_person
-from formcheck.app import browser_key, chairstand_panel, components, current_result, offload, session_files
+from formcheck.app import (browser_key, chairstand_panel, components, current_result, my_sets_page,
+                           offload, session_files)
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -333,6 +334,7 @@ def render() -> None:
                        video_path=lambda: entry.get("video"),
                        get_frame=_frame_getter(entry, analysis),
                        video_slot=lambda: _video_slot(entry, analysis))
+    my_sets_page.keep_button("upload")      # a home user's own history (not for a client)
 
 
 if __name__ == "__main__":  # run as a page file

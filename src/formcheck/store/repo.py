@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 from .archive import EXPORT_FORMAT, EXPORT_VERSION  # noqa: E402
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
+# Corrected sessions' trend points (re-analysed from the landmarks): by database, session uid
+# and the corrections, none of which changes what they are; the newest CORRECTED_CACHE_SIZE.
+CORRECTED_CACHE_SIZE = 512
+_corrected: dict[tuple, "SetSummary"] = {}
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
                ".webm": "video/webm", ".avi": "video/x-msvideo"}
 
@@ -129,7 +133,7 @@ class TrendPoint:
     recorded_at: dt.datetime
     view: str
     summary: "SetSummary"     # formcheck.report.summarize_rows over the session's rep rows,
-                              # after the physio's corrections (report.corrected_summary)
+                              # after the physio's corrections (report.corrected_set_summary)
     corrections: int = 0      # how many corrections the physio made to the session
 
 
@@ -457,29 +461,48 @@ class Store:
     # --- history --------------------------------------------------------------------------------
     def history(self, client_label: str) -> list[TrendPoint]:
         """Per-session summaries, oldest first: `report.summarize_rows` over each session's
-        stored rep rows, the one definition the CLI, the PDF and the app use too."""
-        from ..report import corrected_summary
-
+        stored rep rows, the one definition the CLI, the PDF and the app use too. A session the
+        physio corrected is summarised from its corrected analysis
+        (`report.corrected_set_summary`, the rows the table, the CSV and the PDF show): a
+        corrected value is the trend's value, judged again against the limits, and excluded
+        reps do not count."""
         with self.db.session(write=False) as s:
             c = self._client(s, client_label)
-            sessions = s.execute(select(Session.id, Session.recorded_at, Session.view)
-                                 .where(Session.client_id == c.id)
-                                 .order_by(Session.recorded_at, Session.id)).all()
-            rows: dict[int, list] = {}
-            q = (select(Rep).join(Session, Rep.session_id == Session.id)
-                 .where(Session.client_id == c.id).order_by(Rep.session_id, Rep.rep))
-            for r in s.scalars(q):
-                rows.setdefault(r.session_id, []).append({k: getattr(r, k) for k in REP_FIELDS})
-            fixes: dict[int, list] = {}
-            q = (select(RepCorrection).join(Session, RepCorrection.session_id == Session.id)
-                 .where(Session.client_id == c.id).order_by(RepCorrection.id))
-            for x in s.scalars(q):
-                fixes.setdefault(x.session_id, []).append(_correction(x))
-            # the physio's corrections apply: excluded reps and values marked wrong do not count
-            return [TrendPoint(sid, at, view, corrected_summary(rows.get(sid, []),
-                                                                fixes.get(sid, [])),
-                               len(fixes.get(sid, [])))
-                    for sid, at, view in sessions]
+            return self._history(s, c.id)
+
+    def _history(self, s, client_id: int) -> list[TrendPoint]:
+        """The trend points of one client (its id), read in the transaction `s`."""
+        from ..report import corrected_set_summary, summarize_rows
+
+        sessions = s.execute(select(Session.id, Session.recorded_at, Session.view, Session.uid)
+                             .where(Session.client_id == client_id)
+                             .order_by(Session.recorded_at, Session.id)).all()
+        rows: dict[int, list] = {}
+        q = (select(Rep).join(Session, Rep.session_id == Session.id)
+             .where(Session.client_id == client_id).order_by(Rep.session_id, Rep.rep))
+        for r in s.scalars(q):
+            rows.setdefault(r.session_id, []).append({k: getattr(r, k) for k in REP_FIELDS})
+        fixes: dict[int, list] = {}
+        q = (select(RepCorrection).join(Session, RepCorrection.session_id == Session.id)
+             .where(Session.client_id == client_id).order_by(RepCorrection.id))
+        for x in s.scalars(q):
+            fixes.setdefault(x.session_id, []).append(_correction(x))
+
+        def corrected(sid: int, uid: str):
+            key = (self.db.url, uid, tuple((c.id, c.rep, c.kind, c.metric, c.value)
+                                           for c in fixes[sid]))
+            if key not in _corrected:
+                while len(_corrected) >= CORRECTED_CACHE_SIZE:
+                    _corrected.pop(next(iter(_corrected)))
+                _corrected[key] = corrected_set_summary(self.load_analysis(sid), fixes[sid])
+            return _corrected[key]
+
+        # the physio's corrections apply: excluded reps do not count, corrected values do
+        return [TrendPoint(sid, at, view,
+                           corrected(sid, uid) if fixes.get(sid)
+                           else summarize_rows(rows.get(sid, [])),
+                           len(fixes.get(sid, [])))
+                for sid, at, view, uid in sessions]
 
     def chair_stand_history(self, client_label: str) -> list[ChairStandPoint]:
         """The client's saved chair-stand tests, oldest first (from the sessions' reports)."""
