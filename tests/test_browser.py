@@ -101,11 +101,25 @@ def _launch(p, extra=()):
 def choose(page, box, option: str, attempts: int = 4) -> None:
     """Pick `option` in the select box `box` (a locator). Streamlit redraws the page while a run
     finishes: a click that lands then leaves the list shut, or the option is redrawn between
-    being found and being clicked (both seen in CI). Then the list is shut and opened again."""
+    being found and being clicked (both seen in CI, on a busy machine). So the option is clicked
+    in the open list, or else typed into the box's search field and taken with Enter; the pick
+    counts once the box shows it."""
+    field = box.locator("input[role='combobox']")
     for _ in range(attempts):
         box.click()
         try:
-            page.get_by_role("option", name=option).click(timeout=10000)
+            page.get_by_role("option", name=option).first.click(timeout=10000)
+        except playwright.TimeoutError:
+            try:
+                field.fill(option.strip(), timeout=5000)
+                field.press("Enter", timeout=5000)
+            except playwright.TimeoutError:
+                page.keyboard.press("Escape")
+                continue
+        try:
+            page.wait_for_function("([el, want]) => el.value.includes(want)",
+                                   arg=[field.element_handle(timeout=5000), option.strip()],
+                                   timeout=5000)
             return
         except playwright.TimeoutError:
             page.keyboard.press("Escape")
