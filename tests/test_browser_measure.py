@@ -153,6 +153,14 @@ def test_measure_an_angle_and_a_distance_on_a_frame_and_correct_the_rep(clinic, 
         js_d = frame.evaluate("() => fcReview.marks.marks.get(fcReview.players[0].frame)[1].pts")
         assert dshown == review.hand_words("distance", js_d, foot) + f" (frame {bottom_i + 1})"
         assert frame.evaluate("() => fcReview.marksShown()") == 2
+        # playing hides the marks; paused back on their frame they are there again
+        frame.get_by_role("button", name="▶ Play").click()
+        page.wait_for_timeout(600)
+        assert frame.evaluate("() => fcReview.marksShown()") == 0
+        frame.get_by_role("button", name="⏸ Pause").click()
+        frame.evaluate(f"() => fcReview.seekFrame({bottom_i})")
+        _wait_seeked(frame)
+        assert frame.evaluate("() => fcReview.marksShown()") == 2 and _shown(frame) == dshown
         frame.locator("#fc-review").scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         page.screenshot(path=str(shots / "review_measure_desktop.png"))
