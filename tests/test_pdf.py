@@ -209,3 +209,94 @@ def test_chair_stand_pdf_from_a_saved_report_lists_the_clients_tests(tmp_path):
     # one test of its kind: no list
     _, text = _render(chair_stand_pdf(d, history=hist[1:]), tmp_path)
     assert "This client's" not in " ".join(text.split())
+
+
+# Headings of the session PDF (pdf_report: _heading and the small bold ones); a page must not
+# end with one of them (issue 23: "Progress" sat alone at a page foot, its plot overleaf).
+HEADINGS = ("Bottom of the squat", "What we saw and what to try", "Corrections by the "
+            "physiotherapist", "Physiotherapist's note", "Every rep", "The box",
+            "A box for these squats", "Progress across", "Thresholds used",
+            "Notes on the recording", "Video kept with the client's consent")
+FOOT_PT = 18 / 25.4 * 72          # the page foot (auto page break margin, 18 mm) in points
+
+
+def _page_endings(pdf: bytes, tmp_path: Path) -> list[tuple[str, bool]]:
+    """Per page: its last line of text above the page foot (pdftotext -bbox) and whether
+    anything is drawn below that line (pdftoppm at 72 dpi: a picture under the last text)."""
+    import re
+
+    from PIL import Image
+
+    path = tmp_path / "ends.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    for old in tmp_path.glob("end-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "72", "-png", str(path), str(tmp_path / "end")], check=True)
+    images = sorted(tmp_path.glob("end-*.png"))
+    out = []
+    for k, page in enumerate(re.findall(r"<page [^>]*>(.*?)</page>", html, re.S)):
+        words = [(float(y0), float(y1), w) for y0, y1, w in re.findall(
+            r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">([^<]*)</word>', page)]
+        img = np.asarray(Image.open(images[k]).convert("L"))
+        body = [w for w in words if w[1] < img.shape[0] - FOOT_PT]
+        if not body:
+            out.append(("", True))
+            continue
+        last_y = max(w[0] for w in body)
+        line = " ".join(w[2] for w in body if abs(w[0] - last_y) < 2)
+        below = img[int(max(w[1] for w in body if abs(w[0] - last_y) < 2)) + 2:
+                    int(img.shape[0] - FOOT_PT)]
+        out.append((line, bool((below < 200).any())))
+    return out
+
+
+def _orphans(endings) -> list[str]:
+    return [line for line, drawn_below in endings
+            if not drawn_below and line.startswith(HEADINGS)]
+
+
+def test_the_progress_heading_stays_with_its_plot_wherever_it_falls(squat, tmp_path):
+    """The heading is drawn at every height down a page (4 mm apart): it is never the last
+    thing on a page, and its plot is on its page."""
+    from formcheck.pdf_report import _new_document, _progress_section
+    from formcheck.report import SetSummary
+    from formcheck.store.repo import TrendPoint
+
+    hist = [TrendPoint(i, dt.datetime(2025, 1, 1 + 7 * i), "side",
+                       SetSummary(3, 3, 0.3 - 0.1 * i, 1, 40 - 5 * i, 0.0, -5.0, 5.0, None, 30.0,
+                                  "parallel")) for i in range(3)]
+    pdf = _new_document("sweep")
+    for y in np.arange(200.0, 280.0, 4.0):
+        pdf.add_page()
+        pdf.set_y(float(y))
+        _progress_section(pdf, hist, 2)
+    endings = _page_endings(bytes(pdf.output()), tmp_path)
+    assert _orphans(endings) == []
+    headed = [k for k, (line, _) in enumerate(endings) if line.startswith("Progress across")]
+    assert headed, "no page shows the heading last: the sweep did not test the page foot"
+    assert all(endings[k][1] for k in headed)      # its plot drawn under it, on its page
+
+
+@pytest.mark.slow
+def test_no_page_of_a_multi_session_report_ends_with_a_heading(squat, tmp_path):
+    """A client with three sessions and a long note (the Progress heading used to sit alone at
+    the foot of page 2, its plot on page 3): each page's last line, read with pdftotext, is
+    not a heading with nothing under it."""
+    from formcheck.report import Correction, SetSummary
+    from formcheck.store.repo import TrendPoint
+
+    analysis, _ = squat
+    hist = [TrendPoint(i, dt.datetime(2025, 1, 1 + 7 * i), "side",
+                       SetSummary(3, 3, 0.3 - 0.1 * i, 1, 40 - 5 * i, 0.0, -5.0, 5.0, None, 30.0,
+                                  "parallel")) for i in range(3)]
+    corrections = [Correction(1, "wrong_value", "knee_flexion_deg", "measured by hand on frame 12",
+                              "ana", dt.datetime(2026, 12, 1), 1, 95.0)]
+    for lines in (1, 8, 16):
+        pdf = session_pdf(analysis, history=hist, session_id=2, corrections=corrections,
+                          physio_note="\n".join(f"Note line {k}" for k in range(lines)),
+                          video_consent="shown to the client")
+        endings = _page_endings(pdf, tmp_path)
+        assert len(endings) >= 3
+        assert _orphans(endings) == [], endings

@@ -415,6 +415,18 @@ def _forward_world(world_m: np.ndarray) -> np.ndarray:
     return fwd * (-1.0 if np.isfinite(sign) and sign < 0 else 1.0)
 
 
+def foot_length_in_picture_px(standing: StandingRefs, yaw_deg: np.ndarray) -> np.ndarray:
+    """(N,) one foot length along the way the person faces, as it shows in the picture (px):
+    the unit knee travel past the toes is reported in (knee_over_toe_ratio_frames), i.e. the
+    standing shank length times sin(yaw) times FOOT_PER_SHANK; NaN where the person faces the
+    camera (sin(yaw) ~ 0). A distance measured by hand on a side-on frame is in foot lengths
+    with this (app.review)."""
+    with np.errstate(all="ignore"):
+        sin_yaw = np.sin(np.radians(np.asarray(yaw_deg, float)))
+        sin_yaw = np.where(sin_yaw > 1e-3, sin_yaw, np.nan)
+        return standing.shin_len_px * sin_yaw * FOOT_PER_SHANK
+
+
 def knee_over_toe_ratio_frames(xy_px: np.ndarray, world_m: np.ndarray, standing: StandingRefs,
                                yaw_deg: np.ndarray, facing: int,
                                side: np.ndarray | bool | None = None) -> np.ndarray:
@@ -436,10 +448,8 @@ def knee_over_toe_ratio_frames(xy_px: np.ndarray, world_m: np.ndarray, standing:
     offset), which the world reading does not, so the two are averaged. The shank lengths
     become foot lengths by FOOT_PER_SHANK."""
     with np.errstate(all="ignore"):
-        sin_yaw = np.sin(np.radians(np.asarray(yaw_deg, float)))
-        sin_yaw = np.where(sin_yaw > 1e-3, sin_yaw, np.nan)
         picture = knee_over_toe_px(xy_px, facing)["front_most"] / (
-            standing.shin_len_px * sin_yaw)
+            foot_length_in_picture_px(standing, yaw_deg) / FOOT_PER_SHANK)
         w = world_m
         fwd = _forward_world(w)
         legs = [np.einsum("ij,ij->i", w[:, int(knee)] - w[:, int(toe)], fwd)

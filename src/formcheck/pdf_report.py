@@ -367,9 +367,33 @@ def _new_document(title: str):
     return pdf
 
 
-def _heading(pdf, text: str, size: float = 11) -> None:
+# A heading keeps at least this much of what follows on its page (a few lines of text or a
+# table's first rows); a heading over a picture keeps the whole picture (keep_mm).
+KEEP_WITH_NEXT_MM = 20.0
+
+
+def _keep_with_next(pdf, height_mm: float) -> None:
+    """Start a new page unless `height_mm` fits above the page foot (never on a fresh page)."""
+    if pdf.get_y() + height_mm > pdf.page_break_trigger and pdf.get_y() > pdf.t_margin + 1:
+        pdf.add_page()
+
+
+def _heading(pdf, text: str, size: float = 11, keep_mm: float = KEEP_WITH_NEXT_MM) -> None:
+    """A section heading, on the same page as the first `keep_mm` of what follows it."""
+    _keep_with_next(pdf, 6 + keep_mm)
     pdf.set_font("DejaVu", "B", size)
     pdf.cell(pdf.epw, 6, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _image_height_mm(png: io.BytesIO, width_mm: float) -> float:
+    """The height of a PNG drawn `width_mm` wide."""
+    from PIL import Image
+
+    png.seek(0)
+    with Image.open(png) as im:
+        w, h = im.size
+    png.seek(0)
+    return width_mm * h / w
 
 
 def _header_section(pdf, analysis, client_label, recorded_at, name) -> None:
@@ -432,17 +456,21 @@ def _key_frames_section(pdf, analysis, clip_path, corrections=()) -> None:
     if not picks:
         return
     W = pdf.epw
-    _heading(pdf, "Bottom of the squat")
     frames = [key_frame(analysis, i, clip_path) for i in picks]
     gap, max_h = 4, 88.0
     col_w = (W - gap * (MAX_KEY_FRAMES - 1)) / MAX_KEY_FRAMES
-    y = pdf.get_y()
-    heights = []
-    for k, (img, _from_video) in enumerate(frames):
+    sizes = []
+    for img, _from_video in frames:
         h_px, w_px = img.shape[:2]
         w, h = col_w, col_w * h_px / w_px
         if h > max_h:
             h, w = max_h, max_h * w_px / h_px
+        sizes.append((w, h))
+    # the pictures and their captions are placed, not flowed: all of them stay with the heading
+    _heading(pdf, "Bottom of the squat", keep_mm=max(h for _w, h in sizes) + 1.5 + 4 + 3.6 * 4 + 1)
+    y = pdf.get_y()
+    heights = []
+    for k, ((img, _from_video), (w, h)) in enumerate(zip(frames, sizes)):
         pdf.image(_png(img), x=pdf.l_margin + k * (col_w + gap) + (col_w - w) / 2, y=y, w=w, h=h)
         heights.append(h)
     y_cap = y + max(heights) + 1.5
@@ -470,6 +498,7 @@ def _cues_section(pdf, analysis) -> None:
     W = pdf.epw
     _heading(pdf, "What we saw and what to try")
     for c in analysis.cues:
+        _keep_with_next(pdf, 4.6 + 2 * 4.2)         # a cue's title with its first lines
         pdf.set_font("DejaVu", "B", 9)
         pdf.multi_cell(W, 4.6, c.title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 8.5)
@@ -508,6 +537,7 @@ def _consent_section(pdf, video_consent: str) -> None:
     if not video_consent:
         return
     pdf.ln(2)
+    _keep_with_next(pdf, 4.4 + 7.2)
     pdf.set_font("DejaVu", "B", 8)
     pdf.cell(pdf.epw, 4.4, "Video kept with the client's consent", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 7.5)
@@ -641,10 +671,18 @@ def _plots_section(pdf, analysis, history, session_id, corrections=()) -> None:
     if len(analysis.series.t_s):
         pdf.image(time_plot(analysis), w=W)
         pdf.ln(1)
-    if history and len(history) >= 2:
-        _heading(pdf, f"Progress across {len(history)} sessions")
-        pdf.image(trend_plot(history, session_id), w=W)
-        pdf.ln(1)
+    _progress_section(pdf, history, session_id)
+
+
+def _progress_section(pdf, history, session_id) -> None:
+    """The client's trends across sessions, the heading on the page of its plot."""
+    if not history or len(history) < 2:
+        return
+    W = pdf.epw
+    png = trend_plot(history, session_id)
+    _heading(pdf, f"Progress across {len(history)} sessions", keep_mm=_image_height_mm(png, W))
+    pdf.image(png, w=W)
+    pdf.ln(1)
 
 
 def _thresholds_section(pdf, analysis) -> None:
@@ -658,6 +696,7 @@ def _recording_notes_section(pdf, analysis) -> None:
     if not analysis.warnings:
         return
     pdf.ln(2)
+    _keep_with_next(pdf, 5 + 8)
     pdf.set_font("DejaVu", "B", 9)
     pdf.cell(pdf.epw, 5, "Notes on the recording", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8)

@@ -526,9 +526,56 @@ def _review_section(store, info, analysis) -> None:
             return
         from formcheck.app import components
 
-        components.review_player(analysis, video, key=f"review_{info.id}")
+        components.review_player(analysis, video, key=f"review_{info.id}",
+                                 on_measure=lambda m: _hand_correction(store, info, m))
         if info.video_consent:
             st.caption(f"Video kept with consent: {md(info.video_consent)}")
+
+
+def _hand_correction(store, info, measured: dict) -> None:
+    """A value measured by hand in the review player, put into a correction of a rep (the
+    note says on which frame it was measured)."""
+    from formcheck.app import review
+    from formcheck.report import CORRECTABLE
+
+    used = st.session_state.setdefault("hand_measures_used", set())
+    stamp = (info.id, measured.get("stamp"))
+    reps = [r["rep"] for r in info.reps]
+    if stamp in used or not reps or "frame" not in measured:
+        return
+    st.markdown(f"**Measured by hand on frame {int(measured['frame'])}:** "
+                f"{md(str(measured.get('words', '')))}")
+    metrics = review.correction_metrics(measured)
+    if not metrics:
+        st.caption("This measurement gives none of the report's values: a distance needs a "
+                   "side-on frame to be in foot lengths.")
+        return
+    k = f"hand_{info.id}_{measured.get('stamp')}"
+    c1, c2, c3 = st.columns([1, 2, 1])
+    rep = c1.selectbox("Rep", reps, key=f"{k}_rep",
+                       index=reps.index(measured["rep"]) if measured.get("rep") in reps else 0)
+    metric = c2.selectbox("Is the right value of", metrics, key=f"{k}_metric",
+                          format_func=lambda m: CORRECTABLE[m][0] + f" ({CORRECTABLE[m][1].strip()})")
+    value = c3.number_input("Right value", value=review.correction_value(metric, measured),
+                            key=f"{k}_value_{metric}", format="%.2f",
+                            help="Knee bend is 180° minus the angle at the knee (hip, knee, "
+                                 "ankle); change the sign of a thigh angle with the hip above "
+                                 "the knee.")
+    note = st.text_input("Note", value=review.hand_note(measured), key=f"{k}_note")
+    b1, b2 = st.columns(2)
+    if b1.button("Save as a correction", key=f"{k}_save", icon=":material/straighten:",
+                 type="primary"):
+        user = st.session_state.get("clinic_user") or access.LOCAL_USER
+        try:
+            store.add_correction(info.id, rep, "wrong_value", metric=metric, note=note,
+                                 author=user.name, value=value)
+            used.add(stamp)
+            st.rerun()
+        except Exception as exc:  # noqa: BLE001
+            _fail(exc)
+    if b2.button("Discard", key=f"{k}_discard"):
+        used.add(stamp)
+        st.rerun()
 
 
 def correction_choices() -> dict[str, tuple[str, str | None]]:

@@ -523,9 +523,12 @@ def review_key(analysis: Analysis, video_path) -> tuple:
     return (str(p), p.stat().st_mtime_ns, repr(analysis.thresholds), analysis.view.view)
 
 
-def review_player(analysis: Analysis, video_path, key: str) -> bool:
+def review_player(analysis: Analysis, video_path, key: str,
+                  on_measure: Callable[[dict], None] | None = None) -> bool:
     """The annotated video frame by frame: slider, one frame or one rep back and on, slow
-    motion, and that frame's numbers beside it. False when there is no video to review."""
+    motion, that frame's numbers beside it, and measuring by hand on the frame. With
+    `on_measure`, a hand measurement the user hands back ("Use in a correction") is passed to
+    it (review.show's value). False when there is no video to review."""
     from formcheck.app import review
 
     if video_path is None or not Path(video_path).is_file():
@@ -536,7 +539,9 @@ def review_player(analysis: Analysis, video_path, key: str) -> bool:
         st.caption("The annotated video is too large to review frame by frame in the browser; "
                    "download it from Downloads.")
         return False
-    review.show(players, sig, key=key)
+    measured = review.show(players, sig, key=key, correct=on_measure is not None)
+    if on_measure is not None and isinstance(measured, dict):
+        on_measure(measured)
     return True
 
 
