@@ -252,3 +252,15 @@ def test_the_front_under_read_is_blazeposes_knee_placement_not_ours():
         if r["fppa_target_deg"] >= 15:
             assert r["exact_deg"] - r["tracked_deg"] >= 1.2, r
             assert abs(r["knee_x_exact_deg"] - r["exact_deg"]) <= 2.0, r
+
+
+@pytest.mark.slow
+def test_knees_over_the_feet_are_never_called_caving_in_at_any_yaw():
+    """The depth-and-travel clips (knees over the feet, no inward shift): no rep flagged at any
+    yaw. At 60 deg the parallel and deep reps (turned 56-59 deg, read at an angle) read +36.7
+    and +179.9 deg from frames with the thigh near level until valgus.KNEE_LEVEL_MAX_DEPTH left
+    those out; every reading now stays under 10 deg."""
+    reps = [r for r in rows() if r["clip"].endswith("_depth_travel") and r["matched"]]
+    assert [r for r in reps if r["knees_cave_in_reported"]] == []
+    read = [r["cave"]["fppa_deg"] for r in reps if r["cave"].get("fppa_deg") is not None]
+    assert len(read) >= 10 and max(read) < 10.0
