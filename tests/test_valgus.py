@@ -70,6 +70,58 @@ def test_at_an_angle_both_legs_cancel_the_forward_travel_and_restore_the_sideway
     assert abs(f["left"][0] - f["right"][0]) > 10      # each leg alone is far off
 
 
+def _thigh_past_level(yaw: float, last_deg: float = 100.0):
+    """(xy, t_s, depth, frontal FPPA) of a rep seen turned `yaw` (orthographic, 1 px = 1 mm):
+    the knees 0.25 m forward of the ankles and 1 cm inside the hips' line, the ankles 5 cm
+    outside it; the thighs (0.42 m) turn from hanging to `last_deg` off vertical (past level:
+    the hips end below the knees) and back. The frontal-plane angle (+ inward) per frame is
+    atan(5 / 45 cm) + atan(1 cm / the thigh's frontal height)."""
+    c, s = math.cos(math.radians(yaw)), math.sin(math.radians(yaw))
+    phi = np.radians(np.concatenate([np.linspace(0, last_deg, 40), np.linspace(last_deg, 0, 40)]))
+    xy = np.full((len(phi), 33, 2), np.nan)
+    for (h, k, a), side in (((23, 25, 27), 1.0), ((24, 26, 28), -1.0)):
+        knee = np.array([side * 0.09, 0.25, 0.0])            # lateral, forward, down
+        ankle = np.array([side * 0.15, 0.0, 0.45])
+        for i, f in enumerate(phi):
+            hip = np.array([side * 0.10, 0.25 - 0.42 * math.sin(f), -0.42 * math.cos(f)])
+            for j, (lat, fwd, down) in ((h, hip), (k, knee), (a, ankle)):
+                xy[i, j] = (1000 * (lat * c + fwd * s), 1000 * down)
+    with np.errstate(divide="ignore"):
+        frontal = np.degrees(np.arctan(0.06 / 0.45) + np.arctan2(0.01, 0.42 * np.cos(phi)))
+    return xy, np.arange(len(phi)) / 30.0, 1.0 - np.cos(phi), frontal
+
+
+@pytest.mark.parametrize("view, yaw", [("front", 0.0), ("oblique", 45.0), ("oblique", 55.0)])
+def test_frames_with_the_thigh_near_level_are_left_out(view, yaw):
+    """With the thigh near level the hip sits beside the knee in the picture: the thigh's
+    picture is too short for an angle and past level it flips (this rep read +179.8 at its
+    bottom, flagged; the rendered grid's deep reps at 56-59 deg read +36.7 and +179.9). The
+    peak is read only while the thigh's picture is at least a quarter of its standing length
+    (depth signal <= 0.75): it is then the frontal-plane angle's largest over those frames,
+    and the bottom, past level, has no reading."""
+    from formcheck.valgus import KNEE_BENT_MIN_DEPTH, KNEE_LEVEL_MAX_DEPTH, rep_knee_valgus
+
+    xy, t, depth, frontal = _thigh_past_level(yaw)
+    v, why = rep_knee_valgus(xy, t, depth, np.full(len(t), yaw), 0, len(t) - 1, 39, view)
+    assert why == "" and v is not None
+    assert KNEE_LEVEL_MAX_DEPTH == pytest.approx(0.75)
+    read = (depth >= KNEE_BENT_MIN_DEPTH) & (depth <= KNEE_LEVEL_MAX_DEPTH)
+    assert v.fppa_deg == pytest.approx(float(frontal[read].max()), abs=1e-6)
+    assert v.fppa_deg < 20
+    assert depth[v.peak_i] <= KNEE_LEVEL_MAX_DEPTH
+    assert v.bottom_fppa_deg is None
+
+
+def test_a_rep_never_read_between_straight_and_level_says_why():
+    from formcheck.valgus import rep_knee_valgus
+
+    xy, t, depth, _ = _thigh_past_level(0.0)
+    depth = np.where(depth > 0.05, 0.9, depth)     # straight, then at once past level
+    v, why = rep_knee_valgus(xy, t, depth, np.zeros(len(t)), 0, len(t) - 1, 39, "front")
+    assert v is None
+    assert why.startswith("the thighs went from nearly straight to about level")
+
+
 def _front(reps):
     return analyze_sequence(squat_sequence(reps, view="front"), get_profile("general"))
 

@@ -305,6 +305,81 @@ def fppa_stats(rows: list[dict]) -> list[dict]:
     return out
 
 
+_LEG_POINTS = {"left": (("hip", 23), ("knee", 25), ("ankle", 27)),
+               "right": (("hip", 24), ("knee", 26), ("ankle", 28))}
+
+
+def fppa_attribution(truth: dict, analysis, raw) -> list[dict]:
+    """Where the peak FPPA's error on a knees-caving-in grid clip comes from, per truth rep, at
+    its bottom frame (the rendered valgus grows with depth, so the truth peaks there), every
+    reading the rep's value (valgus.fppa_frames; the larger leg from the front, both legs
+    rebuilt at an angle), found as a rep or not:
+
+    - truth_deg: the mesh's frontal-plane angle (orthographic, body frame);
+    - exact_deg: formcheck's picture definition on the exact projected joint centres (the
+      definition and the camera's perspective, no pose model);
+    - tracked_deg: on BlazePose's raw points; cleaned_deg: after cleaning and the low-pass
+      (what the peak is taken over);
+    - knee_x_exact_deg: BlazePose's points with only the knees' x swapped for the exact ones
+      (the pose model's sideways knee placement taken out);
+    - knee_x_lateral_px: how far BlazePose puts each knee (mean of both) to the outside of the
+      joint centre (+ = lateral);
+    - reported_deg: the rep's reported peak (None: the rep was not found or not measured)."""
+    from formcheck.evaluate import match_reps
+    from formcheck.valgus import fppa_frames
+
+    yaw = float(truth["yaw_deg"])
+    angle = yaw > 0
+    pairs = dict(match_reps(truth["rep_bottoms_s"], [r.bottom_s for r in analysis.reps]))
+    clean = analysis.clean_seq
+
+    def value(xy):
+        f = fppa_frames(xy[None], np.array([yaw]), both_legs=angle)
+        return float(f["both"][0]) if angle else float(max(f["left"][0], f["right"][0]))
+
+    out = []
+    for i, r in enumerate(truth["per_rep"]):
+        if r["fppa_target_deg"] is None:
+            continue
+        p = r["points_px"]
+        j = int(np.argmin(np.abs(raw.t_s - r["bottom_s"])))
+        jc = int(np.argmin(np.abs(clean.t_s - r["bottom_s"])))
+        exact = np.full((33, 2), np.nan)
+        knee_x = raw.xy_px[j].copy()
+        lateral = []
+        mid = (p["left_hip"][0] + p["right_hip"][0]) / 2.0
+        for leg, pts in _LEG_POINTS.items():
+            for joint, k in pts:
+                exact[k] = p[f"{leg}_{joint}"]
+            k = pts[1][1]
+            knee_x[k, 0] = p[f"{leg}_knee"][0]
+            out_sign = np.sign(p[f"{leg}_hip"][0] - mid)
+            lateral.append(float((raw.xy_px[j, k, 0] - p[f"{leg}_knee"][0]) * out_sign))
+        m = analysis.metrics[pairs[i]] if i in pairs else None
+        out.append({"clip": truth["name"], "yaw_deg": yaw, "depth": r["depth"],
+                    "fppa_target_deg": r["fppa_target_deg"],
+                    "truth_deg": max(r["truth"]["left"]["fppa_deg"],
+                                     r["truth"]["right"]["fppa_deg"]),
+                    "exact_deg": value(exact), "tracked_deg": value(raw.xy_px[j]),
+                    "cleaned_deg": value(clean.xy_px[jc]), "knee_x_exact_deg": value(knee_x),
+                    "knee_x_lateral_px": float(np.mean(lateral)),
+                    "reported_deg": None if m is None else m.fppa_deg})
+    return out
+
+
+def fppa_attribution_table(rows: list[dict]) -> str:
+    lines = ["| yaw | rendered | squat | mesh truth | exact points | BlazePose raw | cleaned "
+             "| BlazePose, exact knee x | knees placed outward (px) | reported peak |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        rep = "not a rep" if r["reported_deg"] is None else f"{r['reported_deg']:.1f}"
+        lines.append(f"| {r['yaw_deg']:.0f}° | {r['fppa_target_deg']:.0f}° | {r['depth']} | "
+                     f"{r['truth_deg']:.1f} | {r['exact_deg']:.1f} | {r['tracked_deg']:.1f} | "
+                     f"{r['cleaned_deg']:.1f} | {r['knee_x_exact_deg']:.1f} | "
+                     f"{r['knee_x_lateral_px']:+.1f} | {rep} |")
+    return "\n".join(lines)
+
+
 def fppa_table(stats: list[dict]) -> str:
     lines = ["| camera yaw | reps | peak FPPA error: mean / worst (deg) | rendered -> measured "
              "(flagged) | flag balanced accuracy |", "|---|---|---|---|---|"]
@@ -368,10 +443,12 @@ def main(argv=None) -> int:
     if not truths:
         print(f"no grid clips in {GRID}: render them with tools/make_fixtures.py --grid")
         return 1
-    rows, offsets = [], {}
+    rows, offsets, attribution = [], {}, []
     for name, truth in truths.items():
         analysis, raw = track(name, cache=args.cache)
         rows += rep_rows(truth, analysis)
+        if name.endswith("_knees_in"):
+            attribution += fppa_attribution(truth, analysis, raw)
         off = foot_point_offsets(truth, raw)
         if off:
             offsets[name] = off
@@ -389,6 +466,9 @@ def main(argv=None) -> int:
     print("\nKnees caving in: the reported peak FPPA against the mesh truth "
           "(the call: truth above the published cut-off):\n")
     print(fppa_table(fppa_stats(rows)))
+    print("\nWhere the peak FPPA's error comes from (each truth rep's bottom frame, the rep's "
+          "value):\n")
+    print(fppa_attribution_table(attribution))
     print(cave_separation(rows, CAVE_CANDIDATES))
     cv = None
     if args.real:

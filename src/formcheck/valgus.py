@@ -10,7 +10,9 @@ the PDF and the trends show (`rep_knee_valgus`), and of the per-frame angle it p
 - Per rep it is the PEAK over the descent and the ascent, not the value at the bottom: knees
   often collapse most in mid-descent or mid-ascent and are back over the feet at the deepest
   frame. Frames with the knee nearly straight are left out (the thigh less than
-  KNEE_BENT_MIN_THIGH_DEG off vertical: there the angle is a standing alignment, not a collapse).
+  KNEE_BENT_MIN_THIGH_DEG off vertical: there the angle is a standing alignment, not a collapse),
+  and so are frames with the thigh near level (its picture under KNEE_LEVEL_MIN_HEIGHT_RATIO of
+  its standing height: the hip sits beside the knee, and past level the angle flips to ~180).
 - From the front each leg has its own peak; the rep's value is the leg that caved in more.
 - At an angle (30-60 deg of yaw) a knee's forward travel shows in the picture as a sideways shift,
   toward the midline for one leg and away from it for the other. Averaging both legs' medial
@@ -38,6 +40,14 @@ FPPA_SEM_DEG = 3.0
 # under 1 - cos of it, 0.134; a quarter squat's thigh is 45 deg off vertical).
 KNEE_BENT_MIN_THIGH_DEG = 30.0
 KNEE_BENT_MIN_DEPTH = 1.0 - math.cos(math.radians(KNEE_BENT_MIN_THIGH_DEG))
+# "Thigh near level": its picture's height (hip to knee, what the depth signal measures) under
+# a quarter of its standing height, the thigh within 14.5 deg of level. There a 1-px error in
+# the hip or knee turns the thigh's line 4x as much as standing, at level the hip sits beside
+# the knee and past it the angle flips (the rendered grid read +36.7 and +179.9 deg on deep reps
+# with the knees over the feet). The grid's own truth leaves FPPA undefined there too (hip less
+# than 0.1 m above the knee: a 0.43 m thigh within 13.5 deg of level).
+KNEE_LEVEL_MIN_HEIGHT_RATIO = 0.25
+KNEE_LEVEL_MAX_DEPTH = 1.0 - KNEE_LEVEL_MIN_HEIGHT_RATIO
 # At an angle the hip-knee-ankle line is judged up to this yaw (beyond it the sideways part of a
 # knee's offset shows shortened by more than half, cos 60 deg).
 OBLIQUE_MAX_YAW_DEG = 60.0
@@ -144,7 +154,7 @@ class KneeValgus:
     peak_i: int
     knee_ankle_sep_ratio: float | None
     legs: dict                   # "left"/"right" (front) or "both" (angle) -> LegPeak
-    bottom_fppa_deg: float | None   # the same reading at the rep's bottom frame (for comparison)
+    bottom_fppa_deg: float | None   # the same reading at the bottom frame (None: thigh near level)
     source: str                  # "front_per_leg" | "angle_both_legs"
 
     def caves_in(self, cutoff_deg: float = PUBLISHED_CUTOFF_DEG) -> bool:
@@ -191,7 +201,8 @@ def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg:
                     start_i: int, end_i: int, bottom_i: int, view: str
                     ) -> tuple[KneeValgus | None, str]:
     """(reading, "") or (None, the reason in the user's words) for one rep: the peak FPPA over
-    its frames with the knee bent (descent and ascent), per leg from the front, both legs at
+    its frames with the knee bent and the thigh not near level (descent and ascent; `depth`
+    between KNEE_BENT_MIN_DEPTH and KNEE_LEVEL_MAX_DEPTH), per leg from the front, both legs at
     an angle; its time, frame, the knee-to-ankle separation ratio then, and its uncertainty
     (the FPPA's SEM, over cos(yaw) at an angle, with the scatter within 0.1 s of the peak)."""
     rng = np.arange(start_i, end_i + 1)
@@ -199,10 +210,14 @@ def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg:
     why = why_not_measured(view, yaw)
     if why:
         return None, why
-    bent = rng[np.nan_to_num(depth[rng], nan=-1.0) >= KNEE_BENT_MIN_DEPTH]
-    if bent.size == 0:
+    d = np.nan_to_num(depth[rng], nan=-1.0)
+    if not (d >= KNEE_BENT_MIN_DEPTH).any():
         return None, (f"the knees stayed nearly straight (thighs under "
                       f"{KNEE_BENT_MIN_THIGH_DEG:.0f} deg off vertical): no knees-in angle to read")
+    bent = rng[(d >= KNEE_BENT_MIN_DEPTH) & (d <= KNEE_LEVEL_MAX_DEPTH)]
+    if bent.size == 0:
+        return None, ("the thighs went from nearly straight to about level between two frames: "
+                      "no frame to read the knees-in angle on; film at a higher frame rate")
     angle = view == "oblique"
     frames = fppa_frames(xy[bent], yaw_deg[bent], both_legs=angle)
     keys = ("both",) if angle else ("left", "right")
