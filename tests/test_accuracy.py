@@ -28,6 +28,7 @@ from formcheck.report import to_dict
 from formcheck.thresholds import get_profile
 
 from conftest import ROOT
+from tracking import track_clips
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
@@ -36,15 +37,18 @@ BASELINE_TOLERANCE = 0.02          # rates (accuracy, F1, balanced accuracy, dec
 EXACT_COUNT_TOLERANCE = 0.04       # share of clips counted exactly (about one clip in 29)
 
 
-def _load(shared_videos: Path, lab: dict):
+def _load_all(shared_videos: Path, labels: list[dict]) -> dict:
+    """{clip file: raw landmarks}: from the cache where it has them, the rest tracked in
+    worker processes (tests/tracking.py: the same landmarks as tracking one after another)."""
     cache = os.environ.get("FORMCHECK_LANDMARK_CACHE")
-    if cache:
-        npz = Path(cache) / (Path(lab["file"]).stem + ".npz")
-        if npz.is_file():
-            return load_npz(npz)
-    from formcheck.pose import track_video
-
-    return track_video(shared_videos / lab["file"])
+    raws = {}
+    for lab in labels:
+        npz = Path(cache) / (Path(lab["file"]).stem + ".npz") if cache else None
+        if npz is not None and npz.is_file():
+            raws[lab["file"]] = load_npz(npz)
+    todo = [lab["file"] for lab in labels if lab["file"] not in raws]
+    raws.update(zip(todo, track_clips([shared_videos / f for f in todo])))
+    return raws
 
 
 def figures(summary: dict, cv: dict) -> dict:
@@ -74,7 +78,7 @@ def figures(summary: dict, cv: dict) -> dict:
 def measured(shared_videos):
     labels = read_labels(shared_videos / "LABELS.tsv")
     th = get_profile("general")
-    raws = {lab["file"]: _load(shared_videos, lab) for lab in labels}
+    raws = _load_all(shared_videos, labels)
     tallies = new_tallies()
     reports = {lab["file"]: to_dict(analyze_sequence(raws[lab["file"]], th, "general"))
                for lab in labels}

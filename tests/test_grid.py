@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(ROOT / "tools"))
 import grid_eval  # noqa: E402
 import make_fixtures as mf  # noqa: E402
+from tracking import track_clips  # noqa: E402
 
 GRID = ROOT / "videos" / "fixtures" / "grid"
 TRUTHS = grid_eval.load_truths(GRID)
@@ -103,16 +104,43 @@ def test_fppa_truth_is_the_frontal_plane_angle():
 
 # ------------------------------------------------------------------ tracked (MediaPipe)
 _rows: dict = {}
+_analyses: dict = {}
+_raws: dict = {}         # {grid clip: its tracked landmarks}, filled by analyses()
+
+
+def analyses() -> dict:
+    """{grid clip: its analysis}, every clip tracked once per session: read from
+    FORMCHECK_GRID_CACHE (tracked landmarks, .npz, optional) where it holds a copy no older than
+    the clip (as grid_eval.track reads it), the rest tracked in worker processes
+    (tests/tracking.py) and saved there."""
+    if not _analyses:
+        from formcheck.landmarks import load_npz, save_npz
+        from formcheck.pipeline import analyze_landmarks
+        from formcheck.thresholds import get_profile
+
+        cache = os.environ.get("FORMCHECK_GRID_CACHE")
+        raws, todo = {}, []
+        for name in TRUTHS:
+            clip, npz = GRID / f"{name}.mp4", Path(cache) / f"{name}.npz" if cache else None
+            if npz is not None and npz.is_file() and npz.stat().st_mtime >= clip.stat().st_mtime:
+                raws[name] = load_npz(npz)
+            else:
+                todo.append(name)
+        for name, raw in zip(todo, track_clips([GRID / f"{n}.mp4" for n in todo])):
+            raws[name] = raw
+            if cache:
+                Path(cache).mkdir(parents=True, exist_ok=True)
+                save_npz(raw, Path(cache) / f"{name}.npz")
+        _raws.update(raws)
+        _analyses.update({name: analyze_landmarks(raws[name], get_profile("general"), "general")
+                          for name in TRUTHS})
+    return _analyses
 
 
 def rows() -> list[dict]:
     if not _rows:
-        out = []
-        for name, truth in TRUTHS.items():
-            cache = os.environ.get("FORMCHECK_GRID_CACHE")   # tracked landmarks (.npz), optional
-            analysis, _raw = grid_eval.track(name, GRID, Path(cache) if cache else None)
-            out += grid_eval.rep_rows(truth, analysis)
-        _rows["all"] = out
+        _rows["all"] = [r for name, truth in TRUTHS.items()
+                        for r in grid_eval.rep_rows(truth, analyses()[name])]
     return _rows["all"]
 
 
@@ -158,9 +186,6 @@ def test_grid_reps_found_and_measured_no_fewer_than_committed(by_yaw):
 
 
 @pytest.mark.slow
-@tasks_backend_gap("the bias-corrected thigh angle (issue 19: +5.6 deg, measured on the legacy "
-                   "backend's landmarks) against the Tasks grid baseline recorded before it; "
-                   "failed once in this session's 3.13 check, not yet re-measured")
 def test_error_by_yaw_is_no_worse_than_committed_and_within_target_where_it_was(by_yaw):
     """Per yaw, the worst thigh-angle and knee-over-toe error against the mesh truth stay within
     the committed figures (+0.5 deg / +0.02 foot lengths for tracking noise between machines);
@@ -203,25 +228,44 @@ def test_the_fppa_definition_on_the_exact_points_is_within_about_2_deg_of_the_me
     assert max(abs(e) for e in errs) <= (2.1 if t["yaw_deg"] == 0 else 1.1)
 
 
+FPPA_KEY = "knees_in_peak_fppa"   # grid_baseline.json: {FPPA_KEY: {pose backend: {yaw: figures}}}
+FPPA_KEYS = ("reps", "fppa_max_abs_err_deg", "flag_balanced_accuracy")
+FPPA_TARGET_DEG = 5.0
+
+
 @pytest.mark.slow
-@tasks_backend_gap("the peak-FPPA grid gate (issue 21) was recorded on the legacy backend only; "
-                   "failed in this session's 3.13 check, the Tasks figures not yet recorded")
 def test_tracked_knees_in_grid_peak_fppa_no_worse_than_committed():
     """The reported peak FPPA on the tracked knees-caving-in clips against the mesh truth
-    (README, "Knees caving in"): at 45 deg within the 5-deg target; from the front the worst
-    rep (rendered 20 deg, read 15.0) misses the 3-deg target, so the committed figure is
-    gated; the call's balanced accuracy no worse than committed (0.75 front, 0.88 at 45)."""
-    cache = os.environ.get("FORMCHECK_GRID_CACHE")
+    (README, "Knees caving in"), per yaw against the committed figures of the pose backend:
+    no fewer reps measured, the call's balanced accuracy no lower, and the worst error within
+    the 5-deg target where the committed figure met it with the 0.5-deg room for tracking
+    noise between machines, else no more than 0.5 deg over the committed figure. Legacy
+    backend: 4 and 8 reps, worst 5.0 deg from the front (rendered 20, read 15.0) and 3.2 at 45,
+    balanced accuracy 0.75 and 0.88; Tasks backend: 4 and 6 reps, 4.3 and 6.7 deg, 0.75 and
+    0.75 (README, "The pose model")."""
+    from formcheck.pose import default_backend
+
     rows = []
     for name in ("grid_yaw00_knees_in", "grid_yaw45_knees_in"):
-        analysis, _raw = grid_eval.track(name, GRID, Path(cache) if cache else None)
-        rows += grid_eval.rep_rows(TRUTHS[name], analysis)
+        rows += grid_eval.rep_rows(TRUTHS[name], analyses()[name])
     stats = {f"{s['yaw_deg']:.0f}": s for s in grid_eval.fppa_stats(rows)}
-    assert stats["0"]["reps"] == 4 and stats["45"]["reps"] == 8
-    assert stats["0"]["fppa_max_abs_err_deg"] <= 5.0 + 0.5
-    assert stats["45"]["fppa_max_abs_err_deg"] <= 5.0
-    assert stats["0"]["flag_balanced_accuracy"] >= 0.75
-    assert stats["45"]["flag_balanced_accuracy"] >= 0.875
+    if os.environ.get("FORMCHECK_UPDATE_BASELINE"):
+        all_ = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
+        all_.setdefault(FPPA_KEY, {})[default_backend()] = {
+            y: {k: s[k] for k in FPPA_KEYS} for y, s in stats.items()}
+        BASELINE.write_text(json.dumps(all_, indent=1, sort_keys=True) + "\n")
+    base = json.loads(BASELINE.read_text()).get(FPPA_KEY, {}).get(default_backend())
+    if base is None:
+        pytest.skip(f"no knees-in grid baseline for the {default_backend()} pose backend yet: "
+                    "record it with FORMCHECK_UPDATE_BASELINE=1")
+    assert set(stats) == set(base) == {"0", "45"}
+    for yaw, b in base.items():
+        s = stats[yaw]
+        assert s["reps"] >= b["reps"], (yaw, s["reps"], b["reps"])
+        limit = max(b["fppa_max_abs_err_deg"] + 0.5, FPPA_TARGET_DEG)
+        assert s["fppa_max_abs_err_deg"] <= limit, (yaw, s["fppa_max_abs_err_deg"], limit)
+        assert s["flag_balanced_accuracy"] >= b["flag_balanced_accuracy"], (
+            yaw, s["flag_balanced_accuracy"], b["flag_balanced_accuracy"])
 
 
 @pytest.mark.slow
@@ -235,11 +279,9 @@ def test_the_front_under_read_is_blazeposes_knee_placement_not_ours():
     the definition on the exact points, and with only the knees' x put back they read within
     2 deg of it: the under-read is the pose model's knee point (plus the 0.7-2.1 deg of
     perspective the exact-points test measures), not our definition, smoothing or window."""
-    cache = os.environ.get("FORMCHECK_GRID_CACHE")
     rows = []
     for name in ("grid_yaw00_knees_in", "grid_yaw45_knees_in"):
-        analysis, raw = grid_eval.track(name, GRID, Path(cache) if cache else None)
-        rows += grid_eval.fppa_attribution(TRUTHS[name], analysis, raw)
+        rows += grid_eval.fppa_attribution(TRUTHS[name], analyses()[name], _raws[name])
     assert len(rows) == 16
     for r in rows:
         assert abs(r["cleaned_deg"] - r["tracked_deg"]) <= 1.5, r

@@ -224,3 +224,23 @@ def test_framing_check_before_counting():
     no_feet[[int(L.LEFT_HEEL), int(L.LEFT_FOOT_INDEX), int(L.RIGHT_HEEL), int(L.RIGHT_FOOT_INDEX)]] = np.nan
     assert framing_check(replace(r, xy_px=no_feet)) == "Step back: feet not in view."
     assert framing_check(LiveReadout()).startswith("Step into the picture")
+
+
+@pytest.mark.parametrize("backend,bias", [("tasks", 3.5), ("legacy", 5.6)])
+def test_a_live_set_names_the_model_and_takes_its_bias_correction(backend, bias):
+    """The live model's backend (an estimator's `backend`) is the live set's provenance, and
+    its counted and finished reps take that backend's thigh-angle correction."""
+
+    class Model:   # a stand-in model: only its backend is read here
+        def __init__(self, backend):
+            self.backend = backend
+
+        def close(self):
+            pass
+
+    s = LiveSession(profile="general", estimator=Model(backend))
+    feed(s, squat_sequence([PAST_TOES] * 2))
+    assert [r.metrics.depth_angle_bias_deg for r in s.live_reps] == [bias, bias]
+    analysis, raw = s.finish()
+    assert raw.meta["provenance"]["pose_backend"] == backend
+    assert [m.depth_angle_bias_deg for m in analysis.metrics] == [bias, bias]

@@ -361,3 +361,23 @@ def test_a_one_legged_pick_up_after_the_set_does_not_count(view, caplog):
     assert a.rep_count == 2
     assert [r.bottom_s for r in a.reps] == [r.bottom_s for r in three.reps[:2]]
     assert "one foot rose" in caplog.text and "a one-legged hinge" in caplog.text
+
+
+@pytest.mark.parametrize("backend,side_bias", [("legacy", 5.6), ("tasks", 3.5), (None, 5.6)])
+def test_the_bias_correction_is_the_pose_backends_on_the_clip_and_live_paths(backend, side_bias):
+    """The keypoint-bias correction is the pose backend's that made the landmarks (their
+    provenance; the legacy backend's where none is recorded), on the clip path and replayed
+    through the live path alike."""
+    from formcheck.metrics import THIGH_BIAS_BY_BACKEND_DEG, thigh_bias_for
+
+    seq = squat_sequence([RepSpec(thigh_deg=0.0, shin_deg=30.0)] * 2)
+    if backend is not None:
+        seq = seq.replace(meta={"provenance": {"pose_backend": backend}})
+    assert thigh_bias_for(seq.meta)["side"] == side_bias
+    assert THIGH_BIAS_BY_BACKEND_DEG["legacy"] is THIGH_BIAS_DEG
+    th = get_profile("general")
+    for a in (analyze_sequence(seq, th), replay(seq, th)):
+        assert a.rep_count == 2
+        for m in a.metrics:
+            assert m.depth_angle_bias_deg == side_bias
+            assert m.thigh_angle_deg == pytest.approx(m.thigh_px_deg + side_bias, abs=0.01)

@@ -25,21 +25,19 @@ def test_the_command_line_starts_without_the_heavy_libraries():
 
 
 def test_mediapipe_comes_without_pyplot_which_still_works_when_asked_for():
-    from formcheck.pose import default_backend
-
-    if default_backend() == "tasks":
-        pytest.skip("the stand-in is for mediapipe 0.10's drawing_utils (legacy backend); "
-                    "mediapipe 1.x on Python 3.13+ is imported as it is")
-    """mediapipe's drawing_utils imports pyplot (most of mediapipe's import time): formcheck
-    imports mediapipe with a stand-in, and the real pyplot loads where it is used."""
+    """mediapipe's drawing_utils imports pyplot (most of mediapipe's import time; in mediapipe
+    0.10 under solutions, in 1.x under tasks.python.vision): formcheck imports mediapipe with a
+    stand-in, and the real pyplot loads where it is used, also inside drawing_utils."""
     code = ("import sys\nfrom formcheck.pose import _mediapipe\nmp = _mediapipe()\n"
+            "assert 'mediapipe' in sys.modules\n"
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
-            "assert hasattr(mp.solutions, 'pose') or not hasattr(mp, 'solutions')\n"
             "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
             "assert type(plt).__name__ == 'module' and plt.figure() is not None\n"
-            "if hasattr(mp, 'solutions'):   # mediapipe 0.10 only (1.x has no drawing_utils)\n"
+            "if hasattr(mp, 'solutions'):   # mediapipe 0.10 (legacy backend)\n"
             "    from mediapipe.python.solutions import drawing_utils as du\n"
-            "    assert du.plt.figure is plt.figure\n")
+            "else:                          # mediapipe 1.x (Tasks backend)\n"
+            "    from mediapipe.tasks.python.vision import drawing_utils as du\n"
+            "assert du.plt.figure is plt.figure\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
 
 

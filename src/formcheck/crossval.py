@@ -75,6 +75,9 @@ class RepRow:
     # thigh angle between the joint centres marked by hand (DEPTH_POINTS.tsv; None: unmarked)
     thigh_raw_deg: float | None = None
     marked_thigh_deg: float | None = None
+    # the correction in depth_angle_deg (the committed one of the landmarks' pose backend,
+    # metrics.thigh_bias_for)
+    bias_deg: float = 0.0
 
 
 @dataclass
@@ -150,7 +153,7 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                _thigh_pair(an, j),
                                None if m.depth_angle_deg is None
                                else m.depth_angle_deg - m.depth_angle_bias_deg,
-                               marked.get(j)))
+                               marked.get(j), m.depth_angle_bias_deg))
     return clips, reps
 
 
@@ -574,9 +577,12 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
                 ang_cv.add(r.label_depth, _angle_class(r, bias, edges))
     bias_f, edges_f = fit_depth(reps)
     edges_c = DEPTH_EDGES_DEG
+    # the committed correction is the landmarks' pose backend's (metrics.thigh_bias_for)
+    bias_c = {v: next((r.bias_deg for r in reps if r.view == v and r.bias_deg), THIGH_BIAS_DEG[v])
+              for v in THIGH_BIAS_DEG}
     out.append(Line("thigh-angle class, secondary (bias per view side/oblique/front: band edges)",
-                    _fmt_depth_fit(THIGH_BIAS_DEG, edges_c),
-                    score_depth(reps, lambda r: _angle_class(r, THIGH_BIAS_DEG, edges_c)).text(),
+                    _fmt_depth_fit(bias_c, edges_c),
+                    score_depth(reps, lambda r: _angle_class(r, None, edges_c)).text(),
                     _fmt_depth_fit(bias_f, edges_f),
                     score_depth(reps, lambda r: _angle_class(r, bias_f, edges_f)).text(),
                     _fmt_range(ang_choice), ang_cv.text()))

@@ -96,6 +96,7 @@ class LiveSession:
         self._analyser = StreamingAnalyser(self.thresholds, profile, rep_settings, clean_settings)
         self._estimator = estimator
         self._own_estimator = estimator is None
+        self._name_the_model(estimator)
         self._lock = threading.Lock()
         self._closed = False
         self._recorder = recorder
@@ -111,7 +112,17 @@ class LiveSession:
                 from .pose import PoseEstimator  # the only path to mediapipe
 
                 self._estimator = PoseEstimator()
+                self._name_the_model(self._estimator)
             return self._estimator
+
+    def _name_the_model(self, estimator) -> None:
+        """The live set's landmarks carry the pose model's provenance, as a tracked clip's do
+        (the report names it; the depth number takes that backend's bias correction)."""
+        backend = getattr(estimator, "backend", None)
+        if backend:
+            from .pose import provenance
+
+            self._analyser.set_meta({"provenance": provenance(backend)})
 
     def process(self, rgb: np.ndarray, t_s: float | None = None) -> LiveReadout:
         """Run the model on one RGB frame (as the camera sent it) and update everything."""

@@ -765,7 +765,7 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                                              series.legs["right"].knee_flexion_world_deg[band]])))
     if view in ("side", "oblique") and thigh is None and not turned:
         dep, dep_err, dep_src = None, None, ""   # the leg was mistracked at the bottom
-    dep, bias = corrected_depth_angle(dep, view)
+    dep, bias = corrected_depth_angle(dep, view, thigh_bias_for(seq.meta))
     thigh_px = thigh
     # THE depth number: the view- and bias-corrected thigh angle is what `thigh_angle_deg`
     # reports everywhere (table, flag, PDF, trends, live); the near leg's raw 2-D reading stays
@@ -841,12 +841,23 @@ def rep_box(series: Series, rep: Rep, rng: np.ndarray, band: np.ndarray, key: Kn
     return out
 
 
-def corrected_depth_angle(raw_deg: float | None, view: str) -> tuple[float | None, float]:
+def thigh_bias_for(meta: dict | None) -> dict:
+    """The keypoint-bias corrections (deg per view) for the pose backend that made the
+    landmarks, as PoseSequence.meta's provenance names it (THIGH_BIAS_BY_BACKEND_DEG); the
+    legacy backend's where none is named (landmarks saved before provenance was recorded, made
+    by that backend, and synthetic ones)."""
+    backend = ((meta or {}).get("provenance") or {}).get("pose_backend")
+    return THIGH_BIAS_BY_BACKEND_DEG.get(backend, THIGH_BIAS_DEG)
+
+
+def corrected_depth_angle(raw_deg: float | None, view: str, biases: dict | None = None
+                          ) -> tuple[float | None, float]:
     """(the one depth number, the bias correction in it): depth_angle's reading plus this
-    view's keypoint-bias correction (THIGH_BIAS_DEG), range-guarded; None when unmeasured."""
+    view's keypoint-bias correction (`biases`: thigh_bias_for the landmarks' meta; default
+    THIGH_BIAS_DEG), range-guarded; None when unmeasured."""
     if raw_deg is None:
         return None, 0.0
-    bias = float(THIGH_BIAS_DEG.get(view, 0.0))
+    bias = float((THIGH_BIAS_DEG if biases is None else biases).get(view, 0.0))
     a = float(guard_angle_deg(np.array([raw_deg + bias]))[0])
     return (a, bias) if np.isfinite(a) else (None, 0.0)
 
@@ -894,7 +905,16 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
 # centre is marked there: the offset is chosen from the depth labels of the front-view reps
 # (crossval.fit_front_bias; 11 reps, 2 sources, all labelled below parallel: weak). All three
 # chosen per held-out source by `formcheck eval --cv` (README, "Depth").
+# The figures are the pose model's: measured on the legacy backend's landmarks (THIGH_BIAS_DEG)
+# and, the same way, on the Tasks backend's (mediapipe 1.x; the same clips tracked by it:
+# median 3.5 deg over its 42 marked reps found side on or at an angle, 2.9-3.8 chosen per
+# held-out source; front 15 from the labels with the committed band edges). Its hip sits
+# less high: with the legacy 5.6 its corrected angle read +2.1 deg over the marked joint
+# centres (median), and on the rendered grid side on +3.5 deg against +2.8 for the legacy
+# backend (README, "The pose model").
 THIGH_BIAS_DEG: dict = {"side": 5.6, "oblique": 5.6, "front": 14.0}
+THIGH_BIAS_TASKS_DEG: dict = {"side": 3.5, "oblique": 3.5, "front": 15.0}
+THIGH_BIAS_BY_BACKEND_DEG: dict = {"legacy": THIGH_BIAS_DEG, "tasks": THIGH_BIAS_TASKS_DEG}
 
 # The thigh-angle depth class (secondary: the report's `depth` call is the hip-height class,
 # feedback.classify_depth, which cross-validated better), from the one depth number (the

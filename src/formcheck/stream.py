@@ -28,7 +28,8 @@ from .landmarks import N_LANDMARKS, PoseSequence
 from .landmarks import Landmark as L
 from .metrics import (STANDING_DEPTH, STANDING_WINDOW_S, SCALE_WINDOW_S, RepMetrics, ScaleRefs, StandingRefs,
                       compute_series, corrected_depth_angle, depth_angle, depth_signal,
-                      knee_over_toe, not_a_squat, rep_metrics, scale_refs, standing_refs)
+                      knee_over_toe, not_a_squat, rep_metrics, scale_refs, standing_refs,
+                      thigh_bias_for)
 from .reps import Rep, RepSegmenter, RepSettings, make_rep, settings_for_min_depth
 from .thresholds import Thresholds
 from .values import clean_float
@@ -97,6 +98,7 @@ class _Frames:
                "world": (N_LANDMARKS, 3)}
 
     def __init__(self, dtype=np.float64, capacity: int = 256):
+        self.meta: dict = {}   # PoseSequence.meta of every seq() (the pose model's provenance)
         self.g0 = 0
         self._lo = self._hi = 0
         self._dtype = dtype
@@ -159,7 +161,7 @@ class _Frames:
         hi = self._hi if stop is None else self._lo + stop
         a = {k: v[lo:hi].astype(np.float64) for k, v in self._a.items()}
         seq = PoseSequence(self._t[lo:hi].copy(), a["xy"], a["z"], a["vis"], a["world"], w, h,
-                           30.0, source)
+                           30.0, source, meta=dict(self.meta))
         return seq, self._depth[lo:hi].copy()
 
 
@@ -169,7 +171,11 @@ class StreamingAnalyser:
     def __init__(self, thresholds: Thresholds, profile: str = "custom",
                  rep_settings: RepSettings | None = None,
                  clean_settings: CleanSettings = CleanSettings(),
-                 smoother: Smoother | None = None, source: str = "webcam"):
+                 smoother: Smoother | None = None, source: str = "webcam",
+                 meta: dict | None = None):
+        """meta: the landmarks' PoseSequence.meta (its provenance names the pose backend, whose
+        keypoint-bias correction the depth number takes, metrics.thigh_bias_for); it can also
+        be set later with set_meta, once the model is known."""
         self.thresholds = thresholds
         self.profile = profile
         # reps count from the profile's minimum depth, as on the clip path
@@ -195,6 +201,11 @@ class StreamingAnalyser:
         self._w = self._h = 0
         self._readout = LiveReadout()
         self._truncated = False
+        self.set_meta(meta or {})
+
+    def set_meta(self, meta: dict) -> None:
+        for frames in (self._buf, self._rec_raw, self._rec_smooth):
+            frames.meta = dict(meta)
 
     # ------------------------------------------------------------------ input
     def push(self, t_s: float, xy_px: np.ndarray, visibility: np.ndarray, width_px: int,
@@ -298,7 +309,7 @@ class StreamingAnalyser:
             hip = series.hip_height_px[0] / standing.hip_height_px
         # the one depth number, as a rep's is (metrics.depth_angle + corrected_depth_angle)
         raw, err, src = depth_angle(series, np.array([0]), view, leg)
-        dep, bias = corrected_depth_angle(raw, view)
+        dep, bias = corrected_depth_angle(raw, view, thigh_bias_for(one.meta))
         return RepMetrics(0, t, t, t, view, vinfo.yaw_deg, leg, f(dep),
                           f(lg.knee_flexion_deg[0]), f(hip), kot_px, kot_ratio, shin,
                           f(series.trunk_lean_deg[0]), None, 0.0, 0.0, 0.0, reasons, None,
@@ -410,7 +421,8 @@ def replay(seq: PoseSequence, thresholds: Thresholds, profile: str = "custom",
            warnings: list[str] | None = None) -> Analysis:
     """Feed a recorded landmark sequence through the live path, frame by frame at its
     timestamps, and return the live path's Analysis (what the live page would have shown)."""
-    sa = StreamingAnalyser(thresholds, profile, rep_settings, clean_settings, source=seq.source)
+    sa = StreamingAnalyser(thresholds, profile, rep_settings, clean_settings, source=seq.source,
+                           meta=seq.meta)
     for i in range(len(seq)):
         sa.push(float(seq.t_s[i]), seq.xy_px[i], seq.visibility[i], seq.width_px, seq.height_px,
                 z=seq.z[i], world_m=seq.world_m[i])
