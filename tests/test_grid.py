@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, tasks_backend_gap
+from conftest import ROOT
 from pathlib import Path
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -269,8 +269,6 @@ def test_tracked_knees_in_grid_peak_fppa_no_worse_than_committed():
 
 
 @pytest.mark.slow
-@tasks_backend_gap("the attribution was measured on the legacy backend's landmarks (issue 21); "
-                   "the Tasks backend places the knees differently, not yet measured")
 def test_the_front_under_read_is_blazeposes_knee_placement_not_ours():
     """Where the peak FPPA's error comes from (grid_eval.fppa_attribution, each truth rep's
     bottom frame, README "Knees caving in"): the cleaning and low-pass move the reading by at
