@@ -65,8 +65,8 @@ def main(videos: str, cache: str) -> None:
                     rec[f"{leg}_{name}_vis"] = float(np.nanmean(seq.visibility[fi, [int(h), int(k)]]))
                 rec[f"{leg}_band_deg"] = float(np.nanmedian(an.series.legs[leg].thigh_deg[band]))
             # which of our legs sits on the marks (sum of hip and knee distance)
-            dist = {leg: float(np.hypot(*rec[f"{leg}_clean_hip_dxy"])
-                               + np.hypot(*rec[f"{leg}_clean_knee_dxy"])) for leg in LEG}
+            dist = {leg: float(np.hypot(*rec[f"{leg}_raw_hip_dxy"])
+                               + np.hypot(*rec[f"{leg}_raw_knee_dxy"])) for leg in LEG}
             rec["marked_leg"] = min(dist, key=dist.get)
             rec["depth_sig_deg"] = float(np.nanmedian(thigh_angle_from_depth_deg(an.series.depth[band])))
             rec["world_deg"] = float(np.nanmedian(an.series.legs[m.leg].thigh_world_deg[band]))
@@ -87,11 +87,10 @@ def main(videos: str, cache: str) -> None:
     if side:
         e = np.array([r["err"] for r in side])
         print(f"# side: n={e.size} median {np.median(e):+.1f} SD {np.std(e):.1f}", file=sys.stderr)
-        for leg_rule in ("marked_leg",):
-            e2 = np.array([r[f"{r[leg_rule]}_clean_deg_at_mark"] + 5.6 - r["marked_deg"]
-                           for r in side])
-            print(f"# side, marked leg at the marked frame (+5.6): median {np.median(e2):+.1f} "
-                  f"SD {np.std(e2):.1f}", file=sys.stderr)
+        e2 = np.array([r[f"{r['marked_leg']}_raw_deg_at_mark"] + 5.6 - r["marked_deg"]
+                       for r in side])
+        print(f"# side, the leg nearer the marks at the marked frame, raw (+5.6): median "
+              f"{np.median(e2):+.1f} SD {np.std(e2):.1f}", file=sys.stderr)
         e3 = np.array([r[f"{r['leg']}_clean_deg_at_mark"] + 5.6 - r["marked_deg"] for r in side])
         print(f"# side, our leg at the marked frame (+5.6): median {np.median(e3):+.1f} "
               f"SD {np.std(e3):.1f}", file=sys.stderr)
