@@ -160,7 +160,8 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
 
 def _depth_signal_deg(an, j: int) -> float | None:
     r = an.reps[j]
-    v = nanmedian_or_nan(thigh_angle_from_depth_deg(an.series.depth[r.band_start_i:r.band_end_i + 1]))
+    band = an.series.depth[r.band_start_i:r.band_end_i + 1]
+    v = nanmedian_or_nan(thigh_angle_from_depth_deg(band))
     return float(v) if np.isfinite(v) else None
 
 
