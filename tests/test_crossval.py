@@ -65,3 +65,27 @@ def test_knee_past_toes_fit_takes_the_middle_of_the_widest_gap_among_equal_score
     assert fit_kpt(rows) == pytest.approx(0.10)
     assert kpt_margin(rows, 0.10) == pytest.approx(0.10)
     assert score_kpt(rows, 0.10).agree == 4
+
+
+def sig_rep(name, view, label, signal_deg, marked_deg=None):
+    return RepRow(name, source_of(name), label, None, None, view, None, None, None, None, None,
+                  None, {}, marked_thigh_deg=marked_deg, depth_signal_deg=signal_deg)
+
+
+def test_depth_signal_class_takes_one_bias_from_the_marks_and_its_edges_from_the_labels():
+    """The depth-signal angle's correction is the median of marked - read over the marked reps
+    of every view (4, 6 and 8 deg here: 6); the band edges then put each labelled rep, front
+    view included, in its class."""
+    from formcheck.crossval import _signal_class, fit_signal_bias, fit_signal_depth
+
+    rows = [sig_rep("a__1.mp4", "side", "parallel", -4.0, 0.0),
+            sig_rep("a__1.mp4", "side", "below_parallel", 4.0, 12.0),
+            sig_rep("b__1.mp4", "oblique", "above_parallel", -36.0, -30.0),
+            sig_rep("c__1.mp4", "front", "below_parallel", 10.0),
+            sig_rep("c__1.mp4", "front", "parallel", -2.0),
+            sig_rep("c__1.mp4", "front", None, None)]
+    assert fit_signal_bias(rows) == pytest.approx(6.0)
+    bias, edges = fit_signal_depth(rows)
+    assert bias == pytest.approx(6.0)
+    assert [_signal_class(r, bias, edges) for r in rows] == \
+        ["parallel", "below_parallel", "above_parallel", "below_parallel", "parallel", None]

@@ -86,6 +86,49 @@ def test_a_clip_starting_mid_descent_counts_the_first_rep():
     assert len(find_reps(t[keep], d[keep])) == 2
 
 
+def _from(seq, t0_s):
+    """The synthetic clip cut to start at t0_s (a recording started late)."""
+    keep = seq.t_s >= t0_s - 1e-9
+    return seq.replace(t_s=seq.t_s[keep] - seq.t_s[keep][0], xy_px=seq.xy_px[keep],
+                       z=seq.z[keep], visibility=seq.visibility[keep], world_m=seq.world_m[keep])
+
+
+def _way_down_s(spec, frac, lead_s=1.0):
+    """When the synthetic squatter is `frac` of the way down its first descent (its cosine
+    ease: u = (1 - cos(pi f)) / 2 at f of down_s)."""
+    return lead_s + np.arccos(1.0 - 2.0 * frac) / np.pi * spec.down_s
+
+
+@pytest.mark.parametrize("thigh_deg", [5.0, -15.0, -30.0])
+@pytest.mark.parametrize("frac", [0.5, 0.85, 0.9])
+def test_a_synthetic_squatter_filmed_from_mid_descent_counts_the_first_rep(thigh_deg, frac):
+    """LABELS.tsv's convention: the first bottom is inside the clip and the person stands up
+    after it, so the rep counts. Before the fix a clip that began more than 0.8 of the way
+    down (its first depth >= seated_frac of the peak) lost that rep as a 'seated start'."""
+    reps = [RepSpec(thigh_deg=thigh_deg)] * 3
+    t0 = _way_down_s(reps[0], frac)
+    a = analyze_sequence(_from(squat_sequence(reps, noise_px=1.0), t0), get_profile("general"))
+    assert a.rep_count == 3
+    assert [r.bottom_s + t0 for r in a.reps] == pytest.approx(bottoms_s(reps), abs=0.1)
+
+
+@pytest.mark.parametrize("after_bottom_s", [0.15, 0.4])
+def test_a_synthetic_squatter_filmed_from_the_bottom_or_mid_ascent_does_not_count_it(
+        after_bottom_s):
+    """The first bottom at or before the clip's first frame (in the pause, or on the way up):
+    the person only rises, so that rep is not in the clip (intellifit-ErayBD__squat_1's case)."""
+    reps = [RepSpec()] * 3
+    t0 = bottoms_s(reps)[0] + after_bottom_s
+    a = analyze_sequence(_from(squat_sequence(reps, noise_px=1.0), t0), get_profile("general"))
+    assert a.rep_count == 2
+    assert [r.bottom_s + t0 for r in a.reps] == pytest.approx(bottoms_s(reps)[1:], abs=0.1)
+
+
+def test_a_seated_start_is_still_not_a_rep():
+    seq = squat_sequence([RepSpec()] * 2, seated_start_s=1.5, noise_px=1.0)
+    assert analyze_sequence(seq, get_profile("general")).rep_count == 2
+
+
 def test_holding_the_bottom_with_small_pulses_is_one_rep_at_most():
     t = np.arange(0, 12, 1 / FPS)
     d = np.clip((t - 1.0), 0, 1.0) + 0.15 * np.sin(2 * np.pi * t) * (t > 2)

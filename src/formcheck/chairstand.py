@@ -186,8 +186,8 @@ def chair_stand(seq: PoseSequence, series: Series, test: str, age: int | None = 
         raise ValueError(f"unknown test {test!r}")
     # A test starts seated: its first rise is stand 1, whatever the first depth. The squat
     # counter's rule (a seated start is one only when its first depth is near the deepest,
-    # RepSettings.seated_frac) does not apply here.
-    settings = replace(settings or RepSettings(), seated_frac=0.0)
+    # RepSettings.seated_frac, seated_max_rise) does not apply here.
+    settings = replace(settings or RepSettings(), seated_frac=0.0, seated_max_rise=float("inf"))
     t, d = series.t_s, series.depth
     reps, seg = segment(t, d, settings)
     notes: list[str] = []

@@ -30,6 +30,7 @@ from .geometry import nanmedian_or_nan
 from .landmarks import PoseSequence
 from .metrics import (DEPTH_EDGES_DEG, STANDING_DEPTH, THIGH_BIAS_DEG, depth_class_from_angle,
                       knee_ankle_separation_px_ratio, knee_ankle_separation_ratio,
+                      thigh_angle_from_depth_deg,
                       medial_knee_displacement_ratio)
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
@@ -78,6 +79,9 @@ class RepRow:
     # the correction in depth_angle_deg (the committed one of the landmarks' pose backend,
     # metrics.thigh_bias_for)
     bias_deg: float = 0.0
+    # the thigh angle from the depth signal over the bottom band (thigh_angle_from_depth_deg:
+    # the thighs' vertical extent against their standing extent), any view, uncorrected
+    depth_signal_deg: float | None = None
 
 
 @dataclass
@@ -153,8 +157,16 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                _thigh_pair(an, j),
                                None if m.depth_angle_deg is None
                                else m.depth_angle_deg - m.depth_angle_bias_deg,
-                               marked.get(j), m.depth_angle_bias_deg))
+                               marked.get(j), m.depth_angle_bias_deg,
+                               _depth_signal_deg(an, j)))
     return clips, reps
+
+
+def _depth_signal_deg(an, j: int) -> float | None:
+    r = an.reps[j]
+    band = an.series.depth[r.band_start_i:r.band_end_i + 1]
+    v = nanmedian_or_nan(thigh_angle_from_depth_deg(band))
+    return float(v) if np.isfinite(v) else None
 
 
 def _thigh_pair(an, j: int) -> tuple | None:
@@ -300,17 +312,20 @@ def _angle_class(r: RepRow, bias: dict | None = None, edges: tuple | None = None
     return None if c == "unclear" else c
 
 
-def fit_depth_edges(rows: list[RepRow], bias: dict) -> tuple[float, float]:
+def fit_depth_edges(rows: list[RepRow], bias: dict | None, views: tuple = PICTURE_VIEWS,
+                    classify: Callable | None = None) -> tuple[float, float]:
     """Band edges (deg) that agree best with the labels on the reps seen from the side or at
     an angle (balanced accuracy, then accuracy; among ties the pair nearest the +-10 deg of
-    the definition "parallel = thigh level")."""
-    rows = [r for r in rows if r.view in PICTURE_VIEWS]
+    the definition "parallel = thigh level"). `classify(row, edges)`: default the picture's
+    thigh angle corrected with `bias` (_angle_class)."""
+    rows = [r for r in rows if r.view in views and r.label_depth is not None]
+    classify = classify or (lambda r, e: _angle_class(r, bias, e))
     best, best_key = DEPTH_EDGES_DEG, None
     for lo in EDGE_LO_GRID:
         for hi in EDGE_HI_GRID:
             if hi <= lo:
                 continue
-            k = (*score_depth(rows, lambda r: _angle_class(r, bias, (lo, hi))).key(),
+            k = (*score_depth(rows, lambda r: classify(r, (lo, hi))).key(),
                  -abs(lo + 10.0) - abs(hi - 10.0))
             if best_key is None or k > best_key:
                 best, best_key = (lo, hi), k
@@ -323,6 +338,34 @@ def fit_front_bias(rows: list[RepRow], edges: tuple) -> float:
     rows = [r for r in rows if r.view == "front"]
     return max(FRONT_BIAS_GRID, key=lambda b: (
         *score_depth(rows, lambda r: _angle_class(r, {"front": b}, edges)).key(), -b))
+
+
+ALL_VIEWS = ("side", "oblique", "front")
+
+
+def fit_signal_bias(rows: list[RepRow]) -> float:
+    """The depth-signal angle's correction (deg): the median of (marked joint-centre angle -
+    depth_signal_deg) over the marked reps. One figure for every view: the depth signal is
+    the same formula in all of them."""
+    d = [r.marked_thigh_deg - r.depth_signal_deg for r in rows
+         if r.marked_thigh_deg is not None and r.depth_signal_deg is not None]
+    return float(np.median(d)) if d else 0.0
+
+
+def _signal_class(r: RepRow, bias: float, edges: tuple) -> str | None:
+    """The depth class of the depth-signal angle (corrected by `bias`) with band `edges`."""
+    if r.depth_signal_deg is None:
+        return None
+    c = depth_class_from_angle(r.depth_signal_deg + bias, None, edges)
+    return None if c == "unclear" else c
+
+
+def fit_signal_depth(rows: list[RepRow]) -> tuple[float, tuple]:
+    """(bias, band edges) of the depth-signal angle's class, all chosen on `rows`: the bias
+    from the marked joint centres, the edges from the labels of every view."""
+    b = fit_signal_bias(rows)
+    return b, fit_depth_edges(rows, None, views=ALL_VIEWS,
+                              classify=lambda r, e: _signal_class(r, b, e))
 
 
 def fit_depth(rows: list[RepRow]) -> tuple[dict, tuple]:
@@ -354,6 +397,7 @@ def thigh_error_lines(reps: list[RepRow], sources: list[str]) -> tuple[list[str]
     marked = [r for r in reps if r.marked_thigh_deg is not None and r.thigh_raw_deg is not None]
     cv_bias = {s: dict.fromkeys(PICTURE_VIEWS, fit_thigh_bias([r for r in marked if r.source != s]))
                for s in sources}
+    sig_bias = {s: fit_signal_bias([r for r in marked if r.source != s]) for s in sources}
     lines, js = [], {}
     for view in ("side", "oblique", "front"):
         rs = [r for r in marked if r.view == view]
@@ -368,6 +412,15 @@ def thigh_error_lines(reps: list[RepRow], sources: list[str]) -> tuple[list[str]
                      f"cross-validated {_err_stats(cv)}")
         js[view] = {"cv_median": float(np.median(cv)), "cv_sd": float(np.std(cv)),
                     "raw_median": float(np.median(raw)), "n": len(rs)}
+        # the same reps' thigh angle read from the depth signal (the vertical extent only)
+        sg = [r for r in rs if r.depth_signal_deg is not None]
+        if sg:
+            cv_sig = [r.depth_signal_deg + sig_bias[r.source] - r.marked_thigh_deg for r in sg]
+            lines.append(f"  - {view}, the depth signal's angle (asin(depth - 1), one correction "
+                         f"for every view): uncorrected "
+                         f"{_err_stats([r.depth_signal_deg - r.marked_thigh_deg for r in sg])}; "
+                         f"cross-validated {_err_stats(cv_sig)}")
+            js[view]["signal_cv_sd"] = float(np.std(cv_sig))
     return lines, js
 
 
@@ -589,6 +642,23 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
     no_bias = score_depth(reps, lambda r: _angle_class(r, {}, (-10.0, 10.0)))
     out.append(Line("thigh angle class, no bias correction, +-10 deg band (for comparison)",
                     "-", no_bias.text(), "(no fit)", no_bias.text(), "(no fit)", no_bias.text()))
+    # the same class from the depth signal's angle (one correction for every view), tried in
+    # issue 19 against the picture's angle: more robust to a mistracked hip, still far from
+    # the hip-height class
+    sig_cv, sig_choice = Score(), []
+    for s in sources:
+        b, e = fit_signal_depth([r for r in reps if r.source != s])
+        sig_choice.append(f"{b:+.1f}: {e[0]:g}/{e[1]:g}")
+        for r in reps:
+            if r.source == s:
+                sig_cv.add(r.label_depth, _signal_class(r, b, e))
+    sb_f, se_f = fit_signal_depth(reps)
+    out.append(Line("depth-signal angle class, tried (one bias for every view: band edges)", "-",
+                    "-", f"{sb_f:+.1f}: {se_f[0]:g}/{se_f[1]:g}",
+                    score_depth(reps, lambda r: _signal_class(r, sb_f, se_f)).text(),
+                    _fmt_range(sig_choice), sig_cv.text()))
+    js["depth_signal_angle"] = {"cv_accuracy": sig_cv.accuracy, "cv_balanced": sig_cv.balanced,
+                                "cv_decided": sig_cv.decided}
     js["depth_angle"] = {"cv_accuracy": ang_cv.accuracy, "cv_balanced": ang_cv.balanced,
                          "cv_decided": ang_cv.decided, "fitted_bias": bias_f,
                          "fitted_edges": list(edges_f)}

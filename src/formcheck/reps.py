@@ -5,9 +5,10 @@ metrics.depth_signal. A rep starts when depth stays above `enter` for `debounce_
 it stays below max(`exit`, `exit_frac` x the rep's deepest point) for `debounce_s`; it counts
 when its deepest point reaches `min_depth`. A descent that never comes back up (the clip ends
 mid-rise, a push-up follows) does not count; tracking may drop out for up to `max_lost_s` mid-rep.
-A clip that starts seated (the first measured depth is already past `enter` and at least
-`seated_frac` of the first descent's deepest point) does not count its first stand as a rep. A clip that ends seated
-never comes back up, so its last sit does not count either.
+A clip that starts seated (the first measured depth is already past `enter`, at least
+`seated_frac` of the first descent's deepest point, and the person goes no deeper) does not count
+its first stand as a rep; one that starts mid-descent (still going down) counts it. A clip that
+ends seated never comes back up, so its last sit does not count either.
 """
 
 from __future__ import annotations
@@ -30,11 +31,18 @@ class RepSettings:
     pause_band: float = 0.05  # ... and within this fraction count as a pause (box contact)
     still: float = 0.03       # depth change below this is not movement (start and end of a rep)
     max_lost_s: float = 1.5   # tracking may drop out this long mid-rep (a rack hides the body)
-    # Starting down, at least this share of the first descent's deepest point: seated (or at
-    # the bottom) from the start, and the first stand is not a rep. Less: the clip started
-    # mid-descent, and the rep counts (a labelled real clip does this, its first depth 0.56 of
-    # the peak).
+    # Starting down, at least this share of the first descent's deepest point and going no
+    # deeper than that by more than `seated_max_rise` (no movement down): seated (or at the
+    # bottom, or rising from a bottom before the clip) from the start, and the first stand is
+    # not a rep.
+    # Less, or still going down (the first bottom is inside the clip): the clip started
+    # mid-descent, and the rep counts (LABELS.tsv's convention; a labelled real clip does this,
+    # its first depth 0.56 of the peak).
     seated_frac: float = 0.8
+    # ... and a start down that then goes deeper than its first depth by more than this (the
+    # depth change that is movement, `still`) was still descending: mid-descent, it counts.
+    # inf: every start down is seated (a chair-stand test).
+    seated_max_rise: float = 0.03
 
 
 def settings_for_min_depth(min_depth: float, base: RepSettings = RepSettings()) -> RepSettings:
@@ -129,8 +137,10 @@ class RepSegmenter:
     `debounce_s` after that index.
 
     A descent confirmed before the person was ever seen standing (depth at or below `enter`)
-    whose first depth is at least `seated_frac` of its deepest point is the stand-up from a
-    seated start: not a rep. `seated_start` keeps it as (first index,
+    whose first depth is at least `seated_frac` of its deepest point, and which went no deeper
+    than its first depth by more than `seated_max_rise`, is the stand-up from a seated start (or the
+    rise from a bottom before the clip): not a rep. One that went on down is a clip started
+    mid-descent: its bottom is in the clip, and it counts. `seated_start` keeps it as (first index,
     index where the person was up), and `down` at the end of a sequence means it ended down
     (seated), from `start_i`.
     """
@@ -228,7 +238,8 @@ class RepSegmenter:
             return None
         end, dur = self._up_i, self._up_t[0] - self._start_t
         self.down, self._up_i, self._stood = False, None, True
-        if self._from_seated and self._first_depth >= s.seated_frac * self.peak:
+        if self._from_seated and self._first_depth >= s.seated_frac * self.peak \
+                and self.peak - self._first_depth <= s.seated_max_rise:
             self.seated_start = (self._start_i, end)
             return None
         if self._start_max >= s.min_depth and s.min_rep_s <= dur <= s.max_rep_s:
