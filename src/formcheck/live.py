@@ -113,14 +113,23 @@ class LiveSession:
                 self._estimator = PoseEstimator()
             return self._estimator
 
-    def process(self, rgb: np.ndarray, t_s: float | None = None) -> LiveReadout:
-        """Run the model on one RGB frame (as the camera sent it) and update everything."""
+    def process(self, rgb: np.ndarray, t_s: float | None = None,
+                scale_ratio: float = 1.0) -> LiveReadout:
+        """Run the model on one RGB frame (as the camera sent it) and update everything.
+        `scale_ratio` < 1: the model is given a smaller copy of the picture (less work, see
+        pace.LOADS); the landmarks and the recording stay in the full picture's pixels."""
         t_start = time.perf_counter()
         if self.mirrored_input:
             rgb = np.ascontiguousarray(rgb[:, ::-1])
         h, w = rgb.shape[:2]
         t_s = time.monotonic() if t_s is None else t_s
-        fp = self.estimator.process(rgb, t_s=t_s)
+        small = rgb
+        if scale_ratio < 1.0:
+            import cv2
+
+            small = cv2.resize(rgb, (max(1, round(w * scale_ratio)), max(1, round(h * scale_ratio))),
+                               interpolation=cv2.INTER_AREA)
+        fp = self.estimator.process(small, width_px=w, height_px=h, t_s=t_s)
         ms = (time.perf_counter() - t_start) * 1000.0
         readout = self.push_pose(t_s, fp.xy_px, fp.visibility, w, h, z=fp.z, world_m=fp.world_m,
                                  process_ms=ms)
@@ -183,6 +192,21 @@ class LiveSession:
         NoPersonError when nothing usable was recorded."""
         with self._lock:
             return self._analyser.finish(thresholds, profile)
+
+    def recorded_analysis(self, warnings: list[str] | None = None) -> tuple[Analysis, PoseSequence]:
+        """The end of the set: the recorded landmarks analysed by the clip path, as an uploaded
+        clip's are (pipeline.analyze_landmarks with the general profile; the page then
+        re-scores with its settings, as the Analyse page does), so the end of a live set and
+        the upload of the same frames cannot disagree. Raises NoPersonError when nothing
+        usable was recorded."""
+        from .errors import NoPersonError
+        from .pipeline import analyze_landmarks
+
+        raw = self.recorded_sequence()
+        if len(raw) < 2:
+            raise NoPersonError("Nothing was recorded. Start the camera, step into the picture "
+                                "and do a few squats before stopping.")
+        return analyze_landmarks(raw, get_profile("general"), "general", warnings=warnings), raw
 
 
 # ----------------------------------------------------------------------------- framing and cues
