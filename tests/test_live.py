@@ -164,6 +164,32 @@ def test_mirrored_input_is_unflipped_before_the_model_and_drawn_back():
     assert out_m[240, 5].min() == 255                              # shown as a mirror
 
 
+def test_the_model_loads_apart_from_the_frames_and_not_after_close():
+    s = LiveSession()
+    assert not s.model_ready
+    s.load_model()
+    assert s.model_ready
+    s.close()
+    assert not s.model_ready
+    late = LiveSession()
+    late.close()
+    late.load_model()                # a thread that finishes after STOP loads nothing
+    assert not late.model_ready
+
+
+def test_an_alert_is_drawn_in_the_panel():
+    seq = squat_sequence(1, width_px=360, height_px=480, scale=0.3)
+    s = LiveSession(estimator=StubEstimator(seq.xy_px[0]))
+    rgb = np.zeros((480, 360, 3), np.uint8)
+    r = s.process(rgb, 0.0)
+    plain = annotate_live(rgb, r)
+    alerted = annotate_live(rgb, r, alert="Device too slow: reps may be missed")
+    rows = np.nonzero((plain != alerted).any(axis=(1, 2)))[0]
+    assert len(rows) > 0 and rows.max() < 240          # in the panel, at the top
+    red = alerted[rows][..., 0].astype(int) - alerted[rows][..., 2].astype(int)
+    assert red.max() > 100                              # red text
+
+
 def test_close_releases_the_model_and_keeps_the_recording():
     seq = squat_sequence(1)
     est = StubEstimator(seq.xy_px[0])

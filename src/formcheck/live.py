@@ -113,6 +113,26 @@ class LiveSession:
                 self._estimator = PoseEstimator()
             return self._estimator
 
+    def load_model(self) -> None:
+        """Load the pose model now, without holding the lock while it loads (the page's
+        readouts go on); for a thread started with the session. No-op once loaded or closed."""
+        with self._lock:
+            if self._estimator is not None or self._closed:
+                return
+        from .pose import PoseEstimator
+
+        est = PoseEstimator()
+        with self._lock:
+            if self._estimator is None and not self._closed:
+                self._estimator, est = est, None
+        if est is not None:
+            est.close()
+
+    @property
+    def model_ready(self) -> bool:
+        """Whether the pose model is loaded (process() then does not wait for it)."""
+        return self._estimator is not None
+
     def process(self, rgb: np.ndarray, t_s: float | None = None,
                 scale_ratio: float = 1.0) -> LiveReadout:
         """Run the model on one RGB frame (as the camera sent it) and update everything.
@@ -259,10 +279,11 @@ _CUE_COLORS = {"ok": (40, 170, 60), "warn": (220, 60, 40), "info": (40, 110, 200
 
 
 def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
-                  mirrored_input: bool = False) -> np.ndarray:
+                  mirrored_input: bool = False, alert: str | None = None) -> np.ndarray:
     """The picture to send back: un-mirrored (or mirrored when `mirror_view`), with the
-    skeleton (overlay.draw_skeleton), a panel of the rep count, depth class and knee-over-toe,
-    and the current cue in a band along the bottom."""
+    skeleton (overlay.draw_skeleton), a panel of the rep count, depth class and knee-over-toe
+    (and `alert`, in red, e.g. that the device falls behind), and the current cue in a band
+    along the bottom."""
     from .overlay import GREEN, RED, WHITE, Style, draw_panel, draw_skeleton, fill_band
 
     img = rgb[:, ::-1] if mirrored_input else rgb
@@ -284,6 +305,8 @@ def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
         lines.append(("Knee past toes: " + ("n/a" if r.knee_over_toe_ratio is None
                                             else f"{r.knee_over_toe_ratio:+.2f} foot len"),
                       RED if r.knee_flag else GREEN if r.knee_over_toe_ratio is not None else WHITE))
+    if alert:
+        lines.append((alert, RED))
     draw_panel(img, lines, st)
     fill_band(img, r.cue.encode("ascii", "replace").decode(),
               _CUE_COLORS.get(r.cue_level, _CUE_COLORS["info"]), st)

@@ -65,7 +65,11 @@ def ice_servers() -> list:
         return []
 
 
-def test_slow_model_ms() -> float:
+# on the picture itself (a phone shows the picture first; the page says more below it)
+SLOW_ALERT = "Device too slow: reps may be missed"
+
+
+def slow_model_ms_for_tests() -> float:
     """TEST ONLY: FORMCHECK_TEST_SLOW_MODEL_MS makes every measured frame take that many more
     milliseconds (a sleep in the frame callback), so a browser test can show the page a device
     that falls behind without starving the CPU. Unset (0) in use."""
@@ -88,8 +92,9 @@ def _processor_class():
             self.session = session
             self.opts = opts
             self.errors = 0
-            self.slow_s = test_slow_model_ms() / 1000.0
+            self.slow_s = slow_model_ms_for_tests() / 1000.0
             self._pace = Pace()
+            threading.Thread(target=session.load_model, name="live-model", daemon=True).start()
             self._last = None             # the last readout, drawn on the frames not measured
             self._lock = threading.Lock()
 
@@ -105,6 +110,11 @@ def _processor_class():
             import av
 
             frame = frames[-1]
+            if not self.session.model_ready:
+                # the model loads on its own thread: loading it here could take longer than
+                # streamlit-webrtc allows one callback (10 s on a busy machine), which ends
+                # the stream; meanwhile the picture goes back as it came
+                return frame
             times = [f.time if f.time is not None else time.monotonic() for f in frames]
             with self._lock:
                 pace, measure = self._pace.arrive(times)
@@ -121,7 +131,8 @@ def _processor_class():
                     r = self._last
                 out = rgb if r is None else annotate_live(
                     rgb, r, mirror_view=bool(self.opts.get("mirror_view")),
-                    mirrored_input=self.session.mirrored_input)
+                    mirrored_input=self.session.mirrored_input,
+                    alert=SLOW_ALERT if pace.behind else None)
             except Exception:  # keep the stream alive; the page shows the last good readout
                 self.errors += 1
                 if self.errors == 1 or self.errors % 100 == 0:
@@ -170,7 +181,7 @@ READOUT_CSS = """<style>
 @media (max-width: 640px){
  .fc-big{font-size:1.15rem;padding:.35em .5em}
  .fc-depth{font-size:1rem}
- .st-key-live_cues{order:1}
+ [data-testid="stLayoutWrapper"]:has(> .st-key-live_cues),.st-key-live_cues{order:1}
 }
 </style>"""
 
@@ -372,7 +383,9 @@ def render() -> None:
         async_processing=True, rtc_configuration={"iceServers": ice_servers()},
         media_stream_constraints={"video": FRAME_SIZE, "audio": False},
         video_html_attrs={"autoPlay": True, "controls": False, "muted": True,
-                          "style": {"width": "100%", "maxWidth": "640px"}})
+                          # at most 420 px high (the component's frame has no screen height to
+                          # go by): a portrait picture fits a phone's first screen
+                          "style": {"width": "100%", "maxWidth": "640px", "maxHeight": "420px"}})
     playing = ctx.state.playing
     if playing:
         st.query_params.pop("set", None)
