@@ -208,6 +208,8 @@ def _readouts(holder: dict) -> None:
     fix = framing_check(r) if r is not None and reps == 0 and r.frames > 0 else None
     if r is None:
         cue, level = "Starting the camera…", "info"
+    elif not s.model_ready and r.frames == 0:
+        cue, level = "Starting: loading the pose model…", "info"
     elif fix is not None:                  # before counting: get the framing right first
         cue, level = fix, "warn"
     else:
