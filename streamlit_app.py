@@ -11,7 +11,7 @@ menu is drawn here from PAGES (st.navigation's own menu would list it twice).
 import streamlit as st
 
 from formcheck.app import (browser_key, current_result, filming_page, live_page, my_sets_page,
-                           running_page, signin_memory, upload_page)
+                           phone, running_page, signin_memory, upload_page)
 
 st.set_page_config(page_title="formcheck: squat form", page_icon=":material/fitness_center:", layout="wide")
 
@@ -35,4 +35,5 @@ page = st.navigation([HOME, *PAGES], position="hidden")
 for p, (_, title, icon, _) in zip(PAGES, MENU):
     st.sidebar.page_link(p, label=title, icon=icon)
 st.sidebar.divider()
+phone.close_menu_on_choice()      # on a phone the menu covers the page: it closes after a choice
 page.run()

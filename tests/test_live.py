@@ -88,16 +88,59 @@ def test_end_of_set_is_the_counted_set():
     assert raw.t_s[0] == 0.0 and len(raw) == s.recorded_frames
 
 
+def test_end_of_set_is_the_clip_paths_analysis_of_the_recorded_set():
+    """The end of a live set is what the Analyse page makes of the same landmarks (the general
+    profile, pipeline.analyze_landmarks; the page re-scores both alike), here also what the
+    live counter counted."""
+    from formcheck.pipeline import analyze_landmarks
+    from formcheck.report import rep_rows, to_dict
+    from formcheck.thresholds import get_profile
+
+    s = LiveSession(profile="knee-rehab")
+    seq = squat_sequence([PAST_TOES, RepSpec(), PAST_TOES], noise_px=1.0, seed=3)
+    r = feed(s, seq.replace(t_s=seq.t_s + 500.0))      # webcam times do not start at 0
+    analysis, raw = s.recorded_analysis(warnings=["A note."])
+    upload = analyze_landmarks(raw, get_profile("general"), "general", warnings=["A note."])
+    assert analysis.rep_count == upload.rep_count == r.reps == 3
+    assert rep_rows(analysis) == rep_rows(upload)
+    assert to_dict(analysis) == to_dict(upload)
+    assert analysis.warnings[0] == "A note." and raw.t_s[0] == 0.0
+
+
+def test_end_of_set_with_nothing_recorded_says_what_to_do():
+    with pytest.raises(NoPersonError, match="Start the camera"):
+        LiveSession().recorded_analysis()
+
+
+def test_a_smaller_picture_for_the_model_keeps_full_size_landmarks_and_recording(tmp_path):
+    from formcheck.live import SetRecorder
+
+    seq = squat_sequence(1, width_px=640, height_px=480, scale=0.3)
+    est = StubEstimator(seq.xy_px[0])
+    s = LiveSession(estimator=est, recorder=SetRecorder(tmp_path / "set.mp4"))
+    r = s.process(np.zeros((480, 640, 3), np.uint8), 0.0, scale_ratio=0.5)
+    assert est.frames[0].shape == (240, 320, 3) and est.sizes[0] == (640, 480)
+    assert r.width_px == 640 and r.height_px == 480
+    s.process(np.zeros((480, 640, 3), np.uint8), 0.1)
+    assert est.frames[1].shape == (480, 640, 3) and est.sizes[1] == (640, 480)
+    s.close()
+    from formcheck.video import iter_frames
+
+    assert [f.rgb.shape for f in iter_frames(s.recording, max_fps=None)] == [(480, 640, 3)] * 2
+
+
 class StubEstimator:
     def __init__(self, xy: np.ndarray):
         self.xy = xy
         self.frames = []
+        self.sizes = []
         self.closed = False
 
-    def process(self, rgb, t_s=None):
+    def process(self, rgb, width_px=None, height_px=None, t_s=None):
         from formcheck.pose import FramePose
 
         self.frames.append(rgb.copy())
+        self.sizes.append((width_px, height_px))
         fp = FramePose.missing()
         fp.xy_px = self.xy
         fp.visibility = np.full(N_LANDMARKS, 0.9)
@@ -119,6 +162,32 @@ def test_mirrored_input_is_unflipped_before_the_model_and_drawn_back():
     assert out.shape == rgb.shape and out[240, -5].min() == 255   # shown un-mirrored
     out_m = annotate_live(rgb, r, mirror_view=True, mirrored_input=True)
     assert out_m[240, 5].min() == 255                              # shown as a mirror
+
+
+def test_the_model_loads_apart_from_the_frames_and_not_after_close():
+    s = LiveSession()
+    assert not s.model_ready
+    s.load_model()
+    assert s.model_ready
+    s.close()
+    assert not s.model_ready
+    late = LiveSession()
+    late.close()
+    late.load_model()                # a thread that finishes after STOP loads nothing
+    assert not late.model_ready
+
+
+def test_an_alert_is_drawn_in_the_panel():
+    seq = squat_sequence(1, width_px=360, height_px=480, scale=0.3)
+    s = LiveSession(estimator=StubEstimator(seq.xy_px[0]))
+    rgb = np.zeros((480, 360, 3), np.uint8)
+    r = s.process(rgb, 0.0)
+    plain = annotate_live(rgb, r)
+    alerted = annotate_live(rgb, r, alert="Device too slow: reps may be missed")
+    rows = np.nonzero((plain != alerted).any(axis=(1, 2)))[0]
+    assert len(rows) > 0 and rows.max() < 240          # in the panel, at the top
+    red = alerted[rows][..., 0].astype(int) - alerted[rows][..., 2].astype(int)
+    assert red.max() > 100                              # red text
 
 
 def test_close_releases_the_model_and_keeps_the_recording():
@@ -155,6 +224,28 @@ def test_fixture_clip_through_the_real_model_counts_the_truth():
     analysis, _ = s.finish()
     assert analysis.rep_count == truth
     assert analysis.view.view == "side"
+
+
+@pytest.mark.slow
+def test_a_live_set_and_the_upload_of_the_same_frames_agree():
+    """Every frame of a fixture clip through the live page's session (the real model), then the
+    end of the set; and the clip uploaded: the same reps with the same numbers."""
+    from formcheck import pipeline
+    from formcheck.report import rep_rows
+    from formcheck.thresholds import get_profile
+    from formcheck.video import iter_frames
+
+    clip = FIXTURES / "side_knees_past_toes.mp4"
+    s = LiveSession()
+    try:
+        for f in iter_frames(clip):
+            s.process(f.rgb, f.t_s)
+    finally:
+        s.close()
+    live, _ = s.recorded_analysis()
+    upload, _ = pipeline.analyze_video(clip, get_profile("general"), "general")
+    assert live.rep_count == upload.rep_count == 3
+    assert rep_rows(live) == rep_rows(upload)
 
 
 def test_the_set_is_recorded_to_disk_as_it_comes_and_lines_up_with_the_landmarks(tmp_path):

@@ -124,14 +124,44 @@ class LiveSession:
 
             self._analyser.set_meta({"provenance": provenance(backend)})
 
-    def process(self, rgb: np.ndarray, t_s: float | None = None) -> LiveReadout:
-        """Run the model on one RGB frame (as the camera sent it) and update everything."""
+    def load_model(self) -> None:
+        """Load the pose model now, without holding the lock while it loads (the page's
+        readouts go on); for a thread started with the session. No-op once loaded or closed."""
+        with self._lock:
+            if self._estimator is not None or self._closed:
+                return
+        from .pose import PoseEstimator
+
+        est = PoseEstimator()
+        with self._lock:
+            if self._estimator is None and not self._closed:
+                self._estimator, est = est, None
+                self._name_the_model(self._estimator)
+        if est is not None:
+            est.close()
+
+    @property
+    def model_ready(self) -> bool:
+        """Whether the pose model is loaded (process() then does not wait for it)."""
+        return self._estimator is not None
+
+    def process(self, rgb: np.ndarray, t_s: float | None = None,
+                scale_ratio: float = 1.0) -> LiveReadout:
+        """Run the model on one RGB frame (as the camera sent it) and update everything.
+        `scale_ratio` < 1: the model is given a smaller copy of the picture (less work, see
+        pace.LOADS); the landmarks and the recording stay in the full picture's pixels."""
         t_start = time.perf_counter()
         if self.mirrored_input:
             rgb = np.ascontiguousarray(rgb[:, ::-1])
         h, w = rgb.shape[:2]
         t_s = time.monotonic() if t_s is None else t_s
-        fp = self.estimator.process(rgb, t_s=t_s)
+        small = rgb
+        if scale_ratio < 1.0:
+            import cv2
+
+            small = cv2.resize(rgb, (max(1, round(w * scale_ratio)), max(1, round(h * scale_ratio))),
+                               interpolation=cv2.INTER_AREA)
+        fp = self.estimator.process(small, width_px=w, height_px=h, t_s=t_s)
         ms = (time.perf_counter() - t_start) * 1000.0
         readout = self.push_pose(t_s, fp.xy_px, fp.visibility, w, h, z=fp.z, world_m=fp.world_m,
                                  process_ms=ms)
@@ -195,6 +225,21 @@ class LiveSession:
         with self._lock:
             return self._analyser.finish(thresholds, profile)
 
+    def recorded_analysis(self, warnings: list[str] | None = None) -> tuple[Analysis, PoseSequence]:
+        """The end of the set: the recorded landmarks analysed by the clip path, as an uploaded
+        clip's are (pipeline.analyze_landmarks with the general profile; the page then
+        re-scores with its settings, as the Analyse page does), so the end of a live set and
+        the upload of the same frames cannot disagree. Raises NoPersonError when nothing
+        usable was recorded."""
+        from .errors import NoPersonError
+        from .pipeline import analyze_landmarks
+
+        raw = self.recorded_sequence()
+        if len(raw) < 2:
+            raise NoPersonError("Nothing was recorded. Start the camera, step into the picture "
+                                "and do a few squats before stopping.")
+        return analyze_landmarks(raw, get_profile("general"), "general", warnings=warnings), raw
+
 
 # ----------------------------------------------------------------------------- framing and cues
 def framing_check(r: LiveReadout) -> str | None:
@@ -246,10 +291,11 @@ _CUE_COLORS = {"ok": (40, 170, 60), "warn": (220, 60, 40), "info": (40, 110, 200
 
 
 def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
-                  mirrored_input: bool = False) -> np.ndarray:
+                  mirrored_input: bool = False, alert: str | None = None) -> np.ndarray:
     """The picture to send back: un-mirrored (or mirrored when `mirror_view`), with the
-    skeleton (overlay.draw_skeleton), a panel of the rep count, depth class and knee-over-toe,
-    and the current cue in a band along the bottom."""
+    skeleton (overlay.draw_skeleton), a panel of the rep count, depth class and knee-over-toe
+    (and `alert`, in red, e.g. that the device falls behind), and the current cue in a band
+    along the bottom."""
     from .overlay import GREEN, RED, WHITE, Style, draw_panel, draw_skeleton, fill_band
 
     img = rgb[:, ::-1] if mirrored_input else rgb
@@ -271,6 +317,8 @@ def annotate_live(rgb: np.ndarray, r: LiveReadout, mirror_view: bool = False,
         lines.append(("Knee past toes: " + ("n/a" if r.knee_over_toe_ratio is None
                                             else f"{r.knee_over_toe_ratio:+.2f} foot len"),
                       RED if r.knee_flag else GREEN if r.knee_over_toe_ratio is not None else WHITE))
+    if alert:
+        lines.append((alert, RED))
     draw_panel(img, lines, st)
     fill_band(img, r.cue.encode("ascii", "replace").decode(),
               _CUE_COLORS.get(r.cue_level, _CUE_COLORS["info"]), st)

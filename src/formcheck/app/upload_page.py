@@ -23,7 +23,7 @@ import streamlit as st
 from formcheck import limits, pipeline
 from formcheck.analysis import analyze_sequence, rescore, with_person
 from formcheck.app import (browser_key, chairstand_panel, components, current_result, my_sets_page,
-                           offload, session_files)
+                           offload, phone, session_files)
 from formcheck.app.safe_text import md
 from formcheck.app.session_files import user_words
 from formcheck.errors import FormcheckError
@@ -321,6 +321,14 @@ def render() -> None:
         entry["folder"].save_settings(components.page_settings(th, on_box, height_cm))
     except OSError:
         log.exception("keeping the settings of %s for a reload", entry["name"])
+    # the page scrolls to the results once per result (sent before them: the video after the
+    # table can take a while to make)
+    phone.scroll_to("upload_results", entry["folder"].result_id)
+    with st.container(key="upload_results"):
+        _results(entry, analysis, chair_mode)
+
+
+def _results(entry: dict, analysis, chair_mode: bool) -> None:
     if chair_mode:
         result = chairstand_panel.render(analysis, entry["name"])
         if result is None:       # nothing to save as a chair-stand test
