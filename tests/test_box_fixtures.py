@@ -13,9 +13,9 @@ import pytest
 from conftest import FIXTURES, tasks_backend_gap
 from formcheck.analysis import with_body_size
 from formcheck.chairstand import TEST_5X, TEST_30S, from_analysis
-from formcheck.pipeline import analyze_video
 from formcheck.report import rep_rows
 from formcheck.thresholds import get_profile
+from tracking import analyze_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def run(name: str, profile: str):
         if not path.is_file():
             pytest.skip(f"fixture missing: {path}")
         truth = json.loads((FIXTURES / f"{name}.truth.json").read_text())
-        analysis, raw = analyze_video(path, get_profile(profile), profile)
+        analysis, raw = analyze_fixture(path, get_profile(profile), profile)
         _cache[(name, profile)] = (truth, analysis, raw)
     return _cache[(name, profile)]
 

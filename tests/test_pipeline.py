@@ -9,8 +9,8 @@ import pytest
 
 
 from conftest import FIXTURES, tasks_backend_gap
-from formcheck.pipeline import analyze_video
 from formcheck.thresholds import get_profile
+from tracking import analyze_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ _cache: dict = {}
 def run(name: str):
     if name not in _cache:
         truth = json.loads((FIXTURES / f"{name}.truth.json").read_text())
-        analysis, raw = analyze_video(FIXTURES / f"{name}.mp4", get_profile("general"), "general")
+        analysis, raw = analyze_fixture(FIXTURES / f"{name}.mp4", get_profile("general"), "general")
         _cache[name] = (truth, analysis, raw)
     return _cache[name]
 

@@ -261,9 +261,9 @@ def test_bottom_frame_seeks_to_the_rep_bottom(analysis, clip):
 @pytest.mark.slow
 @pytest.mark.skipif(not FIXTURE.exists(), reason=f"fixture clip {FIXTURE.name} not generated yet")
 def test_fixture_clip_end_to_end(tmp_path):
-    from formcheck.pipeline import analyze_video
+    from tracking import analyze_fixture
 
-    a, _ = analyze_video(FIXTURE, get_profile("general"), "general")
+    a, _ = analyze_fixture(FIXTURE, get_profile("general"), "general")
     out = write_annotated(FIXTURE, a, tmp_path / "ann.mp4")
     codec, _, _, _, times = _decode(out)
     assert codec == "h264" and len(times) == len(a.clean_seq)

@@ -113,9 +113,9 @@ def test_impossible_bottoms_are_not_measured():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.mp4")))
 def test_rendered_fixtures_live_replay_matches_the_clip_path(name):
-    from formcheck.pose import track_video
+    from tracking import tracked_fixture
 
-    seq = track_video(FIXTURES / f"{name}.mp4")
+    seq = tracked_fixture(FIXTURES / f"{name}.mp4")[0]      # tracked once per test session
     truth = json.loads((FIXTURES / f"{name}.truth.json").read_text())
     clip, live = both(seq)
     assert clip.rep_count == live.rep_count == truth["rep_count"]

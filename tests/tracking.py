@@ -35,3 +35,42 @@ def track_clips(paths: Sequence[Path], workers: int = TRACK_WORKERS) -> list:
         return [_track_one(p) for p in paths]
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as ex:
         return list(ex.map(_track_one, paths))
+
+
+# ------------------------------------------------------------------ rendered fixture clips
+_FIXTURES: dict[str, tuple] = {}     # resolved clip path -> (PoseSequence, tracking warnings)
+
+
+def _track_with_warnings(path: str):
+    from formcheck.pose import track_video
+
+    warnings: list[str] = []
+    return track_video(path, warnings=warnings), warnings
+
+
+def tracked_fixture(path: Path) -> tuple:
+    """(landmarks, tracking warnings) of a rendered fixture clip (videos/fixtures), tracked once
+    per test session for every module that needs it, as pipeline.analyze_video tracks it. On
+    first use every clip of its folder not yet tracked is tracked, TRACK_WORKERS at a time."""
+    key = str(Path(path).resolve())
+    if key not in _FIXTURES:
+        todo = [str(p.resolve()) for p in sorted(Path(path).parent.glob("*.mp4"))]
+        todo = [p for p in todo if p not in _FIXTURES] + ([key] if key not in todo else [])
+        n = min(TRACK_WORKERS, len(todo))
+        if n <= 1:
+            got = [_track_with_warnings(p) for p in todo]
+        else:
+            with ProcessPoolExecutor(max_workers=n,
+                                     mp_context=multiprocessing.get_context("spawn")) as ex:
+                got = list(ex.map(_track_with_warnings, todo))
+        _FIXTURES.update(zip(todo, got))
+    return _FIXTURES[key]
+
+
+def analyze_fixture(path: Path, thresholds, profile: str = "custom"):
+    """pipeline.analyze_video(path, thresholds, profile) on the session's tracked copy of a
+    fixture clip: (analysis, raw landmarks)."""
+    from formcheck.pipeline import analyze_landmarks
+
+    seq, warnings = tracked_fixture(path)
+    return analyze_landmarks(seq, thresholds, profile, "auto", list(warnings)), seq
