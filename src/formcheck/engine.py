@@ -41,7 +41,9 @@ CLOSE_GRACE_S = 1.0        # how long a local worker process gets to exit before
 NANNY_WAIT_FRACTION = 0.8  # Dask's Nanny.close(timeout) waits 0.8 * timeout, then kills
 # The start-up cost of a worker, as video this process has tracked by the time a local cluster's
 # workers are up: 1.8-2.2 s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in
-# 1.2 s; benchmarks/bench_startup.py measures it). With the tracking rate, it decides up front
+# 1.2 s; benchmarks/bench_startup.py measures it). analyze's plain worker process is up in 0.8 s
+# (quiet machine, 2026-12-07) and this process had tracked none of the clip by then: 2.0 s is
+# the cautious figure (see parallel.STOP_COST_S). With the tracking rate, it decides up front
 # whether a clip is long enough for a second tracker to pay (parallel.decide_sharing); once the
 # workers are up, the same decision is taken again from what this run measured.
 STARTUP_VIDEO_S = 2.0

@@ -83,8 +83,11 @@ def plan_chunks(duration_s: float, n_chunks: int, max_fps: float | None = 30.0,
     return out
 
 
-# Sharing a clip between trackers costs, at the end, stopping the worker processes
-# (engine.CLOSE_GRACE_S, 1 s, plus the cluster's own close) and merging: about 1.5 s of wall time.
+# Sharing a clip between trackers costs, at the end, stopping the worker processes and merging.
+# Measured with a Dask cluster: about 1.5 s of wall time. analyze's plain worker process
+# (local_workers.py) stops in 0.01 s (benchmarks/bench_startup.py, quiet machine, 2026-12-07):
+# 1.5 s is kept as the cautious figure until clips of 9-11 s, which a lower one would share,
+# are measured both ways.
 STOP_COST_S = 1.5
 MIN_SAVING_S = 0.5       # share only when it is expected to save more than this (wall seconds)
 
