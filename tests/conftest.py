@@ -75,3 +75,12 @@ def read_frames(path: Path, limit: int | None = None) -> list[np.ndarray]:
             if limit and len(out) >= limit:
                 break
         return out
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where a test saves its screenshots: FORMCHECK_SCREENSHOTS (e.g. docs/screenshots), else
+    the test's own temporary folder."""
+    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
+    d.mkdir(parents=True, exist_ok=True)
+    return d

@@ -87,13 +87,6 @@ def app_url(tmp_path_factory):
         yield url
 
 
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def _launch(p, extra=()):
     return p.chromium.launch(executable_path=str(CHROMIUM), args=[*ARGS, *extra])
 

@@ -9,7 +9,6 @@ $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or tmp.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -46,13 +45,6 @@ def clinic(tmp_path_factory):
     with running_app(d, env=env) as url:
         yield url, store
     close_all()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def _picture_box(frame) -> dict:

@@ -8,7 +8,6 @@ Screenshots go to $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or the test's t
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -33,13 +32,6 @@ def app_env(tmp_path_factory):
            "FORMCHECK_APP_FILES": str(d / "app-files")}
     with running_app(d, env=env) as url:
         yield url
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def _analyse(page, url, clip: Path | None) -> None:

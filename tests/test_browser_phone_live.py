@@ -12,7 +12,6 @@ Screenshots go to $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or the test's t
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -46,13 +45,6 @@ def app(tmp_path_factory):
            "FORMCHECK_APP_FILES": str(d / "app-files")}
     with running_app(d, env=env) as url:
         yield url
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def test_a_slow_phone_sees_the_picture_first_and_is_told_it_falls_behind(slow_app, shots,

@@ -10,7 +10,6 @@ desktop and 390-px phone, go to $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) o
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,13 +49,6 @@ def clinic(tmp_path_factory):
     with running_app(d, env=env) as url:
         yield url, store
     close_all()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def _open_client(page, url, tab: str):

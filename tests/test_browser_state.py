@@ -14,7 +14,6 @@ The sessions are synthetic landmarks (tests/clinic_helpers.py): no MediaPipe for
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -27,14 +26,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 DESKTOP = {"width": 1400, "height": 1000}
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    """Screenshots go to $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or the test's tmp dir."""
-    d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def _store(d: Path):
