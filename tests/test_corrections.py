@@ -221,3 +221,28 @@ def test_a_corrected_value_travels_with_an_export(store, tmp_path):
     (sid,) = [s.id for s in other.list_sessions("knee-07")]
     assert [(c.rep, c.metric, c.value) for c in other.corrections(sid)] == \
         [(2, "knee_over_toe_ratio", 0.1)]
+
+
+def test_the_pdf_key_frames_draw_the_corrected_value_not_the_measured_one(monkeypatch):
+    """A corrected knee-past-toes value is the number drawn on the rep's key frame (overlay's
+    frame_values at its bottom frame), as in its caption; a shin marked wrong is not drawn."""
+    from formcheck import pdf_report
+    from formcheck.overlay import frame_values
+
+    a, _ = squat_analysis(reps=3, bottom_shin_deg=(38.0, 34.0, 24.0))
+    drawn = {}
+    real = pdf_report.key_frame
+
+    def spy(analysis, rep_index, clip_path):
+        drawn[rep_index] = frame_values(analysis, analysis.reps[rep_index].bottom_i)
+        drawn[(rep_index, "shin")] = analysis.metrics[rep_index].shin_angle_deg
+        return real(analysis, rep_index, clip_path)
+
+    monkeypatch.setattr(pdf_report, "key_frame", spy)
+    fixes = [Correction(1, "wrong_value", "knee_over_toe_ratio", "", "ana", value=0.05),
+             Correction(2, "wrong_value", "shin_angle_deg", "", "ana")]
+    pdf_report.session_pdf(a, corrections=fixes)
+    assert 0 in drawn and 1 in drawn
+    assert a.metrics[0].knee_over_toe_ratio != 0.05
+    assert drawn[0].knee_over_toe_ratio == 0.05
+    assert drawn[(1, "shin")] is None and a.metrics[1].shin_angle_deg is not None

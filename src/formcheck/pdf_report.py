@@ -456,7 +456,10 @@ def _key_frames_section(pdf, analysis, clip_path, corrections=()) -> None:
     if not picks:
         return
     W = pdf.epw
-    frames = [key_frame(analysis, i, clip_path) for i in picks]
+    # drawn from the corrected analysis: a corrected value is the one on the picture, a value
+    # marked wrong is not drawn (the caption below says the same)
+    shown = corrected_analysis(analysis, corrections)
+    frames = [key_frame(shown, i, clip_path) for i in picks]
     gap, max_h = 4, 88.0
     col_w = (W - gap * (MAX_KEY_FRAMES - 1)) / MAX_KEY_FRAMES
     sizes = []
