@@ -124,3 +124,54 @@ def test_clean_drops_a_one_frame_flash_inside_a_long_dropout():
     seen = np.isfinite(out.xy_px[:, L.LEFT_HIP, 0])
     assert not seen[40:52].any()
     assert seen[:40].all() and seen[52:].all()
+
+
+@pytest.mark.parametrize("order,wn", [(4, 0.4), (4, 0.2), (4, 0.05), (2, 0.3), (4, 0.9)])
+def test_our_butterworth_coefficients_are_scipys(order, wn):
+    from scipy.signal import butter
+
+    from formcheck.clean import butter_lowpass
+
+    b, a = butter_lowpass(order, wn)
+    sb, sa = butter(order, wn)
+    np.testing.assert_allclose(b, sb, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(a, sa, rtol=1e-12, atol=1e-15)
+
+
+def test_our_zero_phase_filter_is_scipys_filtfilt_on_tracks_of_different_lengths():
+    from scipy.signal import butter, filtfilt
+
+    from formcheck.clean import filtfilt_many
+
+    rng = np.random.default_rng(3)
+    tracks = [np.cumsum(rng.normal(0, 3, n)) + 200 for n in (16, 17, 40, 301, 1800)]
+    for wn in (0.4, 0.1):
+        b, a = butter(4, wn)
+        ours = filtfilt_many(b, a, tracks)
+        assert [len(y) for y in ours] == [len(x) for x in tracks]
+        for x, y in zip(tracks, ours):
+            np.testing.assert_allclose(y, filtfilt(b, a, x), rtol=0, atol=1e-9)
+
+
+def test_clean_filters_every_landmark_as_scipy_would_run_by_run():
+    """The clip path's low-pass (every coordinate, each finite run on its own, runs no longer
+    than the edge extension left as they are) against scipy's filtfilt applied track by track."""
+    from scipy.signal import butter, filtfilt
+
+    from formcheck.clean import lowpass_many, runs
+
+    rng = np.random.default_rng(4)
+    t = np.arange(400) / 60.0
+    x = np.cumsum(rng.normal(0, 2, (400, 6)), axis=0)
+    x[100:130, 1] = np.nan      # two runs of 100 and 270 samples
+    x[:390, 2] = np.nan         # a run of 10 samples: too short to filter, kept
+    x[:, 3] = np.nan            # nothing seen
+    out = lowpass_many(t, x, 6.0)
+    b, a = butter(4, 6.0 / 30.0)
+    for k in range(6):
+        want = x[:, k].copy()
+        for i, j in runs(np.isfinite(want)):
+            if j - i > 15:
+                want[i:j] = filtfilt(b, a, want[i:j])
+        np.testing.assert_allclose(out[:, k], want, rtol=0, atol=1e-9, equal_nan=True)
+    assert np.isnan(out[:, 3]).all() and np.array_equal(out[390:, 2], x[390:, 2])

@@ -50,11 +50,75 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
-def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
-    """Zero-phase Butterworth low-pass on each finite run of a 1-D track (NaNs stay NaN)."""
-    from scipy.signal import butter, filtfilt
+def butter_lowpass(order: int, wn: float) -> tuple[np.ndarray, np.ndarray]:
+    """Digital Butterworth low-pass (b, a), `wn` the cut-off as a fraction of Nyquist: the
+    analogue prototype's poles, pre-warped, through the bilinear transform. The same
+    coefficients as `scipy.signal.butter(order, wn)` (tests/test_clean.py compares them), without
+    importing SciPy's signal package, which cost 1.3 s of every `formcheck analyze` (issue 20)."""
+    poles = -np.exp(1j * np.pi * np.arange(-order + 1, order, 2) / (2 * order))
+    warped = 4.0 * np.tan(np.pi * wn / 2.0)          # 2·fs·tan(π·wn/fs) with fs = 2
+    p_analog = warped * poles
+    p_digital = (4.0 + p_analog) / (4.0 - p_analog)   # bilinear transform, 2·fs = 4
+    gain = warped ** order * np.real(1.0 / np.prod(4.0 - p_analog))
+    b = gain * np.real(np.poly(-np.ones(order)))      # every zero at z = −1
+    a = np.real(np.poly(p_digital))
+    return b, a
 
-    out = values.astype(np.float64).copy()
+
+def _lfilter_zi(b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """The filter's steady state for a unit step (as scipy.signal.lfilter_zi), a[0] == 1."""
+    n = len(a)
+    companion = np.zeros((n - 1, n - 1))
+    companion[0] = -a[1:]
+    companion[1:, :-1] += np.eye(n - 2)
+    return np.linalg.solve(np.eye(n - 1) - companion.T, b[1:] - a[1:] * b[0])
+
+
+def _lfilter_columns(b: np.ndarray, a: np.ndarray, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Direct form II transposed over the rows of `x` (time × columns), every column at once,
+    from the state `z` (order × columns)."""
+    z = z.copy()
+    y = np.empty_like(x)
+    order = len(a) - 1
+    for n in range(x.shape[0]):
+        xn = x[n]
+        yn = b[0] * xn + z[0]
+        for i in range(order - 1):
+            z[i] = b[i + 1] * xn + z[i + 1] - a[i + 1] * yn
+        z[order - 1] = b[order] * xn - a[order] * yn
+        y[n] = yn
+    return y
+
+
+def filtfilt_many(b: np.ndarray, a: np.ndarray, tracks: list[np.ndarray]) -> list[np.ndarray]:
+    """Zero-phase filtering of finite 1-D tracks of any lengths, each as
+    `scipy.signal.filtfilt(b, a, track)` does it (odd extension of 3·max(len(a), len(b))
+    samples, the steady state scaled to the first sample, forwards then backwards). Each track
+    must be longer than that extension. The tracks are filtered side by side, left-aligned: a
+    column's samples after its own end cannot reach back into its output, so the loop runs once
+    over the longest track, not once per track."""
+    if not tracks:
+        return []
+    pad = 3 * max(len(a), len(b))
+    ext = [np.concatenate([2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2:-pad - 2:-1]]) for x in tracks]
+    lengths = np.array([len(e) for e in ext])
+    cols = np.zeros((int(lengths.max()), len(ext)))
+    for k, e in enumerate(ext):
+        cols[:len(e), k] = e
+    zi = _lfilter_zi(b, a)[:, None]
+    fwd = _lfilter_columns(b, a, cols, zi * cols[0])
+    back = np.zeros_like(cols)
+    for k, n in enumerate(lengths):
+        back[:n, k] = fwd[n - 1::-1, k]
+    out = _lfilter_columns(b, a, back, zi * back[0])
+    return [out[n - 1::-1, k][pad:n - pad] for k, n in enumerate(lengths)]
+
+
+def lowpass_many(t_s: np.ndarray, tracks: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
+    """Zero-phase Butterworth low-pass of every column of (N, M) tracks sampled at `t_s`, each
+    finite run on its own (NaNs stay NaN; a run no longer than the filter's edge extension
+    stays as it is)."""
+    out = np.array(tracks, dtype=np.float64, copy=True)
     if len(t_s) < 4:
         return out
     dt = float(np.median(np.diff(t_s)))
@@ -62,12 +126,18 @@ def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 
     wn = cutoff_hz / (fs / 2.0)
     if wn >= 0.95:  # too few frames per second to filter at this cut-off
         return out
-    b, a = butter(order, wn)
-    padlen = 3 * max(len(a), len(b))
-    for i, j in runs(np.isfinite(out)):
-        if j - i > padlen:
-            out[i:j] = filtfilt(b, a, out[i:j])
+    b, a = butter_lowpass(order, wn)
+    pad = 3 * max(len(a), len(b))
+    where = [(k, i, j) for k in range(out.shape[1])
+             for i, j in runs(np.isfinite(out[:, k])) if j - i > pad]
+    for (k, i, j), y in zip(where, filtfilt_many(b, a, [out[i:j, k] for k, i, j in where])):
+        out[i:j, k] = y
     return out
+
+
+def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
+    """Zero-phase Butterworth low-pass on each finite run of a 1-D track (NaNs stay NaN)."""
+    return lowpass_many(t_s, np.asarray(values, dtype=np.float64)[:, None], cutoff_hz, order)[:, 0]
 
 
 def drop_brief_detections(t_s: np.ndarray, xy_px: np.ndarray, min_found_s: float) -> np.ndarray:
@@ -112,11 +182,11 @@ def clean(seq: PoseSequence, settings: CleanSettings = CleanSettings()) -> PoseS
     t = seq.t_s
     xy = drop_brief_detections(t, gate(seq.xy_px, seq.visibility, seq.width_px, seq.height_px,
                                        settings), settings.min_found_s)
-    for k in range(xy.shape[1]):
-        for c in range(2):
-            track = fill_gaps(t, xy[:, k, c], settings.max_gap_s)
-            xy[:, k, c] = lowpass(t, track, settings.cutoff_hz, settings.order)
-    return seq.replace(xy_px=xy)
+    n = len(t)
+    filled = np.stack([fill_gaps(t, xy[:, k, c], settings.max_gap_s)
+                       for k in range(xy.shape[1]) for c in range(2)], axis=1)
+    smooth = lowpass_many(t, filled, settings.cutoff_hz, settings.order)
+    return seq.replace(xy_px=smooth.reshape(n, xy.shape[1], 2))
 
 
 class OneEuro:
