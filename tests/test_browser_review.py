@@ -141,8 +141,7 @@ def test_scrub_to_a_reps_bottom_and_read_its_numbers(clinic, shots):
         page.screenshot(path=str(shots / "review_desktop.png"))
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(1500)
-        frame.locator("#fc-review").scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
+        _scroll_to_the_top_of(page, frame)
         page.screenshot(path=str(shots / "review_phone.png"))
         browser.close()
 
@@ -187,8 +186,7 @@ def test_the_compare_view_plays_both_sessions_in_step(clinic, shots):
         page.screenshot(path=str(shots / "compare_desktop.png"))
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(1500)
-        frame.locator("#fc-review").scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
+        _scroll_to_the_top_of(page, frame)
         page.screenshot(path=str(shots / "compare_phone.png"))
         browser.close()
 
@@ -283,3 +281,12 @@ def test_measure_by_hand_on_either_of_the_two_sessions_compared(clinic, shots):
         frame.get_by_role("button", name="Clear marks").click()
         assert frame.evaluate("() => fcReview.marksShown()") == 0
         browser.close()
+
+
+def _scroll_to_the_top_of(page, frame) -> None:
+    """Scroll the page so that the player's frame starts just under Streamlit's header (a
+    player taller than a phone's screen is otherwise scrolled to its middle, the videos cut)."""
+    size = page.viewport_size
+    page.mouse.move(size["width"] / 2, size["height"] / 2)
+    page.mouse.wheel(0, frame.frame_element().bounding_box()["y"] - 64)
+    page.wait_for_timeout(800)
