@@ -47,22 +47,24 @@ def clinic(tmp_path_factory):
     close_all()
 
 
-def _picture_box(frame) -> dict:
+def _picture_box(frame, player: int = 0) -> dict:
     """Where the picture sits on the marks canvas (CSS px; the video is letterboxed) and the
     size of the picture in the landmarks' display pixels."""
-    return frame.evaluate("""() => { const p = fcReview.players[0], r = p.canvas.getBoundingClientRect();
+    return frame.evaluate("""(k) => { const p = fcReview.players[k], r = p.canvas.getBoundingClientRect();
         const vw = p.video.videoWidth, vh = p.video.videoHeight, s = Math.min(r.width / vw, r.height / vh);
         return {w: r.width, h: r.height, vw, vh, s, ox: (r.width - vw * s) / 2, oy: (r.height - vh * s) / 2,
-                dw: p.display_px[0], dh: p.display_px[1]}; }""")
+                dw: p.display_px[0], dh: p.display_px[1]}; }""", player)
 
 
-def _click_points(frame, fractions, tap: bool = False) -> list[tuple[float, float]]:
-    """Click (or tap) points given as fractions of the picture; returns them in the frame's
-    display pixels, computed here from the canvas geometry (not read from the page)."""
-    b = _picture_box(frame)
+def _click_points(frame, fractions, tap: bool = False,
+                  player: int | None = None) -> list[tuple[float, float]]:
+    """Click (or tap) points given as fractions of the picture (of `player`, one of two
+    compared; None: the one player); returns them in the frame's display pixels, computed
+    here from the canvas geometry (not read from the page)."""
+    b = _picture_box(frame, player or 0)
     # display px per video px: 1 unless the annotated video was scaled down from the picture
     f = 1.0 if abs(b["dw"] - b["vw"]) <= 1 and abs(b["dh"] - b["vh"]) <= 1 else b["dw"] / b["vw"]
-    canvas = frame.locator("#fc-marks")
+    canvas = frame.locator("#fc-marks" if player is None else f"#fc-marks-{player}")
     out = []
     for fx, fy in fractions:
         x, y = b["ox"] + fx * b["vw"] * b["s"], b["oy"] + fy * b["vh"] * b["s"]

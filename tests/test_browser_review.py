@@ -141,8 +141,7 @@ def test_scrub_to_a_reps_bottom_and_read_its_numbers(clinic, shots):
         page.screenshot(path=str(shots / "review_desktop.png"))
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(1500)
-        frame.locator("#fc-review").scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
+        _scroll_to_the_top_of(page, frame)
         page.screenshot(path=str(shots / "review_phone.png"))
         browser.close()
 
@@ -187,8 +186,7 @@ def test_the_compare_view_plays_both_sessions_in_step(clinic, shots):
         page.screenshot(path=str(shots / "compare_desktop.png"))
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(1500)
-        frame.locator("#fc-review").scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
+        _scroll_to_the_top_of(page, frame)
         page.screenshot(path=str(shots / "compare_phone.png"))
         browser.close()
 
@@ -226,3 +224,69 @@ def test_a_correction_made_on_the_page_shows_in_the_pdf(clinic, tmp_path):
     assert (f"Rep 1: shin angle {shin:.0f}° marked wrong (by local, "
             f"{c.created_at:%Y-%m-%d}: the box hides the ankle)") in text
     assert "Video kept with the client's consent consent shown in the test" in text
+
+
+def test_measure_by_hand_on_either_of_the_two_sessions_compared(clinic, shots):
+    """The compare view's players measure by hand as the review player does (the same page
+    code): an angle on the earlier session's frame, a distance in its own foot lengths on the
+    later one's, each shown under its video and kept with its own frame."""
+    from formcheck.app import review
+    from test_browser_measure import _click_points
+
+    url, store = clinic
+    data = [review.review_data(store.load_analysis(s.id)) for s in store.list_sessions("knee-07")]
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport=DESKTOP)
+        _open_client(page, url, "Compare two sessions")
+        frame = _player(page, 2)
+        frame.get_by_role("button", name="Bottom »").click()
+        _wait_seeked(frame, 0)
+        _wait_seeked(frame, 1)
+        at = frame.evaluate("() => fcReview.players.map(p => p.frame)")
+        frame.get_by_role("button", name="∠ Measure angle").click()
+        pts = _click_points(frame, [(0.3, 0.3), (0.5, 0.6), (0.75, 0.35)], player=0)
+        frame.get_by_role("button", name="↔ Measure distance").click()
+        dpts = _click_points(frame, [(0.4, 0.8), (0.6, 0.8)], player=1)
+        js = frame.evaluate("() => fcReview.players.map(p => p.marks.get(p.frame)[0].pts)")
+        assert abs(review.hand_angle_deg(*js[0]) - review.hand_angle_deg(*pts)) <= 0.1
+        assert abs(review.hand_distance_px(*js[1]) - review.hand_distance_px(*dpts)) <= 0.1
+        foot = data[1]["foot_px"][at[1]]
+        assert foot is not None                     # side on: the later session's own scale
+        shown = [frame.locator(f"#fc-measure-{k}").inner_text() for k in (0, 1)]
+        assert shown == [review.hand_words("angle", js[0]) + f" (frame {at[0] + 1})",
+                         review.hand_words("distance", js[1], foot) + f" (frame {at[1] + 1})"]
+        assert frame.evaluate("() => fcReview.marksShown()") == 2
+        assert frame.get_by_role("button", name="Use in a correction").count() == 0
+        frame.locator("#fc-review").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shots / "compare_measure_desktop.png"))
+        # the marks stay with their frames: one frame on, a player that left its measured
+        # frame shows none (the later one follows the earlier, so it may stay on its frame)
+        frame.get_by_role("button", name="1 frame ▶").click()
+        _wait_seeked(frame, 0)
+        _wait_seeked(frame, 1)
+        now = frame.evaluate("() => fcReview.players.map(p => p.frame)")
+        assert now[0] == at[0] + 1
+        stayed = [now[k] == at[k] for k in (0, 1)]
+        assert frame.evaluate("() => fcReview.marksShown()") == sum(stayed)
+        assert [frame.locator(f"#fc-measure-{k}").inner_text() for k in (0, 1)] == [
+            shown[k] if stayed[k] else "" for k in (0, 1)]
+        frame.evaluate(f"() => fcReview.seekFrame({at[0]})")
+        _wait_seeked(frame, 0)
+        _wait_seeked(frame, 1)
+        assert frame.evaluate("() => fcReview.players.map(p => p.frame)") == at
+        assert frame.evaluate("() => fcReview.marksShown()") == 2
+        assert [frame.locator(f"#fc-measure-{k}").inner_text() for k in (0, 1)] == shown
+        frame.get_by_role("button", name="Clear marks").click()
+        assert frame.evaluate("() => fcReview.marksShown()") == 0
+        browser.close()
+
+
+def _scroll_to_the_top_of(page, frame) -> None:
+    """Scroll the page so that the player's frame starts just under Streamlit's header (a
+    player taller than a phone's screen is otherwise scrolled to its middle, the videos cut)."""
+    size = page.viewport_size
+    page.mouse.move(size["width"] / 2, size["height"] / 2)
+    page.mouse.wheel(0, frame.frame_element().bounding_box()["y"] - 64)
+    page.wait_for_timeout(800)

@@ -546,9 +546,10 @@ def review_player(analysis: Analysis, video_path, key: str,
 
 
 def compare_players(pairs: list[tuple], key: str) -> bool:
-    """Two players synchronised at their rep's start and bottom. `pairs`: two (analysis,
-    annotated video path, title, 0-based rep) tuples (the same video twice compares two reps
-    of one clip). False when a video is missing or too large."""
+    """Two players synchronised at their rep's start and bottom, each measurable by hand (as
+    review_player). `pairs`: two (analysis, annotated video path, title, 0-based rep) tuples
+    (the same video twice compares two reps of one clip). False when a video is missing or
+    too large."""
     from formcheck.app import review
 
     if any(v is None or not Path(v).is_file() for _a, v, _t, _r in pairs):

@@ -7,12 +7,13 @@ one definition), computed here once and sent with the video; the browser only lo
 so scrubbing, stepping and slow motion never wait for the server. The video travels inside the
 page (as base64, turned into a Blob URL), bounded by MAX_VIDEO_BYTES.
 
-Measuring by hand (Kinovea-style, one player): an angle from three points clicked on the frame
-(at the middle one) or a distance from two, in the frame's display pixels (the landmarks'), and
-in foot lengths on a side-on frame (metrics.foot_length_in_picture_px, the unit of knee travel
-past the toes). hand_angle_deg / hand_distance_px are the definitions; the page's JavaScript
-draws the same numbers (a browser test checks they agree) and can hand one back to be a
-correction (correction_value).
+Measuring by hand (Kinovea-style, on the one player or on either of two): an angle from three
+points clicked on the frame (at the middle one) or a distance from two, in the frame's display
+pixels (the landmarks'), and in foot lengths on a side-on frame (each player its own scale:
+metrics.foot_length_in_picture_px, the unit of knee travel past the toes). hand_angle_deg /
+hand_distance_px are the definitions; the page's JavaScript draws the same numbers (a browser
+test checks they agree) and, with one player, can hand one back to be a correction
+(correction_value).
 """
 
 from __future__ import annotations
@@ -183,9 +184,9 @@ def signature(players: list[dict]) -> str:
 
 
 def show(players: list[dict], sig: str, key: str, correct: bool = False) -> dict | None:
-    """Draw one player (scrub, step, slow motion, measure by hand) or two synchronised ones;
-    `sig` is signature(players). With `correct`, a hand measurement can be handed back: the
-    last one handed back ({"frame" (from 1), "rep", "kind", "value_deg" | "px" and
-    "foot_lengths", "stamp"}), else None."""
+    """Draw one player (scrub, step, slow motion, measure by hand) or two synchronised ones
+    (measuring by hand on either); `sig` is signature(players). With `correct` (one player), a
+    hand measurement can be handed back: the last one handed back ({"frame" (from 1), "rep",
+    "kind", "value_deg" | "px" and "foot_lengths", "stamp"}), else None."""
     return _component()(players=players, speeds=list(SPEEDS), sig=sig, correct=bool(correct),
                         key=key, default=None)
