@@ -209,3 +209,19 @@ def test_the_knee_toe_reading_is_drawn_at_its_frame():
                     & (img[..., 2] < 80)).sum())
 
     assert orange(i) > orange(i + int(0.5 * a.clean_seq.fps)) + 100
+
+
+def test_knees_inside_the_toes_alone_are_reported_not_flagged_and_the_card_names_the_fppa():
+    """Not adopted into the call (README: 62 of 67 real reps labelled tracking well read
+    inside): a rep with the knees over the ankles (0.86 of the toes' distance: inside) and the
+    FPPA under its cut-off is not flagged; the flagged rep's card names the FPPA that fired."""
+    a = _front([RepSpec(valgus_px=0.0, thigh_deg=-30.0, shin_deg=30.0),
+                RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)])
+    straight, caved = a.metrics
+    assert straight.valgus.knee_toe.place == "inside"
+    assert straight.valgus.knee_toe.ratio == pytest.approx(180.0 / 210.0, abs=0.005)
+    assert [x.knees_cave_in for x in a.assessments] == [False, True]
+    card = next(c for c in a.cues if c.code == "knees_cave_in")
+    assert card.reps == (2,)
+    assert f"knees-in angle (FPPA) up to {caved.fppa_deg:.1f}°" in card.seen
+    assert "toes' distance" not in card.seen
