@@ -34,6 +34,7 @@ from .metrics import (DEPTH_EDGES_DEG, STANDING_DEPTH, THIGH_BIAS_DEG, depth_cla
                       medial_knee_displacement_ratio)
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
+from .valgus import KNEE_OVER_TOES_SEP_RATIO
 from .view import FRONT_MAX_YAW_DEG, SIDE_MIN_YAW_DEG
 
 MIN_DEPTH_GRID = (0.15, 0.18, 0.2, 0.22, 0.25, 0.28, 0.3, 0.34, 0.38, 0.42)
@@ -44,7 +45,7 @@ SIDE_GRID = tuple(float(x) for x in range(40, 86))
 FRONT_GRID = tuple(float(x) for x in range(5, 41))
 CAVE_CANDIDATES = ("fppa_deg", "knee_ankle_sep_bottom_ratio", "knee_ankle_sep_change_ratio",
                    "medial_knee_disp_change_ratio", "knee_ankle_sep_px_bottom_ratio",
-                   "knee_ankle_sep_px_change_ratio")
+                   "knee_ankle_sep_px_change_ratio", "knee_toe_upper_ratio")
 
 
 def source_of(file: str) -> str:
@@ -215,7 +216,11 @@ def cave_candidates(an, j: int) -> dict:
     px_b, px_c = bottom_and_change(knee_ankle_separation_px_ratio(an.clean_seq.xy_px), ratio)
     _, mkd_c = bottom_and_change(medial_knee_displacement_ratio(an.clean_seq.world_m),
                                  lambda b, s: b - s)
+    kt = None if m.valgus is None else m.valgus.knee_toe
     return {"fppa_deg": m.fppa_deg,   # the reported peak (valgus.rep_knee_valgus)
+            # the knees against the toes' line (valgus.KneeToe): the narrowest ratio plus its
+            # error as reported; under 1.0 is KneeToe.place "inside"
+            "knee_toe_upper_ratio": None if kt is None else kt.upper_ratio,
             "knee_ankle_sep_bottom_ratio": sep_b, "knee_ankle_sep_change_ratio": sep_c,
             "medial_knee_disp_change_ratio": mkd_c,
             "knee_ankle_sep_px_bottom_ratio": px_b, "knee_ankle_sep_px_change_ratio": px_c}
@@ -723,8 +728,11 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
                     within.add(r.label_cave, None if v is None else bool(sign * (v - cut) > 0))
         cut, sign = fit_cave(reps, name)
         committed = f"> {th.fppa_max_deg:g} deg (published, not fitted)" if name == "fppa_deg" \
-            else "(candidate)"
-        com_score = score_cave(reps, name, th.fppa_max_deg, 1).text() if name == "fppa_deg" else "-"
+            else f"< {KNEE_OVER_TOES_SEP_RATIO:g} (definition: inside the toes' line; reported, " \
+            "not in the call)" if name == "knee_toe_upper_ratio" else "(candidate)"
+        com_score = score_cave(reps, name, th.fppa_max_deg, 1).text() if name == "fppa_deg" \
+            else score_cave(reps, name, KNEE_OVER_TOES_SEP_RATIO, -1).text() \
+            if name == "knee_toe_upper_ratio" else "-"
         out.append(Line(f"knees cave in: {name}", committed, com_score,
                         f"{'>' if sign > 0 else '<'} {cut:.2f}",
                         score_cave(reps, name, cut, sign).text(), _fmt_range(c_choice),

@@ -20,7 +20,7 @@ from .feedback import (CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, de
                        shown_value)
 from .metrics import RepMetrics, depth_class_from_angle, depth_near
 from .values import DECIMALS, clean_float, fmt_num, reported_value
-from .valgus import REPORT_FIELDS as VALGUS_FIELDS, report_fields as valgus_fields
+from .valgus import REPORT_FIELDS as VALGUS_FIELDS, knee_toe_why, report_fields as valgus_fields
 from .vocab import CORRECTION_KINDS, CorrectionKind
 from .box import (BOX_SPREAD_MAX_RATIO, advice_text, box_spread_ratio, higher_box_amount,
                   higher_box_shin, sit_kind)
@@ -73,7 +73,9 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "flags": [f.code for f in a.flags],
             "flag_messages": [f.message for f in a.flags],
             "checks": a.checks,
-            "unmeasured": dict(m.reasons, **({} if analysis.box else {"box_contact": NO_BOX})),
+            "unmeasured": dict(m.reasons, **({} if analysis.box else {"box_contact": NO_BOX}),
+                               **({"knee_toe": w} if (w := knee_toe_why(
+                                   m.valgus, m.reasons.get("fppa", ""))) else {})),
             # the one depth number (= thigh_angle_deg) +- its error, how it was measured, the
             # keypoint-bias correction in it; the depth call (`depth`, from the hip height) in
             # words, and beside it the thigh angle's own band in words (secondary: it

@@ -21,6 +21,12 @@ the PDF and the trends show (`rep_knee_valgus`), and of the per-frame angle it p
   value for both legs (`leg` "both").
 - The call (`caves_in`): the peak FPPA above `PUBLISHED_CUTOFF_DEG`, derived from Herrington 2014
   (see `published_cutoff_deg`), never fitted to clips.
+- Beside it, the knees against the toes' line (`knee_toe_sep_ratio`, `rep_knee_toe`): the
+  knees' distance apart over the toes' (foot_index) in the picture, at its smallest over the
+  same rep's frames with the knees bent. By definition 1.0 puts the knees over the toes and
+  under 1 inside them; the frame-to-frame spread around that frame is its error, and a rep is
+  "inside" only when the ratio plus that error stays under 1.0 (`KneeToe.place`). Nothing
+  fitted. It is reported, not part of the call (README "Knees against the toes' line").
 """
 
 from __future__ import annotations
@@ -53,6 +59,10 @@ KNEE_LEVEL_MAX_DEPTH = 1.0 - KNEE_LEVEL_MIN_HEIGHT_RATIO
 OBLIQUE_MAX_YAW_DEG = 60.0
 # The +-window (s) around the peak whose scatter adds to its uncertainty.
 PEAK_WINDOW_S = 0.1
+# Knees over the toes, by definition: the knees as far apart as the toes (foot_index) in the
+# picture. Under it the knees are inside the line of the toes.
+KNEE_OVER_TOES_SEP_RATIO = 1.0
+KNEE_TOE_DECIMALS = 2   # as reported; the place is judged on the reported numbers
 
 
 def published_cutoff_deg(healthy=HEALTHY_FPPA_DEG, pain=PFP_FPPA_DEG,
@@ -144,6 +154,55 @@ class LegPeak:
 
 
 @dataclass(frozen=True)
+class KneeToe:
+    """The knees against the toes' line over one rep: the knees' distance apart over the toes'
+    at its smallest over the frames with the knees bent (`rep_knee_toe`)."""
+
+    ratio: float                 # knees' separation / toes' separation in the picture, smallest
+    err_ratio: float             # one standard error: the scatter within PEAK_WINDOW_S of it
+    at_s: float
+    at_i: int                    # frame index in the analysed sequence
+
+    @property
+    def upper_ratio(self) -> float:
+        """The ratio plus its error, as reported: under 1.0 the knees are clearly inside."""
+        return round(round(self.ratio, KNEE_TOE_DECIMALS) + round(self.err_ratio, KNEE_TOE_DECIMALS),
+                     KNEE_TOE_DECIMALS)
+
+    @property
+    def place(self) -> str:
+        """"inside" (ratio + error under 1.0: knees clearly inside the toes' line), "outside"
+        (ratio - error over 1.0), else "over" (over the toes within the reading's own error).
+        Judged on the numbers as reported (KNEE_TOE_DECIMALS), so it never contradicts them."""
+        r, e = round(self.ratio, KNEE_TOE_DECIMALS), round(self.err_ratio, KNEE_TOE_DECIMALS)
+        if self.upper_ratio < KNEE_OVER_TOES_SEP_RATIO:
+            return "inside"
+        if round(r - e, KNEE_TOE_DECIMALS) > KNEE_OVER_TOES_SEP_RATIO:
+            return "outside"
+        return "over"
+
+
+KNEE_TOE_WORDS = {"inside": "inside the toes' line", "over": "over the toes",
+                  "outside": "outside the toes' line"}
+
+
+def knee_toe_text(fields: dict, short: bool = False, plain: bool = False) -> str:
+    """A rep's knees-against-the-toes reading in words, from its report fields (report_fields:
+    the numbers as the table shows them): "knees 0.87 ± 0.02 of the toes' distance apart:
+    inside the toes' line"; `short` "0.87 ± 0.02, inside the toes' line" (the table);
+    `plain` ASCII "+-" (the video overlay draws with OpenCV's fonts). "" when unmeasured."""
+    r, e, place = (fields.get(k) for k in ("knee_toe_ratio", "knee_toe_err_ratio",
+                                           "knee_toe_place"))
+    if r is None or e is None or place is None:
+        return ""
+    pm = "+-" if plain else "±"
+    where = KNEE_TOE_WORDS[place]
+    if short:
+        return f"{r:.2f} {pm} {e:.2f}, {where}"
+    return f"knees {r:.2f} {pm} {e:.2f} of the toes' distance apart: {where}"
+
+
+@dataclass(frozen=True)
 class KneeValgus:
     """Knees caving in over one rep: the peak FPPA, which leg, when, and the separation then."""
 
@@ -156,6 +215,8 @@ class KneeValgus:
     legs: dict                   # "left"/"right" (front) or "both" (angle) -> LegPeak
     bottom_fppa_deg: float | None   # the same reading at the bottom frame (None: thigh near level)
     source: str                  # "front_per_leg" | "angle_both_legs"
+    knee_toe: KneeToe | None = None   # the knees against the toes' line (None: knee_toe_why)
+    knee_toe_why: str = ""
 
     def caves_in(self, cutoff_deg: float = PUBLISHED_CUTOFF_DEG) -> bool:
         return self.fppa_deg > cutoff_deg
@@ -171,15 +232,53 @@ def knee_ankle_sep_ratio(xy_frame: np.ndarray) -> float | None:
     return float(kn / ank)
 
 
+def knee_toe_sep_ratio(xy: np.ndarray) -> np.ndarray:
+    """(N,) the knees' horizontal distance apart over the toes' (foot_index) in the picture,
+    each taken from the right leg's point toward the left's as the hips lie (so knees that
+    cross read negative): 1.0 knees over the toes, < 1 inside the toes' line. NaN where a
+    point is missing or the toes are not apart. At an angle both distances shrink alike by
+    cos(yaw) (legs alike: their forward parts cancel), so it needs no yaw."""
+    xy = np.asarray(xy, float)
+    with np.errstate(all="ignore"):
+        s = np.sign(xy[:, 23, 0] - xy[:, 24, 0])
+        knees = (xy[:, 25, 0] - xy[:, 26, 0]) * s
+        toes = (xy[:, 31, 0] - xy[:, 32, 0]) * s
+        return np.where(toes > 0, knees / toes, np.nan)
+
+
+def _spread(vals: np.ndarray, idx: np.ndarray, t_s, i: int) -> float:
+    """The scatter (SD) of vals within PEAK_WINDOW_S of frame i (idx: vals' frame indices)."""
+    near = (np.abs(t_s[idx] - t_s[i]) <= PEAK_WINDOW_S) & np.isfinite(vals)
+    win = vals[near]
+    return float(np.std(win)) if win.size > 1 else 0.0
+
+
+def rep_knee_toe(xy: np.ndarray, t_s: np.ndarray, bent: np.ndarray) -> KneeToe | None:
+    """The knees against the toes' line over one rep's frames `bent` (knees bent: descent,
+    bottom and ascent): knee_toe_sep_ratio at its smallest, when, and its error (the scatter
+    within PEAK_WINDOW_S); None when the knees or toes were never seen there."""
+    vals = knee_toe_sep_ratio(xy[bent])
+    ok = np.isfinite(vals)
+    if not ok.any():
+        return None
+    j = int(np.argmin(np.where(ok, vals, np.inf)))
+    i = int(bent[j])
+    return KneeToe(float(vals[j]), _spread(vals, bent, t_s, i), float(t_s[i]), i)
+
+
+def knee_toe_why(v: KneeValgus | None, fppa_why: str = "") -> str:
+    """Why a rep has no knees-against-the-toes reading ("" if it has): the knees-in reading's
+    own reason when there is none (the view, straight knees), else the toes' (not tracked)."""
+    return fppa_why if v is None else ("" if v.knee_toe is not None else v.knee_toe_why)
+
+
 def _peak(vals: np.ndarray, idx: np.ndarray, xy, t_s, sem_deg: float) -> LegPeak | None:
     ok = np.isfinite(vals)
     if not ok.any():
         return None
     j = int(np.argmax(np.where(ok, vals, -np.inf)))
     i = int(idx[j])
-    near = np.abs(t_s[idx] - t_s[i]) <= PEAK_WINDOW_S
-    win = vals[near & ok]
-    spread = float(np.std(win)) if win.size > 1 else 0.0
+    spread = _spread(vals, idx, t_s, i)
     return LegPeak(float(vals[j]), float(math.hypot(sem_deg, spread)), float(t_s[i]), i,
                    knee_ankle_sep_ratio(xy[i]))
 
@@ -204,7 +303,9 @@ def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg:
     its frames with the knee bent and the thigh not near level (descent and ascent; `depth`
     between KNEE_BENT_MIN_DEPTH and KNEE_LEVEL_MAX_DEPTH), per leg from the front, both legs at
     an angle; its time, frame, the knee-to-ankle separation ratio then, and its uncertainty
-    (the FPPA's SEM, over cos(yaw) at an angle, with the scatter within 0.1 s of the peak)."""
+    (the FPPA's SEM, over cos(yaw) at an angle, with the scatter within 0.1 s of the peak).
+    With it the knees against the toes' line (rep_knee_toe) over every frame with the knees
+    bent, the bottom included (a separation has no trouble with a level thigh)."""
     rng = np.arange(start_i, end_i + 1)
     yaw = float(np.nanmedian(yaw_deg[rng])) if np.isfinite(yaw_deg[rng]).any() else float("nan")
     why = why_not_measured(view, yaw)
@@ -233,12 +334,18 @@ def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg:
         b = fppa_frames(xy[[bottom_i]], yaw_deg[[bottom_i]], both_legs=angle)
         vals = [float(b[k][0]) for k in keys if np.isfinite(b[k][0])]
         bottom = max(vals) if vals else None
+    toe = rep_knee_toe(xy, t_s, rng[d >= KNEE_BENT_MIN_DEPTH])
+    toe_why = "" if toe is not None else (
+        "the knees or the toes were not tracked while the knees were bent: keep the feet in "
+        "the picture")
     return KneeValgus(p.fppa_deg, p.fppa_err_deg, leg, p.peak_s, p.peak_i, p.knee_ankle_sep_ratio,
-                      legs, bottom, "angle_both_legs" if angle else "front_per_leg"), ""
+                      legs, bottom, "angle_both_legs" if angle else "front_per_leg", toe,
+                      toe_why), ""
 
 
 REPORT_FIELDS = ("fppa_err_deg", "fppa_leg", "fppa_peak_s", "fppa_left_deg", "fppa_right_deg",
-                 "fppa_bottom_deg", "knee_ankle_sep_ratio")
+                 "fppa_bottom_deg", "knee_ankle_sep_ratio", "knee_toe_ratio", "knee_toe_err_ratio",
+                 "knee_toe_s", "knee_toe_place")
 
 
 def report_fields(v: KneeValgus | None) -> dict:
@@ -251,8 +358,13 @@ def report_fields(v: KneeValgus | None) -> dict:
         return None if x is None or not np.isfinite(x) else round(float(x), nd) + 0.0
 
     legs = v.legs
+    kt = v.knee_toe
     return {"fppa_err_deg": r(v.fppa_err_deg), "fppa_leg": v.leg, "fppa_peak_s": r(v.peak_s, 3),
             "fppa_left_deg": r(legs["left"].fppa_deg) if "left" in legs else None,
             "fppa_right_deg": r(legs["right"].fppa_deg) if "right" in legs else None,
             "fppa_bottom_deg": r(v.bottom_fppa_deg),
-            "knee_ankle_sep_ratio": r(v.knee_ankle_sep_ratio, 2)}
+            "knee_ankle_sep_ratio": r(v.knee_ankle_sep_ratio, 2),
+            "knee_toe_ratio": None if kt is None else r(kt.ratio, KNEE_TOE_DECIMALS),
+            "knee_toe_err_ratio": None if kt is None else r(kt.err_ratio, KNEE_TOE_DECIMALS),
+            "knee_toe_s": None if kt is None else r(kt.at_s, 3),
+            "knee_toe_place": None if kt is None else kt.place}
