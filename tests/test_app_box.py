@@ -20,7 +20,7 @@ ON_BOX = RepSpec(thigh_deg=0.0, shin_deg=40.0, pause_s=1.0)      # a paused sit,
 FREE = RepSpec(thigh_deg=-30.0, shin_deg=25.0, pause_s=0.0)      # turns around above the box
 SETS = {"box": [ON_BOX, FREE], "free": [FREE, FREE]}
 BASE = ["Rep", "Bottom s", "Depth", "Hip height", "Thigh °", "Knee bend °", "Knee past toes",
-        "Shin °", "Trunk lean °", "Knees in °", "Knees/toes", "Down s", "Pause s", "Up s"]
+        "Shin °", "Trunk lean °", "Knees in °", "Down s", "Pause s", "Up s"]
 BOX = ["Box", "Box hip height", "Higher box"]
 WITH_BOX = BASE[:4] + BOX + BASE[4:]          # after the hip height
 

@@ -159,14 +159,15 @@ def _front(reps):
     return analyze_sequence(squat_sequence(reps, view="front"), get_profile("general"))
 
 
-def test_the_synthetic_squatter_and_every_place_showing_it():
+def test_the_synthetic_squatter_in_the_report_csv_and_json_and_nowhere_a_user_reads_it():
     """synthetic._front_frame: ankles 90 px either side of the midline, toes 15 px outside
     them (toes' distance 210 px), each knee `valgus_px` inside its ankle at the bottom: the
-    narrowest reading is at the bottom, (180 - 2 * 40) / 210. The report, the CSV, the JSON,
-    the table, the PDF caption, the overlay and the review player say the same."""
+    narrowest reading is at the bottom, (180 - 2 * 40) / 210. The report, the CSV and the JSON
+    carry it (for a physio's or researcher's own analysis); the table, the PDF caption, the
+    overlay and the review player do not show it, because it reads "inside" on 62 of 67 real
+    reps labelled as tracking well (README): shown, it would alarm people squatting well."""
     from formcheck.app import review
     from formcheck.app.components import rep_table_frame
-    from formcheck.overlay import frame_values
     from formcheck.pdf_report import _caption_lines
 
     a = _front([RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)])
@@ -184,31 +185,11 @@ def test_the_synthetic_squatter_and_every_place_showing_it():
     assert float(cols["knee_toe_ratio"]) == 0.48 and cols["knee_toe_place"] == "inside"
     short = knee_toe_text(row, short=True)
     assert short == f"0.48 ± {row['knee_toe_err_ratio']:.2f}, inside the toes' line"
-    assert rep_table_frame(a).iloc[0]["Knees/toes"] == short
-    assert f"Knees vs toes at {kt.at_s:.1f} s: {short}" in _caption_lines(row, a.thresholds)
-    assert frame_values(a, kt.at_i).knee_toe == knee_toe_text(row, plain=True)
-    far = kt.at_i + int(0.5 * a.clean_seq.fps)
-    assert frame_values(a, far).knee_toe == ""
-    d = review.review_data(a)
-    assert d["has_knee_toe"] is True
-    assert d["cols"]["knee_toe"][kt.at_i] == knee_toe_text(row)
-
-
-def test_the_knee_toe_reading_is_drawn_at_its_frame():
-    import cv2  # noqa: F401  (the overlay draws with it)
-
-    from formcheck.overlay import annotate_frame
-
-    a = _front([RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)])
-    i = a.metrics[0].valgus.knee_toe.at_i
-    blank = np.zeros((a.clean_seq.height_px, a.clean_seq.width_px, 3), np.uint8)
-
-    def orange(j):
-        img = annotate_frame(blank, a, j)
-        return int(((img[..., 0] > 230) & (img[..., 1] > 150) & (img[..., 1] < 190)
-                    & (img[..., 2] < 80)).sum())
-
-    assert orange(i) > orange(i + int(0.5 * a.clean_seq.fps)) + 100
+    table = rep_table_frame(a)
+    assert "Knees/toes" not in table.columns and "Knee past toes" in table.columns
+    assert not any("toes' line" in line or "Knees vs toes" in line
+                   for line in _caption_lines(row, a.thresholds))
+    assert "knee_toe" not in review.review_data(a)["cols"]
 
 
 def test_knees_inside_the_toes_alone_are_reported_not_flagged_and_the_card_names_the_fppa():

@@ -262,9 +262,6 @@ class FrameValues:
     # and whether it was flagged; "" elsewhere.
     knees_in: str = ""
     knees_in_flagged: bool = False
-    # Around the frame where a rep's knees were narrowest against the toes (knee_toe_words):
-    # valgus.knee_toe_text of its reported fields; "" elsewhere.
-    knee_toe: str = ""
 
 
 def frame_values(analysis, i: int) -> FrameValues:
@@ -287,8 +284,7 @@ def frame_values(analysis, i: int) -> FrameValues:
         key = (m.knee_key or knee_key_for(view, leg)) if m.knee_over_toe_px is not None else ""
         return FrameValues(i, rep, True, view, leg, facing, key, rv["knee_over_toe_px"],
                            rv["knee_over_toe_ratio"], rv["knee_flexion_deg"], rv["thigh_angle_deg"],
-                           clean_float(s.depth[i]), labels, box, over, kin, kin_flag,
-                           knee_toe_words(analysis, rep, i))
+                           clean_float(s.depth[i]), labels, box, over, kin, kin_flag)
     key = knee_key_for(view, leg) if view in ("side", "oblique") else ""
     gap = ratio = None
     if key:
@@ -298,7 +294,7 @@ def frame_values(analysis, i: int) -> FrameValues:
     thigh = clean_float(s.legs[leg].thigh_deg[i])
     return FrameValues(i, rep, False, view, leg, facing, key, gap, ratio, flex, thigh,
                        clean_float(s.depth[i]), _labels(view, gap, ratio, flex, thigh), box, over,
-                       kin, kin_flag, knee_toe_words(analysis, rep, i))
+                       kin, kin_flag)
 
 
 KNEES_IN_SHOWN_S = 0.25   # the knees-in lines stay on this long either side of the peak frame
@@ -319,41 +315,6 @@ def knees_in_words(analysis, rep: int | None, i: int) -> tuple[str, bool]:
     leg = "both legs" if v.leg == "both" else f"{v.leg} leg"
     flagged = analysis.assessments[rep].knees_cave_in is True
     return f"knees in {val:+.1f} deg, {leg} (peak)", flagged
-
-
-def knee_toe_words(analysis, rep: int | None, i: int) -> str:
-    """'knees 0.87 +- 0.02 of the toes' distance apart: inside the toes' line' (valgus.
-    knee_toe_text of the rep's reported fields) on the frames within KNEES_IN_SHOWN_S of the
-    frame where rep's knees were narrowest against the toes; "" elsewhere."""
-    if rep is None or rep >= len(analysis.metrics):
-        return ""
-    from .valgus import knee_toe_text, report_fields
-
-    v = analysis.metrics[rep].valgus
-    t = analysis.clean_seq.t_s
-    if v is None or v.knee_toe is None or not (0 <= v.knee_toe.at_i < len(t) and 0 <= i < len(t)) \
-            or abs(float(t[i]) - float(t[v.knee_toe.at_i])) > KNEES_IN_SHOWN_S:
-        return ""
-    return knee_toe_text(report_fields(v), plain=True)
-
-
-def draw_knee_toe(img, xy, v: "FrameValues", st: Style) -> None:
-    """The knees' and the toes' distance apart (a line between the knees, one between the toes;
-    orange when the knees are clearly inside the toes' line) and the words below the knees, on
-    the frames knee_toe_words names."""
-    if not v.knee_toe:
-        return
-    color = ORANGE if v.knee_toe.endswith("inside the toes' line") else GREEN
-    for a, b in ((25, 26), (31, 32)):
-        pa, pb = _pt(xy[a]), _pt(xy[b])
-        if pa is None or pb is None:
-            continue
-        cv2.line(img, pa, pb, DARK, st.line + 2, cv2.LINE_AA)
-        cv2.line(img, pa, pb, color, st.line, cv2.LINE_AA)
-    knees = [p for p in (_pt(xy[25]), _pt(xy[26])) if p is not None]
-    if knees:
-        _beside(img, v.knee_toe, (max(p[0] for p in knees), max(p[1] for p in knees)), 1, st,
-                color, dy=2 * st.pad)
 
 
 def draw_knees_in(img, xy, v: "FrameValues", st: Style) -> None:
@@ -454,7 +415,6 @@ def annotate_frame(rgb: np.ndarray, analysis, frame_index: int, scale: float = 1
                                _side_out(xy, v.leg, v.facing, v.view), st, v.labels["knee_over_toe"])
         draw_angles(img, xy, v, st)
         draw_knees_in(img, xy, v, st)
-        draw_knee_toe(img, xy, v, st)
     total = len(analysis.reps)
     lines = [(f"Reps done: {reps_done(analysis, i)} of {total}", WHITE), cue_line(analysis, rep, reps_done(analysis, i))]
     if len(analysis.clean_seq) and v.box:

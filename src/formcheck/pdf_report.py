@@ -27,7 +27,6 @@ from .report import (CORRECTABLE, DEPTH_WORDS, FLAG_WORDS, corrected_analysis, c
                      counted_rows, csv_text, excluded_reps, knee_travel_visible, rep_rows,
                      summarize_rows)
 from .thresholds import HELP, LABELS, Thresholds
-from .valgus import knee_toe_text
 from .values import fmt_num
 
 RED = (178, 34, 34)
@@ -449,9 +448,6 @@ def _caption_lines(row: dict, th) -> list[str]:
         where = (f", {row['fppa_leg']} leg" if row.get("fppa_leg") in ("left", "right") else "") \
             + (f", peak at {row['fppa_peak_s']:.1f} s" if row.get("fppa_peak_s") is not None else "")
         lines.append(f"Knees-in angle (FPPA) {v('fppa_deg', '+.1f', '°')}{where}")
-    if row.get("knee_toe_ratio") is not None and row["view"] != "side":
-        at = f" at {row['knee_toe_s']:.1f} s" if row.get("knee_toe_s") is not None else ""
-        lines.append(f"Knees vs toes{at}: {knee_toe_text(row, short=True)}")
     return lines
 
 

@@ -22,7 +22,6 @@ from formcheck.report import (DEPTH_WORDS, DEPTH_WORDS_SHORT, FLAG_WORDS, analys
                               rep_rows, to_dict)
 from formcheck.thresholds import (BODY_CM_RANGE, HELP, LABELS, PROFILE_HELP, PROFILES, Thresholds,
                                   get_profile, is_box_profile)
-from formcheck.valgus import knee_toe_text
 from formcheck.values import fmt_num
 
 log = logging.getLogger(__name__)
@@ -44,10 +43,6 @@ TABLE_COLUMNS = [
     ("trunk_lean_deg", "Trunk lean °", "{:.0f}", "Trunk from vertical, + = leaning forward"),
     ("fppa_deg", "Knees in °", "{:+.1f}",
      "Knees caving in (front views): frontal-plane projection angle, + = knee inward"),
-    ("knee_toe_ratio", "Knees/toes", None,
-     "Knees against the toes (front views): the knees' distance apart over the toes', at its "
-     "narrowest with the knees bent, ± its frame-to-frame spread; under 1 = knees inside the "
-     "toes' line (reported, not judged)"),
     ("descent_s", "Down s", "{:.2f}", "Descent time"),
     ("pause_s", "Pause s", "{:.2f}", "Time at the bottom (on the box)"),
     ("ascent_s", "Up s", "{:.2f}", "Ascent time"),
@@ -254,12 +249,8 @@ def rep_table_frame(analysis: Analysis, rows: list[dict] | None = None) -> pd.Da
         checks = row.get("checks", {})
         cells = {}
         for key, label, fmt, _help in TABLE_COLUMNS:
-            if key in ("fppa_deg", "knee_toe_ratio") and row.get("view") == "side" \
-                    and row.get(key) is None:
+            if key == "fppa_deg" and row.get("view") == "side" and row.get(key) is None:
                 cells[label] = "side view"
-                continue
-            if key == "knee_toe_ratio":
-                cells[label] = knee_toe_text(row, short=True) or "n/a"
                 continue
             cells[label] = _cell(row.get(key), fmt, checks.get(key), key, analysis.thresholds)
         if row.get("excluded"):

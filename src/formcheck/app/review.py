@@ -105,7 +105,7 @@ def review_data(analysis) -> dict:
     t = np.asarray(analysis.clean_seq.t_s, float)
     n = len(t)
     cols: dict[str, list] = {"rep": [], "reported": [], "kot": [], "knee": [], "thigh": [],
-                             "depth": [], "box": [], "knees_in": [], "knee_toe": []}
+                             "depth": [], "box": [], "knees_in": []}
     for i in range(n):
         v = frame_values(analysis, i)
         cols["rep"].append(None if v.rep is None else int(analysis.metrics[v.rep].index)
@@ -118,7 +118,6 @@ def review_data(analysis) -> dict:
         cols["depth"].append(fmt_num(v.depth, ".2f"))
         cols["box"].append(v.box.replace("\n", " · ") or NO_BOX)   # what the video's panel says
         cols["knees_in"].append(v.knees_in.replace(" deg", "°") or NO_BOX)   # near its peak
-        cols["knee_toe"].append(v.knee_toe.replace("+-", "±") or NO_BOX)   # near its narrowest
     vt = [round(float(x - t[0]), 4) for x in t] if n else []
     reps = [{"n": int(m.index), "start": int(r.start_i), "bottom": int(r.bottom_i),
              "end": int(r.end_i), "peak": None if m.valgus is None else int(m.valgus.peak_i)}
@@ -128,8 +127,7 @@ def review_data(analysis) -> dict:
             "foot_px": foot_scale_px(analysis),
             "display_px": [int(analysis.clean_seq.width_px), int(analysis.clean_seq.height_px)],
             "has_box": any(b != NO_BOX for b in cols["box"]),
-            "has_knees_in": any(r["peak"] is not None for r in reps),
-            "has_knee_toe": any(x != NO_BOX for x in cols["knee_toe"])}
+            "has_knees_in": any(r["peak"] is not None for r in reps)}
 
 
 def foot_scale_px(analysis) -> list:
