@@ -83,6 +83,39 @@ def squat():
     return squat_analysis()
 
 
+# --- the review player's browser tests: saved fixture sessions and an app on them --------------
+def saved_fixture_sessions_app(tmp_path_factory, name: str, clips, consent: str = ""):
+    """Generator for a module fixture of the review-player browser tests: a SQLite database
+    with client knee-07 (knee-rehab) and one session per rendered fixture clip (videos kept,
+    recorded 2026-11-02 10:00 and every 14 days after), and the app running on it; yields
+    (url, store). The clips' landmarks are the test session's tracked copies
+    (tests/tracking.py: what pipeline.analyze_video gives, tracked once per session)."""
+    import datetime as dt
+
+    from formcheck.store import open_store
+    from formcheck.store.db import close_all
+    from formcheck.thresholds import get_profile
+    from test_browser import running_app
+    from tracking import analyze_fixture
+
+    missing = [c for c in clips if not c.is_file()]
+    if missing:
+        pytest.skip(f"fixture clip missing: {missing[0]}")
+    d = tmp_path_factory.mktemp(name)
+    store = open_store(f"sqlite:///{d / 'clinic.db'}")
+    store.add_client("knee-07", profile="knee-rehab")
+    for k, clip in enumerate(clips):
+        analysis, raw = analyze_fixture(clip, get_profile("knee-rehab"), "knee-rehab")
+        store.save_session("knee-07", analysis, raw, clip_path=clip, keep_video=True,
+                           recorded_at=dt.datetime(2026, 11, 2 + 14 * k, 10, 0),
+                           video_consent=consent)
+    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
+           "FORMCHECK_APP_FILES": str(d / "app-files")}
+    with running_app(d, env=env) as url:
+        yield url, store
+    close_all()
+
+
 # --- a saving process for the kill and concurrency tests ----------------------------------------
 def save_loop(url: str, client: str, n: int, hang_at: int = 0, tag: str = "") -> None:
     """Save n sessions for `client`, printing "SAVED i <id>" after each commit. With hang_at=k,

@@ -84,3 +84,58 @@ def shots(tmp_path) -> Path:
     d = Path(os.environ.get("FORMCHECK_SCREENSHOTS", tmp_path))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+# --- one app server for the browser tests that need none of their own ---------------------------
+class SharedApp:
+    """`streamlit run streamlit_app.py` once for the browser tests that only need a running app
+    (its own SQLite clinic and My sets databases and app-files folder, none of them shared with
+    another server): a server start, and the start of its tracking workers on the first
+    analysis, cost 10-20 s each on the CI machine. It starts on first use and stops after the
+    last browser test in a row (pytest_runtest_teardown below), so that no idle server and
+    workers run beside the tests after it. A test that needs a database set up before the
+    start, accounts (they change every page), another address or a private log or app-files
+    folder starts its own server (test_browser.running_app)."""
+
+    def __init__(self):
+        self._stack = None
+        self.url: str | None = None
+        self.dir: Path | None = None
+
+    def start(self, tmp_path_factory) -> tuple[str, Path]:
+        """(URL, its folder: clinic.db, my_sets.db, app-files/), started if not running."""
+        if self._stack is None:
+            from contextlib import ExitStack
+
+            from test_browser import running_app
+
+            d = tmp_path_factory.mktemp("shared_app")
+            env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
+                   "FORMCHECK_MY_SETS_DATABASE_URL": f"sqlite:///{d / 'my_sets.db'}",
+                   "FORMCHECK_APP_FILES": str(d / "app-files")}
+            stack = ExitStack()
+            self.url = stack.enter_context(running_app(d, env=env))
+            self._stack, self.dir = stack, d
+        return self.url, self.dir
+
+    def stop(self) -> None:
+        if self._stack is not None:
+            stack, self._stack, self.url, self.dir = self._stack, None, None, None
+            stack.close()
+
+
+_SHARED_APP = SharedApp()
+
+
+@pytest.fixture(scope="session")
+def shared_app() -> SharedApp:
+    """The shared app server (SharedApp): `shared_app.start(tmp_path_factory)` gives its URL
+    and folder."""
+    yield _SHARED_APP
+    _SHARED_APP.stop()
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """Stop the shared app server once the next test is not a browser test."""
+    if nextitem is None or nextitem.get_closest_marker("browser") is None:
+        _SHARED_APP.stop()

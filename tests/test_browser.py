@@ -82,9 +82,8 @@ def running_app(workdir: Path, address: str = "127.0.0.1", env: dict | None = No
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("app")) as url:
-        yield url
+def app_url(shared_app, tmp_path_factory):
+    return shared_app.start(tmp_path_factory)[0]         # conftest.SharedApp
 
 
 def _launch(p, extra=()):

@@ -4,15 +4,14 @@ in most (valgus.KneeValgus.peak_i, the frame the report's fppa_peak_s names), no
 bottom, shows the rep's reported peak FPPA there, and after the last rep starts again at the first.
 
 One session of the project's rendered front-view clip (knees caving in) is saved with its video
-first (MediaPipe runs once in the test process).
+first (its landmarks tracked once per test session: tests/tracking.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
+from clinic_helpers import saved_fixture_sessions_app
 from test_browser import FIXTURES, _launch, playwright, running_app  # noqa: F401 - skips too
 from test_browser_review import DESKTOP, _cell, _open_client, _player, _wait_seeked
 
@@ -24,25 +23,8 @@ CLIP = FIXTURES / "front_knees_cave_in.mp4"
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory):
     """A database with client knee-07 and one front-view session, its video kept."""
-    if not CLIP.is_file():
-        pytest.skip(f"fixture clip missing: {CLIP}")
-    from formcheck.pipeline import analyze_video
-    from formcheck.store import open_store
-    from formcheck.store.db import close_all
-    from formcheck.thresholds import get_profile
-
-    d = tmp_path_factory.mktemp("knees_in")
-    store = open_store(f"sqlite:///{d / 'clinic.db'}")
-    store.add_client("knee-07", profile="knee-rehab")
-    analysis, raw = analyze_video(CLIP, get_profile("knee-rehab"), "knee-rehab")
-    store.save_session("knee-07", analysis, raw, clip_path=CLIP, keep_video=True,
-                       recorded_at=dt.datetime(2026, 11, 2, 10, 0),
-                       video_consent="consent shown in the test")
-    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
-           "FORMCHECK_APP_FILES": str(d / "app-files")}
-    with running_app(d, env=env) as url:
-        yield url, store
-    close_all()
+    yield from saved_fixture_sessions_app(tmp_path_factory, "knees_in", [CLIP],
+                                          consent="consent shown in the test")
 
 
 def test_knees_in_peak_jumps_to_each_reps_peak_fppa_frame(clinic):

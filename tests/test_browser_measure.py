@@ -8,12 +8,11 @@ $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or tmp.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 
+from clinic_helpers import saved_fixture_sessions_app
 from test_browser import FIXTURES, _launch, playwright, running_app  # noqa: F401 - skips too
 from test_browser_review import _open_client, _player, _wait_seeked
 
@@ -27,24 +26,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory):
     """A database with client knee-07 and one session of the side clip, its video kept."""
-    if not CLIP.is_file():
-        pytest.skip(f"fixture clip missing: {CLIP}")
-    from formcheck.pipeline import analyze_video
-    from formcheck.store import open_store
-    from formcheck.store.db import close_all
-    from formcheck.thresholds import get_profile
-
-    d = tmp_path_factory.mktemp("measure")
-    store = open_store(f"sqlite:///{d / 'clinic.db'}")
-    store.add_client("knee-07", profile="knee-rehab")
-    analysis, raw = analyze_video(CLIP, get_profile("knee-rehab"), "knee-rehab")
-    store.save_session("knee-07", analysis, raw, clip_path=CLIP, keep_video=True,
-                       recorded_at=dt.datetime(2026, 11, 2, 10, 0))
-    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
-           "FORMCHECK_APP_FILES": str(d / "app-files")}
-    with running_app(d, env=env) as url:
-        yield url, store
-    close_all()
+    yield from saved_fixture_sessions_app(tmp_path_factory, "measure", [CLIP])
 
 
 def _picture_box(frame, player: int = 0) -> dict:

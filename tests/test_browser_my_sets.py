@@ -25,13 +25,10 @@ DESKTOP = {"width": 1400, "height": 1000}
 
 
 @pytest.fixture(scope="module")
-def app_env(tmp_path_factory):
-    d = tmp_path_factory.mktemp("my_sets")
-    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
-           "FORMCHECK_MY_SETS_DATABASE_URL": f"sqlite:///{d / 'my_sets.db'}",
-           "FORMCHECK_APP_FILES": str(d / "app-files")}
-    with running_app(d, env=env) as url:
-        yield url
+def app_env(shared_app, tmp_path_factory):
+    """The shared app (conftest.SharedApp: its own clinic and My sets databases); each test's
+    browsers are new, so their kept sets are theirs alone."""
+    return shared_app.start(tmp_path_factory)[0]
 
 
 def _analyse(page, url, clip: Path | None) -> None:

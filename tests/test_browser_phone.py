@@ -31,12 +31,9 @@ DESKTOP = {"width": 1400, "height": 1000}
 
 
 @pytest.fixture(scope="module")
-def app_env(tmp_path_factory):
-    d = tmp_path_factory.mktemp("phone")
-    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
-           "FORMCHECK_APP_FILES": str(d / "app-files")}
-    with running_app(d, env=env) as url:
-        yield url, d
+def app_env(shared_app, tmp_path_factory):
+    """(URL, folder) of the shared app (conftest.SharedApp; clinic.db in the folder)."""
+    return shared_app.start(tmp_path_factory)
 
 
 def _truth(clip: Path) -> int:

@@ -39,12 +39,8 @@ def slow_app(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    d = tmp_path_factory.mktemp("phone2")
-    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
-           "FORMCHECK_APP_FILES": str(d / "app-files")}
-    with running_app(d, env=env) as url:
-        yield url
+def app(shared_app, tmp_path_factory):
+    return shared_app.start(tmp_path_factory)[0]         # conftest.SharedApp
 
 
 def test_a_slow_phone_sees_the_picture_first_and_is_told_it_falls_behind(slow_app, shots,

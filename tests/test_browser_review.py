@@ -3,19 +3,18 @@ at 1400 px: scrub to a rep's bottom and read its numbers; two sessions play in s
 correction made on the page shows in the PDF (pdftotext).
 
 Two sessions of the project's rendered side-view clips are saved with their videos first
-(MediaPipe runs once per clip in the test process). Screenshots of the review and compare views,
+(their landmarks tracked once per test session: tests/tracking.py). Screenshots of the review and compare views,
 desktop and 390-px phone, go to $FORMCHECK_SCREENSHOTS (e.g. docs/screenshots) or tmp.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
+from clinic_helpers import saved_fixture_sessions_app
 from test_browser import FIXTURES, _launch, choose, playwright, running_app  # noqa: F401 - skips too
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,27 +27,8 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory):
     """A database with client knee-07 and one session per clip, videos kept."""
-    missing = [c for c in CLIPS if not c.is_file()]
-    if missing:
-        pytest.skip(f"fixture clip missing: {missing[0]}")
-    from formcheck.pipeline import analyze_video
-    from formcheck.store import open_store
-    from formcheck.store.db import close_all
-    from formcheck.thresholds import get_profile
-
-    d = tmp_path_factory.mktemp("review")
-    store = open_store(f"sqlite:///{d / 'clinic.db'}")
-    store.add_client("knee-07", profile="knee-rehab")
-    for k, clip in enumerate(CLIPS):
-        analysis, raw = analyze_video(clip, get_profile("knee-rehab"), "knee-rehab")
-        store.save_session("knee-07", analysis, raw, clip_path=clip, keep_video=True,
-                           recorded_at=dt.datetime(2026, 11, 2 + 14 * k, 10, 0),
-                           video_consent="consent shown in the test")
-    env = {"FORMCHECK_DATABASE_URL": f"sqlite:///{d / 'clinic.db'}",
-           "FORMCHECK_APP_FILES": str(d / "app-files")}
-    with running_app(d, env=env) as url:
-        yield url, store
-    close_all()
+    yield from saved_fixture_sessions_app(tmp_path_factory, "review", CLIPS,
+                                          consent="consent shown in the test")
 
 
 def _open_client(page, url, tab: str):

@@ -173,8 +173,10 @@ def test_leaving_the_analyse_page_keeps_its_mode_client_and_profile(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_result_link_opens_nothing_in_another_browser_and_stays_with_its_owner(tmp_path):
-    with _app(tmp_path) as url, playwright.sync_playwright() as p:
+def test_a_result_link_opens_nothing_in_another_browser_and_stays_with_its_owner(shared_app,
+                                                                                tmp_path_factory):
+    url, d = shared_app.start(tmp_path_factory)         # conftest.SharedApp
+    with playwright.sync_playwright() as p:
         browser = _launch(p)
         owner = browser.new_context(viewport=DESKTOP).new_page()
         owner.goto(f"{url}/analyse")
@@ -190,7 +192,7 @@ def test_a_result_link_opens_nothing_in_another_browser_and_stays_with_its_owner
         assert other.get_by_role("heading", name="Every rep").count() == 0
         assert "side_knees_past_toes" not in other.content()
         assert "result=" not in other.url
-        assert len(list((tmp_path / "app-files").glob(f"*/{rid}/result.json"))) == 1
+        assert len(list((d / "app-files").glob(f"*/{rid}/result.json"))) == 1
         owner.reload()
         owner.get_by_role("heading", name="Every rep").wait_for(timeout=120000)
         assert f"result={rid}" in owner.url and _metric(owner, "Reps") == "3"
@@ -240,8 +242,9 @@ def test_a_sign_in_is_kept_over_a_reload_by_a_token_and_not_by_another_browser(t
 
 
 @pytest.mark.slow
-def test_users_see_no_deploy_button_or_developer_menu(tmp_path):
-    with _app(tmp_path) as url, playwright.sync_playwright() as p:
+def test_users_see_no_deploy_button_or_developer_menu(shared_app, tmp_path_factory):
+    url, _ = shared_app.start(tmp_path_factory)         # conftest.SharedApp
+    with playwright.sync_playwright() as p:
         browser = _launch(p)
         page = browser.new_page(viewport=DESKTOP)
         page.goto(f"{url}/analyse")
