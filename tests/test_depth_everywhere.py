@@ -9,7 +9,7 @@ import json
 import pytest
 
 from formcheck.analysis import analyze_sequence
-from formcheck.feedback import depth_words
+from formcheck.feedback import call_words, depth_words
 from formcheck.live import LiveSession
 from formcheck.metrics import depth_class_from_angle, depth_near
 from formcheck.overlay import frame_values
@@ -30,8 +30,8 @@ def test_one_rep_shows_one_depth_class_and_number_everywhere(thigh):
     assert an.rep_count == 2
     m, a = an.metrics[0], an.assessments[0]
     err = m.depth_angle_err_deg
-    number, cls, words = m.thigh_angle_deg, a.depth, depth_words(a.depth)
-    assert cls != "unclear"
+    number, cls, words = m.thigh_angle_deg, a.depth, call_words(a)
+    assert cls != "unclear" and words == depth_words(cls)
     shown = f"{number:+.0f}"
 
     row = rep_rows(an)[0]                                   # the table's and the PDF's rows

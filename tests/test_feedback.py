@@ -213,3 +213,40 @@ def test_tables_never_print_a_value_equal_to_a_limit_it_is_not(field, value, spe
     from formcheck.feedback import shown_value
 
     assert shown_value(field, value, get_profile("knee-rehab"), spec, none="–") == expected
+
+
+# the depth-signal angle (uncorrected) whose class, with the committed correction and bands
+# (metrics.SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG), is below / parallel / above parallel
+SIGNAL = {"below_parallel": 5.0, "parallel": -12.0, "above_parallel": -30.0}
+
+
+@pytest.mark.parametrize("hip,err,signal,depth,between,words", [
+    # the ratio's interval 0.37..0.41 straddles the 0.40 cut: the depth signal decides
+    (0.39, 0.02, "below_parallel", "below_parallel", (), "below parallel"),
+    (0.39, 0.02, "parallel", "unclear", ("below_parallel", "parallel"),
+     "below parallel, close to parallel"),
+    # the signal two classes away: the neighbour across the nearest cut
+    (0.39, 0.02, "above_parallel", "unclear", ("below_parallel", "parallel"),
+     "below parallel, close to parallel"),
+    (0.41, 0.02, "below_parallel", "unclear", ("parallel", "below_parallel"),
+     "parallel, close to below"),
+    (0.58, 0.03, "above_parallel", "unclear", ("parallel", "above_parallel"),
+     "parallel, close to above"),
+    (0.58, 0.03, "parallel", "parallel", (), "parallel"),
+    # the ratio clears its cut by more than its error: decided whatever the signal reads
+    (0.45, 0.04, "below_parallel", "parallel", (), "parallel"),
+    (0.30, 0.02, "above_parallel", "below_parallel", (), "below parallel"),
+    # no signal: the ratio and its error alone
+    (0.39, 0.02, None, "unclear", ("below_parallel", "parallel"),
+     "below parallel, close to parallel"),
+])
+def test_the_depth_call_hedges_when_the_evidence_is_split(hip, err, signal, depth, between,
+                                                          words):
+    from formcheck.feedback import DepthCall, call_words, depth_call
+
+    rep = m(hip_height_ratio=hip, hip_height_ratio_err=err,
+            depth_signal_deg=SIGNAL.get(signal))
+    th = get_profile("general")
+    assert depth_call(rep, th) == DepthCall(depth, between)
+    a = assess_rep(rep, th)
+    assert (a.depth, a.depth_between, call_words(a)) == (depth, between, words)

@@ -161,3 +161,49 @@ def test_walking_off_after_the_set_adds_no_rep():
 def test_noisy_landmarks_do_not_add_reps():
     seq = squat_sequence(3, noise_px=4.0, seed=3)
     assert analyze_sequence(seq, get_profile("general")).rep_count == 3
+
+
+def _hips_at_the_ankles(seq, start_s: float, frames: int):
+    """The sequence with a tracking glitch: both hips put at their ankles' height for
+    `frames` frames from `start_s` (as a pose model that jumps to the wrong body does)."""
+    from formcheck.landmarks import Landmark as L
+
+    xy = seq.xy_px.copy()
+    i0 = int(round(start_s * FPS))
+    for hip, ankle in ((L.LEFT_HIP, L.LEFT_ANKLE), (L.RIGHT_HIP, L.RIGHT_ANKLE)):
+        xy[i0:i0 + frames, int(hip), 1] = xy[i0:i0 + frames, int(ankle), 1]
+    return seq.replace(xy_px=xy)
+
+
+def test_a_glitch_shorter_than_half_the_low_pass_period_is_not_the_bottom():
+    # 2 frames at 30 fps (0.067 s) 0.7 s after the bottom, on the way up: shorter than half a
+    # period of the 6 Hz low-pass (0.083 s). Taken as the deepest point it read 1.43 deep,
+    # 0.75 s late, with a thigh 40 deg below level; the bottom is where the glitch-free
+    # squatter's is, as deep.
+    from dataclasses import replace
+
+    from formcheck.clean import CleanSettings
+    from formcheck.reps import settings_for_min_depth
+
+    th = get_profile("general")
+    reps = [RepSpec(), RepSpec()]
+    clean_seq = squat_sequence(reps)
+    glitch = _hips_at_the_ankles(clean_seq, bottoms_s(reps)[0] + 0.7, 2)
+    assert 2 / FPS < CleanSettings().min_found_s
+    a0, a1 = (analyze_sequence(s, th) for s in (clean_seq, glitch))
+    assert a1.rep_count == 2
+    r0, r1 = a0.reps[0], a1.reps[0]
+    assert r1.bottom_s == r0.bottom_s == pytest.approx(bottoms_s(reps)[0], abs=1 / FPS)
+    # the glitch nudges the body scale (a rolling percentile over +-2.5 s), not the bottom
+    assert r1.peak_depth == pytest.approx(r0.peak_depth, abs=0.005)
+    assert a1.metrics[0].thigh_angle_deg == pytest.approx(a0.metrics[0].thigh_angle_deg, abs=0.5)
+    # the same with the deepest single sample as the bottom (no hold): the glitch wins
+    plain = replace(settings_for_min_depth(th.min_rep_depth_ratio), bottom_hold_s=0.0)
+    assert analyze_sequence(glitch, th, rep_settings=plain).reps[0].bottom_s > r0.bottom_s + 0.6
+
+
+def test_the_bottom_is_the_deepest_sample_of_a_smooth_dip():
+    t, d = dips(1)
+    r = find_reps(t, d)[0]
+    k = int(np.argmax(d))
+    assert r.peak_depth == d[k]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .metrics import RepMetrics
+from .metrics import SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG, RepMetrics, depth_signal_class
 from .thresholds import Thresholds
 from .values import fmt_num, reported_value
 
@@ -34,6 +34,8 @@ class RepAssessment:
     knees_cave_in: bool | None
     flags: tuple = ()
     checks: dict = field(default_factory=dict)  # metric name -> "ok" | "flag" | "n/a"
+    # depth "unclear" because the evidence is split: (the hip height's class, its neighbour)
+    depth_between: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,32 @@ class Cue:
     reps: tuple = ()
 
 
-def classify_depth(m: RepMetrics, th: Thresholds) -> str:
-    """Depth class from the bottom hip height (share of standing): it agreed best with the
-    by-eye labels on real clips (cross-validated; `formcheck eval --cv`), and unlike the thigh
-    angle it also works from the front. Classed only when the ratio +- its own error
-    (hip_height_ratio_err) clears the cut it is near; "unclear" when the interval straddles it."""
-    if (m.view != "front" and m.knee_flexion_deg is not None
-            and m.knee_flexion_deg < th.above_parallel_max_knee_flexion_deg):
-        return "above_parallel"  # a knee bent this little cannot put the thigh level
+@dataclass(frozen=True)
+class DepthCall:
+    """The depth call: `depth` the class ("unclear" when the evidence is split or missing) and,
+    when split, `between`: (the class the hip height points to, the neighbouring class the
+    other evidence points to), worded "parallel, close to below"."""
+
+    depth: str
+    between: tuple = ()
+
+
+def _hip_point_class(m: RepMetrics, th: Thresholds) -> str | None:
+    """The hip-height class of the ratio itself (no error), None unmeasured."""
     h = m.hip_height_ratio
     if h is None:
-        return "unclear"
+        return None
+    if h < th.below_parallel_max_hip_ratio:
+        return "below_parallel"
+    return "above_parallel" if h > th.above_parallel_min_hip_ratio else "parallel"
+
+
+def _hip_clear_class(m: RepMetrics, th: Thresholds) -> str | None:
+    """The hip-height class when the ratio +- its own error (hip_height_ratio_err) clears the
+    cut it is near; None when the interval straddles a cut or the ratio is unmeasured."""
+    h = m.hip_height_ratio
+    if h is None:
+        return None
     e = m.hip_height_ratio_err or 0.0
     lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
     if h + e < lo:
@@ -65,7 +82,52 @@ def classify_depth(m: RepMetrics, th: Thresholds) -> str:
         return "above_parallel"
     if h - e >= lo and h + e <= hi:
         return "parallel"
-    return "unclear"
+    return None
+
+
+_ORDER = ("above_parallel", "parallel", "below_parallel")
+
+
+def _neighbour(m: RepMetrics, th: Thresholds, cls: str) -> str:
+    """The class across the hip-height cut nearest the ratio, from `cls`."""
+    h = m.hip_height_ratio
+    lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
+    if cls == "parallel":
+        return "below_parallel" if abs(h - lo) <= abs(h - hi) else "above_parallel"
+    return "parallel"
+
+
+def depth_call(m: RepMetrics, th: Thresholds, signal_bias_deg: float = SIGNAL_BIAS_DEG,
+               signal_edges: tuple = SIGNAL_EDGES_DEG) -> DepthCall:
+    """The depth call from the bottom hip height (share of standing): it agreed best with the
+    by-eye labels on real clips (cross-validated; `formcheck eval --cv`), and works in every
+    view. A knee bent less than `above_parallel_max_knee_flexion_deg` seen from the side is
+    above parallel whatever the hip does.
+
+    Decided when the ratio +- its own error (hip_height_ratio_err) clears the cut it is near,
+    or when the thigh angle read from the depth signal (RepMetrics.depth_signal_deg, its class
+    with `signal_bias_deg` and `signal_edges`: metrics.depth_signal_class) falls in the same
+    class as the ratio. Otherwise the evidence is split: "unclear", `between` the ratio's class
+    and its neighbour (the signal's class when that is the neighbour, else the class across
+    the nearest cut)."""
+    if (m.view != "front" and m.knee_flexion_deg is not None
+            and m.knee_flexion_deg < th.above_parallel_max_knee_flexion_deg):
+        return DepthCall("above_parallel")  # a knee bent this little cannot put the thigh level
+    point = _hip_point_class(m, th)
+    if point is None:
+        return DepthCall("unclear")
+    sig = depth_signal_class(m.depth_signal_deg, signal_bias_deg, signal_edges)
+    clear = _hip_clear_class(m, th)
+    if clear is not None or sig == point:
+        return DepthCall(point)
+    near = sig if sig in _ORDER and abs(_ORDER.index(sig) - _ORDER.index(point)) == 1 \
+        else _neighbour(m, th, point)
+    return DepthCall("unclear", (point, near))
+
+
+def classify_depth(m: RepMetrics, th: Thresholds, **signal) -> str:
+    """The depth class of depth_call ("unclear" when split or unmeasured)."""
+    return depth_call(m, th, **signal).depth
 
 
 DEPTH_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_parallel": "below",
@@ -74,11 +136,16 @@ DEPTH_SHORT = {"above_parallel": "above", "parallel": "parallel", "below_paralle
 
 def depth_words(depth: str, near: str | None = None) -> str:
     """A depth class in words; with `near`, the class it is within its error of ("parallel,
-    close to below": only the thigh-angle class has that notion). The one wording every shell
-    shows."""
+    close to below"). The one wording every shell shows (call_words for a rep's call)."""
     head = {"above_parallel": "above parallel", "parallel": "parallel",
             "below_parallel": "below parallel", "unclear": "unclear"}.get(depth, depth)
     return f"{head}, close to {DEPTH_SHORT[near]}" if near else head
+
+
+def call_words(a: "RepAssessment") -> str:
+    """A rep's depth call in words: its class, or, when the evidence is split, the two classes
+    it is between ("parallel, close to below")."""
+    return depth_words(*a.depth_between) if a.depth_between else depth_words(a.depth)
 
 
 @dataclass(frozen=True)
@@ -160,7 +227,8 @@ def assess_rep(m: RepMetrics, th: Thresholds) -> RepAssessment:
     kot = reported_value("knee_over_toe_ratio", m.knee_over_toe_ratio)
     kpt = None if kot is None else kot > th.knee_past_toes_min_ratio
     cave = None if checks["fppa_deg"] == "n/a" else checks["fppa_deg"] == "flag"
-    return RepAssessment(classify_depth(m, th), kpt, cave, tuple(flags), checks)
+    dc = depth_call(m, th)
+    return RepAssessment(dc.depth, kpt, cave, tuple(flags), checks, dc.between)
 
 
 def _reps_with(assessments: list[RepAssessment], code: str) -> tuple:

@@ -18,6 +18,7 @@ import numpy as np
 
 from .analysis import Analysis
 from .clean import CleanSettings
+from .feedback import depth_words as words
 from .landmarks import PoseSequence
 from .reps import RepSettings
 from .stream import MAX_RECORD_S, LiveReadout, LiveRep, StreamingAnalyser
@@ -283,8 +284,7 @@ def depth_words(r: LiveReadout) -> str:
     """The depth to show for the latest frame: "standing" between reps, else its class."""
     if r.phase != "down":
         return "standing"
-    return {"above_parallel": "above parallel", "below_parallel": "below parallel"}.get(
-        r.depth_label, r.depth_label)
+    return words(*r.depth_between) if r.depth_between else words(r.depth_label)
 
 
 _CUE_COLORS = {"ok": (40, 170, 60), "warn": (220, 60, 40), "info": (40, 110, 200)}

@@ -586,6 +586,11 @@ class RepMetrics:
     # how much higher one ankle is than the other at the bottom than while standing, in standing
     # shin lengths (internal: not_a_squat's one-foot rule)
     foot_lift_shin: float | None = None
+    # The thigh angle read from the depth signal over the bottom band, uncorrected
+    # (thigh_angle_from_depth_deg: the thighs' vertical extent against their standing extent,
+    # the same formula in every view): the second reading the depth call checks itself against
+    # (feedback.depth_call, depth_signal_class)
+    depth_signal_deg: float | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -785,7 +790,9 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       None if hip_h is None else hip_height_ratio_err(series, rep),
                       thigh_px_deg=thigh_px, depth_angle_bias_deg=bias,
                       foot_lift_shin=foot_lift_shin(seq, series, rep, band), **box,
-                      valgus=valgus)
+                      valgus=valgus,
+                      depth_signal_deg=_f(nanmedian_or_nan(
+                          thigh_angle_from_depth_deg(series.depth[band]))))
 
 
 def foot_lift_shin(seq: PoseSequence, series: Series, rep: Rep, band: np.ndarray) -> float | None:
@@ -939,6 +946,24 @@ def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None
     if angle_deg > hi:
         return "below_parallel"
     return "parallel"
+
+
+# The depth-signal angle's class (depth_signal_class): the class of its reading plus one
+# correction for every view (the median of marked - read over the reps of DEPTH_POINTS.tsv,
+# crossval.fit_signal_bias), in bands whose edges are chosen from the labels of every view
+# (crossval.fit_signal_depth); both chosen per held-out source by `formcheck eval --cv`
+# (README, "Depth"). Fitted on the legacy backend's landmarks.
+SIGNAL_BIAS_DEG = 4.5
+SIGNAL_EDGES_DEG = (-17.0, -2.0)
+
+
+def depth_signal_class(signal_deg: float | None, bias_deg: float = SIGNAL_BIAS_DEG,
+                       edges: tuple = SIGNAL_EDGES_DEG) -> str:
+    """The depth class of the depth-signal angle (RepMetrics.depth_signal_deg) corrected by
+    `bias_deg`, in bands `edges`; "unclear" when unmeasured."""
+    if signal_deg is None or not np.isfinite(signal_deg):
+        return "unclear"
+    return depth_class_from_angle(signal_deg + bias_deg, None, edges)
 
 
 def depth_near(angle_deg: float | None, err_deg: float | None,

@@ -16,8 +16,8 @@ from pathlib import Path
 from . import __version__
 from .analysis import Analysis
 from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (formcheck.report's API)
-from .feedback import (CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, depth_words,
-                       shown_value)
+from .feedback import (CHECKS, DISCLAIMER, RepAssessment, bottom_consistency, call_words,
+                       depth_words, shown_value)
 from .metrics import RepMetrics, depth_class_from_angle, depth_near
 from .values import DECIMALS, clean_float, fmt_num, reported_value
 from .valgus import REPORT_FIELDS as VALGUS_FIELDS, knee_toe_why, report_fields as valgus_fields
@@ -84,7 +84,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
             "depth_source": m.depth_source,
             "depth_bias_deg": clean_float(m.depth_angle_bias_deg, 1),
-            "depth_words": depth_words(a.depth),
+            "depth_words": call_words(a),
             "depth_angle_class": depth_words(
                 depth_class_from_angle(v["thigh_angle_deg"], m.depth_angle_err_deg),
                 depth_near(v["thigh_angle_deg"], m.depth_angle_err_deg)),

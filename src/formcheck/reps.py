@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .clean import CleanSettings
+
 
 @dataclass(frozen=True)
 class RepSettings:
@@ -43,6 +45,13 @@ class RepSettings:
     # depth change that is movement, `still`) was still descending: mid-descent, it counts.
     # inf: every start down is seated (a chair-stand test).
     seated_max_rise: float = 0.03
+    # A rep's bottom is the deepest level the depth signal holds, without a gap, for this long:
+    # one period of the clip path's low-pass cut-off (clean.CleanSettings.cutoff_hz, 6 Hz). A
+    # tracking glitch shorter than half a period lies above the filter's pass band (what
+    # clean.CleanSettings.min_found_s drops between misses); after the zero-phase low-pass it
+    # spans less than one period, so it cannot set the bottom (nor its time, its band or the
+    # values read there). A real bottom is wider than that: the filter passes nothing narrower.
+    bottom_hold_s: float = 1.0 / CleanSettings().cutoff_hz
 
 
 def settings_for_min_depth(min_depth: float, base: RepSettings = RepSettings()) -> RepSettings:
@@ -111,10 +120,45 @@ def _movement_bounds(d: np.ndarray, s: int, e: int, still: float) -> tuple[int, 
     return s, e
 
 
+def robust_peak_index(t_s: np.ndarray, d: np.ndarray, hold_s: float) -> int:
+    """The index of the deepest point of `d` that is not a brief spike: among the windows of
+    finite samples spanning at least `hold_s` (first to last sample), the one whose lowest
+    value is highest holds the deepest level; the bottom is the highest sample of the stretch
+    around that window that stays at or above that level. A peak wider than the window is found
+    exactly; a spike narrower than the window, apart from it, or a run of samples between gaps
+    shorter than it, is not. Without any such window
+    (a short or gappy segment) the plain deepest sample."""
+    n = len(d)
+    best, best_j, best_lo = -1, -1, -np.inf
+    j = 0
+    for i in range(n):
+        j = max(j, i)
+        while j < n and t_s[j] - t_s[i] < hold_s - 1e-9:
+            j += 1
+        if j >= n:
+            break
+        w = d[i:j + 1]
+        if not np.isfinite(w).all():
+            continue
+        lo = float(w.min())
+        if lo > best_lo:
+            best, best_j, best_lo = i, j, lo
+    if best < 0:
+        return int(np.nanargmax(d))
+    # the bottom: the highest sample of the stretch around that window that stays at or above
+    # its level (a flat or slightly uneven bottom longer than the window holds its true peak)
+    i, j = best, best_j
+    while i > 0 and np.isfinite(d[i - 1]) and d[i - 1] >= best_lo:
+        i -= 1
+    while j < n - 1 and np.isfinite(d[j + 1]) and d[j + 1] >= best_lo:
+        j += 1
+    return i + int(np.argmax(d[i:j + 1]))
+
+
 def make_rep(t_s: np.ndarray, d: np.ndarray, s: int, e: int, settings: RepSettings) -> Rep:
     s, e = _movement_bounds(d, s, e, settings.still)
     seg = d[s:e + 1]
-    k = int(np.nanargmax(seg))
+    k = robust_peak_index(t_s[s:e + 1], seg, settings.bottom_hold_s)
     peak = float(seg[k])
     b0, b1 = _band(seg, k, peak * (1 - settings.bottom_band))
     p0, p1 = _band(seg, k, peak * (1 - settings.pause_band))

@@ -72,6 +72,7 @@ class LiveReadout:
     phase: Phase = "waiting"
     depth: float | None = None        # the rep signal: 0 standing, 1 thigh level
     depth_label: DepthClass = "unclear"
+    depth_between: tuple = ()         # split evidence: (the hip height's class, its neighbour)
     thigh_deg: float | None = None    # near leg, to horizontal, + = hip below knee
     hip_height_ratio: float | None = None
     knee_over_toe_ratio: float | None = None  # foot lengths, + = knee ahead of the toes
@@ -277,7 +278,8 @@ class StreamingAnalyser:
         phase: Phase = "down" if down else "standing"
         cue, level = self._cue(phase, m, a, last)
         return LiveReadout(t, True, phase=phase, depth=depth if np.isfinite(depth) else None,
-                           depth_label=a.depth, thigh_deg=m.thigh_angle_deg,
+                           depth_label=a.depth, depth_between=a.depth_between,
+                           thigh_deg=m.thigh_angle_deg,
                            hip_height_ratio=m.hip_height_ratio,
                            knee_over_toe_ratio=m.knee_over_toe_ratio, shin_deg=m.shin_angle_deg,
                            knee_flag=knee_flag, leg=m.leg, view=m.view, cue=cue, cue_level=level,

@@ -33,7 +33,8 @@ FILMING_TIP = ("Film from the side at hip height, 2-3 m away, with the whole bod
 TABLE_COLUMNS = [
     ("rep", "Rep", "{:d}", "Repetition number"),
     ("bottom_s", "Bottom s", "{:.2f}", "Time of the bottom of the rep, seconds from the start"),
-    ("depth_words", "Depth", None, "Depth class from the hip height at the bottom"),
+    ("depth_words", "Depth", None, "Depth class from the hip height at the bottom; "
+     "\"close to\" when the depth signal's thigh angle points to the neighbouring class"),
     ("hip_height_ratio", "Hip height", "{:.2f}", "Hip height at the bottom, as a share of standing"),
     ("thigh_angle_deg", "Thigh °", "{:+.0f}", "Thigh to horizontal at the bottom; + = hip below knee"),
     ("knee_flexion_deg", "Knee bend °", "{:.0f}", "Knee flexion at the bottom (0 = straight)"),
