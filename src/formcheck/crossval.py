@@ -29,7 +29,8 @@ from .feedback import classify_depth
 from .geometry import nanmedian_or_nan
 from .landmarks import PoseSequence
 from .metrics import (DEPTH_EDGES_DEG, SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG, STANDING_DEPTH,
-                      THIGH_BIAS_DEG, depth_class_from_angle, knee_ankle_separation_px_ratio,
+                      THIGH_BIAS_DEG, depth_class_from_angle, depth_signal_class,
+                      knee_ankle_separation_px_ratio,
                       knee_ankle_separation_ratio, medial_knee_displacement_ratio)
 from .reps import settings_for_min_depth
 from .thresholds import Thresholds
@@ -369,9 +370,7 @@ def fit_signal_bias(rows: list[RepRow]) -> float:
 
 def _signal_class(r: RepRow, bias: float, edges: tuple) -> str | None:
     """The depth class of the depth-signal angle (corrected by `bias`) with band `edges`."""
-    if r.depth_signal_deg is None:
-        return None
-    c = depth_class_from_angle(r.depth_signal_deg + bias, None, edges)
+    c = depth_signal_class(r.depth_signal_deg, bias, edges)
     return None if c == "unclear" else c
 
 
