@@ -142,10 +142,16 @@ def depth_words(depth: str, near: str | None = None) -> str:
     return f"{head}, close to {DEPTH_SHORT[near]}" if near else head
 
 
+def depth_call_words(depth: str, between: tuple = ()) -> str:
+    """A depth call in words: its class, or, when the evidence is split (`between`: the
+    hip height's class and its neighbour), the two classes it is between ("parallel, close to
+    below"). The report's rows and the live readout both word their call here."""
+    return depth_words(*between) if between else depth_words(depth)
+
+
 def call_words(a: "RepAssessment") -> str:
-    """A rep's depth call in words: its class, or, when the evidence is split, the two classes
-    it is between ("parallel, close to below")."""
-    return depth_words(*a.depth_between) if a.depth_between else depth_words(a.depth)
+    """A rep's depth call in words (depth_call_words of its assessment)."""
+    return depth_call_words(a.depth, a.depth_between)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .analysis import Analysis
 from .clean import CleanSettings
-from .feedback import depth_words as words
+from .feedback import depth_call_words
 from .landmarks import PoseSequence
 from .reps import RepSettings
 from .stream import MAX_RECORD_S, LiveReadout, LiveRep, StreamingAnalyser
@@ -284,7 +284,7 @@ def depth_words(r: LiveReadout) -> str:
     """The depth to show for the latest frame: "standing" between reps, else its class."""
     if r.phase != "down":
         return "standing"
-    return words(*r.depth_between) if r.depth_between else words(r.depth_label)
+    return depth_call_words(r.depth_label, r.depth_between)
 
 
 _CUE_COLORS = {"ok": (40, 170, 60), "warn": (220, 60, 40), "info": (40, 110, 200)}
