@@ -363,12 +363,16 @@ def test_a_one_legged_pick_up_after_the_set_does_not_count(view, caplog):
     assert "one foot rose" in caplog.text and "a one-legged hinge" in caplog.text
 
 
-@pytest.mark.parametrize("backend,side_bias", [("legacy", 5.6), ("tasks", 3.5), (None, 5.6)])
-def test_the_bias_correction_is_the_pose_backends_on_the_clip_and_live_paths(backend, side_bias):
-    """The keypoint-bias correction is the pose backend's that made the landmarks (their
+@pytest.mark.parametrize("backend,side_bias,signal", [
+    ("legacy", 5.6, (4.5, (-17.0, -2.0))), ("tasks", 3.5, (4.0, (-16.0, -3.0))),
+    (None, 5.6, (4.5, (-17.0, -2.0)))])
+def test_the_bias_correction_is_the_pose_backends_on_the_clip_and_live_paths(backend, side_bias,
+                                                                              signal):
+    """The keypoint-bias correction and the depth-signal angle's correction and band edges (the
+    depth call's second reading) are the pose backend's that made the landmarks (their
     provenance; the legacy backend's where none is recorded), on the clip path and replayed
     through the live path alike."""
-    from formcheck.metrics import THIGH_BIAS_BY_BACKEND_DEG, thigh_bias_for
+    from formcheck.metrics import THIGH_BIAS_BY_BACKEND_DEG, signal_depth_for, thigh_bias_for
 
     seq = squat_sequence([RepSpec(thigh_deg=0.0, shin_deg=30.0)] * 2)
     if backend is not None:
@@ -381,3 +385,5 @@ def test_the_bias_correction_is_the_pose_backends_on_the_clip_and_live_paths(bac
         for m in a.metrics:
             assert m.depth_angle_bias_deg == side_bias
             assert m.thigh_angle_deg == pytest.approx(m.thigh_px_deg + side_bias, abs=0.01)
+            assert (m.depth_signal_bias_deg, m.depth_signal_edges_deg) == signal
+    assert signal_depth_for(seq.meta) == signal

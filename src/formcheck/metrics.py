@@ -591,6 +591,10 @@ class RepMetrics:
     # the same formula in every view): the second reading the depth call checks itself against
     # (feedback.depth_call, depth_signal_class)
     depth_signal_deg: float | None = None
+    # that angle's correction and band edges for the pose backend that made the landmarks
+    # (signal_depth_for; None: the legacy backend's SIGNAL_BIAS_DEG / SIGNAL_EDGES_DEG)
+    depth_signal_bias_deg: float | None = None
+    depth_signal_edges_deg: tuple | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -782,6 +786,7 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
     else:
         reasons.pop("thigh_angle", None)
     box = rep_box(series, rep, rng, band, key if kot_ratio is not None else "")
+    sig_bias, sig_edges = signal_depth_for(seq.meta)
     return RepMetrics(index, rep.start_s, rep.bottom_s, rep.end_s, view, yaw, leg,
                       thigh, flex, hip_h, _f(kot_px) if kot_px is not None else None,
                       _f(kot_ratio) if kot_ratio is not None else None, shin, trunk, fp,
@@ -790,7 +795,8 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       None if hip_h is None else hip_height_ratio_err(series, rep),
                       thigh_px_deg=thigh_px, depth_angle_bias_deg=bias,
                       foot_lift_shin=foot_lift_shin(seq, series, rep, band), **box,
-                      valgus=valgus,
+                      valgus=valgus, depth_signal_bias_deg=sig_bias,
+                      depth_signal_edges_deg=sig_edges,
                       depth_signal_deg=_f(nanmedian_or_nan(
                           thigh_angle_from_depth_deg(series.depth[band]))))
 
@@ -853,8 +859,12 @@ def thigh_bias_for(meta: dict | None) -> dict:
     landmarks, as PoseSequence.meta's provenance names it (THIGH_BIAS_BY_BACKEND_DEG); the
     legacy backend's where none is named (landmarks saved before provenance was recorded, made
     by that backend, and synthetic ones)."""
-    backend = ((meta or {}).get("provenance") or {}).get("pose_backend")
-    return THIGH_BIAS_BY_BACKEND_DEG.get(backend, THIGH_BIAS_DEG)
+    return THIGH_BIAS_BY_BACKEND_DEG.get(pose_backend_of(meta), THIGH_BIAS_DEG)
+
+
+def pose_backend_of(meta: dict | None) -> str | None:
+    """The pose backend PoseSequence.meta's provenance names (None when not recorded)."""
+    return ((meta or {}).get("provenance") or {}).get("pose_backend")
 
 
 def corrected_depth_angle(raw_deg: float | None, view: str, biases: dict | None = None
@@ -952,9 +962,20 @@ def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None
 # correction for every view (the median of marked - read over the reps of DEPTH_POINTS.tsv,
 # crossval.fit_signal_bias), in bands whose edges are chosen from the labels of every view
 # (crossval.fit_signal_depth); both chosen per held-out source by `formcheck eval --cv`
-# (README, "Depth"). Fitted on the legacy backend's landmarks.
+# (README, "Depth"). Per pose backend, each fitted on its own landmarks (SIGNAL_BIAS_DEG /
+# SIGNAL_EDGES_DEG the legacy backend's; the Tasks backend's from its cache of the same clips,
+# `formcheck eval --cv` run with it), chosen by signal_depth_for as thigh_bias_for does.
 SIGNAL_BIAS_DEG = 4.5
 SIGNAL_EDGES_DEG = (-17.0, -2.0)
+SIGNAL_DEPTH_BY_BACKEND: dict = {"legacy": (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG),
+                                 "tasks": (4.0, (-16.0, -3.0))}
+
+
+def signal_depth_for(meta: dict | None) -> tuple[float, tuple]:
+    """(bias deg, band edges deg) of the depth-signal angle's class for the pose backend that
+    made the landmarks, as PoseSequence.meta's provenance names it (SIGNAL_DEPTH_BY_BACKEND);
+    the legacy backend's where none is named (as thigh_bias_for)."""
+    return SIGNAL_DEPTH_BY_BACKEND.get(pose_backend_of(meta), SIGNAL_DEPTH_BY_BACKEND["legacy"])
 
 
 def depth_signal_class(signal_deg: float | None, bias_deg: float = SIGNAL_BIAS_DEG,
