@@ -421,21 +421,26 @@ def thigh_error_lines(reps: list[RepRow], sources: list[str]) -> tuple[list[str]
     marked = [r for r in reps if r.marked_thigh_deg is not None and r.thigh_raw_deg is not None]
     cv_bias = {s: dict.fromkeys(PICTURE_VIEWS, fit_thigh_bias([r for r in marked if r.source != s]))
                for s in sources}
-    sig_bias = {s: fit_signal_bias([r for r in marked if r.source != s]) for s in sources}
+    sig_bias = {s: fit_signal_bias([r for r in reps if r.source != s]) for s in sources}
     lines, js = [], {}
     for view in ("side", "oblique", "front"):
         rs = [r for r in marked if r.view == view]
         if not rs:
             lines.append(f"- {view}: no marked reps")
             continue
+        # marked reps of this view whose number is not given (withheld by the tracking-quality
+        # test, metrics.thigh_disagreement, or unmeasured): counted, not scored
+        none = sum(r.view == view and r.marked_thigh_deg is not None and r.thigh_raw_deg is None
+                   for r in reps)
         raw = [r.thigh_raw_deg - r.marked_thigh_deg for r in rs]
         ins = [r.depth_angle_deg - r.marked_thigh_deg for r in rs if r.depth_angle_deg is not None]
         cv = [_corrected(r, cv_bias[r.source]) - r.marked_thigh_deg for r in rs]
         lines.append(f"- {view} ({len({r.source for r in rs})} sources): uncorrected "
                      f"{_err_stats(raw)}; corrected, in-sample (training) {_err_stats(ins)}; "
-                     f"cross-validated {_err_stats(cv)}")
+                     f"cross-validated {_err_stats(cv)}; no number given on {none} of "
+                     f"{len(rs) + none} marked reps")
         js[view] = {"cv_median": float(np.median(cv)), "cv_sd": float(np.std(cv)),
-                    "raw_median": float(np.median(raw)), "n": len(rs)}
+                    "raw_median": float(np.median(raw)), "n": len(rs), "not_given": none}
         # the same reps' thigh angle read from the depth signal (the vertical extent only)
         sg = [r for r in rs if r.depth_signal_deg is not None]
         if sg:
