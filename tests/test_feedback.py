@@ -250,3 +250,17 @@ def test_the_depth_call_hedges_when_the_evidence_is_split(hip, err, signal, dept
     assert depth_call(rep, th) == DepthCall(depth, between)
     a = assess_rep(rep, th)
     assert (a.depth, a.depth_between, call_words(a)) == (depth, between, words)
+
+
+def test_the_depth_call_reads_the_signal_with_its_pose_backends_bands():
+    """A depth-signal angle of -14.5 deg is "parallel" with the legacy backend's correction and
+    bands (+4.5: -17/-2 -> -10) and "above parallel" with a backend whose bands start higher:
+    the call takes the values the rep carries (metrics.signal_depth_for its landmarks)."""
+    from formcheck.feedback import DepthCall, depth_call
+
+    th = get_profile("general")
+    rep = m(hip_height_ratio=0.59, hip_height_ratio_err=0.02, depth_signal_deg=-14.5)
+    assert depth_call(rep, th) == DepthCall("parallel")
+    other = m(hip_height_ratio=0.59, hip_height_ratio_err=0.02, depth_signal_deg=-14.5,
+              depth_signal_bias_deg=0.0, depth_signal_edges_deg=(-14.0, -3.0))
+    assert depth_call(other, th) == DepthCall("unclear", ("parallel", "above_parallel"))

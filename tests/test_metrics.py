@@ -363,12 +363,16 @@ def test_a_one_legged_pick_up_after_the_set_does_not_count(view, caplog):
     assert "one foot rose" in caplog.text and "a one-legged hinge" in caplog.text
 
 
-@pytest.mark.parametrize("backend,side_bias", [("legacy", 5.6), ("tasks", 3.5), (None, 5.6)])
-def test_the_bias_correction_is_the_pose_backends_on_the_clip_and_live_paths(backend, side_bias):
-    """The keypoint-bias correction is the pose backend's that made the landmarks (their
+@pytest.mark.parametrize("backend,side_bias,signal", [
+    ("legacy", 5.6, (4.5, (-17.0, -2.0))), ("tasks", 3.5, (4.0, (-16.0, -3.0))),
+    (None, 5.6, (4.5, (-17.0, -2.0)))])
+def test_the_bias_correction_is_the_pose_backends_on_the_clip_and_live_paths(backend, side_bias,
+                                                                              signal):
+    """The keypoint-bias correction and the depth-signal angle's correction and band edges (the
+    depth call's second reading) are the pose backend's that made the landmarks (their
     provenance; the legacy backend's where none is recorded), on the clip path and replayed
     through the live path alike."""
-    from formcheck.metrics import THIGH_BIAS_BY_BACKEND_DEG, thigh_bias_for
+    from formcheck.metrics import THIGH_BIAS_BY_BACKEND_DEG, signal_depth_for, thigh_bias_for
 
     seq = squat_sequence([RepSpec(thigh_deg=0.0, shin_deg=30.0)] * 2)
     if backend is not None:
@@ -381,3 +385,46 @@ def test_the_bias_correction_is_the_pose_backends_on_the_clip_and_live_paths(bac
         for m in a.metrics:
             assert m.depth_angle_bias_deg == side_bias
             assert m.thigh_angle_deg == pytest.approx(m.thigh_px_deg + side_bias, abs=0.01)
+            assert (m.depth_signal_bias_deg, m.depth_signal_edges_deg) == signal
+    assert signal_depth_for(seq.meta) == signal
+
+
+def test_a_thigh_the_picture_puts_far_from_the_hips_drop_gets_no_depth_number():
+    """The tracking-quality test (metrics.thigh_disagreement): side on, the hips mistracked
+    toward the knees (the picture's thigh then reads 42 deg above level for a true 15) while the
+    hips' drop still reads -15: the depth number is withheld with the reason, on the clip and
+    the live path; the same squatter tracked right keeps its number."""
+    from formcheck.landmarks import Landmark as L
+
+    seq = squat_sequence([RepSpec(thigh_deg=-15.0, shin_deg=30.0)] * 2)
+    xy = seq.xy_px.copy()
+    for hip, knee in ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE)):
+        xy[:, hip, 0] = xy[:, knee, 0] + 0.3 * (xy[:, hip, 0] - xy[:, knee, 0])
+    th = get_profile("general")
+    for a in (analyze_sequence(seq, th), replay(seq, th)):
+        assert [round(m.thigh_angle_deg) for m in a.metrics] == [-9, -9]
+        assert all("thigh_angle" not in m.reasons for m in a.metrics)
+    for a in (analyze_sequence(seq.replace(xy_px=xy), th), replay(seq.replace(xy_px=xy), th)):
+        assert a.rep_count == 2
+        for m in a.metrics:
+            assert (m.thigh_angle_deg, m.depth_angle_deg, m.depth_source) == (None, None, "")
+            assert round(m.thigh_px_deg) == -42
+            assert m.reasons["thigh_angle"] == m.reasons["depth_angle"] == (
+                "the hip or knee was hidden or mistracked at the bottom: the thigh in the "
+                "picture reads -36 deg but the hip's drop says -11 deg, so no depth angle is "
+                "given for this rep")
+
+
+@pytest.mark.parametrize("angle,signal,view,withheld", [
+    (20.0, 5.0, "side", True),       # corrected signal 9.5: 10.5 apart
+    (19.5, 5.0, "side", False),      # exactly MAX_THIGH_GAP_DEG apart: kept
+    (-30.0, -5.0, "oblique", True),
+    (20.0, 5.0, "front", False),     # from the front the number IS the signal's
+    (None, 5.0, "side", False),
+    (20.0, None, "side", False),
+])
+def test_the_depth_number_is_withheld_only_past_the_gap(angle, signal, view, withheld):
+    from formcheck.metrics import MAX_THIGH_GAP_DEG, thigh_disagreement
+
+    assert MAX_THIGH_GAP_DEG == 10.0
+    assert bool(thigh_disagreement(angle, signal, 4.5, view)) is withheld

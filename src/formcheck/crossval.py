@@ -83,6 +83,9 @@ class RepRow:
     # the thigh angle from the depth signal over the bottom band (thigh_angle_from_depth_deg:
     # the thighs' vertical extent against their standing extent), any view, uncorrected
     depth_signal_deg: float | None = None
+    # that angle's committed (bias, band edges): the landmarks' pose backend's
+    # (metrics.signal_depth_for)
+    signal_committed: tuple = (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)
 
 
 @dataclass
@@ -159,7 +162,10 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                None if m.depth_angle_deg is None
                                else m.depth_angle_deg - m.depth_angle_bias_deg,
                                marked.get(j), m.depth_angle_bias_deg,
-                               m.depth_signal_deg))
+                               m.depth_signal_deg,
+                               (m.depth_signal_bias_deg, m.depth_signal_edges_deg)
+                               if m.depth_signal_bias_deg is not None
+                               else (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)))
     return clips, reps
 
 
@@ -415,21 +421,26 @@ def thigh_error_lines(reps: list[RepRow], sources: list[str]) -> tuple[list[str]
     marked = [r for r in reps if r.marked_thigh_deg is not None and r.thigh_raw_deg is not None]
     cv_bias = {s: dict.fromkeys(PICTURE_VIEWS, fit_thigh_bias([r for r in marked if r.source != s]))
                for s in sources}
-    sig_bias = {s: fit_signal_bias([r for r in marked if r.source != s]) for s in sources}
+    sig_bias = {s: fit_signal_bias([r for r in reps if r.source != s]) for s in sources}
     lines, js = [], {}
     for view in ("side", "oblique", "front"):
         rs = [r for r in marked if r.view == view]
         if not rs:
             lines.append(f"- {view}: no marked reps")
             continue
+        # marked reps of this view whose number is not given (withheld by the tracking-quality
+        # test, metrics.thigh_disagreement, or unmeasured): counted, not scored
+        none = sum(r.view == view and r.marked_thigh_deg is not None and r.thigh_raw_deg is None
+                   for r in reps)
         raw = [r.thigh_raw_deg - r.marked_thigh_deg for r in rs]
         ins = [r.depth_angle_deg - r.marked_thigh_deg for r in rs if r.depth_angle_deg is not None]
         cv = [_corrected(r, cv_bias[r.source]) - r.marked_thigh_deg for r in rs]
         lines.append(f"- {view} ({len({r.source for r in rs})} sources): uncorrected "
                      f"{_err_stats(raw)}; corrected, in-sample (training) {_err_stats(ins)}; "
-                     f"cross-validated {_err_stats(cv)}")
+                     f"cross-validated {_err_stats(cv)}; no number given on {none} of "
+                     f"{len(rs) + none} marked reps")
         js[view] = {"cv_median": float(np.median(cv)), "cv_sd": float(np.std(cv)),
-                    "raw_median": float(np.median(raw)), "n": len(rs)}
+                    "raw_median": float(np.median(raw)), "n": len(rs), "not_given": none}
         # the same reps' thigh angle read from the depth signal (the vertical extent only)
         sg = [r for r in rs if r.depth_signal_deg is not None]
         if sg:
@@ -650,12 +661,15 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
                 call_cv.add(r.label_depth, _call_class(r, clo, chi, sig_fit[s]))
     lo_c, hi_c = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
     lo_f, hi_f = fit_hip_cuts(reps)
-    sig_c, sig_f = (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG), fit_signal_depth(reps)
+    # the committed signal values are the landmarks' pose backend's (metrics.signal_depth_for)
+    sig_c = reps[0].signal_committed if reps else (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)
+    sig_f = fit_signal_depth(reps)
     clo_f, chi_f = fit_call_cuts(reps, sig_f)
     out.append(Line("depth call: hip-height cuts, decided when ratio ± error clears a cut or the "
                     "depth-signal class agrees (cuts; signal bias: edges)",
                     f"{lo_c:.2f} / {hi_c:.2f}; {_fmt_signal(sig_c)}",
-                    score_depth(reps, lambda r: _call_class(r, lo_c, hi_c, sig_c)).text(),
+                    score_depth(reps, lambda r: _call_class(r, lo_c, hi_c,
+                                                            r.signal_committed)).text(),
                     f"{clo_f:.2f} / {chi_f:.2f}; {_fmt_signal(sig_f)}",
                     score_depth(reps, lambda r: _call_class(r, clo_f, chi_f, sig_f)).text(),
                     _fmt_range([f"{a:.2f}/{b:.2f}" for a, b in call_choice]), call_cv.text()))

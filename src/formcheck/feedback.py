@@ -97,8 +97,8 @@ def _neighbour(m: RepMetrics, th: Thresholds, cls: str) -> str:
     return "parallel"
 
 
-def depth_call(m: RepMetrics, th: Thresholds, signal_bias_deg: float = SIGNAL_BIAS_DEG,
-               signal_edges: tuple = SIGNAL_EDGES_DEG) -> DepthCall:
+def depth_call(m: RepMetrics, th: Thresholds, signal_bias_deg: float | None = None,
+               signal_edges: tuple | None = None) -> DepthCall:
     """The depth call from the bottom hip height (share of standing): it agreed best with the
     by-eye labels on real clips (cross-validated; `formcheck eval --cv`), and works in every
     view. A knee bent less than `above_parallel_max_knee_flexion_deg` seen from the side is
@@ -106,7 +106,8 @@ def depth_call(m: RepMetrics, th: Thresholds, signal_bias_deg: float = SIGNAL_BI
 
     Decided when the ratio +- its own error (hip_height_ratio_err) clears the cut it is near,
     or when the thigh angle read from the depth signal (RepMetrics.depth_signal_deg, its class
-    with `signal_bias_deg` and `signal_edges`: metrics.depth_signal_class) falls in the same
+    with `signal_bias_deg` and `signal_edges`, by default the rep's own pose backend's,
+    RepMetrics.depth_signal_bias_deg / _edges_deg: metrics.depth_signal_class) falls in the same
     class as the ratio. Otherwise the evidence is split: "unclear", `between` the ratio's class
     and its neighbour (the signal's class when that is the neighbour, else the class across
     the nearest cut)."""
@@ -116,7 +117,11 @@ def depth_call(m: RepMetrics, th: Thresholds, signal_bias_deg: float = SIGNAL_BI
     point = _hip_point_class(m, th)
     if point is None:
         return DepthCall("unclear")
-    sig = depth_signal_class(m.depth_signal_deg, signal_bias_deg, signal_edges)
+    bias = next(b for b in (signal_bias_deg, m.depth_signal_bias_deg, SIGNAL_BIAS_DEG)
+                if b is not None)
+    edges = next(e for e in (signal_edges, m.depth_signal_edges_deg, SIGNAL_EDGES_DEG)
+                 if e is not None)
+    sig = depth_signal_class(m.depth_signal_deg, bias, edges)
     clear = _hip_clear_class(m, th)
     if clear is not None or sig == point:
         return DepthCall(point)

@@ -591,6 +591,10 @@ class RepMetrics:
     # the same formula in every view): the second reading the depth call checks itself against
     # (feedback.depth_call, depth_signal_class)
     depth_signal_deg: float | None = None
+    # that angle's correction and band edges for the pose backend that made the landmarks
+    # (signal_depth_for; None: the legacy backend's SIGNAL_BIAS_DEG / SIGNAL_EDGES_DEG)
+    depth_signal_bias_deg: float | None = None
+    depth_signal_edges_deg: tuple | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -771,6 +775,12 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
     if view in ("side", "oblique") and thigh is None and not turned:
         dep, dep_err, dep_src = None, None, ""   # the leg was mistracked at the bottom
     dep, bias = corrected_depth_angle(dep, view, thigh_bias_for(seq.meta))
+    sig_bias, sig_edges = signal_depth_for(seq.meta)
+    signal = _f(nanmedian_or_nan(thigh_angle_from_depth_deg(series.depth[band])))
+    why = thigh_disagreement(dep, signal, sig_bias, view)
+    if why:
+        dep, dep_err, dep_src, bias = None, None, "", 0.0
+        reasons["thigh_angle"] = why
     thigh_px = thigh
     # THE depth number: the view- and bias-corrected thigh angle is what `thigh_angle_deg`
     # reports everywhere (table, flag, PDF, trends, live); the near leg's raw 2-D reading stays
@@ -790,9 +800,8 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       None if hip_h is None else hip_height_ratio_err(series, rep),
                       thigh_px_deg=thigh_px, depth_angle_bias_deg=bias,
                       foot_lift_shin=foot_lift_shin(seq, series, rep, band), **box,
-                      valgus=valgus,
-                      depth_signal_deg=_f(nanmedian_or_nan(
-                          thigh_angle_from_depth_deg(series.depth[band]))))
+                      valgus=valgus, depth_signal_bias_deg=sig_bias,
+                      depth_signal_edges_deg=sig_edges, depth_signal_deg=signal)
 
 
 def foot_lift_shin(seq: PoseSequence, series: Series, rep: Rep, band: np.ndarray) -> float | None:
@@ -853,8 +862,12 @@ def thigh_bias_for(meta: dict | None) -> dict:
     landmarks, as PoseSequence.meta's provenance names it (THIGH_BIAS_BY_BACKEND_DEG); the
     legacy backend's where none is named (landmarks saved before provenance was recorded, made
     by that backend, and synthetic ones)."""
-    backend = ((meta or {}).get("provenance") or {}).get("pose_backend")
-    return THIGH_BIAS_BY_BACKEND_DEG.get(backend, THIGH_BIAS_DEG)
+    return THIGH_BIAS_BY_BACKEND_DEG.get(pose_backend_of(meta), THIGH_BIAS_DEG)
+
+
+def pose_backend_of(meta: dict | None) -> str | None:
+    """The pose backend PoseSequence.meta's provenance names (None when not recorded)."""
+    return ((meta or {}).get("provenance") or {}).get("pose_backend")
 
 
 def corrected_depth_angle(raw_deg: float | None, view: str, biases: dict | None = None
@@ -952,9 +965,45 @@ def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None
 # correction for every view (the median of marked - read over the reps of DEPTH_POINTS.tsv,
 # crossval.fit_signal_bias), in bands whose edges are chosen from the labels of every view
 # (crossval.fit_signal_depth); both chosen per held-out source by `formcheck eval --cv`
-# (README, "Depth"). Fitted on the legacy backend's landmarks.
+# (README, "Depth"). Per pose backend, each fitted on its own landmarks (SIGNAL_BIAS_DEG /
+# SIGNAL_EDGES_DEG the legacy backend's; the Tasks backend's from its cache of the same clips,
+# `formcheck eval --cv` run with it), chosen by signal_depth_for as thigh_bias_for does.
 SIGNAL_BIAS_DEG = 4.5
 SIGNAL_EDGES_DEG = (-17.0, -2.0)
+SIGNAL_DEPTH_BY_BACKEND: dict = {"legacy": (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG),
+                                 "tasks": (4.0, (-16.0, -3.0))}
+
+
+def signal_depth_for(meta: dict | None) -> tuple[float, tuple]:
+    """(bias deg, band edges deg) of the depth-signal angle's class for the pose backend that
+    made the landmarks, as PoseSequence.meta's provenance names it (SIGNAL_DEPTH_BY_BACKEND);
+    the legacy backend's where none is named (as thigh_bias_for)."""
+    return SIGNAL_DEPTH_BY_BACKEND.get(pose_backend_of(meta), SIGNAL_DEPTH_BY_BACKEND["legacy"])
+
+
+# The tracking-quality test on the depth number (issue 19): side on and at an angle the thigh
+# angle is read twice, from the picture (the hip and knee points) and from the depth signal (the
+# thighs' vertical extent against standing), each corrected for the pose backend's bias. Over
+# the 66 side and oblique reps of ../shared/videos the two differ by a robust SD (1.4826 x MAD)
+# of 2.6 deg (legacy backend; 2.0 deg Tasks), measured without labels or marks. A gap over 4x
+# that means the picture's hip or knee is not where the body is (a burned-in skeleton, a rack
+# arm over the hip): the number is withheld with the reason, not shown.
+MAX_THIGH_GAP_DEG = 10.0
+
+
+def thigh_disagreement(angle_deg: float | None, signal_deg: float | None, signal_bias_deg: float,
+                       view: str) -> str:
+    """Why the depth number is withheld ("" when it is not): side on or at an angle, the
+    corrected picture thigh angle `angle_deg` and the depth-signal angle `signal_deg` (corrected
+    by `signal_bias_deg`) differ by more than MAX_THIGH_GAP_DEG."""
+    if view not in ("side", "oblique") or angle_deg is None or signal_deg is None:
+        return ""
+    sig = signal_deg + signal_bias_deg
+    if not (np.isfinite(angle_deg) and np.isfinite(sig)) or abs(angle_deg - sig) <= MAX_THIGH_GAP_DEG:
+        return ""
+    return (f"the hip or knee was hidden or mistracked at the bottom: the thigh in the picture "
+            f"reads {angle_deg:+.0f} deg but the hip's drop says {sig:+.0f} deg, so no depth "
+            "angle is given for this rep")
 
 
 def depth_signal_class(signal_deg: float | None, bias_deg: float = SIGNAL_BIAS_DEG,
