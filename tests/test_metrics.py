@@ -416,8 +416,8 @@ def test_a_thigh_the_picture_puts_far_from_the_hips_drop_gets_no_depth_number():
 
 
 @pytest.mark.parametrize("angle,signal,view,withheld", [
-    (20.0, 5.0, "side", True),       # corrected signal 9.5: 10.5 apart
-    (19.5, 5.0, "side", False),      # exactly MAX_THIGH_GAP_DEG apart: kept
+    (18.7, 5.0, "side", True),       # corrected signal 9.5: 9.2 apart
+    (18.5, 5.0, "side", False),      # 9.0 apart: kept
     (-30.0, -5.0, "oblique", True),
     (20.0, 5.0, "front", False),     # from the front the number IS the signal's
     (None, 5.0, "side", False),
@@ -426,5 +426,5 @@ def test_a_thigh_the_picture_puts_far_from_the_hips_drop_gets_no_depth_number():
 def test_the_depth_number_is_withheld_only_past_the_gap(angle, signal, view, withheld):
     from formcheck.metrics import MAX_THIGH_GAP_DEG, thigh_disagreement
 
-    assert MAX_THIGH_GAP_DEG == 10.0
+    assert MAX_THIGH_GAP_DEG == 9.1
     assert bool(thigh_disagreement(angle, signal, 4.5, view)) is withheld

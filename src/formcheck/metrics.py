@@ -985,10 +985,13 @@ def signal_depth_for(meta: dict | None) -> tuple[float, tuple]:
 # angle is read twice, from the picture (the hip and knee points) and from the depth signal (the
 # thighs' vertical extent against standing), each corrected for the pose backend's bias. Over
 # the 66 side and oblique reps of ../shared/videos the two differ by a robust SD (1.4826 x MAD)
-# of 2.6 deg (legacy backend; 2.0 deg Tasks), measured without labels or marks. A gap over 4x
-# that means the picture's hip or knee is not where the body is (a burned-in skeleton, a rack
-# arm over the hip): the number is withheld with the reason, not shown.
-MAX_THIGH_GAP_DEG = 10.0
+# of 2.6 deg (legacy backend; 2.0 deg Tasks), measured without labels or marks. A gap of more
+# than 3.5 robust SDs is an outlier by Iglewicz & Hoaglin's modified z-score rule (|z| > 3.5;
+# "How to Detect and Handle Outliers", ASQC 1993): the picture's hip or knee is not where the
+# body is (a burned-in skeleton, a rack arm over the hip), so the number is withheld with the
+# reason, not shown. One limit for both backends (the Tasks gap is narrower, so looser there).
+THIGH_GAP_ROBUST_SD_DEG = 2.6
+MAX_THIGH_GAP_DEG = round(3.5 * THIGH_GAP_ROBUST_SD_DEG, 1)   # 9.1
 
 
 def thigh_disagreement(angle_deg: float | None, signal_deg: float | None, signal_bias_deg: float,
