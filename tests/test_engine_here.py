@@ -103,3 +103,13 @@ def test_a_worker_that_cannot_read_its_chunk_sends_the_users_message_and_ends_on
     finally:
         workers.close()
     assert [p.is_alive() for p in procs] == [False]
+
+
+def test_chunks_on_this_machines_workers_decode_with_slice_threads_only():
+    """Worker processes of this machine decode at once on its cores: no frame threads (video.
+    decoder_threads_for); a remote cluster's machines decide for themselves."""
+    from formcheck.engine import Engine
+
+    assert Engine(workers=2)._decoder_threads() == "SLICE"
+    assert Engine(workers=1)._decoder_threads() == "AUTO"
+    assert Engine(scheduler="tls://192.0.2.1:8786", workers=2)._decoder_threads() == "AUTO"

@@ -27,7 +27,7 @@ from .errors import FormcheckError
 from .landmarks import PoseSequence
 from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
                        drop_copies, interrupt_plugin, merge_chunks, plan_chunks, track_chunk)
-from .video import VideoInfo, check_limits, probe
+from .video import VideoInfo, check_limits, decoder_threads_for, probe
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +247,12 @@ class Engine:
         tracks too)."""
         return self.workers - 1 if self.track_here else self.workers
 
+    def _decoder_threads(self) -> str:
+        """The decoder threading of a chunk on the cluster: this machine's worker processes
+        decode at once on its cores (video.decoder_threads_for); a remote worker's machine is
+        not known here, so FFmpeg decides there."""
+        return "AUTO" if self.remote else decoder_threads_for(self.workers)
+
     def n_workers(self) -> int:
         if not self.remote:
             return self.workers
@@ -329,7 +335,8 @@ class Engine:
         done: dict[int, float] = {}      # task tag -> seconds tracked so far
         total_s = sum(j.info.duration_s for j in jobs)
         shown = [0.0]
-        tasks = _ChunkTasks(client, done, report=progress is not None)
+        tasks = _ChunkTasks(client, done, report=progress is not None,
+                            decoder_threads=self._decoder_threads())
         pending: dict = {}               # future -> (job index, chunk, tag)
         plans: dict[int, list[Chunk]] = {}
         parts: dict[int, dict[Chunk, dict]] = {}
@@ -465,18 +472,20 @@ class Engine:
         pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
         here = None
         try:
-            here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
-                               info.width_px, info.height_px, info.fps, total_s, name,
-                               here_progress, lambda: end[0], stop_here)
             # workers only for a clip whose sharing pays after their start-up
             first = decide_sharing(total_s, STARTUP_VIDEO_S, self.workers, RATE_GUESS, max_fps,
                                    min_chunk_s=MIN_CHUNK_S)
+            sharing = first.share and self.cluster_workers > 0
+            here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
+                               info.width_px, info.height_px, info.fps, total_s, name,
+                               here_progress, lambda: end[0], stop_here,
+                               decoder_threads=decoder_threads_for(
+                                   self.workers if sharing else 1))
             if self.cluster_workers > 0:
                 log.info("%s: %s; %s", name, first.reason,
                          f"starting {self.cluster_workers} worker process(es)" if first.share
                          else "tracking it in this process alone")
-            ready = pool.submit(self._start_workers) \
-                if self.cluster_workers > 0 and first.share else None
+            ready = pool.submit(self._start_workers) if sharing else None
             started = time.monotonic()
             if ready is not None:
                 while not concurrent.futures.wait(
@@ -558,7 +567,8 @@ class Engine:
         progress goes into `done` under their chunk index."""
         if self._local is not None:
             return self._track_rest_locally(job, chunks, here, done, tell, cancel)
-        tasks = _ChunkTasks(self.client, done, report=True)
+        tasks = _ChunkTasks(self.client, done, report=True,
+                            decoder_threads=self._decoder_threads())
         futs = [tasks.submit(str(job.path.resolve()), job, c, c.index) for c in chunks[1:]]
         try:
             while not (here.done() and all(f.done() for f in futs)):
@@ -590,7 +600,8 @@ class Engine:
         path = str(job.path.resolve())
         for c in chunks[1:]:
             workers.track(c.index, (path, c, job.max_fps, info.width_px, info.height_px,
-                                    info.fps, info.duration_s, job.path.name))
+                                    info.fps, info.duration_s, job.path.name),
+                          {"decoder_threads": decoder_threads_for(self.workers)})
         results: dict[int, dict] = {}
         finished = False
         try:
@@ -620,8 +631,9 @@ class _ChunkTasks:
     Engine._track_rest): each task, when asked to `report`, publishes the seconds of video it has
     tracked so far, which land in `done` under the task's tag. close() unsubscribes."""
 
-    def __init__(self, client, done: dict, report: bool):
+    def __init__(self, client, done: dict, report: bool, decoder_threads: str = "AUTO"):
         self.client, self.done, self.report = client, done, report
+        self.decoder_threads = decoder_threads
         self.topic = f"formcheck-progress-{uuid.uuid4().hex}"
         client.subscribe_topic(self.topic, self._on_event)
 
@@ -635,7 +647,7 @@ class _ChunkTasks:
         return self.client.submit(track_chunk, payload, c, job.max_fps, info.width_px,
                                   info.height_px, info.fps, info.duration_s, job.path.name,
                                   (self.topic, tag) if self.report else None,
-                                  run_id=self.topic,
+                                  run_id=self.topic, decoder_threads=self.decoder_threads,
                                   key=f"formcheck-track-{self.topic[-12:]}-{tag}", pure=False,
                                   priority=priority)
 
