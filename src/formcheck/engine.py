@@ -476,6 +476,13 @@ class Engine:
             first = decide_sharing(total_s, STARTUP_VIDEO_S, self.workers, RATE_GUESS, max_fps,
                                    min_chunk_s=MIN_CHUNK_S)
             sharing = first.share and self.cluster_workers > 0
+            if sharing:
+                try:
+                    self._launch_workers()     # before this process imports MediaPipe: launch()
+                except Exception as exc:  # noqa: BLE001 - the clip is tracked here instead
+                    log.warning("the worker processes did not start (%s); tracking %s here "
+                                "alone", exc, name)
+                    sharing = False
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
                                here_progress, lambda: end[0], stop_here,
@@ -550,15 +557,20 @@ class Engine:
         too (track_here, always on this machine), plain processes (local_workers.py: no
         scheduler, no nanny, no TLS to set up); otherwise the Dask cluster."""
         if self.track_here:
-            from .local_workers import LocalWorkers
-
-            workers = LocalWorkers(self.cluster_workers)
-            self._local = workers           # so that close() ends them, even mid-start
-            workers.start()
+            self._launch_workers()
+            self._local.start()
             return
         from .pose import preload
 
         self.client.run(preload)
+
+    def _launch_workers(self) -> None:
+        """Spawn the plain worker processes of a track_here run (LocalWorkers.launch), once."""
+        from .local_workers import LocalWorkers
+
+        if self._local is None:
+            self._local = LocalWorkers(self.cluster_workers)   # so that close() ends them
+        self._local.launch()
 
     def _track_rest(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
                     tell: Callable[[], None], cancel: threading.Event | None = None

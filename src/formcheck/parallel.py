@@ -288,7 +288,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
                 progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None,
                 stop_at: Callable[[], float] | None = None,
                 cancelled: "threading.Event | None" = None, run_id: str | None = None,
-                decoder_threads: str = "AUTO") -> dict:
+                decoder_threads: str = "AUTO", estimator=None) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
     progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
@@ -297,7 +297,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     `cancelled` (set from another thread), or cancel_run(run_id) in the process that tracks
     it, stops it at the next frame: the result is then incomplete and meant to be thrown away.
     `decoder_threads`: video.iter_frames' (video.decoder_threads_for the number of trackers
-    running at once). Returns landmark arrays and warnings."""
+    running at once). `estimator`: a fresh pose.PoseEstimator made beforehand (a local worker
+    makes one while it starts), else one is made here. Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
     from .video import MAX_DURATION_S, iter_frames, prefetch
@@ -323,7 +324,9 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         # times relative to the chunk's start inside track_frames (its sampling for other
         # people and its progress count from 0), then back to the file's clock
         seq = track_frames(_shift(frames, chunk.start_s), width_px, height_px, fps, source,
-                           progress=report, total_s=length_s, warnings=warnings)
+                           progress=report, total_s=length_s, warnings=warnings,
+                           estimator=estimator)
+        estimator = None
     except (EmptyVideoError, VideoOpenError):
         if chunk.index == 0:
             raise
@@ -333,6 +336,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         log.info("%s: chunk at %.1f s stopped on request", source, chunk.start_s)
         seq = PoseSequence.empty(width_px, height_px, fps, source)
         stopped = True
+    if estimator is not None:          # track_frames never ran (close() is idempotent)
+        estimator.close()
     if isinstance(report, _Reporter):
         report.flush()
     return {"t_s": seq.t_s + chunk.start_s, "xy_px": seq.xy_px, "z": seq.z,
