@@ -80,6 +80,15 @@ def scheduler_address(explicit: str | None = None) -> str | None:
 # default pages (task and worker info, logs, call stacks) would show any local user what runs.
 PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"],
                 "distributed.worker.http.routes": ["distributed.http.health"]}
+# Dask's own bookkeeping, for a dashboard formcheck does not serve: the worker's statistical
+# profiler (a thread that samples the running task's stack every 10 ms, taking the GIL from the
+# MediaPipe loop), the event loops' 20 ms tick and the 0.5 s system monitor. Off or slowed on
+# the local cluster: a 2-clip batch took 8-14% fewer CPU seconds (4 alternated pairs, 1 and 2
+# workers; idle, the cluster of one worker went from 8.4% of a core to 2.6%), RESULTS.md
+# 2026-12-07 "CPU per stage".
+QUIET_DASK = {"distributed.worker.profile.enabled": False,
+              "distributed.admin.tick.interval": "1s",
+              "distributed.admin.system-monitor.interval": "2s"}
 TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
 
@@ -226,7 +235,7 @@ class Engine:
 
             preload()
         dask.config.set({"distributed.worker.multiprocessing-method": self.start_method,
-                         **PRIVATE_HTTP})
+                         **PRIVATE_HTTP, **QUIET_DASK})
         self._cluster = LocalCluster(n_workers=self.cluster_workers, threads_per_worker=1,
                                      processes=True, host="127.0.0.1",
                                      # mutual TLS with a key pair made now, held in memory and
