@@ -105,16 +105,6 @@ def test_a_worker_that_cannot_read_its_chunk_sends_the_users_message_and_ends_on
     assert [p.is_alive() for p in procs] == [False]
 
 
-def test_chunks_on_this_machines_workers_decode_with_slice_threads_only():
-    """Worker processes of this machine decode at once on its cores: no frame threads (video.
-    decoder_threads_for); a remote cluster's machines decide for themselves."""
-    from formcheck.engine import Engine
-
-    assert Engine(workers=2)._decoder_threads() == "SLICE"
-    assert Engine(workers=1)._decoder_threads() == "AUTO"
-    assert Engine(scheduler="tls://192.0.2.1:8786", workers=2)._decoder_threads() == "AUTO"
-
-
 def test_a_worker_tracks_its_first_chunk_with_the_model_it_made_while_starting():
     """The worker makes its pose model before it says it is ready (so the split, decided then,
     does not wait for it); its chunk's landmarks are those of a model made for the chunk."""
@@ -180,7 +170,7 @@ def test_a_shared_clip_launches_its_workers_before_this_process_tracks(monkeypat
     seen = []
 
     def fake_track_chunk(*args, **kwargs):
-        seen.append((eng._local is not None and len(eng._local._procs), kwargs))
+        seen.append(eng._local is not None and len(eng._local._procs))
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(engine_mod, "track_chunk", fake_track_chunk)
@@ -190,4 +180,4 @@ def test_a_shared_clip_launches_its_workers_before_this_process_tracks(monkeypat
             eng.track_video(FIXTURES / "chair_stand_30s.mp4")
     finally:
         eng.close()
-    assert seen == [(1, {"decoder_threads": "SLICE"})]
+    assert seen == [1]

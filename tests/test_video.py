@@ -107,31 +107,3 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops():
         next(gen)
     gen.close()
     assert threading.active_count() == before
-
-
-def test_slice_threaded_decoding_gives_the_frames_frame_threading_gives(tmp_path):
-    """A process that is one of several trackers decodes with FFmpeg's slice threads only
-    (less CPU per frame than frame threads); H.264 decoding is bit-exact either way, so the
-    frames, their times and their scaling are the same."""
-    rng = np.random.default_rng(3)
-    base = rng.integers(0, 255, (540, 960, 3), dtype=np.uint8)
-    frames = [np.roll(base, 7 * k, axis=1) for k in range(24)]
-    clip = write_clip(tmp_path / "moving.mp4", frames, fps=24)
-    for kw in ({}, {"max_side_px": 640}, {"start_s": 0.5, "end_s": 0.9}):
-        auto = list(iter_frames(clip, decoder_threads="AUTO", **kw))
-        slices = list(iter_frames(clip, decoder_threads="SLICE", **kw))
-        assert len(auto) == len(slices) > 0
-        for a, b in zip(auto, slices):
-            assert (a.index, a.t_s, a.scale) == (b.index, b.t_s, b.scale)
-            assert np.array_equal(a.rgb, b.rgb)
-    real = FIXTURES / "side_knees_past_toes.mp4"
-    auto = [f.rgb for f in iter_frames(real, decoder_threads="AUTO", end_s=2.0)]
-    slices = [f.rgb for f in iter_frames(real, decoder_threads="SLICE", end_s=2.0)]
-    assert len(auto) == len(slices) == 48
-    assert all(np.array_equal(a, b) for a, b in zip(auto, slices))
-
-
-def test_frame_threads_only_for_a_process_that_tracks_alone():
-    from formcheck.video import decoder_threads_for
-
-    assert [decoder_threads_for(n) for n in (1, 2, 4)] == ["AUTO", "SLICE", "SLICE"]

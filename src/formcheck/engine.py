@@ -27,7 +27,7 @@ from .errors import FormcheckError
 from .landmarks import PoseSequence
 from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
                        drop_copies, interrupt_plugin, merge_chunks, plan_chunks, track_chunk)
-from .video import VideoInfo, check_limits, decoder_threads_for, probe
+from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ def scheduler_address(explicit: str | None = None) -> str | None:
 PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"],
                 "distributed.worker.http.routes": ["distributed.http.health"]}
 # Dask's own bookkeeping, for a dashboard formcheck does not serve: the worker's statistical
-# profiler (a thread that samples the running task's stack every 10 ms, taking the GIL from the
-# MediaPipe loop), the event loops' 20 ms tick and the 0.5 s system monitor. Off or slowed on
+# profiler (a thread that samples the running task's stack every 10 ms), the event loops' 20 ms
+# tick and the 0.5 s system monitor. Off or slowed on
 # the local cluster: a 2-clip batch took 8-14% fewer CPU seconds (4 alternated pairs, 1 and 2
 # workers; idle, the cluster of one worker went from 8.4% of a core to 2.6%), RESULTS.md
 # 2026-12-07 "CPU per stage".
@@ -256,12 +256,6 @@ class Engine:
         tracks too)."""
         return self.workers - 1 if self.track_here else self.workers
 
-    def _decoder_threads(self) -> str:
-        """The decoder threading of a chunk on the cluster: this machine's worker processes
-        decode at once on its cores (video.decoder_threads_for); a remote worker's machine is
-        not known here, so FFmpeg decides there."""
-        return "AUTO" if self.remote else decoder_threads_for(self.workers)
-
     def n_workers(self) -> int:
         if not self.remote:
             return self.workers
@@ -344,8 +338,7 @@ class Engine:
         done: dict[int, float] = {}      # task tag -> seconds tracked so far
         total_s = sum(j.info.duration_s for j in jobs)
         shown = [0.0]
-        tasks = _ChunkTasks(client, done, report=progress is not None,
-                            decoder_threads=self._decoder_threads())
+        tasks = _ChunkTasks(client, done, report=progress is not None)
         pending: dict = {}               # future -> (job index, chunk, tag)
         plans: dict[int, list[Chunk]] = {}
         parts: dict[int, dict[Chunk, dict]] = {}
@@ -494,9 +487,7 @@ class Engine:
                     sharing = False
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
-                               here_progress, lambda: end[0], stop_here,
-                               decoder_threads=decoder_threads_for(
-                                   self.workers if sharing else 1))
+                               here_progress, lambda: end[0], stop_here)
             if self.cluster_workers > 0:
                 log.info("%s: %s; %s", name, first.reason,
                          f"starting {self.cluster_workers} worker process(es)" if first.share
@@ -588,8 +579,7 @@ class Engine:
         progress goes into `done` under their chunk index."""
         if self._local is not None:
             return self._track_rest_locally(job, chunks, here, done, tell, cancel)
-        tasks = _ChunkTasks(self.client, done, report=True,
-                            decoder_threads=self._decoder_threads())
+        tasks = _ChunkTasks(self.client, done, report=True)
         futs = [tasks.submit(str(job.path.resolve()), job, c, c.index) for c in chunks[1:]]
         try:
             while not (here.done() and all(f.done() for f in futs)):
@@ -621,8 +611,7 @@ class Engine:
         path = str(job.path.resolve())
         for c in chunks[1:]:
             workers.track(c.index, (path, c, job.max_fps, info.width_px, info.height_px,
-                                    info.fps, info.duration_s, job.path.name),
-                          {"decoder_threads": decoder_threads_for(self.workers)})
+                                    info.fps, info.duration_s, job.path.name))
         results: dict[int, dict] = {}
         finished = False
         try:
@@ -652,9 +641,8 @@ class _ChunkTasks:
     Engine._track_rest): each task, when asked to `report`, publishes the seconds of video it has
     tracked so far, which land in `done` under the task's tag. close() unsubscribes."""
 
-    def __init__(self, client, done: dict, report: bool, decoder_threads: str = "AUTO"):
+    def __init__(self, client, done: dict, report: bool):
         self.client, self.done, self.report = client, done, report
-        self.decoder_threads = decoder_threads
         self.topic = f"formcheck-progress-{uuid.uuid4().hex}"
         client.subscribe_topic(self.topic, self._on_event)
 
@@ -668,7 +656,7 @@ class _ChunkTasks:
         return self.client.submit(track_chunk, payload, c, job.max_fps, info.width_px,
                                   info.height_px, info.fps, info.duration_s, job.path.name,
                                   (self.topic, tag) if self.report else None,
-                                  run_id=self.topic, decoder_threads=self.decoder_threads,
+                                  run_id=self.topic,
                                   key=f"formcheck-track-{self.topic[-12:]}-{tag}", pure=False,
                                   priority=priority)
 

@@ -8,8 +8,7 @@ benchmarks/bench_startup.py measures both. Dask stays for `formcheck batch`, the
 remote scheduler (engine.py).
 
 Protocol on a worker's pipe (the caller's side in LocalWorkers):
-    caller -> worker   ("track", tag, args, kwargs)  parallel.track_chunk(*args, **kwargs)
-                                         for chunk `tag`
+    caller -> worker   ("track", tag, args)  parallel.track_chunk(*args) for chunk `tag`
     worker -> caller   ("ready", pid)        MediaPipe is imported; sent once, at start
                        ("progress", tag, s)  seconds of the chunk tracked so far
                        ("done", tag, part)   track_chunk's result
@@ -61,7 +60,7 @@ def _worker_main(conn: Connection) -> None:
             msg = conn.recv()
         except (EOFError, OSError):
             return
-        _, tag, args, kwargs = msg
+        _, tag, args = msg
         last = [0.0]
 
         def report(done_s: float, _total_s: float, tag=tag) -> None:
@@ -72,8 +71,7 @@ def _worker_main(conn: Connection) -> None:
 
         spare_now, spare = spare, None
         try:
-            part = track_chunk(*args, progress_to=report, estimator=spare_now,
-                               **kwargs)
+            part = track_chunk(*args, progress_to=report, estimator=spare_now)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
             # as (class, text): an exception object may not pickle (one raised by the video
             # reader holds a ContextVar)
@@ -149,12 +147,11 @@ class LocalWorkers:
                 self.pids.append(pid)
                 waiting.remove(c)
 
-    def track(self, tag: int, args: tuple, kwargs: dict | None = None) -> None:
-        """Send chunk `tag` (parallel.track_chunk's positional arguments, and keyword arguments
-        other than progress_to) to the next worker."""
+    def track(self, tag: int, args: tuple) -> None:
+        """Send chunk `tag` (parallel.track_chunk's positional arguments) to the next worker."""
         conn = self._conns[self._next % len(self._conns)]
         self._next += 1
-        conn.send(("track", tag, args, kwargs or {}))
+        conn.send(("track", tag, args))
 
     def collect(self, timeout_s: float) -> list[tuple]:
         """The workers' messages that arrive within `timeout_s` ("progress", "done" or "error"

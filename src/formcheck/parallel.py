@@ -288,7 +288,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
                 progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None,
                 stop_at: Callable[[], float] | None = None,
                 cancelled: "threading.Event | None" = None, run_id: str | None = None,
-                decoder_threads: str = "AUTO", estimator=None) -> dict:
+                estimator=None) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
     progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
@@ -296,8 +296,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     ends at the first frame at or after it, an end decided while the chunk is being tracked.
     `cancelled` (set from another thread), or cancel_run(run_id) in the process that tracks
     it, stops it at the next frame: the result is then incomplete and meant to be thrown away.
-    `decoder_threads`: video.iter_frames' (video.decoder_threads_for the number of trackers
-    running at once). `estimator`: a fresh pose.PoseEstimator made beforehand (a local worker
+    `estimator`: a fresh pose.PoseEstimator made beforehand (a local worker
     makes one while it starts), else one is made here. Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
@@ -314,8 +313,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         # above the default: up to the length the probe accepted)
         frames = prefetch(iter_frames(clip, max_fps=max_fps, warnings=warnings,
                                       start_s=chunk.start_s, end_s=chunk.end_s,
-                                      max_duration_s=max(MAX_DURATION_S, duration_s + 1.0),
-                                      decoder_threads=decoder_threads))
+                                      max_duration_s=max(MAX_DURATION_S, duration_s + 1.0)))
         frames = _while_wanted(frames)
         if stop_at is not None or cancelled is not None or run_id is not None:
             frames = _until(frames, stop_at or (lambda: math.inf),

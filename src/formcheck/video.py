@@ -194,13 +194,6 @@ def _rotate(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=k)) if k else rgb
 
 
-def decoder_threads_for(trackers: int) -> str:
-    """iter_frames' decoder threading for a process that is one of `trackers` processes tracking
-    at once on this machine: frame threads only when it is alone (they use cores the others
-    would), else slices."""
-    return "AUTO" if trackers <= 1 else "SLICE"
-
-
 def past_the_cap(name: str, max_duration_s: float) -> VideoTooLargeError:
     return VideoTooLargeError(
         f"{name} goes on past {max_duration_s / 60:.0f} min; formcheck analyses up to "
@@ -211,8 +204,7 @@ def past_the_cap(name: str, max_duration_s: float) -> VideoTooLargeError:
 def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int | None = 1280,
                 warnings: list[str] | None = None, start_s: float = 0.0,
                 end_s: float | None = None,
-                max_duration_s: float | None = MAX_DURATION_S,
-                decoder_threads: str = "AUTO") -> Iterator[Frame]:
+                max_duration_s: float | None = MAX_DURATION_S) -> Iterator[Frame]:
     """Yield frames in display orientation, at most `max_fps` per second of video time.
 
     Frames are converted (and scaled so the longer side is at most `max_side_px`) by the
@@ -225,19 +217,12 @@ def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int
 
     The duration cap is kept by the frames' own timestamps, whatever the header said: a frame
     at or after `max_duration_s` stops decoding with VideoTooLargeError (None: no cap).
-
-    `decoder_threads` is FFmpeg's threading: "AUTO" (frame threads, one more than the cores,
-    plus slices) for a process that tracks alone, "SLICE" (only a frame's own slices in
-    parallel) for one of several trackers on the same cores (decoder_threads_for). H.264
-    decoding is bit-exact in every mode; frame threading costs 10-45% more CPU seconds per
-    frame decoded (benchmarks/RESULTS.md, 2026-12-07 "CPU per stage"), which a process pays
-    when the other cores are busy with the other trackers.
     """
     container = _open(path)
     too_long = False
     try:
         stream = _video_stream(container)
-        stream.thread_type = decoder_threads
+        stream.thread_type = "AUTO"
         t0 = None
         next_t: float | None = None
         if start_s > 0:
