@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""CPU seconds of `formcheck analyze` (or `batch`) per process, per thread and per stage; the
-wall time each process waits. For a shared machine: CPU seconds hardly change with the load,
-wall seconds do (issue 20; the lead's quiet-machine benchmarks give the wall figures).
+"""CPU seconds of `formcheck analyze` per process, per thread and per stage, and when each
+process waits. For a shared machine: CPU seconds change far less with the load than wall
+seconds (still about ±10% between runs here), so repeat and alternate A/B (issue 20; the
+lead's quiet-machine benchmarks give the wall figures).
 
     PYTHONPATH=src .venv/bin/python benchmarks/cpu_profile.py [--out DIR] -- analyze CLIP --report r.json
 
 Runs the formcheck CLI in this process with hooks (this file is also the `__mp_main__` of every
 spawned worker process of `analyze`, so the hooks are in them too):
 - each process writes DIR/<pid>.json at its end (the parent) or after each chunk (a worker):
-  getrusage, the CPU seconds of every OS thread (/proc/self/task: Python threads named, native
-  threads (FFmpeg's decoder threads, MediaPipe's) by their OS name), and events on the
-  monotonic clock (process start, worker ready, chunk received, chunk done, tracking split);
-- parallel.track_chunk runs under cProfile with the thread's CPU clock, so the tracking thread's
-  own stages show: decode + conversion (in the decode thread: iter_frames' generator is
-  timed separately), MediaPipe's Python side (process()), the rest.
+  getrusage, the CPU seconds of every OS thread (/proc/self/task, sampled every 0.1 s so that
+  threads that end are counted: Python threads by name, native ones (FFmpeg's decoder threads
+  `av:h264:df*`, MediaPipe's) by their OS name), and events on the monotonic clock (process
+  start, worker ready, chunk received, chunk start and end, the split from the -v log);
+- parallel.track_chunk runs under cProfile with the thread's CPU clock (DIR/<pid>-chunkN.prof:
+  imports, MediaPipe's Python side, the rest); iter_frames' generator is timed on the decode
+  thread's CPU clock (PyAV, skipped frames, conversion).
+Only `analyze`'s own worker processes get the hooks (`batch`'s Dask workers do not).
 Prints a summary; the raw files stay in DIR.
 """
 
@@ -56,7 +59,6 @@ def _threads() -> list[dict]:
     return out
 
 
-_DEAD_THREADS: list[dict] = []   # threads that ended (the decode thread): CPU at their end
 _SEEN: dict[int, dict] = {}      # every OS thread seen by the sampler: its last CPU seconds
 _PY_NAMES: dict[int, str] = {}
 
@@ -82,7 +84,6 @@ def dump(tag: str) -> None:
     data = {"pid": os.getpid(), "tag": tag, "self_cpu_s": ru.ru_utime + ru.ru_stime,
             "children_cpu_s": rc.ru_utime + rc.ru_stime, "maxrss_kb": ru.ru_maxrss,
             "threads": list({**_SEEN, **{t["tid"]: t for t in _threads()}}.values()),
-            "ended_threads": list(_DEAD_THREADS),
             "events": list(_EVENTS), "stages": dict(_STAGES)}
     with open(os.path.join(OUT, f"{os.getpid()}.json"), "w") as f:
         json.dump(data, f, indent=1)

@@ -202,8 +202,8 @@ def _while_wanted(frames):
 
     A process that has not imported Dask is no Dask worker (analyze's local worker processes,
     the process that tracks a chunk itself): there the frames pass as they are, and Dask is not
-    imported to find that out (`import distributed` cost each such process about 1 CPU-second
-    per chunk: benchmarks/cpu_profile.py, RESULTS.md 2026-12-07 "CPU per stage")."""
+    imported to find that out (`import distributed` cost each such process 0.5-1 CPU-second
+    before its first frame: benchmarks/cpu_profile.py, RESULTS.md 2026-12-07 "CPU per stage")."""
     if "distributed" not in sys.modules:
         yield from frames
         return
