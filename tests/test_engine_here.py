@@ -103,3 +103,81 @@ def test_a_worker_that_cannot_read_its_chunk_sends_the_users_message_and_ends_on
     finally:
         workers.close()
     assert [p.is_alive() for p in procs] == [False]
+
+
+def test_a_worker_tracks_its_first_chunk_with_the_model_it_made_while_starting():
+    """The worker makes its pose model before it says it is ready (so the split, decided then,
+    does not wait for it); its chunk's landmarks are those of a model made for the chunk."""
+    from formcheck.local_workers import LocalWorkers
+    from formcheck.parallel import Chunk, track_chunk
+
+    clip = str(FIXTURES / "side_knees_past_toes.mp4")
+    args = (clip, Chunk(1, 2.0, 4.0, 3.0), 30.0, 360, 480, 24.0, 9.25, "side_knees_past_toes.mp4")
+    here = track_chunk(*args)
+    workers = LocalWorkers(1)
+    try:
+        workers.start()
+        workers.track(1, args)
+        got = []
+        for _ in range(480):                   # up to 120 s on a busy machine
+            got += [m for m in workers.collect(0.25) if m[0] != "progress"]
+            if got:
+                break
+    finally:
+        workers.close()
+    [(kind, tag, part)] = got
+    assert (kind, tag) == ("done", 1)
+    assert len(part["t_s"]) == len(here["t_s"]) == 48
+    np.testing.assert_array_equal(part["t_s"], here["t_s"])
+    np.testing.assert_array_equal(part["xy_px"], here["xy_px"])
+    np.testing.assert_array_equal(part["world_m"], here["world_m"])
+
+
+def test_tracking_refuses_a_model_that_has_seen_frames():
+    from formcheck.pose import PoseEstimator, track_frames
+    from formcheck.video import iter_frames
+
+    frames = list(iter_frames(FIXTURES / "side_knees_past_toes.mp4", end_s=0.2))
+    with PoseEstimator() as est:
+        est.process(frames[0].rgb, 360, 480)
+        with pytest.raises(ValueError, match="fresh"):
+            track_frames(frames, 360, 480, 24.0, estimator=est)
+
+
+def test_workers_start_from_the_sys_path_they_were_launched_with(tmp_path, monkeypatch):
+    """OpenCV's import puts its own folder first on sys.path for a moment (its `typing` package
+    then hides Python's); a worker spawned in that moment died at start. Workers are launched
+    (their sys.path copied) before this process imports anything for the clip; what sys.path
+    holds afterwards does not reach them."""
+    from formcheck.local_workers import LocalWorkers
+
+    shadow = tmp_path / "shadow" / "typing"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('the wrong typing')\n")
+    workers = LocalWorkers(1)
+    try:
+        workers.launch()
+        monkeypatch.syspath_prepend(str(shadow.parent))
+        workers.start()
+        assert len(workers.pids) == 1
+    finally:
+        workers.close()
+
+
+def test_a_shared_clip_launches_its_workers_before_this_process_tracks(monkeypatch):
+    """The order that keeps OpenCV's sys.path change away from the workers: spawned from the
+    calling thread, before the chunk tracked here (which imports MediaPipe) begins."""
+    seen = []
+
+    def fake_track_chunk(*args, **kwargs):
+        seen.append(eng._local is not None and len(eng._local._procs))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(engine_mod, "track_chunk", fake_track_chunk)
+    eng = Engine(workers=2, track_here=True)
+    try:
+        with pytest.raises(RuntimeError, match="stop here"):
+            eng.track_video(FIXTURES / "chair_stand_30s.mp4")
+    finally:
+        eng.close()
+    assert seen == [1]

@@ -53,3 +53,24 @@ def test_analyze_with_one_worker_imports_no_cluster_store_pdf_or_scipy(tmp_path)
     unused = {"distributed", "dask", "sqlalchemy", "fpdf", "matplotlib.pyplot", "cryptography",
               "scipy"}
     assert names.isdisjoint(unused), names & unused
+
+
+def test_a_chunk_tracked_outside_dask_imports_no_dask():
+    """parallel.track_chunk in analyze's own processes (the one that tracks the first chunk,
+    the plain worker processes) asked Dask whether it ran as a Dask task by importing it: about
+    1 CPU-second per process and chunk (benchmarks/cpu_profile.py). A process that has not
+    imported Dask is not a Dask worker."""
+    code = ("import sys\nfrom formcheck.parallel import Chunk, track_chunk\n"
+            f"clip = {str(FIXTURES / 'side_knees_past_toes.mp4')!r}\n"
+            "seen = []\n"
+            "part = track_chunk(clip, Chunk(0, 0.0, 1.0, 0.0), 30.0, 360, 480, 24.0, 1.0, 's',\n"
+            "                   lambda done_s, total_s: seen.append(done_s))\n"
+            "print(len(part['t_s']), len(seen))\n"
+            "print(' '.join(sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.splitlines()
+    n_frames, n_reports = map(int, out[0].split())
+    assert n_frames == n_reports == 24          # 1 s of a 24 fps clip, each frame reported
+    got = set(out[1].split())
+    assert "mediapipe" in got
+    assert got.isdisjoint({"distributed", "dask"}), got & {"distributed", "dask"}

@@ -80,6 +80,15 @@ def scheduler_address(explicit: str | None = None) -> str | None:
 # default pages (task and worker info, logs, call stacks) would show any local user what runs.
 PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"],
                 "distributed.worker.http.routes": ["distributed.http.health"]}
+# Dask's own bookkeeping, for a dashboard formcheck does not serve: the worker's statistical
+# profiler (a thread that samples the running task's stack every 10 ms), the event loops' 20 ms
+# tick and the 0.5 s system monitor. Off or slowed on
+# the local cluster: a 2-clip batch took 8-14% fewer CPU seconds (4 alternated pairs, 1 and 2
+# workers; idle, the cluster of one worker went from 8.4% of a core to 2.6%), RESULTS.md
+# 2026-12-07 "CPU per stage".
+QUIET_DASK = {"distributed.worker.profile.enabled": False,
+              "distributed.admin.tick.interval": "1s",
+              "distributed.admin.system-monitor.interval": "2s"}
 TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
 
@@ -226,7 +235,7 @@ class Engine:
 
             preload()
         dask.config.set({"distributed.worker.multiprocessing-method": self.start_method,
-                         **PRIVATE_HTTP})
+                         **PRIVATE_HTTP, **QUIET_DASK})
         self._cluster = LocalCluster(n_workers=self.cluster_workers, threads_per_worker=1,
                                      processes=True, host="127.0.0.1",
                                      # mutual TLS with a key pair made now, held in memory and
@@ -465,18 +474,25 @@ class Engine:
         pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
         here = None
         try:
-            here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
-                               info.width_px, info.height_px, info.fps, total_s, name,
-                               here_progress, lambda: end[0], stop_here)
             # workers only for a clip whose sharing pays after their start-up
             first = decide_sharing(total_s, STARTUP_VIDEO_S, self.workers, RATE_GUESS, max_fps,
                                    min_chunk_s=MIN_CHUNK_S)
+            sharing = first.share and self.cluster_workers > 0
+            if sharing:
+                try:
+                    self._launch_workers()     # before this process imports MediaPipe: launch()
+                except Exception as exc:  # noqa: BLE001 - the clip is tracked here instead
+                    log.warning("the worker processes did not start (%s); tracking %s here "
+                                "alone", exc, name)
+                    sharing = False
+            here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
+                               info.width_px, info.height_px, info.fps, total_s, name,
+                               here_progress, lambda: end[0], stop_here)
             if self.cluster_workers > 0:
                 log.info("%s: %s; %s", name, first.reason,
                          f"starting {self.cluster_workers} worker process(es)" if first.share
                          else "tracking it in this process alone")
-            ready = pool.submit(self._start_workers) \
-                if self.cluster_workers > 0 and first.share else None
+            ready = pool.submit(self._start_workers) if sharing else None
             started = time.monotonic()
             if ready is not None:
                 while not concurrent.futures.wait(
@@ -541,15 +557,20 @@ class Engine:
         too (track_here, always on this machine), plain processes (local_workers.py: no
         scheduler, no nanny, no TLS to set up); otherwise the Dask cluster."""
         if self.track_here:
-            from .local_workers import LocalWorkers
-
-            workers = LocalWorkers(self.cluster_workers)
-            self._local = workers           # so that close() ends them, even mid-start
-            workers.start()
+            self._launch_workers()
+            self._local.start()
             return
         from .pose import preload
 
         self.client.run(preload)
+
+    def _launch_workers(self) -> None:
+        """Spawn the plain worker processes of a track_here run (LocalWorkers.launch), once."""
+        from .local_workers import LocalWorkers
+
+        if self._local is None:
+            self._local = LocalWorkers(self.cluster_workers)   # so that close() ends them
+        self._local.launch()
 
     def _track_rest(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
                     tell: Callable[[], None], cancel: threading.Event | None = None

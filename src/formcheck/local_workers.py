@@ -33,15 +33,26 @@ EXIT_GRACE_S = 1.0           # how long a terminated worker gets to exit before 
 
 
 def _worker_main(conn: Connection) -> None:
-    """A worker process: load MediaPipe, say so, then track what is asked until the pipe ends."""
+    """A worker process: load MediaPipe and make the pose model for its first chunk, say so,
+    then track what is asked until the pipe ends.
+
+    The model is made before "ready" (about 0.5 s, benchmarks/bench_startup.py): the caller
+    splits the clip when its workers are ready, assuming each starts tracking at once; a model
+    made after the split made the worker finish that much after the caller."""
     from .parallel import ignore_interrupts
 
     ignore_interrupts()               # Ctrl-C is for the command, which stops its workers itself
-    from .pose import preload
+    from .pose import PoseEstimator, preload
 
     preload()
     from .errors import FormcheckError
     from .parallel import track_chunk
+
+    try:
+        spare = PoseEstimator()       # fresh: the first chunk's tracker
+    except Exception:                 # noqa: BLE001 - the chunk makes its own and says what fails
+        log.info("the worker could not make its pose model in advance", exc_info=True)
+        spare = None
 
     conn.send(("ready", multiprocessing.current_process().pid))
     while True:
@@ -58,8 +69,9 @@ def _worker_main(conn: Connection) -> None:
                 last[0] = now
                 conn.send(("progress", tag, float(done_s)))
 
+        spare_now, spare = spare, None
         try:
-            part = track_chunk(*args, progress_to=report)
+            part = track_chunk(*args, progress_to=report, estimator=spare_now)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
             # as (class, text): an exception object may not pickle (one raised by the video
             # reader holds a ContextVar)
@@ -99,7 +111,16 @@ class LocalWorkers:
         self.pids: list[int] = []
         self._next = 0
 
-    def start(self, cancelled: Callable[[], bool] = lambda: False, poll_s: float = 0.25) -> None:
+    def launch(self) -> None:
+        """Spawn the worker processes (a few milliseconds; start() waits for them to be ready).
+
+        A spawned process starts from a copy of this process's sys.path taken here: call it
+        from the thread that will import MediaPipe, before it does, or when nothing imports
+        at all. OpenCV's import (under MediaPipe's) puts its own folder first on sys.path for a
+        moment, and a worker spawned in that moment finds cv2's `typing` package instead of
+        Python's and dies at start (seen in tests/test_interrupt.py)."""
+        if self._procs:
+            return
         ctx = multiprocessing.get_context("spawn")
         for _ in range(self.n):
             ours, theirs = ctx.Pipe()
@@ -109,6 +130,10 @@ class LocalWorkers:
             theirs.close()
             self._procs.append(p)
             self._conns.append(ours)
+
+    def start(self, cancelled: Callable[[], bool] = lambda: False, poll_s: float = 0.25) -> None:
+        """launch() (if not done yet), then wait until every worker has MediaPipe loaded."""
+        self.launch()
         waiting = list(self._conns)
         while waiting:
             if cancelled():

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -197,7 +198,15 @@ def _until(frames, stop_at: Callable[[], float], cancelled: Callable[[], bool]):
 def _while_wanted(frames):
     """On a Dask worker, the frames while the client still wants this task: Dask cannot stop a
     running task, so a cancelled one (its app session ended, its time ran out, its client
-    left) stops itself at its next frame instead of keeping a core busy to the end."""
+    left) stops itself at its next frame instead of keeping a core busy to the end.
+
+    A process that has not imported Dask is no Dask worker (analyze's local worker processes,
+    the process that tracks a chunk itself): there the frames pass as they are, and Dask is not
+    imported to find that out (`import distributed` cost each such process 0.5-1 CPU-second
+    before its first frame: benchmarks/cpu_profile.py, RESULTS.md 2026-12-07 "CPU per stage")."""
+    if "distributed" not in sys.modules:
+        yield from frames
+        return
     try:
         from distributed import get_worker
         from distributed.worker import thread_state
@@ -278,7 +287,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
                 fps: float, duration_s: float, source: str,
                 progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None,
                 stop_at: Callable[[], float] | None = None,
-                cancelled: "threading.Event | None" = None, run_id: str | None = None) -> dict:
+                cancelled: "threading.Event | None" = None, run_id: str | None = None,
+                estimator=None) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
     progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
@@ -286,7 +296,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     ends at the first frame at or after it, an end decided while the chunk is being tracked.
     `cancelled` (set from another thread), or cancel_run(run_id) in the process that tracks
     it, stops it at the next frame: the result is then incomplete and meant to be thrown away.
-    Returns landmark arrays and warnings."""
+    `estimator`: a fresh pose.PoseEstimator made beforehand (a local worker
+    makes one while it starts), else one is made here. Returns landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
     from .video import MAX_DURATION_S, iter_frames, prefetch
@@ -311,7 +322,9 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         # times relative to the chunk's start inside track_frames (its sampling for other
         # people and its progress count from 0), then back to the file's clock
         seq = track_frames(_shift(frames, chunk.start_s), width_px, height_px, fps, source,
-                           progress=report, total_s=length_s, warnings=warnings)
+                           progress=report, total_s=length_s, warnings=warnings,
+                           estimator=estimator)
+        estimator = None
     except (EmptyVideoError, VideoOpenError):
         if chunk.index == 0:
             raise
@@ -321,6 +334,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         log.info("%s: chunk at %.1f s stopped on request", source, chunk.start_s)
         seq = PoseSequence.empty(width_px, height_px, fps, source)
         stopped = True
+    if estimator is not None:          # track_frames never ran (close() is idempotent)
+        estimator.close()
     if isinstance(report, _Reporter):
         report.flush()
     return {"t_s": seq.t_s + chunk.start_s, "xy_px": seq.xy_px, "z": seq.z,

@@ -463,14 +463,20 @@ def track_frames(frames: Iterable[Frame], width_px: int, height_px: int, fps: fl
                  source: str = "", progress: ProgressFn | None = None,
                  total_s: float = 0.0, on_frame: Callable[[Frame, FramePose], None] | None = None,
                  warnings: list[str] | None = None, backend: str | None = None,
-                 model: str | Path | None = None) -> PoseSequence:
+                 model: str | Path | None = None,
+                 estimator: "PoseEstimator | None" = None) -> PoseSequence:
     """Run pose on each frame; frames are streamed, only landmarks are kept (and a handful of
-    frames to check for other people when `warnings` is given). backend/model: see PoseEstimator."""
+    frames to check for other people when `warnings` is given). backend/model: see PoseEstimator.
+    `estimator`: one made beforehand for these frames (a worker process makes it while it
+    starts), with no frame seen yet; used instead of a new one, and closed at the end."""
+    if estimator is not None and estimator._frames:
+        raise ValueError("track_frames needs a fresh PoseEstimator (it follows one person "
+                         "from the first frame)")
     ts, xys, zs, vis, worlds = [], [], [], [], []
     samples: list[tuple[np.ndarray, FramePose, float]] = []
     sample_every = max(total_s, 1.0) / MULTI_PERSON_SAMPLES
     next_sample = sample_every / 2
-    with PoseEstimator(backend=backend, model=model) as est:
+    with estimator or PoseEstimator(backend=backend, model=model) as est:
         prov = provenance(est.backend, model)
         for frame in frames:
             fp = est.process(frame.rgb, width_px, height_px, t_s=frame.t_s)
