@@ -155,10 +155,16 @@ def test_a_short_clip_is_tracked_alone_and_a_long_one_shared():
     # 9 s: after 2 s of start-up, no second chunk of 4 s is left
     short = decide_sharing(9.0, 2.0, 2, rate=2.0)
     assert not short.share and "too short" in short.reason
-    # 11 s at 2 s of video per second: the split saves 0.5 s, no more than stopping costs back
+    # 11 s at 2 s of video per second with 2 s tracked: the split saves 1.5 s, more than the
+    # 0.5 s it must save
     eleven = decide_sharing(11.0, 2.0, 2, rate=2.0)
-    assert not eleven.share
+    assert STOP_COST_S == 0.5
+    assert eleven.share
     assert eleven.saved_s == pytest.approx(9.0 / 2.0 - (5.0 / 2.0 + STOP_COST_S))
+    # the same clip at 8 s of video per second: tracking alone ends in 1.1 s, the split saves
+    # 9/8 - (5/8 + 0.5) = 0.0 s: not worth it
+    fast = decide_sharing(11.0, 2.0, 2, rate=8.0)
+    assert not fast.share and fast.saved_s == pytest.approx(0.0)
     # 60 s: the two trackers share what is left, the caller's chunk from where it is
     long = decide_sharing(60.0, 2.0, 2, rate=2.0)
     assert long.share and len(long.chunks) == 2

@@ -39,14 +39,16 @@ POLL_S = 0.25
 HERE_STOP_S = 1.0          # how long an interrupted run waits for its own tracker's next frame
 CLOSE_GRACE_S = 1.0        # how long a local worker process gets to exit before it is killed
 NANNY_WAIT_FRACTION = 0.8  # Dask's Nanny.close(timeout) waits 0.8 * timeout, then kills
-# The start-up cost of a worker, as video this process has tracked by the time a local cluster's
-# workers are up: 1.8-2.2 s of a 30 fps clip in benchmarks/bench_parallel.py runs (workers up in
-# 1.2 s; benchmarks/bench_startup.py measures it). analyze's plain worker process is up in 0.8 s
-# (quiet machine, 2026-12-07) and this process had tracked none of the clip by then: 2.0 s is
-# the cautious figure (see parallel.STOP_COST_S). With the tracking rate, it decides up front
-# whether a clip is long enough for a second tracker to pay (parallel.decide_sharing); once the
-# workers are up, the same decision is taken again from what this run measured.
-STARTUP_VIDEO_S = 2.0
+# The start-up cost of a worker, as video this process has tracked by the time the workers are
+# up. analyze's plain worker process is up, with its pose model, in about 1 s (quiet machine,
+# 2026-12-07), and in every run measured that day this process had tracked none of the clip by
+# then ("tracked 0.0 s of video meanwhile" with --verbose; both load MediaPipe at once), so the
+# up-front decision starts the trackers level. (The former 2.0 s was a Dask cluster's, whose
+# workers came up after this process had tracked 1.8-2.2 s.) With the tracking rate, it decides
+# up front whether a clip is long enough for a second tracker to pay
+# (parallel.decide_sharing); once the workers are up, the same decision is taken again from
+# what this run measured.
+STARTUP_VIDEO_S = 0.0
 # Seconds of video tracked per wall second, before this run has measured its own: the 30 fps
 # 1280x720 benchmark clip runs at 1.9 (600 frames in 10.7 s). A high guess is the cautious one
 # (the cost of stopping the workers weighs more against faster tracking).

@@ -85,11 +85,14 @@ def plan_chunks(duration_s: float, n_chunks: int, max_fps: float | None = 30.0,
 
 
 # Sharing a clip between trackers costs, at the end, stopping the worker processes and merging.
-# Measured with a Dask cluster: about 1.5 s of wall time. analyze's plain worker process
-# (local_workers.py) stops in 0.01 s (benchmarks/bench_startup.py, quiet machine, 2026-12-07):
-# 1.5 s is kept as the cautious figure until clips of 9-11 s, which a lower one would share,
-# are measured both ways.
-STOP_COST_S = 1.5
+# decide_sharing is used only by analyze's own trackers (engine.track_here_and_there), whose
+# plain worker processes (local_workers.py) stop in 0.01 s (benchmarks/bench_startup.py, quiet
+# machine, 2026-12-07); merging the chunks, the analysis and the report took 0.17-0.40 s
+# together (benchmarks/cpu_profile.py, RESULTS.md "CPU per stage"). 0.5 s covers both. (The
+# 1.5 s of a Dask cluster's stop applied to an older design.) Measured both ways on a 10-s
+# 30 fps clip, quiet machine: with 1.5 s it was tracked alone, 1.00x the bare loop; with 0.5 s
+# it is shared (benchmarks/PARALLEL.md).
+STOP_COST_S = 0.5
 MIN_SAVING_S = 0.5       # share only when it is expected to save more than this (wall seconds)
 
 
