@@ -391,6 +391,39 @@ MARKERS = [b"Zebra-Client-Label", b"PRIVATE-NOTE-4711", b"PHYSIO-NOTE-0815", b"V
            b"secret-clip-name"]
 
 
+def test_forget_with_a_reader_elsewhere_ends_unscrubbed_instead_of_hanging(tmp_path):
+    """Another program (or another page of the app) holds a read snapshot of the SQLite file: the
+    truncating checkpoint cannot run. forget_client still deletes the client and returns with
+    scrubbed False after its tries (SCRUB_TRIES x SCRUB_WAIT_S, 5 s), instead of waiting out the
+    30-s busy timeout on every try (25 min: the app's "Forget for good" seemed to hang); the
+    pooled connection gets its busy timeout back; once the reader is gone a forget scrubs."""
+    import sqlite3
+    import threading
+
+    from formcheck.store.db import BUSY_TIMEOUT_S
+
+    db = tmp_path / "clinic.db"
+    store = Store(Database(f"sqlite:///{db}"))
+    for label in ("a1", "b2", "c3"):
+        store.add_client(label)
+    reader = sqlite3.connect(db)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM clients").fetchone() == (3,)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(store.forget_client("a1")), daemon=True)
+    t.start()
+    t.join(120)          # a hang detector only: it returns after its 5 s of tries
+    assert not t.is_alive(), "forget_client hung while another connection held a snapshot"
+    assert (got["client"], got["scrubbed"]) == ("a1", False)
+    assert [c.label for c in store.list_clients()] == ["b2", "c3"]
+    with store.db.engine.connect() as conn:       # the pool's connection: its usual timeout
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_S * 1000
+    reader.rollback()
+    reader.close()
+    assert store.forget_client("b2")["scrubbed"] is True
+    store.db.dispose()
+
+
 def test_forget_leaves_nothing_behind(store, tmp_path):
     _fill(store, tmp_path)
     clip = tmp_path / "secret-clip-name.mp4"

@@ -252,11 +252,11 @@ def cmd_forget(args) -> int:
         unreached = ""
     except FormcheckError as exc:
         on_workers, unreached = None, str(exc)
-    print(f"Forgot {r['client']}: {r['sessions']} session(s) and {r['videos']} video(s) deleted "
-          "and the freed space scrubbed."
-          + (f" {copies} copy(ies) of their clips in the app's files deleted." if copies else "") + ("" if r["scrubbed"] else
-                                             " (Another program has the database open: some "
-                                             "freed pages are scrubbed when it closes.)"))
+    print(f"Forgot {r['client']}: {r['sessions']} session(s) and {r['videos']} video(s) deleted"
+          + (" and the freed space scrubbed." if r["scrubbed"] else
+             ". Another program has the database open: some freed pages are scrubbed when it "
+             "closes.")
+          + (f" {copies} copy(ies) of their clips in the app's files deleted." if copies else ""))
     if on_workers:
         print(f"{on_workers} copy(ies) of their clips on the cluster's workers deleted.")
     if unreached:

@@ -885,7 +885,10 @@ def render() -> None:
         r = st.session_state.pop("forgot")
         st.success(f"Forgot {md(r['client'])}: {r['sessions']} session(s) and {r['videos']} video(s) "
                    "deleted." + (f" {r['on_workers']} copy(ies) of their clips on the cluster's "
-                                 "workers deleted." if r.get("on_workers") else ""),
+                                 "workers deleted." if r.get("on_workers") else "")
+                   + ("" if r.get("scrubbed", True) else
+                      " Another program has the database open: some freed pages are scrubbed "
+                      "when it closes."),
                    icon=":material/check_circle:")
         if r.get("workers_unreached"):
             st.warning("Their clips may still be on the cluster's workers until those jobs end: "

@@ -29,7 +29,7 @@ from ..atomic import atomic_path
 from ..landmarks import PoseSequence, load_npz, save_npz
 from ..thresholds import PROFILES, Thresholds, get_profile
 from ..values import clean_float
-from .db import Database, open_database
+from .db import BUSY_TIMEOUT_S, Database, open_database
 from .errors import (ClientExistsError, ExportFileError, ImportConflictError, StoreError,
                      UnknownClientError, UnknownSessionError)
 from .models import (REP_FIELDS, AuditEvent, Client, Rep, RepCorrection, Session, SessionFile,
@@ -45,6 +45,10 @@ MAX_VIDEO_BYTES = 500 * 1024 * 1024
 # Corrected sessions' trend points (re-analysed from the landmarks): by database, session uid
 # and the corrections, none of which changes what they are; the newest CORRECTED_CACHE_SIZE.
 CORRECTED_CACHE_SIZE = 512
+# scrub: tries of the truncating checkpoint while a reader elsewhere holds the log, and the wait
+# between them (5 s in all); then the freed pages go when that reader closes
+SCRUB_TRIES = 50
+SCRUB_WAIT_S = 0.1
 _corrected: dict[tuple, "SetSummary"] = {}
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
                ".webm": "video/webm", ".avi": "video/x-msvideo"}
@@ -553,14 +557,22 @@ class Store:
             try:
                 cur = raw.cursor()
                 cur.execute("VACUUM")
-                for _ in range(50):
+                # A reader elsewhere (another program, another page of the app) holding a
+                # snapshot blocks the truncating checkpoint. Each try must fail at once: with
+                # the connection's busy timeout (30 s) the 50 tries below took up to 25 min
+                # and the app's "Forget for good" seemed to hang.
+                cur.execute("PRAGMA busy_timeout = 0")
+                for _ in range(SCRUB_TRIES):
                     busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
                     if busy == 0:
                         return True
-                    time.sleep(0.1)
+                    time.sleep(SCRUB_WAIT_S)
                 return False
             finally:
-                raw.close()
+                try:   # the connection goes back to the pool: its usual busy timeout again
+                    raw.cursor().execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+                finally:
+                    raw.close()
         with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in ("session_files", "rep_corrections", "reps", "sessions", "runs", "clients"):
                 conn.exec_driver_sql(f"VACUUM FULL {table}")
