@@ -383,11 +383,18 @@ def fppa_attribution(truth: dict, analysis, raw) -> list[dict]:
       (the pose model's sideways knee placement taken out);
     - knee_x_lateral_px: how far BlazePose puts each knee (mean of both) to the outside of the
       joint centre (+ = lateral);
+    - exact_undone_deg / cleaned_undone_deg: the same with the perspective undone
+      (valgus.perspective_undone_xy at the renderer's focal length; the exact 3-D points, or
+      BlazePose's world landmarks);
+    - knee_fwd_exact_m / knee_fwd_tracked_m: how far the knees are nearer the camera than the
+      hips, exact and in BlazePose's world landmarks;
     - reported_deg: the rep's reported peak (None: the rep was not found or not measured)."""
     from formcheck.evaluate import match_reps
-    from formcheck.valgus import fppa_frames
+    from formcheck.valgus import fppa_frames, perspective_undone_xy
 
     yaw = float(truth["yaw_deg"])
+    size, f_px = (truth["width"], truth["height"]), truth["camera"]["f_px"]
+    exact3d = exact_rep_points(truth["name"])
     angle = yaw > 0
     pairs = dict(match_reps(truth["rep_bottoms_s"], [r.bottom_s for r in analysis.reps]))
     clean = analysis.clean_seq
@@ -396,11 +403,15 @@ def fppa_attribution(truth: dict, analysis, raw) -> list[dict]:
         f = fppa_frames(xy[None], np.array([yaw]), both_legs=angle)
         return float(f["both"][0]) if angle else float(max(f["left"][0], f["right"][0]))
 
+    def undone(xy, world):
+        return value(perspective_undone_xy(xy[None], world[None], *size, f_px)[0])
+
     out = []
     for i, r in enumerate(truth["per_rep"]):
         if r["fppa_target_deg"] is None:
             continue
         p = r["points_px"]
+        ex_xy, ex_w = exact3d[i]
         j = int(np.argmin(np.abs(raw.t_s - r["bottom_s"])))
         jc = int(np.argmin(np.abs(clean.t_s - r["bottom_s"])))
         exact = np.full((33, 2), np.nan)
@@ -421,20 +432,29 @@ def fppa_attribution(truth: dict, analysis, raw) -> list[dict]:
                                      r["truth"]["right"]["fppa_deg"]),
                     "exact_deg": value(exact), "tracked_deg": value(raw.xy_px[j]),
                     "cleaned_deg": value(clean.xy_px[jc]), "knee_x_exact_deg": value(knee_x),
+                    "exact_undone_deg": undone(ex_xy, ex_w),
+                    "cleaned_undone_deg": undone(clean.xy_px[jc], clean.world_m[jc]),
+                    "knee_fwd_exact_m": float(-np.mean(ex_w[[25, 26], 2])),
+                    "knee_fwd_tracked_m": float(-np.mean(clean.world_m[jc, [25, 26], 2]
+                                                         - np.mean(clean.world_m[jc, [23, 24], 2]))),
                     "knee_x_lateral_px": float(np.mean(lateral)),
                     "reported_deg": None if m is None else m.fppa_deg})
     return out
 
 
 def fppa_attribution_table(rows: list[dict]) -> str:
-    lines = ["| yaw | rendered | squat | mesh truth | exact points | BlazePose raw | cleaned "
-             "| BlazePose, exact knee x | knees placed outward (px) | reported peak |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| yaw | rendered | squat | mesh truth | exact points | exact, perspective undone "
+             "| BlazePose raw | cleaned | cleaned, perspective undone | knees nearer than hips: "
+             "exact / BlazePose world (m) | BlazePose, exact knee x | knees placed outward (px) "
+             "| reported peak |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         rep = "not a rep" if r["reported_deg"] is None else f"{r['reported_deg']:.1f}"
         lines.append(f"| {r['yaw_deg']:.0f}° | {r['fppa_target_deg']:.0f}° | {r['depth']} | "
-                     f"{r['truth_deg']:.1f} | {r['exact_deg']:.1f} | {r['tracked_deg']:.1f} | "
-                     f"{r['cleaned_deg']:.1f} | {r['knee_x_exact_deg']:.1f} | "
+                     f"{r['truth_deg']:.1f} | {r['exact_deg']:.1f} | {r['exact_undone_deg']:.1f} | "
+                     f"{r['tracked_deg']:.1f} | {r['cleaned_deg']:.1f} | "
+                     f"{r['cleaned_undone_deg']:.1f} | {r['knee_fwd_exact_m']:.2f} / "
+                     f"{r['knee_fwd_tracked_m']:.2f} | {r['knee_x_exact_deg']:.1f} | "
                      f"{r['knee_x_lateral_px']:+.1f} | {rep} |")
     return "\n".join(lines)
 
