@@ -230,3 +230,78 @@ def test_a_physio_marking_the_angle_wrong_takes_the_call_and_the_flag_with_it():
     assert "knees_cave_in" not in got[0]["flags"] and got[0]["checks"]["fppa_deg"] == "n/a"
     assert got[1]["knees_cave_in"] is True and got[1]["fppa_deg"] == rows[1]["fppa_deg"]
     assert corrected_summary(rows, fix).worst_fppa_deg == rows[1]["fppa_deg"]
+
+
+def _pinhole_squat(focal_px: float, dist_m: float = 2.5, knee_fwd_m: float = 0.35,
+                   valgus_m: float = 0.04):
+    """(xy (1, 33, 2), world (1, 33, 3), size, orthographic FPPA) of a squat's bottom seen from
+    the front by a level pinhole camera `dist_m` from the hips (principal point at the picture's
+    centre, 720 x 1280 px): the knees `knee_fwd_m` nearer the camera than the hips, the ankles
+    half that, each knee `valgus_m` inside the line between hip (0.10 m out) and ankle
+    (0.16 m out). The world landmarks are the exact 3-D points (metres from the hips' midpoint,
+    x right, y down, z away from the camera), as MediaPipe gives them."""
+    size = (720, 1280)
+    pts = {11: (0.18, -0.50, 0.05), 12: (-0.18, -0.50, 0.05)}
+    for (h, k, a), s in (((23, 25, 27), 1.0), ((24, 26, 28), -1.0)):
+        pts[h] = (s * 0.10, 0.0, 0.0)
+        pts[k] = (s * (0.13 - valgus_m), 0.25, -knee_fwd_m)
+        pts[a] = (s * 0.16, 0.65, -knee_fwd_m / 2)
+    xy, world, ortho = (np.full((1, 33, n), np.nan) for n in (2, 3, 2))
+    hips = np.array([0.05, 0.20, dist_m])        # the hips' midpoint, camera axes
+    for i, p in pts.items():
+        q = hips + np.array(p)
+        xy[0, i] = (size[0] / 2 + focal_px * q[0] / q[2], size[1] / 2 + focal_px * q[1] / q[2])
+        ortho[0, i] = (size[0] / 2 + focal_px * q[0] / dist_m, size[1] / 2 + focal_px * q[1] / dist_m)
+        world[0, i] = p
+    return xy, world, size, fppa_frames(ortho)["left"][0]
+
+
+def test_undoing_perspective_gives_the_orthographic_picture():
+    """Knees nearer the camera are magnified away from the picture's centre, outward: the
+    picture's FPPA reads low. With the exact depths and focal length the perspective is undone
+    exactly (to 1e-3 deg: the scale is refitted on the undone picture), both legs."""
+    from formcheck.valgus import perspective_undone_xy
+
+    f = 1000.0
+    xy, world, size, ortho = _pinhole_squat(f)
+    raw = fppa_frames(xy)
+    undone = fppa_frames(perspective_undone_xy(xy, world, *size, f))
+    for leg in ("left", "right"):
+        assert raw[leg][0] < ortho - 1.0
+        assert undone[leg][0] == pytest.approx(ortho, abs=1e-3)
+    # no world landmarks: the picture as it is
+    same = perspective_undone_xy(xy, np.full_like(world, np.nan), *size, f)
+    assert np.array_equal(same, xy, equal_nan=True)
+
+
+def test_the_phone_lens_and_its_range_set_the_focal_length_and_the_error():
+    """A clip without its focal length is read as a 26 mm-equivalent phone camera (69.4 deg
+    across the long side); half the reading's change between 60 and 78 deg is added to the
+    error in quadrature. With the camera's own focal length nothing is added, and an
+    orthographic picture (focal length infinite) reads as the plain picture."""
+    from formcheck.valgus import (HFOV_RANGE_DEG, PHONE_HFOV_DEG, focal_px_for,
+                                  perspective_undone_xy, rep_knee_valgus)
+
+    assert PHONE_HFOV_DEG == pytest.approx(69.39, abs=0.01)
+    f_phone = focal_px_for(720, 1280)
+    assert f_phone == pytest.approx(640 / math.tan(math.radians(PHONE_HFOV_DEG / 2)))
+    xy1, w1, size, _ = _pinhole_squat(f_phone)
+    n = 5
+    xy, world = np.repeat(xy1, n, 0), np.repeat(w1, n, 0)
+    t, depth, yaw = np.arange(n) / 30.0, np.full(n, 0.5), np.zeros(n)
+    args = (xy, t, depth, yaw, 0, n - 1, 2, "front")
+    plain, _ = rep_knee_valgus(*args)
+    known, _ = rep_knee_valgus(*args, world, size, f_phone)
+    guessed, _ = rep_knee_valgus(*args, world, size)
+    ortho, _ = rep_knee_valgus(*args, world, size, math.inf)
+    assert plain.perspective_deg is None and ortho.perspective_deg == 0.0
+    assert ortho.fppa_deg == plain.fppa_deg
+    assert known.fppa_deg == guessed.fppa_deg > plain.fppa_deg + 1.0
+    assert known.perspective_deg == pytest.approx(known.fppa_deg - plain.fppa_deg)
+    assert known.focal_px == guessed.focal_px == f_phone
+    assert known.fppa_err_deg == plain.fppa_err_deg == 3.0
+    lo, hi = (fppa_frames(perspective_undone_xy(xy1, w1, *size, focal_px_for(*size, h)))
+              for h in HFOV_RANGE_DEG)
+    e_f = abs(lo[guessed.leg][0] - hi[guessed.leg][0]) / 2
+    assert e_f > 0.2
+    assert guessed.fppa_err_deg == pytest.approx(math.hypot(3.0, e_f), abs=1e-9)

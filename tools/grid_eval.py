@@ -41,12 +41,71 @@ def track(name: str, grid: Path = GRID, cache: Path | None = None):
     npz = cache / f"{name}.npz" if cache else None
     if npz is not None and npz.is_file() and npz.stat().st_mtime >= clip.stat().st_mtime:
         raw = load_npz(npz)
-        return analyze_landmarks(raw, get_profile("general"), "general"), raw
-    analysis, raw = analyze_video(clip, get_profile("general"), "general")
-    if npz is not None:
-        npz.parent.mkdir(parents=True, exist_ok=True)
-        save_npz(raw, npz)
-    return analysis, raw
+    else:
+        _, raw = analyze_video(clip, get_profile("general"), "general")
+        if npz is not None:
+            npz.parent.mkdir(parents=True, exist_ok=True)
+            save_npz(raw, npz)
+    raw = with_grid_camera(raw, name, grid)
+    return analyze_landmarks(raw, get_profile("general"), "general"), raw
+
+
+def with_grid_camera(raw, name: str, grid: Path = GRID):
+    """The tracked landmarks with the renderer's true focal length in their meta
+    (`camera_focal_px`: valgus undoes the perspective with it instead of a phone's)."""
+    f = json.loads((grid / f"{name}.truth.json").read_text())["camera"]["f_px"]
+    return raw.replace(meta={**raw.meta, "camera_focal_px": float(f)})
+
+
+_MP_INDEX = {"nose": 0, "left_shoulder": 11, "right_shoulder": 12, "left_hip": 23, "right_hip": 24,
+             "left_knee": 25, "right_knee": 26, "left_ankle": 27, "right_ankle": 28,
+             "left_heel": 29, "right_heel": 30, "left_foot_index": 31, "right_foot_index": 32}
+
+
+def exact_rep_points(name: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per rep of a grid clip, at its bottom: (33, 2) the exact projected points and (33, 3) the
+    exact 3-D points as MediaPipe's world landmarks give them (metres from the hips' midpoint,
+    camera axes: x right, y down, z away from the camera), from the body model and the
+    renderer's camera (tools/make_fixtures.py; nothing rendered). NaN where the model has no
+    such landmark."""
+    import make_fixtures as mf
+
+    spec, reps = next((s, r) for s, r in mf.grid_specs() if s.name == name)
+    specs = [mf.grid_rep_spec(spec, r) for r in reps]
+    cam = mf.make_grid_camera(specs)
+    out = []
+    for s_r in specs:
+        P = mf.pose3d(1.0, s_r)
+        xy, w = np.full((33, 2), np.nan), np.full((33, 3), np.nan)
+        for k, i in _MP_INDEX.items():
+            q = P[k] - cam.pos
+            xy[i] = cam.project(P[k])
+            w[i] = [q @ cam.right, -(q @ cam.up), q @ cam.fwd]
+        out.append((xy, w - (w[23] + w[24]) / 2.0))
+    return out
+
+
+def exact_fppa(name: str, undo_perspective: bool) -> list[dict]:
+    """Per rep of a knees-caving-in clip, valgus's picture FPPA (the larger leg from the front,
+    both legs rebuilt at an angle) on the exact projected joint centres, with or without the
+    perspective undone (valgus.perspective_undone_xy with the exact 3-D points and the renderer's
+    focal length), beside the mesh truth."""
+    from formcheck.valgus import fppa_frames, perspective_undone_xy
+
+    truth = load_truths()[name]
+    cam, yaw = truth["camera"], float(truth["yaw_deg"])
+    out = []
+    for r, (xy, w) in zip(truth["per_rep"], exact_rep_points(name)):
+        pts = xy[None]
+        if undo_perspective:
+            pts = perspective_undone_xy(pts, w[None], truth["width"], truth["height"],
+                                        cam["f_px"])
+        f = fppa_frames(pts, np.array([yaw]), both_legs=yaw > 0)
+        got = float(f["both"][0]) if yaw > 0 else float(max(f["left"][0], f["right"][0]))
+        tr = max(r["truth"]["left"]["fppa_deg"], r["truth"]["right"]["fppa_deg"])
+        out.append({"fppa_target_deg": r["fppa_target_deg"], "depth": r["depth"],
+                    "truth_deg": tr, "exact_deg": got, "err_deg": got - tr})
+    return out
 
 
 def rep_rows(truth: dict, analysis) -> list[dict]:
@@ -324,11 +383,18 @@ def fppa_attribution(truth: dict, analysis, raw) -> list[dict]:
       (the pose model's sideways knee placement taken out);
     - knee_x_lateral_px: how far BlazePose puts each knee (mean of both) to the outside of the
       joint centre (+ = lateral);
+    - exact_undone_deg / cleaned_undone_deg: the same with the perspective undone
+      (valgus.perspective_undone_xy at the renderer's focal length; the exact 3-D points, or
+      BlazePose's world landmarks);
+    - knee_fwd_exact_m / knee_fwd_tracked_m: how far the knees are nearer the camera than the
+      hips, exact and in BlazePose's world landmarks;
     - reported_deg: the rep's reported peak (None: the rep was not found or not measured)."""
     from formcheck.evaluate import match_reps
-    from formcheck.valgus import fppa_frames
+    from formcheck.valgus import fppa_frames, perspective_undone_xy
 
     yaw = float(truth["yaw_deg"])
+    size, f_px = (truth["width"], truth["height"]), truth["camera"]["f_px"]
+    exact3d = exact_rep_points(truth["name"])
     angle = yaw > 0
     pairs = dict(match_reps(truth["rep_bottoms_s"], [r.bottom_s for r in analysis.reps]))
     clean = analysis.clean_seq
@@ -337,11 +403,15 @@ def fppa_attribution(truth: dict, analysis, raw) -> list[dict]:
         f = fppa_frames(xy[None], np.array([yaw]), both_legs=angle)
         return float(f["both"][0]) if angle else float(max(f["left"][0], f["right"][0]))
 
+    def undone(xy, world):
+        return value(perspective_undone_xy(xy[None], world[None], *size, f_px)[0])
+
     out = []
     for i, r in enumerate(truth["per_rep"]):
         if r["fppa_target_deg"] is None:
             continue
         p = r["points_px"]
+        ex_xy, ex_w = exact3d[i]
         j = int(np.argmin(np.abs(raw.t_s - r["bottom_s"])))
         jc = int(np.argmin(np.abs(clean.t_s - r["bottom_s"])))
         exact = np.full((33, 2), np.nan)
@@ -362,20 +432,29 @@ def fppa_attribution(truth: dict, analysis, raw) -> list[dict]:
                                      r["truth"]["right"]["fppa_deg"]),
                     "exact_deg": value(exact), "tracked_deg": value(raw.xy_px[j]),
                     "cleaned_deg": value(clean.xy_px[jc]), "knee_x_exact_deg": value(knee_x),
+                    "exact_undone_deg": undone(ex_xy, ex_w),
+                    "cleaned_undone_deg": undone(clean.xy_px[jc], clean.world_m[jc]),
+                    "knee_fwd_exact_m": float(-np.mean(ex_w[[25, 26], 2])),
+                    "knee_fwd_tracked_m": float(-np.mean(clean.world_m[jc, [25, 26], 2]
+                                                         - np.mean(clean.world_m[jc, [23, 24], 2]))),
                     "knee_x_lateral_px": float(np.mean(lateral)),
                     "reported_deg": None if m is None else m.fppa_deg})
     return out
 
 
 def fppa_attribution_table(rows: list[dict]) -> str:
-    lines = ["| yaw | rendered | squat | mesh truth | exact points | BlazePose raw | cleaned "
-             "| BlazePose, exact knee x | knees placed outward (px) | reported peak |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| yaw | rendered | squat | mesh truth | exact points | exact, perspective undone "
+             "| BlazePose raw | cleaned | cleaned, perspective undone | knees nearer than hips: "
+             "exact / BlazePose world (m) | BlazePose, exact knee x | knees placed outward (px) "
+             "| reported peak |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         rep = "not a rep" if r["reported_deg"] is None else f"{r['reported_deg']:.1f}"
         lines.append(f"| {r['yaw_deg']:.0f}° | {r['fppa_target_deg']:.0f}° | {r['depth']} | "
-                     f"{r['truth_deg']:.1f} | {r['exact_deg']:.1f} | {r['tracked_deg']:.1f} | "
-                     f"{r['cleaned_deg']:.1f} | {r['knee_x_exact_deg']:.1f} | "
+                     f"{r['truth_deg']:.1f} | {r['exact_deg']:.1f} | {r['exact_undone_deg']:.1f} | "
+                     f"{r['tracked_deg']:.1f} | {r['cleaned_deg']:.1f} | "
+                     f"{r['cleaned_undone_deg']:.1f} | {r['knee_fwd_exact_m']:.2f} / "
+                     f"{r['knee_fwd_tracked_m']:.2f} | {r['knee_x_exact_deg']:.1f} | "
                      f"{r['knee_x_lateral_px']:+.1f} | {rep} |")
     return "\n".join(lines)
 

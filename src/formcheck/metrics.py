@@ -743,7 +743,9 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
     valgus = None
     if not turned:
         valgus, why = rep_knee_valgus(xy, series.t_s, series.depth, series.yaw_deg,
-                                      rep.start_i, rep.end_i, rep.bottom_i, view)
+                                      rep.start_i, rep.end_i, rep.bottom_i, view,
+                                      seq.world_m, (seq.width_px, seq.height_px),
+                                      seq.meta.get("camera_focal_px"))
         if valgus is None:
             reasons["fppa"] = why
         else:

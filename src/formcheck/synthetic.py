@@ -173,8 +173,10 @@ def squat_sequence(reps: list[RepSpec] | int = 3, view: str = "side", facing: in
     xy = xy * scale
     if noise_px:
         xy = xy + np.random.default_rng(seed).normal(0.0, noise_px, xy.shape)
+    # drawn orthographically: no perspective for valgus.perspective_undone_xy to undo
     return PoseSequence(t_s=t, xy_px=xy, z=z, visibility=vis, world_m=world, width_px=width_px,
-                        height_px=height_px, fps=fps, source=source)
+                        height_px=height_px, fps=fps, source=source,
+                        meta={"camera_focal_px": math.inf})
 
 
 def _side_frame(xy, vis, z, world, i, facing, shin, thigh, lean, arms="forward") -> None:

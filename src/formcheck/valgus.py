@@ -27,12 +27,21 @@ the PDF and the trends show (`rep_knee_valgus`), and of the per-frame angle it p
   under 1 inside them; the frame-to-frame spread around that frame is its error, and a rep is
   "inside" only when the ratio plus that error stays under 1.0 (`KneeToe.place`). Nothing
   fitted. It is reported, not part of the call (README "Knees against the toes' line").
+- Perspective (`perspective_undone_xy`): in a squat the knees come nearer the camera than the hips
+  and ankles, so a pinhole camera draws them magnified away from the picture's centre: outward,
+  and FPPA reads low (0.7-2.0 deg on the rendered grid's exact joint centres). Each point's
+  offset from the picture's centre is scaled by its depth over the hips' (depth relative to the
+  hips from MediaPipe's world landmarks, the hips' distance from the picture scale of the body
+  in px per world metre and the focal length): the picture an orthographic camera would take.
+  The focal length is the camera's when known (`PoseSequence.meta["camera_focal_px"]`, the
+  rendered grid), else a phone's main camera's (`PHONE_HFOV_DEG`) with the spread of phone and
+  webcam lenses (`HFOV_RANGE_DEG`) carried into `fppa_err_deg`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -63,6 +72,18 @@ PEAK_WINDOW_S = 0.1
 # picture. Under it the knees are inside the line of the toes.
 KNEE_OVER_TOES_SEP_RATIO = 1.0
 KNEE_TOE_DECIMALS = 2   # as reported; the place is judged on the reported numbers
+# The camera when the clip does not say: a phone's main camera, "26 mm" in 35-mm-equivalent terms
+# (the figure phone makers give for the main lens, e.g. Apple's iPhone 13-15 technical
+# specifications, "26 mm focal length"), i.e. 2 atan(18 / 26) = 69.4 deg across the 36-mm frame's
+# long side. Other phones and webcams lie about 60-78 deg (24-28 mm-equivalent mains: 65-74 deg;
+# Logitech's C920 webcam: 78 deg diagonal, so 70 deg across 16:9): that range is the uncertainty
+# carried into fppa_err_deg.
+PHONE_HFOV_DEG = 2.0 * math.degrees(math.atan(18.0 / 26.0))
+HFOV_RANGE_DEG = (60.0, 78.0)
+# The points whose picture-vs-world offsets from the hips set the picture's scale (px per metre
+# at the hips' depth): shoulders, hips, knees, ankles.
+_SCALE_POINTS = (11, 12, 23, 24, 25, 26, 27, 28)
+_SCALE_ITERATIONS = 4   # the scale refitted on the undone picture: 4 bring it within 1e-4 deg
 
 
 def published_cutoff_deg(healthy=HEALTHY_FPPA_DEG, pain=PFP_FPPA_DEG,
@@ -99,6 +120,44 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial_sign) -> n
         line_x = hip[..., 0] + frac * (ankle[..., 0] - hip[..., 0])
     side = np.sign((knee[..., 0] - line_x) * medial_sign)
     return ang * np.where(side == 0, 1.0, side)
+
+
+def focal_px_for(width_px: float, height_px: float, hfov_deg: float = PHONE_HFOV_DEG) -> float:
+    """A camera's focal length in px whose field of view across the picture's long side is
+    `hfov_deg` (phones film portrait or landscape; the lens's wide side is the long one)."""
+    return 0.5 * max(width_px, height_px) / math.tan(math.radians(hfov_deg) / 2.0)
+
+
+def perspective_undone_xy(xy: np.ndarray, world_m: np.ndarray, width_px: float,
+                          height_px: float, focal_px: float) -> np.ndarray:
+    """(N, 33, 2) the picture an orthographic camera at the hips' distance would take: each
+    point's offset from the picture's centre times (Z_hips + z) / Z_hips, z its depth relative to
+    the hips' midpoint (world landmarks, metres, + away from the camera) and Z_hips = focal_px /
+    (px per metre), the scale fitted per frame (least squares) to the shoulders', hips', knees'
+    and ankles' picture offsets from the hips' midpoint against their world offsets (refitted on
+    the undone picture, since the knees' own magnification inflates the first fit). A point or
+    a frame without world landmarks keeps its picture position. Exact for a pinhole camera with
+    its principal point at the picture's centre when the world landmarks are exact."""
+    xy = np.asarray(xy, float)
+    w = np.asarray(world_m, float)
+    c = np.array([width_px / 2.0, height_px / 2.0])
+    idx = list(_SCALE_POINTS)
+    with np.errstate(all="ignore"):
+        hw = (w[:, 23] + w[:, 24]) / 2.0
+        dw = (w[:, idx] - hw[:, None])[..., :2]
+        rel_z = w[..., 2] - hw[:, None, 2]
+        out = xy
+        for _ in range(_SCALE_ITERATIONS):
+            # the scale from the picture as undone so far (first the picture itself): its
+            # fixed point is the orthographic picture's own scale, focal_px / Z_hips
+            hp = (out[:, 23] + out[:, 24]) / 2.0
+            dp = out[:, idx] - hp[:, None]
+            ok = np.isfinite(dp).all(-1) & np.isfinite(dw).all(-1)
+            num = np.where(ok, np.sum(dp * dw, -1), 0.0).sum(-1)
+            den = np.where(ok, np.sum(dw * dw, -1), 0.0).sum(-1)
+            px_per_m = np.where(den > 0, num / den, np.nan)
+            out = c + (xy - c) * (1.0 + rel_z * px_per_m[:, None] / focal_px)[..., None]
+    return np.where(np.isfinite(out), out, xy)
 
 
 # (hip, knee, ankle) landmark indices per leg (BlazePose)
@@ -217,6 +276,10 @@ class KneeValgus:
     source: str                  # "front_per_leg" | "angle_both_legs"
     knee_toe: KneeToe | None = None   # the knees against the toes' line (None: knee_toe_why)
     knee_toe_why: str = ""
+    # perspective_undone_xy: how much it added to the value at the peak frame (deg; None: not
+    # applied, no world landmarks) and the focal length used (px)
+    perspective_deg: float | None = None
+    focal_px: float | None = None
 
     def caves_in(self, cutoff_deg: float = PUBLISHED_CUTOFF_DEG) -> bool:
         return self.fppa_deg > cutoff_deg
@@ -297,15 +360,21 @@ def why_not_measured(view: str, yaw_deg: float) -> str:
 
 
 def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg: np.ndarray,
-                    start_i: int, end_i: int, bottom_i: int, view: str
-                    ) -> tuple[KneeValgus | None, str]:
+                    start_i: int, end_i: int, bottom_i: int, view: str,
+                    world_m: np.ndarray | None = None, size_px: tuple | None = None,
+                    focal_px: float | None = None) -> tuple[KneeValgus | None, str]:
     """(reading, "") or (None, the reason in the user's words) for one rep: the peak FPPA over
     its frames with the knee bent and the thigh not near level (descent and ascent; `depth`
     between KNEE_BENT_MIN_DEPTH and KNEE_LEVEL_MAX_DEPTH), per leg from the front, both legs at
     an angle; its time, frame, the knee-to-ankle separation ratio then, and its uncertainty
     (the FPPA's SEM, over cos(yaw) at an angle, with the scatter within 0.1 s of the peak).
     With it the knees against the toes' line (rep_knee_toe) over every frame with the knees
-    bent, the bottom included (a separation has no trouble with a level thigh)."""
+    bent, the bottom included (a separation has no trouble with a level thigh).
+
+    With `world_m` and `size_px` (width, height) the FPPA is read on the picture with the
+    perspective undone (perspective_undone_xy) at `focal_px`, or, unknown, at a phone's
+    (PHONE_HFOV_DEG), half the change across HFOV_RANGE_DEG at the peak frame then added to the
+    error in quadrature. The separation ratios stay the picture's."""
     rng = np.arange(start_i, end_i + 1)
     yaw = float(np.nanmedian(yaw_deg[rng])) if np.isfinite(yaw_deg[rng]).any() else float("nan")
     why = why_not_measured(view, yaw)
@@ -320,18 +389,37 @@ def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg:
         return None, ("the thighs went from nearly straight to about level between two frames: "
                       "no frame to read the knees-in angle on; film at a higher frame rate")
     angle = view == "oblique"
-    frames = fppa_frames(xy[bent], yaw_deg[bent], both_legs=angle)
+    persp = world_m is not None and size_px is not None
+    f0 = (focal_px or focal_px_for(*size_px)) if persp else None
+
+    def read(ix, f=f0):
+        pts = perspective_undone_xy(xy[ix], world_m[ix], *size_px, f) if persp else xy[ix]
+        return fppa_frames(pts, yaw_deg[ix], both_legs=angle)
+
+    frames = read(bent)
     keys = ("both",) if angle else ("left", "right")
     sem = FPPA_SEM_DEG / (math.cos(math.radians(min(yaw, OBLIQUE_MAX_YAW_DEG))) if angle else 1.0)
     legs = {k: p for k in keys if (p := _peak(frames[k], bent, xy, t_s, sem)) is not None}
     if not legs:
         return None, ("the hips, knees or ankles were not tracked while the knees were bent: keep "
                       "both legs in the picture")
+    if persp and not focal_px:
+        # the lens is unknown: half the reading's change across the range of phone/webcam lenses
+        lo, hi = (read(bent, focal_px_for(*size_px, h)) for h in HFOV_RANGE_DEG)
+        for k, lp in legs.items():
+            j = int(np.searchsorted(bent, lp.peak_i))
+            e_f = abs(float(lo[k][j]) - float(hi[k][j])) / 2.0
+            if np.isfinite(e_f):
+                legs[k] = replace(lp, fppa_err_deg=float(math.hypot(lp.fppa_err_deg, e_f)))
     leg = max(legs, key=lambda k: legs[k].fppa_deg)
     p = legs[leg]
+    persp_deg = None
+    if persp:
+        plain = fppa_frames(xy[[p.peak_i]], yaw_deg[[p.peak_i]], both_legs=angle)[leg][0]
+        persp_deg = float(p.fppa_deg - plain) if np.isfinite(plain) else None
     bottom = None
     if bottom_i in set(bent.tolist()):
-        b = fppa_frames(xy[[bottom_i]], yaw_deg[[bottom_i]], both_legs=angle)
+        b = read(np.array([bottom_i]))
         vals = [float(b[k][0]) for k in keys if np.isfinite(b[k][0])]
         bottom = max(vals) if vals else None
     toe = rep_knee_toe(xy, t_s, rng[d >= KNEE_BENT_MIN_DEPTH])
@@ -340,7 +428,7 @@ def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg:
         "the picture")
     return KneeValgus(p.fppa_deg, p.fppa_err_deg, leg, p.peak_s, p.peak_i, p.knee_ankle_sep_ratio,
                       legs, bottom, "angle_both_legs" if angle else "front_per_leg", toe,
-                      toe_why), ""
+                      toe_why, persp_deg, f0), ""
 
 
 REPORT_FIELDS = ("fppa_err_deg", "fppa_leg", "fppa_peak_s", "fppa_left_deg", "fppa_right_deg",
