@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import math
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -208,7 +209,7 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
               on_clip: Callable[[ClipOutcome], None] | None = None) -> list[ClipOutcome]:
     """Analyse every clip (skipping those already done); write per-clip outputs and
     out_dir/summary.csv. Returns one outcome per clip, in the order given."""
-    from .store.repo import sha256_file
+    from .digest import sha256_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
     names = output_names(clips, out_dir)
@@ -236,6 +237,10 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
                                   "settings", report=prev, outputs=list(paths.values())))
         else:
             todo.append(i)
+    if todo:
+        # the cluster starts (and its workers import MediaPipe) while the clips are probed
+        warm = threading.Thread(target=engine.warm_up, name="formcheck-warm-up", daemon=True)
+        warm.start()
     workers = engine.n_workers() if todo else 1
     for i in todo:
         try:

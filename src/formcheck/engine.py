@@ -555,6 +555,15 @@ class Engine:
             warnings.extend(got)
         return seq
 
+    def warm_up(self) -> None:
+        """Start the cluster and import MediaPipe in its workers now, e.g. in a thread while
+        the caller still reads its clips (`formcheck batch` hashes and probes them). A failure
+        is logged here and met again, as the caller's error, at the first real use."""
+        try:
+            self._start_workers()
+        except Exception as exc:  # noqa: BLE001 - raised again where the work starts
+            log.info("starting the workers ahead of the work: %r", exc)
+
     def _start_workers(self) -> None:
         """Start the worker processes and load MediaPipe in each: for a clip this process tracks
         too (track_here, always on this machine), plain processes (local_workers.py: no

@@ -142,11 +142,12 @@ def decide_sharing(duration_s: float, tracked_s: float, n_trackers: int,
 # Balancing the end of a shared clip (engine.track_here_and_there): when a worker has finished
 # its chunk while this process still has a stretch left, the worker takes the end of that
 # stretch as a new chunk. A new chunk costs the worker a fresh pose model (0.46 s on the quiet
-# machine: benchmarks/bench_startup.py, RESULTS.md "model creation") plus the seek to its start
-# (decoding from the keyframe before it: at most a keyframe interval of decoding, measured
-# 2026-12-07 in RESULTS.md "Work stealing"); 0.6 s of wall time covers both. Its overlap
+# machine: benchmarks/bench_startup.py, RESULTS.md "model creation") plus the seek to its start,
+# i.e. decoding from the keyframe before it (first frame after a seek, 2026-12-07, shared
+# machine: 0.02-0.48 s on the 30 fps 720p benchmark clip, 0.85-1.34 s on the 60 fps 1080p one,
+# keyframes every 4-8 s; RESULTS.md "Work stealing"); 1.0 s of wall time for both. Its overlap
 # (OVERLAP_S) is tracked twice.
-NEW_CHUNK_COST_S = 0.6
+NEW_CHUNK_COST_S = 1.0
 
 
 @dataclass(frozen=True)
