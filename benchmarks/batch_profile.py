@@ -43,6 +43,13 @@ def main() -> None:
     t_start = time.monotonic()
     finished: list[tuple[float, str]] = []
     engine = Engine(workers=args.workers)
+    start = Engine._start
+
+    def start_and_record(self):
+        start(self)
+        self._client.get_task_stream(count=1)   # the scheduler records tasks from now on
+
+    Engine._start = start_and_record
     stream = None
     prof.enable()
     try:

@@ -91,7 +91,13 @@ PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"]
 # 2026-12-07 "CPU per stage".
 QUIET_DASK = {"distributed.worker.profile.enabled": False,
               "distributed.admin.tick.interval": "1s",
-              "distributed.admin.system-monitor.interval": "2s"}
+              "distributed.admin.system-monitor.interval": "2s",
+              # one chunk per worker thread at a time: the scheduler hands the next chunk (in
+              # the order of priority: longest clips first) to whichever worker is free, instead
+              # of queueing a second chunk on each worker up front (Dask's default 1.1 rounds up
+              # to 2 per single-thread worker), which could leave the last two chunks of a batch
+              # queued on the same worker while the other waits
+              "distributed.scheduler.worker-saturation": 1.0}
 TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
 
@@ -469,10 +475,14 @@ class Engine:
                 progress(min(sum(done.values()), total_s), total_s)
 
         def here_progress(done_s: float, _total_s: float) -> None:
+            if "here" not in done:
+                log.info("%s: this process tracked its first frame %.2f s after it began",
+                         name, time.monotonic() - began)
             done["here"] = done_s
             tell()
 
         here_chunk = Chunk(0, 0.0, None, 0.0)
+        began = time.monotonic()
         stop_here = threading.Event()
         pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
         here = None
@@ -511,9 +521,9 @@ class Engine:
                 rate = done_s / wall_s if done_s > 0.5 and wall_s > 0 else RATE_GUESS
                 now = decide_sharing(total_s, done_s, self.workers, rate, max_fps,
                                      min_chunk_s=MIN_CHUNK_S)
-                log.info("%s: the workers started in %.1f s (this process tracked %.1f s of "
-                         "video meanwhile, %.2f s per second); %s", name, wall_s, done_s, rate,
-                         now.reason)
+                log.info("%s: the workers started in %.1f s (%.2f s after this process began; "
+                         "it tracked %.1f s of video meanwhile, %.2f s per second); %s", name,
+                         wall_s, time.monotonic() - began, done_s, rate, now.reason)
                 chunks = list(now.chunks)
                 if now.share:
                     end[0] = chunks[0].end_s
