@@ -181,3 +181,112 @@ def test_a_shared_clip_launches_its_workers_before_this_process_tracks(monkeypat
     finally:
         eng.close()
     assert seen == [1]
+
+
+def test_a_worker_that_finishes_first_takes_the_end_of_the_callers_chunk(monkeypatch, caplog):
+    """Work stealing: the worker's chunk is back while the caller still has 3.1 s of its own
+    to track; the worker tracks the end of it as a new chunk (from an overlap before the new
+    boundary), the caller stops at that boundary, and the three chunks merge, in order of
+    start, into what one pass gives."""
+    from formcheck import parallel
+    from formcheck.local_workers import LocalWorkers
+    from formcheck.parallel import Chunk
+
+    clip = FIXTURES / "side_knees_past_toes.mp4"   # 222 frames at 24 fps: 9.25 s
+    monkeypatch.setattr(engine_mod, "MIN_CHUNK_S", 1.0)
+    monkeypatch.setattr(engine_mod, "RATE_GUESS", 0.5)
+    at_2, split = threading.Event(), threading.Event()
+    at_3, stolen = threading.Event(), threading.Event()
+    # the caller's own tracker (its progress is the video it has tracked) waits at 2 s of
+    # video until the clip is split, and at 3 s until the worker has taken the end of its
+    # chunk; the split waits for the caller at 2 s, the worker's chunk comes back once the
+    # caller is at 3 s
+    track = engine_mod.track_chunk
+
+    def track_and_wait(*args, **kwargs):
+        args = list(args)
+        told = args[8]
+
+        def progress(done_s: float, total_s: float) -> None:
+            told(done_s, total_s)
+            if done_s >= 2.0 - 1e-6 and not at_2.is_set():
+                at_2.set()
+                assert split.wait(300)
+            if done_s >= 3.0 - 1e-6 and not at_3.is_set():
+                at_3.set()
+                assert stolen.wait(300)
+
+        args[8] = progress
+        return track(*args, **kwargs)
+
+    monkeypatch.setattr(engine_mod, "track_chunk", track_and_wait)
+    start = Engine._start_workers
+
+    def start_when_caller_at_2(self):
+        start(self)
+        assert at_2.wait(300)
+
+    monkeypatch.setattr(Engine, "_start_workers", start_when_caller_at_2)
+    rest = Engine._track_rest
+
+    def rest_after_split(self, *args, **kwargs):
+        split.set()
+        return rest(self, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "_track_rest", rest_after_split)
+    collect = LocalWorkers.collect
+
+    def collect_when_caller_at_3(self, timeout_s):
+        got = collect(self, timeout_s)
+        if any(kind == "done" and tag == 1 for kind, tag, _ in got):
+            assert at_3.wait(300)
+        return got
+
+    monkeypatch.setattr(LocalWorkers, "collect", collect_when_caller_at_3)
+    decisions = []
+
+    def one_steal(here_s, here_end_s, rate, index, max_fps):
+        # the first as parallel.steal_chunk decides it (no start-up cost for the new chunk, so
+        # that the boundary does not depend on the machine's speed); no second
+        d = parallel.steal_chunk(here_s, here_end_s, rate, index, max_fps, new_chunk_cost_s=0.0)
+        if decisions:
+            d = parallel.StealDecision(None, d.min_left_s, "one steal in this test")
+        decisions.append((here_s, here_end_s, index, d.chunk))
+        stolen.set()
+        return d
+
+    monkeypatch.setattr(engine_mod, "steal_chunk", one_steal)
+    merged_chunks = []
+    merge = engine_mod.merge_chunks
+
+    def merge_and_keep(parts, chunks, *args, **kwargs):
+        merged_chunks.append(list(chunks))
+        return merge(parts, chunks, *args, **kwargs)
+
+    monkeypatch.setattr(engine_mod, "merge_chunks", merge_and_keep)
+
+    caplog.set_level(logging.INFO, logger="formcheck.engine")
+    with Engine(workers=2, track_here=True) as eng:
+        seq = eng.track_video(clip)
+    here_s, here_end_s, index, chunk = decisions[0]
+    assert here_s == pytest.approx(3.0) and here_end_s == pytest.approx((9.25 + 3.0) / 2)
+    boundary = 3.0 + (here_end_s - 3.0 + parallel.OVERLAP_S) / 2
+    assert boundary == pytest.approx(5.0625)
+    assert (index, chunk.start_s, chunk.end_s) == (2, pytest.approx(121 / 30),
+                                                   pytest.approx(6.125))
+    assert chunk.boundary_s == pytest.approx(boundary)
+    [chunks] = merged_chunks
+    assert [c.index for c in chunks] == [0, 2, 1]
+    assert chunks[0] == Chunk(0, 0.0, chunk.boundary_s, 0.0)
+    assert chunks[1] == chunk
+    assert (chunks[2].start_s, chunks[2].end_s) == (pytest.approx(153 / 30), None)
+    logs = [r.getMessage() for r in caplog.records]
+    assert any("a worker is idle;" in m and "a worker takes 4.03-6.12 s" in m for m in logs)
+    ref = track_video(clip)
+    np.testing.assert_array_equal(seq.t_s, ref.t_s)
+    a, b = analyze_sequence(ref, TH), analyze_sequence(seq, TH)
+    assert b.rep_count == a.rep_count == 3
+    for ma, mb in zip(a.metrics, b.metrics):          # the parity tolerances (bench_parity.py)
+        assert abs(mb.bottom_s - ma.bottom_s) <= 0.1
+        assert abs(mb.thigh_angle_deg - ma.thigh_angle_deg) <= 2.0
+        assert abs(mb.knee_over_toe_ratio - ma.knee_over_toe_ratio) <= 0.05

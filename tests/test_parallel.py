@@ -181,3 +181,66 @@ def test_once_the_workers_are_up_what_is_left_decides():
     assert not late.share and late.saved_s <= 0.5
     # the same 10 s at real time pays
     assert decide_sharing(60.0, 50.0, 2, rate=1.0).share
+
+
+def test_an_idle_worker_takes_the_end_of_the_callers_chunk_so_both_end_together():
+    from formcheck.parallel import MIN_SAVING_S, NEW_CHUNK_COST_S, steal_chunk, steal_min_left_s
+
+    # the minimum: the overlap, the new chunk's cost as video, and twice the saving wanted
+    assert steal_min_left_s(2.0) == pytest.approx(OVERLAP_S + NEW_CHUNK_COST_S * 2.0
+                                                  + 2 * MIN_SAVING_S * 2.0)
+    # the caller is at 6 s of a chunk that ends at 16 s, at 2 s of video per second: the worker
+    # takes from the boundary b where (b - 6) = (16 - b) + overlap + cost * rate
+    d = steal_chunk(6.0, 16.0, 2.0, index=2, max_fps=30.0, new_chunk_cost_s=0.5)
+    b = 6.0 + (10.0 + OVERLAP_S + 0.5 * 2.0) / 2
+    assert b == 12.0
+    assert d.chunk == Chunk(2, 11.0, 16.0, 12.0)
+    # both end together: the caller tracks 6 s, the worker 5 s plus its 1 s of start-up
+    assert (b - 6.0) / 2.0 == pytest.approx((16.0 - d.chunk.start_s) / 2.0 + 0.5)
+    # the chunk starts on the frame grid, an overlap before its boundary
+    d = steal_chunk(6.1, 16.0, 2.0, index=2, max_fps=30.0, new_chunk_cost_s=0.5)
+    assert d.chunk.boundary_s == pytest.approx(12.05)
+    assert d.chunk.start_s == pytest.approx(331 / 30)      # floor(11.05 * 30) / 30
+    assert d.chunk.end_s == 16.0
+
+
+def test_no_steal_when_too_little_is_left_for_a_new_chunk_to_pay():
+    from formcheck.parallel import steal_chunk, steal_min_left_s
+
+    need = steal_min_left_s(2.0, new_chunk_cost_s=0.5)        # 1 + 1 + 2 = 4 s
+    assert need == pytest.approx(4.0)
+    assert steal_chunk(12.0, 16.0, 2.0, 2, new_chunk_cost_s=0.5).chunk is None
+    assert steal_chunk(11.9, 16.0, 2.0, 2, new_chunk_cost_s=0.5).chunk is not None
+    # a slower tracker makes a shorter rest worth a new chunk
+    assert steal_chunk(12.0, 16.0, 1.0, 2, new_chunk_cost_s=0.5).chunk is not None
+
+
+def test_a_stolen_chunk_merges_in_order_of_start_as_one_pass():
+    from formcheck.parallel import steal_chunk
+
+    reps = [RepSpec(thigh_deg=5.0, shin_deg=35.0), RepSpec(thigh_deg=-10.0, shin_deg=30.0),
+            RepSpec(thigh_deg=8.0, shin_deg=40.0), RepSpec(thigh_deg=0.0, shin_deg=38.0)]
+    full = squat_sequence(reps, fps=30.0)
+    duration = float(full.t_s[-1]) + 1 / 30
+    first, last = plan_chunks(duration, 2, max_fps=30.0, min_chunk_s=1.0)
+    # the worker finished `last` while the caller was at 1.0 s of `first`: it takes the end of
+    # `first` as chunk 2
+    stolen = steal_chunk(1.0, first.end_s, 1.0, 2, max_fps=30.0, new_chunk_cost_s=0.5).chunk
+    assert stolen is not None and stolen.end_s == first.end_s
+    assert 1.0 < stolen.start_s < stolen.boundary_s < first.end_s
+    here = Chunk(0, 0.0, stolen.boundary_s, 0.0)
+    chunks = sorted([here, last, stolen], key=lambda c: c.start_s)
+    assert [c.index for c in chunks] == [0, 2, 1]
+    # each new tracker starts 60 px off for 5 frames, then agrees
+    parts = [_part(full, chunks[0])] + [_part(full, c, warmup_frames=5, offset_px=60.0)
+                                        for c in chunks[1:]]
+    assert broken_seam(parts, chunks, full.width_px, full.height_px, full.fps) is None
+    merged = merge_chunks(parts, chunks, full.width_px, full.height_px, full.fps, "s")
+    np.testing.assert_array_equal(merged.t_s, full.t_s)
+    np.testing.assert_array_equal(merged.xy_px, full.xy_px)
+    a, b = analyze_sequence(full, TH), analyze_sequence(merged, TH)
+    assert b.rep_count == a.rep_count == 4
+    for ma, mb in zip(a.metrics, b.metrics):
+        assert mb.bottom_s == ma.bottom_s
+        assert mb.thigh_angle_deg == ma.thigh_angle_deg
+        assert mb.knee_over_toe_ratio == ma.knee_over_toe_ratio

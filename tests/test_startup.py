@@ -74,3 +74,25 @@ def test_a_chunk_tracked_outside_dask_imports_no_dask():
     got = set(out[1].split())
     assert "mediapipe" in got
     assert got.isdisjoint({"distributed", "dask"}), got & {"distributed", "dask"}
+
+
+def test_a_batch_hashes_its_clips_without_importing_the_store(tmp_path):
+    """`formcheck batch` hashes every clip before it starts; the hash came from the store's
+    module, whose import (SQLAlchemy, the models) cost ~1 s before the first clip."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "holiday.mp4").write_bytes(b"not a video at all" * 100)
+    code = ("import sys\nfrom pathlib import Path\nfrom formcheck import batch\n"
+            "from formcheck.thresholds import get_profile\n"
+            "class NoEngine:\n"
+            "    def warm_up(self): pass\n"
+            "    def n_workers(self): return 1\n"
+            "    def run(self, jobs, progress=None): return iter(())\n"
+            f"tmp = Path({str(tmp_path)!r})\n"
+            "[oc] = batch.run_batch(batch.find_clips([str(tmp / 'in')]), tmp / 'out',\n"
+            "                       batch.BatchSettings(get_profile('general')), NoEngine())\n"
+            "assert oc.status == 'error' and 'holiday.mp4' in oc.message, oc\n"
+            "assert (tmp / 'out' / 'summary.csv').is_file()\n")
+    got = _imported(code)
+    assert "formcheck.digest" in got
+    assert got.isdisjoint({"sqlalchemy", "formcheck.store"}), got & {"sqlalchemy",
+                                                                     "formcheck.store"}

@@ -26,7 +26,8 @@ from typing import Callable, Iterator
 from .errors import FormcheckError
 from .landmarks import PoseSequence
 from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
-                       drop_copies, interrupt_plugin, merge_chunks, plan_chunks, track_chunk)
+                       drop_copies, interrupt_plugin, merge_chunks, plan_chunks, steal_chunk,
+                       track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,13 @@ PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"]
 # 2026-12-07 "CPU per stage".
 QUIET_DASK = {"distributed.worker.profile.enabled": False,
               "distributed.admin.tick.interval": "1s",
-              "distributed.admin.system-monitor.interval": "2s"}
+              "distributed.admin.system-monitor.interval": "2s",
+              # one chunk per worker thread at a time: the scheduler hands the next chunk (in
+              # the order of priority: longest clips first) to whichever worker is free, instead
+              # of queueing a second chunk on each worker up front (Dask's default 1.1 rounds up
+              # to 2 per single-thread worker), which could leave the last two chunks of a batch
+              # queued on the same worker while the other waits
+              "distributed.scheduler.worker-saturation": 1.0}
 TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
 
@@ -468,10 +475,14 @@ class Engine:
                 progress(min(sum(done.values()), total_s), total_s)
 
         def here_progress(done_s: float, _total_s: float) -> None:
+            if "here" not in done:
+                log.info("%s: this process tracked its first frame %.2f s after it began",
+                         name, time.monotonic() - began)
             done["here"] = done_s
             tell()
 
         here_chunk = Chunk(0, 0.0, None, 0.0)
+        began = time.monotonic()
         stop_here = threading.Event()
         pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="formcheck-here")
         here = None
@@ -510,9 +521,9 @@ class Engine:
                 rate = done_s / wall_s if done_s > 0.5 and wall_s > 0 else RATE_GUESS
                 now = decide_sharing(total_s, done_s, self.workers, rate, max_fps,
                                      min_chunk_s=MIN_CHUNK_S)
-                log.info("%s: the workers started in %.1f s (this process tracked %.1f s of "
-                         "video meanwhile, %.2f s per second); %s", name, wall_s, done_s, rate,
-                         now.reason)
+                log.info("%s: the workers started in %.1f s (%.2f s after this process began; "
+                         "it tracked %.1f s of video meanwhile, %.2f s per second); %s", name,
+                         wall_s, time.monotonic() - began, done_s, rate, now.reason)
                 chunks = list(now.chunks)
                 if now.share:
                     end[0] = chunks[0].end_s
@@ -528,7 +539,7 @@ class Engine:
                     _check(cancel)
                 parts = [here.result()]
             else:
-                parts = self._track_rest(job, chunks, here, done, tell, cancel)
+                parts = self._track_rest(job, chunks, here, done, tell, cancel, end)
         except BaseException:
             # Ctrl-C, `cancel` or an error: the chunk tracked here stops at its next frame, so
             # the process can end at once; waited for (a frame, at most HERE_STOP_S) so that
@@ -554,6 +565,15 @@ class Engine:
             warnings.extend(got)
         return seq
 
+    def warm_up(self) -> None:
+        """Start the cluster and import MediaPipe in its workers now, e.g. in a thread while
+        the caller still reads its clips (`formcheck batch` hashes and probes them). A failure
+        is logged here and met again, as the caller's error, at the first real use."""
+        try:
+            self._start_workers()
+        except Exception as exc:  # noqa: BLE001 - raised again where the work starts
+            log.info("starting the workers ahead of the work: %r", exc)
+
     def _start_workers(self) -> None:
         """Start the worker processes and load MediaPipe in each: for a clip this process tracks
         too (track_here, always on this machine), plain processes (local_workers.py: no
@@ -575,12 +595,14 @@ class Engine:
         self._local.launch()
 
     def _track_rest(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
-                    tell: Callable[[], None], cancel: threading.Event | None = None
-                    ) -> list[dict]:
+                    tell: Callable[[], None], cancel: threading.Event | None = None,
+                    end: list[float] | None = None) -> list[dict]:
         """The later chunks on the workers while this process finishes the first. Their
-        progress goes into `done` under their chunk index."""
+        progress goes into `done` under their chunk index. With `end` (the live end of this
+        process's chunk) on local workers, an idle worker takes the end of this process's
+        chunk (_track_rest_locally): `chunks` then gains that chunk, in order of start."""
         if self._local is not None:
-            return self._track_rest_locally(job, chunks, here, done, tell, cancel)
+            return self._track_rest_locally(job, chunks, here, done, tell, cancel, end)
         tasks = _ChunkTasks(self.client, done, report=True)
         futs = [tasks.submit(str(job.path.resolve()), job, c, c.index) for c in chunks[1:]]
         try:
@@ -603,19 +625,31 @@ class Engine:
 
 
     def _track_rest_locally(self, job: ClipJob, chunks: list[Chunk], here, done: dict,
-                            tell: Callable[[], None], cancel: threading.Event | None = None
-                            ) -> list[dict]:
+                            tell: Callable[[], None], cancel: threading.Event | None = None,
+                            end: list[float] | None = None) -> list[dict]:
         """_track_rest on this machine's LocalWorkers: one chunk per worker, over their pipes.
-        On Ctrl-C, `cancel` or an error the workers are terminated at once (what they were
-        tracking is thrown away)."""
+        Work stealing at the end: when a worker has nothing left to track while this process
+        still has more of its chunk than a new chunk costs (parallel.steal_chunk, from the
+        rate this process has tracked at since the split), the worker takes the end of this
+        process's chunk and `end[0]` moves to the new boundary; `chunks` (this process's first)
+        gets the new chunk, in order of start, and chunks[0] its new end. On Ctrl-C, `cancel`
+        or an error the workers are terminated at once (what they were tracking is thrown
+        away)."""
         workers = self._local
         info = job.info
         path = str(job.path.resolve())
-        for c in chunks[1:]:
+
+        def send(c: Chunk) -> None:
             workers.track(c.index, (path, c, job.max_fps, info.width_px, info.height_px,
                                     info.fps, info.duration_s, job.path.name))
+
+        for c in chunks[1:]:
+            send(c)
         results: dict[int, dict] = {}
         finished = False
+        split_at, split_s = time.monotonic(), done.get("here", 0.0)
+        here_done_at = None
+        stealing = end is not None
         try:
             while not (here.done() and len(results) == len(chunks) - 1):
                 _check(cancel)
@@ -626,8 +660,26 @@ class Engine:
                         done[tag] = value
                     elif kind == "done":
                         results[tag] = value
+                        log.info("%s: a worker finished chunk %d %.2f s after the split; this "
+                                 "process is at %.1f s of video%s", job.path.name, tag,
+                                 time.monotonic() - split_at, done.get("here", 0.0),
+                                 " (done)" if here.done() else f", to {end[0]:.1f} s"
+                                 if end is not None else "")
                     else:
                         raise FormcheckError(_user_message(job.path.name, value))
+                if here.done() and here_done_at is None:
+                    here_done_at = time.monotonic()
+                    log.info("%s: this process finished its chunk %.2f s after the split; "
+                             "%d worker chunk(s) still running", job.path.name,
+                             here_done_at - split_at, len(chunks) - 1 - len(results))
+                # a worker that has finished its chunk (not one the split left without)
+                if stealing and results and math.isfinite(end[0]) \
+                        and not here.done() and workers.idle() > 0:
+                    stolen = self._steal(job, chunks, done, end, split_at, split_s)
+                    if stolen is not None:
+                        send(stolen)
+                    else:
+                        stealing = False    # less is left from now on: no later steal pays
                 tell()
             first = here.result()
             finished = True
@@ -636,6 +688,27 @@ class Engine:
             if not finished:
                 self._local = None
                 workers.close()
+
+    @staticmethod
+    def _steal(job: ClipJob, chunks: list[Chunk], done: dict, end: list[float],
+               split_at: float, split_s: float) -> Chunk | None:
+        """The end of this process's chunk for an idle worker (parallel.steal_chunk), or None.
+        Moves end[0] to the new boundary and puts the new chunk into `chunks`."""
+        here_s = done.get("here", 0.0)
+        wall_s = time.monotonic() - split_at
+        rate = (here_s - split_s) / wall_s if here_s - split_s > 0.5 and wall_s > 0 \
+            else RATE_GUESS
+        index = max(c.index for c in chunks) + 1
+        d = steal_chunk(here_s, end[0], rate, index, job.max_fps)
+        log.info("%s: a worker is idle; %s", job.path.name, d.reason)
+        if d.chunk is None:
+            return None
+        end[0] = d.chunk.boundary_s
+        chunks[0] = Chunk(chunks[0].index, chunks[0].start_s, d.chunk.boundary_s,
+                          chunks[0].boundary_s)
+        chunks.append(d.chunk)
+        chunks.sort(key=lambda c: c.start_s)
+        return d.chunk
 
 
 class _ChunkTasks:

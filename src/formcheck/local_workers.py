@@ -110,6 +110,7 @@ class LocalWorkers:
         self._conns: list[Connection] = []
         self.pids: list[int] = []
         self._next = 0
+        self._busy: dict[int, Connection] = {}   # chunk tag -> the worker tracking it
 
     def launch(self) -> None:
         """Spawn the worker processes (a few milliseconds; start() waits for them to be ready).
@@ -148,10 +149,20 @@ class LocalWorkers:
                 waiting.remove(c)
 
     def track(self, tag: int, args: tuple) -> None:
-        """Send chunk `tag` (parallel.track_chunk's positional arguments) to the next worker."""
-        conn = self._conns[self._next % len(self._conns)]
-        self._next += 1
+        """Send chunk `tag` (parallel.track_chunk's positional arguments) to a worker with
+        nothing to do, else to the next in turn."""
+        idle = [c for c in self._conns if c not in self._busy.values()]
+        if idle:
+            conn = idle[0]
+        else:
+            conn = self._conns[self._next % len(self._conns)]
+            self._next += 1
         conn.send(("track", tag, args))
+        self._busy[tag] = conn
+
+    def idle(self) -> int:
+        """How many workers have no chunk to track (their chunks are back, or none was sent)."""
+        return sum(c not in self._busy.values() for c in self._conns)
 
     def collect(self, timeout_s: float) -> list[tuple]:
         """The workers' messages that arrive within `timeout_s` ("progress", "done" or "error"
@@ -160,6 +171,8 @@ class LocalWorkers:
         for c in wait(self._conns, timeout=timeout_s):
             try:
                 msg = c.recv()
+                if msg[0] in ("done", "error"):
+                    self._busy.pop(msg[1], None)
                 out.append(msg if msg[0] != "error" else ("error", msg[1], _rebuilt(*msg[2])))
             except (EOFError, OSError) as exc:
                 self._conns.remove(c)

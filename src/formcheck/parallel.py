@@ -139,6 +139,63 @@ def decide_sharing(duration_s: float, tracked_s: float, n_trackers: int,
                          f"{tracked_s:.1f} s: {len(chunks)} trackers save about {saved:.1f} s")
 
 
+# Balancing the end of a shared clip (engine.track_here_and_there): when a worker has finished
+# its chunk while this process still has a stretch left, the worker takes the end of that
+# stretch as a new chunk. A new chunk costs the worker a fresh pose model (0.46 s on the quiet
+# machine: benchmarks/bench_startup.py, RESULTS.md "model creation") plus the seek to its start,
+# i.e. decoding from the keyframe before it (first frame after a seek, 2026-12-07, shared
+# machine: 0.02-0.48 s on the 30 fps 720p benchmark clip, 0.85-1.34 s on the 60 fps 1080p one,
+# keyframes every 4-8 s; RESULTS.md "Work stealing"); 1.0 s of wall time for both. Its overlap
+# (OVERLAP_S) is tracked twice.
+NEW_CHUNK_COST_S = 1.0
+
+
+@dataclass(frozen=True)
+class StealDecision:
+    """Whether an idle worker takes the end of this process's chunk: `chunk` (None: no), and
+    why. `min_left_s` is the video this process must have left for a new chunk to pay."""
+
+    chunk: Chunk | None
+    min_left_s: float
+    reason: str
+
+
+def steal_min_left_s(rate: float, overlap_s: float = OVERLAP_S,
+                     new_chunk_cost_s: float = NEW_CHUNK_COST_S,
+                     min_saving_s: float = MIN_SAVING_S) -> float:
+    """The video this process must have left (seconds) for an idle worker's new chunk to save
+    more than `min_saving_s`: with L left and the worker taking x from the end, this process
+    ends after (L - x) / rate, the worker after (x + overlap) / rate + new_chunk_cost; both end
+    together at x = (L - overlap - new_chunk_cost * rate) / 2, saving x / rate. That exceeds
+    min_saving_s when L > overlap + new_chunk_cost * rate + 2 * min_saving_s * rate."""
+    return overlap_s + new_chunk_cost_s * rate + 2.0 * min_saving_s * rate
+
+
+def steal_chunk(here_s: float, here_end_s: float, rate: float, index: int,
+                max_fps: float | None = 30.0, overlap_s: float = OVERLAP_S,
+                new_chunk_cost_s: float = NEW_CHUNK_COST_S,
+                min_saving_s: float = MIN_SAVING_S) -> StealDecision:
+    """This process has tracked to `here_s` of a chunk that ends at `here_end_s`, at `rate`
+    seconds of video per wall second, and a worker is idle: the new chunk `index` that worker
+    tracks so that both end together (steal_min_left_s), from OVERLAP_S before its boundary (on
+    the 1/max_fps grid, as plan_chunks) to here_end_s; this process's chunk then ends at the
+    boundary. None when too little is left for a new chunk to pay."""
+    left_s = here_end_s - here_s
+    need_s = steal_min_left_s(rate, overlap_s, new_chunk_cost_s, min_saving_s)
+    if left_s <= need_s:
+        return StealDecision(None, need_s, f"{left_s:.1f} s left here at {here_s:.1f} s, "
+                             f"a new chunk pays from {need_s:.1f} s at {rate:.2f} s per second")
+    boundary = here_s + (left_s + overlap_s + new_chunk_cost_s * rate) / 2.0
+    start = boundary - overlap_s
+    if max_fps:
+        start = math.floor(start * max_fps + 1e-9) / max_fps
+    chunk = Chunk(index, start, here_end_s, boundary)
+    saved_s = (here_end_s - boundary) / rate
+    return StealDecision(chunk, need_s, f"{left_s:.1f} s left here at {here_s:.1f} s: a worker "
+                         f"takes {start:.2f}-{here_end_s:.2f} s, this process stops at "
+                         f"{boundary:.2f} s (saves about {saved_s:.1f} s)")
+
+
 # ------------------------------------------------------------------------------ worker side
 
 _CANCELLED_RUNS: set[str] = set()   # in each worker process: runs whose chunks must stop
