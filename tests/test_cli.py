@@ -278,3 +278,31 @@ def test_mediapipe_log_lines_are_silenced_unless_verbose():
         # the legacy graph prints them, and does when asked; the Tasks backend (3.13) printed
         # none in CI's run at all, so there is nothing to show with --verbose there
         assert len(run("--verbose")) >= 1
+
+
+def test_eval_warns_about_cached_landmarks_that_do_not_name_their_pose_backend(tmp_path, capsys):
+    """A cached landmarks file saved before provenance was recorded is scored with the legacy
+    backend's corrections (issue 19: 22 files of the Tasks cache were); eval says so and what
+    to do, and is silent about one that names its backend."""
+    from formcheck.pose import provenance
+
+    videos, cache = tmp_path / "videos", tmp_path / "cache"
+    videos.mkdir()
+    cache.mkdir()
+    (videos / "LABELS.tsv").write_text(
+        "file\tview\trep_count\trep_bottoms_s\tdepth_per_rep\tknee_past_toes_per_rep\t"
+        "knees_cave_in_per_rep\na__one.mp4\tside\t3\t\t\t\t\nb__two.mp4\tside\t3\t\t\t\t\n")
+    for name in ("a__one.mp4", "b__two.mp4"):
+        (videos / name).write_bytes(b"")
+        os.utime(videos / name, (1_000_000, 1_000_000))
+    save_npz(squat_sequence(3), cache / "a__one.npz")
+    save_npz(squat_sequence(3).replace(meta={"provenance": provenance("tasks")}),
+             cache / "b__two.npz")
+    code, _, err = run(capsys, "eval", "--videos", videos, "--labels", videos / "LABELS.tsv",
+                       "--cache", cache)
+    assert code == 0
+    warned = [ln for ln in err.splitlines() if "does not name the pose backend" in ln]
+    assert warned == [f"formcheck: warning: {cache / 'a__one.npz'} does not name the pose "
+                      "backend that made it, so it is scored with the legacy backend's "
+                      "corrections; delete it to track again, or run "
+                      "tools/stamp_provenance.py on the cache with the environment that made it"]

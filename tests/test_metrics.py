@@ -428,3 +428,46 @@ def test_the_depth_number_is_withheld_only_past_the_gap(angle, signal, view, wit
 
     assert MAX_THIGH_GAP_DEG == 9.1
     assert bool(thigh_disagreement(angle, signal, 4.5, view)) is withheld
+
+
+def test_a_thigh_longer_in_the_picture_than_standing_gets_no_depth_number():
+    """The second tracking-quality test (metrics.thigh_overlength): side on, the hips put
+    further from the knees along the thigh's own line (the picture's thigh 1.4 times its true
+    length at the bottom, its angle and the hips' drop unchanged, so the gap test cannot see
+    it): the depth number is withheld with the reason, on the clip and the live path; the same
+    squatter tracked right keeps its number, its thigh as long as standing."""
+    from formcheck.landmarks import Landmark as L
+
+    seq = squat_sequence([RepSpec(thigh_deg=0.0, shin_deg=30.0)] * 2)
+    xy = seq.xy_px.copy()
+    for hip, knee in ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE)):
+        xy[:, hip, 0] = xy[:, knee, 0] + 1.4 * (xy[:, hip, 0] - xy[:, knee, 0])
+    th = get_profile("general")
+    for a in (analyze_sequence(seq, th), replay(seq, th)):
+        assert [round(m.thigh_angle_deg) for m in a.metrics] == [6, 6]
+        assert [round(m.thigh_length_ratio, 2) for m in a.metrics] == [1.0, 1.0]
+        assert all("thigh_angle" not in m.reasons for m in a.metrics)
+    for a in (analyze_sequence(seq.replace(xy_px=xy), th), replay(seq.replace(xy_px=xy), th)):
+        assert a.rep_count == 2
+        for m in a.metrics:
+            assert (m.thigh_angle_deg, m.depth_angle_deg, m.depth_source) == (None, None, "")
+            assert round(m.thigh_px_deg) == 0
+            assert m.reasons["thigh_angle"] == m.reasons["depth_angle"] == (
+                "the hip or knee was hidden or mistracked at the bottom: the thigh in the "
+                "picture is 1.40 times as long as when standing, which a thigh cannot be, so "
+                "no depth angle is given for this rep")
+
+
+@pytest.mark.parametrize("ratio,view,withheld", [
+    (1.09, "side", False),     # within 3.5 noise SDs of its true length
+    (1.10, "side", True),
+    (1.20, "oblique", True),   # turned, a thigh shows shorter still, never longer
+    (0.60, "oblique", False),
+    (1.50, "front", False),    # from the front the number is the depth signal's
+    (None, "side", False),
+])
+def test_the_depth_number_is_withheld_only_past_the_thigh_length_limit(ratio, view, withheld):
+    from formcheck.metrics import MAX_THIGH_LENGTH_RATIO, thigh_overlength
+
+    assert MAX_THIGH_LENGTH_RATIO == 1.09
+    assert bool(thigh_overlength(ratio, view)) is withheld

@@ -57,3 +57,38 @@ def test_a_tracked_clip_reports_the_backend_that_tracked_it():
     import mediapipe
 
     assert prov["mediapipe_version"] == mediapipe.__version__
+
+
+def test_stamp_provenance_names_the_backend_in_cached_files_that_lack_it(tmp_path, capsys):
+    """tools/stamp_provenance.py: a cached landmarks file saved before provenance was recorded
+    is taken for the legacy backend's (metrics.thigh_bias_for); stamped with this environment's
+    backend it carries that backend's correction, its landmarks and modification time kept.
+    A cache that names another backend than this environment's is refused."""
+    import os
+    import sys
+
+    import numpy as np
+
+    from conftest import ROOT
+    from formcheck.metrics import pose_backend_of, thigh_bias_for
+    from formcheck.pose import default_backend
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import stamp_provenance
+
+    seq = squat_sequence()
+    bare, named = tmp_path / "a__bare.npz", tmp_path / "b__named.npz"
+    save_npz(seq, bare)
+    save_npz(seq.replace(meta={"provenance": provenance(default_backend())}), named)
+    os.utime(bare, ns=(1_000_000_000, 2_000_000_000))
+    assert pose_backend_of(load_npz(bare).meta) is None
+    assert stamp_provenance.main([str(tmp_path)]) == 0
+    got = load_npz(bare)
+    assert got.meta["provenance"] == provenance(default_backend())
+    assert thigh_bias_for(got.meta) == thigh_bias_for({"provenance": provenance(default_backend())})
+    assert np.array_equal(got.xy_px, load_npz(named).xy_px, equal_nan=True)
+    assert bare.stat().st_mtime_ns == 2_000_000_000
+    assert "a__bare.npz: no provenance -> " + default_backend() in capsys.readouterr().out
+    other = "tasks" if default_backend() == "legacy" else "legacy"
+    save_npz(seq.replace(meta={"provenance": provenance(other)}), tmp_path / "c__other.npz")
+    assert stamp_provenance.main([str(tmp_path)]) == 1

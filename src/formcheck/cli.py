@@ -131,6 +131,11 @@ def cmd_eval(args) -> int:
             npz = cache / (clip.stem + ".npz") if cache else None
             if npz is not None and npz.is_file() and npz.stat().st_mtime >= clip.stat().st_mtime:
                 raw = load_npz(npz)
+                if not (raw.meta.get("provenance") or {}).get("pose_backend"):
+                    print(f"formcheck: warning: {npz} does not name the pose backend that made "
+                          "it, so it is scored with the legacy backend's corrections; delete it "
+                          "to track again, or run tools/stamp_provenance.py on the cache with "
+                          "the environment that made it", file=sys.stderr)
             else:
                 from .pose import track_video
 
