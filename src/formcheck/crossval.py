@@ -86,10 +86,6 @@ class RepRow:
     # that angle's committed (bias, band edges): the landmarks' pose backend's
     # (metrics.signal_depth_for)
     signal_committed: tuple = (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)
-    # the thigh's picture length at the bottom over standing (metrics.thigh_length_ratio), and
-    # why the depth number was withheld ("" when given)
-    thigh_length_ratio: float | None = None
-    withheld: str = ""
 
 
 @dataclass
@@ -169,10 +165,7 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                m.depth_signal_deg,
                                (m.depth_signal_bias_deg, m.depth_signal_edges_deg)
                                if m.depth_signal_bias_deg is not None
-                               else (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG),
-                               m.thigh_length_ratio,
-                               m.reasons.get("depth_angle", "") if m.depth_angle_deg is None
-                               else ""))
+                               else (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)))
     return clips, reps
 
 
@@ -457,15 +450,6 @@ def thigh_error_lines(reps: list[RepRow], sources: list[str]) -> tuple[list[str]
                          f"{_err_stats([r.depth_signal_deg - r.marked_thigh_deg for r in sg])}; "
                          f"cross-validated {_err_stats(cv_sig)}")
             js[view]["signal_cv_sd"] = float(np.std(cv_sig))
-    # how many side and oblique reps (marked or not) each tracking-quality test withholds the
-    # number of: the two readings' gap (metrics.thigh_disagreement) and the thigh's picture
-    # length against standing (metrics.thigh_overlength)
-    pic = [r for r in reps if r.view in PICTURE_VIEWS]
-    gap = sum("hip's drop says" in r.withheld for r in pic)
-    long_ = sum("times as long as when standing" in r.withheld for r in pic)
-    lines.append(f"- withheld over all {len(pic)} side and oblique reps: {gap} by the two readings' "
-                 f"gap, {long_} by the thigh's length at the bottom against standing")
-    js["withheld"] = {"reps": len(pic), "gap": gap, "length": long_}
     return lines, js
 
 

@@ -287,26 +287,19 @@ def guard_angle_deg(a: np.ndarray) -> np.ndarray:
         return np.where(np.abs(a) <= ANGLE_RANGE_DEG, a, np.nan)
 
 
-def segment_vector_px(xy: np.ndarray, name: str) -> np.ndarray:
-    """(N, 2) the picture vector of segment ANGLES[name] per frame (start -> end, px): what
-    segment_angle_deg measures the angle of and thigh_length_ratio the length of."""
-    spec = ANGLES[name]
-    with np.errstate(all="ignore"):
-        if spec.either:
-            return np.stack([nanmean_of([xy[:, int(b), k] - xy[:, int(a), k]
-                                         for a, b in zip(spec.start, spec.end)])
-                             for k in (0, 1)], axis=-1)
-        return (np.mean([xy[:, int(b)] for b in spec.end], axis=0)
-                - np.mean([xy[:, int(a)] for a in spec.start], axis=0))
-
-
 def segment_angle_deg(xy: np.ndarray, name: str, facing: int = 1,
                       sin_yaw: np.ndarray | float | None = None) -> np.ndarray:
     """(N,) the angle ANGLES[name] per frame of (N, 33, 2) picture points, in degrees, within
     [-90, 90] or NaN (see the table's notes)."""
     spec = ANGLES[name]
-    vec = segment_vector_px(xy, name)
     with np.errstate(all="ignore"):
+        if spec.either:
+            vec = np.stack([nanmean_of([xy[:, int(b), k] - xy[:, int(a), k]
+                                        for a, b in zip(spec.start, spec.end)])
+                            for k in (0, 1)], axis=-1)
+        else:
+            vec = (np.mean([xy[:, int(b)] for b in spec.end], axis=0)
+                   - np.mean([xy[:, int(a)] for a in spec.start], axis=0))
         fwd = vec[:, 0] * (facing if spec.ref == "vertical" else 1.0)
         if sin_yaw is not None:
             s = np.asarray(sin_yaw, dtype=np.float64)
@@ -602,9 +595,6 @@ class RepMetrics:
     # (signal_depth_for; None: the legacy backend's SIGNAL_BIAS_DEG / SIGNAL_EDGES_DEG)
     depth_signal_bias_deg: float | None = None
     depth_signal_edges_deg: tuple | None = None
-    # the thigh's picture length at the bottom over its standing length (thigh_length_ratio;
-    # internal: thigh_overlength's tracking-quality test), None where not read
-    thigh_length_ratio: float | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -662,21 +652,15 @@ def knee_key_for(view: str, leg: str) -> KneeKey:
     return "front_most"
 
 
-def _standing_masks(series: Series, rep: Rep, around_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """(the standing frames just before and after this rep, the whole clip's standing frames):
-    where a length measured while standing is taken, the second as the fallback."""
+def _standing_hip_heights(series: Series, rep: Rep, around_s: float) -> list[np.ndarray]:
+    """Finite hip heights while standing just before and after this rep, then over the whole
+    clip's standing frames (the fallback): the one definition both functions below use."""
     t = series.t_s
     near = ((t >= rep.start_s - around_s) & (t <= rep.start_s)) | \
            ((t >= rep.end_s) & (t <= rep.end_s + around_s))
     standing = np.isfinite(series.depth) & (series.depth < STANDING_DEPTH)
-    return near & standing, standing
-
-
-def _standing_hip_heights(series: Series, rep: Rep, around_s: float) -> list[np.ndarray]:
-    """Finite hip heights while standing just before and after this rep, then over the whole
-    clip's standing frames (the fallback): the one definition both functions below use."""
     out = []
-    for mask in _standing_masks(series, rep, around_s):
+    for mask in (near & standing, standing):
         h = series.hip_height_px[mask]
         out.append(h[np.isfinite(h)])
     return out
@@ -795,9 +779,7 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
     dep, bias = corrected_depth_angle(dep, view, thigh_bias_for(seq.meta))
     sig_bias, sig_edges = signal_depth_for(seq.meta)
     signal = _f(nanmedian_or_nan(thigh_angle_from_depth_deg(series.depth[band])))
-    length_ratio = None if turned else _f(thigh_length_ratio(xy, series, rep, band, view, leg))
-    why = (thigh_disagreement(dep, signal, sig_bias, view)
-           or (thigh_overlength(length_ratio, view) if dep is not None else ""))
+    why = thigh_disagreement(dep, signal, sig_bias, view)
     if why:
         dep, dep_err, dep_src, bias = None, None, "", 0.0
         reasons["thigh_angle"] = why
@@ -821,8 +803,7 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       thigh_px_deg=thigh_px, depth_angle_bias_deg=bias,
                       foot_lift_shin=foot_lift_shin(seq, series, rep, band), **box,
                       valgus=valgus, depth_signal_bias_deg=sig_bias,
-                      depth_signal_edges_deg=sig_edges, depth_signal_deg=signal,
-                      thigh_length_ratio=length_ratio)
+                      depth_signal_edges_deg=sig_edges, depth_signal_deg=signal)
 
 
 def foot_lift_shin(seq: PoseSequence, series: Series, rep: Rep, band: np.ndarray) -> float | None:
@@ -1028,59 +1009,6 @@ def thigh_disagreement(angle_deg: float | None, signal_deg: float | None, signal
     return (f"the hip or knee was hidden or mistracked at the bottom: the thigh in the picture "
             f"reads {angle_deg:+.0f} deg but the hip's drop says {sig:+.0f} deg, so no depth "
             "angle is given for this rep")
-
-
-# The second tracking-quality test on the depth number (issue 19), from geometry: a segment
-# cannot show longer in the picture than it is. Standing, the thigh hangs upright, and upright
-# it does not foreshorten however the camera is turned, so its picture length while standing is
-# its true length (in pixels, at that distance). At the bottom, side on, the thigh lies in the
-# picture plane and shows at that length; turned toward the camera it shows shorter, never
-# longer. A thigh that reads longer at the bottom than standing by more than the measurement
-# noise has its hip or knee point off the joint (a rack arm, a burned-in skeleton, a hip put on
-# the buttock), and the angle read from those points is not the thigh's. The noise of such a
-# length ratio, measured without labels or marks: the same thigh's standing length in the 1 s
-# before a rep over that in the 1 s after it, robust SD (1.4826 x MAD) over the reps of
-# ../shared/videos: side on 0.017 (both backends), at an angle 0.025 (legacy) and 0.020 (Tasks);
-# the largest is taken (THIGH_LENGTH_ROBUST_SD). The limit is 3.5 of them above 1, Iglewicz &
-# Hoaglin's outlier cut, as for the gap (MAX_THIGH_GAP_DEG). (The bottom / standing ratio itself
-# spreads far wider, median 0.86-0.90 side on: a thigh turned toward the camera shows shorter.)
-THIGH_LENGTH_ROBUST_SD = 0.025
-MAX_THIGH_LENGTH_RATIO = round(1.0 + 3.5 * THIGH_LENGTH_ROBUST_SD, 2)
-
-
-def thigh_segment_for(view: str, leg: str) -> str | None:
-    """The picture segment (ANGLES) the depth number reads in this view: the near leg's thigh
-    side on, both thighs averaged at an angle (depth_angle); None in other views."""
-    return {"side": f"thigh_{leg}", "oblique": "thighs"}.get(view)
-
-
-def thigh_length_ratio(xy: np.ndarray, series: Series, rep: Rep, band: np.ndarray, view: str,
-                       leg: str, around_s: float = 1.0) -> float | None:
-    """The picture length of the thigh the depth number reads (thigh_segment_for), median over
-    the bottom band, over its median length while standing just before and after the rep (the
-    clip's standing frames as a fallback); None in other views or when either is unseen."""
-    name = thigh_segment_for(view, leg)
-    if name is None:
-        return None
-    length = np.hypot(*segment_vector_px(xy, name).T)
-    bottom = nanmedian_or_nan(length[band])
-    for mask in _standing_masks(series, rep, around_s):
-        stand = nanmedian_or_nan(length[mask])
-        if np.isfinite(stand) and stand > 1:
-            return float(bottom / stand) if np.isfinite(bottom) else None
-    return None
-
-
-def thigh_overlength(ratio: float | None, view: str) -> str:
-    """Why the depth number is withheld ("" when it is not): side on or at an angle, the thigh
-    shows longer in the picture at the bottom than standing by more than the noise
-    (MAX_THIGH_LENGTH_RATIO)."""
-    if view not in ("side", "oblique") or ratio is None or not np.isfinite(ratio) \
-            or ratio <= MAX_THIGH_LENGTH_RATIO:
-        return ""
-    return (f"the hip or knee was hidden or mistracked at the bottom: the thigh in the picture "
-            f"is {ratio:.2f} times as long as when standing, which a thigh cannot be, so no "
-            "depth angle is given for this rep")
 
 
 def depth_signal_class(signal_deg: float | None, bias_deg: float = SIGNAL_BIAS_DEG,
