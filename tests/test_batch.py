@@ -164,9 +164,6 @@ def test_the_longest_clips_go_to_the_workers_first(tmp_path):
     class Recorder:
         order: list[str] = []
 
-        def warm_up(self) -> None:
-            pass
-
         def n_workers(self) -> int:
             return 2
 
@@ -183,47 +180,3 @@ def test_the_longest_clips_go_to_the_workers_first(tmp_path):
     # outcomes and the summary keep the order given
     assert [o.clip.name for o in outcomes] == ["a_short.mp4", "b_long.mp4", "c_middle.mp4"]
     assert [o.status for o in outcomes] == ["error"] * 3
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_the_last_clip_sent_is_shared_by_the_workers_so_they_end_together(tmp_path, workers):
-    import numpy as np
-
-    from conftest import write_clip
-    from formcheck.engine import ClipResult
-    from formcheck.parallel import OVERLAP_S
-
-    src = tmp_path / "clips"
-    src.mkdir()
-    frame = np.zeros((32, 48, 3), dtype=np.uint8)
-    for name, seconds in (("a.mp4", 12), ("b.mp4", 10), ("c.mp4", 9)):
-        write_clip(src / name, [frame] * (15 * seconds), fps=15.0)
-
-    class Recorder:
-        jobs: list = []
-
-        def warm_up(self) -> None:
-            pass
-
-        def n_workers(self) -> int:
-            return workers
-
-        def run(self, jobs, progress=None):
-            self.jobs = list(jobs)
-            for j in jobs:
-                yield ClipResult(j, None, [], "not tracked in this test")
-
-    eng = Recorder()
-    settings = batch.BatchSettings(get_profile("general"), "general", "auto")
-    outcomes = batch.run_batch(batch.find_clips([str(src)]), tmp_path / "out", settings, eng)
-    assert [j.path.name for j in eng.jobs] == ["a.mp4", "b.mp4", "c.mp4"]
-    assert [len(j.chunks) for j in eng.jobs[:2]] == [1, 1]
-    last = eng.jobs[-1].chunks
-    if workers == 1:
-        assert len(last) == 1
-    else:
-        # two halves of the 9-s clip, the second from an overlap before 4.5 s
-        assert [(c.start_s, c.end_s, c.boundary_s) for c in last] == [
-            (0.0, 4.5, 0.0), (pytest.approx(4.5 - OVERLAP_S), None, 4.5)]
-    # each outcome is still its own clip's
-    assert [o.clip.name for o in outcomes] == ["a.mp4", "b.mp4", "c.mp4"]

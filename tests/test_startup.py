@@ -84,7 +84,6 @@ def test_a_batch_hashes_its_clips_without_importing_the_store(tmp_path):
     code = ("import sys\nfrom pathlib import Path\nfrom formcheck import batch\n"
             "from formcheck.thresholds import get_profile\n"
             "class NoEngine:\n"
-            "    def warm_up(self): pass\n"
             "    def n_workers(self): return 1\n"
             "    def run(self, jobs, progress=None): return iter(())\n"
             f"tmp = Path({str(tmp_path)!r})\n"

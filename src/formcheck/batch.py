@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import math
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -204,20 +203,6 @@ def _write(outcome: ClipOutcome, paths: dict[str, Path], digest: str,
     outcome.outputs = list(paths.values())
 
 
-def split_the_last(jobs: list[ClipJob], workers: int, max_fps: float | None) -> list[ClipJob]:
-    """Jobs in the order they are sent (longest first), with the last one, when it is one
-    chunk, split into one chunk per worker (each at least parallel.MIN_CHUNK_S): it is the
-    tail, tracked while the other workers have nothing left, so its chunks end together
-    instead of one worker tracking the whole clip while the others wait."""
-    if workers < 2 or len(jobs) < workers or len(jobs[-1].chunks) > 1:
-        return jobs
-    last = jobs[-1]
-    chunks = plan_chunks(last.info.duration_s, workers, max_fps)
-    if len(chunks) == 1:
-        return jobs
-    return jobs[:-1] + [replace(last, chunks=tuple(chunks))]
-
-
 def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine: Engine,
               progress: ProgressFn | None = None,
               on_clip: Callable[[ClipOutcome], None] | None = None) -> list[ClipOutcome]:
@@ -251,10 +236,6 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
                                   "settings", report=prev, outputs=list(paths.values())))
         else:
             todo.append(i)
-    if todo:
-        # the cluster starts (and its workers import MediaPipe) while the clips are probed
-        warm = threading.Thread(target=engine.warm_up, name="formcheck-warm-up", daemon=True)
-        warm.start()
     workers = engine.n_workers() if todo else 1
     for i in todo:
         try:
@@ -273,10 +254,6 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
     index_of = {id(j): i for j, i in zip(jobs, (job_of[k] for k in range(len(jobs))))}
     # longest first: the short clips fill in at the end, so no worker waits long on the last one
     jobs.sort(key=lambda j: j.work_s, reverse=True)
-    if jobs:
-        last = jobs[-1]
-        jobs = split_the_last(jobs, workers, settings.max_fps)
-        index_of[id(jobs[-1])] = index_of[id(last)]
     for res in engine.run(jobs, progress):
         i = index_of[id(res.job)]
         clip = clips[i]

@@ -91,13 +91,7 @@ PRIVATE_HTTP = {"distributed.scheduler.http.routes": ["distributed.http.health"]
 # 2026-12-07 "CPU per stage".
 QUIET_DASK = {"distributed.worker.profile.enabled": False,
               "distributed.admin.tick.interval": "1s",
-              "distributed.admin.system-monitor.interval": "2s",
-              # one chunk per worker thread at a time: the scheduler hands the next chunk (in
-              # the order of priority: longest clips first) to whichever worker is free, instead
-              # of queueing a second chunk on each worker up front (Dask's default 1.1 rounds up
-              # to 2 per single-thread worker), which could leave the last two chunks of a batch
-              # queued on the same worker while the other waits
-              "distributed.scheduler.worker-saturation": 1.0}
+              "distributed.admin.system-monitor.interval": "2s"}
 TLS_ENV = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
 
@@ -564,15 +558,6 @@ class Engine:
         if warnings is not None:
             warnings.extend(got)
         return seq
-
-    def warm_up(self) -> None:
-        """Start the cluster and import MediaPipe in its workers now, e.g. in a thread while
-        the caller still reads its clips (`formcheck batch` hashes and probes them). A failure
-        is logged here and met again, as the caller's error, at the first real use."""
-        try:
-            self._start_workers()
-        except Exception as exc:  # noqa: BLE001 - raised again where the work starts
-            log.info("starting the workers ahead of the work: %r", exc)
 
     def _start_workers(self) -> None:
         """Start the worker processes and load MediaPipe in each: for a clip this process tracks
