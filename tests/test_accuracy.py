@@ -6,7 +6,8 @@ constant fitted on the clips), within BASELINE_TOLERANCE. After an improvement, 
 baseline with FORMCHECK_UPDATE_BASELINE=1 and commit it with the change that earned it.
 
 With FORMCHECK_LANDMARK_CACHE=DIR the landmarks are read from DIR/<clip stem>.npz (as
-`formcheck eval --cache DIR` writes them) instead of running the pose model on every clip.
+`formcheck eval --cache DIR` writes them) instead of running the pose model on every clip; a file
+made by another pose backend, model or MediaPipe version than this run's is refused.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ import pytest
 from formcheck.analysis import analyze_sequence
 from formcheck.crossval import collect, read_depth_points, run_cv
 from formcheck.evaluate import evaluate_clip, new_tallies, read_labels, summarize
-from formcheck.landmarks import load_npz
 from formcheck.pose import default_backend
 from formcheck.report import to_dict
 from formcheck.thresholds import get_profile
 
 from conftest import ROOT
-from tracking import track_clips
+from tracking import load_cached, track_clips
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
@@ -45,7 +45,7 @@ def _load_all(shared_videos: Path, labels: list[dict]) -> dict:
     for lab in labels:
         npz = Path(cache) / (Path(lab["file"]).stem + ".npz") if cache else None
         if npz is not None and npz.is_file():
-            raws[lab["file"]] = load_npz(npz)
+            raws[lab["file"]] = load_cached(npz)    # refused if another pose model made it
     todo = [lab["file"] for lab in labels if lab["file"] not in raws]
     raws.update(zip(todo, track_clips([shared_videos / f for f in todo])))
     return raws
@@ -130,7 +130,8 @@ def test_no_figure_got_worse_than_the_committed_baseline(measured):
     worse = {k: (v, measured.get(k)) for k, v in base.items()
              if measured.get(k) is None or measured[k] < v - (
                  EXACT_COUNT_TOLERANCE if "exact_count" in k else BASELINE_TOLERANCE)}
-    assert worse == {}, f"worse than the committed baseline (committed, now): {worse}"
+    assert worse == {}, (f"worse than the committed baseline of the {default_backend()} pose "
+                         f"backend (committed, now): {worse}")
 
 
 def test_the_baseline_covers_the_cross_validated_figures():

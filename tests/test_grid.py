@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(ROOT / "tools"))
 import grid_eval  # noqa: E402
 import make_fixtures as mf  # noqa: E402
-from tracking import track_clips  # noqa: E402
+from tracking import load_cached, track_clips  # noqa: E402
 
 GRID = ROOT / "videos" / "fixtures" / "grid"
 TRUTHS = grid_eval.load_truths(GRID)
@@ -111,10 +111,10 @@ _raws: dict = {}         # {grid clip: its tracked landmarks}, filled by analyse
 def analyses() -> dict:
     """{grid clip: its analysis}, every clip tracked once per session: read from
     FORMCHECK_GRID_CACHE (tracked landmarks, .npz, optional) where it holds a copy no older than
-    the clip (as grid_eval.track reads it), the rest tracked in worker processes
+    the clip (as grid_eval.track reads it) and made by this run's pose model, the rest tracked in worker processes
     (tests/tracking.py) and saved there."""
     if not _analyses:
-        from formcheck.landmarks import load_npz, save_npz
+        from formcheck.landmarks import save_npz
         from formcheck.pipeline import analyze_landmarks
         from formcheck.thresholds import get_profile
 
@@ -123,7 +123,7 @@ def analyses() -> dict:
         for name in TRUTHS:
             clip, npz = GRID / f"{name}.mp4", Path(cache) / f"{name}.npz" if cache else None
             if npz is not None and npz.is_file() and npz.stat().st_mtime >= clip.stat().st_mtime:
-                raws[name] = load_npz(npz)
+                raws[name] = load_cached(npz)      # refused if another pose model made it
             else:
                 todo.append(name)
         for name, raw in zip(todo, track_clips([GRID / f"{n}.mp4" for n in todo])):

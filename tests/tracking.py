@@ -37,6 +37,22 @@ def track_clips(paths: Sequence[Path], workers: int = TRACK_WORKERS) -> list:
         return list(ex.map(_track_one, paths))
 
 
+def load_cached(npz: Path):
+    """Landmarks from a cache file for a gate, refused (RuntimeError naming the file) unless its
+    provenance names the pose backend, model file and MediaPipe version this interpreter tracks
+    with: a gate's figures are those of the backend it runs on, never another's."""
+    from formcheck.landmarks import load_npz
+    from formcheck.pose import default_backend, provenance
+
+    seq = load_npz(npz)
+    want, got = provenance(default_backend()), seq.meta.get("provenance") or {}
+    if got != want:
+        raise RuntimeError(f"{npz} was tracked by {got or 'an unnamed pose model'}, not by "
+                           f"{want} as this test run tracks; delete it (or point the cache "
+                           "variable elsewhere) to track again")
+    return seq
+
+
 # ------------------------------------------------------------------ rendered fixture clips
 _FIXTURES: dict[str, tuple] = {}     # resolved clip path -> (PoseSequence, tracking warnings)
 
