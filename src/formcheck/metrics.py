@@ -697,6 +697,27 @@ def rep_turn_deg(yaw: np.ndarray) -> float:
     return float(abs(a - b)) if np.isfinite(a) and np.isfinite(b) else 0.0
 
 
+def rep_body_yaw_deg(series: Series, rep: Rep) -> float:
+    """The body's yaw to the camera over one rep: the median over the rep's frames shallower
+    than half its peak depth, where the yaw estimate is steadiest (view.yaw_per_frame reads the
+    hip and shoulder widths against the torso, which the folded, leaning body at the bottom
+    distorts: on the labelled clips seen at an angle the bottom band reads a median 3.5-4 deg
+    nearer the front, and up to 47 deg where a rack hides the hip). All the rep's frames when
+    none of those is seen. The body does not turn within a rep (rep_turn_deg guards that)."""
+    rng = np.arange(rep.start_i, rep.end_i + 1)
+    d = series.depth[rng]
+    upper = rng[np.isfinite(d) & (d < 0.5 * rep.peak_depth)]
+    yaw = nanmedian_or_nan(series.yaw_deg[upper]) if upper.size else float("nan")
+    return yaw if np.isfinite(yaw) else nanmedian_or_nan(series.yaw_deg[rng])
+
+
+def with_rep_yaw(series: Series, xy: np.ndarray, yaw_deg: float) -> Series:
+    """The series as seen with the body at one yaw for the whole rep: its per-frame yaw and the
+    turned thigh angle (thigh_angle_turned_deg) that divides by sin(yaw) take the rep's."""
+    yaw = np.full(len(series.t_s), yaw_deg, float)
+    return series.replace(yaw_deg=yaw, thigh_turned_deg=thigh_angle_turned_deg(xy, yaw))
+
+
 def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                 force_view: str | None = None) -> RepMetrics:
     """Measure one rep: values at the bottom (median over the bottom band), peaks over the rep.
@@ -771,7 +792,10 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                 "the shoulders or hips were mistracked")
             trunk = None
     heel = heel_lift(seq, series, deep, leg) if view in ("side", "oblique") else None
-    dep, dep_err, dep_src = (None, None, "") if turned else depth_angle(series, band, view, leg)
+    body_yaw = rep_body_yaw_deg(series, rep)
+    dep, dep_err, dep_src = (None, None, "") if turned else depth_angle(
+        with_rep_yaw(series, xy, body_yaw) if view == "oblique" and np.isfinite(body_yaw)
+        else series, band, view, leg)
     flex3d = _f(nanmedian_or_nan(nanmean_of([series.legs["left"].knee_flexion_world_deg[band],
                                              series.legs["right"].knee_flexion_world_deg[band]])))
     if view in ("side", "oblique") and thigh is None and not turned:
