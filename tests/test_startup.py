@@ -27,10 +27,13 @@ def test_the_command_line_starts_without_the_heavy_libraries():
 def test_mediapipe_comes_without_pyplot_which_still_works_when_asked_for():
     """mediapipe's drawing_utils imports pyplot (most of mediapipe's import time; in mediapipe
     0.10 under solutions, in 1.x under tasks.python.vision): formcheck imports mediapipe with a
-    stand-in, and the real pyplot loads where it is used, also inside drawing_utils."""
+    stand-in, and the real pyplot loads where it is used, also inside drawing_utils. The
+    package `matplotlib` itself (imported first by `import matplotlib.pyplot`, ~0.4 CPU-s)
+    is not loaded either."""
     code = ("import sys\nfrom formcheck.pose import _mediapipe\nmp = _mediapipe()\n"
             "assert 'mediapipe' in sys.modules\n"
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
             "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
             "assert type(plt).__name__ == 'module' and plt.figure() is not None\n"
             "if hasattr(mp, 'solutions'):   # mediapipe 0.10 (legacy backend)\n"
@@ -74,6 +77,34 @@ def test_a_chunk_tracked_outside_dask_imports_no_dask():
     got = set(out[1].split())
     assert "mediapipe" in got
     assert got.isdisjoint({"distributed", "dask"}), got & {"distributed", "dask"}
+
+
+def test_a_chunk_is_decoded_without_ffmpegs_decoder_threads():
+    """A chunk is tracked beside other trackers that keep the cores busy: its decoder runs in
+    the prefetch thread alone (parallel.CHUNK_DECODER_THREADS), not in FFmpeg's frame
+    threads (about 16% more decoding CPU on a 1080p clip; issue 20). The threads alive are
+    read at every frame's progress report."""
+    code = ("import os\nfrom formcheck.parallel import Chunk, track_chunk\n"
+            f"clip = {str(FIXTURES / 'side_knees_past_toes.mp4')!r}\n"
+            "names = set()\n"
+            "def threads(done_s, total_s):\n"
+            "    for tid in os.listdir('/proc/self/task'):\n"
+            "        try:\n"
+            "            names.add(open(f'/proc/self/task/{tid}/comm').read().strip())\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "part = track_chunk(clip, Chunk(0, 0.0, 1.0, 0.0), 30.0, 360, 480, 24.0, 1.0, 's',\n"
+            "                   threads)\n"
+            "print(len(part['t_s']))\n"
+            "print(' '.join(sorted(names)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.splitlines()
+    assert int(out[0]) == 24
+    names = set(out[1].split())
+    # the native threads alive while it tracked are seen (MediaPipe's, named by it) ...
+    assert {n for n in names if n.startswith("mediapipe/")}, names
+    # ... and FFmpeg's decoder threads (av:h264:df0, ...) are not among them
+    assert not {n for n in names if n.startswith("av:")}, names
 
 
 def test_a_batch_hashes_its_clips_without_importing_the_store(tmp_path):

@@ -107,3 +107,45 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops():
         next(gen)
     gen.close()
     assert threading.active_count() == before
+
+
+def _decoder_threads() -> set[str]:
+    """FFmpeg's decoder threads of this process, by their OS names (av:h264:df0, ...)."""
+    import os
+
+    names = set()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name.startswith("av:"):
+            names.add(name)
+    return names
+
+
+def test_one_decoder_thread_decodes_the_same_pictures_without_ffmpegs_threads(tmp_path):
+    """A chunk tracked beside other trackers decodes in its own thread (issue 20: FFmpeg's
+    frame threads cost about 16% more decoding CPU); the frames, times and pixels, are the
+    same as with FFmpeg's threads."""
+    import os
+
+    rng = np.random.default_rng(3)
+    frames = [np.clip(rng.normal(120 + i, 40, (96, 128, 3)), 0, 255).astype(np.uint8)
+              for i in range(90)]
+    p = write_clip(tmp_path / "sixty.mp4", frames, fps=60)
+    seen: dict[str, set[str]] = {}
+    got = {}
+    for threads in (None, 1):
+        out, names = [], set()
+        for f in iter_frames(p, max_fps=30, decoder_threads=threads):
+            names |= _decoder_threads()
+            out.append((f.index, round(f.t_s, 6), f.rgb.copy()))
+        got[threads], seen[threads] = out, names
+    assert len(got[1]) == 45
+    assert [(i, t) for i, t, _ in got[1]] == [(i, t) for i, t, _ in got[None]]
+    assert all(np.array_equal(a, b) for (_, _, a), (_, _, b) in zip(got[1], got[None]))
+    assert seen[1] == set()
+    if (os.cpu_count() or 1) > 1:      # FFmpeg starts cores + 1 frame threads by default
+        assert seen[None], "expected FFmpeg's own decoder threads by default"

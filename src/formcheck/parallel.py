@@ -36,6 +36,9 @@ OVERLAP_S = 1.0          # frames tracked by both neighbouring chunks
 MIN_CHUNK_S = 4.0        # shorter chunks cost more in model start-up and overlap than they gain
 SETTLE_FRACTION = 0.5    # the cut is in the later part of the overlap: the new tracker has settled
 PROGRESS_EVERY_S = 0.5   # how often a worker reports its progress (wall seconds)
+# A chunk is tracked beside other trackers that keep the cores busy: FFmpeg's own decoder
+# threads only add CPU there (video.iter_frames).
+CHUNK_DECODER_THREADS = 1
 # Two trackers of the same person agree within about 1.5% of a leg length once the new one has
 # settled (0.2-1.7% on the 19 development clips long enough to split); beyond 2% they follow
 # the person differently (or follow someone else) and the two chunks are tracked again as one.
@@ -373,7 +376,8 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         # above the default: up to the length the probe accepted)
         frames = prefetch(iter_frames(clip, max_fps=max_fps, warnings=warnings,
                                       start_s=chunk.start_s, end_s=chunk.end_s,
-                                      max_duration_s=max(MAX_DURATION_S, duration_s + 1.0)))
+                                      max_duration_s=max(MAX_DURATION_S, duration_s + 1.0),
+                                      decoder_threads=CHUNK_DECODER_THREADS))
         frames = _while_wanted(frames)
         if stop_at is not None or cancelled is not None or run_id is not None:
             frames = _until(frames, stop_at or (lambda: math.inf),

@@ -204,7 +204,8 @@ def past_the_cap(name: str, max_duration_s: float) -> VideoTooLargeError:
 def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int | None = 1280,
                 warnings: list[str] | None = None, start_s: float = 0.0,
                 end_s: float | None = None,
-                max_duration_s: float | None = MAX_DURATION_S) -> Iterator[Frame]:
+                max_duration_s: float | None = MAX_DURATION_S,
+                decoder_threads: int | None = None) -> Iterator[Frame]:
     """Yield frames in display orientation, at most `max_fps` per second of video time.
 
     Frames are converted (and scaled so the longer side is at most `max_side_px`) by the
@@ -217,12 +218,21 @@ def iter_frames(path: str | Path, max_fps: float | None = 30.0, max_side_px: int
 
     The duration cap is kept by the frames' own timestamps, whatever the header said: a frame
     at or after `max_duration_s` stops decoding with VideoTooLargeError (None: no cap).
+
+    `decoder_threads`: None lets FFmpeg choose (frame threads, one more than the cores); 1
+    decodes in this generator's own thread, for a process that is one of several trackers
+    that already keep every core busy: FFmpeg's threads then only add their hand-over cost
+    (about 16% of the decoding CPU of a 1080p H.264 clip; issue 20, benchmarks/RESULTS.md).
+    The pictures are the same either way (H.264 decoding is exact).
     """
     container = _open(path)
     too_long = False
     try:
         stream = _video_stream(container)
-        stream.thread_type = "AUTO"
+        if decoder_threads is None:
+            stream.thread_type = "AUTO"
+        else:
+            stream.codec_context.thread_count = decoder_threads
         t0 = None
         next_t: float | None = None
         if start_s > 0:
