@@ -66,7 +66,11 @@ def test_ctrl_c_with_two_workers_ends_within_5_s(long_clip, tmp_path, whom):
     with open(err, "wb") as e:
         p = subprocess.Popen([sys.executable, "-m", "formcheck.cli", "-v", "analyze",
                               str(long_clip), "--workers", "2"],
-                             stdout=subprocess.DEVNULL, stderr=e, start_new_session=True)
+                             stdout=subprocess.DEVNULL, stderr=e, start_new_session=True,
+                             # as from a terminal: a launcher run in the background without job
+                             # control (nohup ... &) hands its children SIGINT ignored, and
+                             # Python then installs no Ctrl-C handler at all
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 240
         while "worker(s) the rest" not in err.read_text() and time.monotonic() < deadline:
