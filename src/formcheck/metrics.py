@@ -792,10 +792,9 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                 "the shoulders or hips were mistracked")
             trunk = None
     heel = heel_lift(seq, series, deep, leg) if view in ("side", "oblique") else None
-    body_yaw = rep_body_yaw_deg(series, rep)
+    body_yaw = rep_body_yaw_deg(series, rep) if view == "oblique" else float("nan")
     dep, dep_err, dep_src = (None, None, "") if turned else depth_angle(
-        with_rep_yaw(series, xy, body_yaw) if view == "oblique" and np.isfinite(body_yaw)
-        else series, band, view, leg)
+        with_rep_yaw(series, xy, body_yaw) if np.isfinite(body_yaw) else series, band, view, leg)
     flex3d = _f(nanmedian_or_nan(nanmean_of([series.legs["left"].knee_flexion_world_deg[band],
                                              series.legs["right"].knee_flexion_world_deg[band]])))
     if view in ("side", "oblique") and thigh is None and not turned:
