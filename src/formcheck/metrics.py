@@ -697,18 +697,21 @@ def rep_turn_deg(yaw: np.ndarray) -> float:
     return float(abs(a - b)) if np.isfinite(a) and np.isfinite(b) else 0.0
 
 
-def rep_body_yaw_deg(series: Series, rep: Rep) -> float:
-    """The body's yaw to the camera over one rep: the median over the rep's frames shallower
-    than half its peak depth, where the yaw estimate is steadiest (view.yaw_per_frame reads the
+def rep_body_yaw_deg(yaw_deg: np.ndarray, depth: np.ndarray, rep: Rep) -> float:
+    """The body's yaw to the camera over one rep (`yaw_deg`, `depth`: per frame, as in Series,
+    indexed as the rep is): the median over the rep's frames shallower than half its peak
+    depth, where the yaw estimate is steadiest (view.yaw_per_frame reads the
     hip and shoulder widths against the torso, which the folded, leaning body at the bottom
     distorts: on the labelled clips seen at an angle the bottom band reads a median 3.5-4 deg
     nearer the front, and up to 47 deg where a rack hides the hip). All the rep's frames when
-    none of those is seen. The body does not turn within a rep (rep_turn_deg guards that)."""
+    none of those is seen. The body does not turn within a rep (rep_turn_deg guards that).
+    The live readout applies it to the rep so far (stream.StreamingAnalyser: its frames up to
+    now, reps.make_rep of them), so at the bottom it reads the descent's shallower half."""
     rng = np.arange(rep.start_i, rep.end_i + 1)
-    d = series.depth[rng]
+    d = depth[rng]
     upper = rng[np.isfinite(d) & (d < 0.5 * rep.peak_depth)]
-    yaw = nanmedian_or_nan(series.yaw_deg[upper]) if upper.size else float("nan")
-    return yaw if np.isfinite(yaw) else nanmedian_or_nan(series.yaw_deg[rng])
+    yaw = nanmedian_or_nan(yaw_deg[upper]) if upper.size else float("nan")
+    return yaw if np.isfinite(yaw) else nanmedian_or_nan(yaw_deg[rng])
 
 
 def with_rep_yaw(series: Series, xy: np.ndarray, yaw_deg: float) -> Series:
@@ -792,7 +795,8 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                 "the shoulders or hips were mistracked")
             trunk = None
     heel = heel_lift(seq, series, deep, leg) if view in ("side", "oblique") else None
-    body_yaw = rep_body_yaw_deg(series, rep) if view == "oblique" else float("nan")
+    body_yaw = (rep_body_yaw_deg(series.yaw_deg, series.depth, rep) if view == "oblique"
+                else float("nan"))
     dep, dep_err, dep_src = (None, None, "") if turned else depth_angle(
         with_rep_yaw(series, xy, body_yaw) if np.isfinite(body_yaw) else series, band, view, leg)
     flex3d = _f(nanmedian_or_nan(nanmean_of([series.legs["left"].knee_flexion_world_deg[band],
