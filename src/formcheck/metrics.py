@@ -922,8 +922,9 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
       extent (thigh_angle_from_depth_deg, "depth_signal"), with the error of the most turned
       oblique view (over sin(FRONT_MAX_YAW_DEG)).
     MediaPipe's 3-D world landmarks are not used: on the rendered truth grid their thigh angle
-    was 8-27 deg off at 30 and 45 deg and 17-63 deg off from the front (README, "The truth
-    grid"). The error also includes how much the angle moves over the bottom band."""
+    was 8-27 deg off at 30 and 45 deg and 17-63 deg off from the front (docs/ACCURACY.md, "The
+    truth grid: error by view angle"). The error also includes how much the angle moves over
+    the bottom band."""
     if view == "side":
         vals, source, err = series.legs[leg].thigh_deg[band], "thigh_px", DEPTH_ANGLE_ERR_DEG
     elif view == "oblique":
@@ -953,7 +954,7 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
 # angle comes from the thighs' vertical extent (thigh_angle_from_depth_deg) and no joint
 # centre is marked there: the offset is chosen from the depth labels of the front-view reps
 # (crossval.fit_front_bias; 11 reps, 2 sources, all labelled below parallel: weak). All three
-# chosen per held-out source by `formcheck eval --cv` (README, "Depth").
+# chosen per held-out source by `formcheck eval --cv` (docs/ACCURACY.md, "Depth (issue 19)").
 # The figures are the pose model's: measured on the legacy backend's landmarks (THIGH_BIAS_DEG)
 # and, the same way, on the Tasks backend's (mediapipe 1.x; the same clips tracked by it:
 # median 3.5 deg over its 42 marked reps found side on or at an angle, 2.9-3.8 chosen per
@@ -994,9 +995,10 @@ def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None
 # correction for every view (the median of marked - read over the reps of DEPTH_POINTS.tsv,
 # crossval.fit_signal_bias), in bands whose edges are chosen from the labels of every view
 # (crossval.fit_signal_depth); both chosen per held-out source by `formcheck eval --cv`
-# (README, "Depth"). Per pose backend, each fitted on its own landmarks (SIGNAL_BIAS_DEG /
-# SIGNAL_EDGES_DEG the legacy backend's; the Tasks backend's from its cache of the same clips,
-# `formcheck eval --cv` run with it), chosen by signal_depth_for as thigh_bias_for does.
+# (docs/ACCURACY.md, "Depth (issue 19)"). Per pose backend, each fitted on its own landmarks
+# (SIGNAL_BIAS_DEG / SIGNAL_EDGES_DEG the legacy backend's; the Tasks backend's from its cache
+# of the same clips, `formcheck eval --cv` run with it), chosen by signal_depth_for as
+# thigh_bias_for does.
 SIGNAL_BIAS_DEG = 4.5
 SIGNAL_EDGES_DEG = (-17.0, -2.0)
 SIGNAL_DEPTH_BY_BACKEND: dict = {"legacy": (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG),

@@ -79,7 +79,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             # the one depth number (= thigh_angle_deg) +- its error, how it was measured, the
             # keypoint-bias correction in it; the depth call (`depth`, from the hip height) in
             # words, and beside it the thigh angle's own band in words (secondary: it
-            # cross-validated worse on the labelled clips, README "Depth")
+            # cross-validated worse on the labelled clips: docs/ACCURACY.md, "Depth (issue 19)")
             "depth_angle_deg": v["thigh_angle_deg"],
             "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
             "depth_source": m.depth_source,

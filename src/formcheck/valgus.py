@@ -26,7 +26,8 @@ the PDF and the trends show (`rep_knee_valgus`), and of the per-frame angle it p
   same rep's frames with the knees bent. By definition 1.0 puts the knees over the toes and
   under 1 inside them; the frame-to-frame spread around that frame is its error, and a rep is
   "inside" only when the ratio plus that error stays under 1.0 (`KneeToe.place`). Nothing
-  fitted. It is reported, not part of the call (README "Knees against the toes' line").
+  fitted. It is reported, not part of the call (docs/ACCURACY.md, "Knees against the toes'
+  line").
 - Perspective (`perspective_undone_xy`): in a squat the knees come nearer the camera than the hips
   and ankles, so a pinhole camera draws them magnified away from the picture's centre: outward,
   and FPPA reads low (0.7-2.0 deg on the rendered grid's exact joint centres). Each point's
