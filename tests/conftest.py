@@ -139,3 +139,13 @@ def pytest_runtest_teardown(item, nextitem):
     """Stop the shared app server once the next test is not a browser test."""
     if nextitem is None or nextitem.get_closest_marker("browser") is None:
         _SHARED_APP.stop()
+
+
+def pytest_collection_finish(session):
+    """The rendered fixture clips the selected tests track (their module's TRACKED_FIXTURES),
+    named to tests/tracking.py before the first test runs, so they are tracked together."""
+    from tracking import need_fixtures
+
+    modules = {id(m): m for it in session.items if (m := getattr(it, "module", None)) is not None}
+    for m in modules.values():
+        need_fixtures(getattr(m, "TRACKED_FIXTURES", ()))

@@ -20,6 +20,7 @@ from tracking import analyze_fixture
 pytestmark = pytest.mark.slow
 
 BOX = ["box_side_session", "box_oblique_session"]
+TRACKED_FIXTURES = [FIXTURES / f"{n}.mp4" for n in (*BOX, "chair_stand_30s")]   # tests/tracking.py
 _cache: dict = {}
 
 

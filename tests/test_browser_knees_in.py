@@ -18,6 +18,7 @@ from test_browser_review import DESKTOP, _cell, _open_client, _player, _wait_see
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLIP = FIXTURES / "front_knees_cave_in.mp4"
+TRACKED_FIXTURES = [CLIP]   # tracked once per test session: tests/tracking.py
 
 
 @pytest.fixture(scope="module")

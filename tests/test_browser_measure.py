@@ -19,6 +19,7 @@ from test_browser_review import _open_client, _player, _wait_seeked
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLIP = FIXTURES / "side_knees_past_toes.mp4"
+TRACKED_FIXTURES = [CLIP]   # tracked once per test session: tests/tracking.py
 DESKTOP = {"width": 1400, "height": 1300}
 PHONE = {"width": 390, "height": 844}
 

@@ -20,6 +20,7 @@ from test_browser import FIXTURES, _launch, choose, playwright, running_app  # n
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLIPS = [FIXTURES / "side_knees_past_toes.mp4", FIXTURES / "side_knees_behind_toes.mp4"]
+TRACKED_FIXTURES = CLIPS   # tracked once per test session: tests/tracking.py
 DESKTOP = {"width": 1400, "height": 1300}
 PHONE = {"width": 390, "height": 844}
 

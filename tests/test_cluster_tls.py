@@ -1,4 +1,4 @@
-"""`--scheduler tls://...` on a real cluster with certificates (README "Every core busy"): a
+"""`--scheduler tls://...` on a real cluster with certificates (docs/SPEED.md, "Every core busy"): a
 scheduler and a worker started with `dask ... --tls-*`, formcheck given its certificate through
 Dask's settings; a client without one is refused."""
 

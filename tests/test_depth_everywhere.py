@@ -62,3 +62,30 @@ def test_one_rep_shows_one_depth_class_and_number_everywhere(thigh):
                         seq.height_px, z=seq.z[k], world_m=seq.world_m[k])
     assert r.phase == "down"
     assert r.depth_label == cls and r.thigh_deg == pytest.approx(number, abs=0.5)
+
+
+# at an angle the turned thigh divides its forward part by sin(yaw); the yaw estimate reads up to
+# 9 deg nearer the front at the bottom of this 35-deg squatter (25.8 against 35.2 standing), so
+# a readout dividing by its own frame's yaw showed -16.4 at the bottom of the -28 rep whose row
+# says -21.6 (and -1.3 against -3.1, 11.7 against 13.2)
+@pytest.mark.parametrize("thigh", [-28.0, -9.0, 8.0])
+def test_live_readout_at_an_angle_takes_the_reps_yaw(thigh):
+    """The live readout at the bottom of a rep seen at an angle divides by the body's yaw over
+    the rep so far (metrics.rep_body_yaw_deg of its descent), so it shows the number the rep's
+    row then says, on the clip path and on the live path."""
+    seq = squat_sequence([RepSpec(thigh_deg=thigh, shin_deg=30.0)] * 2, view="oblique",
+                         yaw_deg=35.0)
+    an = analyze_sequence(seq, TH, "general")
+    assert an.rep_count == 2
+    m = an.metrics[0]
+    assert m.view == "oblique" and m.depth_source == "thigh_px_turned"
+    live = replay(seq, TH, "general")
+    assert live.metrics[0].thigh_angle_deg == pytest.approx(m.thigh_angle_deg, abs=0.5)
+    s = LiveSession(profile="general")
+    r = None
+    for k in range(m.bottom_i + 1):
+        r = s.push_pose(float(seq.t_s[k]), seq.xy_px[k], seq.visibility[k], seq.width_px,
+                        seq.height_px, z=seq.z[k], world_m=seq.world_m[k])
+    assert r.phase == "down" and r.view == "oblique"
+    assert r.thigh_deg == pytest.approx(m.thigh_angle_deg, abs=0.5)
+    assert r.thigh_deg == pytest.approx(live.metrics[0].thigh_angle_deg, abs=0.5)

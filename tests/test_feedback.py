@@ -48,8 +48,8 @@ def test_depth_class_only_when_the_ratio_and_its_error_clear_a_cut(hip, err, exp
 
 
 def test_the_depth_call_is_the_hip_height_class_not_the_thigh_angle():
-    """Issue 19: the thigh-angle class cross-validated worse (README "Depth"), so the call stays
-    the hip-height class whatever the thigh angle reads."""
+    """Issue 19: the thigh-angle class cross-validated worse (docs/ACCURACY.md, "Depth (issue
+    19)"), so the call stays the hip-height class whatever the thigh angle reads."""
     th = get_profile("general")
     for thigh in (-30.0, -5.0, 20.0):
         a = assess_rep(m(hip_height_ratio=0.30, thigh_angle_deg=thigh, depth_angle_err_deg=4.0),

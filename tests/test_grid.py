@@ -252,16 +252,16 @@ FPPA_TARGET_DEG = 5.0
 @pytest.mark.slow
 def test_tracked_knees_in_grid_peak_fppa_no_worse_than_committed():
     """The reported peak FPPA on the tracked knees-caving-in clips against the mesh truth
-    (README, "Knees caving in"), per yaw against the committed figures of the pose backend:
-    no fewer reps measured, the call's balanced accuracy no lower, and the worst error within
-    the 5-deg target where the committed figure met it with the 0.5-deg room for tracking
-    noise between machines, else no more than 0.5 deg over the committed figure. Legacy
-    backend: 4 and 8 reps, worst 5.0 deg from the front (rendered 20, read 15.0) and 3.2 at 45,
-    balanced accuracy 0.75 and 0.88 (committed before the perspective was undone; now 4.9 and
-    3.6); Tasks backend: 4 and 6 reps, 4.1 and 7.5 deg, 0.75 and 0.62 (recorded with the
+    (docs/ACCURACY.md, "Knees caving in: the peak FPPA"), per yaw against the committed figures
+    of the pose backend: no fewer reps measured, the call's balanced accuracy no lower, and the
+    worst error within the 5-deg target where the committed figure met it with the 0.5-deg room
+    for tracking noise between machines, else no more than 0.5 deg over the committed figure.
+    Legacy backend: 4 and 8 reps, worst 5.0 deg from the front (rendered 20, read 15.0) and 3.2
+    at 45, balanced accuracy 0.75 and 0.88 (committed before the perspective was undone; now 4.9
+    and 3.6); Tasks backend: 4 and 6 reps, 4.1 and 7.5 deg, 0.75 and 0.62 (recorded with the
     perspective undone: at 45 deg that takes away the definition's own 0.4-1.1 deg over-read
-    that had hidden part of this backend's under-read, 6.7 deg and 0.75 before; README "Knees
-    caving in")."""
+    that had hidden part of this backend's under-read, 6.7 deg and 0.75 before;
+    docs/ACCURACY.md, "Knees caving in: the peak FPPA")."""
     from formcheck.pose import default_backend
 
     rows = []
@@ -290,12 +290,13 @@ def test_tracked_knees_in_grid_peak_fppa_no_worse_than_committed():
 @pytest.mark.slow
 def test_the_front_under_read_is_blazeposes_knee_placement_not_ours():
     """Where the peak FPPA's error comes from (grid_eval.fppa_attribution, each truth rep's
-    bottom frame, README "Knees caving in"): the cleaning and low-pass move the reading by at
-    most 1 deg (so smoothing does not clip the peak); from the front BlazePose places every knee
-    outward of the joint centre, so the rendered 15 and 20 deg reps read 1.5 deg or more under
-    the definition on the exact points, and with only the knees' x put back they read within
-    2 deg of it: the under-read is the pose model's knee point (plus the 0.7-2.1 deg of
-    perspective the exact-points test measures), not our definition, smoothing or window."""
+    bottom frame, docs/ACCURACY.md, "Knees caving in: the peak FPPA"): the cleaning and low-pass
+    move the reading by at most 1 deg (so smoothing does not clip the peak); from the front
+    BlazePose places every knee outward of the joint centre, so the rendered 15 and 20 deg reps
+    read 1.5 deg or more under the definition on the exact points, and with only the knees' x
+    put back they read within 2 deg of it: the under-read is the pose model's knee point (plus
+    the 0.7-2.1 deg of perspective the exact-points test measures), not our definition,
+    smoothing or window."""
     rows = []
     for name in ("grid_yaw00_knees_in", "grid_yaw45_knees_in"):
         rows += grid_eval.fppa_attribution(TRUTHS[name], analyses()[name], _raws[name])

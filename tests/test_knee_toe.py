@@ -165,7 +165,8 @@ def test_the_synthetic_squatter_in_the_report_csv_and_json_and_nowhere_a_user_re
     narrowest reading is at the bottom, (180 - 2 * 40) / 210. The report, the CSV and the JSON
     carry it (for a physio's or researcher's own analysis); the table, the PDF caption, the
     overlay and the review player do not show it, because it reads "inside" on 62 of 67 real
-    reps labelled as tracking well (README): shown, it would alarm people squatting well."""
+    reps labelled as tracking well (docs/ACCURACY.md, "Knees against the toes' line"): shown,
+    it would alarm people squatting well."""
     from formcheck.app import review
     from formcheck.app.components import rep_table_frame
     from formcheck.pdf_report import _caption_lines
@@ -193,9 +194,10 @@ def test_the_synthetic_squatter_in_the_report_csv_and_json_and_nowhere_a_user_re
 
 
 def test_knees_inside_the_toes_alone_are_reported_not_flagged_and_the_card_names_the_fppa():
-    """Not adopted into the call (README: 62 of 67 real reps labelled tracking well read
-    inside): a rep with the knees over the ankles (0.86 of the toes' distance: inside) and the
-    FPPA under its cut-off is not flagged; the flagged rep's card names the FPPA that fired."""
+    """Not adopted into the call (docs/ACCURACY.md, "Knees against the toes' line": 62 of 67
+    real reps labelled tracking well read inside): a rep with the knees over the ankles (0.86 of
+    the toes' distance: inside) and the FPPA under its cut-off is not flagged; the flagged rep's
+    card names the FPPA that fired."""
     a = _front([RepSpec(valgus_px=0.0, thigh_deg=-30.0, shin_deg=30.0),
                 RepSpec(valgus_px=40.0, thigh_deg=-30.0, shin_deg=30.0)])
     straight, caved = a.metrics

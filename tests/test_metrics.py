@@ -451,8 +451,9 @@ def test_the_turned_thigh_takes_the_bodys_yaw_not_the_bottoms(thigh):
         yaw[deep] = 25.0
     bad = s.replace(yaw_deg=yaw, thigh_turned_deg=thigh_angle_turned_deg(seq.xy_px, yaw))
     for i, (r, m) in enumerate(zip(a.reps, a.metrics)):
-        assert rep_body_yaw_deg(bad, r) == pytest.approx(rep_body_yaw_deg(s, r), abs=1e-9)
-        assert 40.0 < rep_body_yaw_deg(s, r) < 50.0
+        assert rep_body_yaw_deg(bad.yaw_deg, bad.depth, r) == pytest.approx(
+            rep_body_yaw_deg(s.yaw_deg, s.depth, r), abs=1e-9)
+        assert 40.0 < rep_body_yaw_deg(s.yaw_deg, s.depth, r) < 50.0
         got = rep_metrics(seq, bad, r, i)
         assert got.view == "oblique"
         assert got.depth_angle_deg == pytest.approx(m.depth_angle_deg, abs=0.05)

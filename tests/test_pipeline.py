@@ -15,6 +15,7 @@ from tracking import analyze_fixture
 pytestmark = pytest.mark.slow
 
 CLIPS = sorted(p.stem for p in FIXTURES.glob("*.mp4"))
+TRACKED_FIXTURES = [FIXTURES / f"{c}.mp4" for c in CLIPS]   # tests/tracking.py
 SIDE = [c for c in CLIPS if c.startswith("side_")]
 _cache: dict = {}
 

@@ -32,6 +32,7 @@ SCALE = 0.25             # the synthetic squatter (1200 px tall) shrunk to fit
 FPS = 15.0
 DURATION_S = 11.5        # squat_sequence(3): 1 s lead + 3 reps of 3.5 s
 FIXTURE = Path(__file__).resolve().parents[1] / "videos" / "fixtures" / "side_knees_past_toes.mp4"
+TRACKED_FIXTURES = [FIXTURE]   # tests/tracking.py
 
 
 def make_sequence(fps: float = FPS) -> PoseSequence:

@@ -18,6 +18,7 @@ from formcheck.thresholds import get_profile
 
 TH = get_profile("general")
 FIXTURES = Path(__file__).resolve().parents[1] / "videos" / "fixtures"
+TRACKED_FIXTURES = sorted(FIXTURES.glob("*.mp4"))   # tests/tracking.py
 SPECS = [RepSpec(shin_deg=55.0), RepSpec(), RepSpec(thigh_deg=-10.0, shin_deg=30.0)]
 
 

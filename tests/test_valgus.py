@@ -183,6 +183,13 @@ def test_the_report_csv_and_fields_carry_the_same_value():
     cols = dict(zip(header.split(","), first.split(",")))
     assert float(cols["fppa_deg"]) == row["fppa_deg"]
     assert float(cols["fppa_err_deg"]) == row["fppa_err_deg"]
+    # drawn orthographically (focal length infinite): undoing the perspective added nothing
+    assert row["fppa_perspective_deg"] == 0.0 and float(cols["fppa_perspective_deg"]) == 0.0
+    # the value marked wrong: its error and its perspective share go with it
+    from formcheck.report import Correction, apply_corrections
+
+    fixed = apply_corrections([row], [Correction(1, "wrong_value", "fppa_deg", "", "ana")])[0]
+    assert fixed["fppa_deg"] is fixed["fppa_err_deg"] is fixed["fppa_perspective_deg"] is None
 
 
 def test_overlay_and_player_show_the_reported_peak_at_its_frame():
@@ -298,7 +305,9 @@ def test_the_phone_lens_and_its_range_set_the_focal_length_and_the_error():
     assert ortho.fppa_deg == plain.fppa_deg
     assert known.fppa_deg == guessed.fppa_deg > plain.fppa_deg + 1.0
     assert known.perspective_deg == pytest.approx(known.fppa_deg - plain.fppa_deg)
-    assert known.focal_px == guessed.focal_px == f_phone
+    # reported beside fppa_deg: the plain picture's FPPA is the one minus the other
+    assert report_fields(known)["fppa_perspective_deg"] == round(known.perspective_deg, 1) > 1.0
+    assert report_fields(plain)["fppa_perspective_deg"] is None
     assert known.fppa_err_deg == plain.fppa_err_deg == 3.0
     lo, hi = (fppa_frames(perspective_undone_xy(xy1, w1, *size, focal_px_for(*size, h)))
               for h in HFOV_RANGE_DEG)

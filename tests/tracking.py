@@ -55,6 +55,18 @@ def load_cached(npz: Path):
 
 # ------------------------------------------------------------------ rendered fixture clips
 _FIXTURES: dict[str, tuple] = {}     # resolved clip path -> (PoseSequence, tracking warnings)
+_NEEDED: list[str] = []              # clips the selected tests' modules use (need_fixtures)
+
+
+def need_fixtures(paths) -> None:
+    """Clips the selected tests will track: conftest.py passes each selected test's module's
+    TRACKED_FIXTURES once collection is done, before any test runs, so the first
+    tracked_fixture call tracks them all together, TRACK_WORKERS at a time, and no clip that
+    no selected test needs (a browser test run alone tracks its one clip)."""
+    for p in paths:
+        key = str(Path(p).resolve())
+        if key not in _NEEDED:
+            _NEEDED.append(key)
 
 
 def _track_with_warnings(path: str):
@@ -66,12 +78,13 @@ def _track_with_warnings(path: str):
 
 def tracked_fixture(path: Path) -> tuple:
     """(landmarks, tracking warnings) of a rendered fixture clip (videos/fixtures), tracked once
-    per test session for every module that needs it, as pipeline.analyze_video tracks it. On
-    first use every clip of its folder not yet tracked is tracked, TRACK_WORKERS at a time."""
+    per test session for every module that needs it, as pipeline.analyze_video tracks it. A clip
+    not tracked yet is tracked with every clip the selected tests need (need_fixtures) and that
+    is not tracked yet, TRACK_WORKERS at a time."""
     key = str(Path(path).resolve())
     if key not in _FIXTURES:
-        todo = [str(p.resolve()) for p in sorted(Path(path).parent.glob("*.mp4"))]
-        todo = [p for p in todo if p not in _FIXTURES] + ([key] if key not in todo else [])
+        todo = [p for p in _NEEDED if p not in _FIXTURES and Path(p).is_file()]
+        todo += [key] if key not in todo else []
         n = min(TRACK_WORKERS, len(todo))
         if n <= 1:
             got = [_track_with_warnings(p) for p in todo]

@@ -11,13 +11,10 @@ corrected thigh angle and the depth-signal angle (corrected) with its class.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from formcheck.crossval import (_call_class, _hip_class, _signal_class, collect, fit_call_cuts,
-                                fit_hip_cuts, fit_signal_depth, read_depth_points)
-from formcheck.evaluate import read_labels
-from formcheck.landmarks import load_npz
-from formcheck.thresholds import get_profile
+from formcheck.crossval import (_call_class, _hip_class, _signal_class, fit_call_cuts,
+                                fit_hip_cuts, fit_signal_depth)
+from labelled_reps import labelled_reps
 
 
 def _r(v, nd):
@@ -25,11 +22,7 @@ def _r(v, nd):
 
 
 def main(videos: str, cache: str) -> None:
-    videos, cache = Path(videos), Path(cache)
-    labels = read_labels(videos / "LABELS.tsv")
-    _, reps = collect(labels, lambda lab: load_npz(cache / (Path(lab["file"]).stem + ".npz")),
-                      get_profile("general"), min_depth_grid=(0.22,),
-                      points=read_depth_points(videos / "DEPTH_POINTS.tsv"))
+    reps = labelled_reps(videos, cache)
     fits = {}
     for s in sorted({r.source for r in reps}):
         train = [r for r in reps if r.source != s]

@@ -22,11 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.crossval import (PICTURE_VIEWS, _corrected, collect, fit_thigh_bias,
-                                read_depth_points)
-from formcheck.evaluate import read_labels
-from formcheck.landmarks import load_npz
-from formcheck.thresholds import get_profile
+from formcheck.crossval import PICTURE_VIEWS, _corrected, fit_thigh_bias
+from labelled_reps import labelled_reps
 
 MARK_PX = (5.0, 10.0)   # DEPTH_PROTOCOL.md: the marker's estimate per point
 
@@ -48,12 +45,8 @@ def _marks(path: Path) -> dict:
 
 
 def main(videos: str, cache: str) -> None:
-    videos, cache = Path(videos), Path(cache)
-    labels = read_labels(videos / "LABELS.tsv")
-    _, reps = collect(labels, lambda lab: load_npz(cache / (Path(lab["file"]).stem + ".npz")),
-                      get_profile("general"), min_depth_grid=(0.22,),
-                      points=read_depth_points(videos / "DEPTH_POINTS.tsv"))
-    marks = _marks(videos / "DEPTH_POINTS.tsv")
+    reps = labelled_reps(videos, cache)
+    marks = _marks(Path(videos) / "DEPTH_POINTS.tsv")
     marked = [r for r in reps if r.marked_thigh_deg is not None and r.thigh_raw_deg is not None
               and r.view in PICTURE_VIEWS]
     bias = {s: dict.fromkeys(PICTURE_VIEWS, fit_thigh_bias([r for r in marked if r.source != s]))

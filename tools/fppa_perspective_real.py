@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """How much undoing the perspective moves the knees-in reading on real clips, and how steady the
-world landmarks' knee depth it uses is (README "Knees caving in: the peak FPPA").
+world landmarks' knee depth it uses is (docs/ACCURACY.md, "Knees caving in: the peak FPPA").
 
     python tools/fppa_perspective_real.py --cache /work/lmcache [--json OUT.json]
 

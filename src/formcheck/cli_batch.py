@@ -19,7 +19,7 @@ def add_engine_options(a: argparse.ArgumentParser) -> None:
     g.add_argument("--scheduler", metavar="tls://HOST:8786",
                    help="send the tracking to this Dask scheduler's workers (default: "
                         "FORMCHECK_DASK_SCHEDULER, else this machine's cores); tls:// takes "
-                        "the certificates in Dask's TLS settings (README: Every core busy)")
+                        "the certificates in Dask's TLS settings (docs/SPEED.md: Every core busy)")
 
 
 def engine_for(args, always: bool = False, track_here: bool = False):

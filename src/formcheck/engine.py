@@ -125,7 +125,7 @@ def remote_security(address: str):
         raise EngineError(
             f"{address} needs certificates: set {TLS_ENV[0]} (the CA file that signed the "
             f"cluster's certificates), {TLS_ENV[1]} and {TLS_ENV[2]} (this machine's certificate "
-            "and key), or the same settings in Dask's config (README: Every core busy).")
+            "and key), or the same settings in Dask's config (docs/SPEED.md: Every core busy).")
     return security
 
 

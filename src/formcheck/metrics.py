@@ -697,18 +697,21 @@ def rep_turn_deg(yaw: np.ndarray) -> float:
     return float(abs(a - b)) if np.isfinite(a) and np.isfinite(b) else 0.0
 
 
-def rep_body_yaw_deg(series: Series, rep: Rep) -> float:
-    """The body's yaw to the camera over one rep: the median over the rep's frames shallower
-    than half its peak depth, where the yaw estimate is steadiest (view.yaw_per_frame reads the
+def rep_body_yaw_deg(yaw_deg: np.ndarray, depth: np.ndarray, rep: Rep) -> float:
+    """The body's yaw to the camera over one rep (`yaw_deg`, `depth`: per frame, as in Series,
+    indexed as the rep is): the median over the rep's frames shallower than half its peak
+    depth, where the yaw estimate is steadiest (view.yaw_per_frame reads the
     hip and shoulder widths against the torso, which the folded, leaning body at the bottom
     distorts: on the labelled clips seen at an angle the bottom band reads a median 3.5-4 deg
     nearer the front, and up to 47 deg where a rack hides the hip). All the rep's frames when
-    none of those is seen. The body does not turn within a rep (rep_turn_deg guards that)."""
+    none of those is seen. The body does not turn within a rep (rep_turn_deg guards that).
+    The live readout applies it to the rep so far (stream.StreamingAnalyser: its frames up to
+    now, reps.make_rep of them), so at the bottom it reads the descent's shallower half."""
     rng = np.arange(rep.start_i, rep.end_i + 1)
-    d = series.depth[rng]
+    d = depth[rng]
     upper = rng[np.isfinite(d) & (d < 0.5 * rep.peak_depth)]
-    yaw = nanmedian_or_nan(series.yaw_deg[upper]) if upper.size else float("nan")
-    return yaw if np.isfinite(yaw) else nanmedian_or_nan(series.yaw_deg[rng])
+    yaw = nanmedian_or_nan(yaw_deg[upper]) if upper.size else float("nan")
+    return yaw if np.isfinite(yaw) else nanmedian_or_nan(yaw_deg[rng])
 
 
 def with_rep_yaw(series: Series, xy: np.ndarray, yaw_deg: float) -> Series:
@@ -792,7 +795,8 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                 "the shoulders or hips were mistracked")
             trunk = None
     heel = heel_lift(seq, series, deep, leg) if view in ("side", "oblique") else None
-    body_yaw = rep_body_yaw_deg(series, rep) if view == "oblique" else float("nan")
+    body_yaw = (rep_body_yaw_deg(series.yaw_deg, series.depth, rep) if view == "oblique"
+                else float("nan"))
     dep, dep_err, dep_src = (None, None, "") if turned else depth_angle(
         with_rep_yaw(series, xy, body_yaw) if np.isfinite(body_yaw) else series, band, view, leg)
     flex3d = _f(nanmedian_or_nan(nanmean_of([series.legs["left"].knee_flexion_world_deg[band],
@@ -918,8 +922,9 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
       extent (thigh_angle_from_depth_deg, "depth_signal"), with the error of the most turned
       oblique view (over sin(FRONT_MAX_YAW_DEG)).
     MediaPipe's 3-D world landmarks are not used: on the rendered truth grid their thigh angle
-    was 8-27 deg off at 30 and 45 deg and 17-63 deg off from the front (README, "The truth
-    grid"). The error also includes how much the angle moves over the bottom band."""
+    was 8-27 deg off at 30 and 45 deg and 17-63 deg off from the front (docs/ACCURACY.md, "The
+    truth grid: error by view angle"). The error also includes how much the angle moves over
+    the bottom band."""
     if view == "side":
         vals, source, err = series.legs[leg].thigh_deg[band], "thigh_px", DEPTH_ANGLE_ERR_DEG
     elif view == "oblique":
@@ -949,7 +954,7 @@ def depth_angle(series: Series, band: np.ndarray, view: str, leg: str
 # angle comes from the thighs' vertical extent (thigh_angle_from_depth_deg) and no joint
 # centre is marked there: the offset is chosen from the depth labels of the front-view reps
 # (crossval.fit_front_bias; 11 reps, 2 sources, all labelled below parallel: weak). All three
-# chosen per held-out source by `formcheck eval --cv` (README, "Depth").
+# chosen per held-out source by `formcheck eval --cv` (docs/ACCURACY.md, "Depth (issue 19)").
 # The figures are the pose model's: measured on the legacy backend's landmarks (THIGH_BIAS_DEG)
 # and, the same way, on the Tasks backend's (mediapipe 1.x; the same clips tracked by it:
 # median 3.5 deg over its 42 marked reps found side on or at an angle, 2.9-3.8 chosen per
@@ -990,9 +995,10 @@ def depth_class_from_angle(angle_deg: float | None, err_deg: float | None = None
 # correction for every view (the median of marked - read over the reps of DEPTH_POINTS.tsv,
 # crossval.fit_signal_bias), in bands whose edges are chosen from the labels of every view
 # (crossval.fit_signal_depth); both chosen per held-out source by `formcheck eval --cv`
-# (README, "Depth"). Per pose backend, each fitted on its own landmarks (SIGNAL_BIAS_DEG /
-# SIGNAL_EDGES_DEG the legacy backend's; the Tasks backend's from its cache of the same clips,
-# `formcheck eval --cv` run with it), chosen by signal_depth_for as thigh_bias_for does.
+# (docs/ACCURACY.md, "Depth (issue 19)"). Per pose backend, each fitted on its own landmarks
+# (SIGNAL_BIAS_DEG / SIGNAL_EDGES_DEG the legacy backend's; the Tasks backend's from its cache
+# of the same clips, `formcheck eval --cv` run with it), chosen by signal_depth_for as
+# thigh_bias_for does.
 SIGNAL_BIAS_DEG = 4.5
 SIGNAL_EDGES_DEG = (-17.0, -2.0)
 SIGNAL_DEPTH_BY_BACKEND: dict = {"legacy": (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG),

@@ -79,7 +79,7 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             # the one depth number (= thigh_angle_deg) +- its error, how it was measured, the
             # keypoint-bias correction in it; the depth call (`depth`, from the hip height) in
             # words, and beside it the thigh angle's own band in words (secondary: it
-            # cross-validated worse on the labelled clips, README "Depth")
+            # cross-validated worse on the labelled clips: docs/ACCURACY.md, "Depth (issue 19)")
             "depth_angle_deg": v["thigh_angle_deg"],
             "depth_angle_err_deg": clean_float(m.depth_angle_err_deg, 1),
             "depth_source": m.depth_source,
@@ -183,8 +183,8 @@ def apply_corrections(rows: Sequence[Mapping], corrections: Sequence[Correction]
                     r.setdefault("wrong", []).append(c.metric)
                     r[c.metric] = None
                     r["checks"][c.metric] = "n/a"
-                    if c.metric == "fppa_deg":   # the call and the error stand on the value
-                        r["knees_cave_in"] = r["fppa_err_deg"] = None
+                    if c.metric == "fppa_deg":   # the call, error, perspective stand on it
+                        r["knees_cave_in"] = r["fppa_err_deg"] = r["fppa_perspective_deg"] = None
                     codes = {k.code for k in CHECKS if k.field == c.metric}
                     keep = [i for i, f in enumerate(r["flags"]) if f not in codes]
                     if "flag_messages" in r:
@@ -477,6 +477,9 @@ def to_dict(analysis: Analysis) -> dict:
                   "shin_angle_deg": "degrees from vertical, + = knee forward",
                   "trunk_lean_deg": "degrees from vertical, + = forward",
                   "fppa_deg": "peak frontal-plane projection angle, + = knee inward (valgus)",
+                  "fppa_perspective_deg": "degrees of fppa_deg that undoing the camera's "
+                                          "perspective added at the peak frame (the plain "
+                                          "picture's angle is fppa_deg minus it)",
                   "hip_height_ratio": "hip height above the ankles / standing hip height",
                   "heel_lift_ratio": "heel rise over its standing height, in foot lengths",
                   "depth_angle_deg": "the one depth number, = thigh_angle_deg: thigh to "

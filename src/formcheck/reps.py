@@ -217,6 +217,15 @@ class RepSegmenter:
         """Where the current descent began (None when standing)."""
         return self._start_i if self.down else None
 
+    @property
+    def under_way_i(self) -> int | None:
+        """Where the rep under way began: `start_i` once the descent is confirmed, and while it
+        is pending (depth above `enter`, not yet for `debounce_s`) where the person last stood,
+        which is where the confirmed descent will begin. None when standing."""
+        if self.down:
+            return self._start_i
+        return self._stand_i if self._dn_i is not None else None
+
     def update(self, t_s: float, depth: float) -> tuple[int, int] | None:
         """Feed the next sample (NaN = not measured)."""
         i = self._n

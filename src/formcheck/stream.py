@@ -28,12 +28,12 @@ from .landmarks import N_LANDMARKS, PoseSequence
 from .landmarks import Landmark as L
 from .metrics import (STANDING_DEPTH, STANDING_WINDOW_S, SCALE_WINDOW_S, RepMetrics, ScaleRefs, StandingRefs,
                       compute_series, corrected_depth_angle, depth_angle, depth_signal,
-                      knee_over_toe, not_a_squat, rep_metrics, scale_refs, standing_refs,
-                      thigh_bias_for)
+                      knee_over_toe, not_a_squat, rep_body_yaw_deg, rep_metrics, scale_refs,
+                      standing_refs, thigh_bias_for, with_rep_yaw)
 from .reps import Rep, RepSegmenter, RepSettings, make_rep, settings_for_min_depth
 from .thresholds import Thresholds
 from .values import clean_float
-from .view import detect_view
+from .view import detect_view, yaw_per_frame
 from .vocab import DepthClass, Phase, View
 
 log = logging.getLogger(__name__)
@@ -297,6 +297,10 @@ class StreamingAnalyser:
         series = compute_series(one, depth=np.array([depth]), refs=self._refs, standing=standing,
                                 facing=vinfo.facing or None)
         leg, view = vinfo.near_leg, vinfo.view
+        if view == "oblique":   # the turned thigh divides by sin of the rep's yaw, as a rep's does
+            yaw = self._rep_yaw_so_far_deg()
+            if np.isfinite(yaw):
+                series = with_rep_yaw(series, one.xy_px, yaw)
         reasons: dict[str, str] = {}
         kot_px = kot_ratio = shin = None
         key = ""
@@ -318,6 +322,22 @@ class StreamingAnalyser:
                           series.facing, key, -1, dep, err if dep is not None else None,
                           src if dep is not None else "", thigh_px_deg=f(lg.thigh_deg[0]),
                           depth_angle_bias_deg=bias)
+
+    def _rep_yaw_so_far_deg(self) -> float:
+        """The body's yaw over the rep under way, from its frames so far: metrics.rep_body_yaw_deg
+        of the rep they make (reps.make_rep up to this frame, on the frames _rep_done will
+        measure it on). Until the bottom these are the descent's frames, so at the bottom it
+        reads the descent's shallower half, where the rep's row reads both halves'. NaN when no
+        rep is under way (standing: the readout shows no depth number then) or its start has
+        left the buffer."""
+        buf = self._buf
+        start_g = self._segmenter.under_way_i
+        if start_g is None or start_g < buf.g0:
+            return float("nan")
+        first = buf.since(float(buf.t[start_g - buf.g0]) - REP_MARGIN_S)
+        seq, depth = buf.seq(first, self._w, self._h)
+        rep = make_rep(seq.t_s, depth, start_g - buf.g0 - first, len(seq) - 1, self.rep_settings)
+        return rep_body_yaw_deg(yaw_per_frame(seq), depth, rep)
 
     # ------------------------------------------------------------------ per rep
     def _rep_done(self, start_g: int, end_g: int) -> None:

@@ -26,7 +26,8 @@ the PDF and the trends show (`rep_knee_valgus`), and of the per-frame angle it p
   same rep's frames with the knees bent. By definition 1.0 puts the knees over the toes and
   under 1 inside them; the frame-to-frame spread around that frame is its error, and a rep is
   "inside" only when the ratio plus that error stays under 1.0 (`KneeToe.place`). Nothing
-  fitted. It is reported, not part of the call (README "Knees against the toes' line").
+  fitted. It is reported, not part of the call (docs/ACCURACY.md, "Knees against the toes'
+  line").
 - Perspective (`perspective_undone_xy`): in a squat the knees come nearer the camera than the hips
   and ankles, so a pinhole camera draws them magnified away from the picture's centre: outward,
   and FPPA reads low (0.7-2.0 deg on the rendered grid's exact joint centres). Each point's
@@ -277,9 +278,9 @@ class KneeValgus:
     knee_toe: KneeToe | None = None   # the knees against the toes' line (None: knee_toe_why)
     knee_toe_why: str = ""
     # perspective_undone_xy: how much it added to the value at the peak frame (deg; None: not
-    # applied, no world landmarks) and the focal length used (px)
+    # applied, no world landmarks); reported as fppa_perspective_deg, so the plain picture's
+    # FPPA, the one the published figures were read on, is fppa_deg minus it
     perspective_deg: float | None = None
-    focal_px: float | None = None
 
     def caves_in(self, cutoff_deg: float = PUBLISHED_CUTOFF_DEG) -> bool:
         return self.fppa_deg > cutoff_deg
@@ -428,12 +429,12 @@ def rep_knee_valgus(xy: np.ndarray, t_s: np.ndarray, depth: np.ndarray, yaw_deg:
         "the picture")
     return KneeValgus(p.fppa_deg, p.fppa_err_deg, leg, p.peak_s, p.peak_i, p.knee_ankle_sep_ratio,
                       legs, bottom, "angle_both_legs" if angle else "front_per_leg", toe,
-                      toe_why, persp_deg, f0), ""
+                      toe_why, persp_deg), ""
 
 
 REPORT_FIELDS = ("fppa_err_deg", "fppa_leg", "fppa_peak_s", "fppa_left_deg", "fppa_right_deg",
-                 "fppa_bottom_deg", "knee_ankle_sep_ratio", "knee_toe_ratio", "knee_toe_err_ratio",
-                 "knee_toe_s", "knee_toe_place")
+                 "fppa_bottom_deg", "fppa_perspective_deg", "knee_ankle_sep_ratio",
+                 "knee_toe_ratio", "knee_toe_err_ratio", "knee_toe_s", "knee_toe_place")
 
 
 def report_fields(v: KneeValgus | None) -> dict:
@@ -451,6 +452,7 @@ def report_fields(v: KneeValgus | None) -> dict:
             "fppa_left_deg": r(legs["left"].fppa_deg) if "left" in legs else None,
             "fppa_right_deg": r(legs["right"].fppa_deg) if "right" in legs else None,
             "fppa_bottom_deg": r(v.bottom_fppa_deg),
+            "fppa_perspective_deg": r(v.perspective_deg),
             "knee_ankle_sep_ratio": r(v.knee_ankle_sep_ratio, 2),
             "knee_toe_ratio": None if kt is None else r(kt.ratio, KNEE_TOE_DECIMALS),
             "knee_toe_err_ratio": None if kt is None else r(kt.err_ratio, KNEE_TOE_DECIMALS),
