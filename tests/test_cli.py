@@ -313,3 +313,18 @@ def test_eval_warns_about_cached_landmarks_that_do_not_name_their_pose_backend(t
                       "backend that made it, so it is scored with the legacy backend's "
                       "corrections; delete it to track again, or run "
                       "tools/stamp_provenance.py on the cache with the environment that made it"]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    """`formcheck ... | head`: the reader has gone before formcheck writes. The command stops
+    with the exit status of SIGPIPE (141) and writes nothing to stderr (it used to say
+    "Broken pipe: . Check the path and that you may write there.")."""
+    r, w = os.pipe()
+    os.close(r)                       # the reader is gone: every write to w fails with EPIPE
+    env = {**os.environ, "FORMCHECK_DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.db'}"}
+    try:
+        p = subprocess.run([sys.executable, "-m", "formcheck.cli", "clients", "--json"], stdout=w,
+                           stderr=subprocess.PIPE, env=env, timeout=120)
+    finally:
+        os.close(w)
+    assert (p.returncode, p.stderr.decode()) == (141, "")

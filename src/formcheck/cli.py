@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -259,6 +260,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _reader_gone() -> int:
+    """The reader of our output stopped early (`formcheck ... | head`): stop quietly, with the
+    exit status of a command ended by SIGPIPE (128 + 13), as other command-line tools do. Our
+    stdout goes to /dev/null so the interpreter's last flush at exit finds no pipe to fail on."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -276,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("formcheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
     except OSError as exc:
         print(f"formcheck: {exc.strerror or exc}: {exc.filename or ''}. Check the path and that "
               "you may write there.", file=sys.stderr)
