@@ -75,6 +75,9 @@ def test_profile_and_overrides_change_the_flags(capsys, tmp_path, synthetic_npz)
     (["analyze", "--from-landmarks", "{good}", "--set", "no_such=1"], "Unknown threshold"),
     (["analyze", "--from-landmarks", "{good}", "--set", "fppa_max_deg=abc"], "not a number"),
     (["analyze"], "Give a video file"),
+    (["analyze", "--from-landmarks", "{good}", "--model", "heavy.task"],
+     "--model chooses the pose model that tracks a video; synthetic.npz holds landmarks already "
+     "tracked, so it would not be used."),
     (["analyze", "missing.mp4"], "File not found"),
     (["eval", "--videos", "nowhere", "--labels", "nowhere/LABELS.tsv"], "Labels file not found"),
 ])

@@ -70,6 +70,11 @@ def cmd_analyze(args) -> int:
     _check_outputs(args)  # before the slow part: a typo in a path should not cost the analysis
     if args.replay_live and args.view != "auto":
         raise FormcheckError("--replay-live detects the view as the live page does: leave out --view.")
+    if args.from_landmarks and args.model:
+        raise FormcheckError(f"--model chooses the pose model that tracks a video; "
+                             f"{Path(args.from_landmarks).name} holds landmarks already tracked, "
+                             "so it would not be used. Leave out --model, or give the video "
+                             "instead of --from-landmarks.")
     if args.from_landmarks:
         raw = load_npz(args.from_landmarks)
         analysis = analyze_landmarks(raw, th, profile, args.view, replay_live=args.replay_live)
