@@ -1,9 +1,9 @@
 """The depth call's cross-validated misses and undecided reps, one line each (issue 19).
 
-Per labelled rep whose held-out call (hip cuts and depth-signal class fitted without its
-source, as `formcheck eval --cv` does, with the factor on the ratio's error) is not the label: clip, rep, label, the call, the hip
-ratio's class alone, view, hip ratio and its error, its margin to the nearest cut, the
-corrected thigh angle and the depth-signal angle (corrected) with its class.
+Per labelled rep whose held-out call (hip cuts, the factor on the ratio's error and the
+depth-signal class fitted without its source, as `formcheck eval --cv` does) is not the label:
+clip, rep, label, the call, the hip ratio's class alone, view, hip ratio and its error, its
+margin to the nearest cut, the corrected thigh angle and the depth-signal angle (corrected) with its class.
 
     PYTHONPATH=src python tools/depth_call_misses.py ../shared/videos LANDMARK_CACHE_DIR
 """

@@ -7,7 +7,8 @@ all clips) is printed beside it, with each clip's margin to the boundaries it is
 
 Constants covered: the minimum rep depth (RepSettings.min_depth, the profile's
 min_rep_depth_ratio), the hip-height depth cuts (Thresholds.below/above_parallel_*_hip_ratio:
-the report's depth class), the thigh angle's keypoint-bias correction (metrics.THIGH_BIAS_DEG,
+the report's depth class) with the factor on the hip ratio's error in the depth call
+(metrics.HIP_ERR_SCALE_BY_BACKEND), the thigh angle's keypoint-bias correction (metrics.THIGH_BIAS_DEG,
 against the joint centres marked in DEPTH_POINTS.tsv) with the thigh-angle band edges
 (metrics.DEPTH_EDGES_DEG; a secondary class), the knee-past-toes cut
 (knee_past_toes_min_ratio) and the knees-caving-in threshold of each candidate measurement. The
@@ -905,8 +906,8 @@ def format_lines(lines: list[Line]) -> str:
 def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> str:
     """Per clip, how far it sits from each boundary it is classed by (smallest over its reps):
     the view cut-offs (deg of yaw), the minimum rep depth (depth signal, lowest-peaked rep
-    found), the hip-height cuts (in units of the ratio's own error: below 1, the rep is
-    "unclear"), the thigh-angle band edges (in units of the angle's own error: below 1, its
+    found), the hip-height cuts (in units of the ratio's own error: below the backend's factor k,
+    metrics.hip_err_scale_for, the rep is "unclear" unless the depth signal's class agrees), the thigh-angle band edges (in units of the angle's own error: below 1, its
     class says "close to") and the knee-past-toes cut (foot lengths, labelled reps)."""
     out = ["| clip | source | yaw (deg) | to view cut (deg) | shallowest rep peak - min depth | "
            "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) | "
