@@ -89,3 +89,47 @@ def test_depth_signal_class_takes_one_bias_from_the_marks_and_its_edges_from_the
     assert bias == pytest.approx(6.0)
     assert [_signal_class(r, bias, edges) for r in rows] == \
         ["parallel", "below_parallel", "above_parallel", "below_parallel", "parallel", None]
+
+
+def hip_rep(name, label, hip, err):
+    return RepRow(name, source_of(name), label, None, None, "side", 110.0, hip, err, None, None,
+                  None, {})
+
+
+NO_SIGNAL = (0.0, (-10.0, 10.0))   # no rep has a depth-signal angle: the ratio alone decides
+
+
+def _hip_rows(good_per_class):
+    """`good_per_class` reps of each class far from the cuts (error 0.005), and two reps whose
+    labels disagree with the ratio 1.6 errors (0.016) either side of 0.40: no cut gets both
+    right, so with the ratio's error unscaled one of them is always decided wrong."""
+    rows = []
+    for i in range(good_per_class):
+        rows += [hip_rep(f"g{i}__b.mp4", "below_parallel", 0.35 + 0.002 * i, 0.005),
+                 hip_rep(f"g{i}__p.mp4", "parallel", 0.45 + 0.002 * i, 0.005),
+                 hip_rep(f"g{i}__a.mp4", "above_parallel", 0.75, 0.005)]
+    return rows + [hip_rep("m__p.mp4", "parallel", 0.384, 0.01),
+                   hip_rep("m__b.mp4", "below_parallel", 0.416, 0.01)]
+
+
+def test_the_call_widens_the_ratios_error_when_the_training_reps_stay_decided():
+    """With 10 reps of each class and the two split ones, a factor of 1.75 on the error leaves
+    both split reps undecided (0.384 + 0.0175 > 0.40 > 0.416 - 0.0175) and every other rep
+    decided (30 of 32, 94 % >= 85 %), all right; 1.5 still decides one wrongly whatever the
+    cut. The cuts come with it: 0.40, and the first upper cut over 0.468 + 1.75 x 0.005."""
+    from formcheck.crossval import _call_class, fit_call
+
+    rows = _hip_rows(10)
+    assert fit_call(rows, NO_SIGNAL) == (0.40, 0.48, 1.75)
+    assert [_call_class(r, 0.40, 0.48, NO_SIGNAL, 1.75) for r in rows[-2:]] == [None, None]
+    assert [_call_class(r, 0.40, 0.48, NO_SIGNAL, 1.0) for r in rows[-2:]] == \
+        ["below_parallel", "parallel"]
+
+
+def test_the_call_keeps_the_ratios_own_error_when_widening_it_would_decide_too_few():
+    """With 3 reps of each class, leaving both split reps undecided decides 9 of 11 (82 % <
+    85 %), so no wider error may be chosen: every factor that keeps 85 % scores the same one
+    wrong call, and the smallest, 1.0, is taken."""
+    from formcheck.crossval import fit_call
+
+    assert fit_call(_hip_rows(3), NO_SIGNAL)[2] == 1.0

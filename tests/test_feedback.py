@@ -264,3 +264,38 @@ def test_the_depth_call_reads_the_signal_with_its_pose_backends_bands():
     other = m(hip_height_ratio=0.59, hip_height_ratio_err=0.02, depth_signal_deg=-14.5,
               depth_signal_bias_deg=0.0, depth_signal_edges_deg=(-14.0, -3.0))
     assert depth_call(other, th) == DepthCall("unclear", ("parallel", "above_parallel"))
+
+
+@pytest.mark.parametrize("hip,err,scale,depth,between", [
+    # 0.37 +- 0.02: clears 0.40 with the error as measured and 1.25 x it (0.395)...
+    (0.37, 0.02, 1.0, "below_parallel", ()),
+    (0.37, 0.02, 1.25, "below_parallel", ()),
+    # ... not 2 x it (0.37 + 0.04 = 0.41 straddles the cut): said so
+    (0.37, 0.02, 2.0, "unclear", ("below_parallel", "parallel")),
+    # 0.57 +- 1.25 x 0.02 = 0.545..0.595 stays under 0.60; 2 x: 0.61 does not
+    (0.57, 0.02, 1.25, "parallel", ()),
+    (0.57, 0.02, 2.0, "unclear", ("parallel", "above_parallel")),
+])
+def test_the_depth_call_widens_the_ratios_error_by_its_backends_factor(hip, err, scale, depth,
+                                                                      between):
+    """Issue 19: the standing scatter alone is too small an error (calls decided 1-2 of it
+    from a cut were wrong on a third of the reps, cross-validated), so the call asks whether the
+    ratio +- k x its error clears a cut, k the rep's own pose backend's
+    (RepMetrics.hip_height_ratio_err_scale) unless given; no depth signal here."""
+    from formcheck.feedback import DepthCall, depth_call
+
+    th = get_profile("general")
+    rep = m(hip_height_ratio=hip, hip_height_ratio_err=err, hip_height_ratio_err_scale=scale)
+    assert depth_call(rep, th) == DepthCall(depth, between)
+    assert depth_call(m(hip_height_ratio=hip, hip_height_ratio_err=err), th,
+                      err_scale=scale) == DepthCall(depth, between)
+
+
+def test_each_pose_backend_has_its_cross_validated_error_factor():
+    """metrics.hip_err_scale_for: the factor chosen on all labelled clips by `formcheck eval
+    --cv` for the backend the landmarks' provenance names; the legacy one when none is named."""
+    from formcheck.metrics import hip_err_scale_for
+
+    assert hip_err_scale_for({"provenance": {"pose_backend": "legacy"}}) == 1.25
+    assert hip_err_scale_for({"provenance": {"pose_backend": "tasks"}}) == 1.0
+    assert hip_err_scale_for({}) == 1.25

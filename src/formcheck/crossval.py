@@ -7,7 +7,8 @@ all clips) is printed beside it, with each clip's margin to the boundaries it is
 
 Constants covered: the minimum rep depth (RepSettings.min_depth, the profile's
 min_rep_depth_ratio), the hip-height depth cuts (Thresholds.below/above_parallel_*_hip_ratio:
-the report's depth class), the thigh angle's keypoint-bias correction (metrics.THIGH_BIAS_DEG,
+the report's depth class) with the factor on the hip ratio's error in the depth call
+(metrics.HIP_ERR_SCALE_BY_BACKEND), the thigh angle's keypoint-bias correction (metrics.THIGH_BIAS_DEG,
 against the joint centres marked in DEPTH_POINTS.tsv) with the thigh-angle band edges
 (metrics.DEPTH_EDGES_DEG; a secondary class), the knee-past-toes cut
 (knee_past_toes_min_ratio) and the knees-caving-in threshold of each candidate measurement. The
@@ -86,6 +87,9 @@ class RepRow:
     # that angle's committed (bias, band edges): the landmarks' pose backend's
     # (metrics.signal_depth_for)
     signal_committed: tuple = (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)
+    # the committed factor on hip_height_ratio_err in the depth call (metrics.hip_err_scale_for
+    # the landmarks' pose backend)
+    err_scale_committed: float = 1.0
 
 
 @dataclass
@@ -165,7 +169,8 @@ def collect(labels: list[dict], load: Callable[[dict], PoseSequence], th: Thresh
                                m.depth_signal_deg,
                                (m.depth_signal_bias_deg, m.depth_signal_edges_deg)
                                if m.depth_signal_bias_deg is not None
-                               else (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)))
+                               else (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG),
+                               m.hip_height_ratio_err_scale or 1.0))
     return clips, reps
 
 
@@ -285,18 +290,25 @@ def _hip_class(r: RepRow, lo: float, hi: float) -> str | None:
     return None if c == "unclear" else c
 
 
-def _call_class(r: RepRow, lo: float, hi: float, signal: tuple) -> str | None:
-    """The depth call (feedback.depth_call) with hip cuts lo / hi and the depth-signal class's
-    (bias, edges) `signal`: decided when the ratio +- its error clears a cut or the signal's
-    class is the ratio's."""
+def _call_metrics(r: RepRow):
+    """The RepMetrics the depth call reads for a labelled rep (only what depth_call uses)."""
     from .metrics import RepMetrics
 
-    m = RepMetrics(0, 0, 0, 0, r.view, 0, "left", None, r.knee_flexion_deg, r.hip_height_ratio,
-                   None, None, None, None, None, 0, 0, 0,
-                   hip_height_ratio_err=r.hip_height_ratio_err,
-                   depth_signal_deg=r.depth_signal_deg)
-    th = Thresholds(below_parallel_max_hip_ratio=lo, above_parallel_min_hip_ratio=hi)
-    c = classify_depth(m, th, signal_bias_deg=signal[0], signal_edges=signal[1])
+    return RepMetrics(0, 0, 0, 0, r.view, 0, "left", None, r.knee_flexion_deg, r.hip_height_ratio,
+                      None, None, None, None, None, 0, 0, 0,
+                      hip_height_ratio_err=r.hip_height_ratio_err,
+                      depth_signal_deg=r.depth_signal_deg)
+
+
+def _call_class(r: RepRow, lo: float, hi: float, signal: tuple, err_scale: float = 1.0,
+                m=None, th: Thresholds | None = None) -> str | None:
+    """The depth call (feedback.depth_call) with hip cuts lo / hi, the depth-signal class's
+    (bias, edges) `signal` and the factor `err_scale` on the ratio's error: decided when the
+    ratio +- err_scale x its error clears a cut or the signal's class is the ratio's. `m`: the
+    rep's _call_metrics, when already built; `th`: Thresholds with those cuts, likewise."""
+    th = th or Thresholds(below_parallel_max_hip_ratio=lo, above_parallel_min_hip_ratio=hi)
+    c = classify_depth(m or _call_metrics(r), th, signal_bias_deg=signal[0],
+                       signal_edges=signal[1], err_scale=err_scale)
     return None if c == "unclear" else c
 
 
@@ -541,19 +553,71 @@ def fit_hip_cuts(rows: list[RepRow]) -> tuple[float, float]:
     return best
 
 
-def fit_call_cuts(rows: list[RepRow], signal: tuple) -> tuple[float, float]:
+def fit_call_cuts(rows: list[RepRow], signal: tuple, err_scale: float = 1.0
+                  ) -> tuple[float, float]:
     """The hip-height cuts of the depth call (_call_class, with the depth-signal class's
-    `signal` = (bias, edges)) that agree best with the labels: fitted under the call's own
-    rule, not the ratio's alone."""
-    best, best_key = (0.40, 0.60), None
+    `signal` = (bias, edges) and the factor `err_scale` on the ratio's error) that agree best
+    with the labels: fitted under the call's own rule, not the ratio's alone."""
+    return _fit_call_cuts(rows, signal, err_scale)[0]
+
+
+def _fit_call_cuts(rows: list[RepRow], signal: tuple, err_scale: float,
+                   most_decided: bool = False) -> tuple[tuple, Score]:
+    """fit_call_cuts' cuts and their Score on rows; with `most_decided`, among cuts that agree
+    equally well, those that decide on the most reps (a wider error otherwise lets the first
+    cuts in the grid leave correct reps undecided for nothing)."""
+    rows = [r for r in rows if r.label_depth is not None]
+    ms = [_call_metrics(r) for r in rows]
+    best, best_key, best_score = (0.40, 0.60), None, Score()
     for lo in HIP_LO_GRID:
         for hi in HIP_HI_GRID:
             if hi <= lo:
                 continue
-            k = score_depth(rows, lambda r: _call_class(r, lo, hi, signal)).key()
+            sc, th = Score(), Thresholds(below_parallel_max_hip_ratio=lo,
+                                         above_parallel_min_hip_ratio=hi)
+            for r, m in zip(rows, ms):
+                sc.add(r.label_depth, _call_class(r, lo, hi, signal, err_scale, m, th))
+            k = (*sc.key(), sc.both) if most_decided else sc.key()
             if best_key is None or k > best_key:
-                best, best_key = (lo, hi), k
-    return best
+                best, best_key, best_score = (lo, hi), k, sc
+    return best, best_score
+
+
+def _decided_key(sc: Score, min_decided: float) -> tuple:
+    """What fit_call maximises over the error's factors: first deciding on at least
+    `min_decided` of the labelled reps, then balanced accuracy, accuracy and the reps decided;
+    below that share, the reps decided."""
+    if sc.label_decided and sc.decided >= min_decided:
+        return (1, *sc.key(), sc.both)
+    return (0, sc.both, 0.0, 0)
+
+
+# The factors on hip_height_ratio_err the depth call is tried with (metrics.HIP_ERR_SCALE_...),
+# and the share of labelled reps the call must still decide on the training sources (issue 19's
+# target: decided on >= 85 % of the labelled reps)
+ERR_SCALE_GRID = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+CALL_MIN_DECIDED = 0.85
+
+
+def fit_call(rows: list[RepRow], signal: tuple) -> tuple[float, float, float]:
+    """(lo cut, hi cut, err_scale) of the depth call, chosen on `rows`: for each factor on the
+    ratio's error (ERR_SCALE_GRID) the cuts fitted under it (fit_call_cuts, equal agreement
+    going to the cuts that decide most); then, of the
+    factors whose call decides on at least CALL_MIN_DECIDED of the labelled reps, the one that
+    agrees best (balanced accuracy, accuracy, then the most reps decided; the smallest factor on
+    a tie), or the one that decides most when none does."""
+    return _choose_call(_fit_call_each(rows, signal))
+
+
+def _fit_call_each(rows: list[RepRow], signal: tuple) -> dict:
+    """{err_scale: (cuts, their Score on rows)} for every factor of ERR_SCALE_GRID."""
+    return {k: _fit_call_cuts(rows, signal, k, most_decided=True) for k in ERR_SCALE_GRID}
+
+
+def _choose_call(each: dict) -> tuple[float, float, float]:
+    """fit_call's choice among _fit_call_each's fits."""
+    k = max(each, key=lambda k: (*_decided_key(each[k][1], CALL_MIN_DECIDED), -k))
+    return (*each[k][0], k)
 
 
 def kpt_margin(rows: list[RepRow], cut: float) -> float:
@@ -648,31 +712,50 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
     # class (its correction and bands), all fitted without the held-out source; and the
     # hip-height cuts alone (decided only when the ratio +- its error clears a cut), as before
     hip_cv, call_cv, hip_choice, call_choice, sig_fit = Score(), Score(), [], [], {}
+    call1_cv, call1_choice = Score(), []   # the call with the ratio's error unscaled, as before
     for s in sources:
         train = [r for r in reps if r.source != s]
         lo, hi = fit_hip_cuts(train)
         sig_fit[s] = fit_signal_depth(train)
-        clo, chi = fit_call_cuts(train, sig_fit[s])
+        each = _fit_call_each(train, sig_fit[s])
+        clo, chi, ck = _choose_call(each)
         hip_choice.append((lo, hi))
-        call_choice.append((clo, chi))
+        call_choice.append((clo, chi, ck))
+        c1lo, c1hi = fit_call_cuts(train, sig_fit[s])
+        call1_choice.append((c1lo, c1hi))
         for r in reps:
             if r.source == s:
                 hip_cv.add(r.label_depth, _hip_class(r, lo, hi))
-                call_cv.add(r.label_depth, _call_class(r, clo, chi, sig_fit[s]))
+                call_cv.add(r.label_depth, _call_class(r, clo, chi, sig_fit[s], ck))
+                call1_cv.add(r.label_depth, _call_class(r, c1lo, c1hi, sig_fit[s]))
     lo_c, hi_c = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
     lo_f, hi_f = fit_hip_cuts(reps)
-    # the committed signal values are the landmarks' pose backend's (metrics.signal_depth_for)
+    # the committed signal values and error factor are the landmarks' pose backend's
+    # (metrics.signal_depth_for, metrics.hip_err_scale_for)
     sig_c = reps[0].signal_committed if reps else (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG)
+    k_c = reps[0].err_scale_committed if reps else 1.0
     sig_f = fit_signal_depth(reps)
-    clo_f, chi_f = fit_call_cuts(reps, sig_f)
-    out.append(Line("depth call: hip-height cuts, decided when ratio ± error clears a cut or the "
-                    "depth-signal class agrees (cuts; signal bias: edges)",
+    each_f = _fit_call_each(reps, sig_f)
+    clo_f, chi_f, k_f = _choose_call(each_f)
+    out.append(Line("depth call: hip-height cuts, decided when ratio ± k × its error clears a cut "
+                    f"(k chosen with the cuts, the call deciding on >= {CALL_MIN_DECIDED:.0%} of "
+                    "the training reps) or the depth-signal class agrees (cuts, k; signal bias: "
+                    "edges)",
+                    f"{lo_c:.2f} / {hi_c:.2f}, k {k_c:g}; {_fmt_signal(sig_c)}",
+                    score_depth(reps, lambda r: _call_class(r, lo_c, hi_c, r.signal_committed,
+                                                            r.err_scale_committed)).text(),
+                    f"{clo_f:.2f} / {chi_f:.2f}, k {k_f:g}; {_fmt_signal(sig_f)}",
+                    score_depth(reps, lambda r: _call_class(r, clo_f, chi_f, sig_f, k_f)).text(),
+                    _fmt_range([f"{a:.2f}/{b:.2f} k {k:g}" for a, b, k in call_choice]),
+                    call_cv.text()))
+    c1lo_f, c1hi_f = fit_call_cuts(reps, sig_f)
+    out.append(Line("(before: the same call with the ratio's error unscaled, k 1)",
                     f"{lo_c:.2f} / {hi_c:.2f}; {_fmt_signal(sig_c)}",
                     score_depth(reps, lambda r: _call_class(r, lo_c, hi_c,
                                                             r.signal_committed)).text(),
-                    f"{clo_f:.2f} / {chi_f:.2f}; {_fmt_signal(sig_f)}",
-                    score_depth(reps, lambda r: _call_class(r, clo_f, chi_f, sig_f)).text(),
-                    _fmt_range([f"{a:.2f}/{b:.2f}" for a, b in call_choice]), call_cv.text()))
+                    f"{c1lo_f:.2f} / {c1hi_f:.2f}; {_fmt_signal(sig_f)}",
+                    score_depth(reps, lambda r: _call_class(r, c1lo_f, c1hi_f, sig_f)).text(),
+                    _fmt_range([f"{a:.2f}/{b:.2f}" for a, b in call1_choice]), call1_cv.text()))
     out.append(Line("(before: hip-height cuts alone, decided when ratio ± error clears a cut)",
                     f"{lo_c:.2f} / {hi_c:.2f}",
                     score_depth(reps, lambda r: _hip_class(r, lo_c, hi_c)).text(),
@@ -681,7 +764,12 @@ def run_cv(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> tuple[li
                     _fmt_range([f"{a:.2f}/{b:.2f}" for a, b in hip_choice]), hip_cv.text()))
     # "depth_hip_ratio": the depth call's figures (the key the accuracy gate reads)
     js["depth_hip_ratio"] = {"cv_accuracy": call_cv.accuracy, "cv_balanced": call_cv.balanced,
-                             "cv_decided": call_cv.decided, "cv_two_away": call_cv.far}
+                             "cv_decided": call_cv.decided, "cv_two_away": call_cv.far,
+                             "fitted_err_scale": k_f,
+                             "cv_err_scales": sorted({k for _, _, k in call_choice})}
+    js["depth_call_unscaled"] = {"cv_accuracy": call1_cv.accuracy,
+                                 "cv_balanced": call1_cv.balanced,
+                                 "cv_decided": call1_cv.decided, "cv_two_away": call1_cv.far}
     js["depth_hip_only"] = {"cv_accuracy": hip_cv.accuracy, "cv_balanced": hip_cv.balanced,
                             "cv_decided": hip_cv.decided, "cv_two_away": hip_cv.far}
 
@@ -818,8 +906,8 @@ def format_lines(lines: list[Line]) -> str:
 def format_margins(clips: list[ClipRow], reps: list[RepRow], th: Thresholds) -> str:
     """Per clip, how far it sits from each boundary it is classed by (smallest over its reps):
     the view cut-offs (deg of yaw), the minimum rep depth (depth signal, lowest-peaked rep
-    found), the hip-height cuts (in units of the ratio's own error: below 1, the rep is
-    "unclear"), the thigh-angle band edges (in units of the angle's own error: below 1, its
+    found), the hip-height cuts (in units of the ratio's own error: below the backend's factor k,
+    metrics.hip_err_scale_for, the rep is "unclear" unless the depth signal's class agrees), the thigh-angle band edges (in units of the angle's own error: below 1, its
     class says "close to") and the knee-past-toes cut (foot lengths, labelled reps)."""
     out = ["| clip | source | yaw (deg) | to view cut (deg) | shallowest rep peak - min depth | "
            "hip ratio to nearest cut (errors) | thigh angle to band edge (errors) | "

@@ -68,13 +68,14 @@ def _hip_point_class(m: RepMetrics, th: Thresholds) -> str | None:
     return "above_parallel" if h > th.above_parallel_min_hip_ratio else "parallel"
 
 
-def _hip_clear_class(m: RepMetrics, th: Thresholds) -> str | None:
-    """The hip-height class when the ratio +- its own error (hip_height_ratio_err) clears the
-    cut it is near; None when the interval straddles a cut or the ratio is unmeasured."""
+def _hip_clear_class(m: RepMetrics, th: Thresholds, err_scale: float = 1.0) -> str | None:
+    """The hip-height class when the ratio +- its own error (hip_height_ratio_err, times
+    `err_scale`) clears the cut it is near; None when the interval straddles a cut or the ratio
+    is unmeasured."""
     h = m.hip_height_ratio
     if h is None:
         return None
-    e = m.hip_height_ratio_err or 0.0
+    e = (m.hip_height_ratio_err or 0.0) * err_scale
     lo, hi = th.below_parallel_max_hip_ratio, th.above_parallel_min_hip_ratio
     if h + e < lo:
         return "below_parallel"
@@ -98,13 +99,16 @@ def _neighbour(m: RepMetrics, th: Thresholds, cls: str) -> str:
 
 
 def depth_call(m: RepMetrics, th: Thresholds, signal_bias_deg: float | None = None,
-               signal_edges: tuple | None = None) -> DepthCall:
+               signal_edges: tuple | None = None, err_scale: float | None = None) -> DepthCall:
     """The depth call from the bottom hip height (share of standing): it agreed best with the
     by-eye labels on real clips (cross-validated; `formcheck eval --cv`), and works in every
     view. A knee bent less than `above_parallel_max_knee_flexion_deg` seen from the side is
     above parallel whatever the hip does.
 
-    Decided when the ratio +- its own error (hip_height_ratio_err) clears the cut it is near,
+    Decided when the ratio +- its own error (hip_height_ratio_err times `err_scale`, by default
+    the rep's own pose backend's RepMetrics.hip_height_ratio_err_scale: metrics.hip_err_scale_for,
+    chosen by cross-validation because the standing scatter alone is too small an error: calls
+    decided 1-2 of it from a cut were wrong on a third of the reps) clears the cut it is near,
     or when the thigh angle read from the depth signal (RepMetrics.depth_signal_deg, its class
     with `signal_bias_deg` and `signal_edges`, by default the rep's own pose backend's,
     RepMetrics.depth_signal_bias_deg / _edges_deg: metrics.depth_signal_class) falls in the same
@@ -122,7 +126,8 @@ def depth_call(m: RepMetrics, th: Thresholds, signal_bias_deg: float | None = No
     edges = next(e for e in (signal_edges, m.depth_signal_edges_deg, SIGNAL_EDGES_DEG)
                  if e is not None)
     sig = depth_signal_class(m.depth_signal_deg, bias, edges)
-    clear = _hip_clear_class(m, th)
+    scale = next(k for k in (err_scale, m.hip_height_ratio_err_scale, 1.0) if k is not None)
+    clear = _hip_clear_class(m, th, scale)
     if clear is not None or sig == point:
         return DepthCall(point)
     near = sig if sig in _ORDER and abs(_ORDER.index(sig) - _ORDER.index(point)) == 1 \

@@ -595,6 +595,9 @@ class RepMetrics:
     # (signal_depth_for; None: the legacy backend's SIGNAL_BIAS_DEG / SIGNAL_EDGES_DEG)
     depth_signal_bias_deg: float | None = None
     depth_signal_edges_deg: tuple | None = None
+    # the factor the depth call widens hip_height_ratio_err by before asking whether the ratio
+    # clears a cut (hip_err_scale_for the landmarks' pose backend; None: 1.0)
+    hip_height_ratio_err_scale: float | None = None
 
 
 def _foot_seen(seq: PoseSequence, idx: np.ndarray, leg: str) -> float:
@@ -830,7 +833,8 @@ def rep_metrics(seq: PoseSequence, series: Series, rep: Rep, index: int,
                       thigh_px_deg=thigh_px, depth_angle_bias_deg=bias,
                       foot_lift_shin=foot_lift_shin(seq, series, rep, band), **box,
                       valgus=valgus, depth_signal_bias_deg=sig_bias,
-                      depth_signal_edges_deg=sig_edges, depth_signal_deg=signal)
+                      depth_signal_edges_deg=sig_edges, depth_signal_deg=signal,
+                      hip_height_ratio_err_scale=hip_err_scale_for(seq.meta))
 
 
 def foot_lift_shin(seq: PoseSequence, series: Series, rep: Rep, band: np.ndarray) -> float | None:
@@ -1003,6 +1007,23 @@ SIGNAL_BIAS_DEG = 4.5
 SIGNAL_EDGES_DEG = (-17.0, -2.0)
 SIGNAL_DEPTH_BY_BACKEND: dict = {"legacy": (SIGNAL_BIAS_DEG, SIGNAL_EDGES_DEG),
                                  "tasks": (4.0, (-16.0, -3.0))}
+
+
+# The depth call's confidence (issue 19): hip_height_ratio_err is the standing hip height's own
+# frame-to-frame scatter, which leaves out how far people's own "parallel" sits from the ratio's
+# cut. Under grouped leave-one-source-out CV a call decided 1-2 errors from a cut was wrong on
+# 4 of 12 reps (legacy) and 4 of 13 (Tasks): the error is too small to be a 1-SD error
+# (tools/depth_call_calibration.py). So the call widens it by a factor chosen with the cuts
+# by `formcheck eval --cv` (crossval.fit_call: the largest agreement on the training sources
+# while they stay decided on at least CALL_MIN_DECIDED of their labelled reps), per pose backend,
+# fitted on all the labelled clips as thigh_bias_for's corrections are.
+HIP_ERR_SCALE_BY_BACKEND: dict = {"legacy": 1.25, "tasks": 1.0}
+
+
+def hip_err_scale_for(meta: dict | None) -> float:
+    """The factor on hip_height_ratio_err the depth call uses for the pose backend that made
+    the landmarks (HIP_ERR_SCALE_BY_BACKEND; the legacy backend's where none is named)."""
+    return HIP_ERR_SCALE_BY_BACKEND.get(pose_backend_of(meta), HIP_ERR_SCALE_BY_BACKEND["legacy"])
 
 
 def signal_depth_for(meta: dict | None) -> tuple[float, tuple]:
