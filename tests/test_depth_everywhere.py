@@ -42,6 +42,7 @@ def test_one_rep_shows_one_depth_class_and_number_everywhere(thigh):
     js = json.loads(json.dumps(to_dict(an)))["reps"][0]      # JSON
     assert (js["depth"], js["thigh_angle_deg"], js["depth_angle_deg"], js["depth_words"]) == \
         (cls, round(number, 1), round(number, 1), words)
+    assert js["depth_close_to"] is None and a.depth_close_to is None   # clear of both cuts
     c = next(csv.DictReader(io.StringIO(csv_text(an))))     # CSV
     assert (c["depth"], c["depth_words"]) == (cls, words)
     assert float(c["thigh_angle_deg"]) == float(c["depth_angle_deg"]) == round(number, 1)
@@ -89,3 +90,22 @@ def test_live_readout_at_an_angle_takes_the_reps_yaw(thigh):
     assert r.phase == "down" and r.view == "oblique"
     assert r.thigh_deg == pytest.approx(m.thigh_angle_deg, abs=0.5)
     assert r.thigh_deg == pytest.approx(live.metrics[0].thigh_angle_deg, abs=0.5)
+
+
+@pytest.mark.parametrize("label,between,close_to,words", [
+    ("parallel", (), None, "parallel"),
+    ("parallel", (), "below_parallel", "parallel, close to below"),
+    ("unclear", ("below_parallel", "parallel"), None, "below parallel, close to parallel"),
+])
+def test_the_live_readout_words_a_call_near_a_cut_as_the_reps_row_does(label, between, close_to,
+                                                                       words):
+    """A decided call within two of its errors of a cut says what is across it, live as in the
+    rep's row (feedback.depth_call_words, the one wording)."""
+    from formcheck.feedback import RepAssessment, call_words
+    from formcheck.live import depth_words as live_words
+    from formcheck.stream import LiveReadout
+
+    r = LiveReadout(person=True, phase="down", depth_label=label, depth_between=between,
+                    depth_close_to=close_to)
+    a = RepAssessment(label, None, None, depth_between=between, depth_close_to=close_to)
+    assert live_words(r) == call_words(a) == words

@@ -220,36 +220,42 @@ def test_tables_never_print_a_value_equal_to_a_limit_it_is_not(field, value, spe
 SIGNAL = {"below_parallel": 5.0, "parallel": -12.0, "above_parallel": -30.0}
 
 
-@pytest.mark.parametrize("hip,err,signal,depth,between,words", [
-    # the ratio's interval 0.37..0.41 straddles the 0.40 cut: the depth signal decides
-    (0.39, 0.02, "below_parallel", "below_parallel", (), "below parallel"),
-    (0.39, 0.02, "parallel", "unclear", ("below_parallel", "parallel"),
+@pytest.mark.parametrize("hip,err,signal,depth,between,close_to,words", [
+    # the ratio's interval 0.37..0.41 straddles the 0.40 cut: the depth signal decides, and
+    # the decided call, within 2 errors of the cut, says what is across it
+    (0.39, 0.02, "below_parallel", "below_parallel", (), "parallel",
+     "below parallel, close to parallel"),
+    (0.39, 0.02, "parallel", "unclear", ("below_parallel", "parallel"), None,
      "below parallel, close to parallel"),
     # the signal two classes away: the neighbour across the nearest cut
-    (0.39, 0.02, "above_parallel", "unclear", ("below_parallel", "parallel"),
+    (0.39, 0.02, "above_parallel", "unclear", ("below_parallel", "parallel"), None,
      "below parallel, close to parallel"),
-    (0.41, 0.02, "below_parallel", "unclear", ("parallel", "below_parallel"),
+    (0.41, 0.02, "below_parallel", "unclear", ("parallel", "below_parallel"), None,
      "parallel, close to below"),
-    (0.58, 0.03, "above_parallel", "unclear", ("parallel", "above_parallel"),
+    (0.58, 0.03, "above_parallel", "unclear", ("parallel", "above_parallel"), None,
      "parallel, close to above"),
-    (0.58, 0.03, "parallel", "parallel", (), "parallel"),
-    # the ratio clears its cut by more than its error: decided whatever the signal reads
-    (0.45, 0.04, "below_parallel", "parallel", (), "parallel"),
-    (0.30, 0.02, "above_parallel", "below_parallel", (), "below parallel"),
+    (0.58, 0.03, "parallel", "parallel", (), "above_parallel", "parallel, close to above"),
+    # the ratio clears its cut by more than its error: decided whatever the signal reads;
+    # 0.45 - 2 x 0.04 = 0.37 passes the 0.40 cut: close to below
+    (0.45, 0.04, "below_parallel", "parallel", (), "below_parallel", "parallel, close to below"),
+    # 0.30 + 2 x 0.02 = 0.34: clear of the cut by more than two errors, no "close to"
+    (0.30, 0.02, "above_parallel", "below_parallel", (), None, "below parallel"),
+    (0.50, 0.02, "below_parallel", "parallel", (), None, "parallel"),
     # no signal: the ratio and its error alone
-    (0.39, 0.02, None, "unclear", ("below_parallel", "parallel"),
+    (0.39, 0.02, None, "unclear", ("below_parallel", "parallel"), None,
      "below parallel, close to parallel"),
 ])
 def test_the_depth_call_hedges_when_the_evidence_is_split(hip, err, signal, depth, between,
-                                                          words):
+                                                          close_to, words):
     from formcheck.feedback import DepthCall, call_words, depth_call
 
     rep = m(hip_height_ratio=hip, hip_height_ratio_err=err,
             depth_signal_deg=SIGNAL.get(signal))
     th = get_profile("general")
-    assert depth_call(rep, th) == DepthCall(depth, between)
+    assert depth_call(rep, th) == DepthCall(depth, between, close_to)
     a = assess_rep(rep, th)
-    assert (a.depth, a.depth_between, call_words(a)) == (depth, between, words)
+    assert (a.depth, a.depth_between, a.depth_close_to, call_words(a)) == \
+        (depth, between, close_to, words)
 
 
 def test_the_depth_call_reads_the_signal_with_its_pose_backends_bands():
@@ -260,24 +266,27 @@ def test_the_depth_call_reads_the_signal_with_its_pose_backends_bands():
 
     th = get_profile("general")
     rep = m(hip_height_ratio=0.59, hip_height_ratio_err=0.02, depth_signal_deg=-14.5)
-    assert depth_call(rep, th) == DepthCall("parallel")
+    assert depth_call(rep, th) == DepthCall("parallel", close_to="above_parallel")
     other = m(hip_height_ratio=0.59, hip_height_ratio_err=0.02, depth_signal_deg=-14.5,
               depth_signal_bias_deg=0.0, depth_signal_edges_deg=(-14.0, -3.0))
     assert depth_call(other, th) == DepthCall("unclear", ("parallel", "above_parallel"))
 
 
-@pytest.mark.parametrize("hip,err,scale,depth,between", [
-    # 0.37 +- 0.02: clears 0.40 with the error as measured and 1.25 x it (0.395)...
-    (0.37, 0.02, 1.0, "below_parallel", ()),
-    (0.37, 0.02, 1.25, "below_parallel", ()),
+@pytest.mark.parametrize("hip,err,scale,depth,between,close_to", [
+    # 0.37 +- 0.02: clears 0.40 with the error as measured and 1.25 x it (0.395), though not
+    # by two of either (0.41, 0.42): decided, close to parallel ...
+    (0.37, 0.02, 1.0, "below_parallel", (), "parallel"),
+    (0.37, 0.02, 1.25, "below_parallel", (), "parallel"),
     # ... not 2 x it (0.37 + 0.04 = 0.41 straddles the cut): said so
-    (0.37, 0.02, 2.0, "unclear", ("below_parallel", "parallel")),
+    (0.37, 0.02, 2.0, "unclear", ("below_parallel", "parallel"), None),
+    # 0.30 + 2 x 1.25 x 0.02 = 0.35: clear by two errors
+    (0.30, 0.02, 1.25, "below_parallel", (), None),
     # 0.57 +- 1.25 x 0.02 = 0.545..0.595 stays under 0.60; 2 x: 0.61 does not
-    (0.57, 0.02, 1.25, "parallel", ()),
-    (0.57, 0.02, 2.0, "unclear", ("parallel", "above_parallel")),
+    (0.57, 0.02, 1.25, "parallel", (), "above_parallel"),
+    (0.57, 0.02, 2.0, "unclear", ("parallel", "above_parallel"), None),
 ])
 def test_the_depth_call_widens_the_ratios_error_by_its_backends_factor(hip, err, scale, depth,
-                                                                      between):
+                                                                      between, close_to):
     """Issue 19: the standing scatter alone is too small an error (calls decided 1-2 of it
     from a cut were wrong on a third of the reps, cross-validated), so the call asks whether the
     ratio +- k x its error clears a cut, k the rep's own pose backend's
@@ -286,9 +295,9 @@ def test_the_depth_call_widens_the_ratios_error_by_its_backends_factor(hip, err,
 
     th = get_profile("general")
     rep = m(hip_height_ratio=hip, hip_height_ratio_err=err, hip_height_ratio_err_scale=scale)
-    assert depth_call(rep, th) == DepthCall(depth, between)
+    assert depth_call(rep, th) == DepthCall(depth, between, close_to)
     assert depth_call(m(hip_height_ratio=hip, hip_height_ratio_err=err), th,
-                      err_scale=scale) == DepthCall(depth, between)
+                      err_scale=scale) == DepthCall(depth, between, close_to)
 
 
 def test_each_pose_backend_has_its_cross_validated_error_factor():

@@ -284,7 +284,7 @@ def depth_words(r: LiveReadout) -> str:
     """The depth to show for the latest frame: "standing" between reps, else its class."""
     if r.phase != "down":
         return "standing"
-    return depth_call_words(r.depth_label, r.depth_between)
+    return depth_call_words(r.depth_label, r.depth_between, r.depth_close_to)
 
 
 _CUE_COLORS = {"ok": (40, 170, 60), "warn": (220, 60, 40), "info": (40, 110, 200)}

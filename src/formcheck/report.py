@@ -85,6 +85,9 @@ def rep_rows(analysis: Analysis) -> list[dict]:
             "depth_source": m.depth_source,
             "depth_bias_deg": clean_float(m.depth_angle_bias_deg, 1),
             "depth_words": call_words(a),
+            # a decided call within feedback.NEAR_CUT_ERRORS of its error of a cut: the class
+            # across it (the "close to" of depth_words); null otherwise
+            "depth_close_to": a.depth_close_to,
             "depth_angle_class": depth_words(
                 depth_class_from_angle(v["thigh_angle_deg"], m.depth_angle_err_deg),
                 depth_near(v["thigh_angle_deg"], m.depth_angle_err_deg)),

@@ -73,6 +73,7 @@ class LiveReadout:
     depth: float | None = None        # the rep signal: 0 standing, 1 thigh level
     depth_label: DepthClass = "unclear"
     depth_between: tuple = ()         # split evidence: (the hip height's class, its neighbour)
+    depth_close_to: str | None = None  # decided, near a cut: the class across it
     thigh_deg: float | None = None    # near leg, to horizontal, + = hip below knee
     hip_height_ratio: float | None = None
     knee_over_toe_ratio: float | None = None  # foot lengths, + = knee ahead of the toes
@@ -279,6 +280,7 @@ class StreamingAnalyser:
         cue, level = self._cue(phase, m, a, last)
         return LiveReadout(t, True, phase=phase, depth=depth if np.isfinite(depth) else None,
                            depth_label=a.depth, depth_between=a.depth_between,
+                           depth_close_to=a.depth_close_to,
                            thigh_deg=m.thigh_angle_deg,
                            hip_height_ratio=m.hip_height_ratio,
                            knee_over_toe_ratio=m.knee_over_toe_ratio, shin_deg=m.shin_angle_deg,
