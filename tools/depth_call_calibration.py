@@ -20,6 +20,7 @@ from pathlib import Path
 from formcheck.crossval import (Score, _call_class, collect, fit_call, fit_call_cuts,
                                 fit_signal_depth, read_depth_points)
 from formcheck.evaluate import read_labels
+from formcheck.feedback import NEAR_CUT_ERRORS
 from formcheck.landmarks import load_npz
 from formcheck.thresholds import get_profile
 
@@ -35,6 +36,7 @@ def main(videos: str, cache: str) -> None:
     rows = {"before (k 1)": [], "now (k chosen in the fold)": []}
     scores = {name: Score() for name in rows}
     ks = []
+    close = {"wrong": 0, "wrong_named": 0, "right": 0, "right_close": 0}
     for s in sorted({r.source for r in reps}):
         train = [r for r in reps if r.source != s]
         sig = fit_signal_depth(train)
@@ -53,6 +55,17 @@ def main(videos: str, cache: str) -> None:
                 h = r.hip_height_ratio
                 z = min(abs(h - a), abs(h - b)) / max(r.hip_height_ratio_err or 0.0, 1e-3)
                 rows[name].append((z, call != r.label_depth))
+                if not name.startswith("now"):
+                    continue
+                # the "close to" wording (feedback.depth_call): within NEAR_CUT_ERRORS of the
+                # call's own error (k x hip_height_ratio_err) of a cut, the class across it
+                near = z <= NEAR_CUT_ERRORS * kk
+                across = ("parallel" if call != "parallel" else
+                          "below_parallel" if abs(h - a) <= abs(h - b) else "above_parallel")
+                wrong = call != r.label_depth
+                close["wrong" if wrong else "right"] += 1
+                close["wrong_named" if wrong else "right_close"] += near and (
+                    not wrong or across == r.label_depth)
     print(f"k chosen per held-out source: {sorted(set(ks))}")
     print("decided calls by |hip ratio - nearest cut| / hip_height_ratio_err: decided, wrong")
     print("call\t" + "\t".join(f"[{a:g},{b:g})" for a, b in zip(BINS[:-1], BINS[1:]))
@@ -63,6 +76,9 @@ def main(videos: str, cache: str) -> None:
             got = [w for z, w in zs if a <= z < b]
             cells.append(f"{len(got)}, {sum(got)} wrong")
         print(name + "\t" + "\t".join(cells) + "\t" + scores[name].text())
+    print(f"now, worded 'close to' (within {NEAR_CUT_ERRORS:g} of k x the error of a cut): "
+          f"{close['wrong_named']} of {close['wrong']} wrong calls, naming the labelled class; "
+          f"{close['right_close']} of {close['right']} right calls")
 
 
 if __name__ == "__main__":
