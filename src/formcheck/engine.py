@@ -15,6 +15,7 @@ import concurrent.futures
 import hashlib
 import logging
 import math
+import multiprocessing
 import os
 import threading
 import time
@@ -639,12 +640,17 @@ class Engine:
         split_at, split_s = time.monotonic(), done.get("here", 0.0)
         here_done_at = None
         stealing = end is not None
+        # this process's chunk ending wakes the wait for the workers' messages at once (else
+        # a clip whose workers are done waited up to POLL_S more for its last chunk)
+        wake, waker = multiprocessing.Pipe(duplex=False)
+        here.add_done_callback(lambda _f: _poke(waker))
         try:
             while not (here.done() and len(results) == len(chunks) - 1):
                 _check(cancel)
                 if here.done() and here.exception() is not None:
                     break                                  # raised by here.result() below
-                for kind, tag, value in workers.collect(POLL_S):
+                for kind, tag, value in workers.collect(POLL_S,
+                                                        None if here.done() else wake):
                     if kind == "progress":
                         done[tag] = value
                     elif kind == "done":
@@ -674,6 +680,8 @@ class Engine:
             finished = True
             return [first] + [results[c.index] for c in chunks[1:]]
         finally:
+            wake.close()
+            waker.close()
             if not finished:
                 self._local = None
                 workers.close()
@@ -698,6 +706,14 @@ class Engine:
         chunks.append(d.chunk)
         chunks.sort(key=lambda c: c.start_s)
         return d.chunk
+
+
+def _poke(conn) -> None:
+    """One byte into a wake-up pipe (LocalWorkers.collect's `wake`); nothing if it is closed."""
+    try:
+        conn.send_bytes(b"1")
+    except (OSError, ValueError):
+        pass
 
 
 class _ChunkTasks:
