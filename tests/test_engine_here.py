@@ -362,3 +362,37 @@ def test_the_callers_chunk_ending_last_is_seen_at_once_not_at_the_next_poll(monk
     assert back[0] - ended[0] < 5.0       # without the wake-up: about 25 s (POLL_S)
     ref = track_video(clip)
     np.testing.assert_array_equal(seq.t_s, ref.t_s)
+
+
+def _ffmpeg_decoder_threads() -> set[str]:
+    """FFmpeg's decoder threads of this process, by their OS names (av:h264:df0, ...)."""
+    names = set()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name.startswith("av:"):
+            names.add(name)
+    return names
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="FFmpeg starts frame threads on 2+ cores")
+def test_a_clip_tracked_here_alone_decodes_in_ffmpegs_threads_as_one_worker_does():
+    """The default two workers on a clip too short to share track it in this process alone:
+    decoded as `--workers 1` decodes it, in FFmpeg's frame threads (one decoder thread is for
+    a chunk beside other trackers), the same frames and landmarks."""
+    clip = FIXTURES / "side_box_pause.mp4"    # 8.33 s: too short to share
+    seen: set[str] = set()
+
+    def progress(done_s: float, total_s: float) -> None:
+        seen.update(_ffmpeg_decoder_threads())
+
+    with Engine(workers=2, track_here=True) as eng:
+        seq = eng.track_video(clip, progress=progress)
+        assert eng._local is None
+    assert seen, "expected FFmpeg's decoder threads while the clip was tracked alone"
+    ref = track_video(clip)
+    np.testing.assert_array_equal(seq.t_s, ref.t_s)
+    np.testing.assert_array_equal(seq.xy_px, ref.xy_px)

@@ -26,9 +26,9 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
-                       drop_copies, interrupt_plugin, merge_chunks, plan_chunks, steal_chunk,
-                       track_chunk)
+from .parallel import (CHUNK_DECODER_THREADS, MIN_CHUNK_S, Chunk, broken_seam, cancel_run,
+                       decide_sharing, drop_copies, interrupt_plugin, merge_chunks, plan_chunks,
+                       steal_chunk, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -497,9 +497,12 @@ class Engine:
                     log.warning("the worker processes did not start (%s); tracking %s here "
                                 "alone", exc, name)
                     sharing = False
+            # a clip tracked here alone from the start decodes as `--workers 1` does, in
+            # FFmpeg's frame threads (a chunk beside other trackers: in one thread)
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
-                               here_progress, lambda: end[0], stop_here)
+                               here_progress, lambda: end[0], stop_here,
+                               decoder_threads=CHUNK_DECODER_THREADS if sharing else None)
             if self.cluster_workers > 0:
                 log.info("%s: %s; %s", name, first.reason,
                          f"starting {self.cluster_workers} worker process(es)" if first.share
