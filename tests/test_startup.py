@@ -74,6 +74,32 @@ def test_mediapipe_comes_without_sounddevice_which_still_loads_when_used():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
 
 
+def test_mediapipe_comes_without_opencv_which_its_drawing_code_still_gets_when_used():
+    """mediapipe's drawing_utils imports cv2 at import time for its drawing functions, which
+    formcheck never calls (about 0.09 s per process): no import of cv2 is attempted while
+    mediapipe is imported; drawing_utils' `cv2` then gives the real OpenCV, which is also what
+    `import cv2` gives afterwards (overlay.py)."""
+    code = ("import sys\n"
+            "attempts = []\n"
+            "class Spy:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'cv2':\n"
+            "            attempts.append(name)\n"
+            "        return None\n"
+            "sys.meta_path.insert(0, Spy())\n"
+            "from formcheck.pose import _mediapipe\n"
+            "mp = _mediapipe()\n"
+            "assert attempts == [] and 'cv2' not in sys.modules, attempts\n"
+            "if hasattr(mp, 'solutions'):   # mediapipe 0.10 (legacy backend)\n"
+            "    from mediapipe.python.solutions import drawing_utils as du\n"
+            "else:                          # mediapipe 1.x (Tasks backend)\n"
+            "    from mediapipe.tasks.python.vision import drawing_utils as du\n"
+            "circle = du.cv2.circle\n"
+            "import cv2\n"
+            "assert type(cv2).__name__ == 'module' and circle is cv2.circle\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
 @pytest.mark.slow
 def test_analyze_with_one_worker_imports_no_cluster_store_pdf_or_scipy(tmp_path):
     p = subprocess.run([sys.executable, "-X", "importtime", "-m", "formcheck.cli", "analyze",

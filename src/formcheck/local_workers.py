@@ -117,9 +117,10 @@ class LocalWorkers:
 
         A spawned process starts from a copy of this process's sys.path taken here: call it
         from the thread that will import MediaPipe, before it does, or when nothing imports
-        at all. OpenCV's import (under MediaPipe's) puts its own folder first on sys.path for a
-        moment, and a worker spawned in that moment finds cv2's `typing` package instead of
-        Python's and dies at start (seen in tests/test_interrupt.py)."""
+        at all. OpenCV's import (under MediaPipe's, until pose._mediapipe gave it a stand-in;
+        still under overlay.py's) puts its own folder first on sys.path for a moment, and a
+        worker spawned in that moment finds cv2's `typing` package instead of Python's and dies
+        at start (seen in tests/test_interrupt.py)."""
         if self._procs:
             return
         ctx = multiprocessing.get_context("spawn")

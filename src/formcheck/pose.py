@@ -239,11 +239,13 @@ class _OnDemand(types.ModuleType):
         return getattr(importlib.import_module(self.__name__), name)
 
 
-# mediapipe's Tasks audio package imports sounddevice at import time for AudioRecord (recording
-# from a microphone), which formcheck never uses; sounddevice's import loads PortAudio and
-# initialises it (looks for sound devices): about 0.1 s in every process that imports
-# mediapipe (python -X importtime, both backends). It gets a stand-in too.
-_UNUSED_AT_IMPORT = ("sounddevice",)
+# Two more modules mediapipe imports at import time for code formcheck never calls, each with a
+# stand-in too: sounddevice, for the Tasks audio package's AudioRecord (recording from a
+# microphone; its import loads and initialises PortAudio, or looks for it: 0.07-0.11 s here), and
+# OpenCV (cv2), used only inside the functions of mediapipe's drawing_utils (formcheck draws
+# with its own overlay.py, which imports the real cv2; about 0.09 s of import). Every process
+# that imports mediapipe pays them before its first frame (python -X importtime, both backends).
+_UNUSED_AT_IMPORT = ("sounddevice", "cv2")
 
 
 def _mediapipe():
@@ -252,7 +254,7 @@ def _mediapipe():
     about 80% of mediapipe's import time (benchmarks/bench_startup.py). While mediapipe is
     imported, sys.modules holds a stand-in that imports the real pyplot if drawing_utils ever
     uses it; afterwards the stand-in is taken out, so `import matplotlib.pyplot` elsewhere
-    (pdf_report) gets the real module. sounddevice (_UNUSED_AT_IMPORT) the same way."""
+    (pdf_report) gets the real module. sounddevice and cv2 (_UNUSED_AT_IMPORT) the same way."""
     if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
         import mediapipe
 
