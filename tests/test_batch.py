@@ -180,3 +180,55 @@ def test_the_longest_clips_go_to_the_workers_first(tmp_path):
     # outcomes and the summary keep the order given
     assert [o.clip.name for o in outcomes] == ["a_short.mp4", "b_long.mp4", "c_middle.mp4"]
     assert [o.status for o in outcomes] == ["error"] * 3
+
+
+def test_tracking_cost_counts_tracked_frames_and_decoded_megapixels():
+    from pathlib import Path
+
+    from formcheck.engine import ClipJob
+    from formcheck.parallel import Chunk
+    from formcheck.video import VideoInfo
+
+    def job(w, h, fps, seconds):
+        info = VideoInfo("x.mp4", w, h, fps, seconds, 0, "h264")
+        return ClipJob(Path("x.mp4"), info, (Chunk(0, 0.0, None, 0.0),), 30.0)
+
+    # 10 s at 60 fps, 1920x1080: 300 tracked frames + 0.13 x 2.0736 MP x 600 decoded frames
+    assert batch.tracking_cost(job(1920, 1080, 60.0, 10.0)) == pytest.approx(
+        10 * (30 + 0.13 * 2.0736 * 60))
+    assert batch.tracking_cost(job(1280, 720, 30.0, 20.0)) == pytest.approx(
+        20 * (30 + 0.13 * 0.9216 * 30))
+    # a clip at or under max_fps: every frame tracked
+    assert batch.tracking_cost(job(620, 720, 24.0, 17.0)) == pytest.approx(
+        17 * (24 + 0.13 * 0.4464 * 24))
+
+
+def test_a_short_full_hd_clip_goes_before_a_longer_small_one(tmp_path):
+    """Clips go out costliest first, not longest: 2 s of 1920x1080 (38.1 tracked frames'
+    worth: 30 frames and 62 decoded megapixels) before 2.2 s of 48x32 (33 frames)."""
+    import numpy as np
+
+    from conftest import write_clip
+    from formcheck.engine import ClipResult
+
+    src = tmp_path / "clips"
+    src.mkdir()
+    write_clip(src / "a_big.mp4", [np.zeros((1080, 1920, 3), np.uint8)] * 30, fps=15.0)
+    write_clip(src / "b_small.mp4", [np.zeros((32, 48, 3), np.uint8)] * 33, fps=15.0)
+
+    class Recorder:
+        order: list[str] = []
+
+        def n_workers(self) -> int:
+            return 2
+
+        def run(self, jobs, progress=None):
+            self.order = [j.path.name for j in jobs]
+            for j in jobs:
+                yield ClipResult(j, None, [], "not tracked in this test")
+
+    eng = Recorder()
+    clips = batch.find_clips([str(src)])
+    settings = batch.BatchSettings(get_profile("general"), "general", "auto")
+    batch.run_batch(clips, tmp_path / "out", settings, eng)
+    assert eng.order == ["a_big.mp4", "b_small.mp4"]

@@ -236,8 +236,8 @@ def test_a_worker_that_finishes_first_takes_the_end_of_the_callers_chunk(monkeyp
     monkeypatch.setattr(Engine, "_track_rest", rest_after_split)
     collect = LocalWorkers.collect
 
-    def collect_when_caller_at_3(self, timeout_s):
-        got = collect(self, timeout_s)
+    def collect_when_caller_at_3(self, timeout_s, wake=None):
+        got = collect(self, timeout_s, wake)
         if any(kind == "done" and tag == 1 for kind, tag, _ in got):
             assert at_3.wait(300)
         return got
@@ -290,3 +290,109 @@ def test_a_worker_that_finishes_first_takes_the_end_of_the_callers_chunk(monkeyp
         assert abs(mb.bottom_s - ma.bottom_s) <= 0.1
         assert abs(mb.thigh_angle_deg - ma.thigh_angle_deg) <= 2.0
         assert abs(mb.knee_over_toe_ratio - ma.knee_over_toe_ratio) <= 0.05
+
+
+def test_the_callers_chunk_ending_last_is_seen_at_once_not_at_the_next_poll(monkeypatch):
+    """The worker's chunk is back first; the caller's tracker ends later. Waiting for the
+    workers' messages (here POLL_S = 30 s, and a worker with nothing to track sends none) ends
+    as soon as the caller's chunk does, not at the wait's timeout."""
+    import time
+
+    from formcheck.local_workers import LocalWorkers
+
+    clip = FIXTURES / "side_knees_past_toes.mp4"   # 222 frames at 24 fps: 9.25 s
+    monkeypatch.setattr(engine_mod, "MIN_CHUNK_S", 1.0)
+    monkeypatch.setattr(engine_mod, "RATE_GUESS", 0.5)
+    monkeypatch.setattr(engine_mod, "POLL_S", 30.0)
+    ready, worker_done = threading.Event(), threading.Event()
+    start = Engine._start_workers
+
+    def start_and_tell(self):
+        start(self)
+        ready.set()
+
+    monkeypatch.setattr(Engine, "_start_workers", start_and_tell)
+    collect = LocalWorkers.collect
+
+    def collect_and_tell(self, timeout_s, wake=None):
+        got = collect(self, timeout_s, wake)
+        if any(kind == "done" for kind, _, _ in got):
+            worker_done.set()
+        return got
+
+    monkeypatch.setattr(LocalWorkers, "collect", collect_and_tell)
+    from formcheck.parallel import StealDecision
+
+    monkeypatch.setattr(engine_mod, "steal_chunk", lambda *a, **k: StealDecision(
+        None, 0.0, "no steal in this test"))
+    track = engine_mod.track_chunk
+    ended: list[float] = []
+
+    def track_and_wait(*args, **kwargs):
+        args = list(args)
+        told = args[8]
+
+        def progress(done_s: float, total_s: float) -> None:
+            told(done_s, total_s)
+            if done_s >= 2.0 - 1e-6:
+                assert ready.wait(300)
+            if done_s >= 3.0 - 1e-6:      # the caller's chunk goes on after the worker's
+                assert worker_done.wait(300)
+
+        args[8] = progress
+        try:
+            return track(*args, **kwargs)
+        finally:
+            ended.append(time.monotonic())
+
+    monkeypatch.setattr(engine_mod, "track_chunk", track_and_wait)
+    rest = Engine._track_rest
+    back: list[float] = []
+
+    def rest_and_time(self, *args, **kwargs):
+        try:
+            return rest(self, *args, **kwargs)
+        finally:
+            back.append(time.monotonic())
+
+    monkeypatch.setattr(Engine, "_track_rest", rest_and_time)
+    with Engine(workers=2, track_here=True) as eng:
+        seq = eng.track_video(clip)
+    assert worker_done.is_set() and len(ended) == 1 and len(back) == 1
+    assert back[0] - ended[0] < 5.0       # without the wake-up: about 25 s (POLL_S)
+    ref = track_video(clip)
+    np.testing.assert_array_equal(seq.t_s, ref.t_s)
+
+
+def _ffmpeg_decoder_threads() -> set[str]:
+    """FFmpeg's decoder threads of this process, by their OS names (av:h264:df0, ...)."""
+    names = set()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name.startswith("av:"):
+            names.add(name)
+    return names
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="FFmpeg starts frame threads on 2+ cores")
+def test_a_clip_tracked_here_alone_decodes_in_ffmpegs_threads_as_one_worker_does():
+    """The default two workers on a clip too short to share track it in this process alone:
+    decoded as `--workers 1` decodes it, in FFmpeg's frame threads (one decoder thread is for
+    a chunk beside other trackers), the same frames and landmarks."""
+    clip = FIXTURES / "side_box_pause.mp4"    # 8.33 s: too short to share
+    seen: set[str] = set()
+
+    def progress(done_s: float, total_s: float) -> None:
+        seen.update(_ffmpeg_decoder_threads())
+
+    with Engine(workers=2, track_here=True) as eng:
+        seq = eng.track_video(clip, progress=progress)
+        assert eng._local is None
+    assert seen, "expected FFmpeg's decoder threads while the clip was tracked alone"
+    ref = track_video(clip)
+    np.testing.assert_array_equal(seq.t_s, ref.t_s)
+    np.testing.assert_array_equal(seq.xy_px, ref.xy_px)

@@ -44,6 +44,62 @@ def test_mediapipe_comes_without_pyplot_which_still_works_when_asked_for():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
 
 
+def test_mediapipe_comes_without_sounddevice_which_still_loads_when_used():
+    """mediapipe's audio recorder imports sounddevice at import time (it loads and starts
+    PortAudio, or looks for it: about 0.1 s per process); formcheck never records sound, so
+    mediapipe is imported with a stand-in: no import of sounddevice is even attempted, and
+    the recorder's `sd` gives what the real module gives (its class, or its import error)."""
+    code = ("import sys\n"
+            "attempts = []\n"
+            "class Spy:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'sounddevice':\n"
+            "            attempts.append(name)\n"
+            "        return None\n"
+            "sys.meta_path.insert(0, Spy())\n"
+            "from formcheck.pose import _mediapipe\n"
+            "mp = _mediapipe()\n"
+            "assert attempts == [], attempts\n"
+            "assert 'sounddevice' not in sys.modules\n"
+            "from mediapipe.tasks.python.audio.core import audio_record\n"
+            "def outcome(get):\n"
+            "    try:\n"
+            "        return ('ok', get())\n"
+            "    except Exception as exc:\n"
+            "        return ('error', type(exc).__name__, str(exc))\n"
+            "via = outcome(lambda: audio_record.sd.InputStream)\n"
+            "assert attempts == ['sounddevice'], attempts\n"
+            "direct = outcome(lambda: __import__('sounddevice').InputStream)\n"
+            "assert via == direct, (via, direct)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_mediapipe_comes_without_opencv_which_its_drawing_code_still_gets_when_used():
+    """mediapipe's drawing_utils imports cv2 at import time for its drawing functions, which
+    formcheck never calls (about 0.09 s per process): no import of cv2 is attempted while
+    mediapipe is imported; drawing_utils' `cv2` then gives the real OpenCV, which is also what
+    `import cv2` gives afterwards (overlay.py)."""
+    code = ("import sys\n"
+            "attempts = []\n"
+            "class Spy:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'cv2':\n"
+            "            attempts.append(name)\n"
+            "        return None\n"
+            "sys.meta_path.insert(0, Spy())\n"
+            "from formcheck.pose import _mediapipe\n"
+            "mp = _mediapipe()\n"
+            "assert attempts == [] and 'cv2' not in sys.modules, attempts\n"
+            "if hasattr(mp, 'solutions'):   # mediapipe 0.10 (legacy backend)\n"
+            "    from mediapipe.python.solutions import drawing_utils as du\n"
+            "else:                          # mediapipe 1.x (Tasks backend)\n"
+            "    from mediapipe.tasks.python.vision import drawing_utils as du\n"
+            "circle = du.cv2.circle\n"
+            "import cv2\n"
+            "assert type(cv2).__name__ == 'module' and circle is cv2.circle\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
 @pytest.mark.slow
 def test_analyze_with_one_worker_imports_no_cluster_store_pdf_or_scipy(tmp_path):
     p = subprocess.run([sys.executable, "-X", "importtime", "-m", "formcheck.cli", "analyze",

@@ -30,6 +30,15 @@ from .video import VIDEO_EXTENSIONS
 log = logging.getLogger(__name__)
 
 BATCH_CHUNK_S = 60.0   # in a batch, clips are split only when long (or fewer than the workers)
+# What tracking a clip costs, to hand the costliest out first (tracking_cost): the pose model's
+# work per tracked frame, plus decoding (and converting) every frame of the file, in proportion
+# to its pixels. Measured with parallel.track_chunk alone (one decoder thread, as a batch's
+# workers decode), CPU seconds on a shared machine, 2026-12-07: 22.1 ms per tracked frame on
+# the 1280x720 30 fps benchmark clip (0.92 decoded megapixels per tracked frame), 30.5 ms on
+# the 1920x1080 60 fps one (4.15): 19.7 ms + 2.6 ms per decoded megapixel, i.e. a decoded
+# megapixel costs 0.13 of a tracked frame (benchmarks/bench_speed.py's clips, not the
+# labelled ones).
+DECODE_COST_PER_MP = 0.13
 SUMMARY_FIELDS = ["clip", "status", "rep_count", "view", "reps_knee_past_toes",
                   "deepest_thigh_angle_deg", "max_knee_over_toe_ratio", "warnings", "report",
                   "message"]
@@ -203,6 +212,16 @@ def _write(outcome: ClipOutcome, paths: dict[str, Path], digest: str,
     outcome.outputs = list(paths.values())
 
 
+def tracking_cost(job: ClipJob) -> float:
+    """What tracking `job` costs, in tracked frames: each frame the pose model sees, plus
+    DECODE_COST_PER_MP for each megapixel decoded (every frame of the file is decoded, also
+    those skipped above max_fps)."""
+    fps = job.info.fps
+    tracked_fps = min(fps, job.max_fps) if job.max_fps else fps
+    mp = job.info.width_px * job.info.height_px / 1e6
+    return job.work_s * (tracked_fps + DECODE_COST_PER_MP * mp * fps)
+
+
 def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine: Engine,
               progress: ProgressFn | None = None,
               on_clip: Callable[[ClipOutcome], None] | None = None) -> list[ClipOutcome]:
@@ -252,8 +271,9 @@ def run_batch(clips: list[Path], out_dir: Path, settings: BatchSettings, engine:
         job_of[len(jobs)] = i
         jobs.append(job)
     index_of = {id(j): i for j, i in zip(jobs, (job_of[k] for k in range(len(jobs))))}
-    # longest first: the short clips fill in at the end, so no worker waits long on the last one
-    jobs.sort(key=lambda j: j.work_s, reverse=True)
+    # costliest first: the cheap clips fill in at the end, so no worker waits long on the last
+    # one (by seconds of video, a short 1080p clip went last after longer but cheaper ones)
+    jobs.sort(key=tracking_cost, reverse=True)
     for res in engine.run(jobs, progress):
         i = index_of[id(res.job)]
         clip = clips[i]

@@ -15,6 +15,7 @@ import concurrent.futures
 import hashlib
 import logging
 import math
+import multiprocessing
 import os
 import threading
 import time
@@ -25,9 +26,9 @@ from typing import Callable, Iterator
 
 from .errors import FormcheckError
 from .landmarks import PoseSequence
-from .parallel import (MIN_CHUNK_S, Chunk, broken_seam, cancel_run, decide_sharing,
-                       drop_copies, interrupt_plugin, merge_chunks, plan_chunks, steal_chunk,
-                       track_chunk)
+from .parallel import (CHUNK_DECODER_THREADS, MIN_CHUNK_S, Chunk, broken_seam, cancel_run,
+                       decide_sharing, drop_copies, interrupt_plugin, merge_chunks, plan_chunks,
+                       steal_chunk, track_chunk)
 from .video import VideoInfo, check_limits, probe
 
 log = logging.getLogger(__name__)
@@ -496,9 +497,12 @@ class Engine:
                     log.warning("the worker processes did not start (%s); tracking %s here "
                                 "alone", exc, name)
                     sharing = False
+            # a clip tracked here alone from the start decodes as `--workers 1` does, in
+            # FFmpeg's frame threads (a chunk beside other trackers: in one thread)
             here = pool.submit(track_chunk, str(job.path.resolve()), here_chunk, max_fps,
                                info.width_px, info.height_px, info.fps, total_s, name,
-                               here_progress, lambda: end[0], stop_here)
+                               here_progress, lambda: end[0], stop_here,
+                               decoder_threads=CHUNK_DECODER_THREADS if sharing else None)
             if self.cluster_workers > 0:
                 log.info("%s: %s; %s", name, first.reason,
                          f"starting {self.cluster_workers} worker process(es)" if first.share
@@ -639,12 +643,17 @@ class Engine:
         split_at, split_s = time.monotonic(), done.get("here", 0.0)
         here_done_at = None
         stealing = end is not None
+        # this process's chunk ending wakes the wait for the workers' messages at once (else
+        # a clip whose workers are done waited up to POLL_S more for its last chunk)
+        wake, waker = multiprocessing.Pipe(duplex=False)
+        here.add_done_callback(lambda _f: _poke(waker))
         try:
             while not (here.done() and len(results) == len(chunks) - 1):
                 _check(cancel)
                 if here.done() and here.exception() is not None:
                     break                                  # raised by here.result() below
-                for kind, tag, value in workers.collect(POLL_S):
+                for kind, tag, value in workers.collect(POLL_S,
+                                                        None if here.done() else wake):
                     if kind == "progress":
                         done[tag] = value
                     elif kind == "done":
@@ -674,6 +683,8 @@ class Engine:
             finished = True
             return [first] + [results[c.index] for c in chunks[1:]]
         finally:
+            wake.close()
+            waker.close()
             if not finished:
                 self._local = None
                 workers.close()
@@ -698,6 +709,14 @@ class Engine:
         chunks.append(d.chunk)
         chunks.sort(key=lambda c: c.start_s)
         return d.chunk
+
+
+def _poke(conn) -> None:
+    """One byte into a wake-up pipe (LocalWorkers.collect's `wake`); nothing if it is closed."""
+    try:
+        conn.send_bytes(b"1")
+    except (OSError, ValueError):
+        pass
 
 
 class _ChunkTasks:

@@ -117,9 +117,10 @@ class LocalWorkers:
 
         A spawned process starts from a copy of this process's sys.path taken here: call it
         from the thread that will import MediaPipe, before it does, or when nothing imports
-        at all. OpenCV's import (under MediaPipe's) puts its own folder first on sys.path for a
-        moment, and a worker spawned in that moment finds cv2's `typing` package instead of
-        Python's and dies at start (seen in tests/test_interrupt.py)."""
+        at all. OpenCV's import (under MediaPipe's, until pose._mediapipe gave it a stand-in;
+        still under overlay.py's) puts its own folder first on sys.path for a moment, and a
+        worker spawned in that moment finds cv2's `typing` package instead of Python's and dies
+        at start (seen in tests/test_interrupt.py)."""
         if self._procs:
             return
         ctx = multiprocessing.get_context("spawn")
@@ -164,11 +165,15 @@ class LocalWorkers:
         """How many workers have no chunk to track (their chunks are back, or none was sent)."""
         return sum(c not in self._busy.values() for c in self._conns)
 
-    def collect(self, timeout_s: float) -> list[tuple]:
+    def collect(self, timeout_s: float, wake: Connection | None = None) -> list[tuple]:
         """The workers' messages that arrive within `timeout_s` ("progress", "done" or "error"
-        tuples, as in the module's docstring). A worker that died sends ("error", None, exc)."""
+        tuples, as in the module's docstring). A worker that died sends ("error", None, exc).
+        Returns at once (maybe with nothing) when `wake` is readable: the caller's own news,
+        e.g. its tracker has finished (nothing is read from it)."""
         out = []
-        for c in wait(self._conns, timeout=timeout_s):
+        for c in wait(self._conns + ([wake] if wake is not None else []), timeout=timeout_s):
+            if c is wake:
+                continue
             try:
                 msg = c.recv()
                 if msg[0] in ("done", "error"):

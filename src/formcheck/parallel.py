@@ -351,7 +351,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
                 progress_to: "tuple[str, int] | Callable[[float, float], None] | None" = None,
                 stop_at: Callable[[], float] | None = None,
                 cancelled: "threading.Event | None" = None, run_id: str | None = None,
-                estimator=None) -> dict:
+                estimator=None, decoder_threads: int | None = CHUNK_DECODER_THREADS) -> dict:
     """Track one chunk of a clip (in a worker). `clip` is a path, or (name, bytes, sha256) when
     the clip was shipped to a remote worker. Progress goes to Dask's event log under
     progress_to = (topic, tag), or to a callback(done_s, total_s) when the chunk is tracked in
@@ -360,7 +360,10 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
     `cancelled` (set from another thread), or cancel_run(run_id) in the process that tracks
     it, stops it at the next frame: the result is then incomplete and meant to be thrown away.
     `estimator`: a fresh pose.PoseEstimator made beforehand (a local worker
-    makes one while it starts), else one is made here. Returns landmark arrays and warnings."""
+    makes one while it starts), else one is made here. `decoder_threads`: as in
+    video.iter_frames; one thread (CHUNK_DECODER_THREADS) beside other trackers, None (FFmpeg's
+    frame threads, as `analyze --workers 1`) for a clip this process tracks alone. Returns
+    landmark arrays and warnings."""
     from .errors import EmptyVideoError, VideoOpenError
     from .pose import track_frames
     from .video import MAX_DURATION_S, iter_frames, prefetch
@@ -377,7 +380,7 @@ def track_chunk(clip, chunk: Chunk, max_fps: float | None, width_px: int, height
         frames = prefetch(iter_frames(clip, max_fps=max_fps, warnings=warnings,
                                       start_s=chunk.start_s, end_s=chunk.end_s,
                                       max_duration_s=max(MAX_DURATION_S, duration_s + 1.0),
-                                      decoder_threads=CHUNK_DECODER_THREADS))
+                                      decoder_threads=decoder_threads))
         frames = _while_wanted(frames)
         if stop_at is not None or cancelled is not None or run_id is not None:
             frames = _until(frames, stop_at or (lambda: math.inf),

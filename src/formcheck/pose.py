@@ -229,14 +229,23 @@ class FramePose:
                    np.full((N_LANDMARKS, 3), np.nan))
 
 
-class _PyplotOnDemand(types.ModuleType):
-    """Stands in for matplotlib.pyplot while mediapipe is imported (see _mediapipe): an
-    attribute looked up on it imports the real pyplot then."""
+class _OnDemand(types.ModuleType):
+    """Stands in for a module while mediapipe is imported (see _mediapipe): an attribute looked
+    up on it imports the real module (of the stand-in's name) then."""
 
     def __getattr__(self, name: str):
         import importlib
 
-        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+# Two more modules mediapipe imports at import time for code formcheck never calls, each with a
+# stand-in too: sounddevice, for the Tasks audio package's AudioRecord (recording from a
+# microphone; its import loads and initialises PortAudio, or looks for it: 0.07-0.11 s here), and
+# OpenCV (cv2), used only inside the functions of mediapipe's drawing_utils (formcheck draws
+# with its own overlay.py, which imports the real cv2; about 0.09 s of import). Every process
+# that imports mediapipe pays them before its first frame (python -X importtime, both backends).
+_UNUSED_AT_IMPORT = ("sounddevice", "cv2")
 
 
 def _mediapipe():
@@ -245,13 +254,15 @@ def _mediapipe():
     about 80% of mediapipe's import time (benchmarks/bench_startup.py). While mediapipe is
     imported, sys.modules holds a stand-in that imports the real pyplot if drawing_utils ever
     uses it; afterwards the stand-in is taken out, so `import matplotlib.pyplot` elsewhere
-    (pdf_report) gets the real module."""
+    (pdf_report) gets the real module. sounddevice and cv2 (_UNUSED_AT_IMPORT) the same way."""
     if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
         import mediapipe
 
         return mediapipe
-    stand_in = _PyplotOnDemand("matplotlib.pyplot")
+    stand_in = _OnDemand("matplotlib.pyplot")
     sys.modules["matplotlib.pyplot"] = stand_in
+    others = {n: _OnDemand(n) for n in _UNUSED_AT_IMPORT if n not in sys.modules}
+    sys.modules.update(others)
     # `import matplotlib.pyplot as plt` imports the package `matplotlib` first even when the
     # submodule is in sys.modules: about 0.4 CPU-s per process (issue 20, cpu_profile.py), so
     # the package gets a stand-in too while mediapipe is imported, when nothing loaded it yet.
@@ -263,6 +274,9 @@ def _mediapipe():
     try:
         import mediapipe
     finally:
+        for n, other in others.items():
+            if sys.modules.get(n) is other:
+                del sys.modules[n]
         if sys.modules.get("matplotlib.pyplot") is stand_in:
             del sys.modules["matplotlib.pyplot"]
         if package is not None and sys.modules.get("matplotlib") is package:
