@@ -215,13 +215,13 @@ def test_the_compact_table_of_a_box_set_fits_a_phone(app_env, shots, profile):
         page = browser.new_page(viewport=viewport)
         page.goto(f"{url}/analyse")
         page.get_by_role("heading", name="Analyse a squat clip").wait_for(timeout=60000)
-        page.get_by_text("Settings: profile, camera view, thresholds").click()
+        page.get_by_text("Settings: profile, camera view, height, box, thresholds").click()
         if profile == "general":
             page.get_by_text("Squatting onto a box or chair").click()
         else:
             _choose(page, "Profile", "knee rehab")
         page.wait_for_timeout(1000)
-        page.get_by_text("Settings: profile, camera view, thresholds").click()   # fold it again
+        page.get_by_text("Settings: profile, camera view, height, box, thresholds").click()   # fold it again
         page.locator("input[type='file']").set_input_files(str(BOX_CLIP))
         page.get_by_role("heading", name="Every rep").wait_for(timeout=240000)
         table = page.locator("[data-testid='stDataFrame']").first
