@@ -90,6 +90,12 @@ def test_a_reload_keeps_the_results(app_env, shots):
         card = page.get_by_role("heading", name=re.compile("Knee")).first
         assert _screens_to(page, table) <= 2 * viewport["height"]
         assert card.bounding_box()["y"] <= 2 * viewport["height"]
+        # the summary wraps "Reps View Reps flagged" / "Profile" on a phone, 32 px apart (its
+        # gap "medium"; "large" left a 64-px hole between the two lines)
+        reps, profile = (page.locator("[data-testid='stMetric']").filter(has_text=t).first
+                         .bounding_box() for t in ("Reps", "Profile"))
+        assert profile["y"] > reps["y"]                                   # two lines
+        assert profile["y"] - (reps["y"] + reps["height"]) == pytest.approx(32, abs=1)
         page.screenshot(path=str(shots / "analyse_results_phone.png"), full_page=False)
         page.set_viewport_size(DESKTOP)
         # the desktop shot from the top, as a page opened at that width shows it (Streamlit
