@@ -190,3 +190,26 @@ def test_a_still_image_gets_its_own_message_and_errors_clear_with_the_next_file(
     at.file_uploader[0].set_value(None)
     at.run()
     assert len(at.error) == 0
+
+
+@pytest.mark.slow
+def test_the_higher_box_advice_names_the_setting_the_page_has_for_it(analysed):
+    """Without a height the higher box is in shin lengths and the advice asks for "the height
+    of the person filmed": the setting of that name is in the expander whose label says
+    "height" (it said "profile, camera view, thresholds": a user asked for a height did not
+    find where to give it)."""
+    from formcheck.app.upload_page import SETTINGS
+    from formcheck.report import rep_rows
+
+    at, _ = analysed
+    at.number_input(key="height_cm").set_value(0).run()
+    at.checkbox(key="box_general").uncheck().run()
+    advice = rep_rows(at.session_state["analysis"])[0]["box_advice"]
+    assert advice.endswith("(give the height of the person filmed for centimetres).")
+    assert advice in [c.value for c in at.caption]           # under rep 1's bottom frame
+    assert SETTINGS == "Settings: profile, camera view, height, box, thresholds"
+    # (AppTest lists an expander with an icon as a "status" block)
+    [settings] = [e for e in at.get("status") if e.label == SETTINGS]
+    assert [n.label for n in settings.number_input if n.key == "height_cm"] == [
+        "Height of the person filmed (cm)"]
+    assert [c.label for c in settings.checkbox] == ["Squatting onto a box or chair"]

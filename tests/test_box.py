@@ -125,7 +125,7 @@ def test_advice_text_in_cm_in_shin_lengths_and_within_the_limit():
                                            "about 8 cm higher would keep it within the limit.")
     assert advice_text(0.2, 0.0, None) == (
         "The knee passed the limit near the bottom: a box about 0.20 shin lengths higher would "
-        "keep it within the limit (give your height for centimetres).")
+        "keep it within the limit (give the height of the person filmed for centimetres).")
     assert advice_text(0.0, 0.35, None) == ("The knee stayed within the limit (+0.35 foot "
                                             "lengths past the toes) at this depth.")
     assert advice_text(0.2, 0.0, 8.04, short=True) == "a box 8 cm higher keeps the knee within the limit"

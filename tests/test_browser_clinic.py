@@ -196,7 +196,7 @@ def test_two_browsers_same_clip_different_profiles_each_see_their_own_video(tmp_
             page.goto(url)
             page.get_by_role("heading", name="Analyse a squat clip").wait_for(timeout=60000)
             if profile != "general":
-                page.get_by_text("Settings: profile, camera view, thresholds").click()
+                page.get_by_text("Settings: profile, camera view, height, box, thresholds").click()
                 choose(page, page.locator("[data-testid='stSelectbox']").filter(
                     has_text="Profile").first, profile)
                 page.wait_for_timeout(1000)

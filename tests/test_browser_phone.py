@@ -90,6 +90,12 @@ def test_a_reload_keeps_the_results(app_env, shots):
         card = page.get_by_role("heading", name=re.compile("Knee")).first
         assert _screens_to(page, table) <= 2 * viewport["height"]
         assert card.bounding_box()["y"] <= 2 * viewport["height"]
+        # the summary wraps "Reps View Reps flagged" / "Profile" on a phone, 32 px apart (its
+        # gap "medium"; "large" left a 64-px hole between the two lines)
+        reps, profile = (page.locator("[data-testid='stMetric']").filter(has_text=t).first
+                         .bounding_box() for t in ("Reps", "Profile"))
+        assert profile["y"] > reps["y"]                                   # two lines
+        assert profile["y"] - (reps["y"] + reps["height"]) == pytest.approx(32, abs=1)
         page.screenshot(path=str(shots / "analyse_results_phone.png"), full_page=False)
         page.set_viewport_size(DESKTOP)
         # the desktop shot from the top, as a page opened at that width shows it (Streamlit
@@ -215,13 +221,13 @@ def test_the_compact_table_of_a_box_set_fits_a_phone(app_env, shots, profile):
         page = browser.new_page(viewport=viewport)
         page.goto(f"{url}/analyse")
         page.get_by_role("heading", name="Analyse a squat clip").wait_for(timeout=60000)
-        page.get_by_text("Settings: profile, camera view, thresholds").click()
+        page.get_by_text("Settings: profile, camera view, height, box, thresholds").click()
         if profile == "general":
             page.get_by_text("Squatting onto a box or chair").click()
         else:
             _choose(page, "Profile", "knee rehab")
         page.wait_for_timeout(1000)
-        page.get_by_text("Settings: profile, camera view, thresholds").click()   # fold it again
+        page.get_by_text("Settings: profile, camera view, height, box, thresholds").click()   # fold it again
         page.locator("input[type='file']").set_input_files(str(BOX_CLIP))
         page.get_by_role("heading", name="Every rep").wait_for(timeout=240000)
         table = page.locator("[data-testid='stDataFrame']").first

@@ -148,7 +148,7 @@ def test_leaving_the_analyse_page_keeps_its_mode_client_and_profile(tmp_path):
         _settle(page)
         assert page.get_by_role("switch", name="Analysing for a client").is_checked()
         assert "knee-07" in _picked(page.locator("[data-testid='stSidebar']"), "Client")
-        page.get_by_text("Settings: profile, camera view, thresholds").click()
+        page.get_by_text("Settings: profile, camera view, height, box, thresholds").click()
         assert "knee rehab" in _picked(page, "Profile")
         # Add a client: it becomes the current one, in the picker and as the heading
         page.get_by_role("link", name="Clients").click()

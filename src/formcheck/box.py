@@ -187,4 +187,4 @@ def advice_text(raise_shin: float | None, limit_ratio: float, raise_cm: float | 
         return f"a box {how_much} higher keeps the knee within the limit"
     return (f"The knee passed the limit near the bottom: a box about {how_much} higher would "
             "keep it within the limit"
-            + ("." if raise_cm is not None else " (give your height for centimetres)."))
+            + ("." if raise_cm is not None else " (give the height of the person filmed for centimetres)."))

@@ -193,8 +193,11 @@ def _apply_restored_settings() -> None:
 def summary(analysis: Analysis, name: str) -> None:
     """Reps, view, profile, and a plain warning when the view is poor for knee-over-toe."""
     v = analysis.view
-    # a wrapping row, not columns: on a phone the four stay two by two instead of one per line
-    row = st.container(horizontal=True, gap="large")
+    # a wrapping row, not columns: on a phone the four stay on two lines instead of one per
+    # line. The gap is also the gap between the lines once they wrap: "large" (64 px) left a
+    # hole between the first three and "Profile" on a 390-px phone; "small" (16 px) ran the
+    # values together ("3 side 3 general")
+    row = st.container(horizontal=True, gap="medium")
     row.metric("Reps", analysis.rep_count, width="content")
     row.metric("View", VIEW_WORDS.get(v.view, v.view), width="content",
                help=None if not np.isfinite(v.yaw_deg) else f"Estimated turn from facing the "

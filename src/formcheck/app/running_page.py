@@ -21,6 +21,11 @@ ADVICE = ("The physiotherapist's advice formcheck grew from starts with running:
           "load on the knee. Education, not diagnosis: see a physiotherapist if pain persists.")
 
 
+NO_RUNS_STEP_RATE = ("Import a run recorded with cadence (a watch's accelerometer or a footpod "
+                     "records it) to see its step rate, the +5 % and +10 % targets and a "
+                     "metronome.")
+
+
 def _store():
     from formcheck.store import open_store
 
@@ -121,6 +126,9 @@ def _step_rate_section(runs) -> None:
     rated = [(r, step_rate(r)) for r in runs]
     rated = [(r, s) for r, s in rated if s is not None]
     st.subheader("Step rate")
+    if not runs:        # "none of these runs" would contradict "No running yet" just above
+        st.info(NO_RUNS_STEP_RATE)
+        return
     if not rated:
         st.info("None of these runs recorded cadence (a watch's accelerometer or a footpod "
                 "does).")

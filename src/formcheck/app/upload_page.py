@@ -32,6 +32,9 @@ from formcheck.thresholds import get_profile
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ["mp4", "mov", "avi", "webm", "m4v"]
+# the settings name the height, which the higher-box advice asks for ("give the height of the
+# person filmed for centimetres"), and the box: a user looking for them finds them here
+SETTINGS = "Settings: profile, camera view, height, box, thresholds"
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "videos" / "fixtures" / "side_knees_past_toes.mp4"
 
@@ -263,7 +266,7 @@ def render() -> None:
                 icon=":material/lock:")
         return
     chair_mode = chairstand_panel.chosen()   # the "Chair-stand test" mode (its own module)
-    with st.expander("Settings: profile, camera view, thresholds", icon=":material/tune:"):
+    with st.expander(SETTINGS, icon=":material/tune:"):
         profile, th, view = components.threshold_controls(where=st.container())
         height_cm, on_box = components.person_controls(profile)
     limit_mb = st.get_option("server.maxUploadSize")
