@@ -149,3 +149,17 @@ def pytest_collection_finish(session):
     modules = {id(m): m for it in session.items if (m := getattr(it, "module", None)) is not None}
     for m in modules.values():
         need_fixtures(getattr(m, "TRACKED_FIXTURES", ()))
+
+
+def ffmpeg_decoder_threads() -> set[str]:
+    """FFmpeg's decoder threads of this process, by their OS names (av:h264:df0, ...)."""
+    names = set()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name.startswith("av:"):
+            names.add(name)
+    return names

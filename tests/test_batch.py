@@ -149,28 +149,32 @@ def test_save_files_a_finished_clip_under_the_client_once(tmp_path, capsys, monk
     assert len(open_store().list_sessions("knee-07")) == 1
 
 
+class Recorder:
+    """An engine that records the order the clips are handed out in and tracks none."""
+
+    order: list[str] = []
+
+    def n_workers(self) -> int:
+        return 2
+
+    def run(self, jobs, progress=None):
+        from formcheck.engine import ClipResult
+
+        self.order = [j.path.name for j in jobs]
+        for j in jobs:
+            yield ClipResult(j, None, [], "not tracked in this test")
+
+
 def test_the_longest_clips_go_to_the_workers_first(tmp_path):
     import numpy as np
 
     from conftest import write_clip
-    from formcheck.engine import ClipResult
 
     src = tmp_path / "clips"
     src.mkdir()
     frame = np.zeros((32, 48, 3), dtype=np.uint8)
     for name, seconds in (("a_short.mp4", 1), ("b_long.mp4", 3), ("c_middle.mp4", 2)):
         write_clip(src / name, [frame] * (15 * seconds), fps=15.0)
-
-    class Recorder:
-        order: list[str] = []
-
-        def n_workers(self) -> int:
-            return 2
-
-        def run(self, jobs, progress=None):
-            self.order = [j.path.name for j in jobs]
-            for j in jobs:
-                yield ClipResult(j, None, [], "not tracked in this test")
 
     eng = Recorder()
     clips = batch.find_clips([str(src)])
@@ -209,23 +213,11 @@ def test_a_short_full_hd_clip_goes_before_a_longer_small_one(tmp_path):
     import numpy as np
 
     from conftest import write_clip
-    from formcheck.engine import ClipResult
 
     src = tmp_path / "clips"
     src.mkdir()
     write_clip(src / "a_big.mp4", [np.zeros((1080, 1920, 3), np.uint8)] * 30, fps=15.0)
     write_clip(src / "b_small.mp4", [np.zeros((32, 48, 3), np.uint8)] * 33, fps=15.0)
-
-    class Recorder:
-        order: list[str] = []
-
-        def n_workers(self) -> int:
-            return 2
-
-        def run(self, jobs, progress=None):
-            self.order = [j.path.name for j in jobs]
-            for j in jobs:
-                yield ClipResult(j, None, [], "not tracked in this test")
 
     eng = Recorder()
     clips = batch.find_clips([str(src)])

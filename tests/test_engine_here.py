@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ffmpeg_decoder_threads
 from formcheck import engine as engine_mod
 from formcheck.analysis import analyze_sequence
 from formcheck.engine import Engine
@@ -364,20 +364,6 @@ def test_the_callers_chunk_ending_last_is_seen_at_once_not_at_the_next_poll(monk
     np.testing.assert_array_equal(seq.t_s, ref.t_s)
 
 
-def _ffmpeg_decoder_threads() -> set[str]:
-    """FFmpeg's decoder threads of this process, by their OS names (av:h264:df0, ...)."""
-    names = set()
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                name = f.read().strip()
-        except OSError:
-            continue
-        if name.startswith("av:"):
-            names.add(name)
-    return names
-
-
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="FFmpeg starts frame threads on 2+ cores")
 def test_a_clip_tracked_here_alone_decodes_in_ffmpegs_threads_as_one_worker_does():
     """The default two workers on a clip too short to share track it in this process alone:
@@ -387,7 +373,7 @@ def test_a_clip_tracked_here_alone_decodes_in_ffmpegs_threads_as_one_worker_does
     seen: set[str] = set()
 
     def progress(done_s: float, total_s: float) -> None:
-        seen.update(_ffmpeg_decoder_threads())
+        seen.update(ffmpeg_decoder_threads())
 
     with Engine(workers=2, track_here=True) as eng:
         seq = eng.track_video(clip, progress=progress)

@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, write_clip
+from conftest import FIXTURES, ffmpeg_decoder_threads, write_clip
 from formcheck.video import Frame, iter_frames, prefetch, probe
 
 
@@ -109,22 +109,6 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops():
     assert threading.active_count() == before
 
 
-def _decoder_threads() -> set[str]:
-    """FFmpeg's decoder threads of this process, by their OS names (av:h264:df0, ...)."""
-    import os
-
-    names = set()
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                name = f.read().strip()
-        except OSError:
-            continue
-        if name.startswith("av:"):
-            names.add(name)
-    return names
-
-
 def test_one_decoder_thread_decodes_the_same_pictures_without_ffmpegs_threads(tmp_path):
     """A chunk tracked beside other trackers decodes in its own thread (issue 20: FFmpeg's
     frame threads cost about 16% more decoding CPU); the frames, times and pixels, are the
@@ -140,7 +124,7 @@ def test_one_decoder_thread_decodes_the_same_pictures_without_ffmpegs_threads(tm
     for threads in (None, 1):
         out, names = [], set()
         for f in iter_frames(p, max_fps=30, decoder_threads=threads):
-            names |= _decoder_threads()
+            names |= ffmpeg_decoder_threads()
             out.append((f.index, round(f.t_s, 6), f.rgb.copy()))
         got[threads], seen[threads] = out, names
     assert len(got[1]) == 45
