@@ -109,3 +109,33 @@ def test_the_live_readout_words_a_call_near_a_cut_as_the_reps_row_does(label, be
                     depth_close_to=close_to)
     a = RepAssessment(label, None, None, depth_between=between, depth_close_to=close_to)
     assert live_words(r) == call_words(a) == words
+
+
+def test_a_call_close_to_a_cut_reads_the_same_in_every_view_of_the_rep():
+    """A decided call near a cut ("below parallel, close to parallel") is worded the same in the
+    command line's table, the report rows (table, PDF), JSON and CSV; the table's depth column
+    widens to the words."""
+    from dataclasses import replace
+
+    from formcheck.report import summary_text
+
+    seq = squat_sequence([RepSpec(thigh_deg=8.0, shin_deg=30.0)] * 2)
+    an = analyze_sequence(seq, TH, "general")
+    a0 = an.assessments[0]
+    assert (a0.depth, a0.depth_close_to) == ("below_parallel", None)
+    an = replace(an, assessments=[replace(a0, depth_close_to="parallel"), *an.assessments[1:]])
+    words = "below parallel, close to parallel"
+    row = rep_rows(an)[0]
+    assert (row["depth"], row["depth_words"]) == ("below_parallel", words)
+    js = json.loads(json.dumps(to_dict(an)))["reps"][0]
+    assert (js["depth"], js["depth_words"], js["depth_close_to"]) == \
+        ("below_parallel", words, "parallel")
+    c = next(csv.DictReader(io.StringIO(csv_text(an))))
+    assert (c["depth"], c["depth_words"]) == ("below_parallel", words)
+    assert _caption_lines(row, TH)[0].startswith(f"Depth: {words} (thigh ")
+    lines = summary_text(an).splitlines()
+    assert lines[1] == ("  rep  bottom   depth                              thigh   knee>toe  "
+                        "shin   cave-in")
+    assert lines[2].startswith(f"    1  {row['bottom_s']:5.2f}s  {words}  ")
+    assert lines[3].startswith(f"    2  {rep_rows(an)[1]['bottom_s']:5.2f}s  below parallel"
+                               + " " * (len(words) - len("below parallel")) + "  ")

@@ -30,6 +30,6 @@ def test_summary_text_names_only_the_check_that_fired(squat):
     assert (r["knee_over_toe_ratio"], r["knee_past_toes"]) == (0.0, False)
     # the depth number: the synthetic thigh's +5 deg plus the keypoint-bias correction
     assert r["thigh_angle_deg"] == pytest.approx(5.0 + THIGH_BIAS_DEG["side"], abs=1.0)
-    assert lines[2] == (f"    1  {r['bottom_s']:5.2f}s  below_parallel  "
+    assert lines[2] == (f"    1  {r['bottom_s']:5.2f}s  below parallel  "
                         f"{r['thigh_angle_deg']:+5.0f}°   0.00 no    38°  "
                         "n/a  ! shin_angle")

@@ -544,15 +544,17 @@ def summary_text(analysis: Analysis) -> str:
              f"{'' if not math.isfinite(v.yaw_deg) else f' (yaw {v.yaw_deg:.0f} deg)'}, "
              f"profile {analysis.profile}"]
     rows = rep_rows(analysis)
+    # the depth call in words, as every other view of a rep shows it ("parallel, close to below")
+    dw = max([14] + [len(r["depth_words"]) for r in rows])
     if rows:
-        lines.append("  rep  bottom   depth           thigh   knee>toe  shin   cave-in")
+        lines.append(f"  rep  bottom   {'depth':<{dw}}  thigh   knee>toe  shin   cave-in")
     yes_no = {True: "yes", False: "no", None: "n/a"}
     for r in rows:
         def shown(key: str, spec: str, unit: str = "", r=r) -> str:
             return shown_value(key, r[key], analysis.thresholds, spec, none="  n/a") + \
                 ("" if r[key] is None else unit)
 
-        lines.append(f"  {r['rep']:>3}  {r['bottom_s']:5.2f}s  {r['depth']:<14}  "
+        lines.append(f"  {r['rep']:>3}  {r['bottom_s']:5.2f}s  {r['depth_words']:<{dw}}  "
                      f"{_fmt(None if r['view'] == 'front' else r['thigh_angle_deg'], '+5.0f', '°')}  "
                      f"{shown('knee_over_toe_ratio', '+5.2f')} {yes_no[r['knee_past_toes']]:<3} "
                      f"{shown('shin_angle_deg', '4.0f', '°')}  {yes_no[r['knees_cave_in']]}"
