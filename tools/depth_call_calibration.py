@@ -15,24 +15,18 @@ about 5-15 % of reps and one 2-3 errors away on about 1 %. Printed for the call 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from formcheck.crossval import (Score, _call_class, collect, fit_call, fit_call_cuts,
-                                fit_signal_depth, read_depth_points)
-from formcheck.evaluate import read_labels
-from formcheck.feedback import NEAR_CUT_ERRORS
-from formcheck.landmarks import load_npz
-from formcheck.thresholds import get_profile
+from formcheck.crossval import (Score, _call_class, _call_metrics, fit_call, fit_call_cuts,
+                                fit_signal_depth)
+from formcheck.feedback import NEAR_CUT_ERRORS, depth_call
+from formcheck.thresholds import Thresholds
+from labelled_reps import labelled_reps
 
 BINS = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf"))
 
 
 def main(videos: str, cache: str) -> None:
-    videos, cache = Path(videos), Path(cache)
-    labels = read_labels(videos / "LABELS.tsv")
-    _, reps = collect(labels, lambda lab: load_npz(cache / (Path(lab["file"]).stem + ".npz")),
-                      get_profile("general"), min_depth_grid=(0.22,),
-                      points=read_depth_points(videos / "DEPTH_POINTS.tsv"))
+    reps = labelled_reps(videos, cache)
     rows = {"before (k 1)": [], "now (k chosen in the fold)": []}
     scores = {name: Score() for name in rows}
     ks = []
@@ -57,14 +51,15 @@ def main(videos: str, cache: str) -> None:
                 rows[name].append((z, call != r.label_depth))
                 if not name.startswith("now"):
                     continue
-                # the "close to" wording (feedback.depth_call): within NEAR_CUT_ERRORS of the
-                # call's own error (k x hip_height_ratio_err) of a cut, the class across it
-                near = z <= NEAR_CUT_ERRORS * kk
-                across = ("parallel" if call != "parallel" else
-                          "below_parallel" if abs(h - a) <= abs(h - b) else "above_parallel")
+                # the "close to" wording, as the product words it (feedback.depth_call: within
+                # NEAR_CUT_ERRORS of k x hip_height_ratio_err of a cut, the class across it)
+                across = depth_call(_call_metrics(r), Thresholds(below_parallel_max_hip_ratio=a,
+                                                                 above_parallel_min_hip_ratio=b),
+                                    signal_bias_deg=sig[0], signal_edges=sig[1],
+                                    err_scale=kk).close_to
                 wrong = call != r.label_depth
                 close["wrong" if wrong else "right"] += 1
-                close["wrong_named" if wrong else "right_close"] += near and (
+                close["wrong_named" if wrong else "right_close"] += across is not None and (
                     not wrong or across == r.label_depth)
     print(f"k chosen per held-out source: {sorted(set(ks))}")
     print("decided calls by |hip ratio - nearest cut| / hip_height_ratio_err: decided, wrong")

@@ -67,7 +67,7 @@ class DepthCall:
 # below"): two errors is the two-sided 95 % interval of a normal error (1.96, rounded), a
 # definition, not a fit. Measured on the labelled clips (tools/depth_call_calibration.py,
 # grouped CV): every cross-validated miss lies within it and its words name the labelled class
-# (legacy 7 of 7, Tasks 9 of 9), as do 18 of 63 and 14 of 59 right calls.
+# (legacy 7 of 7, Tasks 9 of 9), as do 17 of 63 and 14 of 59 right calls.
 NEAR_CUT_ERRORS = 2.0
 
 
