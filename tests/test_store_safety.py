@@ -162,3 +162,31 @@ def test_threads_sharing_one_store_save_at_once(store, squat):
     assert got["sessions"] == 16
     with store.db.session(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Client)) == 4
+
+
+def test_switching_a_new_file_to_wal_waits_out_a_locked_answer():
+    """Two processes opening a new SQLite file at once: the switch to WAL can be answered
+    "database is locked" at once (both hold a shared lock and want the exclusive one; SQLite
+    will not wait on that). db._set_wal asks again until it goes through; another error is
+    raised at once."""
+    import sqlite3
+
+    from formcheck.store.db import _set_wal
+
+    class Cursor:
+        def __init__(self, answers):
+            self.answers, self.calls = list(answers), []
+
+        def execute(self, sql):
+            self.calls.append(sql)
+            a = self.answers.pop(0)
+            if a is not None:
+                raise sqlite3.OperationalError(a)
+
+    cur = Cursor(["database is locked", "database is locked", None])
+    _set_wal(cur)
+    assert cur.calls == ["PRAGMA journal_mode = WAL"] * 3
+    cur = Cursor(["disk I/O error"])
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        _set_wal(cur)
+    assert cur.calls == ["PRAGMA journal_mode = WAL"]

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -61,6 +63,25 @@ def masked(url: str) -> str:
         return "<not a database URL>"
 
 
+def _set_wal(cur) -> None:
+    """PRAGMA journal_mode = WAL on a new connection, retried while SQLite says "database is
+    locked" (up to BUSY_TIMEOUT_S). Two processes opening a new database file at once can each
+    hold a shared lock while asking for the exclusive one the switch needs; SQLite then answers
+    one of them at once, without waiting out busy_timeout (a deadlock it will not wait on). The
+    switch is stored in the file, so the retry finds WAL already set once the other has it.
+    Seen in `make test` (tests/test_store_safety.py, two processes migrating a new database);
+    /tmp repro: 1 of 40 pairs of processes opening a new file at once failed."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_engine(url: str) -> Engine:
     u = make_url(url)
     path = u.database
@@ -79,7 +100,7 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None     # SQLAlchemy's "begin" event below issues BEGIN
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cur)
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA secure_delete = ON")
